@@ -1,0 +1,81 @@
+// Diagnostics: the types whose names ARE the compile errors. Shape inference picks the first
+// failing check and names it as one of the types below; the network then holds a single
+// static_assert(diagnosis::ok, ...), and both GCC and Clang print that condition, i.e. the type
+// with its template arguments: the layer index, the layer as written, what it expects, what it
+// receives and the fix. Nothing else is instantiated from a failed check, so there is one error.
+#pragma once
+
+#include <ctnn/dsl/type_list.hpp>
+
+#include <cstddef>
+
+namespace ctnn::diag {
+
+// Vocabulary that appears inside error messages. Keep the names readable: they are the text.
+template <std::size_t I> struct layer_index {};
+template <std::size_t R> struct rank {};
+template <class What> struct expects {};
+template <class Shape> struct receives {};
+template <class Layer> struct first_layer {};
+template <class Shape> struct network_output {};
+template <class Shape> struct target {};
+template <class Shape> struct network_input {};
+template <class Shape> struct dataset_input {};
+struct fix_insert_flatten_before_this_layer {};
+struct fix_give_the_layer_at_least_one_unit {};
+struct fix_give_every_dimension_a_positive_extent {};
+struct fix_start_the_network_with_input_shape {};
+struct fix_put_the_activation_after_input_and_a_layer {};
+struct fix_keep_one_input_at_index_0 {};
+
+/// The diagnosis of a well-formed network.
+struct no_error {
+  static constexpr bool ok = true;
+};
+
+template <class Index, class Layer, class Expected, class Received, class Fix>
+struct layer_rejects_input_shape {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Layer, class Fix>
+struct layer_has_zero_size {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Layer, class Fix>
+struct input_shape_is_empty {
+  static constexpr bool ok = false;
+};
+
+template <class First, class Fix>
+struct network_has_no_input {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Layer, class Fix>
+struct activation_before_input {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Layer, class Fix>
+struct input_is_not_first {
+  static constexpr bool ok = false;
+};
+
+template <class Fix>
+struct network_is_empty {
+  static constexpr bool ok = false;
+};
+
+template <class Loss, class Output, class Target, class Expected>
+struct loss_target_mismatch {
+  static constexpr bool ok = false;
+};
+
+template <class Input, class DatasetInput>
+struct dataset_input_mismatch {
+  static constexpr bool ok = false;
+};
+
+} // namespace ctnn::diag

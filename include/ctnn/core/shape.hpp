@@ -1,0 +1,74 @@
+// shape<D...>: the static extent of a tensor, and dims: its constexpr value form.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace ctnn {
+
+/// The largest rank the shape algebra carries. Enough for [C,H,W] images plus one.
+inline constexpr std::size_t max_rank = 4;
+
+/// dims: a shape as a value, so that shape inference is an ordinary constexpr loop.
+struct dims {
+  std::size_t rank = 0;
+  std::array<std::size_t, max_rank> extent{};
+
+  constexpr std::size_t size() const noexcept {
+    std::size_t n = rank == 0 ? 0 : 1;
+    for (std::size_t i = 0; i < rank; ++i) n *= extent[i];
+    return n;
+  }
+  friend constexpr bool operator==(const dims&, const dims&) = default;
+};
+
+/// Renders dims the way users spell shapes: "shape<28, 28, 1>".
+inline std::string to_string(const dims& d) {
+  std::string s = "shape<";
+  for (std::size_t i = 0; i < d.rank; ++i) {
+    if (i) s += ", ";
+    s += std::to_string(d.extent[i]);
+  }
+  return s + ">";
+}
+
+/// shape<D...>: the extent of a tensor, outermost first (e.g. shape<C, H, W>).
+/// Requires 1 <= rank <= max_rank; a zero extent is rejected by the network's shape check,
+/// where the diagnostic can name the layer.
+template <std::size_t... D>
+struct shape {
+  static constexpr std::size_t rank = sizeof...(D);
+  static constexpr std::size_t size = (std::size_t{1} * ... * D);
+  static constexpr ctnn::dims dims{rank, {D...}};
+  static_assert(rank <= max_rank, "ctnn::shape: at most 4 dimensions are supported");
+};
+
+namespace detail {
+template <class T>
+struct is_shape : std::false_type {};
+template <std::size_t... D>
+struct is_shape<shape<D...>> : std::true_type {};
+
+/// shape<...> from a rank and up to max_rank extents. Plain integer parameters on purpose:
+/// GCC 12 crashes on class-type template parameters (dims) used this way.
+template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3>
+struct shape_from_extents {
+  static constexpr std::size_t extent[max_rank] = {E0, E1, E2, E3};
+  template <std::size_t... I>
+  static shape<extent[I]...> make(std::index_sequence<I...>);
+  using type = decltype(make(std::make_index_sequence<Rank>{}));
+};
+} // namespace detail
+
+/// Shape: a ctnn::shape<...> type.
+template <class T>
+concept Shape = detail::is_shape<T>::value;
+
+/// The shape<...> type of a rank and extents: shape_of<d.rank, d.extent[0], d.extent[1], ...>.
+template <std::size_t Rank, std::size_t E0 = 0, std::size_t E1 = 0, std::size_t E2 = 0, std::size_t E3 = 0>
+using shape_of = typename detail::shape_from_extents<Rank, E0, E1, E2, E3>::type;
+
+} // namespace ctnn

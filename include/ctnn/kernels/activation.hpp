@@ -1,0 +1,128 @@
+// Activation functions as kernel function objects: a SIMD form, a scalar reference twin and the
+// derivative of each, so a dense stage can fuse them into its forward and backward loops.
+#pragma once
+
+#include <ctnn/kernels/simd.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace ctnn::kernels {
+
+// Each elementwise activation provides
+//   simd(z) / scalar(z)                       -> y
+//   simd_derivative(z, y) / scalar_derivative -> dy/dz, given both the input and the output,
+// so that each one uses whichever is cheaper (relu: the sign of y; gelu: z).
+// Transcendentals come from xsimd (exp, tanh, erf), whose float versions stay within a few ulp
+// of std:: (tests/unit/activation_kernels.cpp measures the bound it asserts).
+
+struct identity_fn {
+  static constexpr bool elementwise = true;
+  template <class V> static V simd(const V& z) noexcept { return z; }
+  template <class V> static V simd_derivative(const V&, const V&) noexcept { return V(1); }
+  template <class T> static T scalar(T z) noexcept { return z; }
+  template <class T> static T scalar_derivative(T, T) noexcept { return T(1); }
+};
+
+struct relu_fn {
+  static constexpr bool elementwise = true;
+  template <class V> static V simd(const V& z) noexcept { return xsimd::max(z, V(0)); }
+  template <class V> static V simd_derivative(const V&, const V& y) noexcept {
+    return xsimd::select(y > V(0), V(1), V(0));
+  }
+  template <class T> static T scalar(T z) noexcept { return z > T(0) ? z : T(0); }
+  template <class T> static T scalar_derivative(T, T y) noexcept { return y > T(0) ? T(1) : T(0); }
+};
+
+/// leaky_relu with slope Num/Den for negative inputs (PyTorch's default is 1/100).
+template <int Num, int Den>
+struct leaky_relu_fn {
+  static_assert(Den > 0 && Num >= 0 && Num < Den, "leaky_relu slope must be in [0, 1)");
+  static constexpr bool elementwise = true;
+  template <class T> static constexpr T slope = T(Num) / T(Den);
+  template <class V> static V simd(const V& z) noexcept {
+    using T = typename V::value_type;
+    return xsimd::select(z > V(0), z, z * V(slope<T>));
+  }
+  template <class V> static V simd_derivative(const V& z, const V&) noexcept {
+    using T = typename V::value_type;
+    return xsimd::select(z > V(0), V(1), V(slope<T>));
+  }
+  template <class T> static T scalar(T z) noexcept { return z > T(0) ? z : z * slope<T>; }
+  template <class T> static T scalar_derivative(T z, T) noexcept {
+    return z > T(0) ? T(1) : slope<T>;
+  }
+};
+
+/// sigmoid(z) = 1 / (1 + exp(-z)); derivative y (1 - y).
+struct sigmoid_fn {
+  static constexpr bool elementwise = true;
+  template <class V> static V simd(const V& z) noexcept { return V(1) / (V(1) + xsimd::exp(-z)); }
+  template <class V> static V simd_derivative(const V&, const V& y) noexcept {
+    return y * (V(1) - y);
+  }
+  template <class T> static T scalar(T z) noexcept { return T(1) / (T(1) + std::exp(-z)); }
+  template <class T> static T scalar_derivative(T, T y) noexcept { return y * (T(1) - y); }
+};
+
+/// tanh; derivative 1 - y^2.
+struct tanh_fn {
+  static constexpr bool elementwise = true;
+  template <class V> static V simd(const V& z) noexcept { return xsimd::tanh(z); }
+  template <class V> static V simd_derivative(const V&, const V& y) noexcept {
+    return V(1) - y * y;
+  }
+  template <class T> static T scalar(T z) noexcept { return std::tanh(z); }
+  template <class T> static T scalar_derivative(T, T y) noexcept { return T(1) - y * y; }
+};
+
+/// gelu, the exact form PyTorch uses by default (approximate='none'):
+/// y = z/2 (1 + erf(z/sqrt 2)); dy/dz = Phi(z) + z phi(z).
+struct gelu_fn {
+  static constexpr bool elementwise = true;
+  template <class T> static constexpr T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>;
+  template <class T> static constexpr T inv_sqrt2pi = std::numbers::inv_sqrtpi_v<T> * inv_sqrt2<T>;
+  template <class V> static V simd(const V& z) noexcept {
+    using T = typename V::value_type;
+    return V(T(0.5)) * z * (V(1) + xsimd::erf(z * V(inv_sqrt2<T>)));
+  }
+  template <class V> static V simd_derivative(const V& z, const V&) noexcept {
+    using T = typename V::value_type;
+    const V cdf = V(T(0.5)) * (V(1) + xsimd::erf(z * V(inv_sqrt2<T>)));
+    const V pdf = V(inv_sqrt2pi<T>) * xsimd::exp(V(T(-0.5)) * z * z);
+    return xsimd::fma(z, pdf, cdf);
+  }
+  template <class T> static T scalar(T z) noexcept {
+    return T(0.5) * z * (T(1) + std::erf(z * inv_sqrt2<T>));
+  }
+  template <class T> static T scalar_derivative(T z, T) noexcept {
+    return T(0.5) * (T(1) + std::erf(z * inv_sqrt2<T>)) +
+           z * inv_sqrt2pi<T> * std::exp(T(-0.5) * z * z);
+  }
+};
+
+/// softmax over the whole vector: y_k = exp(z_k - max z) / sum_j exp(z_j - max z).
+/// Not elementwise: its backward is dz = y (dy - <dy, y>), applied per row.
+struct softmax_fn {
+  static constexpr bool elementwise = false;
+
+  /// y[0, n) = softmax(z[0, n)); z and y may alias.
+  template <class T>
+  static void scalar_row(const T* z, T* y, std::size_t n) noexcept {
+    const T m = *std::max_element(z, z + n);
+    T sum = 0;
+    for (std::size_t k = 0; k < n; ++k) sum += (y[k] = std::exp(z[k] - m));
+    const T inv = T(1) / sum;
+    for (std::size_t k = 0; k < n; ++k) y[k] *= inv;
+  }
+  /// dz[0, n) = y (dy - <dy, y>); dy and dz may alias.
+  template <class T>
+  static void scalar_backward_row(const T* y, const T* dy, T* dz, std::size_t n) noexcept {
+    T dot = 0;
+    for (std::size_t k = 0; k < n; ++k) dot += dy[k] * y[k];
+    for (std::size_t k = 0; k < n; ++k) dz[k] = y[k] * (dy[k] - dot);
+  }
+};
+
+} // namespace ctnn::kernels

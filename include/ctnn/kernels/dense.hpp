@@ -1,0 +1,278 @@
+// Dense (fully connected) kernels: fused forward (bias + activation in registers), batched
+// register-blocked forward, and the three backward kernels; each with a scalar reference twin.
+#pragma once
+
+#include <ctnn/kernels/activation.hpp>
+#include <ctnn/kernels/simd.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
+namespace ctnn::kernels {
+
+/// Where a dense layer's parameters live inside its slice of the flat parameter array.
+/// The weight is stored transposed with padded rows, the layout the forward kernel streams:
+///   wt[i * padded_out + o] = W[o][i]   (W is PyTorch's [out, in] weight)
+///   bias[o]                            (at offset weight_size)
+/// Padding entries are zero and stay zero under every optimizer (their gradients are zero).
+template <class T, std::size_t In, std::size_t Out, class Arch = default_arch>
+struct dense_layout {
+  static constexpr std::size_t in = In;
+  static constexpr std::size_t out = Out;
+  static constexpr std::size_t padded_out = padded<T, Arch>(Out);
+  static constexpr std::size_t weight_size = In * padded_out;
+  static constexpr std::size_t size = weight_size + padded_out;
+  /// Parameters as PyTorch counts them (no padding).
+  static constexpr std::size_t param_count = In * Out + Out;
+};
+
+namespace detail {
+
+/// NB register-wide columns of one sample: acc = b + sum_i x[i] wt[i, :], then activation.
+template <class Act, std::size_t In, std::size_t P, std::size_t NB, class T, class Arch>
+CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* y,
+                                              std::size_t col) noexcept {
+  using V = simd<T, Arch>;
+  constexpr std::size_t L = V::size;
+  V acc[NB];
+  for (std::size_t k = 0; k < NB; ++k) acc[k] = V::load_aligned(b + col + k * L);
+  for (std::size_t i = 0; i < In; ++i) {
+    const V xi(x[i]);
+    const T* w = wt + i * P + col;
+    for (std::size_t k = 0; k < NB; ++k) acc[k] = xsimd::fma(xi, V::load_aligned(w + k * L), acc[k]);
+  }
+  for (std::size_t k = 0; k < NB; ++k) {
+    if (z) acc[k].store_aligned(z + col + k * L);
+    if constexpr (Act::elementwise)
+      Act::simd(acc[k]).store_aligned(y + col + k * L);
+    else
+      acc[k].store_aligned(y + col + k * L);
+  }
+}
+
+/// MR samples x NB register-wide columns: the register-blocked micro-kernel of the batched path.
+template <class Act, std::size_t In, std::size_t P, std::size_t MR, std::size_t NB, class T,
+          class Arch>
+CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, std::size_t ldx,
+                                           T* z, T* y, std::size_t col) noexcept {
+  using V = simd<T, Arch>;
+  constexpr std::size_t L = V::size;
+  V acc[MR][NB];
+  for (std::size_t k = 0; k < NB; ++k) {
+    const V bk = V::load_aligned(b + col + k * L);
+    for (std::size_t r = 0; r < MR; ++r) acc[r][k] = bk;
+  }
+  for (std::size_t i = 0; i < In; ++i) {
+    V w[NB];
+    for (std::size_t k = 0; k < NB; ++k) w[k] = V::load_aligned(wt + i * P + col + k * L);
+    for (std::size_t r = 0; r < MR; ++r) {
+      const V xr(x[r * ldx + i]);
+      for (std::size_t k = 0; k < NB; ++k) acc[r][k] = xsimd::fma(xr, w[k], acc[r][k]);
+    }
+  }
+  for (std::size_t r = 0; r < MR; ++r)
+    for (std::size_t k = 0; k < NB; ++k) {
+      const std::size_t at = r * P + col + k * L;
+      if (z) acc[r][k].store_aligned(z + at);
+      if constexpr (Act::elementwise)
+        Act::simd(acc[r][k]).store_aligned(y + at);
+      else
+        acc[r][k].store_aligned(y + at);
+    }
+}
+
+template <class Act, std::size_t In, std::size_t P, std::size_t MR, class T, class Arch>
+CTNN_ALWAYS_INLINE void dense_forward_rows(const T* wt, const T* b, const T* x, std::size_t ldx,
+                                           T* z, T* y) noexcept {
+  constexpr std::size_t L = simd<T, Arch>::size, NV = P / L, NB = 2;
+  std::size_t v = 0;
+  for (; v + NB <= NV; v += NB) dense_forward_tile<Act, In, P, MR, NB, T, Arch>(wt, b, x, ldx, z, y, v * L);
+  if constexpr (NV % NB != 0) dense_forward_tile<Act, In, P, MR, NV % NB, T, Arch>(wt, b, x, ldx, z, y, v * L);
+}
+
+} // namespace detail
+
+/// One sample: y = act(W x + b).  in [In] -> out [Out] (y, z hold padded_out elements).
+/// z, if not null, receives the pre-activation (training keeps it for backward).
+/// Accumulators for up to 8 registers of outputs stay in registers for the whole input loop.
+/// Cost: In * padded_out multiply-adds.
+template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
+void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
+  using layout = dense_layout<T, In, Out, Arch>;
+  constexpr std::size_t P = layout::padded_out, L = lanes<T, Arch>, NV = P / L, NB = 8;
+  const T* b = params + layout::weight_size;
+  std::size_t v = 0;
+  for (; v + NB <= NV; v += NB)
+    detail::dense_forward_columns<Act, In, P, NB, T, Arch>(params, b, x, z, y, v * L);
+  if constexpr (NV % NB != 0)
+    detail::dense_forward_columns<Act, In, P, NV % NB, T, Arch>(params, b, x, z, y, v * L);
+  if constexpr (!Act::elementwise) Act::scalar_row(y, y, Out);
+}
+
+/// n samples: Y = act(X W^T + b).  X rows have stride ldx >= In; Z and Y rows have stride
+/// padded_out. Register-blocked: 4 samples x 2 registers of outputs per tile.
+template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
+void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y,
+                         std::size_t n) noexcept {
+  using layout = dense_layout<T, In, Out, Arch>;
+  constexpr std::size_t P = layout::padded_out, MR = 4;
+  const T* b = params + layout::weight_size;
+  std::size_t r = 0;
+  for (; r + MR <= n; r += MR)
+    detail::dense_forward_rows<Act, In, P, MR, T, Arch>(params, b, x + r * ldx, ldx,
+                                                        z ? z + r * P : nullptr, y + r * P);
+  for (; r < n; ++r)
+    detail::dense_forward_rows<Act, In, P, 1, T, Arch>(params, b, x + r * ldx, ldx,
+                                                       z ? z + r * P : nullptr, y + r * P);
+  if constexpr (!Act::elementwise)
+    for (std::size_t s = 0; s < n; ++s) Act::scalar_row(y + s * P, y + s * P, Out);
+}
+
+/// Backward through the activation, fused with the bias gradient:
+/// dy <- dz = dy * act'(z, y) in place, and db += sum over samples of dz.
+template <class Act, std::size_t Out, class T, class Arch = default_arch>
+void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t n) noexcept {
+  using V = simd<T, Arch>;
+  constexpr std::size_t P = padded<T, Arch>(Out), L = V::size;
+  if constexpr (!Act::elementwise)
+    for (std::size_t r = 0; r < n; ++r) Act::scalar_backward_row(y + r * P, dy + r * P, dy + r * P, Out);
+  for (std::size_t col = 0; col < P; col += L) {
+    V acc = V::load_aligned(db + col);
+    for (std::size_t r = 0; r < n; ++r) {
+      const std::size_t at = r * P + col;
+      V d = V::load_aligned(dy + at);
+      if constexpr (Act::elementwise && !std::is_same_v<Act, identity_fn>) {
+        d *= Act::simd_derivative(V::load_aligned(z + at), V::load_aligned(y + at));
+        d.store_aligned(dy + at);
+      }
+      acc += d;
+    }
+    acc.store_aligned(db + col);
+  }
+}
+
+/// Weight gradient: dwt[i][o] += sum_r x[r][i] dz[r][o]. Tiles of 4 inputs x 2 registers.
+template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
+void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std::size_t n) noexcept {
+  using V = simd<T, Arch>;
+  constexpr std::size_t P = padded<T, Arch>(Out), L = V::size, NV = P / L;
+  auto tile = [&]<std::size_t IB, std::size_t NB>(std::size_t i0, std::size_t col) {
+    V acc[IB][NB];
+    for (std::size_t ii = 0; ii < IB; ++ii)
+      for (std::size_t k = 0; k < NB; ++k) acc[ii][k] = V::load_aligned(dwt + (i0 + ii) * P + col + k * L);
+    for (std::size_t r = 0; r < n; ++r) {
+      V d[NB];
+      for (std::size_t k = 0; k < NB; ++k) d[k] = V::load_aligned(dz + r * P + col + k * L);
+      for (std::size_t ii = 0; ii < IB; ++ii) {
+        const V xv(x[r * ldx + i0 + ii]);
+        for (std::size_t k = 0; k < NB; ++k) acc[ii][k] = xsimd::fma(xv, d[k], acc[ii][k]);
+      }
+    }
+    for (std::size_t ii = 0; ii < IB; ++ii)
+      for (std::size_t k = 0; k < NB; ++k) acc[ii][k].store_aligned(dwt + (i0 + ii) * P + col + k * L);
+  };
+  auto columns = [&]<std::size_t IB>(std::size_t i0) {
+    std::size_t v = 0;
+    for (; v + 2 <= NV; v += 2) tile.template operator()<IB, 2>(i0, v * L);
+    if constexpr (NV % 2 != 0) tile.template operator()<IB, 1>(i0, v * L);
+  };
+  std::size_t i = 0;
+  for (; i + 4 <= In; i += 4) columns.template operator()<4>(i);
+  for (; i < In; ++i) columns.template operator()<1>(i);
+}
+
+/// Input gradient: dx[r][i] = sum_o dz[r][o] W[o][i] for i < In; padding lanes of dx
+/// (In <= i < ldx) are set to zero so the previous stage sees clean rows.
+template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
+void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, std::size_t n) noexcept {
+  using V = simd<T, Arch>;
+  constexpr std::size_t P = padded<T, Arch>(Out), L = V::size;
+  constexpr std::size_t IB = 4;
+  for (std::size_t r = 0; r < n; ++r) {
+    const T* d = dz + r * P;
+    T* out = dx + r * ldx;
+    std::size_t i = 0;
+    for (; i + IB <= In; i += IB) {
+      V acc[IB];
+      for (auto& a : acc) a = V(T(0));
+      for (std::size_t col = 0; col < P; col += L) {
+        const V dv = V::load_aligned(d + col);
+        for (std::size_t ii = 0; ii < IB; ++ii)
+          acc[ii] = xsimd::fma(dv, V::load_aligned(params + (i + ii) * P + col), acc[ii]);
+      }
+      for (std::size_t ii = 0; ii < IB; ++ii) out[i + ii] = xsimd::hadd(acc[ii]);
+    }
+    for (; i < In; ++i) {
+      V acc(T(0));
+      for (std::size_t col = 0; col < P; col += L)
+        acc = xsimd::fma(V::load_aligned(d + col), V::load_aligned(params + i * P + col), acc);
+      out[i] = xsimd::hadd(acc);
+    }
+    std::fill(out + In, out + ldx, T(0));
+  }
+}
+
+/// Scalar reference twins: the same contracts and layouts in plain loops, for tests.
+namespace reference {
+
+template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
+void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y,
+                         std::size_t n) noexcept {
+  using layout = dense_layout<T, In, Out, Arch>;
+  constexpr std::size_t P = layout::padded_out;
+  const T* b = params + layout::weight_size;
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t o = 0; o < P; ++o) {
+      T acc = b[o];
+      for (std::size_t i = 0; i < In; ++i) acc += x[r * ldx + i] * params[i * P + o];
+      if (z) z[r * P + o] = acc;
+      if constexpr (Act::elementwise)
+        y[r * P + o] = Act::scalar(acc);
+      else
+        y[r * P + o] = acc;
+    }
+    if constexpr (!Act::elementwise) Act::scalar_row(y + r * P, y + r * P, Out);
+  }
+}
+
+template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
+void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
+  dense_forward_batch<Act, In, Out, T, Arch>(params, x, In, z, y, 1);
+}
+
+template <class Act, std::size_t Out, class T, class Arch = default_arch>
+void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t n) noexcept {
+  constexpr std::size_t P = padded<T, Arch>(Out);
+  for (std::size_t r = 0; r < n; ++r) {
+    if constexpr (Act::elementwise)
+      for (std::size_t o = 0; o < P; ++o) dy[r * P + o] *= Act::scalar_derivative(z[r * P + o], y[r * P + o]);
+    else
+      Act::scalar_backward_row(y + r * P, dy + r * P, dy + r * P, Out);
+    for (std::size_t o = 0; o < P; ++o) db[o] += dy[r * P + o];
+  }
+}
+
+template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
+void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std::size_t n) noexcept {
+  constexpr std::size_t P = padded<T, Arch>(Out);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t i = 0; i < In; ++i)
+      for (std::size_t o = 0; o < P; ++o) dwt[i * P + o] += x[r * ldx + i] * dz[r * P + o];
+}
+
+template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
+void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, std::size_t n) noexcept {
+  constexpr std::size_t P = padded<T, Arch>(Out);
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t i = 0; i < In; ++i) {
+      T acc = 0;
+      for (std::size_t o = 0; o < P; ++o) acc += dz[r * P + o] * params[i * P + o];
+      dx[r * ldx + i] = acc;
+    }
+    for (std::size_t i = In; i < ldx; ++i) dx[r * ldx + i] = 0;
+  }
+}
+
+} // namespace reference
+} // namespace ctnn::kernels

@@ -1,0 +1,33 @@
+// The xsimd vocabulary every kernel shares: the batch type, lane counts and padding rules.
+#pragma once
+
+#include <ctnn/core/config.hpp>
+
+#include <xsimd/xsimd.hpp>
+
+#include <cstddef>
+
+namespace ctnn::kernels {
+
+/// The instruction set kernels are compiled for: the best one the compile flags enable
+/// (e.g. avx512bw with -march=native on a Skylake-X, sse2 with no flags).
+using default_arch = xsimd::default_arch;
+
+template <class T, class Arch = default_arch>
+using simd = xsimd::batch<T, Arch>;
+
+/// Number of T in one register of Arch.
+template <class T, class Arch = default_arch>
+inline constexpr std::size_t lanes = simd<T, Arch>::size;
+
+constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
+
+/// Row length of a layer output as stored: padded to whole registers so that kernels never
+/// need a scalar tail. Padding lanes hold zeros in parameters and gradients and are never read
+/// as a layer input.
+template <class T, class Arch = default_arch>
+constexpr std::size_t padded(std::size_t n) noexcept {
+  return round_up(n, lanes<T, Arch>);
+}
+
+} // namespace ctnn::kernels
