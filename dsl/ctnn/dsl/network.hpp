@@ -11,6 +11,8 @@
 #include <array>
 #include <cstddef>
 #include <limits>
+#include <string>
+#include <vector>
 #include <type_traits>
 
 namespace ctnn {
@@ -188,6 +190,9 @@ public:
 
   static constexpr std::size_t stage_count = valid ? detail::count_stages(kinds) : 0;
   static constexpr auto stages = detail::plan_stages<stage_count>(kinds, analysis.out);
+
+  /// Each layer as written, e.g. {"input<shape<32>>", "dense<64>", "relu"}.
+  static std::vector<std::string> layer_names() { return {Ls::name()...}; }
 
   /// Number of trainable parameters, counted as PyTorch counts them.
   static constexpr std::size_t param_count = [] {

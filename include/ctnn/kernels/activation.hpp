@@ -125,4 +125,50 @@ struct softmax_fn {
   }
 };
 
+/// y[k] = act(x[k]) for k < n (softmax: over the whole row). Unaligned loads and a scalar tail,
+/// because a standalone activation may read the user's unpadded input.
+template <class Act, class T, class Arch = default_arch>
+void activation_forward(const T* x, T* y, std::size_t n) noexcept {
+  if constexpr (!Act::elementwise) {
+    Act::scalar_row(x, y, n);
+  } else {
+    using V = simd<T, Arch>;
+    std::size_t k = 0;
+    for (; k + V::size <= n; k += V::size) Act::simd(V::load_unaligned(x + k)).store_unaligned(y + k);
+    for (; k < n; ++k) y[k] = Act::scalar(x[k]);
+  }
+}
+
+/// dx[k] = dy[k] * act'(x[k], y[k]) for k < n (softmax: y (dy - <dy, y>)).
+template <class Act, class T, class Arch = default_arch>
+void activation_backward(const T* x, const T* y, const T* dy, T* dx, std::size_t n) noexcept {
+  if constexpr (!Act::elementwise) {
+    Act::scalar_backward_row(y, dy, dx, n);
+  } else {
+    using V = simd<T, Arch>;
+    std::size_t k = 0;
+    for (; k + V::size <= n; k += V::size)
+      (V::load_unaligned(dy + k) * Act::simd_derivative(V::load_unaligned(x + k), V::load_unaligned(y + k)))
+          .store_unaligned(dx + k);
+    for (; k < n; ++k) dx[k] = dy[k] * Act::scalar_derivative(x[k], y[k]);
+  }
+}
+
+namespace reference {
+template <class Act, class T>
+void activation_forward(const T* x, T* y, std::size_t n) noexcept {
+  if constexpr (!Act::elementwise)
+    Act::scalar_row(x, y, n);
+  else
+    for (std::size_t k = 0; k < n; ++k) y[k] = Act::scalar(x[k]);
+}
+template <class Act, class T>
+void activation_backward(const T* x, const T* y, const T* dy, T* dx, std::size_t n) noexcept {
+  if constexpr (!Act::elementwise)
+    Act::scalar_backward_row(y, dy, dx, n);
+  else
+    for (std::size_t k = 0; k < n; ++k) dx[k] = dy[k] * Act::scalar_derivative(x[k], y[k]);
+}
+} // namespace reference
+
 } // namespace ctnn::kernels

@@ -87,7 +87,8 @@ CTNN_ALWAYS_INLINE void dense_forward_rows(const T* wt, const T* b, const T* x, 
                                            T* z, T* y) noexcept {
   constexpr std::size_t L = simd<T, Arch>::size, NV = P / L, NB = 2;
   std::size_t v = 0;
-  for (; v + NB <= NV; v += NB) dense_forward_tile<Act, In, P, MR, NB, T, Arch>(wt, b, x, ldx, z, y, v * L);
+  if constexpr (NV >= NB)
+    for (; v + NB <= NV; v += NB) dense_forward_tile<Act, In, P, MR, NB, T, Arch>(wt, b, x, ldx, z, y, v * L);
   if constexpr (NV % NB != 0) dense_forward_tile<Act, In, P, MR, NV % NB, T, Arch>(wt, b, x, ldx, z, y, v * L);
 }
 
@@ -103,8 +104,9 @@ void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
   constexpr std::size_t P = layout::padded_out, L = lanes<T, Arch>, NV = P / L, NB = 8;
   const T* b = params + layout::weight_size;
   std::size_t v = 0;
-  for (; v + NB <= NV; v += NB)
-    detail::dense_forward_columns<Act, In, P, NB, T, Arch>(params, b, x, z, y, v * L);
+  if constexpr (NV >= NB)
+    for (; v + NB <= NV; v += NB)
+      detail::dense_forward_columns<Act, In, P, NB, T, Arch>(params, b, x, z, y, v * L);
   if constexpr (NV % NB != 0)
     detail::dense_forward_columns<Act, In, P, NV % NB, T, Arch>(params, b, x, z, y, v * L);
   if constexpr (!Act::elementwise) Act::scalar_row(y, y, Out);
@@ -174,12 +176,14 @@ void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std
   };
   auto columns = [&]<std::size_t IB>(std::size_t i0) {
     std::size_t v = 0;
-    for (; v + 2 <= NV; v += 2) tile.template operator()<IB, 2>(i0, v * L);
+    if constexpr (NV >= 2)
+      for (; v + 2 <= NV; v += 2) tile.template operator()<IB, 2>(i0, v * L);
     if constexpr (NV % 2 != 0) tile.template operator()<IB, 1>(i0, v * L);
   };
-  std::size_t i = 0;
-  for (; i + 4 <= In; i += 4) columns.template operator()<4>(i);
-  for (; i < In; ++i) columns.template operator()<1>(i);
+  constexpr std::size_t blocked = In / 4 * 4;
+  for (std::size_t i = 0; i < blocked; i += 4) columns.template operator()<4>(i);
+  if constexpr (blocked < In)
+    for (std::size_t i = blocked; i < In; ++i) columns.template operator()<1>(i);
 }
 
 /// Input gradient: dx[r][i] = sum_o dz[r][o] W[o][i] for i < In; padding lanes of dx

@@ -3,7 +3,19 @@
 
 #include <ctnn/core/config.hpp>
 
+// GCC 12's AVX-512 headers trip its own -Wuninitialized on _mm512_undefined_* (GCC bug 105593,
+// fixed in GCC 13). The warning is located inside those headers, so silencing it around their
+// first inclusion keeps our -Werror builds clean without hiding warnings in ctnn's own code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
 #include <xsimd/xsimd.hpp>
+#pragma GCC diagnostic pop
+#else
+#include <xsimd/xsimd.hpp>
+#endif
 
 #include <cstddef>
 

@@ -1,0 +1,142 @@
+// Weight files: save(net, path) / load(net, path). Versioned, fingerprinted by topology and
+// scalar type, checksummed; a failed load leaves the network exactly as it was.
+#pragma once
+
+#include <ctnn/io/error.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace ctnn {
+
+/// File layout (all integers little-endian):
+///   offset 0   8 bytes  magic "CTNNWTS\0"
+///          8   u32      format version (1)
+///         12   u32      fingerprint length F in bytes
+///         16   F bytes  fingerprint: net::fingerprint() lines joined by '\n'
+///      16+F    u64      parameter count N (as PyTorch counts them)
+///      24+F    N values parameters in PyTorch order (net::export_parameters), IEEE 754
+///   24+F+N*s   u64      FNV-1a 64 checksum of every preceding byte
+namespace weights_format {
+inline constexpr char magic[8] = {'C', 'T', 'N', 'N', 'W', 'T', 'S', '\0'};
+inline constexpr std::uint32_t version = 1;
+
+inline std::uint64_t fnv1a(const unsigned char* p, std::size_t n) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+template <class U>
+void put(std::vector<unsigned char>& out, U v) {
+  unsigned char b[sizeof(U)];
+  std::memcpy(b, &v, sizeof(U)); // the supported targets are little-endian
+  out.insert(out.end(), b, b + sizeof(U));
+}
+template <class U>
+U get(const std::vector<unsigned char>& in, std::size_t at) noexcept {
+  U v;
+  std::memcpy(&v, in.data() + at, sizeof(U));
+  return v;
+}
+inline std::string join(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const auto& l : lines) s += (s.empty() ? "" : "\n") + l;
+  return s;
+}
+inline std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  while (at <= s.size()) {
+    const std::size_t nl = s.find('\n', at);
+    lines.push_back(s.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+    if (nl == std::string::npos) break;
+    at = nl + 1;
+  }
+  return lines;
+}
+} // namespace weights_format
+
+/// Writes net's parameters to path. Throws file_error if the file cannot be written.
+template <class Net>
+void save(const Net& net, const std::string& path) {
+  using T = typename Net::value_type;
+  namespace wf = weights_format;
+  std::vector<unsigned char> bytes(wf::magic, wf::magic + 8);
+  const std::string fp = wf::join(Net::fingerprint());
+  wf::put<std::uint32_t>(bytes, wf::version);
+  wf::put<std::uint32_t>(bytes, static_cast<std::uint32_t>(fp.size()));
+  bytes.insert(bytes.end(), fp.begin(), fp.end());
+  const auto values = net.export_parameters();
+  wf::put<std::uint64_t>(bytes, values.size());
+  for (T v : values) wf::put<T>(bytes, v);
+  wf::put<std::uint64_t>(bytes, wf::fnv1a(bytes.data(), bytes.size()));
+
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw file_error(path, "opening for writing", "a writable file", "an error (does the directory exist?)");
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!f) throw file_error(path, "writing", std::to_string(bytes.size()) + " bytes written", "a write error");
+}
+
+/// Reads parameters saved by save() into net. Throws file_error naming the file, the place and
+/// the problem for a missing, truncated, corrupt or foreign file, or one saved from another
+/// topology or scalar type (naming the first differing layer). On any failure the network is
+/// left exactly as it was: the file is checked and decoded completely before anything is set.
+template <class Net>
+void load(Net& net, const std::string& path) {
+  using T = typename Net::value_type;
+  namespace wf = weights_format;
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw file_error(path, "opening", "a readable ctnn weight file", "no such readable file");
+  const std::vector<unsigned char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto at_byte = [](std::size_t o) { return "byte " + std::to_string(o); };
+
+  if (b.size() < 16 || std::memcmp(b.data(), wf::magic, 8) != 0)
+    throw file_error(path, at_byte(0), "the ctnn weight file magic \"CTNNWTS\"",
+                     b.size() < 8 ? "a file of " + std::to_string(b.size()) + " bytes" : "other bytes (not a ctnn weight file)");
+  if (const auto v = wf::get<std::uint32_t>(b, 8); v != wf::version)
+    throw file_error(path, at_byte(8), "format version " + std::to_string(wf::version), "version " + std::to_string(v));
+  const std::size_t fp_len = wf::get<std::uint32_t>(b, 12);
+  if (b.size() < 16 + fp_len + 8)
+    throw file_error(path, at_byte(12), "a fingerprint of " + std::to_string(fp_len) + " bytes and a parameter count",
+                     "the file ends at byte " + std::to_string(b.size()) + " (truncated)");
+  const std::size_t count_at = 16 + fp_len;
+  const std::uint64_t count = wf::get<std::uint64_t>(b, count_at);
+  // a corrupt count must not overflow the size arithmetic
+  const std::size_t expected_size =
+      count > b.size() ? std::size_t(-1) : count_at + 8 + static_cast<std::size_t>(count) * sizeof(T) + 8;
+  const std::string fp(b.begin() + 16, b.begin() + static_cast<std::ptrdiff_t>(count_at));
+  const auto file_lines = wf::split(fp);
+  const auto net_lines = Net::fingerprint();
+
+  // Order of checks: the scalar type (it fixes the expected size), the size (truncation), the
+  // checksum (corruption), then the topology, naming the first differing layer.
+  auto differs = [&](std::size_t i) {
+    const std::string have = i < file_lines.size() ? file_lines[i] : "(no more layers)";
+    const std::string want = i < net_lines.size() ? net_lines[i] : "(no more layers)";
+    if (have == want) return;
+    const std::string where = i == 0 ? "fingerprint, scalar type" : "fingerprint, layer " + std::to_string(i - 1);
+    throw file_error(path, where, "'" + want + "' (the network being loaded)", "'" + have + "' (saved in the file)");
+  };
+  differs(0);
+  if (b.size() != expected_size)
+    throw file_error(path, at_byte(b.size()), "a file of " + std::to_string(expected_size) + " bytes for " +
+                     std::to_string(count) + " parameters",
+                     std::to_string(b.size()) + " bytes (" + (b.size() < expected_size ? "truncated" : "trailing data") + ")");
+  const std::size_t sum_at = expected_size - 8;
+  if (const auto sum = wf::get<std::uint64_t>(b, sum_at); sum != wf::fnv1a(b.data(), sum_at))
+    throw file_error(path, at_byte(sum_at), "checksum " + std::to_string(wf::fnv1a(b.data(), sum_at)),
+                     std::to_string(sum) + " (the file is corrupt)");
+  for (std::size_t i = 1; i < std::max(file_lines.size(), net_lines.size()); ++i) differs(i);
+  if (count != Net::param_count)
+    throw file_error(path, at_byte(count_at), std::to_string(Net::param_count) + " parameters", std::to_string(count));
+
+  std::vector<T> values(count);
+  for (std::size_t i = 0; i < count; ++i) values[i] = wf::get<T>(b, count_at + 8 + i * sizeof(T));
+  net.import_parameters(values); // cannot fail now: the count matches
+}
+
+} // namespace ctnn

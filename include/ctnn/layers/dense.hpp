@@ -1,0 +1,72 @@
+// dense_stage: a dense layer with its bias and following activation fused, as the runtime runs
+// it: single-sample forward, batched forward for training, backward, and parameter layout.
+#pragma once
+
+#include <ctnn/kernels/dense.hpp>
+
+#include <cstddef>
+
+namespace ctnn {
+
+/// A dense layer's parameters seen in PyTorch's terms, whatever the stored layout:
+/// weight(o, i) is W[o][i] of the [out, in] matrix, bias(o) is b[o].
+template <class T>
+struct dense_view {
+  T* params;
+  std::size_t in, out, padded_out;
+
+  T& weight(std::size_t o, std::size_t i) const noexcept { return params[i * padded_out + o]; }
+  T& bias(std::size_t o) const noexcept { return params[in * padded_out + o]; }
+};
+
+namespace layers {
+
+/// in [In] -> out [Out]: y = act(W x + b), W [Out, In].
+/// Parameters: kernels::dense_layout (transposed, padded). Training keeps z = W x + b and y.
+template <class T, std::size_t In, std::size_t Out, class Act>
+struct dense_stage {
+  using layout = kernels::dense_layout<T, In, Out>;
+  using activation = Act;
+  static constexpr std::size_t in = In;
+  static constexpr std::size_t out = Out;
+  static constexpr std::size_t out_stride = layout::padded_out; ///< row stride of outputs
+  static constexpr std::size_t param_size = layout::size;       ///< stored, with padding
+  static constexpr std::size_t param_count = layout::param_count;
+  static constexpr bool keeps_pre_activation = true;
+
+  static dense_view<T> view(T* p) noexcept { return {p, In, Out, out_stride}; }
+
+  /// One sample. y holds out_stride elements.
+  static void forward(const T* p, const T* x, T* y) noexcept {
+    kernels::dense_forward<Act, In, Out>(p, x, static_cast<T*>(nullptr), y);
+  }
+  /// n samples; z may be null (inference).
+  static void forward_batch(const T* p, const T* x, std::size_t ldx, T* z, T* y, std::size_t n) noexcept {
+    kernels::dense_forward_batch<Act, In, Out>(p, x, ldx, z, y, n);
+  }
+  /// dy: gradient w.r.t. y (n x out_stride, overwritten with dz); g: this stage's gradient slice
+  /// (accumulated); dx (n x ldx) receives the gradient w.r.t. x unless null.
+  static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* z, const T* y, T* dy,
+                       T* dx, std::size_t n) noexcept {
+    kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n);
+    kernels::dense_backward_params<In, Out>(x, ldx, dy, g, n);
+    if (dx) kernels::dense_backward_input<In, Out>(p, dy, dx, ldx, n);
+  }
+
+  /// PyTorch order: weight [Out][In] row-major, then bias [Out].
+  static void import_params(const T* logical, T* p) noexcept {
+    const auto v = view(p);
+    for (std::size_t o = 0; o < Out; ++o)
+      for (std::size_t i = 0; i < In; ++i) v.weight(o, i) = logical[o * In + i];
+    for (std::size_t o = 0; o < Out; ++o) v.bias(o) = logical[In * Out + o];
+  }
+  static void export_params(const T* p, T* logical) noexcept {
+    const auto v = view(const_cast<T*>(p));
+    for (std::size_t o = 0; o < Out; ++o)
+      for (std::size_t i = 0; i < In; ++i) logical[o * In + i] = v.weight(o, i);
+    for (std::size_t o = 0; o < Out; ++o) logical[In * Out + o] = v.bias(o);
+  }
+};
+
+} // namespace layers
+} // namespace ctnn

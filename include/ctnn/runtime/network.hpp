@@ -1,0 +1,229 @@
+// net<Model, T>: a network object. Parameters live in one aligned array; each stage runs on its
+// slice. Inference uses stack buffers sized at compile time; training uses a workspace
+// allocated once. Nothing here allocates, throws or dispatches virtually on the hot path.
+#pragma once
+
+#include <ctnn/core/aligned_buffer.hpp>
+#include <ctnn/core/random.hpp>
+#include <ctnn/core/tensor.hpp>
+#include <ctnn/dsl/lower.hpp>
+#include <ctnn/dsl/type_list.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace ctnn {
+
+/// Buffers for batched forward/backward of up to `capacity()` samples. Allocated once by
+/// net::make_workspace; reused by every step, so training steps never allocate.
+template <class T>
+class workspace {
+public:
+  workspace() = default;
+  std::size_t capacity() const noexcept { return capacity_; }
+  /// Input rows (capacity x input size), for callers that gather a batch here.
+  T* input() noexcept { return buffer_.data() + input_; }
+  /// Gradient of the loss w.r.t. the network output (capacity x output stride): losses write it.
+  T* output_gradient() noexcept { return buffer_.data() + grad_[0]; }
+
+private:
+  template <class, class>
+  friend class net;
+  aligned_buffer<T> buffer_;
+  std::size_t capacity_ = 0, input_ = 0;
+  std::vector<std::size_t> z_, y_;
+  std::array<std::size_t, 2> grad_{};
+};
+
+/// A network of topology Model (a ctnn::network<...>) with parameters of type T.
+///
+/// `net(x)` runs one sample through fused kernels on stack buffers: noexcept, no allocation.
+/// Copies are deep. Build one with make<Model>(init, seed).
+template <class Model, class T = float>
+class net {
+  using lowered = detail::lowered<Model, T>;
+  template <std::size_t S>
+  using stage = typename lowered::template stage<S>;
+
+public:
+  using model = Model;
+  using value_type = T;
+  using input_shape = typename Model::input_shape;
+  using output_shape = typename Model::output_shape;
+  using input_type = tensor<T, input_shape>;
+  using output_type = tensor<T, output_shape>;
+
+  static constexpr std::size_t input_size = input_shape::size;
+  static constexpr std::size_t output_size = output_shape::size;
+  static constexpr std::size_t stage_count = lowered::stage_count;
+  /// Trainable parameters as PyTorch counts them.
+  static constexpr std::size_t param_count = Model::param_count;
+  /// Stored parameter array length (with padding to whole registers).
+  static constexpr std::size_t param_size = lowered::param_size;
+  /// Row stride of batched outputs (output_size padded to whole registers).
+  static constexpr std::size_t output_stride = lowered::output_stride;
+
+  /// All parameters zero. Use make<Model>(init, seed) for an initialized network.
+  net() : params_(param_size) {}
+
+  /// One sample. noexcept, allocation-free; activations live in two stack buffers.
+  output_type operator()(const input_type& x) const noexcept {
+    output_type y;
+    if constexpr (stage_count == 0) {
+      std::copy_n(x.data(), output_size, y.data());
+    } else {
+      alignas(alignment) T buf[2][lowered::max_stride];
+      const T* src = x.data();
+      detail::for_each_index<stage_count>([&](auto s) {
+        T* dst = buf[s % 2];
+        stage<s>::forward(params_.data() + lowered::offsets[s], src, dst);
+        src = dst;
+      });
+      std::copy_n(src, output_size, y.data());
+    }
+    return y;
+  }
+
+  /// A workspace for batches of up to `capacity` samples (allocates; call once).
+  workspace<T> make_workspace(std::size_t capacity) const {
+    workspace<T> ws;
+    ws.capacity_ = capacity;
+    ws.z_.assign(stage_count, 0);
+    ws.y_.assign(stage_count, 0);
+    std::size_t at = 0;
+    auto take = [&](std::size_t n) {
+      const std::size_t o = at;
+      at += kernels::round_up(n, alignment / sizeof(T));
+      return o;
+    };
+    ws.input_ = take(capacity * input_size);
+    detail::for_each_index<stage_count>([&](auto s) {
+      if constexpr (stage<s>::keeps_pre_activation) ws.z_[s] = take(capacity * stage<s>::out_stride);
+      ws.y_[s] = take(capacity * stage<s>::out_stride);
+    });
+    ws.grad_[0] = take(capacity * lowered::max_stride);
+    ws.grad_[1] = take(capacity * lowered::max_stride);
+    ws.buffer_ = aligned_buffer<T>(at);
+    return ws;
+  }
+
+  /// Batched forward keeping what backward needs. x: n rows of input_size (n <= capacity).
+  /// Returns the outputs: n rows with stride output_stride.
+  const T* forward_train(workspace<T>& ws, const T* x, std::size_t n) const noexcept {
+    const T* src = x;
+    std::size_t ld = input_size;
+    T* base = ws.buffer_.data();
+    detail::for_each_index<stage_count>([&](auto s) {
+      T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : nullptr;
+      T* y = base + ws.y_[s];
+      stage<s>::forward_batch(params_.data() + lowered::offsets[s], src, ld, z, y, n);
+      src = y;
+      ld = stage<s>::out_stride;
+    });
+    return src;
+  }
+
+  /// Batched inference: y receives n rows of output_size (compact). Uses ws's buffers.
+  void predict(workspace<T>& ws, const T* x, T* y, std::size_t n) const noexcept {
+    const T* out = forward_train(ws, x, n);
+    for (std::size_t r = 0; r < n; ++r) std::copy_n(out + r * output_stride, output_size, y + r * output_size);
+  }
+
+  /// Backward after forward_train(ws, x, n): reads dL/dy from ws.output_gradient() (which it
+  /// overwrites) and ADDS dL/dparameters into grads (param_size elements, same layout).
+  void backward(workspace<T>& ws, const T* x, std::size_t n, T* grads) const noexcept {
+    T* base = ws.buffer_.data();
+    detail::for_each_index_reversed<stage_count>([&](auto s) {
+      constexpr std::size_t k = stage_count - 1 - s; // steps taken so far
+      T* dy = base + ws.grad_[k % 2];
+      T* dx = s == 0 ? nullptr : base + ws.grad_[(k + 1) % 2];
+      const T* in = s == 0 ? x : base + ws.y_[s == 0 ? 0 : s - 1];
+      const std::size_t ld = s == 0 ? input_size : lowered::strides[s == 0 ? 0 : s - 1];
+      const T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : in;
+      stage<s>::backward(params_.data() + lowered::offsets[s], grads + lowered::offsets[s], in, ld, z,
+                         base + ws.y_[s], dy, dx, n);
+    });
+  }
+
+  /// The flat parameter array (stored layout, param_size elements).
+  std::span<T> parameters() noexcept { return params_.span(); }
+  std::span<const T> parameters() const noexcept { return params_.span(); }
+
+  /// The parameters of layer I (a dense layer; I is its position in network<...>).
+  template <std::size_t I>
+  dense_view<T> layer() noexcept {
+    constexpr std::size_t s = lowered::stage_of_layer(I);
+    static_assert(s != detail::npos, "net::layer<I>(): layer I has no parameters; only dense layers do");
+    return stage<s>::view(params_.data() + lowered::offsets[s]);
+  }
+
+  /// Parameters in PyTorch's order and layout: for each dense layer, weight [out][in] then bias.
+  std::vector<T> export_parameters() const {
+    std::vector<T> logical(param_count);
+    std::size_t at = 0;
+    detail::for_each_index<stage_count>([&](auto s) {
+      stage<s>::export_params(params_.data() + lowered::offsets[s], logical.data() + at);
+      at += stage<s>::param_count;
+    });
+    return logical;
+  }
+
+  /// Sets all parameters from PyTorch's order and layout (see export_parameters).
+  /// Throws std::invalid_argument, leaving the network unchanged, if the count differs.
+  void import_parameters(std::span<const T> logical) {
+    if (logical.size() != param_count)
+      throw std::invalid_argument("ctnn::net::import_parameters: expected " + std::to_string(param_count) +
+                                  " parameters, got " + std::to_string(logical.size()));
+    std::size_t at = 0;
+    detail::for_each_index<stage_count>([&](auto s) {
+      stage<s>::import_params(logical.data() + at, params_.data() + lowered::offsets[s]);
+      at += stage<s>::param_count;
+    });
+  }
+
+  /// Draws every dense layer's weights and biases from `init` (see ctnn::init), in PyTorch's
+  /// order, from a generator seeded with `seed`. Padding stays zero.
+  template <class Init>
+  void initialize(const Init& init, std::uint64_t seed) {
+    rng gen(seed);
+    std::fill(params_.begin(), params_.end(), T(0));
+    detail::for_each_index<stage_count>([&](auto s) {
+      if constexpr (stage<s>::param_count > 0) {
+        const auto v = stage<s>::view(params_.data() + lowered::offsets[s]);
+        for (std::size_t o = 0; o < v.out; ++o)
+          for (std::size_t i = 0; i < v.in; ++i) v.weight(o, i) = static_cast<T>(init.weight(v.in, v.out, gen));
+        for (std::size_t o = 0; o < v.out; ++o) v.bias(o) = static_cast<T>(init.bias(v.in, v.out, gen));
+      }
+    });
+  }
+
+  /// The topology fingerprint stored in weight files: the scalar type, then one line per
+  /// layer: "<index> <layer as written> -> <output shape>".
+  static std::vector<std::string> fingerprint() {
+    std::vector<std::string> lines{std::string("scalar ") + (sizeof(T) == 4 ? "float32" : "float64")};
+    const auto names = Model::layer_names();
+    for (std::size_t i = 0; i < names.size(); ++i)
+      lines.push_back(std::to_string(i) + " " + names[i] + " -> " + to_string(Model::layer_output(i)));
+    return lines;
+  }
+
+private:
+  aligned_buffer<T> params_;
+};
+
+/// A network of topology Model, parameters drawn from `init` with `seed`.
+template <class Model, class T = float, class Init>
+net<Model, T> make(const Init& init, std::uint64_t seed = 0) {
+  net<Model, T> n;
+  n.initialize(init, seed);
+  return n;
+}
+
+} // namespace ctnn

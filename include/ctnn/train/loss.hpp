@@ -1,0 +1,140 @@
+// Losses with PyTorch's formulas (mean reduction), each computing value and gradient in one
+// pass, plus the metric reported beside it (accuracy or RMSE).
+#pragma once
+
+#include <ctnn/core/shape.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+
+namespace ctnn::loss {
+
+// Every loss provides, for outputs y (n rows, stride ldy, `out` used columns) and targets t
+// (n rows of the target size):
+//   value_and_gradient(y, ldy, t, out, dy, n) -> mean loss; dy (stride ldy) = dL/dy, zero padding
+//   valid_target(t, out)     -> whether a target row is admissible (checked before training)
+//   metric_name, metric_sum, finish_metric: accuracy or RMSE over a data set
+//   expected_target<Out>     -> the target shape it needs for an output shape Out
+
+/// Mean squared error over all elements: mean((y - t)^2).
+struct mse {
+  static std::string name() { return "mse"; }
+  template <Shape Out>
+  using expected_target = Out;
+  static constexpr const char* metric_name = "rmse";
+
+  template <class T>
+  static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy,
+                              std::size_t n) noexcept {
+    const T scale = T(2) / T(n * out);
+    T sum = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t k = 0; k < out; ++k) {
+        const T d = y[r * ldy + k] - t[r * out + k];
+        sum += d * d;
+        if (dy) dy[r * ldy + k] = scale * d;
+      }
+      if (dy) std::fill(dy + r * ldy + out, dy + (r + 1) * ldy, T(0));
+    }
+    return sum / T(n * out);
+  }
+  template <class T> static bool valid_target(const T* t, std::size_t out) noexcept {
+    return std::all_of(t, t + out, [](T v) { return std::isfinite(v); });
+  }
+  template <class T>
+  static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
+    double s = 0;
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t k = 0; k < out; ++k) s += std::pow(double(y[r * ldy + k]) - double(t[r * out + k]), 2);
+    return s;
+  }
+  static double finish_metric(double sum, std::size_t n, std::size_t out) noexcept {
+    return std::sqrt(sum / double(n * out));
+  }
+};
+
+/// Binary cross-entropy on logits z, targets in [0, 1]:
+/// mean(max(z, 0) - z t + log1p(exp(-|z|))); gradient (sigmoid(z) - t) / count.
+struct bce_with_logits {
+  static std::string name() { return "bce_with_logits"; }
+  template <Shape Out>
+  using expected_target = Out;
+  static constexpr const char* metric_name = "accuracy";
+
+  template <class T>
+  static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz,
+                              std::size_t n) noexcept {
+    const T scale = T(1) / T(n * out);
+    T sum = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t k = 0; k < out; ++k) {
+        const T v = z[r * ldz + k], tv = t[r * out + k];
+        sum += std::max(v, T(0)) - v * tv + std::log1p(std::exp(-std::abs(v)));
+        if (dz) dz[r * ldz + k] = scale * (T(1) / (T(1) + std::exp(-v)) - tv);
+      }
+      if (dz) std::fill(dz + r * ldz + out, dz + (r + 1) * ldz, T(0));
+    }
+    return sum * scale;
+  }
+  template <class T> static bool valid_target(const T* t, std::size_t out) noexcept {
+    return std::all_of(t, t + out, [](T v) { return v >= T(0) && v <= T(1); });
+  }
+  /// Counts outputs whose sign (logit > 0) agrees with target >= 0.5.
+  template <class T>
+  static double metric_sum(const T* z, std::size_t ldz, const T* t, std::size_t out, std::size_t n) noexcept {
+    double s = 0;
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t k = 0; k < out; ++k) s += (z[r * ldz + k] > T(0)) == (t[r * out + k] >= T(0.5));
+    return s;
+  }
+  static double finish_metric(double sum, std::size_t n, std::size_t out) noexcept { return sum / double(n * out); }
+};
+
+/// Softmax cross-entropy on logits (PyTorch's CrossEntropyLoss): the target is the class index,
+/// one value per sample (shape<1>). Softmax and gradient are fused: dz = (softmax(z) - onehot) / n.
+struct softmax_cross_entropy {
+  static std::string name() { return "softmax_cross_entropy"; }
+  template <Shape Out>
+  using expected_target = shape<1>;
+  static constexpr const char* metric_name = "accuracy";
+
+  template <class T>
+  static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz,
+                              std::size_t n) noexcept {
+    const T scale = T(1) / T(n);
+    T sum = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const T* row = z + r * ldz;
+      const auto label = static_cast<std::size_t>(t[r]);
+      const T m = *std::max_element(row, row + out);
+      T s = 0;
+      for (std::size_t k = 0; k < out; ++k) s += std::exp(row[k] - m);
+      const T log_sum = std::log(s) + m;
+      sum += log_sum - row[label];
+      if (dz) {
+        T* g = dz + r * ldz;
+        for (std::size_t k = 0; k < out; ++k) g[k] = scale * (std::exp(row[k] - log_sum) - T(k == label));
+        std::fill(g + out, g + ldz, T(0));
+      }
+    }
+    return sum * scale;
+  }
+  /// out: number of classes; the target must be an integer in [0, out).
+  template <class T> static bool valid_target(const T* t, std::size_t out) noexcept {
+    return t[0] >= T(0) && t[0] < T(out) && std::floor(t[0]) == t[0];
+  }
+  template <class T>
+  static double metric_sum(const T* z, std::size_t ldz, const T* t, std::size_t out, std::size_t n) noexcept {
+    double s = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const T* row = z + r * ldz;
+      s += std::size_t(std::max_element(row, row + out) - row) == static_cast<std::size_t>(t[r]);
+    }
+    return s;
+  }
+  static double finish_metric(double sum, std::size_t n, std::size_t) noexcept { return sum / double(n); }
+};
+
+} // namespace ctnn::loss

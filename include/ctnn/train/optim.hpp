@@ -1,0 +1,131 @@
+// Optimizers with PyTorch 1.13's exact update formulas, each one vectorized loop over the flat
+// parameter array (gradients and state mirror its layout).
+#pragma once
+
+#include <ctnn/kernels/simd.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace ctnn::optim {
+
+namespace detail {
+/// Applies f to registers of every array (vector part), then to single elements (tail).
+/// f is generic: it receives xsimd batches, then scalars.
+template <class T, class F>
+CTNN_ALWAYS_INLINE void for_each_register(std::size_t n, F&& f) noexcept {
+  using V = kernels::simd<T>;
+  std::size_t i = 0;
+  for (; i + V::size <= n; i += V::size) f(i, V{});
+  for (; i < n; ++i) f(i, T{});
+}
+template <class V, class T> CTNN_ALWAYS_INLINE V load(const T* p) noexcept {
+  if constexpr (std::is_same_v<V, T>) return *p; else return V::load_aligned(p);
+}
+template <class V, class T> CTNN_ALWAYS_INLINE void store(T* p, const V& v) noexcept {
+  if constexpr (std::is_same_v<V, T>) *p = v; else v.store_aligned(p);
+}
+} // namespace detail
+
+/// SGD: g += wd w; with momentum b = g (first step), then b = mu b + (1 - dampening) g;
+/// g = nesterov ? g + mu b : b;  w -= lr g.
+struct sgd {
+  float lr = 0.01f;
+  float momentum = 0.0f;
+  float dampening = 0.0f;
+  bool nesterov = false;
+  float weight_decay = 0.0f;
+
+  static std::string name() { return "sgd"; }
+  /// Elements of optimizer state per parameter.
+  static constexpr std::size_t state_per_param = 1;
+
+  /// One update of n parameters; t is the 1-based step number. All arrays aligned.
+  template <class T>
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
+    const T lr_ = T(lr), mu = T(momentum), damp = T(1) - T(dampening), wd = T(weight_decay);
+    detail::for_each_register<T>(n, [&](std::size_t i, auto tag) {
+      using V = decltype(tag);
+      V wv = detail::load<V>(w + i);
+      V gv = detail::load<V>(g + i);
+      if (wd != T(0)) gv = gv + V(wd) * wv;
+      if (mu != T(0)) {
+        V b = t == 1 ? gv : V(mu) * detail::load<V>(state + i) + V(damp) * gv;
+        detail::store(state + i, b);
+        gv = nesterov ? gv + V(mu) * b : b;
+      }
+      detail::store(w + i, V(wv - V(lr_) * gv));
+    });
+  }
+};
+
+namespace detail {
+/// Adam's moment update and step; `decoupled` selects AdamW's weight decay.
+template <class T>
+CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, float lr,
+                                  float beta1, float beta2, float eps, float weight_decay,
+                                  bool decoupled) noexcept {
+  // As PyTorch: bias corrections in double, denom = sqrt(v) / sqrt(bc2) + eps.
+  const double bc1 = 1.0 - std::pow(double(beta1), double(t));
+  const double bc2 = 1.0 - std::pow(double(beta2), double(t));
+  const T step_size = T(double(lr) / bc1), bc2_sqrt = T(std::sqrt(bc2));
+  const T b1 = T(beta1), b2 = T(beta2), e = T(eps), wd = T(weight_decay);
+  const T shrink = T(1) - T(lr) * T(weight_decay);
+  T* m = state;
+  T* v = state + n;
+  for_each_register<T>(n, [&](std::size_t i, auto tag) {
+    using V = decltype(tag);
+    using std::sqrt;
+    V wv = load<V>(w + i), gv = load<V>(g + i);
+    if (wd != T(0)) {
+      if (decoupled)
+        wv = wv * V(shrink);
+      else
+        gv = gv + V(wd) * wv;
+    }
+    const V mv = V(b1) * load<V>(m + i) + V(T(1) - b1) * gv;
+    const V vv = V(b2) * load<V>(v + i) + V(T(1) - b2) * gv * gv;
+    store(m + i, mv);
+    store(v + i, vv);
+    const V denom = sqrt(vv) / V(bc2_sqrt) + V(e);
+    store(w + i, V(wv - V(step_size) * (mv / denom)));
+  });
+}
+} // namespace detail
+
+/// Adam (L2 weight decay added to the gradient, as torch.optim.Adam):
+/// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr mhat / (sqrt(vhat) + eps).
+struct adam {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.0f;
+
+  static std::string name() { return "adam"; }
+  static constexpr std::size_t state_per_param = 2;
+  template <class T>
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
+    detail::adam_step(w, g, state, n, t, lr, beta1, beta2, eps, weight_decay, false);
+  }
+};
+
+/// AdamW (torch.optim.AdamW): w *= 1 - lr wd, then Adam's step without L2 term.
+struct adamw {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 1e-2f;
+
+  static std::string name() { return "adamw"; }
+  static constexpr std::size_t state_per_param = 2;
+  template <class T>
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
+    detail::adam_step(w, g, state, n, t, lr, beta1, beta2, eps, weight_decay, true);
+  }
+};
+
+} // namespace ctnn::optim
