@@ -1,6 +1,6 @@
 // Diagnostics: the types whose names ARE the compile errors. Shape inference picks the first
-// failing check and names it as one of the types below; the network then holds a single
-// static_assert(diagnosis::ok, ...), and both GCC and Clang print that condition, i.e. the type
+// failing check and names it as one of the types below; report<> then holds a single
+// static_assert(Diagnosis::ok, ...), and both GCC and Clang print that condition, i.e. the type
 // with its template arguments: the layer index, the layer as written, what it expects, what it
 // receives and the fix. Nothing else is instantiated from a failed check, so there is one error.
 #pragma once
@@ -76,6 +76,17 @@ struct loss_target_mismatch {
 template <class Input, class DatasetInput>
 struct dataset_input_mismatch {
   static constexpr bool ok = false;
+};
+
+/// The one static_assert of a network<...>: its failing condition, printed by the compiler,
+/// is the diagnosis type with all its facts.
+template <class Diagnosis>
+struct report {
+  using type = Diagnosis; // before the assertion: Clang drops members declared after a failed one
+  static_assert(Diagnosis::ok,
+                "ctnn: this network<...> does not type-check. The condition above names the first "
+                "problem: the layer index (input<> is 0), the layer, what it expects, what it "
+                "receives and how to fix it.");
 };
 
 } // namespace ctnn::diag

@@ -165,10 +165,6 @@ struct network {
 
   /// diag::no_error, or the diag:: type naming the first failing layer.
   using diagnosis = typename decltype(detail::diagnose<Ls...>())::type;
-  static_assert(diagnosis::ok,
-                "ctnn: this network<...> does not type-check. The condition above names the first "
-                "problem: the layer index (input<> is 0), the layer, what it expects, what it "
-                "receives and how to fix it.");
   static constexpr bool valid = diagnosis::ok;
 
   template <std::size_t I>
@@ -201,6 +197,11 @@ public:
       if (s.kind == detail::stage_kind::dense) n += s.in * s.out + s.out;
     return n;
   }();
+
+  /// Instantiating the network instantiates its report, whose static_assert prints the diagnosis.
+  /// The assertion lives in diag::report, not here: Clang marks a class whose own static_assert
+  /// failed as invalid, and every later use of its members would add errors.
+  using checked = typename diag::report<diagnosis>::type;
 };
 
 namespace detail {

@@ -48,6 +48,9 @@ private:
 /// Copies are deep. Build one with make<Model>(init, seed).
 template <class Model, class T = float>
 class net {
+  // Instantiate the model (and its one diagnostic, if any) before anything reads its members:
+  // Clang treats constants whose evaluation first triggered the failed check as non-constant.
+  using checked_model = typename Model::checked;
   using lowered = detail::lowered<Model, T>;
   template <std::size_t S>
   using stage = typename lowered::template stage<S>;
@@ -161,7 +164,10 @@ public:
   dense_view<T> layer() noexcept {
     constexpr std::size_t s = lowered::stage_of_layer(I);
     static_assert(s != detail::npos, "net::layer<I>(): layer I has no parameters; only dense layers do");
-    return stage<s>::view(params_.data() + lowered::offsets[s]);
+    if constexpr (s != detail::npos)
+      return stage<s>::view(params_.data() + lowered::offsets[s]);
+    else
+      return dense_view<T>{nullptr, 0, 0, 0};
   }
 
   /// Parameters in PyTorch's order and layout: for each dense layer, weight [out][in] then bias.

@@ -129,10 +129,10 @@ public:
   /// Loss and metric of the network on data (batched inference, no update).
   template <class Dataset>
   evaluation evaluate(const Dataset& data) {
-    constexpr auto ok = decltype(detail::check_training_data<Net, Loss, Dataset>())::type::ok;
-    static_assert(ok, "ctnn: trainer::evaluate: the dataset does not fit the network and the loss; "
-                      "the condition above names the shapes");
-    if constexpr (!ok) {
+    using diagnosis = typename decltype(detail::check_training_data<Net, Loss, Dataset>())::type;
+    static_assert(diagnosis::ok, "ctnn: trainer::evaluate: the dataset does not fit the network and the "
+                                 "loss; the condition above names the shapes");
+    if constexpr (!diagnosis::ok) {
       return {};
     } else {
       const std::size_t chunk = std::max<std::size_t>(ws_.capacity(), std::min<std::size_t>(data.size(), 256));
@@ -155,10 +155,10 @@ public:
   /// size or a target the loss cannot take (naming the sample).
   template <class Dataset>
   train_report train(const Dataset& data, const train_options<Dataset>& opts = {}) {
-    constexpr auto ok = decltype(detail::check_training_data<Net, Loss, Dataset>())::type::ok;
-    static_assert(ok, "ctnn: trainer::train: the dataset does not fit the network and the loss; "
-                      "the condition above names the shapes");
-    if constexpr (!ok) {
+    using diagnosis = typename decltype(detail::check_training_data<Net, Loss, Dataset>())::type;
+    static_assert(diagnosis::ok, "ctnn: trainer::train: the dataset does not fit the network and the "
+                                 "loss; the condition above names the shapes");
+    if constexpr (!diagnosis::ok) {
       return {};
     } else {
       validate(data, "training");
