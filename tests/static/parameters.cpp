@@ -1,0 +1,26 @@
+// Parameter counts (as PyTorch counts them) and the stored layout of the flat parameter array.
+#include <ctnn/ctnn.hpp>
+
+namespace {
+using namespace ctnn;
+
+using mlp_small = network<input<shape<8>>, dense<16>, ctnn::tanh, dense<16>, ctnn::tanh, dense<1>>;
+using mlp_trading = network<input<shape<32>>, dense<64>, relu, dense<64>, relu, dense<1>>;
+using mnist_mlp = network<input<shape<28, 28>>, flatten, dense<128>, relu, dense<10>>;
+
+static_assert(mlp_small::param_count == (8 * 16 + 16) + (16 * 16 + 16) + (16 + 1));
+static_assert(mlp_trading::param_count == 2112 + 4160 + 65);
+static_assert(mnist_mlp::param_count == 784 * 128 + 128 + 128 * 10 + 10);
+static_assert(network<input<shape<4>>, relu, softmax>::param_count == 0);
+
+// stored layout: padded rows, one contiguous array, a compile-time size
+constexpr std::size_t L = kernels::lanes<float>;
+static_assert(net<mlp_trading>::param_count == mlp_trading::param_count);
+static_assert(net<mlp_trading>::param_size ==
+              (32 * kernels::round_up(64, L) + kernels::round_up(64, L)) +
+                  (64 * kernels::round_up(64, L) + kernels::round_up(64, L)) + (64 * L + L));
+static_assert(net<mlp_trading>::param_size % L == 0);
+static_assert(net<mlp_small, double>::param_size % kernels::lanes<double> == 0);
+static_assert(net<mnist_mlp>::input_size == 784 && net<mnist_mlp>::output_size == 10);
+static_assert(kernels::dense_layout<float, 3, 5>::param_count == 20);
+} // namespace

@@ -1,0 +1,52 @@
+// Shape rules of every layer and of whole networks, checked at compile time.
+#include <ctnn/dsl/network.hpp>
+
+#include <type_traits>
+
+namespace {
+using namespace ctnn;
+
+// shape<>
+static_assert(shape<3, 32, 32>::rank == 3 && shape<3, 32, 32>::size == 3072);
+static_assert(shape<7>::dims == dims{1, {7}});
+static_assert(std::is_same_v<shape_of<2, 4, 5>, shape<4, 5>>);
+
+// single-layer rules
+static_assert(dense<16>::infer(dims{1, {8}}).out == dims{1, {16}});
+static_assert(dense<16>::infer(dims{3, {1, 28, 28}}).error == shape_error::expects_rank_1);
+static_assert(dense<0>::infer(dims{1, {8}}).error == shape_error::zero_units);
+static_assert(flatten::infer(dims{3, {1, 28, 28}}).out == dims{1, {784}});
+static_assert(relu::infer(dims{2, {3, 4}}).out == dims{2, {3, 4}});
+static_assert(input<shape<0>>::infer(dims{}).error == shape_error::empty_input_shape);
+static_assert(LayerDescriptor<dense<4>> && LayerDescriptor<gelu> && LayerDescriptor<leaky_relu>);
+static_assert(!LayerDescriptor<int> && !LayerDescriptor<shape<3>>);
+
+// a whole network: shapes flow left to right
+using mlp = network<input<shape<32>>, dense<64>, relu, dense<64>, relu, dense<1>>;
+static_assert(mlp::valid);
+static_assert(std::is_same_v<mlp::input_shape, shape<32>>);
+static_assert(std::is_same_v<mlp::output_shape, shape<1>>);
+static_assert(mlp::layer_output(1) == dims{1, {64}} && mlp::layer_output(5) == dims{1, {1}});
+static_assert(std::is_same_v<mlp::layer<2>, relu>);
+
+using image = network<input<shape<28, 28, 1>>, flatten, dense<10>, softmax>;
+static_assert(image::valid && std::is_same_v<image::output_shape, shape<10>>);
+static_assert(image::layer_output(1) == dims{1, {784}});
+
+// lowering: each dense absorbs the activation that follows it; other activations stand alone
+static_assert(mlp::stage_count == 3);
+static_assert(mlp::stages[0].layer == 1 && mlp::stages[0].activation == 2);
+static_assert(mlp::stages[2].layer == 5 && mlp::stages[2].activation == detail::npos);
+using twice = network<input<shape<4>>, ctnn::tanh, dense<3>, relu, sigmoid>;
+static_assert(twice::stage_count == 3);
+static_assert(twice::stages[0].kind == detail::stage_kind::activation && twice::stages[0].in == 4);
+static_assert(twice::stages[1].kind == detail::stage_kind::dense && twice::stages[1].activation == 3);
+static_assert(twice::stages[2].kind == detail::stage_kind::activation && twice::stages[2].layer == 4);
+
+// ill-formed networks are reported by the diagnosis type (compile_fail/ checks the message)
+static_assert(std::is_same_v<typename decltype(detail::diagnose<input<shape<2, 2>>, dense<3>>())::type,
+                             diag::layer_rejects_input_shape<diag::layer_index<1>, dense<3>, diag::expects<diag::rank<1>>,
+                                                             diag::receives<shape<2, 2>>,
+                                                             diag::fix_insert_flatten_before_this_layer>>);
+static_assert(detail::analyze<input<shape<4>>, dense<3>, dense<0>, dense<2>>().failing == 2);
+} // namespace

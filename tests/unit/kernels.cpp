@@ -1,0 +1,157 @@
+// SIMD kernels against their scalar reference twins, on sizes that are not multiples of the
+// lane width, on the single-sample and batched paths, for float and double.
+#define BOOST_TEST_MODULE kernels
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/kernels/activation.hpp>
+#include <ctnn/kernels/dense.hpp>
+
+#include "../support/support.hpp"
+
+#include <boost/mpl/list.hpp>
+
+#include <cmath>
+#include <vector>
+
+using namespace ctnn;
+namespace k = ctnn::kernels;
+
+namespace {
+
+using scalars = boost::mpl::list<float, double>;
+
+/// A dense layer's stored parameters with random weights and bias and zero padding.
+template <class T, std::size_t In, std::size_t Out>
+std::vector<T, xsimd::aligned_allocator<T, 64>> random_params(std::uint64_t seed) {
+  using layout = k::dense_layout<T, In, Out>;
+  std::vector<T, xsimd::aligned_allocator<T, 64>> p(layout::size, T(0));
+  const auto r = test::random_values<T>(layout::param_count, seed);
+  for (std::size_t o = 0; o < Out; ++o) {
+    for (std::size_t i = 0; i < In; ++i) p[i * layout::padded_out + o] = r[o * In + i];
+    p[layout::weight_size + o] = r[In * Out + o];
+  }
+  return p;
+}
+
+template <class T>
+using aligned = std::vector<T, xsimd::aligned_allocator<T, 64>>;
+
+/// Runs forward (single and batched) and the three backward kernels through both the SIMD and
+/// the reference implementation and compares every output.
+template <class T, class Act, std::size_t In, std::size_t Out>
+void check_dense() {
+  using layout = k::dense_layout<T, In, Out>;
+  constexpr std::size_t P = layout::padded_out;
+  const auto params = random_params<T, In, Out>(In * 100 + Out);
+  const double tol = test::reassociation_tolerance<T>;
+
+  // single sample
+  const auto x1 = test::random_values<T>(In, 7);
+  aligned<T> z_simd(P), y_simd(P), z_ref(P), y_ref(P);
+  k::dense_forward<Act, In, Out>(params.data(), x1.data(), z_simd.data(), y_simd.data());
+  k::reference::dense_forward<Act, In, Out>(params.data(), x1.data(), z_ref.data(), y_ref.data());
+  BOOST_TEST(test::scaled_error(std::span(y_simd).first(Out), std::span(y_ref).first(Out)) <= tol);
+  BOOST_TEST(test::scaled_error(std::span(z_simd).first(Out), std::span(z_ref).first(Out)) <= tol);
+
+  for (std::size_t n : {1, 3, 5, 8}) {
+    const std::size_t ldx = In + 2; // a row stride wider than the row, as for padded activations
+    const auto x = test::random_values<T>(n * ldx, n);
+    aligned<T> zs(n * P), ys(n * P), zr(n * P), yr(n * P);
+    k::dense_forward_batch<Act, In, Out>(params.data(), x.data(), ldx, zs.data(), ys.data(), n);
+    k::reference::dense_forward_batch<Act, In, Out>(params.data(), x.data(), ldx, zr.data(), yr.data(), n);
+    for (std::size_t r = 0; r < n; ++r) {
+      BOOST_TEST(test::scaled_error(std::span(ys).subspan(r * P, Out), std::span(yr).subspan(r * P, Out)) <= tol);
+      // the batched path agrees with the single-sample path
+      aligned<T> y1(P);
+      k::dense_forward<Act, In, Out>(params.data(), x.data() + r * ldx, static_cast<T*>(nullptr), y1.data());
+      BOOST_TEST(test::scaled_error(std::span(y1).first(Out), std::span(yr).subspan(r * P, Out)) <= tol);
+    }
+
+    // backward: the same upstream gradient through both implementations
+    aligned<T> dy_s(n * P, T(0)), dy_r(n * P, T(0));
+    const auto g = test::random_values<T>(n * Out, 99);
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t o = 0; o < Out; ++o) dy_s[r * P + o] = dy_r[r * P + o] = g[r * Out + o];
+    aligned<T> grad_s(layout::size, T(0)), grad_r(layout::size, T(0));
+    k::dense_backward_activation<Act, Out>(zr.data(), yr.data(), dy_s.data(), grad_s.data() + layout::weight_size, n);
+    k::reference::dense_backward_activation<Act, Out>(zr.data(), yr.data(), dy_r.data(), grad_r.data() + layout::weight_size, n);
+    BOOST_TEST(test::scaled_error(dy_s, dy_r) <= tol);
+    k::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_s.data(), n);
+    k::reference::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_r.data(), n);
+    BOOST_TEST(test::scaled_error(grad_s, grad_r) <= tol);
+    aligned<T> dx_s(n * ldx, T(-7)), dx_r(n * ldx, T(-7));
+    k::dense_backward_input<In, Out>(params.data(), dy_r.data(), dx_s.data(), ldx, n);
+    k::reference::dense_backward_input<In, Out>(params.data(), dy_r.data(), dx_r.data(), ldx, n);
+    BOOST_TEST(test::scaled_error(dx_s, dx_r) <= tol); // includes the zeroed padding lanes
+    // padding of the gradient stays exactly zero (optimizers then keep padded weights at zero)
+    for (std::size_t i = 0; i < In; ++i)
+      for (std::size_t o = Out; o < P; ++o) BOOST_TEST(grad_s[i * P + o] == T(0));
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(dense_matches_reference_on_odd_sizes, T, scalars) {
+  check_dense<T, k::relu_fn, 1, 1>();
+  check_dense<T, k::relu_fn, 3, 7>();
+  check_dense<T, k::relu_fn, 7, 3>();
+  check_dense<T, k::relu_fn, 9, 17>();
+  check_dense<T, k::relu_fn, 17, 9>();
+  check_dense<T, k::relu_fn, 33, 65>();
+  check_dense<T, k::relu_fn, 65, 33>();
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(dense_matches_reference_for_every_activation, T, scalars) {
+  check_dense<T, k::identity_fn, 9, 17>();
+  check_dense<T, k::leaky_relu_fn<1, 100>, 9, 17>();
+  check_dense<T, k::sigmoid_fn, 9, 17>();
+  check_dense<T, k::tanh_fn, 17, 9>();
+  check_dense<T, k::gelu_fn, 17, 9>();
+  check_dense<T, k::softmax_fn, 17, 9>();
+  check_dense<T, k::sigmoid_fn, 65, 33>();
+  check_dense<T, k::gelu_fn, 33, 65>();
+}
+
+template <class T, class Act>
+void check_activation(std::size_t n) {
+  const auto x = test::random_values<T>(n, n, -6, 6);
+  const auto dy = test::random_values<T>(n, n + 1);
+  std::vector<T> ys(n), yr(n), dxs(n), dxr(n);
+  k::activation_forward<Act>(x.data(), ys.data(), n);
+  k::reference::activation_forward<Act>(x.data(), yr.data(), n);
+  BOOST_TEST(test::scaled_error(ys, yr) <= test::reassociation_tolerance<T>);
+  k::activation_backward<Act>(x.data(), yr.data(), dy.data(), dxs.data(), n);
+  k::reference::activation_backward<Act>(x.data(), yr.data(), dy.data(), dxr.data(), n);
+  BOOST_TEST(test::scaled_error(dxs, dxr) <= test::reassociation_tolerance<T>);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(standalone_activations_match_reference, T, scalars) {
+  for (std::size_t n : {1, 3, 7, 9, 17, 33, 65}) {
+    check_activation<T, k::identity_fn>(n);
+    check_activation<T, k::relu_fn>(n);
+    check_activation<T, k::leaky_relu_fn<1, 100>>(n);
+    check_activation<T, k::sigmoid_fn>(n);
+    check_activation<T, k::tanh_fn>(n);
+    check_activation<T, k::gelu_fn>(n);
+    check_activation<T, k::softmax_fn>(n);
+  }
+}
+
+/// The documented accuracy of the vectorized transcendentals (kernels/activation.hpp): float
+/// SIMD activations against the same formula in double, over [-20, 20].
+BOOST_AUTO_TEST_CASE(vectorized_transcendentals_stay_within_documented_error) {
+  constexpr std::size_t n = 40001;
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = -20.0f + 40.0f * float(i) / float(n - 1);
+  auto max_error = [&](auto act) {
+    using Act = decltype(act);
+    std::vector<float> y(n);
+    k::activation_forward<Act>(x.data(), y.data(), n);
+    double err = 0;
+    for (std::size_t i = 0; i < n; ++i) err = std::max(err, std::abs(double(y[i]) - Act::scalar(double(x[i]))));
+    return err;
+  };
+  BOOST_TEST(max_error(k::sigmoid_fn{}) <= 2.5e-7);
+  BOOST_TEST(max_error(k::tanh_fn{}) <= 2.5e-7);
+  BOOST_TEST(max_error(k::gelu_fn{}) <= 4e-6); // absolute; |gelu(x)| reaches 20 on this range
+}
