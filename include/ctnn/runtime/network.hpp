@@ -140,7 +140,8 @@ public:
   }
 
   /// Backward after forward_train(ws, x, n): reads dL/dy from ws.output_gradient() (which it
-  /// overwrites) and ADDS dL/dparameters into grads (param_size elements, same layout).
+  /// overwrites) and ADDS dL/dparameters into grads: param_size elements in the stored layout,
+  /// aligned to CTNN_ALIGNMENT (an aligned_buffer<T>, as the trainer uses).
   void backward(workspace<T>& ws, const T* x, std::size_t n, T* grads) const noexcept {
     T* base = ws.buffer_.data();
     detail::for_each_index_reversed<stage_count>([&](auto s) {

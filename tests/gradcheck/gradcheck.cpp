@@ -1,0 +1,128 @@
+// Central finite differences in double against the analytic backward pass: every activation
+// (fused into dense and standalone), the dense stage, every loss, and a whole 3-layer network.
+#define BOOST_TEST_MODULE gradcheck
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include "../support/support.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace nn = ctnn;
+
+namespace {
+
+constexpr double eps = 1e-6;
+constexpr double tolerance = 1e-6; // |numeric - analytic| / max(1, |analytic|)
+
+/// Targets the loss accepts: class indices for cross-entropy, values in [0, 1] otherwise.
+template <class Loss>
+std::vector<double> make_targets(std::size_t n, std::size_t out, std::size_t target_size) {
+  nn::rng g(77);
+  std::vector<double> t(n * target_size);
+  for (auto& v : t)
+    v = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> ? double(g.below(out)) : g.uniform(0, 1);
+  return t;
+}
+
+/// Checks d loss / d parameters of Model under Loss on a batch of 3 random samples.
+template <class Model, class Loss>
+void check_network(std::uint64_t seed) {
+  using net_t = nn::net<Model, double>;
+  constexpr std::size_t n = 3, out = net_t::output_size;
+  constexpr std::size_t target_size = Loss::template expected_target<typename Model::output_shape>::size;
+  auto net = nn::make<Model, double>(nn::init::pytorch_default{}, seed);
+  auto ws = net.make_workspace(n);
+  const auto x = nn::test::random_values<double>(n * net_t::input_size, seed + 1, -2, 2);
+  const auto t = make_targets<Loss>(n, out, target_size);
+
+  const double* y = net.forward_train(ws, x.data(), n);
+  Loss::value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
+  nn::aligned_buffer<double> grads(net_t::param_size);
+  net.backward(ws, x.data(), n, grads.data());
+  net_t as_logical; // reads the stored-layout gradient in PyTorch order
+  std::copy(grads.begin(), grads.end(), as_logical.parameters().begin());
+  const auto analytic = as_logical.export_parameters();
+
+  auto loss_at = [&](const std::vector<double>& p) {
+    net.import_parameters(p);
+    const double* yy = net.forward_train(ws, x.data(), n);
+    return Loss::value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
+  };
+  const auto p0 = net.export_parameters();
+  double worst = 0;
+  for (std::size_t j = 0; j < p0.size(); ++j) {
+    auto p = p0;
+    p[j] = p0[j] + eps;
+    const double up = loss_at(p);
+    p[j] = p0[j] - eps;
+    const double down = loss_at(p);
+    const double numeric = (up - down) / (2 * eps);
+    worst = std::max(worst, std::abs(numeric - analytic[j]) / std::max(1.0, std::abs(analytic[j])));
+  }
+  BOOST_TEST(worst <= tolerance);
+}
+
+template <class Act>
+void check_activation() {
+  // fused into the dense layer before it ...
+  check_network<nn::network<nn::input<nn::shape<4>>, nn::dense<5>, Act, nn::dense<3>>, nn::loss::mse>(1);
+  // ... and as a standalone stage (identity is fused, Act stands alone)
+  check_network<nn::network<nn::input<nn::shape<4>>, nn::dense<5>, nn::identity, Act, nn::dense<3>>, nn::loss::mse>(2);
+}
+
+/// dL/dy of a loss alone, by central differences on the outputs.
+template <class Loss>
+void check_loss_gradient(std::size_t out) {
+  constexpr std::size_t n = 4, ld = 8; // a row stride wider than the row, as in the network
+  const std::size_t target_size = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> ? 1 : out;
+  auto y = nn::test::random_values<double>(n * ld, 5, -3, 3);
+  const auto t = make_targets<Loss>(n, out, target_size);
+  std::vector<double> dy(n * ld, -1.0);
+  Loss::value_and_gradient(y.data(), ld, t.data(), out, dy.data(), n);
+  double worst = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t k = 0; k < out; ++k) {
+      const double keep = y[r * ld + k];
+      y[r * ld + k] = keep + eps;
+      const double up = Loss::value_and_gradient(y.data(), ld, t.data(), out, static_cast<double*>(nullptr), n);
+      y[r * ld + k] = keep - eps;
+      const double down = Loss::value_and_gradient(y.data(), ld, t.data(), out, static_cast<double*>(nullptr), n);
+      y[r * ld + k] = keep;
+      worst = std::max(worst, std::abs((up - down) / (2 * eps) - dy[r * ld + k]));
+    }
+    for (std::size_t k = out; k < ld; ++k) BOOST_TEST(dy[r * ld + k] == 0.0); // padding is cleared
+  }
+  BOOST_TEST(worst <= tolerance);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(identity_activation) { check_activation<nn::identity>(); }
+BOOST_AUTO_TEST_CASE(relu_activation) { check_activation<nn::relu>(); }
+BOOST_AUTO_TEST_CASE(leaky_relu_activation) { check_activation<nn::leaky_relu>(); }
+BOOST_AUTO_TEST_CASE(sigmoid_activation) { check_activation<nn::sigmoid>(); }
+BOOST_AUTO_TEST_CASE(tanh_activation) { check_activation<nn::tanh>(); }
+BOOST_AUTO_TEST_CASE(softmax_activation) { check_activation<nn::softmax>(); }
+BOOST_AUTO_TEST_CASE(gelu_activation) { check_activation<nn::gelu>(); }
+
+BOOST_AUTO_TEST_CASE(dense_stage_under_every_loss) {
+  using one = nn::network<nn::input<nn::shape<4>>, nn::dense<3>>;
+  check_network<one, nn::loss::mse>(3);
+  check_network<one, nn::loss::bce_with_logits>(4);
+  check_network<one, nn::loss::softmax_cross_entropy>(5);
+}
+
+BOOST_AUTO_TEST_CASE(loss_gradients) {
+  check_loss_gradient<nn::loss::mse>(3);
+  check_loss_gradient<nn::loss::bce_with_logits>(3);
+  check_loss_gradient<nn::loss::softmax_cross_entropy>(5);
+}
+
+BOOST_AUTO_TEST_CASE(three_layer_network) {
+  using model = nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::tanh, nn::dense<8>, nn::relu, nn::dense<4>>;
+  check_network<model, nn::loss::softmax_cross_entropy>(6);
+  check_network<model, nn::loss::mse>(7);
+}

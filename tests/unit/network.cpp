@@ -1,0 +1,171 @@
+// net<Model>: whole-network forward against an independent double reference; batched against
+// single-sample; fused against unfused stages; parameter views, import/export, seeding.
+#define BOOST_TEST_MODULE network
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include "../support/support.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace nn = ctnn;
+using nn::test::random_values;
+using nn::test::scaled_error;
+
+namespace {
+
+// Every activation, fused and standalone (tanh follows sigmoid, so it gets its own stage).
+using all_kinds = nn::network<nn::input<nn::shape<5>>, nn::dense<7>, nn::gelu, nn::dense<9>, nn::leaky_relu,
+                              nn::dense<6>, nn::sigmoid, nn::tanh, nn::dense<4>, nn::softmax>;
+
+/// The same network written out in double from PyTorch-layout parameters with std:: math.
+std::vector<double> reference_all_kinds(const std::vector<double>& p, std::vector<double> x) {
+  std::size_t at = 0;
+  auto linear = [&](std::size_t in, std::size_t out) {
+    std::vector<double> y(out);
+    for (std::size_t o = 0; o < out; ++o) {
+      double s = p[at + in * out + o];
+      for (std::size_t i = 0; i < in; ++i) s += p[at + o * in + i] * x[i];
+      y[o] = s;
+    }
+    at += in * out + out;
+    x = y;
+  };
+  linear(5, 7);
+  for (auto& v : x) v = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+  linear(7, 9);
+  for (auto& v : x) v = v > 0 ? v : 0.01 * v;
+  linear(9, 6);
+  for (auto& v : x) v = std::tanh(1 / (1 + std::exp(-v)));
+  linear(6, 4);
+  double m = x[0], s = 0;
+  for (double v : x) m = std::max(m, v);
+  for (auto& v : x) s += (v = std::exp(v - m));
+  for (auto& v : x) v /= s;
+  return x;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(forward_matches_an_independent_reference) {
+  auto net = nn::make<all_kinds, double>(nn::init::pytorch_default{}, 3);
+  const auto params = net.export_parameters();
+  for (std::uint64_t trial = 0; trial < 5; ++trial) {
+    const auto xv = random_values<double>(5, trial, -2, 2);
+    nn::tensor<double, nn::shape<5>> x;
+    std::copy(xv.begin(), xv.end(), x.begin());
+    const auto y = net(x);
+    BOOST_TEST(scaled_error(y, reference_all_kinds(params, xv)) <= 1e-12);
+  }
+  // and in float, within float rounding
+  auto netf = nn::make<all_kinds, float>(nn::init::pytorch_default{}, 3);
+  const auto pf = netf.export_parameters();
+  const std::vector<double> pd(pf.begin(), pf.end());
+  const auto xv = random_values<float>(5, 11, -2, 2);
+  nn::tensor<float, nn::shape<5>> x;
+  std::copy(xv.begin(), xv.end(), x.begin());
+  BOOST_TEST(scaled_error(netf(x), reference_all_kinds(pd, std::vector<double>(xv.begin(), xv.end()))) <= 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(batched_forward_equals_single_sample) {
+  auto net = nn::make<all_kinds>(nn::init::glorot_uniform{}, 9);
+  constexpr std::size_t n = 13;
+  auto ws = net.make_workspace(n);
+  const auto x = random_values<float>(n * 5, 5);
+  std::vector<float> y(n * 4);
+  net.predict(ws, x.data(), y.data(), n);
+  for (std::size_t r = 0; r < n; ++r) {
+    nn::tensor<float, nn::shape<5>> xr;
+    std::copy_n(x.data() + r * 5, 5, xr.data());
+    BOOST_TEST(scaled_error(std::span(y).subspan(r * 4, 4), net(xr)) <= 1e-6);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(fused_and_unfused_stages_agree_forward_and_backward) {
+  // relu fused into dense<8>, versus relu as its own stage after an identity-fused dense<8>
+  using fused = nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::relu, nn::dense<3>>;
+  using unfused = nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::identity, nn::relu, nn::dense<3>>;
+  static_assert(fused::stage_count == 2 && unfused::stage_count == 3);
+  auto a = nn::make<fused, double>(nn::init::he_uniform{}, 4);
+  nn::net<unfused, double> b;
+  b.import_parameters(a.export_parameters());
+
+  constexpr std::size_t n = 5;
+  auto wa = a.make_workspace(n);
+  auto wb = b.make_workspace(n);
+  const auto x = random_values<double>(n * 6, 8);
+  const double* ya = a.forward_train(wa, x.data(), n);
+  const double* yb = b.forward_train(wb, x.data(), n);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < 3; ++k) BOOST_TEST(ya[r * a.output_stride + k] == yb[r * b.output_stride + k]);
+
+  const auto dy = random_values<double>(n * 3, 12);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < a.output_stride; ++k) {
+      wa.output_gradient()[r * a.output_stride + k] = k < 3 ? dy[r * 3 + k] : 0.0;
+      wb.output_gradient()[r * b.output_stride + k] = k < 3 ? dy[r * 3 + k] : 0.0;
+    }
+  nn::aligned_buffer<double> ga(a.param_size), gb(b.param_size); // gradients must be aligned
+  a.backward(wa, x.data(), n, ga.data());
+  b.backward(wb, x.data(), n, gb.data());
+  // same layout (the standalone relu has no parameters), so compare directly
+  BOOST_TEST(ga.size() == gb.size());
+  BOOST_TEST(scaled_error(ga, gb) <= 1e-14);
+}
+
+BOOST_AUTO_TEST_CASE(layer_views_and_pytorch_layout_import_export) {
+  using model = nn::network<nn::input<nn::shape<3>>, nn::dense<2>, nn::relu, nn::dense<1>>;
+  nn::net<model> net;
+  // PyTorch order: W1 [2][3], b1 [2], W2 [1][2], b2 [1]
+  const std::vector<float> p{1, 2, 3, 4, 5, 6, 0.5f, -0.5f, 2, -1, 0.25f};
+  net.import_parameters(p);
+  BOOST_TEST(net.layer<1>().weight(1, 0) == 4.0f);
+  BOOST_TEST(net.layer<1>().bias(1) == -0.5f);
+  BOOST_TEST(net.layer<3>().weight(0, 1) == -1.0f);
+  BOOST_TEST(net.export_parameters() == p, boost::test_tools::per_element());
+  // y = W2 relu(W1 x + b1) + b2 for x = (1, 0, -1): W1 x = (-2, -2), + b1 = (-1.5, -2.5) -> relu 0
+  const auto y = net(nn::tensor<float, nn::shape<3>>{1, 0, -1});
+  BOOST_TEST(y[0] == 0.25f);
+  const auto y2 = net(nn::tensor<float, nn::shape<3>>{1, 1, 1}); // (6.5, 14.5) -> 13 - 14.5 + .25
+  BOOST_TEST(y2[0] == -1.25f);
+
+  const std::vector<float> wrong(5);
+  BOOST_CHECK_THROW(net.import_parameters(wrong), std::invalid_argument);
+  BOOST_TEST(net.export_parameters() == p, boost::test_tools::per_element()); // unchanged
+}
+
+BOOST_AUTO_TEST_CASE(seeds_reproduce_and_padding_stays_zero) {
+  using model = nn::network<nn::input<nn::shape<4>>, nn::dense<3>, nn::tanh, nn::dense<2>>;
+  const auto a = nn::make<model>(nn::init::pytorch_default{}, 42);
+  const auto b = nn::make<model>(nn::init::pytorch_default{}, 42);
+  const auto c = nn::make<model>(nn::init::pytorch_default{}, 43);
+  BOOST_TEST(a.export_parameters() == b.export_parameters(), boost::test_tools::per_element());
+  BOOST_TEST(a.export_parameters() != c.export_parameters());
+  // PyTorch's default bound for fan_in 4 is 1/2
+  for (float v : a.export_parameters()) BOOST_TEST(std::abs(v) <= 0.5f);
+  // stored values other than the logical parameters are all zero
+  std::size_t nonzero = 0;
+  for (float v : a.parameters()) nonzero += v != 0.0f;
+  BOOST_TEST(nonzero <= a.param_count);
+}
+
+BOOST_AUTO_TEST_CASE(flatten_reads_an_image_row_major) {
+  using model = nn::network<nn::input<nn::shape<2, 2, 2>>, nn::flatten, nn::dense<1>>;
+  nn::net<model> net;
+  net.import_parameters(std::vector<float>{1, 10, 100, 1000, 1e4f, 1e5f, 1e6f, 1e7f, 0});
+  nn::tensor<float, nn::shape<2, 2, 2>> x{};
+  x(1, 0, 1) = 1; // flat index 5
+  BOOST_TEST(net(x)[0] == 1e5f);
+}
+
+BOOST_AUTO_TEST_CASE(fingerprint_names_layers_shapes_and_scalar_type) {
+  using model = nn::network<nn::input<nn::shape<4>>, nn::dense<3>, nn::leaky_relu>;
+  const auto fp = nn::net<model, double>::fingerprint();
+  BOOST_TEST(fp.size() == 4u);
+  BOOST_TEST(fp[0] == "scalar float64");
+  BOOST_TEST(fp[2] == "1 dense<3> -> shape<3>");
+  BOOST_TEST(fp[3] == "2 leaky_relu_slope<1, 100> -> shape<3>");
+}
