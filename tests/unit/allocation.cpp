@@ -1,0 +1,70 @@
+// The hot paths allocate nothing: global operator new/delete are replaced by counting versions,
+// and after warm-up single-sample inference, batched forward/backward, loss gradient and the
+// optimizer step (whole trainer steps) must not call them.
+#define BOOST_TEST_MODULE allocation
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+// These replacements pair malloc with free on purpose; GCC cannot see that they replace the
+// global operators and warns when it inlines them.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++allocations;
+  if (void* p = std::aligned_alloc(static_cast<std::size_t>(a), (n + static_cast<std::size_t>(a) - 1) /
+                                                                      static_cast<std::size_t>(a) * static_cast<std::size_t>(a)))
+    return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace nn = ctnn;
+
+BOOST_AUTO_TEST_CASE(counting_allocator_sees_allocations) {
+  const std::size_t before = allocations;
+  auto* p = new int(3);
+  delete p;
+  BOOST_TEST(allocations == before + 1); // the counter works, so zero below means zero
+}
+
+BOOST_AUTO_TEST_CASE(hot_paths_do_not_allocate) {
+  using model = nn::network<nn::input<nn::shape<32>>, nn::dense<64>, nn::relu, nn::dense<64>, nn::gelu,
+                            nn::dense<10>, nn::softmax>;
+  auto net = nn::make<model>(nn::init::he_uniform{}, 1);
+  nn::tensor<float, nn::shape<32>> x{};
+  for (std::size_t i = 0; i < 32; ++i) x[i] = float(i) / 32;
+
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{}};
+  fit.reserve(16, 10); // warm-up: the only allocations
+  for (std::size_t r = 0; r < 16; ++r)
+    for (std::size_t i = 0; i < 32; ++i) fit.work().input()[r * 32 + i] = float(r + i) / 40;
+  for (std::size_t k = 0; k < 16 * 10; ++k) fit.targets()[k] = float(k % 10) / 10;
+
+  const std::size_t before = allocations;
+  float sink = 0;
+  for (int rep = 0; rep < 10; ++rep) {
+    sink += net(x)[0];                 // single-sample inference
+    sink += fit.step(16);              // batched forward, loss gradient, backward, Adam step
+    sink += fit.step(5);               // a smaller last batch
+  }
+  BOOST_TEST(allocations == before);
+  BOOST_TEST(std::isfinite(sink));
+  BOOST_TEST(fit.steps() == 20);
+}
