@@ -41,7 +41,8 @@ struct train_options {
   early_stopping_options early_stopping{};
   std::uint64_t seed = 0;   ///< shuffling seed: the same seed gives the same run
   bool shuffle = true;
-  std::ostream* log = &std::clog; ///< one progress line per epoch; nullptr for silence
+  std::ostream* log = &std::clog; ///< progress lines go here; nullptr for silence
+  std::size_t log_every = 1;      ///< a progress line every this many epochs (and the last)
 };
 
 /// Loss and metric of a network on a dataset.
@@ -212,7 +213,8 @@ public:
         if (opts.validation) rec.validation = evaluate(opts.validation->get());
         rec.samples_per_second = seconds > 0 ? double(data.size()) / seconds : 0.0;
         report.history.push_back(rec);
-        if (opts.log) print(*opts.log, rec, opts.epochs);
+        if (opts.log && (epoch % std::max<std::size_t>(opts.log_every, 1) == 0 || epoch == opts.epochs))
+          print(*opts.log, rec, opts.epochs);
 
         const double monitored = rec.validation ? rec.validation->loss : rec.train.loss;
         if (monitored < report.best_loss - opts.early_stopping.min_delta) {
