@@ -21,6 +21,9 @@ CTNN_ALWAYS_INLINE void for_each_register(std::size_t n, F&& f) noexcept {
   for (; i + V::size <= n; i += V::size) f(i, V{});
   for (; i < n; ++i) f(i, T{});
 }
+/// One slot of optimizer state for n parameters, padded so the next slot stays aligned.
+template <class T>
+constexpr std::size_t slot(std::size_t n) noexcept { return kernels::round_up(n, alignment / sizeof(T)); }
 template <class V, class T> CTNN_ALWAYS_INLINE V load(const T* p) noexcept {
   if constexpr (std::is_same_v<V, T>) return *p; else return V::load_aligned(p);
 }
@@ -39,10 +42,12 @@ struct sgd {
   float weight_decay = 0.0f;
 
   static std::string name() { return "sgd"; }
-  /// Elements of optimizer state per parameter.
-  static constexpr std::size_t state_per_param = 1;
+  /// Elements of (aligned) optimizer state for n parameters: the momentum buffer.
+  template <class T>
+  static constexpr std::size_t state_size(std::size_t n) noexcept { return detail::slot<T>(n); }
 
-  /// One update of n parameters; t is the 1-based step number. All arrays aligned.
+  /// One update of n parameters; t is the 1-based step number. w, g and state (state_size<T>(n)
+  /// elements) are aligned to CTNN_ALIGNMENT.
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
     const T lr_ = T(lr), mu = T(momentum), damp = T(1) - T(dampening), wd = T(weight_decay);
@@ -74,7 +79,7 @@ CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std
   const T b1 = T(beta1), b2 = T(beta2), e = T(eps), wd = T(weight_decay);
   const T shrink = T(1) - T(lr) * T(weight_decay);
   T* m = state;
-  T* v = state + n;
+  T* v = state + slot<T>(n);
   for_each_register<T>(n, [&](std::size_t i, auto tag) {
     using V = decltype(tag);
     using std::sqrt;
@@ -105,7 +110,9 @@ struct adam {
   float weight_decay = 0.0f;
 
   static std::string name() { return "adam"; }
-  static constexpr std::size_t state_per_param = 2;
+  /// Two aligned slots: first and second moments.
+  template <class T>
+  static constexpr std::size_t state_size(std::size_t n) noexcept { return 2 * detail::slot<T>(n); }
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
     detail::adam_step(w, g, state, n, t, lr, beta1, beta2, eps, weight_decay, false);
@@ -121,7 +128,8 @@ struct adamw {
   float weight_decay = 1e-2f;
 
   static std::string name() { return "adamw"; }
-  static constexpr std::size_t state_per_param = 2;
+  template <class T>
+  static constexpr std::size_t state_size(std::size_t n) noexcept { return 2 * detail::slot<T>(n); }
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
     detail::adam_step(w, g, state, n, t, lr, beta1, beta2, eps, weight_decay, true);

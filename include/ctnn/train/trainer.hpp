@@ -96,7 +96,7 @@ public:
 
   trainer(Net& network, Loss loss, Optim optimizer)
       : net_(&network), loss_(loss), optim_(optimizer), grads_(Net::param_size),
-        state_(Net::param_size * Optim::state_per_param) {}
+        state_(Optim::template state_size<T>(Net::param_size)) {}
 
   Net& network() noexcept { return *net_; }
   const Optim& optimizer() const noexcept { return optim_; }
@@ -111,18 +111,29 @@ public:
     }
   }
 
+  /// What one step did: the batch loss, and whether the update was applied (it is not when the
+  /// loss or any gradient is NaN or infinite: the weights then stay those of the last good step).
+  struct step_result {
+    T loss;
+    bool finite_loss;
+    bool finite_gradients;
+    bool applied() const noexcept { return finite_loss && finite_gradients; }
+  };
+
   /// One optimizer step on n <= capacity samples already placed in work().input() and targets().
-  /// Returns the batch loss. If it is not finite, nothing is updated and it is returned as is.
-  T step(std::size_t n) noexcept {
+  step_result step(std::size_t n) noexcept {
     const T* y = net_->forward_train(ws_, ws_.input(), n);
     last_outputs_ = y;
     const T l = Loss::value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size,
                                          ws_.output_gradient(), n);
-    if (!std::isfinite(l)) return l;
+    if (!std::isfinite(l)) return {l, false, false};
     std::fill(grads_.begin(), grads_.end(), T(0));
     net_->backward(ws_, ws_.input(), n, grads_.data());
+    // A finite loss can still come with infinite gradients (e.g. an infinite input into a
+    // saturating activation); updating with them would silently corrupt every weight.
+    if (!all_finite<Net::param_size>(grads_.data())) return {l, true, false};
     optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, ++steps_);
-    return l;
+    return {l, true, true};
   }
   workspace<T>& work() noexcept { return ws_; }
   T* targets() noexcept { return targets_.data(); }
@@ -189,10 +200,16 @@ public:
             std::copy_n(data.target(order[at + r]), Dataset::target_size, targets_.data() + r * Dataset::target_size);
           }
           ++step_in_epoch;
-          const T l = step(n);
-          if (!std::isfinite(l)) {
+          const step_result r = step(n);
+          const T l = r.loss;
+          if (!r.applied()) {
             std::ostringstream why;
-            why << "training stopped: the loss became " << l << " at epoch " << epoch << ", step "
+            why << "training stopped: ";
+            if (r.finite_loss)
+              why << "the gradients became non-finite (loss " << l << ")";
+            else
+              why << "the loss became " << l;
+            why << " at epoch " << epoch << ", step "
                 << step_in_epoch << " (samples " << at << ".." << at + n - 1
                 << " of the shuffled order); the weights of the last good step are kept";
             report.diverged = true;
@@ -240,6 +257,19 @@ public:
   }
 
 private:
+  /// Whether no element of p[0, N) is NaN or infinite (x * 0 is NaN exactly for those).
+  template <std::size_t N>
+  static bool all_finite(const T* p) noexcept {
+    using V = kernels::simd<T>;
+    constexpr std::size_t full = N / V::size * V::size;
+    V acc(T(0));
+    for (std::size_t i = 0; i < full; i += V::size) acc += V::load_aligned(p + i) * V(T(0));
+    T tail = 0;
+    if constexpr (full < N)
+      for (std::size_t i = full; i < N; ++i) tail += p[i] * T(0);
+    return std::isfinite(xsimd::hadd(acc) + tail);
+  }
+
   // The outputs of the last step's forward pass (before its update) stay in the workspace.
   const T* forward_outputs() const noexcept { return last_outputs_; }
 

@@ -1,0 +1,53 @@
+// Real data from Debian: the breast-cancer CSV fetched by the dataset helper, its checks, and a
+// short version of the main demo's accuracy run.
+#define BOOST_TEST_MODULE datasets
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+namespace nn = ctnn;
+
+BOOST_AUTO_TEST_CASE(breast_cancer_has_the_documented_content) {
+  const auto data = nn::datasets::load_breast_cancer();
+  BOOST_TEST(data.size() == 569u);
+  std::size_t benign = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) benign += data.target(i)[0] == 1.0f;
+  BOOST_TEST(benign == 357u); // and 212 malignant
+  BOOST_TEST(data.input(0)[0] == 17.99f); // the first tumour's mean radius
+}
+
+BOOST_AUTO_TEST_CASE(breast_cancer_reaches_the_accuracy_target) {
+  using model = nn::network<nn::input<nn::shape<30>>, nn::dense<32>, nn::relu, nn::dense<1>>;
+  const auto all = nn::datasets::load_breast_cancer();
+  auto train = all.subset([](std::size_t i) { return i % 5 != 4; });
+  auto test = all.subset([](std::size_t i) { return i % 5 == 4; });
+  const auto scaler = nn::standardizer<float>::fit(train);
+  scaler.apply(train);
+  scaler.apply(test);
+  for (std::uint64_t seed : {1, 2, 3}) {
+    auto net = nn::make<model>(nn::init::pytorch_default{}, seed);
+    nn::trainer fit{net, nn::loss::bce_with_logits{}, nn::optim::adam{.lr = 0.01f}};
+    fit.train(train, {.epochs = 300, .batch = train.size(), .log = nullptr});
+    BOOST_TEST(fit.evaluate(test).metric >= 0.97, "seed " << seed);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_file_is_named_with_its_line) {
+  const auto path = (std::filesystem::temp_directory_path() / "ctnn-bad-wdbc.csv").string();
+  {
+    std::ofstream f(path);
+    f << "569,30,malignant,benign\n";
+    for (int k = 0; k < 31; ++k) f << (k ? "," : "") << "1";
+    f << "\n1,2,3\n";
+  }
+  try {
+    nn::datasets::load_breast_cancer(path);
+    BOOST_FAIL("accepted a malformed file");
+  } catch (const nn::file_error& e) {
+    BOOST_TEST(std::string(e.what()).find("line 3: expected 31 fields, found 3 fields") != std::string::npos, e.what());
+  }
+  std::filesystem::remove(path);
+}
