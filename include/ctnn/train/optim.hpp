@@ -1,5 +1,6 @@
 // Optimizers with PyTorch 1.13's exact update formulas, each one vectorized loop over the flat
-// parameter array (gradients and state mirror its layout).
+// parameter array (gradients and state mirror its layout). Hyperparameters are double, so that a
+// double network trains exactly as PyTorch in float64; they are rounded to T once per step.
 #pragma once
 
 #include <ctnn/kernels/simd.hpp>
@@ -35,11 +36,11 @@ template <class V, class T> CTNN_ALWAYS_INLINE void store(T* p, const V& v) noex
 /// SGD: g += wd w; with momentum b = g (first step), then b = mu b + (1 - dampening) g;
 /// g = nesterov ? g + mu b : b;  w -= lr g.
 struct sgd {
-  float lr = 0.01f;
-  float momentum = 0.0f;
-  float dampening = 0.0f;
+  double lr = 0.01;
+  double momentum = 0.0;
+  double dampening = 0.0;
   bool nesterov = false;
-  float weight_decay = 0.0f;
+  double weight_decay = 0.0;
 
   static std::string name() { return "sgd"; }
   /// Elements of (aligned) optimizer state for n parameters: the momentum buffer.
@@ -50,7 +51,7 @@ struct sgd {
   /// elements) are aligned to CTNN_ALIGNMENT.
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
-    const T lr_ = T(lr), mu = T(momentum), damp = T(1) - T(dampening), wd = T(weight_decay);
+    const T lr_ = T(lr), mu = T(momentum), damp = T(1.0 - dampening), wd = T(weight_decay);
     detail::for_each_register<T>(n, [&](std::size_t i, auto tag) {
       using V = decltype(tag);
       V wv = detail::load<V>(w + i);
@@ -69,15 +70,16 @@ struct sgd {
 namespace detail {
 /// Adam's moment update and step; `decoupled` selects AdamW's weight decay.
 template <class T>
-CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, float lr,
-                                  float beta1, float beta2, float eps, float weight_decay,
+CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, double lr,
+                                  double beta1, double beta2, double eps, double weight_decay,
                                   bool decoupled) noexcept {
   // As PyTorch: bias corrections in double, denom = sqrt(v) / sqrt(bc2) + eps.
   const double bc1 = 1.0 - std::pow(double(beta1), double(t));
   const double bc2 = 1.0 - std::pow(double(beta2), double(t));
   const T step_size = T(double(lr) / bc1), bc2_sqrt = T(std::sqrt(bc2));
   const T b1 = T(beta1), b2 = T(beta2), e = T(eps), wd = T(weight_decay);
-  const T shrink = T(1) - T(lr) * T(weight_decay);
+  const T one_minus_b1 = T(1.0 - beta1), one_minus_b2 = T(1.0 - beta2); // as PyTorch's alpha=1-beta
+  const T shrink = T(1.0 - lr * weight_decay);
   T* m = state;
   T* v = state + slot<T>(n);
   for_each_register<T>(n, [&](std::size_t i, auto tag) {
@@ -90,8 +92,8 @@ CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std
       else
         gv = gv + V(wd) * wv;
     }
-    const V mv = V(b1) * load<V>(m + i) + V(T(1) - b1) * gv;
-    const V vv = V(b2) * load<V>(v + i) + V(T(1) - b2) * gv * gv;
+    const V mv = V(b1) * load<V>(m + i) + V(one_minus_b1) * gv;
+    const V vv = V(b2) * load<V>(v + i) + V(one_minus_b2) * gv * gv;
     store(m + i, mv);
     store(v + i, vv);
     const V denom = sqrt(vv) / V(bc2_sqrt) + V(e);
@@ -103,11 +105,11 @@ CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std
 /// Adam (L2 weight decay added to the gradient, as torch.optim.Adam):
 /// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr mhat / (sqrt(vhat) + eps).
 struct adam {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-  float weight_decay = 0.0f;
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
 
   static std::string name() { return "adam"; }
   /// Two aligned slots: first and second moments.
@@ -121,11 +123,11 @@ struct adam {
 
 /// AdamW (torch.optim.AdamW): w *= 1 - lr wd, then Adam's step without L2 term.
 struct adamw {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-  float weight_decay = 1e-2f;
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
 
   static std::string name() { return "adamw"; }
   template <class T>

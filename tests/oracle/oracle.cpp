@@ -1,0 +1,138 @@
+// ctnn against PyTorch: dense layers with every activation (outputs, loss, gradients), every loss
+// (value and gradient), and 4-step trajectories of SGD, momentum, Nesterov, Adam and AdamW.
+// Fixtures come from tests/oracle/generate.py (float64 PyTorch); tolerances from DATA.md.
+#define BOOST_TEST_MODULE oracle
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include "../support/support.hpp"
+
+#include <boost/mpl/list.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace nn = ctnn;
+using nn::test::scaled_error;
+
+namespace {
+
+/// name -> values, from "name count v1 v2 ..." lines.
+std::map<std::string, std::vector<double>> read_fixture(const std::string& file) {
+  const std::string path = std::string(CTNN_TEST_FIXTURES) + "/" + file;
+  std::ifstream f(path);
+  BOOST_REQUIRE_MESSAGE(f, "cannot open fixture " << path);
+  std::map<std::string, std::vector<double>> out;
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream in(line);
+    std::string name;
+    std::size_t n = 0;
+    in >> name >> n;
+    std::vector<double> v(n);
+    for (auto& x : v) in >> x;
+    BOOST_REQUIRE_MESSAGE(in, "malformed fixture line for " << name << " in " << path);
+    out[name] = std::move(v);
+  }
+  return out;
+}
+
+template <class T> constexpr double forward_tol = sizeof(T) == 4 ? 1e-5 : 1e-9;
+template <class T> constexpr double gradient_tol = sizeof(T) == 4 ? 5e-5 : 1e-9;
+
+template <class T>
+std::vector<T> as(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+
+template <class T, class Act>
+void check_dense_fixture(const std::string& name) {
+  using model = nn::network<nn::input<nn::shape<9>>, nn::dense<17>, Act, nn::dense<4>>;
+  using net_t = nn::net<model, T>;
+  const auto fx = read_fixture("dense.txt");
+  const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
+  net_t net;
+  net.import_parameters(as<T>(at("params")));
+  constexpr std::size_t n = 3;
+  auto ws = net.make_workspace(n);
+  const auto x = as<T>(at("x"));
+  const auto target = as<T>(at("target"));
+  const T* y = net.forward_train(ws, x.data(), n);
+  std::vector<double> got(n * 4);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < 4; ++k) got[r * 4 + k] = y[r * net_t::output_stride + k];
+  BOOST_TEST(scaled_error(got, at("y")) <= forward_tol<T>, name);
+  const T loss = nn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), 4, ws.output_gradient(), n);
+  BOOST_TEST(std::abs(double(loss) - at("loss")[0]) / std::max(1.0, at("loss")[0]) <= forward_tol<T>, name);
+  nn::aligned_buffer<T> grads(net_t::param_size);
+  net.backward(ws, x.data(), n, grads.data());
+  net_t view;
+  std::copy(grads.begin(), grads.end(), view.parameters().begin());
+  BOOST_TEST(scaled_error(view.export_parameters(), at("grads")) <= gradient_tol<T>, name);
+}
+
+using scalars = boost::mpl::list<float, double>;
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(dense_layers_match_pytorch, T, scalars) {
+  check_dense_fixture<T, nn::identity>("identity");
+  check_dense_fixture<T, nn::relu>("relu");
+  check_dense_fixture<T, nn::leaky_relu>("leaky_relu");
+  check_dense_fixture<T, nn::sigmoid>("sigmoid");
+  check_dense_fixture<T, nn::tanh>("tanh");
+  check_dense_fixture<T, nn::gelu>("gelu");
+  check_dense_fixture<T, nn::softmax>("softmax");
+}
+
+namespace {
+template <class Loss, class T>
+void check_loss_fixture(const std::string& name) {
+  const auto fx = read_fixture("losses.txt");
+  const auto z = as<T>(fx.at("z"));
+  const auto t = as<T>(fx.at(name + ".target"));
+  std::vector<T> dz(z.size());
+  const T loss = Loss::value_and_gradient(z.data(), 5, t.data(), 5, dz.data(), 4);
+  BOOST_TEST(std::abs(double(loss) - fx.at(name + ".loss")[0]) / std::max(1.0, std::abs(fx.at(name + ".loss")[0])) <=
+                 forward_tol<T>, name);
+  BOOST_TEST(scaled_error(dz, fx.at(name + ".grad")) <= gradient_tol<T>, name);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(losses_match_pytorch, T, scalars) {
+  check_loss_fixture<nn::loss::mse, T>("mse");
+  check_loss_fixture<nn::loss::bce_with_logits, T>("bce_with_logits");
+  check_loss_fixture<nn::loss::softmax_cross_entropy, T>("softmax_cross_entropy");
+}
+
+namespace {
+template <class T, class Optim>
+void check_trajectory(const std::string& name, const Optim& optimizer) {
+  using model = nn::network<nn::input<nn::shape<6>>, nn::dense<3>>;
+  const auto fx = read_fixture("optim.txt");
+  nn::net<model, T> net;
+  net.import_parameters(as<T>(fx.at("initial")));
+  nn::dataset<T, nn::shape<6>, nn::shape<3>> data;
+  const auto x = as<T>(fx.at("x"));
+  const auto t = as<T>(fx.at("target"));
+  for (std::size_t r = 0; r < 8; ++r)
+    data.push_back(std::span<const T, 6>(x.data() + r * 6, 6), std::span<const T, 3>(t.data() + r * 3, 3));
+  nn::trainer fit{net, nn::loss::mse{}, optimizer};
+  for (int step = 1; step <= 4; ++step) {
+    fit.train(data, {.epochs = 1, .batch = 8, .shuffle = false, .log = nullptr}); // one full-batch step
+    BOOST_TEST(scaled_error(net.export_parameters(), fx.at(name + ".step" + std::to_string(step))) <= gradient_tol<T>,
+               name << " step " << step);
+  }
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(optimizer_trajectories_match_pytorch, T, scalars) {
+  check_trajectory<T>("sgd", nn::optim::sgd{.lr = 0.1});
+  check_trajectory<T>("momentum", nn::optim::sgd{.lr = 0.1, .momentum = 0.9});
+  check_trajectory<T>("nesterov", nn::optim::sgd{.lr = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01});
+  check_trajectory<T>("adam", nn::optim::adam{.lr = 0.01, .weight_decay = 0.01});
+  check_trajectory<T>("adamw", nn::optim::adamw{.lr = 0.01, .weight_decay = 0.1});
+}
