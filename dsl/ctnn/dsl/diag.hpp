@@ -84,7 +84,7 @@ template <class Diagnosis>
 struct report {
   using type = Diagnosis; // before the assertion: Clang drops members declared after a failed one
   static_assert(Diagnosis::ok,
-                "ctnn: this network<...> does not type-check. The condition above names the first "
+                "ctnn: this network<...> does not type-check. The failed condition names the first "
                 "problem: the layer index (input<> is 0), the layer, what it expects, what it "
                 "receives and how to fix it.");
 };

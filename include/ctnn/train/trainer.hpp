@@ -143,7 +143,7 @@ public:
   evaluation evaluate(const Dataset& data) {
     using diagnosis = typename decltype(detail::check_training_data<Net, Loss, Dataset>())::type;
     static_assert(diagnosis::ok, "ctnn: trainer::evaluate: the dataset does not fit the network and the "
-                                 "loss; the condition above names the shapes");
+                                 "loss; the failed condition names the shapes");
     if constexpr (!diagnosis::ok) {
       return {};
     } else {
@@ -169,7 +169,7 @@ public:
   train_report train(const Dataset& data, const train_options<Dataset>& opts = {}) {
     using diagnosis = typename decltype(detail::check_training_data<Net, Loss, Dataset>())::type;
     static_assert(diagnosis::ok, "ctnn: trainer::train: the dataset does not fit the network and the "
-                                 "loss; the condition above names the shapes");
+                                 "loss; the failed condition names the shapes");
     if constexpr (!diagnosis::ok) {
       return {};
     } else {
