@@ -34,8 +34,7 @@ int main() {
   nn::trainer fit{net, nn::loss::bce_with_logits{}, nn::optim::adam{.lr = 0.01f}};
   const auto report = fit.train(train, {.epochs = 300, .batch = train.size(), .log = &std::cout, .log_every = 100});
   const auto result = fit.evaluate(test);
-  std::printf("test accuracy: %.4f (loss %.4f) after %zu epochs\n", result.metric, result.loss,
-              report.history.size());
+  std::printf("test accuracy: %.4f (loss %.4f) after %zu epochs\n", result.metric, result.loss, report.history.size());
 
   // 3. Save, reload into a network with other weights, and check every prediction is identical.
   const auto path = (std::filesystem::temp_directory_path() / "breast_cancer.ctnn").string();
@@ -43,7 +42,8 @@ int main() {
   auto reloaded = nn::make<model>(nn::init::he_uniform{}, 7);
   nn::load(reloaded, path);
   std::size_t identical = 0;
-  for (std::size_t i = 0; i < test.size(); ++i) identical += net(test.input_tensor(i))[0] == reloaded(test.input_tensor(i))[0];
+  for (std::size_t i = 0; i < test.size(); ++i)
+    identical += net(test.input_tensor(i))[0] == reloaded(test.input_tensor(i))[0];
   std::printf("reloaded from %s: %zu/%zu test predictions identical\n", path.c_str(), identical, test.size());
 
   // 4. Latency of one inference (single sample, stack buffers, no allocation): the median over
@@ -58,7 +58,8 @@ int main() {
       x[0] += y * 1e-30f; // a data dependency the compiler cannot remove; numerically a no-op
       sink += y;
     }
-    per_call.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / 2000);
+    per_call.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
+                       2000);
   }
   std::nth_element(per_call.begin(), per_call.begin() + 100, per_call.end());
   std::printf("single-sample inference latency: %.1f ns (median; checksum %g)\n", per_call[100], double(sink));

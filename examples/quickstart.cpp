@@ -7,10 +7,8 @@
 namespace nn = ctnn;
 
 // A topology is a type. Shapes flow left to right and are checked when the type is used.
-using model = nn::network<nn::input<nn::shape<4>>,
-                          nn::dense<16>, nn::relu,   // fused into one SIMD stage
-                          nn::dense<16>, nn::tanh,
-                          nn::dense<1>>;
+using model = nn::network<nn::input<nn::shape<4>>, nn::dense<16>, nn::relu, // fused into one SIMD stage
+                          nn::dense<16>, nn::tanh, nn::dense<1>>;
 
 int main() {
   auto net = nn::make<model>(nn::init::he_uniform{}, /*seed=*/42);
@@ -28,8 +26,8 @@ int main() {
     (i < 1000 ? train : val).push_back(s, t);
   }
   nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{.lr = 1e-2}};
-  auto report = fit.train(train, {.epochs = 100, .batch = 32, .validation = val,
-                                  .early_stopping = {.patience = 10}, .log_every = 20});
+  auto report = fit.train(
+      train, {.epochs = 100, .batch = 32, .validation = val, .early_stopping = {.patience = 10}, .log_every = 20});
 
   const auto file = (std::filesystem::temp_directory_path() / "quickstart.ctnn").string();
   nn::save(net, file); // fingerprinted, checksummed weights

@@ -22,8 +22,7 @@ template <class Loss>
 std::vector<double> make_targets(std::size_t n, std::size_t out, std::size_t target_size) {
   nn::rng g(77);
   std::vector<double> t(n * target_size);
-  for (auto& v : t)
-    v = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> ? double(g.below(out)) : g.uniform(0, 1);
+  for (auto& v : t) v = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> ? double(g.below(out)) : g.uniform(0, 1);
   return t;
 }
 

@@ -42,11 +42,15 @@ std::map<std::string, std::vector<double>> read_fixture(const std::string& file)
   return out;
 }
 
-template <class T> constexpr double forward_tol = sizeof(T) == 4 ? 1e-5 : 1e-9;
-template <class T> constexpr double gradient_tol = sizeof(T) == 4 ? 5e-5 : 1e-9;
+template <class T>
+constexpr double forward_tol = sizeof(T) == 4 ? 1e-5 : 1e-9;
+template <class T>
+constexpr double gradient_tol = sizeof(T) == 4 ? 5e-5 : 1e-9;
 
 template <class T>
-std::vector<T> as(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+std::vector<T> as(const std::vector<double>& v) {
+  return {v.begin(), v.end()};
+}
 
 template <class T, class Act>
 void check_dense_fixture(const std::string& name) {
@@ -97,7 +101,8 @@ void check_loss_fixture(const std::string& name) {
   std::vector<T> dz(z.size());
   const T loss = Loss::value_and_gradient(z.data(), 5, t.data(), 5, dz.data(), 4);
   BOOST_TEST(std::abs(double(loss) - fx.at(name + ".loss")[0]) / std::max(1.0, std::abs(fx.at(name + ".loss")[0])) <=
-                 forward_tol<T>, name);
+                 forward_tol<T>,
+             name);
   BOOST_TEST(scaled_error(dz, fx.at(name + ".grad")) <= gradient_tol<T>, name);
 }
 } // namespace

@@ -16,9 +16,9 @@ static_assert(network<input<shape<4>>, relu, softmax>::param_count == 0);
 // stored layout: padded rows, one contiguous array, a compile-time size
 constexpr std::size_t L = kernels::lanes<float>;
 static_assert(net<mlp_trading>::param_count == mlp_trading::param_count);
-static_assert(net<mlp_trading>::param_size ==
-              (32 * kernels::round_up(64, L) + kernels::round_up(64, L)) +
-                  (64 * kernels::round_up(64, L) + kernels::round_up(64, L)) + (64 * L + L));
+static_assert(net<mlp_trading>::param_size == (32 * kernels::round_up(64, L) + kernels::round_up(64, L)) +
+                                                  (64 * kernels::round_up(64, L) + kernels::round_up(64, L)) +
+                                                  (64 * L + L));
 static_assert(net<mlp_trading>::param_size % L == 0);
 static_assert(net<mlp_small, double>::param_size % kernels::lanes<double> == 0);
 static_assert(net<mnist_mlp>::input_size == 784 && net<mnist_mlp>::output_size == 10);

@@ -45,8 +45,8 @@ static_assert(twice::stages[2].kind == detail::stage_kind::activation && twice::
 
 // ill-formed networks are reported by the diagnosis type (compile_fail/ checks the message)
 static_assert(std::is_same_v<typename decltype(detail::diagnose<input<shape<2, 2>>, dense<3>>())::type,
-                             diag::layer_rejects_input_shape<diag::layer_index<1>, dense<3>, diag::expects<diag::rank<1>>,
-                                                             diag::receives<shape<2, 2>>,
+                             diag::layer_rejects_input_shape<diag::layer_index<1>, dense<3>,
+                                                             diag::expects<diag::rank<1>>, diag::receives<shape<2, 2>>,
                                                              diag::fix_insert_flatten_before_this_layer>>);
 static_assert(detail::analyze<input<shape<4>>, dense<3>, dense<0>, dense<2>>().failing == 2);
 } // namespace

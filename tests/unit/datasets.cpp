@@ -15,7 +15,7 @@ BOOST_AUTO_TEST_CASE(breast_cancer_has_the_documented_content) {
   BOOST_TEST(data.size() == 569u);
   std::size_t benign = 0;
   for (std::size_t i = 0; i < data.size(); ++i) benign += data.target(i)[0] == 1.0f;
-  BOOST_TEST(benign == 357u); // and 212 malignant
+  BOOST_TEST(benign == 357u);             // and 212 malignant
   BOOST_TEST(data.input(0)[0] == 17.99f); // the first tumour's mean radius
 }
 

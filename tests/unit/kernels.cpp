@@ -74,7 +74,8 @@ void check_dense() {
       for (std::size_t o = 0; o < Out; ++o) dy_s[r * P + o] = dy_r[r * P + o] = g[r * Out + o];
     aligned<T> grad_s(layout::size, T(0)), grad_r(layout::size, T(0));
     k::dense_backward_activation<Act, Out>(zr.data(), yr.data(), dy_s.data(), grad_s.data() + layout::weight_size, n);
-    k::reference::dense_backward_activation<Act, Out>(zr.data(), yr.data(), dy_r.data(), grad_r.data() + layout::weight_size, n);
+    k::reference::dense_backward_activation<Act, Out>(zr.data(), yr.data(), dy_r.data(),
+                                                      grad_r.data() + layout::weight_size, n);
     BOOST_TEST(test::scaled_error(dy_s, dy_r) <= tol);
     k::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_s.data(), n);
     k::reference::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_r.data(), n);

@@ -50,8 +50,10 @@ std::vector<double> expected(int steps, double lr, double mu, double wd, bool ne
         w[i] -= lr * d;
       } else {
         double d = g[i];
-        if (adamw) w[i] *= 1 - lr * wd;
-        else d += wd * w[i];
+        if (adamw)
+          w[i] *= 1 - lr * wd;
+        else
+          d += wd * w[i];
         m[i] = 0.9 * m[i] + 0.1 * d;
         v[i] = 0.999 * v[i] + 0.001 * d * d;
         const double mh = m[i] / (1 - std::pow(0.9, t)), vh = v[i] / (1 - std::pow(0.999, t));
@@ -69,11 +71,15 @@ BOOST_AUTO_TEST_CASE(optimizers_follow_pytorch_formulas) {
     return nn::test::scaled_error(a, b) <= tol;
   };
   BOOST_TEST(close(run_optimizer(nn::optim::sgd{.lr = 0.125f}, 5), expected(5, 0.125, 0, 0, false, false, false)));
-  BOOST_TEST(close(run_optimizer(nn::optim::sgd{.lr = 0.125f, .momentum = 0.875f}, 5), expected(5, 0.125, 0.875, 0, false, false, false)));
-  BOOST_TEST(close(run_optimizer(nn::optim::sgd{.lr = 0.125f, .momentum = 0.875f, .nesterov = true, .weight_decay = 0.25f}, 5),
-                   expected(5, 0.125, 0.875, 0.25, true, false, false)));
-  BOOST_TEST(close(run_optimizer(nn::optim::adam{.lr = 0.125f, .weight_decay = 0.25f}, 6), expected(6, 0.125, 0, 0.25, false, true, false), 1e-6));
-  BOOST_TEST(close(run_optimizer(nn::optim::adamw{.lr = 0.125f, .weight_decay = 0.25f}, 6), expected(6, 0.125, 0, 0.25, false, true, true), 1e-6));
+  BOOST_TEST(close(run_optimizer(nn::optim::sgd{.lr = 0.125f, .momentum = 0.875f}, 5),
+                   expected(5, 0.125, 0.875, 0, false, false, false)));
+  BOOST_TEST(
+      close(run_optimizer(nn::optim::sgd{.lr = 0.125f, .momentum = 0.875f, .nesterov = true, .weight_decay = 0.25f}, 5),
+            expected(5, 0.125, 0.875, 0.25, true, false, false)));
+  BOOST_TEST(close(run_optimizer(nn::optim::adam{.lr = 0.125f, .weight_decay = 0.25f}, 6),
+                   expected(6, 0.125, 0, 0.25, false, true, false), 1e-6));
+  BOOST_TEST(close(run_optimizer(nn::optim::adamw{.lr = 0.125f, .weight_decay = 0.25f}, 6),
+                   expected(6, 0.125, 0, 0.25, false, true, true), 1e-6));
 }
 
 namespace {
@@ -109,7 +115,8 @@ BOOST_AUTO_TEST_CASE(trainer_fits_a_regression_and_reports_each_epoch) {
   BOOST_TEST(log.str().find("samples/s") != std::string::npos);
   // evaluate agrees with a hand computation over single-sample inference
   double se = 0;
-  for (std::size_t i = 0; i < val.size(); ++i) se += std::pow(double(net(val.input_tensor(i))[0]) - val.target(i)[0], 2);
+  for (std::size_t i = 0; i < val.size(); ++i)
+    se += std::pow(double(net(val.input_tensor(i))[0]) - val.target(i)[0], 2);
   BOOST_TEST(fit.evaluate(val).loss == se / double(val.size()), tt::tolerance(1e-5));
 }
 
@@ -137,8 +144,8 @@ BOOST_AUTO_TEST_CASE(early_stopping_restores_the_best_weights) {
     train.push_back(nn::tensor<float, nn::shape<2>>{a, b}, nn::tensor<float, nn::shape<1>>{label});
     val.push_back(nn::tensor<float, nn::shape<2>>{a, b}, nn::tensor<float, nn::shape<1>>{1.0f - label});
   }
-  const nn::train_options<decltype(train)> opts{.epochs = 50, .batch = 20, .validation = val,
-                                                .early_stopping = {.patience = 3}, .seed = 9, .log = nullptr};
+  const nn::train_options<decltype(train)> opts{
+      .epochs = 50, .batch = 20, .validation = val, .early_stopping = {.patience = 3}, .seed = 9, .log = nullptr};
   auto net = nn::make<classifier>(nn::init::he_uniform{}, 2);
   nn::trainer fit{net, nn::loss::bce_with_logits{}, nn::optim::adam{.lr = 0.05f}};
   const auto report = fit.train(train, opts);

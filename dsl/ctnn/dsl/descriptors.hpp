@@ -16,10 +16,10 @@ enum class layer_kind { input, dense, activation, flatten };
 /// Why a layer rejects the shape it receives. Each value has one diagnostic in diag.hpp.
 enum class shape_error {
   none,
-  expects_rank_1,      ///< the layer needs a vector, receives an image or volume
-  zero_units,          ///< dense<0>
-  empty_input_shape,   ///< input<shape<>> or a zero extent
-  input_not_first,     ///< input<> somewhere after index 0
+  expects_rank_1,    ///< the layer needs a vector, receives an image or volume
+  zero_units,        ///< dense<0>
+  empty_input_shape, ///< input<shape<>> or a zero extent
+  input_not_first,   ///< input<> somewhere after index 0
 };
 
 /// The result of one layer's shape rule.
@@ -56,9 +56,7 @@ struct dense {
 /// flatten: in [D0, D1, ...] -> out [D0 * D1 * ...]. No parameters, no data movement.
 struct flatten {
   static constexpr layer_kind kind = layer_kind::flatten;
-  static constexpr layer_shape infer(const dims& in) noexcept {
-    return {shape_error::none, dims{1, {in.size()}}};
-  }
+  static constexpr layer_shape infer(const dims& in) noexcept { return {shape_error::none, dims{1, {in.size()}}}; }
   static std::string name() { return "flatten"; }
 };
 
@@ -83,9 +81,7 @@ struct relu : detail::activation_base<relu> {
 template <int Num, int Den>
 struct leaky_relu_slope : detail::activation_base<leaky_relu_slope<Num, Den>> {
   static_assert(Den > 0 && Num >= 0 && Num < Den, "leaky_relu_slope<Num, Den>: the slope Num/Den must be in [0, 1)");
-  static std::string name() {
-    return "leaky_relu_slope<" + std::to_string(Num) + ", " + std::to_string(Den) + ">";
-  }
+  static std::string name() { return "leaky_relu_slope<" + std::to_string(Num) + ", " + std::to_string(Den) + ">"; }
 };
 /// leaky_relu with PyTorch's default negative slope 0.01.
 using leaky_relu = leaky_relu_slope<1, 100>;

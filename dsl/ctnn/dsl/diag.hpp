@@ -12,15 +12,24 @@
 namespace ctnn::diag {
 
 // Vocabulary that appears inside error messages. Keep the names readable: they are the text.
-template <std::size_t I> struct layer_index {};
-template <std::size_t R> struct rank {};
-template <class What> struct expects {};
-template <class Shape> struct receives {};
-template <class Layer> struct first_layer {};
-template <class Shape> struct network_output {};
-template <class Shape> struct target {};
-template <class Shape> struct network_input {};
-template <class Shape> struct dataset_input {};
+template <std::size_t I>
+struct layer_index {};
+template <std::size_t R>
+struct rank {};
+template <class What>
+struct expects {};
+template <class Shape>
+struct receives {};
+template <class Layer>
+struct first_layer {};
+template <class Shape>
+struct network_output {};
+template <class Shape>
+struct target {};
+template <class Shape>
+struct network_input {};
+template <class Shape>
+struct dataset_input {};
 struct fix_insert_flatten_before_this_layer {};
 struct fix_give_the_layer_at_least_one_unit {};
 struct fix_give_every_dimension_a_positive_extent {};
@@ -83,10 +92,9 @@ struct dataset_input_mismatch {
 template <class Diagnosis>
 struct report {
   using type = Diagnosis; // before the assertion: Clang drops members declared after a failed one
-  static_assert(Diagnosis::ok,
-                "ctnn: this network<...> does not type-check. The failed condition names the first "
-                "problem: the layer index (input<> is 0), the layer, what it expects, what it "
-                "receives and how to fix it.");
+  static_assert(Diagnosis::ok, "ctnn: this network<...> does not type-check. The failed condition names the first "
+                               "problem: the layer index (input<> is 0), the layer, what it expects, what it "
+                               "receives and how to fix it.");
 };
 
 } // namespace ctnn::diag

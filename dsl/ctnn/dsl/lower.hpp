@@ -17,13 +17,34 @@ namespace ctnn::detail {
 /// The kernel function object of each activation descriptor.
 template <class Descriptor>
 struct activation_kernel;
-template <> struct activation_kernel<identity> { using type = kernels::identity_fn; };
-template <> struct activation_kernel<relu> { using type = kernels::relu_fn; };
-template <int N, int D> struct activation_kernel<leaky_relu_slope<N, D>> { using type = kernels::leaky_relu_fn<N, D>; };
-template <> struct activation_kernel<sigmoid> { using type = kernels::sigmoid_fn; };
-template <> struct activation_kernel<tanh> { using type = kernels::tanh_fn; };
-template <> struct activation_kernel<softmax> { using type = kernels::softmax_fn; };
-template <> struct activation_kernel<gelu> { using type = kernels::gelu_fn; };
+template <>
+struct activation_kernel<identity> {
+  using type = kernels::identity_fn;
+};
+template <>
+struct activation_kernel<relu> {
+  using type = kernels::relu_fn;
+};
+template <int N, int D>
+struct activation_kernel<leaky_relu_slope<N, D>> {
+  using type = kernels::leaky_relu_fn<N, D>;
+};
+template <>
+struct activation_kernel<sigmoid> {
+  using type = kernels::sigmoid_fn;
+};
+template <>
+struct activation_kernel<tanh> {
+  using type = kernels::tanh_fn;
+};
+template <>
+struct activation_kernel<softmax> {
+  using type = kernels::softmax_fn;
+};
+template <>
+struct activation_kernel<gelu> {
+  using type = kernels::gelu_fn;
+};
 
 template <class M, class T>
 struct lowered;
@@ -66,7 +87,8 @@ public:
     [&]<std::size_t... S>(std::index_sequence<S...>) {
       const std::size_t sizes[] = {std::size_t{0}, stage<S>::param_size...};
       for (std::size_t s = 0; s < stage_count; ++s) o[s + 1] = o[s] + sizes[s + 1];
-    }(std::make_index_sequence<stage_count>{});
+    }
+    (std::make_index_sequence<stage_count>{});
     return o;
   }();
   static constexpr std::size_t param_size = offsets[stage_count];
@@ -75,7 +97,8 @@ public:
   static constexpr std::array<std::size_t, stage_count> strides = [] {
     return []<std::size_t... S>(std::index_sequence<S...>) {
       return std::array<std::size_t, stage_count>{stage<S>::out_stride...};
-    }(std::make_index_sequence<stage_count>{});
+    }
+    (std::make_index_sequence<stage_count>{});
   }();
   static constexpr std::size_t max_stride =
       stage_count == 0 ? input_size : *std::max_element(strides.begin(), strides.end());

@@ -12,8 +12,8 @@
 #include <cstddef>
 #include <limits>
 #include <string>
-#include <vector>
 #include <type_traits>
+#include <vector>
 
 namespace ctnn {
 
@@ -27,10 +27,10 @@ enum class network_problem { none, empty, no_input, activation_before_input, inp
 template <std::size_t N>
 struct network_analysis {
   network_problem problem = network_problem::none;
-  std::size_t failing = npos;    ///< layer index of the first failure
+  std::size_t failing = npos; ///< layer index of the first failure
   shape_error error = shape_error::none;
-  dims received{};               ///< what the failing layer received
-  std::array<dims, N> out{};     ///< output dims of each layer
+  dims received{};           ///< what the failing layer received
+  std::array<dims, N> out{}; ///< output dims of each layer
 };
 
 /// Shape inference: one constexpr loop, no recursion over the layer list.
@@ -44,8 +44,8 @@ constexpr auto analyze() noexcept {
     constexpr layer_kind kinds[] = {Ls::kind...};
     constexpr layer_shape (*rules[])(const dims&) noexcept = {&Ls::infer...};
     if (kinds[0] != layer_kind::input) {
-      a.problem = kinds[0] == layer_kind::activation ? network_problem::activation_before_input
-                                                      : network_problem::no_input;
+      a.problem =
+          kinds[0] == layer_kind::activation ? network_problem::activation_before_input : network_problem::no_input;
       a.failing = 0;
       return a;
     }
@@ -84,23 +84,24 @@ constexpr auto diagnose() noexcept {
     return std::type_identity<diag::network_has_no_input<diag::first_layer<type_at<0, Ls...>>,
                                                          diag::fix_start_the_network_with_input_shape>>{};
   } else if constexpr (a.problem == network_problem::activation_before_input) {
-    return std::type_identity<diag::activation_before_input<
-        diag::layer_index<0>, type_at<0, Ls...>, diag::fix_put_the_activation_after_input_and_a_layer>>{};
+    return std::type_identity<diag::activation_before_input<diag::layer_index<0>, type_at<0, Ls...>,
+                                                            diag::fix_put_the_activation_after_input_and_a_layer>>{};
   } else if constexpr (a.problem == network_problem::input_not_first) {
-    return std::type_identity<diag::input_is_not_first<diag::layer_index<i>, type_at<i, Ls...>,
-                                                       diag::fix_keep_one_input_at_index_0>>{};
+    return std::type_identity<
+        diag::input_is_not_first<diag::layer_index<i>, type_at<i, Ls...>, diag::fix_keep_one_input_at_index_0>>{};
   } else if constexpr (a.error == shape_error::expects_rank_1) {
     return std::type_identity<diag::layer_rejects_input_shape<
         diag::layer_index<i>, type_at<i, Ls...>, diag::expects<diag::rank<1>>,
-        diag::receives<shape_of<a.received.rank, a.received.extent[0], a.received.extent[1],
-                                        a.received.extent[2], a.received.extent[3]>>, diag::fix_insert_flatten_before_this_layer>>{};
+        diag::receives<shape_of<a.received.rank, a.received.extent[0], a.received.extent[1], a.received.extent[2],
+                                a.received.extent[3]>>,
+        diag::fix_insert_flatten_before_this_layer>>{};
   } else if constexpr (a.error == shape_error::zero_units) {
     return std::type_identity<diag::layer_has_zero_size<diag::layer_index<i>, type_at<i, Ls...>,
                                                         diag::fix_give_the_layer_at_least_one_unit>>{};
   } else {
     static_assert(a.error == shape_error::empty_input_shape);
-    return std::type_identity<diag::input_shape_is_empty<
-        diag::layer_index<i>, type_at<i, Ls...>, diag::fix_give_every_dimension_a_positive_extent>>{};
+    return std::type_identity<diag::input_shape_is_empty<diag::layer_index<i>, type_at<i, Ls...>,
+                                                         diag::fix_give_every_dimension_a_positive_extent>>{};
   }
 }
 
@@ -110,10 +111,10 @@ enum class stage_kind { dense, activation };
 /// (fused into its kernels), or a standalone activation.
 struct stage_plan {
   stage_kind kind = stage_kind::dense;
-  std::size_t layer = 0;              ///< layer index of the dense layer or the activation
-  std::size_t activation = npos;      ///< layer index of the activation applied, npos = identity
-  std::size_t in = 0;                 ///< input size (flattened)
-  std::size_t out = 0;                ///< output size
+  std::size_t layer = 0;         ///< layer index of the dense layer or the activation
+  std::size_t activation = npos; ///< layer index of the activation applied, npos = identity
+  std::size_t in = 0;            ///< input size (flattened)
+  std::size_t out = 0;           ///< output size
 };
 
 /// Groups a valid network's layers into stages. Flatten and input produce no stage.

@@ -31,7 +31,8 @@ constexpr void for_each_index(F&& f) {
   if constexpr (N > 0) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       [[maybe_unused]] const int order[] = {(f(std::integral_constant<std::size_t, I>{}), 0)...};
-    }(std::make_index_sequence<N>{});
+    }
+    (std::make_index_sequence<N>{});
   }
 }
 

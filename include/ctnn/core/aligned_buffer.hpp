@@ -18,9 +18,7 @@ template <class T>
 class aligned_buffer {
 public:
   aligned_buffer() = default;
-  explicit aligned_buffer(std::size_t n) : ptr_(allocate(n)), size_(n) {
-    std::fill_n(ptr_, n, T{});
-  }
+  explicit aligned_buffer(std::size_t n) : ptr_(allocate(n)), size_(n) { std::fill_n(ptr_, n, T{}); }
   aligned_buffer(const aligned_buffer& o) : ptr_(allocate(o.size_)), size_(o.size_) {
     std::copy_n(o.ptr_, size_, ptr_);
   }
@@ -64,10 +62,10 @@ public:
 private:
   static T* allocate(std::size_t n) {
     if (n == 0) return nullptr;
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignment}));
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{alignment}));
   }
   void release() noexcept {
-    if (ptr_) ::operator delete(ptr_, std::align_val_t{alignment});
+    if (ptr_) ::operator delete (ptr_, std::align_val_t{alignment});
   }
 
   T* ptr_ = nullptr;

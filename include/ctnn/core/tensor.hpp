@@ -32,16 +32,14 @@ struct tensor {
 
   /// Multi-index access, e.g. `img(c, y, x)` for shape<C, H, W>.
   template <class... I>
-    requires(sizeof...(I) == S::rank)
-  constexpr T& operator()(I... i) noexcept { return values[flat_index(i...)]; }
+  requires(sizeof...(I) == S::rank) constexpr T& operator()(I... i) noexcept { return values[flat_index(i...)]; }
   template <class... I>
-    requires(sizeof...(I) == S::rank)
-  constexpr const T& operator()(I... i) const noexcept { return values[flat_index(i...)]; }
+  requires(sizeof...(I) == S::rank) constexpr const T& operator()(I... i) const noexcept {
+    return values[flat_index(i...)];
+  }
 
   constexpr std::span<T, S::size> span() noexcept { return std::span<T, S::size>{values}; }
-  constexpr std::span<const T, S::size> span() const noexcept {
-    return std::span<const T, S::size>{values};
-  }
+  constexpr std::span<const T, S::size> span() const noexcept { return std::span<const T, S::size>{values}; }
   constexpr void fill(T v) noexcept { std::fill(begin(), end(), v); }
 
   friend constexpr bool operator==(const tensor& a, const tensor& b) noexcept {

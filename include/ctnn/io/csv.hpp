@@ -35,7 +35,8 @@ inline std::vector<double> parse_csv_line(std::string_view line, char delimiter,
     const std::size_t end = std::min(line.find(delimiter, start), line.size());
     std::string_view field = line.substr(start, end - start);
     while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
-    while (!field.empty() && (field.back() == ' ' || field.back() == '\t' || field.back() == '\r')) field.remove_suffix(1);
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t' || field.back() == '\r'))
+      field.remove_suffix(1);
     if (field.size() >= 2 && field.front() == '"' && field.back() == '"') field = field.substr(1, field.size() - 2);
     if (!field.empty() && field.front() == '+') field.remove_prefix(1);
     double v = 0;
@@ -64,7 +65,8 @@ inline csv_table read_csv(const std::string& path, const csv_options& opts = {})
     if (line_no <= opts.skip_lines) continue;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const auto row = parse_csv_line(line, opts.delimiter, path, line_no);
-    if (t.rows == 0) t.cols = row.size();
+    if (t.rows == 0)
+      t.cols = row.size();
     else if (row.size() != t.cols)
       throw file_error(path, "line " + std::to_string(line_no), std::to_string(t.cols) + " fields",
                        std::to_string(row.size()) + " fields");

@@ -61,7 +61,8 @@ template <class T = float>
 dataset<T, shape<30>, shape<1>> load_breast_cancer(const std::filesystem::path& csv = breast_cancer_csv()) {
   const auto table = read_csv(csv.string(), {.skip_lines = 1});
   if (table.cols != 31)
-    throw file_error(csv.string(), "line 2", "31 fields (30 features and the label)", std::to_string(table.cols) + " fields");
+    throw file_error(csv.string(), "line 2", "31 fields (30 features and the label)",
+                     std::to_string(table.cols) + " fields");
   if (table.rows != 569)
     throw file_error(csv.string(), "the data rows", "569 rows (as the header says)", std::to_string(table.rows));
   dataset<T, shape<30>, shape<1>> d;
@@ -71,7 +72,8 @@ dataset<T, shape<30>, shape<1>> load_breast_cancer(const std::filesystem::path& 
     for (std::size_t k = 0; k < 30; ++k) x[k] = static_cast<T>(table(r, k));
     const double label = table(r, 30);
     if (label != 0 && label != 1)
-      throw file_error(csv.string(), "line " + std::to_string(r + 2) + ", column 31", "a label 0 or 1", std::to_string(label));
+      throw file_error(csv.string(), "line " + std::to_string(r + 2) + ", column 31", "a label 0 or 1",
+                       std::to_string(label));
     d.push_back(x, tensor<T, shape<1>>{static_cast<T>(label)});
   }
   return d;

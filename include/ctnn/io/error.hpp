@@ -12,8 +12,8 @@ namespace ctnn {
 class file_error : public std::runtime_error {
 public:
   file_error(std::string path, std::string where, std::string expected, std::string found)
-      : std::runtime_error(path + ": " + where + ": expected " + expected + ", found " + found),
-        path_(std::move(path)), where_(std::move(where)), expected_(std::move(expected)), found_(std::move(found)) {}
+      : std::runtime_error(path + ": " + where + ": expected " + expected + ", found " + found), path_(std::move(path)),
+        where_(std::move(where)), expected_(std::move(expected)), found_(std::move(found)) {}
 
   const std::string& path() const noexcept { return path_; }
   /// "byte 20", "line 3, column 7", "layer 2", ...

@@ -96,7 +96,8 @@ void load(Net& net, const std::string& path) {
 
   if (b.size() < 16 || std::memcmp(b.data(), wf::magic, 8) != 0)
     throw file_error(path, at_byte(0), "the ctnn weight file magic \"CTNNWTS\"",
-                     b.size() < 8 ? "a file of " + std::to_string(b.size()) + " bytes" : "other bytes (not a ctnn weight file)");
+                     b.size() < 8 ? "a file of " + std::to_string(b.size()) + " bytes"
+                                  : "other bytes (not a ctnn weight file)");
   if (const auto v = wf::get<std::uint32_t>(b, 8); v != wf::version)
     throw file_error(path, at_byte(8), "format version " + std::to_string(wf::version), "version " + std::to_string(v));
   const std::size_t fp_len = wf::get<std::uint32_t>(b, 12);
@@ -123,9 +124,10 @@ void load(Net& net, const std::string& path) {
   };
   differs(0);
   if (b.size() != expected_size)
-    throw file_error(path, at_byte(b.size()), "a file of " + std::to_string(expected_size) + " bytes for " +
-                     std::to_string(count) + " parameters",
-                     std::to_string(b.size()) + " bytes (" + (b.size() < expected_size ? "truncated" : "trailing data") + ")");
+    throw file_error(
+        path, at_byte(b.size()),
+        "a file of " + std::to_string(expected_size) + " bytes for " + std::to_string(count) + " parameters",
+        std::to_string(b.size()) + " bytes (" + (b.size() < expected_size ? "truncated" : "trailing data") + ")");
   const std::size_t sum_at = expected_size - 8;
   if (const auto sum = wf::get<std::uint64_t>(b, sum_at); sum != wf::fnv1a(b.data(), sum_at))
     throw file_error(path, at_byte(sum_at), "checksum " + std::to_string(wf::fnv1a(b.data(), sum_at)),

@@ -19,20 +19,42 @@ namespace ctnn::kernels {
 
 struct identity_fn {
   static constexpr bool elementwise = true;
-  template <class V> static V simd(const V& z) noexcept { return z; }
-  template <class V> static V simd_derivative(const V&, const V&) noexcept { return V(1); }
-  template <class T> static T scalar(T z) noexcept { return z; }
-  template <class T> static T scalar_derivative(T, T) noexcept { return T(1); }
+  template <class V>
+  static V simd(const V& z) noexcept {
+    return z;
+  }
+  template <class V>
+  static V simd_derivative(const V&, const V&) noexcept {
+    return V(1);
+  }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return z;
+  }
+  template <class T>
+  static T scalar_derivative(T, T) noexcept {
+    return T(1);
+  }
 };
 
 struct relu_fn {
   static constexpr bool elementwise = true;
-  template <class V> static V simd(const V& z) noexcept { return xsimd::max(z, V(0)); }
-  template <class V> static V simd_derivative(const V&, const V& y) noexcept {
+  template <class V>
+  static V simd(const V& z) noexcept {
+    return xsimd::max(z, V(0));
+  }
+  template <class V>
+  static V simd_derivative(const V&, const V& y) noexcept {
     return xsimd::select(y > V(0), V(1), V(0));
   }
-  template <class T> static T scalar(T z) noexcept { return z > T(0) ? z : T(0); }
-  template <class T> static T scalar_derivative(T, T y) noexcept { return y > T(0) ? T(1) : T(0); }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return z > T(0) ? z : T(0);
+  }
+  template <class T>
+  static T scalar_derivative(T, T y) noexcept {
+    return y > T(0) ? T(1) : T(0);
+  }
 };
 
 /// leaky_relu with slope Num/Den for negative inputs (PyTorch's default is 1/100).
@@ -40,17 +62,24 @@ template <int Num, int Den>
 struct leaky_relu_fn {
   static_assert(Den > 0 && Num >= 0 && Num < Den, "leaky_relu slope must be in [0, 1)");
   static constexpr bool elementwise = true;
-  template <class T> static constexpr T slope = T(Num) / T(Den);
-  template <class V> static V simd(const V& z) noexcept {
+  template <class T>
+  static constexpr T slope = T(Num) / T(Den);
+  template <class V>
+  static V simd(const V& z) noexcept {
     using T = typename V::value_type;
     return xsimd::select(z > V(0), z, z * V(slope<T>));
   }
-  template <class V> static V simd_derivative(const V& z, const V&) noexcept {
+  template <class V>
+  static V simd_derivative(const V& z, const V&) noexcept {
     using T = typename V::value_type;
     return xsimd::select(z > V(0), V(1), V(slope<T>));
   }
-  template <class T> static T scalar(T z) noexcept { return z > T(0) ? z : z * slope<T>; }
-  template <class T> static T scalar_derivative(T z, T) noexcept {
+  template <class T>
+  static T scalar(T z) noexcept {
+    return z > T(0) ? z : z * slope<T>;
+  }
+  template <class T>
+  static T scalar_derivative(T z, T) noexcept {
     return z > T(0) ? T(1) : slope<T>;
   }
 };
@@ -58,47 +87,72 @@ struct leaky_relu_fn {
 /// sigmoid(z) = 1 / (1 + exp(-z)); derivative y (1 - y).
 struct sigmoid_fn {
   static constexpr bool elementwise = true;
-  template <class V> static V simd(const V& z) noexcept { return V(1) / (V(1) + xsimd::exp(-z)); }
-  template <class V> static V simd_derivative(const V&, const V& y) noexcept {
+  template <class V>
+  static V simd(const V& z) noexcept {
+    return V(1) / (V(1) + xsimd::exp(-z));
+  }
+  template <class V>
+  static V simd_derivative(const V&, const V& y) noexcept {
     return y * (V(1) - y);
   }
-  template <class T> static T scalar(T z) noexcept { return T(1) / (T(1) + std::exp(-z)); }
-  template <class T> static T scalar_derivative(T, T y) noexcept { return y * (T(1) - y); }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return T(1) / (T(1) + std::exp(-z));
+  }
+  template <class T>
+  static T scalar_derivative(T, T y) noexcept {
+    return y * (T(1) - y);
+  }
 };
 
 /// tanh; derivative 1 - y^2.
 struct tanh_fn {
   static constexpr bool elementwise = true;
-  template <class V> static V simd(const V& z) noexcept { return xsimd::tanh(z); }
-  template <class V> static V simd_derivative(const V&, const V& y) noexcept {
+  template <class V>
+  static V simd(const V& z) noexcept {
+    return xsimd::tanh(z);
+  }
+  template <class V>
+  static V simd_derivative(const V&, const V& y) noexcept {
     return V(1) - y * y;
   }
-  template <class T> static T scalar(T z) noexcept { return std::tanh(z); }
-  template <class T> static T scalar_derivative(T, T y) noexcept { return T(1) - y * y; }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return std::tanh(z);
+  }
+  template <class T>
+  static T scalar_derivative(T, T y) noexcept {
+    return T(1) - y * y;
+  }
 };
 
 /// gelu, the exact form PyTorch uses by default (approximate='none'):
 /// y = z/2 (1 + erf(z/sqrt 2)); dy/dz = Phi(z) + z phi(z).
 struct gelu_fn {
   static constexpr bool elementwise = true;
-  template <class T> static constexpr T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>;
-  template <class T> static constexpr T inv_sqrt2pi = std::numbers::inv_sqrtpi_v<T> * inv_sqrt2<T>;
-  template <class V> static V simd(const V& z) noexcept {
+  template <class T>
+  static constexpr T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>;
+  template <class T>
+  static constexpr T inv_sqrt2pi = std::numbers::inv_sqrtpi_v<T>* inv_sqrt2<T>;
+  template <class V>
+  static V simd(const V& z) noexcept {
     using T = typename V::value_type;
     return V(T(0.5)) * z * (V(1) + xsimd::erf(z * V(inv_sqrt2<T>)));
   }
-  template <class V> static V simd_derivative(const V& z, const V&) noexcept {
+  template <class V>
+  static V simd_derivative(const V& z, const V&) noexcept {
     using T = typename V::value_type;
     const V cdf = V(T(0.5)) * (V(1) + xsimd::erf(z * V(inv_sqrt2<T>)));
     const V pdf = V(inv_sqrt2pi<T>) * xsimd::exp(V(T(-0.5)) * z * z);
     return xsimd::fma(z, pdf, cdf);
   }
-  template <class T> static T scalar(T z) noexcept {
+  template <class T>
+  static T scalar(T z) noexcept {
     return T(0.5) * z * (T(1) + std::erf(z * inv_sqrt2<T>));
   }
-  template <class T> static T scalar_derivative(T z, T) noexcept {
-    return T(0.5) * (T(1) + std::erf(z * inv_sqrt2<T>)) +
-           z * inv_sqrt2pi<T> * std::exp(T(-0.5) * z * z);
+  template <class T>
+  static T scalar_derivative(T z, T) noexcept {
+    return T(0.5) * (T(1) + std::erf(z * inv_sqrt2<T>)) + z * inv_sqrt2pi<T> * std::exp(T(-0.5) * z * z);
   }
 };
 

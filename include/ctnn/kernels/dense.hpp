@@ -52,10 +52,9 @@ CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* 
 }
 
 /// MR samples x NB register-wide columns: the register-blocked micro-kernel of the batched path.
-template <class Act, std::size_t In, std::size_t P, std::size_t MR, std::size_t NB, class T,
-          class Arch>
-CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, std::size_t ldx,
-                                           T* z, T* y, std::size_t col) noexcept {
+template <class Act, std::size_t In, std::size_t P, std::size_t MR, std::size_t NB, class T, class Arch>
+CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, std::size_t ldx, T* z, T* y,
+                                           std::size_t col) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t L = V::size;
   V acc[MR][NB];
@@ -83,8 +82,7 @@ CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, 
 }
 
 template <class Act, std::size_t In, std::size_t P, std::size_t MR, class T, class Arch>
-CTNN_ALWAYS_INLINE void dense_forward_rows(const T* wt, const T* b, const T* x, std::size_t ldx,
-                                           T* z, T* y) noexcept {
+CTNN_ALWAYS_INLINE void dense_forward_rows(const T* wt, const T* b, const T* x, std::size_t ldx, T* z, T* y) noexcept {
   constexpr std::size_t L = simd<T, Arch>::size, NV = P / L, NB = 2;
   std::size_t v = 0;
   if constexpr (NV >= NB)
@@ -105,28 +103,24 @@ void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
   const T* b = params + layout::weight_size;
   std::size_t v = 0;
   if constexpr (NV >= NB)
-    for (; v + NB <= NV; v += NB)
-      detail::dense_forward_columns<Act, In, P, NB, T, Arch>(params, b, x, z, y, v * L);
-  if constexpr (NV % NB != 0)
-    detail::dense_forward_columns<Act, In, P, NV % NB, T, Arch>(params, b, x, z, y, v * L);
+    for (; v + NB <= NV; v += NB) detail::dense_forward_columns<Act, In, P, NB, T, Arch>(params, b, x, z, y, v * L);
+  if constexpr (NV % NB != 0) detail::dense_forward_columns<Act, In, P, NV % NB, T, Arch>(params, b, x, z, y, v * L);
   if constexpr (!Act::elementwise) Act::scalar_row(y, y, Out);
 }
 
 /// n samples: Y = act(X W^T + b).  X rows have stride ldx >= In; Z and Y rows have stride
 /// padded_out. Register-blocked: 4 samples x 2 registers of outputs per tile.
 template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
-void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y,
-                         std::size_t n) noexcept {
+void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y, std::size_t n) noexcept {
   using layout = dense_layout<T, In, Out, Arch>;
   constexpr std::size_t P = layout::padded_out, MR = 4;
   const T* b = params + layout::weight_size;
   std::size_t r = 0;
   for (; r + MR <= n; r += MR)
-    detail::dense_forward_rows<Act, In, P, MR, T, Arch>(params, b, x + r * ldx, ldx,
-                                                        z ? z + r * P : nullptr, y + r * P);
+    detail::dense_forward_rows<Act, In, P, MR, T, Arch>(params, b, x + r * ldx, ldx, z ? z + r * P : nullptr,
+                                                        y + r * P);
   for (; r < n; ++r)
-    detail::dense_forward_rows<Act, In, P, 1, T, Arch>(params, b, x + r * ldx, ldx,
-                                                       z ? z + r * P : nullptr, y + r * P);
+    detail::dense_forward_rows<Act, In, P, 1, T, Arch>(params, b, x + r * ldx, ldx, z ? z + r * P : nullptr, y + r * P);
   if constexpr (!Act::elementwise)
     for (std::size_t s = 0; s < n; ++s) Act::scalar_row(y + s * P, y + s * P, Out);
 }
@@ -221,8 +215,7 @@ void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, 
 namespace reference {
 
 template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
-void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y,
-                         std::size_t n) noexcept {
+void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y, std::size_t n) noexcept {
   using layout = dense_layout<T, In, Out, Arch>;
   constexpr std::size_t P = layout::padded_out;
   const T* b = params + layout::weight_size;

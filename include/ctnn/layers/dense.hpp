@@ -46,8 +46,8 @@ struct dense_stage {
   }
   /// dy: gradient w.r.t. y (n x out_stride, overwritten with dz); g: this stage's gradient slice
   /// (accumulated); dx (n x ldx) receives the gradient w.r.t. x unless null.
-  static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* z, const T* y, T* dy,
-                       T* dx, std::size_t n) noexcept {
+  static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* z, const T* y, T* dy, T* dx,
+                       std::size_t n) noexcept {
     kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n);
     kernels::dense_backward_params<In, Out>(x, ldx, dy, g, n);
     if (dx) kernels::dense_backward_input<In, Out>(p, dy, dx, ldx, n);

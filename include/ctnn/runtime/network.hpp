@@ -151,8 +151,8 @@ public:
       const T* in = s == 0 ? x : base + ws.y_[s == 0 ? 0 : s - 1];
       const std::size_t ld = s == 0 ? input_size : lowered::strides[s == 0 ? 0 : s - 1];
       const T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : in;
-      stage<s>::backward(params_.data() + lowered::offsets[s], grads + lowered::offsets[s], in, ld, z,
-                         base + ws.y_[s], dy, dx, n);
+      stage<s>::backward(params_.data() + lowered::offsets[s], grads + lowered::offsets[s], in, ld, z, base + ws.y_[s],
+                         dy, dx, n);
     });
   }
 

@@ -35,9 +35,7 @@ public:
     inputs_.insert(inputs_.end(), x.begin(), x.end());
     targets_.insert(targets_.end(), t.begin(), t.end());
   }
-  void push_back(const tensor<T, InputShape>& x, const tensor<T, TargetShape>& t) {
-    push_back(x.span(), t.span());
-  }
+  void push_back(const tensor<T, InputShape>& x, const tensor<T, TargetShape>& t) { push_back(x.span(), t.span()); }
 
   const T* input(std::size_t i) const noexcept { return inputs_.data() + i * input_size; }
   const T* target(std::size_t i) const noexcept { return targets_.data() + i * target_size; }

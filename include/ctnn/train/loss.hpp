@@ -26,8 +26,7 @@ struct mse {
   static constexpr const char* metric_name = "rmse";
 
   template <class T>
-  static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy,
-                              std::size_t n) noexcept {
+  static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy, std::size_t n) noexcept {
     const T scale = T(2) / T(n * out);
     T sum = 0;
     for (std::size_t r = 0; r < n; ++r) {
@@ -40,7 +39,8 @@ struct mse {
     }
     return sum / T(n * out);
   }
-  template <class T> static bool valid_target(const T* t, std::size_t out) noexcept {
+  template <class T>
+  static bool valid_target(const T* t, std::size_t out) noexcept {
     return std::all_of(t, t + out, [](T v) { return std::isfinite(v); });
   }
   template <class T>
@@ -64,8 +64,7 @@ struct bce_with_logits {
   static constexpr const char* metric_name = "accuracy";
 
   template <class T>
-  static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz,
-                              std::size_t n) noexcept {
+  static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz, std::size_t n) noexcept {
     const T scale = T(1) / T(n * out);
     T sum = 0;
     for (std::size_t r = 0; r < n; ++r) {
@@ -78,7 +77,8 @@ struct bce_with_logits {
     }
     return sum * scale;
   }
-  template <class T> static bool valid_target(const T* t, std::size_t out) noexcept {
+  template <class T>
+  static bool valid_target(const T* t, std::size_t out) noexcept {
     return std::all_of(t, t + out, [](T v) { return v >= T(0) && v <= T(1); });
   }
   /// Counts outputs whose sign (logit > 0) agrees with target >= 0.5.
@@ -101,8 +101,7 @@ struct softmax_cross_entropy {
   static constexpr const char* metric_name = "accuracy";
 
   template <class T>
-  static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz,
-                              std::size_t n) noexcept {
+  static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz, std::size_t n) noexcept {
     const T scale = T(1) / T(n);
     T sum = 0;
     for (std::size_t r = 0; r < n; ++r) {
@@ -122,7 +121,8 @@ struct softmax_cross_entropy {
     return sum * scale;
   }
   /// out: number of classes; the target must be an integer in [0, out).
-  template <class T> static bool valid_target(const T* t, std::size_t out) noexcept {
+  template <class T>
+  static bool valid_target(const T* t, std::size_t out) noexcept {
     return t[0] >= T(0) && t[0] < T(out) && std::floor(t[0]) == t[0];
   }
   template <class T>

@@ -24,12 +24,22 @@ CTNN_ALWAYS_INLINE void for_each_register(std::size_t n, F&& f) noexcept {
 }
 /// One slot of optimizer state for n parameters, padded so the next slot stays aligned.
 template <class T>
-constexpr std::size_t slot(std::size_t n) noexcept { return kernels::round_up(n, alignment / sizeof(T)); }
-template <class V, class T> CTNN_ALWAYS_INLINE V load(const T* p) noexcept {
-  if constexpr (std::is_same_v<V, T>) return *p; else return V::load_aligned(p);
+constexpr std::size_t slot(std::size_t n) noexcept {
+  return kernels::round_up(n, alignment / sizeof(T));
 }
-template <class V, class T> CTNN_ALWAYS_INLINE void store(T* p, const V& v) noexcept {
-  if constexpr (std::is_same_v<V, T>) *p = v; else v.store_aligned(p);
+template <class V, class T>
+CTNN_ALWAYS_INLINE V load(const T* p) noexcept {
+  if constexpr (std::is_same_v<V, T>)
+    return *p;
+  else
+    return V::load_aligned(p);
+}
+template <class V, class T>
+CTNN_ALWAYS_INLINE void store(T* p, const V& v) noexcept {
+  if constexpr (std::is_same_v<V, T>)
+    *p = v;
+  else
+    v.store_aligned(p);
 }
 } // namespace detail
 
@@ -45,7 +55,9 @@ struct sgd {
   static std::string name() { return "sgd"; }
   /// Elements of (aligned) optimizer state for n parameters: the momentum buffer.
   template <class T>
-  static constexpr std::size_t state_size(std::size_t n) noexcept { return detail::slot<T>(n); }
+  static constexpr std::size_t state_size(std::size_t n) noexcept {
+    return detail::slot<T>(n);
+  }
 
   /// One update of n parameters; t is the 1-based step number. w, g and state (state_size<T>(n)
   /// elements) are aligned to CTNN_ALIGNMENT.
@@ -70,9 +82,8 @@ struct sgd {
 namespace detail {
 /// Adam's moment update and step; `decoupled` selects AdamW's weight decay.
 template <class T>
-CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, double lr,
-                                  double beta1, double beta2, double eps, double weight_decay,
-                                  bool decoupled) noexcept {
+CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, double lr, double beta1,
+                                  double beta2, double eps, double weight_decay, bool decoupled) noexcept {
   // As PyTorch: bias corrections in double, denom = sqrt(v) / sqrt(bc2) + eps.
   const double bc1 = 1.0 - std::pow(double(beta1), double(t));
   const double bc2 = 1.0 - std::pow(double(beta2), double(t));
@@ -114,7 +125,9 @@ struct adam {
   static std::string name() { return "adam"; }
   /// Two aligned slots: first and second moments.
   template <class T>
-  static constexpr std::size_t state_size(std::size_t n) noexcept { return 2 * detail::slot<T>(n); }
+  static constexpr std::size_t state_size(std::size_t n) noexcept {
+    return 2 * detail::slot<T>(n);
+  }
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
     detail::adam_step(w, g, state, n, t, lr, beta1, beta2, eps, weight_decay, false);
@@ -131,7 +144,9 @@ struct adamw {
 
   static std::string name() { return "adamw"; }
   template <class T>
-  static constexpr std::size_t state_size(std::size_t n) noexcept { return 2 * detail::slot<T>(n); }
+  static constexpr std::size_t state_size(std::size_t n) noexcept {
+    return 2 * detail::slot<T>(n);
+  }
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
     detail::adam_step(w, g, state, n, t, lr, beta1, beta2, eps, weight_decay, true);

@@ -39,7 +39,7 @@ struct train_options {
   std::size_t batch = 32;
   std::optional<std::reference_wrapper<const Dataset>> validation{};
   early_stopping_options early_stopping{};
-  std::uint64_t seed = 0;   ///< shuffling seed: the same seed gives the same run
+  std::uint64_t seed = 0; ///< shuffling seed: the same seed gives the same run
   bool shuffle = true;
   std::ostream* log = &std::clog; ///< progress lines go here; nullptr for silence
   std::size_t log_every = 1;      ///< a progress line every this many epochs (and the last)
@@ -61,11 +61,11 @@ struct epoch_record {
 struct train_report {
   std::vector<epoch_record> history;
   std::string metric_name;
-  std::size_t best_epoch = 0;       ///< epoch whose weights the network holds at the end (0: none)
-  double best_loss = INFINITY;      ///< the monitored loss at best_epoch
+  std::size_t best_epoch = 0;  ///< epoch whose weights the network holds at the end (0: none)
+  double best_loss = INFINITY; ///< the monitored loss at best_epoch
   bool stopped_early = false;
-  bool diverged = false;            ///< a non-finite loss stopped training
-  std::string divergence;           ///< what happened, naming the epoch and step
+  bool diverged = false;  ///< a non-finite loss stopped training
+  std::string divergence; ///< what happened, naming the epoch and step
 };
 
 namespace detail {
@@ -78,8 +78,8 @@ constexpr auto check_training_data() noexcept {
     return std::type_identity<diag::dataset_input_mismatch<diag::network_input<typename Net::input_shape>,
                                                            diag::dataset_input<typename Dataset::input_shape>>>{};
   else if constexpr (!std::is_same_v<expected, target>)
-    return std::type_identity<diag::loss_target_mismatch<Loss, diag::network_output<out>, diag::target<target>,
-                                                         diag::expects<expected>>>{};
+    return std::type_identity<
+        diag::loss_target_mismatch<Loss, diag::network_output<out>, diag::target<target>, diag::expects<expected>>>{};
   else
     return std::type_identity<diag::no_error>{};
 }
@@ -124,8 +124,8 @@ public:
   step_result step(std::size_t n) noexcept {
     const T* y = net_->forward_train(ws_, ws_.input(), n);
     last_outputs_ = y;
-    const T l = Loss::value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size,
-                                         ws_.output_gradient(), n);
+    const T l =
+        Loss::value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size, ws_.output_gradient(), n);
     if (!std::isfinite(l)) return {l, false, false};
     std::fill(grads_.begin(), grads_.end(), T(0));
     net_->backward(ws_, ws_.input(), n, grads_.data());
@@ -154,7 +154,8 @@ public:
         const std::size_t n = std::min(ws_.capacity(), data.size() - at);
         const T* y = net_->forward_train(ws_, data.input(at), n);
         loss_sum += double(Loss::value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
-                                                    static_cast<T*>(nullptr), n)) * double(n);
+                                                    static_cast<T*>(nullptr), n)) *
+                    double(n);
         metric_sum += Loss::metric_sum(y, Net::output_stride, data.target(at), Net::output_size, n);
       }
       const std::size_t count = std::max<std::size_t>(data.size(), 1);
@@ -209,8 +210,7 @@ public:
               why << "the gradients became non-finite (loss " << l << ")";
             else
               why << "the loss became " << l;
-            why << " at epoch " << epoch << ", step "
-                << step_in_epoch << " (samples " << at << ".." << at + n - 1
+            why << " at epoch " << epoch << ", step " << step_in_epoch << " (samples " << at << ".." << at + n - 1
                 << " of the shuffled order); the weights of the last good step are kept";
             report.diverged = true;
             report.divergence = why.str();
@@ -225,8 +225,7 @@ public:
 
         epoch_record rec;
         rec.epoch = epoch;
-        rec.train = {loss_sum / double(data.size()),
-                     Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
+        rec.train = {loss_sum / double(data.size()), Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
         if (opts.validation) rec.validation = evaluate(opts.validation->get());
         rec.samples_per_second = seconds > 0 ? double(data.size()) / seconds : 0.0;
         report.history.push_back(rec);
@@ -247,8 +246,8 @@ public:
       if (best.size() && report.best_epoch) {
         std::copy(best.begin(), best.end(), net_->parameters().begin());
         if (opts.log && report.best_epoch != report.history.size())
-          *opts.log << "restored the weights of epoch " << report.best_epoch << " (monitored loss "
-                    << report.best_loss << ")\n";
+          *opts.log << "restored the weights of epoch " << report.best_epoch << " (monitored loss " << report.best_loss
+                    << ")\n";
       } else {
         report.best_epoch = report.history.empty() ? 0 : report.history.size();
       }
@@ -275,7 +274,8 @@ private:
 
   template <class Dataset>
   static void validate(const Dataset& data, const char* which) {
-    if (data.empty()) throw std::invalid_argument(std::string("ctnn::trainer::train: the ") + which + " dataset is empty");
+    if (data.empty())
+      throw std::invalid_argument(std::string("ctnn::trainer::train: the ") + which + " dataset is empty");
     for (std::size_t i = 0; i < data.size(); ++i)
       if (!Loss::template valid_target<T>(data.target(i), Net::output_size))
         throw std::invalid_argument(std::string("ctnn::trainer::train: ") + which + " sample " + std::to_string(i) +
