@@ -141,10 +141,7 @@ public:
   /// Loss and metric of the network on data (batched inference, no update).
   template <class Dataset>
   evaluation evaluate(const Dataset& data) {
-    using diagnosis = typename decltype(detail::check_training_data<Net, Loss, Dataset>())::type;
-    static_assert(diagnosis::ok, "ctnn: trainer::evaluate: the dataset does not fit the network and the "
-                                 "loss; the failed condition names the shapes");
-    if constexpr (!diagnosis::ok) {
+    if constexpr (!fits<Dataset>()) {
       return {};
     } else {
       const std::size_t chunk = std::max<std::size_t>(ws_.capacity(), std::min<std::size_t>(data.size(), 256));
@@ -168,10 +165,7 @@ public:
   /// size or a target the loss cannot take (naming the sample).
   template <class Dataset>
   train_report train(const Dataset& data, const train_options<Dataset>& opts = {}) {
-    using diagnosis = typename decltype(detail::check_training_data<Net, Loss, Dataset>())::type;
-    static_assert(diagnosis::ok, "ctnn: trainer::train: the dataset does not fit the network and the "
-                                 "loss; the failed condition names the shapes");
-    if constexpr (!diagnosis::ok) {
+    if constexpr (!fits<Dataset>()) {
       return {};
     } else {
       validate(data, "training");
@@ -256,6 +250,16 @@ public:
   }
 
 private:
+  /// Whether Dataset fits the network's input and the loss's target. Holds the one static_assert
+  /// for a misfit (instantiated once per Dataset, however many members use it).
+  template <class Dataset>
+  static constexpr bool fits() noexcept {
+    using diagnosis = typename decltype(detail::check_training_data<Net, Loss, Dataset>())::type;
+    static_assert(diagnosis::ok, "ctnn: trainer: the dataset does not fit the network and the loss; the "
+                                 "failed condition names the shapes");
+    return diagnosis::ok;
+  }
+
   /// Whether no element of p[0, N) is NaN or infinite (x * 0 is NaN exactly for those).
   template <std::size_t N>
   static bool all_finite(const T* p) noexcept {
