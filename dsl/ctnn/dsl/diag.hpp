@@ -36,6 +36,7 @@ struct fix_give_every_dimension_a_positive_extent {};
 struct fix_start_the_network_with_input_shape {};
 struct fix_put_the_activation_after_input_and_a_layer {};
 struct fix_keep_one_input_at_index_0 {};
+struct fix_use_a_ctnn_layer_like_dense_or_relu {};
 
 /// The diagnosis of a well-formed network.
 struct no_error {
@@ -44,6 +45,11 @@ struct no_error {
 
 template <class Index, class Layer, class Expected, class Received, class Fix>
 struct layer_rejects_input_shape {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Argument, class Fix>
+struct not_a_layer {
   static constexpr bool ok = false;
 };
 

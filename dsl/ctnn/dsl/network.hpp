@@ -21,7 +21,26 @@ namespace detail {
 
 inline constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
-enum class network_problem { none, empty, no_input, activation_before_input, input_not_first, layer };
+enum class network_problem { none, empty, not_a_layer, no_input, activation_before_input, input_not_first, layer };
+
+/// Index of the first argument that is not a LayerDescriptor, or npos. A braced list, not a
+/// fold over && (Clang 14 limits folds to 256 operands; networks may be deeper).
+template <class... Ls>
+constexpr std::size_t first_non_descriptor() noexcept {
+  constexpr bool is_layer[] = {LayerDescriptor<Ls>..., true};
+  for (std::size_t i = 0; i < sizeof...(Ls); ++i)
+    if (!is_layer[i]) return i;
+  return npos;
+}
+
+/// Each layer's kind (all `input` if some argument is not a layer: never used then).
+template <class... Ls>
+constexpr std::array<layer_kind, sizeof...(Ls)> kinds_of() noexcept {
+  if constexpr (first_non_descriptor<Ls...>() == npos)
+    return {Ls::kind...};
+  else
+    return {};
+}
 
 /// Result of shape inference over N layers: every layer's output dims, or the first failure.
 template <std::size_t N>
@@ -40,6 +59,9 @@ constexpr auto analyze() noexcept {
   network_analysis<n> a{};
   if constexpr (n == 0) {
     a.problem = network_problem::empty;
+  } else if constexpr (first_non_descriptor<Ls...>() != npos) {
+    a.problem = network_problem::not_a_layer;
+    a.failing = first_non_descriptor<Ls...>();
   } else {
     constexpr layer_kind kinds[] = {Ls::kind...};
     constexpr layer_shape (*rules[])(const dims&) noexcept = {&Ls::infer...};
@@ -80,6 +102,9 @@ constexpr auto diagnose() noexcept {
     return std::type_identity<diag::no_error>{};
   } else if constexpr (a.problem == network_problem::empty) {
     return std::type_identity<diag::network_is_empty<diag::fix_start_the_network_with_input_shape>>{};
+  } else if constexpr (a.problem == network_problem::not_a_layer) {
+    return std::type_identity<
+        diag::not_a_layer<diag::layer_index<i>, type_at<i, Ls...>, diag::fix_use_a_ctnn_layer_like_dense_or_relu>>{};
   } else if constexpr (a.problem == network_problem::no_input) {
     return std::type_identity<diag::network_has_no_input<diag::first_layer<type_at<0, Ls...>>,
                                                          diag::fix_start_the_network_with_input_shape>>{};
@@ -159,7 +184,7 @@ constexpr std::size_t count_stages(const std::array<layer_kind, N>& kinds) noexc
 /// in diagnostics, net.layer<I>(), summaries and weight-file fingerprints. If the shapes do not
 /// chain, instantiating the network gives one static_assert naming the first failing layer; the
 /// members below then take inert values so no second error follows.
-template <LayerDescriptor... Ls>
+template <class... Ls>
 struct network {
   static constexpr std::size_t layer_count = sizeof...(Ls);
   static constexpr auto analysis = detail::analyze<Ls...>();
@@ -171,7 +196,7 @@ struct network {
   template <std::size_t I>
   using layer = detail::type_at<I, Ls...>;
 
-  static constexpr std::array<layer_kind, layer_count> kinds{Ls::kind...};
+  static constexpr std::array<layer_kind, layer_count> kinds = detail::kinds_of<Ls...>();
   /// Output dims of layer I (valid networks only).
   static constexpr dims layer_output(std::size_t i) noexcept { return analysis.out[i]; }
 
