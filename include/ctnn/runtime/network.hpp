@@ -120,22 +120,19 @@ public:
   /// Batched forward keeping what backward needs. x: n rows of input_size (n <= capacity).
   /// Returns the outputs: n rows with stride output_stride.
   const T* forward_train(workspace<T>& ws, const T* x, std::size_t n) const noexcept {
-    const T* src = x;
-    std::size_t ld = input_size;
-    T* base = ws.buffer_.data();
-    detail::for_each_index<stage_count>([&](auto s) {
-      T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : nullptr;
-      T* y = base + ws.y_[s];
-      stage<s>::forward_batch(params_.data() + lowered::offsets[s], src, ld, z, y, n);
-      src = y;
-      ld = stage<s>::out_stride;
-    });
-    return src;
+    return run_batch(ws, x, n, true);
   }
 
-  /// Batched inference: y receives n rows of output_size (compact). Uses ws's buffers.
+  /// Batched inference: like forward_train but writes no pre-activations (backward is not
+  /// possible afterwards). Returns n rows with stride output_stride.
+  const T* forward_batch(workspace<T>& ws, const T* x, std::size_t n) const noexcept {
+    return run_batch(ws, x, n, false);
+  }
+
+  /// Batched inference: y receives n rows of output_size (compact). Uses ws's buffers and, unlike
+  /// forward_train, writes no pre-activations.
   void predict(workspace<T>& ws, const T* x, T* y, std::size_t n) const noexcept {
-    const T* out = forward_train(ws, x, n);
+    const T* out = run_batch(ws, x, n, false);
     for (std::size_t r = 0; r < n; ++r) std::copy_n(out + r * output_stride, output_size, y + r * output_size);
   }
 
@@ -222,6 +219,20 @@ public:
   }
 
 private:
+  const T* run_batch(workspace<T>& ws, const T* x, std::size_t n, bool keep_pre_activations) const noexcept {
+    const T* src = x;
+    std::size_t ld = input_size;
+    T* base = ws.buffer_.data();
+    detail::for_each_index<stage_count>([&](auto s) {
+      T* z = stage<s>::keeps_pre_activation && keep_pre_activations ? base + ws.z_[s] : nullptr;
+      T* y = base + ws.y_[s];
+      stage<s>::forward_batch(params_.data() + lowered::offsets[s], src, ld, z, y, n);
+      src = y;
+      ld = stage<s>::out_stride;
+    });
+    return src;
+  }
+
   aligned_buffer<T> params_;
 };
 

@@ -149,7 +149,7 @@ public:
       double loss_sum = 0, metric_sum = 0;
       for (std::size_t at = 0; at < data.size(); at += ws_.capacity()) {
         const std::size_t n = std::min(ws_.capacity(), data.size() - at);
-        const T* y = net_->forward_train(ws_, data.input(at), n);
+        const T* y = net_->forward_batch(ws_, data.input(at), n);
         loss_sum += double(Loss::value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
                                                     static_cast<T*>(nullptr), n)) *
                     double(n);
