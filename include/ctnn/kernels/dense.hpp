@@ -29,25 +29,51 @@ struct dense_layout {
 
 namespace detail {
 
+/// Independent accumulator chains that keep the FMA units busy: two pipes with a latency of
+/// four cycles need eight multiply-adds in flight.
+inline constexpr std::size_t fma_chains = 8;
+
 /// NB register-wide columns of one sample: acc = b + sum_i x[i] wt[i, :], then activation.
+/// With few columns (small layers) one accumulator per column would make a chain of In
+/// dependent FMAs, bound by latency; the input loop is then split over K interleaved partial
+/// sums (K * NB ~ fma_chains) that are added at the end.
 template <class Act, std::size_t In, std::size_t P, std::size_t NB, class T, class Arch>
 CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* y,
                                               std::size_t col) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t L = V::size;
-  V acc[NB];
-  for (std::size_t k = 0; k < NB; ++k) acc[k] = V::load_aligned(b + col + k * L);
-  for (std::size_t i = 0; i < In; ++i) {
-    const V xi(x[i]);
-    const T* w = wt + i * P + col;
-    for (std::size_t k = 0; k < NB; ++k) acc[k] = xsimd::fma(xi, V::load_aligned(w + k * L), acc[k]);
-  }
+  // a power of two, at most fma_chains / NB, and each partial sum at least two inputs long
+  constexpr std::size_t K = [] {
+    std::size_t k = 1;
+    while (2 * k * NB <= fma_chains && 4 * k <= In) k *= 2;
+    return k;
+  }();
+  constexpr std::size_t blocked = In / K * K;
+  V acc[K][NB];
   for (std::size_t k = 0; k < NB; ++k) {
-    if (z) acc[k].store_aligned(z + col + k * L);
+    acc[0][k] = V::load_aligned(b + col + k * L);
+    for (std::size_t c = 1; c < K; ++c) acc[c][k] = V(T(0));
+  }
+  for (std::size_t i = 0; i < blocked; i += K)
+    for (std::size_t c = 0; c < K; ++c) {
+      const V xi(x[i + c]);
+      const T* w = wt + (i + c) * P + col;
+      for (std::size_t k = 0; k < NB; ++k) acc[c][k] = xsimd::fma(xi, V::load_aligned(w + k * L), acc[c][k]);
+    }
+  if constexpr (blocked < In)
+    for (std::size_t i = blocked; i < In; ++i) {
+      const V xi(x[i]);
+      for (std::size_t k = 0; k < NB; ++k) acc[0][k] = xsimd::fma(xi, V::load_aligned(wt + i * P + col + k * L), acc[0][k]);
+    }
+  for (std::size_t step = 1; step < K; step *= 2) // pairwise: log2(K) dependent adds
+    for (std::size_t c = 0; c + step < K; c += 2 * step)
+      for (std::size_t k = 0; k < NB; ++k) acc[c][k] += acc[c + step][k];
+  for (std::size_t k = 0; k < NB; ++k) {
+    if (z) acc[0][k].store_aligned(z + col + k * L);
     if constexpr (Act::elementwise)
-      Act::simd(acc[k]).store_aligned(y + col + k * L);
+      Act::simd(acc[0][k]).store_aligned(y + col + k * L);
     else
-      acc[k].store_aligned(y + col + k * L);
+      acc[0][k].store_aligned(y + col + k * L);
   }
 }
 

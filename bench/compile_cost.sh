@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Compile cost (BENCH.md): wall time and peak memory of compiling a TU that includes only
+# <ctnn/ctnn.hpp>, one with mlp_trading, and generated networks of depth 8, 64 and 512.
+# Usage: bench/compile_cost.sh COMPILER   (prints markdown table rows)
+set -euo pipefail
+compiler=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo '#include <ctnn/ctnn.hpp>' > "$work/header_only.cpp"
+cat > "$work/mlp_trading.cpp" <<'CPP'
+#include <ctnn/ctnn.hpp>
+using model = ctnn::network<ctnn::input<ctnn::shape<32>>, ctnn::dense<64>, ctnn::relu, ctnn::dense<64>, ctnn::relu,
+                            ctnn::dense<1>>;
+float run(const ctnn::tensor<float, ctnn::shape<32>>& x) {
+  static const auto net = ctnn::make<model>(ctnn::init::he_uniform{}, 1);
+  return net(x)[0];
+}
+CPP
+for depth in 8 64 512; do
+  {
+    echo '#include <ctnn/ctnn.hpp>'
+    printf 'using model = ctnn::network<ctnn::input<ctnn::shape<16>>'
+    for ((i = 1; i < depth; i++)); do
+      if ((i % 2)); then printf ', ctnn::dense<16>'; else printf ', ctnn::relu'; fi
+    done
+    echo '>;'
+    echo 'float run(const ctnn::tensor<float, ctnn::shape<16>>& x) {'
+    echo '  static const auto net = ctnn::make<model>(ctnn::init::he_uniform{}, 1);'
+    echo '  return net(x)[0];'
+    echo '}'
+  } > "$work/depth_$depth.cpp"
+done
+
+for tu in header_only mlp_trading depth_8 depth_64 depth_512; do
+  /usr/bin/time -f "%e %M" -o "$work/time" "$compiler" -std=c++20 -O2 -march=native -I"$root/include" -I"$root/dsl" \
+    -c "$work/$tu.cpp" -o "$work/$tu.o"
+  read -r seconds kb < "$work/time"
+  echo "| $tu | $seconds s | $((kb / 1024)) MiB |"
+done

@@ -1,0 +1,73 @@
+// The standard networks of BENCH.md as ctnn types, with a runtime description of the same
+// layers for the anchors (Eigen, libtorch) and the double reference that checks them all.
+#pragma once
+
+#include <ctnn/ctnn.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bench {
+namespace nn = ctnn;
+
+using mlp_small = nn::network<nn::input<nn::shape<8>>, nn::dense<16>, nn::tanh, nn::dense<16>, nn::tanh, nn::dense<1>>;
+using mlp_trading =
+    nn::network<nn::input<nn::shape<32>>, nn::dense<64>, nn::relu, nn::dense<64>, nn::relu, nn::dense<1>>;
+using mlp_eval = nn::network<nn::input<nn::shape<256>>, nn::dense<32>, nn::relu, nn::dense<32>, nn::relu, nn::dense<1>>;
+using mnist_mlp = nn::network<nn::input<nn::shape<784>>, nn::dense<128>, nn::relu, nn::dense<10>>;
+
+enum class act { identity, relu, tanh };
+struct layer_spec {
+  int in, out;
+  act activation;
+};
+using spec = std::vector<layer_spec>;
+
+inline const spec mlp_small_spec{{8, 16, act::tanh}, {16, 16, act::tanh}, {16, 1, act::identity}};
+inline const spec mlp_trading_spec{{32, 64, act::relu}, {64, 64, act::relu}, {64, 1, act::identity}};
+inline const spec mlp_eval_spec{{256, 32, act::relu}, {32, 32, act::relu}, {32, 1, act::identity}};
+inline const spec mnist_mlp_spec{{784, 128, act::relu}, {128, 10, act::identity}};
+
+/// Multiply-adds of one inference (FLOPs = 2 x this).
+inline double multiply_adds(const spec& s) {
+  double m = 0;
+  for (const auto& l : s) m += double(l.in) * l.out;
+  return m;
+}
+/// Bytes of weights and biases (float).
+inline double weight_bytes(const spec& s) {
+  double b = 0;
+  for (const auto& l : s) b += 4.0 * (double(l.in) * l.out + l.out);
+  return b;
+}
+
+/// One sample through the network in double, from parameters in PyTorch order.
+inline std::vector<double> reference_forward(const spec& s, const std::vector<float>& params, const float* x) {
+  std::vector<double> v(x, x + s.front().in);
+  std::size_t at = 0;
+  for (const auto& l : s) {
+    std::vector<double> y(std::size_t(l.out));
+    for (int o = 0; o < l.out; ++o) {
+      double acc = params[at + std::size_t(l.in) * l.out + o];
+      for (int i = 0; i < l.in; ++i) acc += double(params[at + std::size_t(o) * l.in + i]) * v[std::size_t(i)];
+      y[std::size_t(o)] = l.activation == act::relu ? std::max(acc, 0.0) : l.activation == act::tanh ? std::tanh(acc) : acc;
+    }
+    at += std::size_t(l.in) * l.out + l.out;
+    v = y;
+  }
+  return v;
+}
+
+/// Throws unless got (n values) agrees with the double reference within float rounding.
+inline void check_against_reference(const std::string& who, const std::vector<double>& ref, const float* got) {
+  double scale = 1, err = 0;
+  for (double r : ref) scale = std::max(scale, std::abs(r));
+  for (std::size_t k = 0; k < ref.size(); ++k) err = std::max(err, std::abs(double(got[k]) - ref[k]));
+  if (err / scale > 1e-4)
+    throw std::runtime_error(who + ": output differs from the double reference by " + std::to_string(err / scale));
+}
+
+} // namespace bench

@@ -1,0 +1,10 @@
+// Built instead of torch_anchor.cpp when CMake finds no libtorch: the anchor reports its absence.
+#include "torch_anchor.hpp"
+
+namespace bench {
+std::unique_ptr<torch_model> make_torch_model(const spec&, const std::vector<float>&, torch_optimizer,
+                                              std::string& why) {
+  why = "libtorch not found at configure time (Debian: apt-get install libtorch-dev): libtorch columns skipped";
+  return nullptr;
+}
+} // namespace bench

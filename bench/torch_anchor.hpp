@@ -1,0 +1,28 @@
+// The libtorch anchor, behind an interface so that only torch_anchor.cpp sees torch's headers
+// (and so the benchmark builds, and says so, where libtorch is absent).
+#pragma once
+
+#include "standard_networks.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace bench {
+
+class torch_model {
+public:
+  virtual ~torch_model() = default;
+  /// n samples (row-major, n x in) -> n x out, under NoGradGuard, one thread.
+  virtual void infer(const float* x, float* y, int n) = 0;
+  /// One training step (forward, cross-entropy on logits, backward, optimizer step); returns the loss.
+  virtual float train_step(const float* x, const std::int64_t* labels, int n) = 0;
+};
+
+enum class torch_optimizer { sgd, adam };
+
+/// nullptr if this build has no libtorch; `why` then says so.
+std::unique_ptr<torch_model> make_torch_model(const spec& s, const std::vector<float>& params, torch_optimizer opt,
+                                              std::string& why);
+
+} // namespace bench
