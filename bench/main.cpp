@@ -126,7 +126,7 @@ void register_single(const char* id, const spec& s) {
       if (!c.torch) return st.SkipWithError(torch_note.c_str());
       auto x = c.inputs[0];
       const float x0 = x[0];
-      std::vector<float> y(std::size_t(C::out));
+      std::vector<float> y(static_cast<std::size_t>(C::out));
       std::size_t k = 0;
       for (auto _ : st) {
         if (dependent) {
@@ -146,11 +146,11 @@ constexpr int batch = 64;
 
 void register_mnist_batch() {
   using C = contestants<mnist_mlp, eigen_mnist_mlp>;
-  const spec& s = mnist_mlp_spec;
-  benchmark::RegisterBenchmark("batch64/mnist_mlp/ctnn", [&s](benchmark::State& st) {
+  static const spec& s = mnist_mlp_spec;
+  benchmark::RegisterBenchmark("batch64/mnist_mlp/ctnn", [](benchmark::State& st) {
     auto& c = get<mnist_mlp, eigen_mnist_mlp>(s);
     auto ws = c.net.make_workspace(batch);
-    std::vector<float> x(std::size_t(batch) * C::in), y(std::size_t(batch) * C::out);
+    std::vector<float> x(static_cast<std::size_t>(batch) * C::in), y(static_cast<std::size_t>(batch) * C::out);
     for (int r = 0; r < batch; ++r) std::copy_n(c.inputs[std::size_t(r)].data(), C::in, x.data() + r * C::in);
     c.net.predict(ws, x.data(), y.data(), batch);
     for (int r = 0; r < batch; ++r)
@@ -161,7 +161,7 @@ void register_mnist_batch() {
     }
     set_counters(st, s, batch);
   });
-  benchmark::RegisterBenchmark("batch64/mnist_mlp/eigen", [&s](benchmark::State& st) {
+  benchmark::RegisterBenchmark("batch64/mnist_mlp/eigen", [](benchmark::State& st) {
     auto& c = get<mnist_mlp, eigen_mnist_mlp>(s);
     Eigen::Matrix<float, C::in, Eigen::Dynamic> x(C::in, batch);
     for (int r = 0; r < batch; ++r) x.col(r) = c.eigen_inputs[std::size_t(r)];
@@ -172,10 +172,10 @@ void register_mnist_batch() {
     }
     set_counters(st, s, batch);
   });
-  benchmark::RegisterBenchmark("batch64/mnist_mlp/libtorch", [&s](benchmark::State& st) {
+  benchmark::RegisterBenchmark("batch64/mnist_mlp/libtorch", [](benchmark::State& st) {
     auto& c = get<mnist_mlp, eigen_mnist_mlp>(s);
     if (!c.torch) return st.SkipWithError(torch_note.c_str());
-    std::vector<float> x(std::size_t(batch) * C::in), y(std::size_t(batch) * C::out);
+    std::vector<float> x(static_cast<std::size_t>(batch) * C::in), y(static_cast<std::size_t>(batch) * C::out);
     for (int r = 0; r < batch; ++r) std::copy_n(c.inputs[std::size_t(r)].data(), C::in, x.data() + r * C::in);
     for (auto _ : st) {
       c.torch->infer(x.data(), y.data(), batch);
@@ -187,7 +187,7 @@ void register_mnist_batch() {
 
 /// Training throughput: full steps (forward, softmax cross-entropy, backward, update), batch 64.
 void register_training() {
-  const spec& s = mnist_mlp_spec;
+  static const spec& s = mnist_mlp_spec;
   auto data = [] {
     nn::rng g(11);
     std::vector<float> x(std::size_t(batch) * 784);
@@ -198,9 +198,11 @@ void register_training() {
   };
   for (auto opt : {torch_optimizer::sgd, torch_optimizer::adam}) {
     const std::string name = opt == torch_optimizer::sgd ? "sgd" : "adam";
-    benchmark::RegisterBenchmark(("train/mnist_mlp/ctnn/" + name).c_str(), [&s, opt, data](benchmark::State& st) {
+    benchmark::RegisterBenchmark(("train/mnist_mlp/ctnn/" + name).c_str(), [opt, data](benchmark::State& st) {
       auto net = nn::make<mnist_mlp>(nn::init::pytorch_default{}, 5);
-      auto [x, labels] = data();
+      const auto d = data(); // (no structured bindings: Clang 14 cannot capture them)
+      const auto& x = d.first;
+      const auto& labels = d.second;
       auto run = [&](auto optimizer) {
         nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, optimizer};
         fit.reserve(batch, 1);
@@ -214,13 +216,13 @@ void register_training() {
         run(nn::optim::adam{.lr = 1e-3});
       set_counters(st, s, 3 * batch); // backward costs about twice the forward
     });
-    benchmark::RegisterBenchmark(("train/mnist_mlp/libtorch/" + name).c_str(), [&s, opt, data](benchmark::State& st) {
+    benchmark::RegisterBenchmark(("train/mnist_mlp/libtorch/" + name).c_str(), [opt, data](benchmark::State& st) {
       const auto params = nn::make<mnist_mlp>(nn::init::pytorch_default{}, 5).export_parameters();
       std::string why;
       auto model = make_torch_model(s, params, opt, why);
       if (!model) return st.SkipWithError(why.c_str());
-      auto [x, labels] = data();
-      for (auto _ : st) benchmark::DoNotOptimize(model->train_step(x.data(), labels.data(), batch));
+      const auto d = data();
+      for (auto _ : st) benchmark::DoNotOptimize(model->train_step(d.first.data(), d.second.data(), batch));
       set_counters(st, s, 3 * batch);
     });
   }

@@ -2,6 +2,8 @@
 // layers for the anchors (Eigen, libtorch) and the double reference that checks them all.
 #pragma once
 
+#include "layer_spec.hpp"
+
 #include <ctnn/ctnn.hpp>
 
 #include <cmath>
@@ -18,31 +20,6 @@ using mlp_trading =
     nn::network<nn::input<nn::shape<32>>, nn::dense<64>, nn::relu, nn::dense<64>, nn::relu, nn::dense<1>>;
 using mlp_eval = nn::network<nn::input<nn::shape<256>>, nn::dense<32>, nn::relu, nn::dense<32>, nn::relu, nn::dense<1>>;
 using mnist_mlp = nn::network<nn::input<nn::shape<784>>, nn::dense<128>, nn::relu, nn::dense<10>>;
-
-enum class act { identity, relu, tanh };
-struct layer_spec {
-  int in, out;
-  act activation;
-};
-using spec = std::vector<layer_spec>;
-
-inline const spec mlp_small_spec{{8, 16, act::tanh}, {16, 16, act::tanh}, {16, 1, act::identity}};
-inline const spec mlp_trading_spec{{32, 64, act::relu}, {64, 64, act::relu}, {64, 1, act::identity}};
-inline const spec mlp_eval_spec{{256, 32, act::relu}, {32, 32, act::relu}, {32, 1, act::identity}};
-inline const spec mnist_mlp_spec{{784, 128, act::relu}, {128, 10, act::identity}};
-
-/// Multiply-adds of one inference (FLOPs = 2 x this).
-inline double multiply_adds(const spec& s) {
-  double m = 0;
-  for (const auto& l : s) m += double(l.in) * l.out;
-  return m;
-}
-/// Bytes of weights and biases (float).
-inline double weight_bytes(const spec& s) {
-  double b = 0;
-  for (const auto& l : s) b += 4.0 * (double(l.in) * l.out + l.out);
-  return b;
-}
 
 /// One sample through the network in double, from parameters in PyTorch order.
 inline std::vector<double> reference_forward(const spec& s, const std::vector<float>& params, const float* x) {

@@ -2,11 +2,12 @@
 // (and so the benchmark builds, and says so, where libtorch is absent).
 #pragma once
 
-#include "standard_networks.hpp"
+#include "layer_spec.hpp"
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bench {
 

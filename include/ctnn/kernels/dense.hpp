@@ -33,6 +33,18 @@ namespace detail {
 /// four cycles need eight multiply-adds in flight.
 inline constexpr std::size_t fma_chains = 8;
 
+/// acc[0] += acc[1] + ... + acc[K-1], pairwise (log2 K dependent adds). Step is a template
+/// parameter so that every loop has a constant trip count and is unrolled: with a runtime
+/// doubling step GCC 12 kept the accumulators in memory and reduced them in a loop.
+template <std::size_t Step, std::size_t K, std::size_t NB, class V>
+CTNN_ALWAYS_INLINE void pairwise_sum(V (&acc)[K][NB]) noexcept {
+  if constexpr (Step < K) {
+    for (std::size_t c = 0; c + Step < K; c += 2 * Step)
+      for (std::size_t k = 0; k < NB; ++k) acc[c][k] += acc[c + Step][k];
+    pairwise_sum<2 * Step>(acc);
+  }
+}
+
 /// NB register-wide columns of one sample: acc = b + sum_i x[i] wt[i, :], then activation.
 /// With few columns (small layers) one accumulator per column would make a chain of In
 /// dependent FMAs, bound by latency; the input loop is then split over K interleaved partial
@@ -65,9 +77,7 @@ CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* 
       const V xi(x[i]);
       for (std::size_t k = 0; k < NB; ++k) acc[0][k] = xsimd::fma(xi, V::load_aligned(wt + i * P + col + k * L), acc[0][k]);
     }
-  for (std::size_t step = 1; step < K; step *= 2) // pairwise: log2(K) dependent adds
-    for (std::size_t c = 0; c + step < K; c += 2 * step)
-      for (std::size_t k = 0; k < NB; ++k) acc[c][k] += acc[c + step][k];
+  pairwise_sum<1>(acc);
   for (std::size_t k = 0; k < NB; ++k) {
     if (z) acc[0][k].store_aligned(z + col + k * L);
     if constexpr (Act::elementwise)
@@ -123,7 +133,7 @@ CTNN_ALWAYS_INLINE void dense_forward_rows(const T* wt, const T* b, const T* x, 
 /// Accumulators for up to 8 registers of outputs stay in registers for the whole input loop.
 /// Cost: In * padded_out multiply-adds.
 template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
-void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
+CTNN_ALWAYS_INLINE void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
   using layout = dense_layout<T, In, Out, Arch>;
   constexpr std::size_t P = layout::padded_out, L = lanes<T, Arch>, NV = P / L, NB = 8;
   const T* b = params + layout::weight_size;
@@ -260,7 +270,7 @@ void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* 
 }
 
 template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
-void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
+CTNN_ALWAYS_INLINE void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
   dense_forward_batch<Act, In, Out, T, Arch>(params, x, In, z, y, 1);
 }
 
