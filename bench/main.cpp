@@ -72,9 +72,11 @@ contestants<Model, EigenNet>& get(const spec& s) {
   return c;
 }
 
-void set_counters(benchmark::State& st, const spec& s, double samples_per_iteration) {
-  st.SetItemsProcessed(std::int64_t(st.iterations() * samples_per_iteration));
-  st.counters["GFLOP/s"] = benchmark::Counter(2 * multiply_adds(s) * samples_per_iteration * 1e-9,
+/// samples/s, and GFLOP/s counting `passes` passes through the weights per sample (1 for
+/// inference; 3 for a training step: forward, input gradient and weight gradient).
+void set_counters(benchmark::State& st, const spec& s, double samples_per_iteration, double passes = 1) {
+  st.SetItemsProcessed(std::int64_t(double(st.iterations()) * samples_per_iteration));
+  st.counters["GFLOP/s"] = benchmark::Counter(2 * multiply_adds(s) * samples_per_iteration * passes * 1e-9,
                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -214,7 +216,7 @@ void register_training() {
         run(nn::optim::sgd{.lr = 0.01});
       else
         run(nn::optim::adam{.lr = 1e-3});
-      set_counters(st, s, 3 * batch); // backward costs about twice the forward
+      set_counters(st, s, batch, 3);
     });
     benchmark::RegisterBenchmark(("train/mnist_mlp/libtorch/" + name).c_str(), [opt, data](benchmark::State& st) {
       const auto params = nn::make<mnist_mlp>(nn::init::pytorch_default{}, 5).export_parameters();
@@ -223,7 +225,7 @@ void register_training() {
       if (!model) return st.SkipWithError(why.c_str());
       const auto d = data();
       for (auto _ : st) benchmark::DoNotOptimize(model->train_step(d.first.data(), d.second.data(), batch));
-      set_counters(st, s, 3 * batch);
+      set_counters(st, s, batch, 3);
     });
   }
 }

@@ -117,9 +117,29 @@ CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, 
     }
 }
 
+/// Register tile of the batched kernels: `rows` samples (or inputs) x `cols` registers of
+/// outputs; rows * cols accumulators, leaving registers for the weight loads and a broadcast.
+template <class Arch>
+struct tile_shape {
+  static constexpr std::size_t rows = vector_registers<Arch> == 32 ? 8 : 4;
+  static constexpr std::size_t cols = 2;
+};
+
+/// Calls f(std::integral_constant<std::size_t, m>{}) for a runtime m in [1, MR) (nothing for 0),
+/// so that a tail of m < MR rows still runs as one tile and streams the weights once.
+template <std::size_t MR, class F>
+CTNN_ALWAYS_INLINE void with_rows(std::size_t m, F&& f) {
+  if constexpr (MR > 1) {
+    if (m == MR - 1)
+      f(std::integral_constant<std::size_t, MR - 1>{});
+    else
+      with_rows<MR - 1>(m, f);
+  }
+}
+
 template <class Act, std::size_t In, std::size_t P, std::size_t MR, class T, class Arch>
 CTNN_ALWAYS_INLINE void dense_forward_rows(const T* wt, const T* b, const T* x, std::size_t ldx, T* z, T* y) noexcept {
-  constexpr std::size_t L = simd<T, Arch>::size, NV = P / L, NB = 2;
+  constexpr std::size_t L = simd<T, Arch>::size, NV = P / L, NB = tile_shape<Arch>::cols;
   std::size_t v = 0;
   if constexpr (NV >= NB)
     for (; v + NB <= NV; v += NB) dense_forward_tile<Act, In, P, MR, NB, T, Arch>(wt, b, x, ldx, z, y, v * L);
@@ -145,18 +165,18 @@ CTNN_ALWAYS_INLINE void dense_forward(const T* params, const T* x, T* z, T* y) n
 }
 
 /// n samples: Y = act(X W^T + b).  X rows have stride ldx >= In; Z and Y rows have stride
-/// padded_out. Register-blocked: 4 samples x 2 registers of outputs per tile.
+/// padded_out. Register-blocked: tiles of tile_shape (8 samples x 2 registers with AVX-512).
 template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
 void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y, std::size_t n) noexcept {
   using layout = dense_layout<T, In, Out, Arch>;
-  constexpr std::size_t P = layout::padded_out, MR = 4;
+  constexpr std::size_t P = layout::padded_out, MR = detail::tile_shape<Arch>::rows;
   const T* b = params + layout::weight_size;
+  auto rows = [&]<std::size_t M>(std::size_t r) {
+    detail::dense_forward_rows<Act, In, P, M, T, Arch>(params, b, x + r * ldx, ldx, z ? z + r * P : nullptr, y + r * P);
+  };
   std::size_t r = 0;
-  for (; r + MR <= n; r += MR)
-    detail::dense_forward_rows<Act, In, P, MR, T, Arch>(params, b, x + r * ldx, ldx, z ? z + r * P : nullptr,
-                                                        y + r * P);
-  for (; r < n; ++r)
-    detail::dense_forward_rows<Act, In, P, 1, T, Arch>(params, b, x + r * ldx, ldx, z ? z + r * P : nullptr, y + r * P);
+  for (; r + MR <= n; r += MR) rows.template operator()<MR>(r);
+  detail::with_rows<MR>(n - r, [&](auto m) { rows.template operator()<m>(r); }); // the last < MR rows
   if constexpr (!Act::elementwise)
     for (std::size_t s = 0; s < n; ++s) Act::scalar_row(y + s * P, y + s * P, Out);
 }
@@ -184,7 +204,7 @@ void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t
   }
 }
 
-/// Weight gradient: dwt[i][o] += sum_r x[r][i] dz[r][o]. Tiles of 4 inputs x 2 registers.
+/// Weight gradient: dwt[i][o] += sum_r x[r][i] dz[r][o]. Tiles of tile_shape inputs x registers.
 template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
 void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std::size_t n) noexcept {
   using V = simd<T, Arch>;
@@ -210,10 +230,11 @@ void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std
       for (; v + 2 <= NV; v += 2) tile.template operator()<IB, 2>(i0, v * L);
     if constexpr (NV % 2 != 0) tile.template operator()<IB, 1>(i0, v * L);
   };
-  constexpr std::size_t blocked = In / 4 * 4;
-  for (std::size_t i = 0; i < blocked; i += 4) columns.template operator()<4>(i);
+  constexpr std::size_t IB = detail::tile_shape<Arch>::rows;
+  constexpr std::size_t blocked = In / IB * IB;
+  for (std::size_t i = 0; i < blocked; i += IB) columns.template operator()<IB>(i);
   if constexpr (blocked < In)
-    for (std::size_t i = blocked; i < In; ++i) columns.template operator()<1>(i);
+    detail::with_rows<IB>(In - blocked, [&](auto m) { columns.template operator()<m>(blocked); });
 }
 
 /// Input gradient: dx[r][i] = sum_o dz[r][o] W[o][i] for i < In; padding lanes of dx

@@ -18,6 +18,7 @@
 #endif
 
 #include <cstddef>
+#include <type_traits>
 
 namespace ctnn::kernels {
 
@@ -33,6 +34,11 @@ template <class T, class Arch = default_arch>
 inline constexpr std::size_t lanes = simd<T, Arch>::size;
 
 constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
+
+/// Vector registers the instruction set offers: 32 with AVX-512, 16 below. Tile sizes of the
+/// batched micro-kernels follow from it.
+template <class Arch = default_arch>
+inline constexpr std::size_t vector_registers = std::is_base_of_v<xsimd::avx512f, Arch> ? 32 : 16;
 
 /// Row length of a layer output as stored: padded to whole registers so that kernels never
 /// need a scalar tail. Padding lanes hold zeros in parameters and gradients and are never read
