@@ -12,7 +12,10 @@
 #include "eigen_anchor.hpp"
 #include "torch_anchor.hpp"
 
+#include <atomic>
 #include <benchmark/benchmark.h>
+#include <thread>
+#include <tuple>
 #include <xsimd/xsimd.hpp>
 
 #include <cstdio>
@@ -87,60 +90,63 @@ void register_single(const char* id, const spec& s) {
   using C = contestants<Model, EigenNet>;
   for (bool dependent : {false, true}) {
     const std::string mode = dependent ? "dependent" : "independent";
-    benchmark::RegisterBenchmark((std::string("infer/") + id + "/ctnn/" + mode).c_str(), [&s, dependent](benchmark::State& st) {
-      auto& c = get<Model, EigenNet>(s);
-      auto x = c.inputs[0];
-      const float x0 = x[0];
-      std::size_t k = 0;
-      for (auto _ : st) {
-        if (dependent) {
-          const auto y = c.net(x);
-          x[0] = x0 + y[0] * 1e-30f; // numerically x0, but the next call must wait for y
-          benchmark::DoNotOptimize(x);
-        } else {
-          auto y = c.net(c.inputs[k++ % ring]);
-          benchmark::DoNotOptimize(y);
-        }
-      }
-      set_counters(st, s, 1);
-    });
-    benchmark::RegisterBenchmark((std::string("infer/") + id + "/eigen/" + mode).c_str(), [&s, dependent](benchmark::State& st) {
-      auto& c = get<Model, EigenNet>(s);
-      Eigen::Matrix<float, C::in, 1> x = c.eigen_inputs[0];
-      const float x0 = x(0);
-      std::size_t k = 0;
-      for (auto _ : st) {
-        if (dependent) {
-          const Eigen::Matrix<float, C::out, 1> y = (*c.eigen)(x);
-          x(0) = x0 + y(0) * 1e-30f;
-          benchmark::DoNotOptimize(x.data());
-          benchmark::ClobberMemory();
-        } else {
-          Eigen::Matrix<float, C::out, 1> y = (*c.eigen)(c.eigen_inputs[k++ % ring]);
-          benchmark::DoNotOptimize(y.data());
-          benchmark::ClobberMemory();
-        }
-      }
-      set_counters(st, s, 1);
-    });
-    benchmark::RegisterBenchmark((std::string("infer/") + id + "/libtorch/" + mode).c_str(), [&s, dependent](benchmark::State& st) {
-      auto& c = get<Model, EigenNet>(s);
-      if (!c.torch) return st.SkipWithError(torch_note.c_str());
-      auto x = c.inputs[0];
-      const float x0 = x[0];
-      std::vector<float> y(static_cast<std::size_t>(C::out));
-      std::size_t k = 0;
-      for (auto _ : st) {
-        if (dependent) {
-          c.torch->infer(x.data(), y.data(), 1);
-          x[0] = x0 + y[0] * 1e-30f;
-        } else {
-          c.torch->infer(c.inputs[k++ % ring].data(), y.data(), 1);
-        }
-        benchmark::DoNotOptimize(y.data());
-      }
-      set_counters(st, s, 1);
-    });
+    benchmark::RegisterBenchmark((std::string("infer/") + id + "/ctnn/" + mode).c_str(),
+                                 [&s, dependent](benchmark::State& st) {
+                                   auto& c = get<Model, EigenNet>(s);
+                                   auto x = c.inputs[0];
+                                   const float x0 = x[0];
+                                   std::size_t k = 0;
+                                   for (auto _ : st) {
+                                     if (dependent) {
+                                       const auto y = c.net(x);
+                                       x[0] = x0 + y[0] * 1e-30f; // numerically x0, but the next call must wait for y
+                                       benchmark::DoNotOptimize(x);
+                                     } else {
+                                       auto y = c.net(c.inputs[k++ % ring]);
+                                       benchmark::DoNotOptimize(y);
+                                     }
+                                   }
+                                   set_counters(st, s, 1);
+                                 });
+    benchmark::RegisterBenchmark((std::string("infer/") + id + "/eigen/" + mode).c_str(),
+                                 [&s, dependent](benchmark::State& st) {
+                                   auto& c = get<Model, EigenNet>(s);
+                                   Eigen::Matrix<float, C::in, 1> x = c.eigen_inputs[0];
+                                   const float x0 = x(0);
+                                   std::size_t k = 0;
+                                   for (auto _ : st) {
+                                     if (dependent) {
+                                       const Eigen::Matrix<float, C::out, 1> y = (*c.eigen)(x);
+                                       x(0) = x0 + y(0) * 1e-30f;
+                                       benchmark::DoNotOptimize(x.data());
+                                       benchmark::ClobberMemory();
+                                     } else {
+                                       Eigen::Matrix<float, C::out, 1> y = (*c.eigen)(c.eigen_inputs[k++ % ring]);
+                                       benchmark::DoNotOptimize(y.data());
+                                       benchmark::ClobberMemory();
+                                     }
+                                   }
+                                   set_counters(st, s, 1);
+                                 });
+    benchmark::RegisterBenchmark((std::string("infer/") + id + "/libtorch/" + mode).c_str(),
+                                 [&s, dependent](benchmark::State& st) {
+                                   auto& c = get<Model, EigenNet>(s);
+                                   if (!c.torch) return st.SkipWithError(torch_note.c_str());
+                                   auto x = c.inputs[0];
+                                   const float x0 = x[0];
+                                   std::vector<float> y(static_cast<std::size_t>(C::out));
+                                   std::size_t k = 0;
+                                   for (auto _ : st) {
+                                     if (dependent) {
+                                       c.torch->infer(x.data(), y.data(), 1);
+                                       x[0] = x0 + y[0] * 1e-30f;
+                                     } else {
+                                       c.torch->infer(c.inputs[k++ % ring].data(), y.data(), 1);
+                                     }
+                                     benchmark::DoNotOptimize(y.data());
+                                   }
+                                   set_counters(st, s, 1);
+                                 });
   }
 }
 
@@ -156,7 +162,8 @@ void register_mnist_batch() {
     for (int r = 0; r < batch; ++r) std::copy_n(c.inputs[std::size_t(r)].data(), C::in, x.data() + r * C::in);
     c.net.predict(ws, x.data(), y.data(), batch);
     for (int r = 0; r < batch; ++r)
-      check_against_reference("ctnn batch", reference_forward(s, c.params, c.inputs[std::size_t(r)].data()), y.data() + r * C::out);
+      check_against_reference("ctnn batch", reference_forward(s, c.params, c.inputs[std::size_t(r)].data()),
+                              y.data() + r * C::out);
     for (auto _ : st) {
       c.net.predict(ws, x.data(), y.data(), batch);
       benchmark::DoNotOptimize(y.data());
@@ -200,24 +207,40 @@ void register_training() {
   };
   for (auto opt : {torch_optimizer::sgd, torch_optimizer::adam}) {
     const std::string name = opt == torch_optimizer::sgd ? "sgd" : "adam";
-    benchmark::RegisterBenchmark(("train/mnist_mlp/ctnn/" + name).c_str(), [opt, data](benchmark::State& st) {
-      auto net = nn::make<mnist_mlp>(nn::init::pytorch_default{}, 5);
-      const auto d = data(); // (no structured bindings: Clang 14 cannot capture them)
-      const auto& x = d.first;
-      const auto& labels = d.second;
-      auto run = [&](auto optimizer) {
-        nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, optimizer};
-        fit.reserve(batch, 1);
-        std::copy(x.begin(), x.end(), fit.work().input());
-        for (int r = 0; r < batch; ++r) fit.targets()[r] = float(labels[std::size_t(r)]);
-        for (auto _ : st) benchmark::DoNotOptimize(fit.step(batch).loss);
-      };
-      if (opt == torch_optimizer::sgd)
-        run(nn::optim::sgd{.lr = 0.01});
-      else
-        run(nn::optim::adam{.lr = 1e-3});
-      set_counters(st, s, batch, 3);
-    });
+    // threads: 1 or 2 (adaptive, as users run it); busy: another thread spins on a core meanwhile
+    for (const auto& [suffix, threads, busy] : {std::tuple{"", 1, false}, std::tuple{"/2threads", 2, false},
+                                                std::tuple{"/busy", 1, true}, std::tuple{"/2threads_busy", 2, true}}) {
+      benchmark::RegisterBenchmark(("train/mnist_mlp/ctnn/" + name + suffix).c_str(),
+                                   [opt, data, threads = threads, busy = busy](benchmark::State& st) {
+                                     auto net = nn::make<mnist_mlp>(nn::init::pytorch_default{}, 5);
+                                     const auto d = data(); // (no structured bindings: Clang 14 cannot capture them)
+                                     std::atomic<bool> stop{false};
+                                     std::thread spinner;
+                                     if (busy)
+                                       spinner = std::thread([&] {
+                                         volatile double x = 1;
+                                         while (!stop.load(std::memory_order_relaxed)) x = x * 1.0000001 + 1e-9;
+                                       });
+                                     auto run = [&](auto optimizer) {
+                                       nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, optimizer};
+                                       fit.set_threads(std::size_t(threads));
+                                       fit.reserve(batch, 1);
+                                       std::copy(d.first.begin(), d.first.end(), fit.work().input());
+                                       for (int r = 0; r < batch; ++r)
+                                         fit.targets()[r] = float(d.second[std::size_t(r)]);
+                                       for (int warm = 0; warm < 80; ++warm)
+                                         fit.step(batch); // lets the adaptive choice settle
+                                       for (auto _ : st) benchmark::DoNotOptimize(fit.step(batch).loss);
+                                     };
+                                     if (opt == torch_optimizer::sgd)
+                                       run(nn::optim::sgd{.lr = 0.01});
+                                     else
+                                       run(nn::optim::adam{.lr = 1e-3});
+                                     stop = true;
+                                     if (spinner.joinable()) spinner.join();
+                                     set_counters(st, mnist_mlp_spec, batch, 3);
+                                   });
+    }
     benchmark::RegisterBenchmark(("train/mnist_mlp/libtorch/" + name).c_str(), [opt, data](benchmark::State& st) {
       const auto params = nn::make<mnist_mlp>(nn::init::pytorch_default{}, 5).export_parameters();
       std::string why;
@@ -304,12 +327,15 @@ std::string table(const collector& c) {
   const auto* l2 = c.find("machine/l2_read");
   const double peak_gflops = peak ? peak->counters.at("GFLOP/s") : 0; // rate counters are per second already
   const double l2_gbs = l2 ? l2->counters.at("GB/s") : 0;
-  md << "Measured FMA peak of one core: " << fmt(peak_gflops) << " GFLOP/s; L2 read bandwidth (512 KiB buffer): "
-     << fmt(l2_gbs) << " GB/s.\n\n";
-  md << "| network | mode | ctnn ns | Eigen ns | libtorch ns | ctnn/Eigen | ctnn/libtorch | ctnn GFLOP/s | % FMA peak | % L2 bound |\n";
+  md << "Measured FMA peak of one core: " << fmt(peak_gflops)
+     << " GFLOP/s; L2 read bandwidth (512 KiB buffer): " << fmt(l2_gbs) << " GB/s.\n\n";
+  md << "| network | mode | ctnn ns | Eigen ns | libtorch ns | ctnn/Eigen | ctnn/libtorch | ctnn GFLOP/s | % FMA peak "
+        "| % L2 bound |\n";
   md << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-  const std::vector<std::pair<std::string, const spec*>> nets{
-      {"mlp_small", &mlp_small_spec}, {"mlp_trading", &mlp_trading_spec}, {"mlp_eval", &mlp_eval_spec}, {"mnist_mlp", &mnist_mlp_spec}};
+  const std::vector<std::pair<std::string, const spec*>> nets{{"mlp_small", &mlp_small_spec},
+                                                              {"mlp_trading", &mlp_trading_spec},
+                                                              {"mlp_eval", &mlp_eval_spec},
+                                                              {"mnist_mlp", &mnist_mlp_spec}};
   for (const auto& [id, s] : nets)
     for (std::string mode : {"independent", "dependent"}) {
       const auto* a = c.find("infer/" + id + "/ctnn/" + mode);
@@ -326,7 +352,8 @@ std::string table(const collector& c) {
     }
   md << "\n| throughput (samples/s, median) | ctnn | Eigen | libtorch | ctnn/Eigen | ctnn/libtorch |\n";
   md << "|---|---:|---:|---:|---:|---:|\n";
-  auto row = [&](const std::string& label, const std::string& a_name, const std::string& e_name, const std::string& t_name) {
+  auto row = [&](const std::string& label, const std::string& a_name, const std::string& e_name,
+                 const std::string& t_name) {
     const auto* a = c.find(a_name);
     const auto* e = e_name.empty() ? nullptr : c.find(e_name);
     const auto* t = c.find(t_name);
@@ -336,10 +363,26 @@ std::string table(const collector& c) {
        << (t ? fmt(rate(t), "%.0f") : "skipped") << " | " << (e ? fmt(rate(a) / rate(e), "%.2fx") : "-") << " | "
        << (t ? fmt(rate(a) / rate(t), "%.2fx") : "-") << " |\n";
   };
-  row("mnist_mlp inference, batch 64", "batch64/mnist_mlp/ctnn", "batch64/mnist_mlp/eigen", "batch64/mnist_mlp/libtorch");
-  row("mnist_mlp training step, SGD, batch 64, 1 thread", "train/mnist_mlp/ctnn/sgd", "", "train/mnist_mlp/libtorch/sgd");
-  row("mnist_mlp training step, Adam, batch 64, 1 thread", "train/mnist_mlp/ctnn/adam", "", "train/mnist_mlp/libtorch/adam");
-  md << "\nTraining with two threads: not measured (ctnn's trainer is single-threaded so far).\n";
+  row("mnist_mlp inference, batch 64", "batch64/mnist_mlp/ctnn", "batch64/mnist_mlp/eigen",
+      "batch64/mnist_mlp/libtorch");
+  row("mnist_mlp training step, SGD, batch 64, 1 thread", "train/mnist_mlp/ctnn/sgd", "",
+      "train/mnist_mlp/libtorch/sgd");
+  row("mnist_mlp training step, Adam, batch 64, 1 thread", "train/mnist_mlp/ctnn/adam", "",
+      "train/mnist_mlp/libtorch/adam");
+  md << "\n| ctnn training, mnist_mlp, batch 64 (samples/s) | 1 thread | 2 threads | 2 threads / 1 thread |"
+        " 1 thread, other core busy | 2 threads, other core busy | ratio when busy |\n";
+  md << "|---|---:|---:|---:|---:|---:|---:|\n";
+  for (std::string opt : {"sgd", "adam"}) {
+    const auto* one = c.find("train/mnist_mlp/ctnn/" + opt);
+    const auto* two = c.find("train/mnist_mlp/ctnn/" + opt + "/2threads");
+    const auto* one_busy = c.find("train/mnist_mlp/ctnn/" + opt + "/busy");
+    const auto* two_busy = c.find("train/mnist_mlp/ctnn/" + opt + "/2threads_busy");
+    if (!one || !two || !one_busy || !two_busy) continue;
+    auto rate = [](const collector::result* r) { return r->counters.at("items_per_second"); };
+    md << "| " << opt << " | " << fmt(rate(one), "%.0f") << " | " << fmt(rate(two), "%.0f") << " | "
+       << fmt(rate(two) / rate(one), "%.2fx") << " | " << fmt(rate(one_busy), "%.0f") << " | "
+       << fmt(rate(two_busy), "%.0f") << " | " << fmt(rate(two_busy) / rate(one_busy), "%.2fx") << " |\n";
+  }
   if (!torch_note.empty()) md << "\n" << torch_note << "\n";
   return md.str();
 }

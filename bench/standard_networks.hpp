@@ -30,7 +30,9 @@ inline std::vector<double> reference_forward(const spec& s, const std::vector<fl
     for (int o = 0; o < l.out; ++o) {
       double acc = params[at + std::size_t(l.in) * l.out + o];
       for (int i = 0; i < l.in; ++i) acc += double(params[at + std::size_t(o) * l.in + i]) * v[std::size_t(i)];
-      y[std::size_t(o)] = l.activation == act::relu ? std::max(acc, 0.0) : l.activation == act::tanh ? std::tanh(acc) : acc;
+      y[std::size_t(o)] = l.activation == act::relu   ? std::max(acc, 0.0)
+                          : l.activation == act::tanh ? std::tanh(acc)
+                                                      : acc;
     }
     at += std::size_t(l.in) * l.out + l.out;
     v = y;

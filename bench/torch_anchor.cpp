@@ -9,7 +9,8 @@ namespace {
 
 class torch_impl final : public torch_model {
 public:
-  torch_impl(const spec& s, const std::vector<float>& params, torch_optimizer opt) : in_(s.front().in), out_(s.back().out) {
+  torch_impl(const spec& s, const std::vector<float>& params, torch_optimizer opt)
+      : in_(s.front().in), out_(s.back().out) {
     torch::set_num_threads(1);
     std::size_t at = 0;
     for (const auto& l : s) {

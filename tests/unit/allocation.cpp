@@ -72,4 +72,12 @@ BOOST_AUTO_TEST_CASE(hot_paths_do_not_allocate) {
   BOOST_TEST(allocations == before);
   BOOST_TEST(std::isfinite(sink));
   BOOST_TEST(fit.steps() == 20);
+
+  // two threads: the helper thread and its buffers come from set_threads, not from steps
+  fit.set_threads(2, /*adaptive=*/false);
+  fit.reserve(16, 10);
+  const std::size_t before_split = allocations;
+  for (int rep = 0; rep < 10; ++rep) sink += fit.step(16).loss;
+  BOOST_TEST(allocations == before_split);
+  BOOST_TEST(std::isfinite(sink));
 }

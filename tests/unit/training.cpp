@@ -227,3 +227,30 @@ BOOST_AUTO_TEST_CASE(softmax_cross_entropy_learns_classes) {
   BOOST_TEST(report.metric_name == "accuracy");
   BOOST_TEST(fit.evaluate(data).metric >= 0.95);
 }
+
+BOOST_AUTO_TEST_CASE(two_threads_give_one_threads_results_up_to_reassociation) {
+  using classifier = nn::network<nn::input<nn::shape<6>>, nn::dense<24>, nn::gelu, nn::dense<4>>;
+  nn::dataset<double, nn::shape<6>, nn::shape<1>> data;
+  nn::rng g(12);
+  for (int i = 0; i < 203; ++i) { // the last batch is odd-sized: unequal halves
+    nn::tensor<double, nn::shape<6>> x;
+    for (auto& v : x) v = g.uniform(-1, 1);
+    data.push_back(x, nn::tensor<double, nn::shape<1>>{double(g.below(4))});
+  }
+  auto train = [&](std::size_t threads) {
+    auto net = nn::make<classifier, double>(nn::init::he_uniform{}, 3);
+    nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::adam{.lr = 0.01}};
+    fit.set_threads(threads, /*adaptive=*/false); // always split when 2, to test the split
+    const auto report = fit.train(data, {.epochs = 3, .batch = 32, .log = nullptr});
+    BOOST_TEST(fit.threads() == threads);
+    return std::pair{net.export_parameters(), report.history.back().train};
+  };
+  const auto [one, one_eval] = train(1);
+  const auto [two, two_eval] = train(2);
+  BOOST_TEST(nn::test::scaled_error(two, one) <= 1e-10);
+  BOOST_TEST(two_eval.loss == one_eval.loss, tt::tolerance(1e-10));
+  BOOST_TEST(two_eval.metric == one_eval.metric); // the running metric sees both halves
+  nn::net<classifier> spare;
+  nn::trainer other{spare, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{}};
+  BOOST_CHECK_THROW(other.set_threads(3), std::invalid_argument);
+}

@@ -75,7 +75,8 @@ CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* 
   if constexpr (blocked < In)
     for (std::size_t i = blocked; i < In; ++i) {
       const V xi(x[i]);
-      for (std::size_t k = 0; k < NB; ++k) acc[0][k] = xsimd::fma(xi, V::load_aligned(wt + i * P + col + k * L), acc[0][k]);
+      for (std::size_t k = 0; k < NB; ++k)
+        acc[0][k] = xsimd::fma(xi, V::load_aligned(wt + i * P + col + k * L), acc[0][k]);
     }
   pairwise_sum<1>(acc);
   for (std::size_t k = 0; k < NB; ++k) {

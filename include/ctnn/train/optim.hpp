@@ -5,6 +5,7 @@
 
 #include <ctnn/kernels/simd.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -16,11 +17,11 @@ namespace detail {
 /// Applies f to registers of every array (vector part), then to single elements (tail).
 /// f is generic: it receives xsimd batches, then scalars.
 template <class T, class F>
-CTNN_ALWAYS_INLINE void for_each_register(std::size_t n, F&& f) noexcept {
+CTNN_ALWAYS_INLINE void for_each_register(std::size_t begin, std::size_t end, F&& f) noexcept {
   using V = kernels::simd<T>;
-  std::size_t i = 0;
-  for (; i + V::size <= n; i += V::size) f(i, V{});
-  for (; i < n; ++i) f(i, T{});
+  std::size_t i = begin;
+  for (; i + V::size <= end; i += V::size) f(i, V{});
+  for (; i < end; ++i) f(i, T{});
 }
 /// One slot of optimizer state for n parameters, padded so the next slot stays aligned.
 template <class T>
@@ -59,12 +60,14 @@ struct sgd {
     return detail::slot<T>(n);
   }
 
-  /// One update of n parameters; t is the 1-based step number. w, g and state (state_size<T>(n)
-  /// elements) are aligned to CTNN_ALIGNMENT.
+  /// One update of n parameters, or of those in [begin, end) (begin a multiple of the register
+  /// width: two threads may update two ranges at once); t is the 1-based step number. w, g and
+  /// state (state_size<T>(n) elements, laid out for all n) are aligned to CTNN_ALIGNMENT.
   template <class T>
-  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
+            std::size_t end = std::size_t(-1)) const noexcept {
     const T lr_ = T(lr), mu = T(momentum), damp = T(1.0 - dampening), wd = T(weight_decay);
-    detail::for_each_register<T>(n, [&](std::size_t i, auto tag) {
+    detail::for_each_register<T>(begin, std::min(end, n), [&](std::size_t i, auto tag) {
       using V = decltype(tag);
       V wv = detail::load<V>(w + i);
       V gv = detail::load<V>(g + i);
@@ -82,8 +85,9 @@ struct sgd {
 namespace detail {
 /// Adam's moment update and step; `decoupled` selects AdamW's weight decay.
 template <class T>
-CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, double lr, double beta1,
-                                  double beta2, double eps, double weight_decay, bool decoupled) noexcept {
+CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::size_t begin, std::size_t end,
+                                  std::int64_t t, double lr, double beta1, double beta2, double eps,
+                                  double weight_decay, bool decoupled) noexcept {
   // As PyTorch: bias corrections in double, denom = sqrt(v) / sqrt(bc2) + eps.
   const double bc1 = 1.0 - std::pow(double(beta1), double(t));
   const double bc2 = 1.0 - std::pow(double(beta2), double(t));
@@ -93,7 +97,7 @@ CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std
   const T shrink = T(1.0 - lr * weight_decay);
   T* m = state;
   T* v = state + slot<T>(n);
-  for_each_register<T>(n, [&](std::size_t i, auto tag) {
+  for_each_register<T>(begin, std::min(end, n), [&](std::size_t i, auto tag) {
     using V = decltype(tag);
     using std::sqrt;
     V wv = load<V>(w + i), gv = load<V>(g + i);
@@ -129,8 +133,9 @@ struct adam {
     return 2 * detail::slot<T>(n);
   }
   template <class T>
-  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
-    detail::adam_step(w, g, state, n, t, lr, beta1, beta2, eps, weight_decay, false);
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
+            std::size_t end = std::size_t(-1)) const noexcept {
+    detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, false);
   }
 };
 
@@ -148,8 +153,9 @@ struct adamw {
     return 2 * detail::slot<T>(n);
   }
   template <class T>
-  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t) const noexcept {
-    detail::adam_step(w, g, state, n, t, lr, beta1, beta2, eps, weight_decay, true);
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
+            std::size_t end = std::size_t(-1)) const noexcept {
+    detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, true);
   }
 };
 
