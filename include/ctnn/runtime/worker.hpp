@@ -34,6 +34,10 @@ public:
     state_.notify_one();
   }
 
+  /// Whether the idle helper keeps spinning (for up to spin_time) so that the next post() starts
+  /// at once, or blocks right away and leaves its core to other threads.
+  void keep_spinning(bool on) noexcept { spinning_.store(on, std::memory_order_relaxed); }
+
   /// Returns when the posted job has finished.
   void wait() noexcept {
     spin_until([&] { return state_.load(std::memory_order_acquire) == done; });
@@ -47,8 +51,8 @@ private:
   /// Spins (with a pause hint) until ready(), for up to spin_time; after that it blocks until
   /// the state changes from the value it currently has, and checks again.
   template <class Ready>
-  void spin_until(Ready ready) noexcept {
-    auto deadline = std::chrono::steady_clock::time_point::max();
+  void spin_until(Ready ready, bool spin = true) noexcept {
+    auto deadline = spin ? std::chrono::steady_clock::time_point::max() : std::chrono::steady_clock::time_point::min();
     for (unsigned spin = 0; !ready(); ++spin) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
@@ -80,6 +84,7 @@ private:
   }
 
   std::atomic<int> state_{idle};
+  std::atomic<bool> spinning_{true};
   job job_ = nullptr;
   void* context_ = nullptr;
   std::thread thread_;

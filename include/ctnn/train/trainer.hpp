@@ -119,7 +119,7 @@ public:
   /// Trains on `threads` cores (1 or 2): with 2, each step's batch is split between this thread
   /// and a helper thread, each half with its own workspace and gradient buffer; the gradients
   /// are then added, so results equal one thread's up to float reassociation. With `adaptive`
-  /// (the default) the trainer times both ways, re-probing the other one every 32 steps, and
+  /// (the default) the trainer times both ways, re-probing the slower one in short bursts, and
   /// runs the faster: when the second core is busy it falls back to one thread. Allocates (the
   /// helper thread, a workspace, a gradient buffer): call it off the hot path.
   void set_threads(std::size_t threads, bool adaptive = true) {
@@ -134,6 +134,8 @@ public:
     }
   }
   std::size_t threads() const noexcept { return helper_ ? 2 : 1; }
+  /// Measured nanoseconds per sample of a step on one thread and split over two (0: not yet).
+  std::pair<double, double> step_costs() const noexcept { return {ns_per_sample_[0], ns_per_sample_[1]}; }
 
   /// What one step did: the batch loss, and whether the update was applied (it is not when the
   /// loss or any gradient is NaN or infinite: the weights then stay those of the last good step).
@@ -395,22 +397,32 @@ private:
   // ---- choosing between one and two threads ----
 
   static constexpr std::size_t min_split_rows = 8; ///< below this a half is not worth a thread
-  static constexpr int probe_every = 32;
+  static constexpr int probe_steps = 8;            ///< a probe runs the other mode this many steps ...
+  static constexpr int probe_warmup = 2;           ///< ... ignoring the first ones (cold caches, wake-up)
+  static constexpr int exploit_steps = 256;        ///< then the faster mode runs this many steps
 
-  /// Whether this step runs split: the mode measured faster, except for a periodic probe of the
-  /// other mode (and until both have been measured).
+  /// Whether this step runs split. A small state machine: probe split, probe one thread, then
+  /// alternate between exploiting the faster mode and probing the other one. Probes are bursts
+  /// because a single step in the other mode runs cold and would misjudge it.
   bool use_split() noexcept {
     if (!adaptive_) return true;
-    if (ns_per_sample_[1] == 0) return true;  // measure split first
-    if (ns_per_sample_[0] == 0) return false; // then one thread
-    const bool faster_split = ns_per_sample_[1] <= ns_per_sample_[0];
-    if (++since_probe_ >= probe_every) {
-      since_probe_ = 0;
-      return !faster_split;
+    if (++steps_in_mode_ > (probing_ ? probe_steps : exploit_steps)) {
+      steps_in_mode_ = 1;
+      if (probing_ && ns_per_sample_[0] == 0) {
+        split_mode_ = false; // first measure one thread too
+      } else if (probing_) {
+        probing_ = false;
+        split_mode_ = ns_per_sample_[1] < ns_per_sample_[0];
+      } else {
+        probing_ = true;
+        split_mode_ = !split_mode_;
+      }
+      helper_->keep_spinning(split_mode_); // an idle helper must not take the core from others
     }
-    return faster_split;
+    return split_mode_;
   }
   void record(bool split, std::chrono::steady_clock::duration d, std::size_t n) noexcept {
+    if (probing_ && steps_in_mode_ <= probe_warmup) return;
     const double v = std::chrono::duration<double, std::nano>(d).count() / double(n);
     double& ema = ns_per_sample_[split ? 1 : 0];
     ema = ema == 0 ? v : 0.75 * ema + 0.25 * v;
@@ -452,7 +464,8 @@ private:
   aligned_buffer<T> grads2_;
   bool adaptive_ = true;
   double ns_per_sample_[2] = {0, 0}; ///< moving averages: [0] one thread, [1] split
-  int since_probe_ = 0;
+  bool split_mode_ = true, probing_ = true;
+  int steps_in_mode_ = 0;
 };
 
 } // namespace ctnn
