@@ -350,6 +350,10 @@ std::string table(const collector& c) {
          << (peak_gflops > 0 ? fmt(100 * gflops / peak_gflops) : "-") << " | "
          << (l2_bound && l2_gbs > 0 ? fmt(100 * (weight_bytes(*s) / l2_gbs) / a->ns) : "") << " |\n";
     }
+  md << "\n% L2 bound: the time to read the weights once at the measured L2 bandwidth, over the measured time "
+        "(mlp_eval\n"
+        "and mnist_mlp). Above 100%: the weights are served faster than L2 can, i.e. from L1 (mlp_eval's 33 KB fit\n"
+        "a 48 KB L1).\n";
   md << "\n| throughput (samples/s, median) | ctnn | Eigen | libtorch | ctnn/Eigen | ctnn/libtorch |\n";
   md << "|---|---:|---:|---:|---:|---:|\n";
   auto row = [&](const std::string& label, const std::string& a_name, const std::string& e_name,

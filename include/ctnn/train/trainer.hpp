@@ -399,31 +399,44 @@ private:
   static constexpr std::size_t min_split_rows = 8; ///< below this a half is not worth a thread
   static constexpr int probe_steps = 8;            ///< a probe runs the other mode this many steps ...
   static constexpr int probe_warmup = 2;           ///< ... ignoring the first ones (cold caches, wake-up)
-  static constexpr int exploit_steps = 256;        ///< then the faster mode runs this many steps
+  static constexpr int min_exploit = 256;          ///< then the faster mode runs at least this many steps,
+  static constexpr int max_exploit = 16384;        ///< doubling up to this while probes keep losing
 
   /// Whether this step runs split. A small state machine: probe split, probe one thread, then
   /// alternate between exploiting the faster mode and probing the other one. Probes are bursts
-  /// because a single step in the other mode runs cold and would misjudge it.
+  /// (a single step in the other mode runs cold and would misjudge it); a probe ends at its first
+  /// step that is clearly slower (a busy second core can stall the helper for a whole time
+  /// slice), and each lost probe doubles the time until the next one, so falling back costs
+  /// next to nothing.
   bool use_split() noexcept {
     if (!adaptive_) return true;
-    if (++steps_in_mode_ > (probing_ ? probe_steps : exploit_steps)) {
-      steps_in_mode_ = 1;
-      if (probing_ && ns_per_sample_[0] == 0) {
-        split_mode_ = false; // first measure one thread too
-      } else if (probing_) {
-        probing_ = false;
-        split_mode_ = ns_per_sample_[1] < ns_per_sample_[0];
-      } else {
-        probing_ = true;
-        split_mode_ = !split_mode_;
-      }
-      helper_->keep_spinning(split_mode_); // an idle helper must not take the core from others
-    }
+    if (++steps_in_mode_ > (probing_ ? probe_steps : exploit_steps_)) end_phase();
     return split_mode_;
   }
+  void end_phase() noexcept {
+    steps_in_mode_ = 1;
+    if (probing_ && ns_per_sample_[0] == 0) {
+      split_mode_ = false; // first measure one thread too
+    } else if (probing_) {
+      probing_ = false;
+      const bool faster_split = ns_per_sample_[1] < ns_per_sample_[0];
+      exploit_steps_ = faster_split == split_mode_ ? min_exploit : std::min(2 * exploit_steps_, max_exploit);
+      split_mode_ = faster_split;
+    } else {
+      probing_ = true;
+      split_mode_ = !split_mode_;
+    }
+    helper_->keep_spinning(split_mode_); // an idle helper must not take the core from others
+  }
   void record(bool split, std::chrono::steady_clock::duration d, std::size_t n) noexcept {
-    if (probing_ && steps_in_mode_ <= probe_warmup) return;
     const double v = std::chrono::duration<double, std::nano>(d).count() / double(n);
+    const double other = ns_per_sample_[split ? 0 : 1];
+    if (probing_ && other > 0 && v > 2.5 * other) { // clearly losing: stop probing now
+      ns_per_sample_[split ? 1 : 0] = v;
+      steps_in_mode_ = probe_steps;
+      return;
+    }
+    if (probing_ && steps_in_mode_ <= probe_warmup) return;
     double& ema = ns_per_sample_[split ? 1 : 0];
     ema = ema == 0 ? v : 0.75 * ema + 0.25 * v;
   }
@@ -465,7 +478,7 @@ private:
   bool adaptive_ = true;
   double ns_per_sample_[2] = {0, 0}; ///< moving averages: [0] one thread, [1] split
   bool split_mode_ = true, probing_ = true;
-  int steps_in_mode_ = 0;
+  int steps_in_mode_ = 0, exploit_steps_ = min_exploit;
 };
 
 } // namespace ctnn
