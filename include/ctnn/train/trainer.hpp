@@ -132,6 +132,12 @@ public:
     } else if (threads == 1) {
       helper_.reset();
     }
+    if (helper_) helper_->keep_spinning(!adaptive); // adaptive starts on one thread
+    split_mode_ = false;
+    probing_ = true;
+    steps_in_mode_ = 0;
+    exploit_steps_ = min_exploit;
+    ns_per_sample_[0] = ns_per_sample_[1] = 0;
   }
   std::size_t threads() const noexcept { return helper_ ? 2 : 1; }
   /// Measured nanoseconds per sample of a step on one thread and split over two (0: not yet).
@@ -402,7 +408,7 @@ private:
   static constexpr int min_exploit = 256;          ///< then the faster mode runs at least this many steps,
   static constexpr int max_exploit = 16384;        ///< doubling up to this while probes keep losing
 
-  /// Whether this step runs split. A small state machine: probe split, probe one thread, then
+  /// Whether this step runs split. A small state machine: probe one thread, probe split, then
   /// alternate between exploiting the faster mode and probing the other one. Probes are bursts
   /// (a single step in the other mode runs cold and would misjudge it); a probe ends at its first
   /// step that is clearly slower (a busy second core can stall the helper for a whole time
@@ -415,8 +421,8 @@ private:
   }
   void end_phase() noexcept {
     steps_in_mode_ = 1;
-    if (probing_ && ns_per_sample_[0] == 0) {
-      split_mode_ = false; // first measure one thread too
+    if (probing_ && ns_per_sample_[1] == 0) {
+      split_mode_ = true; // one thread measured first (the safe mode), now the split
     } else if (probing_) {
       probing_ = false;
       const bool faster_split = ns_per_sample_[1] < ns_per_sample_[0];
@@ -476,8 +482,8 @@ private:
   workspace<T> ws2_;
   aligned_buffer<T> grads2_;
   bool adaptive_ = true;
-  double ns_per_sample_[2] = {0, 0}; ///< moving averages: [0] one thread, [1] split
-  bool split_mode_ = true, probing_ = true;
+  double ns_per_sample_[2] = {0, 0};         ///< moving averages: [0] one thread, [1] split
+  bool split_mode_ = false, probing_ = true; // starts by measuring one thread
   int steps_in_mode_ = 0, exploit_steps_ = min_exploit;
 };
 
