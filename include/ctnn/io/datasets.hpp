@@ -79,4 +79,23 @@ dataset<T, shape<30>, shape<1>> load_breast_cancer(const std::filesystem::path& 
   return d;
 }
 
+/// A training and a test set.
+template <class D>
+struct split {
+  D train, test;
+};
+
+/// WDBC with the fixed split of DATA.md: rows whose index % 5 == 4 are the test set (113), the
+/// others the training set (456); features are z-scored with the training set's statistics only.
+template <class T = float>
+split<dataset<T, shape<30>, shape<1>>> breast_cancer_split(const std::filesystem::path& csv = breast_cancer_csv()) {
+  const auto all = load_breast_cancer<T>(csv);
+  split<dataset<T, shape<30>, shape<1>>> s{all.subset([](std::size_t i) { return i % 5 != 4; }),
+                                           all.subset([](std::size_t i) { return i % 5 == 4; })};
+  const auto scaler = standardizer<T>::fit(s.train);
+  scaler.apply(s.train);
+  scaler.apply(s.test);
+  return s;
+}
+
 } // namespace ctnn::datasets
