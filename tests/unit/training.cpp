@@ -250,6 +250,15 @@ BOOST_AUTO_TEST_CASE(two_threads_give_one_threads_results_up_to_reassociation) {
   BOOST_TEST(nn::test::scaled_error(two, one) <= 1e-10);
   BOOST_TEST(two_eval.loss == one_eval.loss, tt::tolerance(1e-10));
   BOOST_TEST(two_eval.metric == one_eval.metric); // the running metric sees both halves
+  // adaptive (the default): one thread is measured first, then the split; both get a cost
+  auto net = nn::make<classifier, double>(nn::init::he_uniform{}, 3);
+  nn::trainer adaptive{net, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{}};
+  adaptive.set_threads(2);
+  BOOST_TEST(adaptive.step_costs().first == 0.0);
+  adaptive.train(data, {.epochs = 3, .batch = 32, .log = nullptr}); // 21 steps
+  BOOST_TEST(adaptive.step_costs().first > 0.0);
+  BOOST_TEST(adaptive.step_costs().second > 0.0);
+
   nn::net<classifier> spare;
   nn::trainer other{spare, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{}};
   BOOST_CHECK_THROW(other.set_threads(3), std::invalid_argument);

@@ -140,7 +140,8 @@ public:
     ns_per_sample_[0] = ns_per_sample_[1] = 0;
   }
   std::size_t threads() const noexcept { return helper_ ? 2 : 1; }
-  /// Measured nanoseconds per sample of a step on one thread and split over two (0: not yet).
+  /// What the adaptive two-thread mode measured: nanoseconds per sample of a step on one thread
+  /// and split over two (moving averages; 0 until measured).
   std::pair<double, double> step_costs() const noexcept { return {ns_per_sample_[0], ns_per_sample_[1]}; }
 
   /// What one step did: the batch loss, and whether the update was applied (it is not when the
