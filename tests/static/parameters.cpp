@@ -23,4 +23,11 @@ static_assert(net<mlp_trading>::param_size % L == 0);
 static_assert(net<mlp_small, double>::param_size % kernels::lanes<double> == 0);
 static_assert(net<mnist_mlp>::input_size == 784 && net<mnist_mlp>::output_size == 10);
 static_assert(kernels::dense_layout<float, 3, 5>::param_count == 20);
+
+// make<M> takes network types only (the Model concept), so a wrong argument fails at the call
+template <class M>
+concept makeable = requires {
+  ctnn::make<M>(init::he_uniform{}, 1);
+};
+static_assert(makeable<mlp_trading> && !makeable<int> && !makeable<shape<3>>);
 } // namespace

@@ -19,7 +19,6 @@ enum class shape_error {
   expects_rank_1,    ///< the layer needs a vector, receives an image or volume
   zero_units,        ///< dense<0>
   empty_input_shape, ///< input<shape<>> or a zero extent
-  input_not_first,   ///< input<> somewhere after index 0
 };
 
 /// The result of one layer's shape rule.

@@ -238,7 +238,7 @@ private:
 
 /// A network of topology Model, parameters drawn from `init` with `seed`.
 template <class Model, class T = float, class Init>
-net<Model, T> make(const Init& init, std::uint64_t seed = 0) {
+requires ctnn::Model<Model> net<Model, T> make(const Init& init, std::uint64_t seed = 0) {
   net<Model, T> n;
   n.initialize(init, seed);
   return n;

@@ -97,8 +97,9 @@ public:
   using value_type = typename Net::value_type;
   using T = value_type;
 
-  trainer(Net& network, Loss loss, Optim optimizer)
-      : net_(&network), loss_(loss), optim_(optimizer), grads_(Net::param_size),
+  /// The loss is stateless (its functions are static); it is taken by value for deduction.
+  trainer(Net& network, Loss, Optim optimizer)
+      : net_(&network), optim_(optimizer), grads_(Net::param_size),
         state_(Optim::template state_size<T>(Net::param_size)) {}
 
   Net& network() noexcept { return *net_; }
@@ -470,7 +471,6 @@ private:
   }
 
   Net* net_;
-  Loss loss_;
   Optim optim_;
   aligned_buffer<T> grads_, state_, targets_;
   workspace<T> ws_;
