@@ -30,7 +30,7 @@ std::vector<T, xsimd::aligned_allocator<T, 64>> random_params(std::uint64_t seed
   std::vector<T, xsimd::aligned_allocator<T, 64>> p(layout::size, T(0));
   const auto r = test::random_values<T>(layout::param_count, seed);
   for (std::size_t o = 0; o < Out; ++o) {
-    for (std::size_t i = 0; i < In; ++i) p[i * layout::padded_out + o] = r[o * In + i];
+    for (std::size_t i = 0; i < In; ++i) p[layout::index(i, o)] = r[o * In + i];
     p[layout::weight_size + o] = r[In * Out + o];
   }
   return p;
@@ -89,7 +89,7 @@ void check_dense() {
     BOOST_TEST(test::scaled_error(dx_s, dx_r) <= tol); // includes the zeroed padding lanes
     // padding of the gradient stays exactly zero (optimizers then keep padded weights at zero)
     for (std::size_t i = 0; i < In; ++i)
-      for (std::size_t o = Out; o < P; ++o) BOOST_TEST(grad_s[i * P + o] == T(0));
+      for (std::size_t o = Out; o < P; ++o) BOOST_TEST(grad_s[layout::index(i, o)] == T(0));
   }
 }
 

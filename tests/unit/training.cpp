@@ -228,8 +228,12 @@ BOOST_AUTO_TEST_CASE(softmax_cross_entropy_learns_classes) {
   BOOST_TEST(fit.evaluate(data).metric >= 0.95);
 }
 
+// Two cores split wide stages by output columns (a weight panel each) and the others by rows:
+// here dense<24> and dense<20> (three registers of double each: unequal panels; the second one
+// also passes its input gradient back), a standalone sigmoid and dense<4> (by rows).
 BOOST_AUTO_TEST_CASE(two_threads_give_one_threads_results_up_to_reassociation) {
-  using classifier = nn::network<nn::input<nn::shape<6>>, nn::dense<24>, nn::gelu, nn::dense<4>>;
+  using classifier = nn::network<nn::input<nn::shape<6>>, nn::dense<24>, nn::gelu, nn::dense<20>, nn::tanh,
+                                 nn::sigmoid, nn::dense<4>>;
   nn::dataset<double, nn::shape<6>, nn::shape<1>> data;
   nn::rng g(12);
   for (int i = 0; i < 203; ++i) { // the last batch is odd-sized: unequal halves

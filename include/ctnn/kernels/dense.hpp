@@ -12,19 +12,38 @@
 namespace ctnn::kernels {
 
 /// Where a dense layer's parameters live inside its slice of the flat parameter array.
-/// The weight is stored transposed with padded rows, the layout the forward kernel streams:
-///   wt[i * padded_out + o] = W[o][i]   (W is PyTorch's [out, in] weight)
+/// The weight is stored transposed, in column panels, the layout the kernels stream:
+///   panel p holds output columns [panel_begin(p), panel_begin(p + 1)) for every input i, as
+///   In rows of panel_width(p) contiguous elements starting at panel_offset(p):
+///   W[o][i] (PyTorch's [out, in] weight) is at index(i, o)
 ///   bias[o]                            (at offset weight_size)
-/// Padding entries are zero and stay zero under every optimizer (their gradients are zero).
+/// Rows are padded to whole registers; padding entries are zero and stay zero under every
+/// optimizer (their gradients are zero). A layer whose outputs span two registers or more has
+/// two panels (halves), one otherwise: two cores training the layer each own one panel, a
+/// contiguous block (interleaved halves of every row made the cores' caches fight over
+/// neighbouring lines: a split step took 1.2x one thread's time instead of 0.5x).
 template <class T, std::size_t In, std::size_t Out, class Arch = default_arch>
 struct dense_layout {
   static constexpr std::size_t in = In;
   static constexpr std::size_t out = Out;
   static constexpr std::size_t padded_out = padded<T, Arch>(Out);
+  static constexpr std::size_t registers = padded_out / lanes<T, Arch>;
+  static constexpr std::size_t panels = registers >= 2 ? 2 : 1;
   static constexpr std::size_t weight_size = In * padded_out;
   static constexpr std::size_t size = weight_size + padded_out;
   /// Parameters as PyTorch counts them (no padding).
   static constexpr std::size_t param_count = In * Out + Out;
+
+  /// First output column of panel p (p <= panels; panel_begin(panels) == padded_out).
+  static constexpr std::size_t panel_begin(std::size_t p) noexcept {
+    return p == 0 ? 0 : p >= panels ? padded_out : registers / 2 * lanes<T, Arch>;
+  }
+  static constexpr std::size_t panel_width(std::size_t p) noexcept { return panel_begin(p + 1) - panel_begin(p); }
+  static constexpr std::size_t panel_offset(std::size_t p) noexcept { return In * panel_begin(p); }
+  static constexpr std::size_t index(std::size_t i, std::size_t o) noexcept {
+    const std::size_t p = panels == 2 && o >= panel_begin(1) ? 1 : 0;
+    return panel_offset(p) + i * panel_width(p) + (o - panel_begin(p));
+  }
 };
 
 namespace detail {
@@ -46,12 +65,13 @@ CTNN_ALWAYS_INLINE void pairwise_sum(V (&acc)[K][NB]) noexcept {
 }
 
 /// NB register-wide columns of one sample: acc = b + sum_i x[i] wt[i, :], then activation.
+/// wt points at the first of these columns in its panel (rows of W elements); b, z and y at the
+/// same columns of the bias and outputs.
 /// With few columns (small layers) one accumulator per column would make a chain of In
 /// dependent FMAs, bound by latency; the input loop is then split over K interleaved partial
 /// sums (K * NB ~ fma_chains) that are added at the end.
-template <class Act, std::size_t In, std::size_t P, std::size_t NB, class T, class Arch>
-CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* y,
-                                              std::size_t col) noexcept {
+template <class Act, std::size_t In, std::size_t W, std::size_t NB, class T, class Arch>
+CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* y) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t L = V::size;
   // a power of two, at most fma_chains / NB, and each partial sum at least two inputs long
@@ -63,45 +83,55 @@ CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* 
   constexpr std::size_t blocked = In / K * K;
   V acc[K][NB];
   for (std::size_t k = 0; k < NB; ++k) {
-    acc[0][k] = V::load_aligned(b + col + k * L);
+    acc[0][k] = V::load_aligned(b + k * L);
     for (std::size_t c = 1; c < K; ++c) acc[c][k] = V(T(0));
   }
   for (std::size_t i = 0; i < blocked; i += K)
     for (std::size_t c = 0; c < K; ++c) {
       const V xi(x[i + c]);
-      const T* w = wt + (i + c) * P + col;
+      const T* w = wt + (i + c) * W;
       for (std::size_t k = 0; k < NB; ++k) acc[c][k] = xsimd::fma(xi, V::load_aligned(w + k * L), acc[c][k]);
     }
   if constexpr (blocked < In)
     for (std::size_t i = blocked; i < In; ++i) {
       const V xi(x[i]);
       for (std::size_t k = 0; k < NB; ++k)
-        acc[0][k] = xsimd::fma(xi, V::load_aligned(wt + i * P + col + k * L), acc[0][k]);
+        acc[0][k] = xsimd::fma(xi, V::load_aligned(wt + i * W + k * L), acc[0][k]);
     }
   pairwise_sum<1>(acc);
   for (std::size_t k = 0; k < NB; ++k) {
-    if (z) acc[0][k].store_aligned(z + col + k * L);
+    if (z) acc[0][k].store_aligned(z + k * L);
     if constexpr (Act::elementwise)
-      Act::simd(acc[0][k]).store_aligned(y + col + k * L);
+      Act::simd(acc[0][k]).store_aligned(y + k * L);
     else
-      acc[0][k].store_aligned(y + col + k * L);
+      acc[0][k].store_aligned(y + k * L);
   }
 }
 
+/// Calls f(std::integral_constant<std::size_t, p>{}) for each weight panel p of Layout.
+template <class Layout, class F>
+CTNN_ALWAYS_INLINE void for_each_panel(F&& f) {
+  f(std::integral_constant<std::size_t, 0>{});
+  if constexpr (Layout::panels == 2) f(std::integral_constant<std::size_t, 1>{});
+}
+
 /// MR samples x NB register-wide columns: the register-blocked micro-kernel of the batched path.
-template <class Act, std::size_t In, std::size_t P, std::size_t MR, std::size_t NB, class T, class Arch>
-CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, std::size_t ldx, T* z, T* y,
-                                           std::size_t col) noexcept {
+/// wt points at the first column in its panel (rows of W elements); b, z and y at the same
+/// columns of the bias and the output rows (stride P).
+template <class Act, std::size_t In, std::size_t W, std::size_t P, std::size_t MR, std::size_t NB, class T,
+          class Arch>
+CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, std::size_t ldx, T* z,
+                                           T* y) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t L = V::size;
   V acc[MR][NB];
   for (std::size_t k = 0; k < NB; ++k) {
-    const V bk = V::load_aligned(b + col + k * L);
+    const V bk = V::load_aligned(b + k * L);
     for (std::size_t r = 0; r < MR; ++r) acc[r][k] = bk;
   }
   for (std::size_t i = 0; i < In; ++i) {
     V w[NB];
-    for (std::size_t k = 0; k < NB; ++k) w[k] = V::load_aligned(wt + i * P + col + k * L);
+    for (std::size_t k = 0; k < NB; ++k) w[k] = V::load_aligned(wt + i * W + k * L);
     for (std::size_t r = 0; r < MR; ++r) {
       const V xr(x[r * ldx + i]);
       for (std::size_t k = 0; k < NB; ++k) acc[r][k] = xsimd::fma(xr, w[k], acc[r][k]);
@@ -109,7 +139,7 @@ CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, 
   }
   for (std::size_t r = 0; r < MR; ++r)
     for (std::size_t k = 0; k < NB; ++k) {
-      const std::size_t at = r * P + col + k * L;
+      const std::size_t at = r * P + k * L;
       if (z) acc[r][k].store_aligned(z + at);
       if constexpr (Act::elementwise)
         Act::simd(acc[r][k]).store_aligned(y + at);
@@ -138,13 +168,26 @@ CTNN_ALWAYS_INLINE void with_rows(std::size_t m, F&& f) {
   }
 }
 
-template <class Act, std::size_t In, std::size_t P, std::size_t MR, class T, class Arch>
-CTNN_ALWAYS_INLINE void dense_forward_rows(const T* wt, const T* b, const T* x, std::size_t ldx, T* z, T* y) noexcept {
-  constexpr std::size_t L = simd<T, Arch>::size, NV = P / L, NB = tile_shape<Arch>::cols;
-  std::size_t v = 0;
-  if constexpr (NV >= NB)
-    for (; v + NB <= NV; v += NB) dense_forward_tile<Act, In, P, MR, NB, T, Arch>(wt, b, x, ldx, z, y, v * L);
-  if constexpr (NV % NB != 0) dense_forward_tile<Act, In, P, MR, NV % NB, T, Arch>(wt, b, x, ldx, z, y, v * L);
+/// Calls tile(width, wt, col) over the output registers [v0, v1) of Layout, in tiles of
+/// tile_shape::cols registers (a last one narrower), never straddling a panel: wt points at the
+/// tile's first column in its panel, col is that column's index in the output rows.
+template <class Layout, class Arch, class T, class Tile>
+CTNN_ALWAYS_INLINE void for_each_column_tile(T* params, std::size_t v0, std::size_t v1, Tile&& tile) {
+  constexpr std::size_t L = lanes<std::remove_const_t<T>, Arch>, NB = tile_shape<Arch>::cols;
+  static_assert(NB == 2, "the column tail below assumes tiles two registers wide");
+  for_each_panel<Layout>([&](auto p) {
+    constexpr std::size_t pb = Layout::panel_begin(p) / L, pe = Layout::panel_begin(p + 1) / L;
+    constexpr std::size_t W = Layout::panel_width(p);
+    T* panel = params + Layout::panel_offset(p);
+    std::size_t v = std::max(v0, pb);
+    const std::size_t end = std::min(v1, pe);
+    for (; v + NB <= end; v += NB)
+      tile(std::integral_constant<std::size_t, NB>{}, std::integral_constant<std::size_t, W>{}, panel + (v - pb) * L,
+           v * L);
+    if (v < end)
+      tile(std::integral_constant<std::size_t, 1>{}, std::integral_constant<std::size_t, W>{}, panel + (v - pb) * L,
+           v * L);
+  });
 }
 
 } // namespace detail
@@ -156,24 +199,38 @@ CTNN_ALWAYS_INLINE void dense_forward_rows(const T* wt, const T* b, const T* x, 
 template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
 CTNN_ALWAYS_INLINE void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
   using layout = dense_layout<T, In, Out, Arch>;
-  constexpr std::size_t P = layout::padded_out, L = lanes<T, Arch>, NV = P / L, NB = 8;
+  constexpr std::size_t L = lanes<T, Arch>, NB = 8;
   const T* b = params + layout::weight_size;
-  std::size_t v = 0;
-  if constexpr (NV >= NB)
-    for (; v + NB <= NV; v += NB) detail::dense_forward_columns<Act, In, P, NB, T, Arch>(params, b, x, z, y, v * L);
-  if constexpr (NV % NB != 0) detail::dense_forward_columns<Act, In, P, NV % NB, T, Arch>(params, b, x, z, y, v * L);
+  detail::for_each_panel<layout>([&](auto p) {
+    constexpr std::size_t W = layout::panel_width(p), NV = W / L, first = layout::panel_begin(p);
+    const T* wt = params + layout::panel_offset(p);
+    std::size_t v = 0;
+    auto columns = [&]<std::size_t M>() {
+      const std::size_t col = first + v * L;
+      detail::dense_forward_columns<Act, In, W, M, T, Arch>(wt + v * L, b + col, x, z ? z + col : nullptr, y + col);
+    };
+    if constexpr (NV >= NB)
+      for (; v + NB <= NV; v += NB) columns.template operator()<NB>();
+    if constexpr (NV % NB != 0) columns.template operator()<NV % NB>();
+  });
   if constexpr (!Act::elementwise) Act::scalar_row(y, y, Out);
 }
 
 /// n samples: Y = act(X W^T + b).  X rows have stride ldx >= In; Z and Y rows have stride
 /// padded_out. Register-blocked: tiles of tile_shape (8 samples x 2 registers with AVX-512).
+/// With `cols`, only those output registers are computed (elementwise activations only).
 template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
-void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y, std::size_t n) noexcept {
+void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* y, std::size_t n,
+                         register_range cols = {0, padded<T, Arch>(Out) / lanes<T, Arch>}) noexcept {
   using layout = dense_layout<T, In, Out, Arch>;
   constexpr std::size_t P = layout::padded_out, MR = detail::tile_shape<Arch>::rows;
   const T* b = params + layout::weight_size;
   auto rows = [&]<std::size_t M>(std::size_t r) {
-    detail::dense_forward_rows<Act, In, P, M, T, Arch>(params, b, x + r * ldx, ldx, z ? z + r * P : nullptr, y + r * P);
+    detail::for_each_column_tile<layout, Arch>(params, cols.begin, cols.end, [&](auto nb, auto w, const T* wt,
+                                                                                 std::size_t col) {
+      detail::dense_forward_tile<Act, In, w, P, M, nb, T, Arch>(wt, b + col, x + r * ldx, ldx,
+                                                                z ? z + r * P + col : nullptr, y + r * P + col);
+    });
   };
   std::size_t r = 0;
   for (; r + MR <= n; r += MR) rows.template operator()<MR>(r);
@@ -183,14 +240,16 @@ void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* 
 }
 
 /// Backward through the activation, fused with the bias gradient:
-/// dy <- dz = dy * act'(z, y) in place, and db += sum over samples of dz.
+/// dy <- dz = dy * act'(z, y) in place, and db += sum over samples of dz (for the registers in
+/// `cols`, elementwise activations only).
 template <class Act, std::size_t Out, class T, class Arch = default_arch>
-void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t n) noexcept {
+void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t n,
+                               register_range cols = {0, padded<T, Arch>(Out) / lanes<T, Arch>}) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t P = padded<T, Arch>(Out), L = V::size;
   if constexpr (!Act::elementwise)
     for (std::size_t r = 0; r < n; ++r) Act::scalar_backward_row(y + r * P, dy + r * P, dy + r * P, Out);
-  for (std::size_t col = 0; col < P; col += L) {
+  for (std::size_t col = cols.begin * L; col < cols.end * L; col += L) {
     V acc = V::load_aligned(db + col);
     for (std::size_t r = 0; r < n; ++r) {
       const std::size_t at = r * P + col;
@@ -205,15 +264,18 @@ void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t
   }
 }
 
-/// Weight gradient: dwt[i][o] += sum_r x[r][i] dz[r][o]. Tiles of tile_shape inputs x registers.
+/// Weight gradient: dW[o][i] += sum_r x[r][i] dz[r][o] (for the output registers in `cols`),
+/// into dwt in the weight's stored layout. Tiles of tile_shape inputs x registers.
 template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
-void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std::size_t n) noexcept {
+void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std::size_t n,
+                           register_range cols = {0, padded<T, Arch>(Out) / lanes<T, Arch>}) noexcept {
   using V = simd<T, Arch>;
-  constexpr std::size_t P = padded<T, Arch>(Out), L = V::size, NV = P / L;
-  auto tile = [&]<std::size_t IB, std::size_t NB>(std::size_t i0, std::size_t col) {
+  using layout = dense_layout<T, In, Out, Arch>;
+  constexpr std::size_t P = layout::padded_out, L = V::size;
+  auto tile = [&]<std::size_t IB, std::size_t NB, std::size_t W>(std::size_t i0, T* dw, std::size_t col) {
     V acc[IB][NB];
     for (std::size_t ii = 0; ii < IB; ++ii)
-      for (std::size_t k = 0; k < NB; ++k) acc[ii][k] = V::load_aligned(dwt + (i0 + ii) * P + col + k * L);
+      for (std::size_t k = 0; k < NB; ++k) acc[ii][k] = V::load_aligned(dw + (i0 + ii) * W + k * L);
     for (std::size_t r = 0; r < n; ++r) {
       V d[NB];
       for (std::size_t k = 0; k < NB; ++k) d[k] = V::load_aligned(dz + r * P + col + k * L);
@@ -223,13 +285,12 @@ void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std
       }
     }
     for (std::size_t ii = 0; ii < IB; ++ii)
-      for (std::size_t k = 0; k < NB; ++k) acc[ii][k].store_aligned(dwt + (i0 + ii) * P + col + k * L);
+      for (std::size_t k = 0; k < NB; ++k) acc[ii][k].store_aligned(dw + (i0 + ii) * W + k * L);
   };
   auto columns = [&]<std::size_t IB>(std::size_t i0) {
-    std::size_t v = 0;
-    if constexpr (NV >= 2)
-      for (; v + 2 <= NV; v += 2) tile.template operator()<IB, 2>(i0, v * L);
-    if constexpr (NV % 2 != 0) tile.template operator()<IB, 1>(i0, v * L);
+    detail::for_each_column_tile<layout, Arch>(dwt, cols.begin, cols.end, [&](auto nb, auto w, T* dw, std::size_t col) {
+      tile.template operator()<IB, nb, w>(i0, dw, col);
+    });
   };
   constexpr std::size_t IB = detail::tile_shape<Arch>::rows;
   constexpr std::size_t blocked = In / IB * IB;
@@ -243,8 +304,20 @@ void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std
 template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
 void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, std::size_t n) noexcept {
   using V = simd<T, Arch>;
-  constexpr std::size_t P = padded<T, Arch>(Out), L = V::size;
+  using layout = dense_layout<T, In, Out, Arch>;
+  constexpr std::size_t P = layout::padded_out, L = V::size;
   constexpr std::size_t IB = 4;
+  // acc[ii] += sum over the columns of every panel of dz[col] W[col][i + ii]
+  auto dot = [&]<std::size_t M>(const T* d, std::size_t i, V(&acc)[M]) {
+    detail::for_each_panel<layout>([&](auto p) {
+      constexpr std::size_t W = layout::panel_width(p), first = layout::panel_begin(p);
+      const T* wt = params + layout::panel_offset(p);
+      for (std::size_t c = 0; c < W; c += L) {
+        const V dv = V::load_aligned(d + first + c);
+        for (std::size_t ii = 0; ii < M; ++ii) acc[ii] = xsimd::fma(dv, V::load_aligned(wt + (i + ii) * W + c), acc[ii]);
+      }
+    });
+  };
   for (std::size_t r = 0; r < n; ++r) {
     const T* d = dz + r * P;
     T* out = dx + r * ldx;
@@ -252,18 +325,13 @@ void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, 
     for (; i + IB <= In; i += IB) {
       V acc[IB];
       for (auto& a : acc) a = V(T(0));
-      for (std::size_t col = 0; col < P; col += L) {
-        const V dv = V::load_aligned(d + col);
-        for (std::size_t ii = 0; ii < IB; ++ii)
-          acc[ii] = xsimd::fma(dv, V::load_aligned(params + (i + ii) * P + col), acc[ii]);
-      }
+      dot.template operator()<IB>(d, i, acc);
       for (std::size_t ii = 0; ii < IB; ++ii) out[i + ii] = xsimd::hadd(acc[ii]);
     }
     for (; i < In; ++i) {
-      V acc(T(0));
-      for (std::size_t col = 0; col < P; col += L)
-        acc = xsimd::fma(V::load_aligned(d + col), V::load_aligned(params + i * P + col), acc);
-      out[i] = xsimd::hadd(acc);
+      V acc[1] = {V(T(0))};
+      dot.template operator()<1>(d, i, acc);
+      out[i] = xsimd::hadd(acc[0]);
     }
     std::fill(out + In, out + ldx, T(0));
   }
@@ -280,7 +348,7 @@ void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* 
   for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t o = 0; o < P; ++o) {
       T acc = b[o];
-      for (std::size_t i = 0; i < In; ++i) acc += x[r * ldx + i] * params[i * P + o];
+      for (std::size_t i = 0; i < In; ++i) acc += x[r * ldx + i] * params[layout::index(i, o)];
       if (z) z[r * P + o] = acc;
       if constexpr (Act::elementwise)
         y[r * P + o] = Act::scalar(acc);
@@ -310,19 +378,21 @@ void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t
 
 template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
 void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std::size_t n) noexcept {
-  constexpr std::size_t P = padded<T, Arch>(Out);
+  using layout = dense_layout<T, In, Out, Arch>;
+  constexpr std::size_t P = layout::padded_out;
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t i = 0; i < In; ++i)
-      for (std::size_t o = 0; o < P; ++o) dwt[i * P + o] += x[r * ldx + i] * dz[r * P + o];
+      for (std::size_t o = 0; o < P; ++o) dwt[layout::index(i, o)] += x[r * ldx + i] * dz[r * P + o];
 }
 
 template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
 void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, std::size_t n) noexcept {
-  constexpr std::size_t P = padded<T, Arch>(Out);
+  using layout = dense_layout<T, In, Out, Arch>;
+  constexpr std::size_t P = layout::padded_out;
   for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t i = 0; i < In; ++i) {
       T acc = 0;
-      for (std::size_t o = 0; o < P; ++o) acc += dz[r * P + o] * params[i * P + o];
+      for (std::size_t o = 0; o < P; ++o) acc += dz[r * P + o] * params[layout::index(i, o)];
       dx[r * ldx + i] = acc;
     }
     for (std::size_t i = In; i < ldx; ++i) dx[r * ldx + i] = 0;

@@ -48,4 +48,10 @@ constexpr std::size_t padded(std::size_t n) noexcept {
   return round_up(n, lanes<T, Arch>);
 }
 
+/// Output registers of a layer: a column range [begin, end) in units of one register, for
+/// kernels that compute only part of a layer's outputs (two cores training one layer).
+struct register_range {
+  std::size_t begin, end;
+};
+
 } // namespace ctnn::kernels

@@ -19,6 +19,7 @@ struct activation_stage {
   static constexpr std::size_t param_size = 0;
   static constexpr std::size_t param_count = 0;
   static constexpr bool keeps_pre_activation = false;
+  static constexpr bool splits_columns = false; ///< two cores split it by samples
 
   static void forward(const T*, const T* x, T* y) noexcept { kernels::activation_forward<Act>(x, y, N); }
   static void forward_batch(const T*, const T* x, std::size_t ldx, T*, T* y, std::size_t n) noexcept {
@@ -34,6 +35,13 @@ struct activation_stage {
       kernels::activation_backward<Act>(x + r * ldx, y + r * out_stride, dy + r * out_stride, dx + r * ldx, N);
       std::fill(dx + r * ldx + N, dx + (r + 1) * ldx, T(0));
     }
+  }
+  /// backward in two parts, for two cores (see dense_stage): no parameters, then dx for n rows.
+  static void backward_params(T*, const T*, std::size_t, const T*, const T*, T*, std::size_t,
+                              kernels::register_range) noexcept {}
+  static void backward_input(const T*, const T* x, std::size_t ldx, const T* y, T* dy, T* dx,
+                             std::size_t n) noexcept {
+    backward(nullptr, nullptr, x, ldx, nullptr, y, dy, dx, n);
   }
   static void import_params(const T*, T*) noexcept {}
   static void export_params(const T*, T*) noexcept {}

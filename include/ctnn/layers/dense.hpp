@@ -14,8 +14,11 @@ template <class T>
 struct dense_view {
   T* params;
   std::size_t in, out, padded_out;
+  std::size_t split; ///< first column of the second weight panel (padded_out if there is one panel)
 
-  T& weight(std::size_t o, std::size_t i) const noexcept { return params[i * padded_out + o]; }
+  T& weight(std::size_t o, std::size_t i) const noexcept {
+    return o < split ? params[i * split + o] : params[in * split + i * (padded_out - split) + (o - split)];
+  }
   T& bias(std::size_t o) const noexcept { return params[in * padded_out + o]; }
 };
 
@@ -33,16 +36,23 @@ struct dense_stage {
   static constexpr std::size_t param_size = layout::size;       ///< stored, with padding
   static constexpr std::size_t param_count = layout::param_count;
   static constexpr bool keeps_pre_activation = true;
+  /// Output registers per sample. When two cores train one batch, a stage with at least two
+  /// splits by output columns (each core always computes and updates the same columns, so its
+  /// weights never move between cores); a narrower one, or one ending in softmax, by samples.
+  static constexpr std::size_t registers = out_stride / kernels::lanes<T>;
+  static constexpr bool splits_columns = Act::elementwise && registers >= 2;
+  static constexpr kernels::register_range all_columns{0, registers};
 
-  static dense_view<T> view(T* p) noexcept { return {p, In, Out, out_stride}; }
+  static dense_view<T> view(T* p) noexcept { return {p, In, Out, out_stride, layout::panel_begin(1)}; }
 
   /// One sample. y holds out_stride elements.
   static void forward(const T* p, const T* x, T* y) noexcept {
     kernels::dense_forward<Act, In, Out>(p, x, static_cast<T*>(nullptr), y);
   }
-  /// n samples; z may be null (inference).
-  static void forward_batch(const T* p, const T* x, std::size_t ldx, T* z, T* y, std::size_t n) noexcept {
-    kernels::dense_forward_batch<Act, In, Out>(p, x, ldx, z, y, n);
+  /// n samples; z may be null (inference). With `cols`, only those output registers.
+  static void forward_batch(const T* p, const T* x, std::size_t ldx, T* z, T* y, std::size_t n,
+                            kernels::register_range cols = all_columns) noexcept {
+    kernels::dense_forward_batch<Act, In, Out>(p, x, ldx, z, y, n, cols);
   }
   /// dy: gradient w.r.t. y (n x out_stride, overwritten with dz); g: this stage's gradient slice
   /// (accumulated); dx (n x ldx) receives the gradient w.r.t. x unless null.
@@ -51,6 +61,16 @@ struct dense_stage {
     kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n);
     kernels::dense_backward_params<In, Out>(x, ldx, dy, g, n);
     if (dx) kernels::dense_backward_input<In, Out>(p, dy, dx, ldx, n);
+  }
+  /// backward in two parts, for two cores: the parameter gradients of the output registers in
+  /// `cols` (dy becomes dz there), then, once dz is complete, the input gradient of n rows.
+  static void backward_params(T* g, const T* x, std::size_t ldx, const T* z, const T* y, T* dy, std::size_t n,
+                              kernels::register_range cols) noexcept {
+    kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n, cols);
+    kernels::dense_backward_params<In, Out>(x, ldx, dy, g, n, cols);
+  }
+  static void backward_input(const T* p, const T*, std::size_t ldx, const T*, T* dz, T* dx, std::size_t n) noexcept {
+    kernels::dense_backward_input<In, Out>(p, dz, dx, ldx, n);
   }
 
   /// PyTorch order: weight [Out][In] row-major, then bias [Out].

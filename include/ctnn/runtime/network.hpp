@@ -153,6 +153,116 @@ public:
     });
   }
 
+  // ---- one batch on two cores (trainer::set_threads(2)) ----
+  //
+  // Both cores call forward_train_shared and then backward_shared on the same workspace, with
+  // core = 0 and 1 and a `sync` that returns once both cores have called it. A stage whose
+  // outputs span two registers or more splits by output columns: each core computes, for all
+  // rows, the same half of the columns in every step, and updates the same half of the
+  // weights, so weights, gradients and optimizer state stay in that core's cache and the
+  // results equal one core's exactly. Other stages split by rows (samples); their gradients
+  // are summed from the two cores' buffers (reassociation only).
+
+  /// Output registers of stage S that `core` computes when S splits by columns.
+  template <std::size_t S>
+  static constexpr kernels::register_range owned_columns(unsigned core) noexcept {
+    constexpr std::size_t half = stage<S>::registers / 2;
+    return core == 0 ? kernels::register_range{0, half} : kernels::register_range{half, stage<S>::registers};
+  }
+
+  /// forward_train over two cores; returns the outputs (all n rows, once both have returned).
+  template <class Sync>
+  const T* forward_train_shared(workspace<T>& ws, const T* x, std::size_t n, unsigned core,
+                                Sync&& sync) const noexcept {
+    const std::size_t r0 = core == 0 ? 0 : n / 2, r1 = core == 0 ? n / 2 : n;
+    const T* src = x;
+    std::size_t ld = input_size;
+    T* base = ws.buffer_.data();
+    detail::for_each_index<stage_count>([&](auto s) {
+      constexpr std::size_t P = stage<s>::out_stride;
+      T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : nullptr;
+      T* y = base + ws.y_[s];
+      const T* p = params_.data() + lowered::offsets[s];
+      if constexpr (stage<s>::splits_columns)
+        stage<s>::forward_batch(p, src, ld, z, y, n, owned_columns<s>(core));
+      else
+        stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * P : nullptr, y + r0 * P, r1 - r0);
+      sync();
+      src = y;
+      ld = P;
+    });
+    return src;
+  }
+
+  /// backward over two cores, after forward_train_shared and once both cores' rows of
+  /// ws.output_gradient() are written. Adds into `grads` (columns-split stages, and core 0's
+  /// rows of the rows-split ones) or `row_grads` (core 1's rows of rows-split stages), in the
+  /// ranges for_each_gradient_range names.
+  template <class Sync>
+  void backward_shared(workspace<T>& ws, const T* x, std::size_t n, unsigned core, T* grads, T* row_grads,
+                       Sync&& sync) const noexcept {
+    const std::size_t r0 = core == 0 ? 0 : n / 2, r1 = core == 0 ? n / 2 : n;
+    T* base = ws.buffer_.data();
+    detail::for_each_index_reversed<stage_count>([&](auto s) {
+      constexpr std::size_t k = stage_count - 1 - s, P = stage<s>::out_stride;
+      T* dy = base + ws.grad_[k % 2];
+      T* dx = s == 0 ? nullptr : base + ws.grad_[(k + 1) % 2];
+      const T* in = s == 0 ? x : base + ws.y_[s == 0 ? 0 : s - 1];
+      const std::size_t ld = s == 0 ? input_size : lowered::strides[s == 0 ? 0 : s - 1];
+      const T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : in;
+      const T* y = base + ws.y_[s];
+      const T* p = params_.data() + lowered::offsets[s];
+      if constexpr (stage<s>::splits_columns) {
+        stage<s>::backward_params(grads + lowered::offsets[s], in, ld, z, y, dy, n, owned_columns<s>(core));
+        if (!dx) return;
+        sync(); // dz of the other core's columns
+      } else {
+        T* g = (core == 0 ? grads : row_grads) + lowered::offsets[s];
+        const T* zr = stage<s>::keeps_pre_activation ? z + r0 * P : in + r0 * ld;
+        stage<s>::backward_params(g, in + r0 * ld, ld, zr, y + r0 * P, dy + r0 * P, r1 - r0, {0, P / lanes});
+        if (!dx) return;
+      }
+      stage<s>::backward_input(p, in + r0 * ld, ld, y + r0 * P, dy + r0 * P, dx + r0 * ld, r1 - r0);
+      sync(); // the stage before reads both cores' rows of dx
+    });
+  }
+
+  /// Calls f(begin, end, row_split) for each range of gradients that `core` accumulates into in
+  /// backward_shared (and must zero first): in `grads`, or, if row_split and core is 1, in
+  /// `row_grads`.
+  template <class F>
+  static void for_each_gradient_range(unsigned core, F&& f) {
+    detail::for_each_index<stage_count>([&](auto s) {
+      constexpr std::size_t off = lowered::offsets[s];
+      if constexpr (stage<s>::param_size == 0) {
+      } else if constexpr (stage<s>::splits_columns) {
+        for_each_column_range<s>(core, [&](std::size_t b, std::size_t e) { f(off + b, off + e, false); });
+      } else {
+        f(off, off + stage<s>::param_size, true);
+      }
+    });
+  }
+
+  /// Calls f(begin, end, summed) for each range of parameters that `core` updates after
+  /// backward_shared; `summed`: the gradient is grads + row_grads (a rows-split stage, whose
+  /// range the two cores halve). Ranges start on register boundaries.
+  template <class F>
+  static void for_each_update_range(unsigned core, F&& f) {
+    detail::for_each_index<stage_count>([&](auto s) {
+      constexpr std::size_t off = lowered::offsets[s], size = stage<s>::param_size;
+      if constexpr (size == 0) {
+      } else if constexpr (stage<s>::splits_columns) {
+        for_each_column_range<s>(core, [&](std::size_t b, std::size_t e) { f(off + b, off + e, false); });
+      } else {
+        constexpr std::size_t mid = kernels::round_up(size / 2, lanes);
+        if (core == 0)
+          f(off, off + mid, true);
+        else if (mid < size)
+          f(off + mid, off + size, true);
+      }
+    });
+  }
+
   /// The flat parameter array (stored layout, param_size elements).
   std::span<T> parameters() noexcept { return params_.span(); }
   std::span<const T> parameters() const noexcept { return params_.span(); }
@@ -165,7 +275,7 @@ public:
     if constexpr (s != detail::npos)
       return stage<s>::view(params_.data() + lowered::offsets[s]);
     else
-      return dense_view<T>{nullptr, 0, 0, 0};
+      return dense_view<T>{nullptr, 0, 0, 0, 0};
   }
 
   /// Parameters in PyTorch's order and layout: for each dense layer, weight [out][in] then bias.
@@ -219,6 +329,18 @@ public:
   }
 
 private:
+  static constexpr std::size_t lanes = kernels::lanes<T>;
+
+  /// The parameter ranges (within stage S's slice) of the columns `core` owns: its weight panel
+  /// and its part of the bias.
+  template <std::size_t S, class F>
+  static void for_each_column_range(unsigned core, F&& f) {
+    using layout = typename stage<S>::layout;
+    static_assert(layout::panels == 2 && layout::panel_begin(1) == stage<S>::registers / 2 * lanes);
+    f(layout::panel_offset(core), layout::panel_offset(core + 1));
+    f(layout::weight_size + layout::panel_begin(core), layout::weight_size + layout::panel_begin(core + 1));
+  }
+
   const T* run_batch(workspace<T>& ws, const T* x, std::size_t n, bool keep_pre_activations) const noexcept {
     const T* src = x;
     std::size_t ld = input_size;

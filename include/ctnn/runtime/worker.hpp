@@ -90,4 +90,29 @@ private:
   std::thread thread_;
 };
 
+/// A barrier for the two threads of a split step: arrive_and_wait() returns once both have
+/// called it. It spins (a phase of a step lasts microseconds, far less than a wake-up), and
+/// yields now and then so that two threads sharing one core still make progress.
+class spin_barrier {
+public:
+  void arrive_and_wait() noexcept {
+    const unsigned phase = phase_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      phase_.store(phase + 1, std::memory_order_release);
+      return;
+    }
+    for (unsigned spin = 1; phase_.load(std::memory_order_acquire) == phase; ++spin) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      if (spin % 4096 == 0) std::this_thread::yield();
+    }
+  }
+
+private:
+  alignas(64) std::atomic<unsigned> arrived_{0};
+  alignas(64) std::atomic<unsigned> phase_{0};
+};
+
 } // namespace ctnn

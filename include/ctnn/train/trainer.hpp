@@ -114,7 +114,6 @@ public:
       ws_ = net_->make_workspace(batch);
       targets_ = aligned_buffer<T>(batch * target_size);
     }
-    if (helper_ && ws2_.capacity() < batch - batch / 2) ws2_ = net_->make_workspace(batch - batch / 2);
   }
 
   /// Trains on `threads` cores (1 or 2): with 2, each step's batch is split between this thread
@@ -129,7 +128,6 @@ public:
     if (threads == 2 && !helper_) {
       helper_ = std::make_unique<worker>();
       grads2_ = aligned_buffer<T>(Net::param_size);
-      if (ws_.capacity()) ws2_ = net_->make_workspace(ws_.capacity() - ws_.capacity() / 2);
     } else if (threads == 1) {
       helper_.reset();
     }
@@ -288,16 +286,15 @@ private:
     return diagnosis::ok;
   }
 
-  /// Whether no element of p[0, N) is NaN or infinite (x * 0 is NaN exactly for those).
-  template <std::size_t N>
-  static bool all_finite(const T* p) noexcept {
+  /// Whether no element of p[0, n) is NaN or infinite (x * 0 is NaN exactly for those).
+  /// p is aligned to a register.
+  static bool all_finite(const T* p, std::size_t n) noexcept {
     using V = kernels::simd<T>;
-    constexpr std::size_t full = N / V::size * V::size;
+    const std::size_t full = n / V::size * V::size;
     V acc(T(0));
     for (std::size_t i = 0; i < full; i += V::size) acc += V::load_aligned(p + i) * V(T(0));
     T tail = 0;
-    if constexpr (full < N)
-      for (std::size_t i = full; i < N; ++i) tail += p[i] * T(0);
+    for (std::size_t i = full; i < n; ++i) tail += p[i] * T(0);
     return std::isfinite(xsimd::hadd(acc) + tail);
   }
 
@@ -314,82 +311,85 @@ private:
     net_->backward(ws_, ws_.input(), n, grads_.data());
     // A finite loss can still come with infinite gradients (e.g. an infinite input into a
     // saturating activation); updating with them would silently corrupt every weight.
-    if (!all_finite<Net::param_size>(grads_.data())) return {l, true, false};
+    if (!all_finite(grads_.data(), Net::param_size)) return {l, true, false};
     optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, ++steps_);
     return {l, true, true};
   }
 
-  /// The same over two cores, in two parallel phases. 1: rows [0, n/2) here and [n/2, n) on the
-  /// helper, each into its own workspace and gradient buffer. 2: each core adds the two
-  /// gradients and runs the optimizer over its half of the parameters. Updating in parallel
-  /// matters as much as computing in parallel: a serial update reads the helper's whole
-  /// gradient and rewrites every weight from one core, and that cross-core traffic cost more
-  /// than the helper saved (measured: 178 us for a 64-row mnist_mlp step vs 80 us without it).
+  /// The same over two cores: this thread runs part 0 and the helper part 1 of one schedule
+  /// (net::forward_train_shared / backward_shared), meeting at a barrier between stages. Wide
+  /// layers split by output columns, so each core keeps its half of their weights, gradients
+  /// and optimizer state in its own cache: only activations cross between cores. (The earlier
+  /// split by samples gave each core a whole gradient to exchange and a whole weight matrix to
+  /// re-read every step; on mnist_mlp that traffic ate the gain: 0.99x one thread.)
   step_result step_split(std::size_t n) noexcept {
-    const std::size_t n0 = n / 2;
-    half h0{this, &ws_, &grads_, 0, n0, n}, h1{this, &ws2_, &grads2_, n0, n - n0, n};
-    helper_->post(&run_half, &h1);
-    run_half(&h0);
+    part p0{this, 0, n, steps_ + 1}, p1{this, 1, n, steps_ + 1};
+    parts_[0] = &p0;
+    parts_[1] = &p1;
+    helper_->post(&run_part, &p1);
+    run_part(&p0);
     helper_->wait();
-    last_outputs_[0] = h0.outputs;
-    last_outputs_[1] = h1.outputs;
-    last_split_ = n0;
-    const T l = (h0.loss * T(n0) + h1.loss * T(n - n0)) / T(n);
+    last_outputs_[0] = p0.outputs;
+    last_split_ = n;
+    const T l = p0.loss + p1.loss;
     if (!std::isfinite(l)) return {l, false, false};
-    if (!h0.finite_gradients || !h1.finite_gradients) return {l, true, false};
-    constexpr std::size_t mid = kernels::round_up(Net::param_size / 2, alignment / sizeof(T));
-    update u0{this, 0, mid, ++steps_}, u1{this, mid, Net::param_size, steps_};
-    helper_->post(&run_update, &u1);
-    run_update(&u0);
-    helper_->wait();
+    if (!p0.finite_gradients || !p1.finite_gradients) return {l, true, false};
+    ++steps_;
     return {l, true, true};
   }
 
-  struct half {
+  struct part {
     trainer* self;
-    workspace<T>* ws;
-    aligned_buffer<T>* grads;
-    std::size_t first, rows, total;
-    T loss = 0;
+    unsigned core;
+    std::size_t n;
+    std::int64_t step;
+    T loss = 0; ///< this core's rows' share of the batch loss
     bool finite_gradients = false;
     const T* outputs = nullptr;
   };
 
-  /// Forward, loss and backward of rows [first, first + rows) of the batch. The loss gradient is
-  /// a mean over these rows; scaling it by rows / total makes the two halves' gradients add up
-  /// to the gradient of the whole batch.
-  static void run_half(void* context) noexcept {
-    auto& h = *static_cast<half*>(context);
+  /// One core's part of a split step: forward, the loss of its rows, backward, then the update
+  /// of the parameters it owns, unless either core's loss or gradients are not finite.
+  static void run_part(void* context) noexcept {
+    auto& h = *static_cast<part*>(context);
     trainer& t = *h.self;
-    const T* x = t.ws_.input() + h.first * Net::input_size;
-    const T* y = t.net_->forward_train(*h.ws, x, h.rows);
+    auto sync = [&t] { t.barrier_.arrive_and_wait(); };
+    Net::for_each_gradient_range(h.core, [&](std::size_t b, std::size_t e, bool row_split) {
+      T* grads = row_split && h.core == 1 ? t.grads2_.data() : t.grads_.data();
+      std::fill(grads + b, grads + e, T(0));
+    });
+    const T* x = t.ws_.input();
+    const T* y = t.net_->forward_train_shared(t.ws_, x, h.n, h.core, sync);
     h.outputs = y;
-    h.loss = Loss::value_and_gradient(y, Net::output_stride, t.targets_.data() + h.first * t.target_size_,
-                                      Net::output_size, h.ws->output_gradient(), h.rows);
-    if (!std::isfinite(h.loss)) return;
-    T* g = h.ws->output_gradient();
-    const T scale = T(h.rows) / T(h.total);
-    for (std::size_t k = 0; k < h.rows * Net::output_stride; ++k) g[k] *= scale;
-    std::fill(h.grads->begin(), h.grads->end(), T(0));
-    t.net_->backward(*h.ws, x, h.rows, h.grads->data());
-    h.finite_gradients = all_finite<Net::param_size>(h.grads->data()); // local data: cheap here
-  }
-
-  struct update {
-    trainer* self;
-    std::size_t begin, end;
-    std::int64_t step;
-  };
-
-  /// grads_ += grads2_ and the optimizer step, over parameters [begin, end).
-  static void run_update(void* context) noexcept {
-    auto& u = *static_cast<update*>(context);
-    trainer& t = *u.self;
-    using V = kernels::simd<T>;
-    for (std::size_t i = u.begin; i < u.end; i += V::size)
-      (V::load_aligned(t.grads_.data() + i) + V::load_aligned(t.grads2_.data() + i)).store_aligned(t.grads_.data() + i);
-    t.optim_.step(t.net_->parameters().data(), t.grads_.data(), t.state_.data(), Net::param_size, u.step, u.begin,
-                  u.end);
+    const std::size_t r0 = h.core == 0 ? 0 : h.n / 2, rows = h.core == 0 ? h.n / 2 : h.n - h.n / 2;
+    // The loss gradient is a mean over these rows; scaled by rows / n, the two parts make up the
+    // gradient of the whole batch.
+    T* dy = t.ws_.output_gradient() + r0 * Net::output_stride;
+    const T l = Loss::value_and_gradient(y + r0 * Net::output_stride, Net::output_stride,
+                                         t.targets_.data() + r0 * t.target_size_, Net::output_size, dy, rows);
+    const T scale = T(rows) / T(h.n);
+    for (std::size_t k = 0; k < rows * Net::output_stride; ++k) dy[k] *= scale;
+    h.loss = l * scale;
+    sync();
+    if (!std::isfinite(t.parts_[0]->loss + t.parts_[1]->loss)) return; // both cores see the same sum
+    t.net_->backward_shared(t.ws_, x, h.n, h.core, t.grads_.data(), t.grads2_.data(), sync);
+    sync(); // row-split gradients of both cores complete
+    bool finite = true;
+    T* g = t.grads_.data();
+    Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool summed) {
+      using V = kernels::simd<T>;
+      if (summed)
+        for (std::size_t i = b; i < e; i += V::size)
+          (V::load_aligned(g + i) + V::load_aligned(t.grads2_.data() + i)).store_aligned(g + i);
+      finite = finite && all_finite(g + b, e - b);
+    });
+    h.finite_gradients = finite;
+    sync();
+    if (!t.parts_[0]->finite_gradients || !t.parts_[1]->finite_gradients) return;
+    T* w = t.net_->parameters().data();
+    Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
+      t.optim_.step(w, g, t.state_.data(), Net::param_size, h.step, b, e);
+    });
   }
 
   /// The metric's running sum over the last step's outputs (one or two workspaces).
@@ -480,8 +480,9 @@ private:
   std::int64_t steps_ = 0;
   // two-thread training (set_threads)
   std::unique_ptr<worker> helper_;
-  workspace<T> ws2_;
-  aligned_buffer<T> grads2_;
+  spin_barrier barrier_;
+  part* parts_[2] = {nullptr, nullptr}; ///< the two parts of the split step under way
+  aligned_buffer<T> grads2_;            ///< core 1's gradients of the stages split by rows
   bool adaptive_ = true;
   double ns_per_sample_[2] = {0, 0};         ///< moving averages: [0] one thread, [1] split
   bool split_mode_ = false, probing_ = true; // starts by measuring one thread
