@@ -240,17 +240,18 @@ void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* 
 }
 
 /// Backward through the activation, fused with the bias gradient:
-/// dy <- dz = dy * act'(z, y) in place, and db += sum over samples of dz (for the registers in
-/// `cols`, elementwise activations only).
+/// dy <- dz = dy * act'(z, y) in place, and db += sum over samples of dz (db = with
+/// store_mode::overwrite), for the registers in `cols` (elementwise activations only).
 template <class Act, std::size_t Out, class T, class Arch = default_arch>
 void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t n,
-                               register_range cols = {0, padded<T, Arch>(Out) / lanes<T, Arch>}) noexcept {
+                               register_range cols = {0, padded<T, Arch>(Out) / lanes<T, Arch>},
+                               store_mode mode = store_mode::add) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t P = padded<T, Arch>(Out), L = V::size;
   if constexpr (!Act::elementwise)
     for (std::size_t r = 0; r < n; ++r) Act::scalar_backward_row(y + r * P, dy + r * P, dy + r * P, Out);
   for (std::size_t col = cols.begin * L; col < cols.end * L; col += L) {
-    V acc = V::load_aligned(db + col);
+    V acc = mode == store_mode::add ? V::load_aligned(db + col) : V(T(0));
     for (std::size_t r = 0; r < n; ++r) {
       const std::size_t at = r * P + col;
       V d = V::load_aligned(dy + at);
@@ -264,18 +265,21 @@ void dense_backward_activation(const T* z, const T* y, T* dy, T* db, std::size_t
   }
 }
 
-/// Weight gradient: dW[o][i] += sum_r x[r][i] dz[r][o] (for the output registers in `cols`),
-/// into dwt in the weight's stored layout. Tiles of tile_shape inputs x registers.
+/// Weight gradient: dW[o][i] += sum_r x[r][i] dz[r][o] (= with store_mode::overwrite), for the
+/// output registers in `cols`, into dwt in the weight's stored layout. Tiles of tile_shape
+/// inputs x registers.
 template <std::size_t In, std::size_t Out, class T, class Arch = default_arch>
 void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std::size_t n,
-                           register_range cols = {0, padded<T, Arch>(Out) / lanes<T, Arch>}) noexcept {
+                           register_range cols = {0, padded<T, Arch>(Out) / lanes<T, Arch>},
+                           store_mode mode = store_mode::add) noexcept {
   using V = simd<T, Arch>;
   using layout = dense_layout<T, In, Out, Arch>;
   constexpr std::size_t P = layout::padded_out, L = V::size;
   auto tile = [&]<std::size_t IB, std::size_t NB, std::size_t W>(std::size_t i0, T* dw, std::size_t col) {
     V acc[IB][NB];
     for (std::size_t ii = 0; ii < IB; ++ii)
-      for (std::size_t k = 0; k < NB; ++k) acc[ii][k] = V::load_aligned(dw + (i0 + ii) * W + k * L);
+      for (std::size_t k = 0; k < NB; ++k)
+        acc[ii][k] = mode == store_mode::add ? V::load_aligned(dw + (i0 + ii) * W + k * L) : V(T(0));
     for (std::size_t r = 0; r < n; ++r) {
       V d[NB];
       for (std::size_t k = 0; k < NB; ++k) d[k] = V::load_aligned(dz + r * P + col + k * L);

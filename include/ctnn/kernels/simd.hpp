@@ -54,4 +54,8 @@ struct register_range {
   std::size_t begin, end;
 };
 
+/// Whether a gradient kernel adds into its output or overwrites it (which saves zeroing the
+/// buffer and reading the zeros back: a trainer's step starts from no gradient).
+enum class store_mode { add, overwrite };
+
 } // namespace ctnn::kernels

@@ -28,8 +28,8 @@ struct activation_stage {
       std::fill(y + r * out_stride + N, y + (r + 1) * out_stride, T(0));
     }
   }
-  static void backward(const T*, T*, const T* x, std::size_t ldx, const T*, const T* y, T* dy, T* dx,
-                       std::size_t n) noexcept {
+  static void backward(const T*, T*, const T* x, std::size_t ldx, const T*, const T* y, T* dy, T* dx, std::size_t n,
+                       kernels::store_mode = kernels::store_mode::add) noexcept {
     if (!dx) return;
     for (std::size_t r = 0; r < n; ++r) {
       kernels::activation_backward<Act>(x + r * ldx, y + r * out_stride, dy + r * out_stride, dx + r * ldx, N);
@@ -38,7 +38,7 @@ struct activation_stage {
   }
   /// backward in two parts, for two cores (see dense_stage): no parameters, then dx for n rows.
   static void backward_params(T*, const T*, std::size_t, const T*, const T*, T*, std::size_t,
-                              kernels::register_range) noexcept {}
+                              kernels::register_range, kernels::store_mode) noexcept {}
   static void backward_input(const T*, const T* x, std::size_t ldx, const T* y, T* dy, T* dx,
                              std::size_t n) noexcept {
     backward(nullptr, nullptr, x, ldx, nullptr, y, dy, dx, n);

@@ -55,19 +55,18 @@ struct dense_stage {
     kernels::dense_forward_batch<Act, In, Out>(p, x, ldx, z, y, n, cols);
   }
   /// dy: gradient w.r.t. y (n x out_stride, overwritten with dz); g: this stage's gradient slice
-  /// (accumulated); dx (n x ldx) receives the gradient w.r.t. x unless null.
+  /// (added to, or overwritten); dx (n x ldx) receives the gradient w.r.t. x unless null.
   static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* z, const T* y, T* dy, T* dx,
-                       std::size_t n) noexcept {
-    kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n);
-    kernels::dense_backward_params<In, Out>(x, ldx, dy, g, n);
+                       std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
+    backward_params(g, x, ldx, z, y, dy, n, all_columns, mode);
     if (dx) kernels::dense_backward_input<In, Out>(p, dy, dx, ldx, n);
   }
   /// backward in two parts, for two cores: the parameter gradients of the output registers in
   /// `cols` (dy becomes dz there), then, once dz is complete, the input gradient of n rows.
   static void backward_params(T* g, const T* x, std::size_t ldx, const T* z, const T* y, T* dy, std::size_t n,
-                              kernels::register_range cols) noexcept {
-    kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n, cols);
-    kernels::dense_backward_params<In, Out>(x, ldx, dy, g, n, cols);
+                              kernels::register_range cols, kernels::store_mode mode) noexcept {
+    kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n, cols, mode);
+    kernels::dense_backward_params<In, Out>(x, ldx, dy, g, n, cols, mode);
   }
   static void backward_input(const T* p, const T*, std::size_t ldx, const T*, T* dz, T* dx, std::size_t n) noexcept {
     kernels::dense_backward_input<In, Out>(p, dz, dx, ldx, n);

@@ -138,8 +138,11 @@ public:
 
   /// Backward after forward_train(ws, x, n): reads dL/dy from ws.output_gradient() (which it
   /// overwrites) and ADDS dL/dparameters into grads: param_size elements in the stored layout,
-  /// aligned to CTNN_ALIGNMENT (an aligned_buffer<T>, as the trainer uses).
-  void backward(workspace<T>& ws, const T* x, std::size_t n, T* grads) const noexcept {
+  /// aligned to CTNN_ALIGNMENT (an aligned_buffer<T>, as the trainer uses). With
+  /// store_mode::overwrite it writes them instead (elements between layers' slices, if any,
+  /// are left alone).
+  void backward(workspace<T>& ws, const T* x, std::size_t n, T* grads,
+                kernels::store_mode mode = kernels::store_mode::add) const noexcept {
     T* base = ws.buffer_.data();
     detail::for_each_index_reversed<stage_count>([&](auto s) {
       constexpr std::size_t k = stage_count - 1 - s; // steps taken so far
@@ -149,7 +152,7 @@ public:
       const std::size_t ld = s == 0 ? input_size : lowered::strides[s == 0 ? 0 : s - 1];
       const T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : in;
       stage<s>::backward(params_.data() + lowered::offsets[s], grads + lowered::offsets[s], in, ld, z, base + ws.y_[s],
-                         dy, dx, n);
+                         dy, dx, n, mode);
     });
   }
 
@@ -195,9 +198,9 @@ public:
   }
 
   /// backward over two cores, after forward_train_shared and once both cores' rows of
-  /// ws.output_gradient() are written. Adds into `grads` (columns-split stages, and core 0's
-  /// rows of the rows-split ones) or `row_grads` (core 1's rows of rows-split stages), in the
-  /// ranges for_each_gradient_range names.
+  /// ws.output_gradient() are written. Writes (store_mode::overwrite) `grads` (columns-split
+  /// stages, and core 0's rows of the rows-split ones) or `row_grads` (core 1's rows of
+  /// rows-split stages), in the ranges for_each_update_range names.
   template <class Sync>
   void backward_shared(workspace<T>& ws, const T* x, std::size_t n, unsigned core, T* grads, T* row_grads,
                        Sync&& sync) const noexcept {
@@ -213,33 +216,19 @@ public:
       const T* y = base + ws.y_[s];
       const T* p = params_.data() + lowered::offsets[s];
       if constexpr (stage<s>::splits_columns) {
-        stage<s>::backward_params(grads + lowered::offsets[s], in, ld, z, y, dy, n, owned_columns<s>(core));
+        stage<s>::backward_params(grads + lowered::offsets[s], in, ld, z, y, dy, n, owned_columns<s>(core),
+                                  kernels::store_mode::overwrite);
         if (!dx) return;
         sync(); // dz of the other core's columns
       } else {
         T* g = (core == 0 ? grads : row_grads) + lowered::offsets[s];
         const T* zr = stage<s>::keeps_pre_activation ? z + r0 * P : in + r0 * ld;
-        stage<s>::backward_params(g, in + r0 * ld, ld, zr, y + r0 * P, dy + r0 * P, r1 - r0, {0, P / lanes});
+        stage<s>::backward_params(g, in + r0 * ld, ld, zr, y + r0 * P, dy + r0 * P, r1 - r0, {0, P / lanes},
+                                  kernels::store_mode::overwrite);
         if (!dx) return;
       }
       stage<s>::backward_input(p, in + r0 * ld, ld, y + r0 * P, dy + r0 * P, dx + r0 * ld, r1 - r0);
       sync(); // the stage before reads both cores' rows of dx
-    });
-  }
-
-  /// Calls f(begin, end, row_split) for each range of gradients that `core` accumulates into in
-  /// backward_shared (and must zero first): in `grads`, or, if row_split and core is 1, in
-  /// `row_grads`.
-  template <class F>
-  static void for_each_gradient_range(unsigned core, F&& f) {
-    detail::for_each_index<stage_count>([&](auto s) {
-      constexpr std::size_t off = lowered::offsets[s];
-      if constexpr (stage<s>::param_size == 0) {
-      } else if constexpr (stage<s>::splits_columns) {
-        for_each_column_range<s>(core, [&](std::size_t b, std::size_t e) { f(off + b, off + e, false); });
-      } else {
-        f(off, off + stage<s>::param_size, true);
-      }
     });
   }
 

@@ -307,8 +307,7 @@ private:
     const T l =
         Loss::value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size, ws_.output_gradient(), n);
     if (!std::isfinite(l)) return {l, false, false};
-    std::fill(grads_.begin(), grads_.end(), T(0));
-    net_->backward(ws_, ws_.input(), n, grads_.data());
+    net_->backward(ws_, ws_.input(), n, grads_.data(), kernels::store_mode::overwrite);
     // A finite loss can still come with infinite gradients (e.g. an infinite input into a
     // saturating activation); updating with them would silently corrupt every weight.
     if (!all_finite(grads_.data(), Net::param_size)) return {l, true, false};
@@ -354,10 +353,6 @@ private:
     auto& h = *static_cast<part*>(context);
     trainer& t = *h.self;
     auto sync = [&t] { t.barrier_.arrive_and_wait(); };
-    Net::for_each_gradient_range(h.core, [&](std::size_t b, std::size_t e, bool row_split) {
-      T* grads = row_split && h.core == 1 ? t.grads2_.data() : t.grads_.data();
-      std::fill(grads + b, grads + e, T(0));
-    });
     const T* x = t.ws_.input();
     const T* y = t.net_->forward_train_shared(t.ws_, x, h.n, h.core, sync);
     h.outputs = y;
