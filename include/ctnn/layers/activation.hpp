@@ -38,7 +38,7 @@ struct activation_stage {
   }
   /// backward in two parts, for two cores (see dense_stage): no parameters, then dx for n rows.
   static void backward_params(T*, const T*, std::size_t, const T*, const T*, T*, std::size_t,
-                              kernels::register_range, kernels::store_mode) noexcept {}
+                              kernels::register_range, kernels::store_mode, T* = nullptr) noexcept {}
   static void backward_input(const T*, const T* x, std::size_t ldx, const T* y, T* dy, T* dx,
                              std::size_t n) noexcept {
     backward(nullptr, nullptr, x, ldx, nullptr, y, dy, dx, n);

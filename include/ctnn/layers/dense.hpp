@@ -4,6 +4,7 @@
 
 #include <ctnn/kernels/dense.hpp>
 
+#include <algorithm>
 #include <cstddef>
 
 namespace ctnn {
@@ -63,10 +64,22 @@ struct dense_stage {
   }
   /// backward in two parts, for two cores: the parameter gradients of the output registers in
   /// `cols` (dy becomes dz there), then, once dz is complete, the input gradient of n rows.
+  /// With `own_dz` (n x out_stride, this core's), the weight gradient reads dz from a copy of
+  /// these columns there: its many passes over dz then stay on lines the other core never
+  /// touches (reading the shared rows in place made that kernel ~35% slower on two cores).
   static void backward_params(T* g, const T* x, std::size_t ldx, const T* z, const T* y, T* dy, std::size_t n,
-                              kernels::register_range cols, kernels::store_mode mode) noexcept {
+                              kernels::register_range cols, kernels::store_mode mode,
+                              T* own_dz = nullptr) noexcept {
     kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n, cols, mode);
-    kernels::dense_backward_params<In, Out>(x, ldx, dy, g, n, cols, mode);
+    const T* dz = dy;
+    if (own_dz) {
+      constexpr std::size_t L = kernels::lanes<T>;
+      for (std::size_t r = 0; r < n; ++r)
+        std::copy(dy + r * out_stride + cols.begin * L, dy + r * out_stride + cols.end * L,
+                  own_dz + r * out_stride + cols.begin * L);
+      dz = own_dz;
+    }
+    kernels::dense_backward_params<In, Out>(x, ldx, dz, g, n, cols, mode);
   }
   static void backward_input(const T* p, const T*, std::size_t ldx, const T*, T* dz, T* dx, std::size_t n) noexcept {
     kernels::dense_backward_input<In, Out>(p, dz, dx, ldx, n);

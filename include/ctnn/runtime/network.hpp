@@ -40,6 +40,7 @@ private:
   std::size_t capacity_ = 0, input_ = 0;
   std::vector<std::size_t> z_, y_;
   std::array<std::size_t, 2> grad_{};
+  std::array<std::size_t, 2> own_dz_{}; ///< per-core scratch of a split step (net::backward_shared)
 };
 
 /// A network of topology Model (a ctnn::network<...>) with parameters of type T.
@@ -113,6 +114,10 @@ public:
     });
     ws.grad_[0] = take(capacity * lowered::max_stride);
     ws.grad_[1] = take(capacity * lowered::max_stride);
+    // a gap keeps each core's scratch off the lines (and prefetches) of the other's
+    constexpr std::size_t gap = 1024 / sizeof(T);
+    ws.own_dz_[0] = take(capacity * lowered::max_stride + gap) + gap;
+    ws.own_dz_[1] = take(capacity * lowered::max_stride + gap) + gap;
     ws.buffer_ = aligned_buffer<T>(at);
     return ws;
   }
@@ -217,7 +222,7 @@ public:
       const T* p = params_.data() + lowered::offsets[s];
       if constexpr (stage<s>::splits_columns) {
         stage<s>::backward_params(grads + lowered::offsets[s], in, ld, z, y, dy, n, owned_columns<s>(core),
-                                  kernels::store_mode::overwrite);
+                                  kernels::store_mode::overwrite, base + ws.own_dz_[core]);
         if (!dx) return;
         sync(); // dz of the other core's columns
       } else {
