@@ -262,7 +262,7 @@ void machine_fma_peak(benchmark::State& st) {
   const V a(0.999999f), b(1e-7f);
   for (auto _ : st) {
     for (int k = 0; k < inner; ++k)
-      for (int j = 0; j < chains; ++j) acc[j] = xsimd::fma(acc[j], a, b);
+      for (int j = 0; j < chains; ++j) acc[j] = nn::kernels::fma(acc[j], a, b);
     for (int j = 0; j < chains; ++j) benchmark::DoNotOptimize(acc[j]);
   }
   st.counters["GFLOP/s"] =

@@ -33,12 +33,12 @@ namespace detail {
 template <class V>
 CTNN_ALWAYS_INLINE V tanh_rational(const V& x) noexcept {
   const V s = x * x, s2 = s * s;
-  const V p01 = xsimd::fma(s, V(0.1337323933839798f), V(0.9999998807907104f));
-  const V p23 = xsimd::fma(s, V(2.0472616597544402e-05f), V(0.003486626548692584f));
-  const V q01 = xsimd::fma(s, V(0.46706533432006836f), V(1.0f));
-  const V q23 = xsimd::fma(s, V(0.0003271459718234837f), V(0.02584215998649597f));
-  const V p = xsimd::fma(s2, xsimd::fma(s2, V(1.3184616065586852e-08f), p23), p01);
-  const V q = xsimd::fma(s2, xsimd::fma(s2, V(7.70305746300437e-07f), q23), q01);
+  const V p01 = kernels::fma(s, V(0.1337323933839798f), V(0.9999998807907104f));
+  const V p23 = kernels::fma(s, V(2.0472616597544402e-05f), V(0.003486626548692584f));
+  const V q01 = kernels::fma(s, V(0.46706533432006836f), V(1.0f));
+  const V q23 = kernels::fma(s, V(0.0003271459718234837f), V(0.02584215998649597f));
+  const V p = kernels::fma(s2, kernels::fma(s2, V(1.3184616065586852e-08f), p23), p01);
+  const V q = kernels::fma(s2, kernels::fma(s2, V(7.70305746300437e-07f), q23), q01);
   return xsimd::select(xsimd::abs(x) >= V(9.0f), xsimd::copysign(V(1.0f), x), x * p / q);
 }
 
@@ -118,7 +118,7 @@ struct sigmoid_fn {
   static V simd(const V& z) noexcept {
     using T = typename V::value_type;
     if constexpr (std::is_same_v<T, float>)
-      return xsimd::fma(V(0.5f), detail::tanh_rational(z * V(0.5f)), V(0.5f));
+      return kernels::fma(V(0.5f), detail::tanh_rational(z * V(0.5f)), V(0.5f));
     else
       return V(1) / (V(1) + xsimd::exp(-z));
   }
@@ -178,7 +178,7 @@ struct gelu_fn {
     using T = typename V::value_type;
     const V cdf = V(T(0.5)) * (V(1) + xsimd::erf(z * V(inv_sqrt2<T>)));
     const V pdf = V(inv_sqrt2pi<T>) * xsimd::exp(V(T(-0.5)) * z * z);
-    return xsimd::fma(z, pdf, cdf);
+    return kernels::fma(z, pdf, cdf);
   }
   template <class T>
   static T scalar(T z) noexcept {

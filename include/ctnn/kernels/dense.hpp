@@ -90,13 +90,13 @@ CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* 
     for (std::size_t c = 0; c < K; ++c) {
       const V xi(x[i + c]);
       const T* w = wt + (i + c) * W;
-      for (std::size_t k = 0; k < NB; ++k) acc[c][k] = xsimd::fma(xi, V::load_aligned(w + k * L), acc[c][k]);
+      for (std::size_t k = 0; k < NB; ++k) acc[c][k] = kernels::fma(xi, V::load_aligned(w + k * L), acc[c][k]);
     }
   if constexpr (blocked < In)
     for (std::size_t i = blocked; i < In; ++i) {
       const V xi(x[i]);
       for (std::size_t k = 0; k < NB; ++k)
-        acc[0][k] = xsimd::fma(xi, V::load_aligned(wt + i * W + k * L), acc[0][k]);
+        acc[0][k] = kernels::fma(xi, V::load_aligned(wt + i * W + k * L), acc[0][k]);
     }
   pairwise_sum<1>(acc);
   for (std::size_t k = 0; k < NB; ++k) {
@@ -134,7 +134,7 @@ CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, 
     for (std::size_t k = 0; k < NB; ++k) w[k] = V::load_aligned(wt + i * W + k * L);
     for (std::size_t r = 0; r < MR; ++r) {
       const V xr(x[r * ldx + i]);
-      for (std::size_t k = 0; k < NB; ++k) acc[r][k] = xsimd::fma(xr, w[k], acc[r][k]);
+      for (std::size_t k = 0; k < NB; ++k) acc[r][k] = kernels::fma(xr, w[k], acc[r][k]);
     }
   }
   for (std::size_t r = 0; r < MR; ++r)
@@ -285,7 +285,7 @@ void dense_backward_params(const T* x, std::size_t ldx, const T* dz, T* dwt, std
       for (std::size_t k = 0; k < NB; ++k) d[k] = V::load_aligned(dz + r * P + col + k * L);
       for (std::size_t ii = 0; ii < IB; ++ii) {
         const V xv(x[r * ldx + i0 + ii]);
-        for (std::size_t k = 0; k < NB; ++k) acc[ii][k] = xsimd::fma(xv, d[k], acc[ii][k]);
+        for (std::size_t k = 0; k < NB; ++k) acc[ii][k] = kernels::fma(xv, d[k], acc[ii][k]);
       }
     }
     for (std::size_t ii = 0; ii < IB; ++ii)
@@ -318,7 +318,7 @@ void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, 
       const T* wt = params + layout::panel_offset(p);
       for (std::size_t c = 0; c < W; c += L) {
         const V dv = V::load_aligned(d + first + c);
-        for (std::size_t ii = 0; ii < M; ++ii) acc[ii] = xsimd::fma(dv, V::load_aligned(wt + (i + ii) * W + c), acc[ii]);
+        for (std::size_t ii = 0; ii < M; ++ii) acc[ii] = kernels::fma(dv, V::load_aligned(wt + (i + ii) * W + c), acc[ii]);
       }
     });
   };

@@ -48,6 +48,23 @@ constexpr std::size_t padded(std::size_t n) noexcept {
   return round_up(n, lanes<T, Arch>);
 }
 
+/// a * b + c, rounded once. Kernels call this rather than xsimd::fma: xsimd 8.1 implements
+/// AVX-512 fma as its generic a * b + c (its avx512f architecture does not derive from fma3),
+/// which GCC happens to contract into one instruction and Clang 14 does not, so that Clang
+/// builds ran a multiply and an add, with two roundings, wherever a kernel asked for an FMA.
+template <class T, class A>
+CTNN_ALWAYS_INLINE xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
+                                          const xsimd::batch<T, A>& c) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, float>)
+    return _mm512_fmadd_ps(a, b, c);
+  else if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, double>)
+    return _mm512_fmadd_pd(a, b, c);
+  else
+#endif
+    return xsimd::fma(a, b, c);
+}
+
 /// Output registers of a layer: a column range [begin, end) in units of one register, for
 /// kernels that compute only part of a layer's outputs (two cores training one layer).
 struct register_range {

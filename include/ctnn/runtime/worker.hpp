@@ -71,10 +71,12 @@ private:
   void loop() noexcept {
     for (;;) {
       int s = state_.load(std::memory_order_acquire);
-      spin_until([&] {
-        s = state_.load(std::memory_order_acquire);
-        return s == posted || s == quit;
-      });
+      spin_until(
+          [&] {
+            s = state_.load(std::memory_order_acquire);
+            return s == posted || s == quit;
+          },
+          spinning_.load(std::memory_order_relaxed));
       if (s == quit) return;
       job_(context_);
       int expected = posted; // a quit that arrived meanwhile must not be overwritten

@@ -19,9 +19,11 @@ namespace detail {
 template <class T, class F>
 CTNN_ALWAYS_INLINE void for_each_register(std::size_t begin, std::size_t end, F&& f) noexcept {
   using V = kernels::simd<T>;
-  std::size_t i = begin;
-  for (; i + V::size <= end; i += V::size) f(i, V{});
-  for (; i < end; ++i) f(i, T{});
+  // Counted loops: with `i + size <= end` GCC 12 could not rule out wrap-around once ranges
+  // became constants (two cores updating halves) and warned of undefined behaviour.
+  const std::size_t count = end > begin ? end - begin : 0, full = count / V::size * V::size;
+  for (std::size_t k = 0; k < full; k += V::size) f(begin + k, V{});
+  for (std::size_t k = full; k < count; ++k) f(begin + k, T{});
 }
 /// One slot of optimizer state for n parameters, padded so the next slot stays aligned.
 template <class T>

@@ -134,7 +134,7 @@ public:
     if (helper_) helper_->keep_spinning(!adaptive); // adaptive starts on one thread
     split_mode_ = false;
     probing_ = true;
-    steps_in_mode_ = 0;
+    steps_in_mode_ = slow_streak_ = 0;
     exploit_steps_ = min_exploit;
     ns_per_sample_[0] = ns_per_sample_[1] = 0;
   }
@@ -403,14 +403,17 @@ private:
   static constexpr int probe_steps = 8;            ///< a probe runs the other mode this many steps ...
   static constexpr int probe_warmup = 2;           ///< ... ignoring the first ones (cold caches, wake-up)
   static constexpr int min_exploit = 256;          ///< then the faster mode runs at least this many steps,
-  static constexpr int max_exploit = 16384;        ///< doubling up to this while probes keep losing
+  static constexpr int max_exploit = 16384;        ///< growing 4x up to this while probes keep losing
+  static constexpr double clearly_slower = 1.5;    ///< a step this much slower than the other mode ends a
+  static constexpr int slow_steps_to_fall_back = 3; ///< probe at once, an exploited split after this many
 
   /// Whether this step runs split. A small state machine: probe one thread, probe split, then
   /// alternate between exploiting the faster mode and probing the other one. Probes are bursts
   /// (a single step in the other mode runs cold and would misjudge it); a probe ends at its first
   /// step that is clearly slower (a busy second core can stall the helper for a whole time
-  /// slice), and each lost probe doubles the time until the next one, so falling back costs
-  /// next to nothing.
+  /// slice), and each lost probe quadruples the time until the next one, so falling back costs
+  /// next to nothing. While split is exploited every step is still watched: when the second
+  /// core gets busy, the split falls back to one thread at once rather than at the next probe.
   bool use_split() noexcept {
     if (!adaptive_) return true;
     if (++steps_in_mode_ > (probing_ ? probe_steps : exploit_steps_)) end_phase();
@@ -423,7 +426,7 @@ private:
     } else if (probing_) {
       probing_ = false;
       const bool faster_split = ns_per_sample_[1] < ns_per_sample_[0];
-      exploit_steps_ = faster_split == split_mode_ ? min_exploit : std::min(2 * exploit_steps_, max_exploit);
+      exploit_steps_ = faster_split == split_mode_ ? min_exploit : std::min(4 * exploit_steps_, max_exploit);
       split_mode_ = faster_split;
     } else {
       probing_ = true;
@@ -431,17 +434,31 @@ private:
     }
     helper_->keep_spinning(split_mode_); // an idle helper must not take the core from others
   }
+  /// Leaves an exploited split for one thread (the next probe of the split comes as usual).
+  void fall_back() noexcept {
+    split_mode_ = false;
+    steps_in_mode_ = 1;
+    slow_streak_ = 0;
+    helper_->keep_spinning(false);
+  }
   void record(bool split, std::chrono::steady_clock::duration d, std::size_t n) noexcept {
     const double v = std::chrono::duration<double, std::nano>(d).count() / double(n);
     const double other = ns_per_sample_[split ? 0 : 1];
-    if (probing_ && other > 0 && v > 2.5 * other) { // clearly losing: stop probing now
-      ns_per_sample_[split ? 1 : 0] = v;
-      steps_in_mode_ = probe_steps;
-      return;
-    }
-    if (probing_ && steps_in_mode_ <= probe_warmup) return;
     double& ema = ns_per_sample_[split ? 1 : 0];
+    if (other > 0 && v > clearly_slower * other) { // clearly slower than the other mode
+      if (probing_) { // a probe loses at once
+        ema = std::max(ema, v);
+        steps_in_mode_ = probe_steps;
+      } else if (split && ++slow_streak_ >= slow_steps_to_fall_back) { // a busy core, not a hiccup
+        ema = std::max(ema, v);
+        fall_back();
+      }
+      return; // a lone outlier (an interrupt, a page fault) stays out of the average
+    }
+    slow_streak_ = 0;
+    if (probing_ && steps_in_mode_ <= probe_warmup) return;
     ema = ema == 0 ? v : 0.75 * ema + 0.25 * v;
+    if (!probing_ && split && ema > other) fall_back();
   }
 
   template <class Dataset>
@@ -481,7 +498,7 @@ private:
   bool adaptive_ = true;
   double ns_per_sample_[2] = {0, 0};         ///< moving averages: [0] one thread, [1] split
   bool split_mode_ = false, probing_ = true; // starts by measuring one thread
-  int steps_in_mode_ = 0, exploit_steps_ = min_exploit;
+  int steps_in_mode_ = 0, exploit_steps_ = min_exploit, slow_streak_ = 0;
 };
 
 } // namespace ctnn
