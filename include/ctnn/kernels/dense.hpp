@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 namespace ctnn::kernels {
 
@@ -64,16 +65,25 @@ CTNN_ALWAYS_INLINE void pairwise_sum(V (&acc)[K][NB]) noexcept {
   }
 }
 
-/// NB register-wide columns of one sample: acc = b + sum_i x[i] wt[i, :], then activation.
-/// wt points at the first of these columns in its panel (rows of W elements); b, z and y at the
-/// same columns of the bias and outputs.
+/// Registers [V0, V0 + NB) of one sample's outputs: acc = b + sum_i x[i] W[:, i], then the
+/// activation. The registers may lie in both weight panels: each one's row start and stride are
+/// compile-time constants, so that one pass over x serves the whole block.
 /// With few columns (small layers) one accumulator per column would make a chain of In
 /// dependent FMAs, bound by latency; the input loop is then split over K interleaved partial
 /// sums (K * NB ~ fma_chains) that are added at the end.
-template <class Act, std::size_t In, std::size_t W, std::size_t NB, class T, class Arch>
-CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* y) noexcept {
+template <class Act, class Layout, std::size_t V0, std::size_t NB, class T, class Arch>
+CTNN_ALWAYS_INLINE void dense_forward_columns(const T* params, const T* x, T* z, T* y) noexcept {
   using V = simd<T, Arch>;
-  constexpr std::size_t L = V::size;
+  constexpr std::size_t L = V::size, In = Layout::in;
+  // where register V0 + k starts in the weight, and the row stride of its panel
+  constexpr auto start = [](std::size_t k) {
+    const std::size_t col = (V0 + k) * L, p = Layout::panels == 2 && col >= Layout::panel_begin(1) ? 1 : 0;
+    return Layout::panel_offset(p) + (col - Layout::panel_begin(p));
+  };
+  constexpr auto stride = [](std::size_t k) {
+    const std::size_t col = (V0 + k) * L;
+    return Layout::panel_width(Layout::panels == 2 && col >= Layout::panel_begin(1) ? 1 : 0);
+  };
   // a power of two, at most fma_chains / NB, and each partial sum at least two inputs long
   constexpr std::size_t K = [] {
     std::size_t k = 1;
@@ -81,6 +91,7 @@ CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* 
     return k;
   }();
   constexpr std::size_t blocked = In / K * K;
+  const T* b = params + Layout::weight_size + V0 * L;
   V acc[K][NB];
   for (std::size_t k = 0; k < NB; ++k) {
     acc[0][k] = V::load_aligned(b + k * L);
@@ -89,22 +100,23 @@ CTNN_ALWAYS_INLINE void dense_forward_columns(const T* wt, const T* b, const T* 
   for (std::size_t i = 0; i < blocked; i += K)
     for (std::size_t c = 0; c < K; ++c) {
       const V xi(x[i + c]);
-      const T* w = wt + (i + c) * W;
-      for (std::size_t k = 0; k < NB; ++k) acc[c][k] = kernels::fma(xi, V::load_aligned(w + k * L), acc[c][k]);
+      for (std::size_t k = 0; k < NB; ++k)
+        acc[c][k] = kernels::fma(xi, V::load_aligned(params + start(k) + (i + c) * stride(k)), acc[c][k]);
     }
   if constexpr (blocked < In)
     for (std::size_t i = blocked; i < In; ++i) {
       const V xi(x[i]);
       for (std::size_t k = 0; k < NB; ++k)
-        acc[0][k] = kernels::fma(xi, V::load_aligned(wt + i * W + k * L), acc[0][k]);
+        acc[0][k] = kernels::fma(xi, V::load_aligned(params + start(k) + i * stride(k)), acc[0][k]);
     }
   pairwise_sum<1>(acc);
   for (std::size_t k = 0; k < NB; ++k) {
-    if (z) acc[0][k].store_aligned(z + k * L);
+    const std::size_t at = (V0 + k) * L;
+    if (z) acc[0][k].store_aligned(z + at);
     if constexpr (Act::elementwise)
-      Act::simd(acc[0][k]).store_aligned(y + k * L);
+      Act::simd(acc[0][k]).store_aligned(y + at);
     else
-      acc[0][k].store_aligned(y + k * L);
+      acc[0][k].store_aligned(y + at);
   }
 }
 
@@ -199,20 +211,12 @@ CTNN_ALWAYS_INLINE void for_each_column_tile(T* params, std::size_t v0, std::siz
 template <class Act, std::size_t In, std::size_t Out, class T, class Arch = default_arch>
 CTNN_ALWAYS_INLINE void dense_forward(const T* params, const T* x, T* z, T* y) noexcept {
   using layout = dense_layout<T, In, Out, Arch>;
-  constexpr std::size_t L = lanes<T, Arch>, NB = 8;
-  const T* b = params + layout::weight_size;
-  detail::for_each_panel<layout>([&](auto p) {
-    constexpr std::size_t W = layout::panel_width(p), NV = W / L, first = layout::panel_begin(p);
-    const T* wt = params + layout::panel_offset(p);
-    std::size_t v = 0;
-    auto columns = [&]<std::size_t M>() {
-      const std::size_t col = first + v * L;
-      detail::dense_forward_columns<Act, In, W, M, T, Arch>(wt + v * L, b + col, x, z ? z + col : nullptr, y + col);
-    };
-    if constexpr (NV >= NB)
-      for (; v + NB <= NV; v += NB) columns.template operator()<NB>();
-    if constexpr (NV % NB != 0) columns.template operator()<NV % NB>();
-  });
+  constexpr std::size_t NV = layout::registers, NB = 8;
+  [&]<std::size_t... B>(std::index_sequence<B...>) {
+    (detail::dense_forward_columns<Act, layout, B * NB, NB, T, Arch>(params, x, z, y), ...);
+  }(std::make_index_sequence<NV / NB>{});
+  if constexpr (NV % NB != 0)
+    detail::dense_forward_columns<Act, layout, NV / NB * NB, NV % NB, T, Arch>(params, x, z, y);
   if constexpr (!Act::elementwise) Act::scalar_row(y, y, Out);
 }
 
