@@ -90,10 +90,12 @@ template <class T>
 CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::size_t begin, std::size_t end,
                                   std::int64_t t, double lr, double beta1, double beta2, double eps,
                                   double weight_decay, bool decoupled) noexcept {
-  // As PyTorch: bias corrections in double, denom = sqrt(v) / sqrt(bc2) + eps.
+  // As PyTorch: bias corrections in double, denom = sqrt(v) / sqrt(bc2) + eps, except that the
+  // division by sqrt(bc2) is a multiplication by its inverse (one ulp at most; it leaves one
+  // division and one square root per register, the costly part of the step).
   const double bc1 = 1.0 - std::pow(double(beta1), double(t));
   const double bc2 = 1.0 - std::pow(double(beta2), double(t));
-  const T step_size = T(double(lr) / bc1), bc2_sqrt = T(std::sqrt(bc2));
+  const T step_size = T(double(lr) / bc1), inv_bc2_sqrt = T(1.0 / std::sqrt(bc2));
   const T b1 = T(beta1), b2 = T(beta2), e = T(eps), wd = T(weight_decay);
   const T one_minus_b1 = T(1.0 - beta1), one_minus_b2 = T(1.0 - beta2); // as PyTorch's alpha=1-beta
   const T shrink = T(1.0 - lr * weight_decay);
@@ -113,7 +115,7 @@ CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std
     const V vv = V(b2) * load<V>(v + i) + V(one_minus_b2) * gv * gv;
     store(m + i, mv);
     store(v + i, vv);
-    const V denom = sqrt(vv) / V(bc2_sqrt) + V(e);
+    const V denom = sqrt(vv) * V(inv_bc2_sqrt) + V(e);
     store(w + i, V(wv - V(step_size) * (mv / denom)));
   });
 }
