@@ -5,11 +5,13 @@
 
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/kernels/dense.hpp>
+#include <ctnn/layers/dense.hpp>
 
 #include "../support/support.hpp"
 
 #include <boost/mpl/list.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -90,7 +92,46 @@ void check_dense() {
     // padding of the gradient stays exactly zero (optimizers then keep padded weights at zero)
     for (std::size_t i = 0; i < In; ++i)
       for (std::size_t o = Out; o < P; ++o) BOOST_TEST(grad_s[layout::index(i, o)] == T(0));
+
+    // Two cores' shares (trainer::set_threads(2)): the columns of each weight panel computed
+    // apart give the whole result exactly, and overwriting equals adding into zeros.
+    if constexpr (Act::elementwise && layout::panels == 2) {
+      constexpr std::size_t half = layout::registers / 2;
+      aligned<T> yh(n * P, T(-7)), zh(n * P, T(-7));
+      k::dense_forward_batch<Act, In, Out>(params.data(), x.data(), ldx, zh.data(), yh.data(), n, {0, half});
+      k::dense_forward_batch<Act, In, Out>(params.data(), x.data(), ldx, zh.data(), yh.data(), n,
+                                           {half, layout::registers});
+      BOOST_TEST(test::scaled_error(yh, ys) == 0.0);
+      BOOST_TEST(test::scaled_error(zh, zs) == 0.0);
+      aligned<T> grad_h(layout::size, T(-7));
+      for (const auto cols : {k::register_range{0, half}, k::register_range{half, layout::registers}})
+        k::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_h.data(), n, cols,
+                                          k::store_mode::overwrite);
+      aligned<T> grad_0(layout::size, T(0));
+      k::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_0.data(), n);
+      BOOST_TEST(test::scaled_error(std::span(grad_h).first(layout::weight_size),
+                                    std::span(grad_0).first(layout::weight_size)) == 0.0);
+    }
   }
+}
+
+/// The stored weight layout: layout::index maps (input, output) one-to-one onto the weight
+/// block, panel by panel, and dense_view (the PyTorch-order accessor) agrees with it.
+template <class T, std::size_t In, std::size_t Out>
+void check_layout() {
+  using layout = k::dense_layout<T, In, Out>;
+  std::vector<int> hits(layout::weight_size, 0);
+  for (std::size_t i = 0; i < In; ++i)
+    for (std::size_t o = 0; o < layout::padded_out; ++o) ++hits[layout::index(i, o)];
+  BOOST_TEST(std::count(hits.begin(), hits.end(), 1) == std::ptrdiff_t(layout::weight_size));
+  BOOST_TEST(layout::panels == (layout::registers >= 2 ? 2u : 1u));
+  // a panel is a contiguous block: the first weight of panel 1 follows the last of panel 0
+  if constexpr (layout::panels == 2)
+    BOOST_TEST(layout::index(0, layout::panel_begin(1)) == layout::index(In - 1, layout::panel_begin(1) - 1) + 1);
+  aligned<T> p(layout::size);
+  const dense_view<T> view{p.data(), In, Out, layout::padded_out, layout::panel_begin(1)};
+  for (std::size_t i = 0; i < In; ++i)
+    for (std::size_t o = 0; o < Out; ++o) BOOST_TEST(&view.weight(o, i) == &p[layout::index(i, o)]);
 }
 
 } // namespace
@@ -103,6 +144,21 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(dense_matches_reference_on_odd_sizes, T, scalars) 
   check_dense<T, k::relu_fn, 17, 9>();
   check_dense<T, k::relu_fn, 33, 65>();
   check_dense<T, k::relu_fn, 65, 33>();
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(weight_layout_is_one_to_one_in_contiguous_panels, T, scalars) {
+  check_layout<T, 5, 1>();   // one register: one panel
+  check_layout<T, 5, 17>();  // two registers of float: two equal panels
+  check_layout<T, 3, 33>();  // three registers of float: panels of one and two
+  check_layout<T, 4, 130>(); // many registers
+}
+
+/// kernels::fma rounds once: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 exactly, and 0 if the
+/// product were rounded first (which is what xsimd 8.1's AVX-512 fma gave under Clang 14).
+BOOST_AUTO_TEST_CASE(kernel_fma_is_fused) {
+  using V = k::simd<float>;
+  const float a = 1.0f + std::ldexp(1.0f, -12), c = -(1.0f + std::ldexp(1.0f, -11));
+  BOOST_TEST(k::fma(V(a), V(a), V(c)).get(0) == std::ldexp(1.0f, -24));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(dense_matches_reference_for_every_activation, T, scalars) {

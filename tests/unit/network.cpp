@@ -7,6 +7,7 @@
 
 #include "../support/support.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -168,4 +169,23 @@ BOOST_AUTO_TEST_CASE(fingerprint_names_layers_shapes_and_scalar_type) {
   BOOST_TEST(fp[0] == "scalar float64");
   BOOST_TEST(fp[2] == "1 dense<3> -> shape<3>");
   BOOST_TEST(fp[3] == "2 leaky_relu_slope<1, 100> -> shape<3>");
+}
+
+// Two cores share a training step (trainer::set_threads(2)): between them they update every
+// stored parameter exactly once, each range starting on a register, and the wide stage
+// (dense<40>: three registers of float) is split by weight panels, the narrow ones by halves.
+BOOST_AUTO_TEST_CASE(two_cores_update_every_parameter_exactly_once) {
+  using model = nn::network<nn::input<nn::shape<6>>, nn::dense<40>, nn::relu, nn::sigmoid, nn::dense<3>>;
+  using net = nn::net<model>;
+  std::vector<int> updates(net::param_size, 0);
+  std::size_t summed = 0;
+  for (unsigned core : {0u, 1u})
+    net::for_each_update_range(core, [&](std::size_t b, std::size_t e, bool sum) {
+      BOOST_TEST(b % nn::kernels::lanes<float> == 0u);
+      for (std::size_t i = b; i < e; ++i) ++updates[i];
+      summed += sum ? e - b : 0;
+    });
+  BOOST_TEST(std::count(updates.begin(), updates.end(), 1) == std::ptrdiff_t(net::param_size));
+  constexpr std::size_t narrow = nn::kernels::dense_layout<float, 40, 3>::size; // dense<3>'s slice
+  BOOST_TEST(summed == narrow);
 }
