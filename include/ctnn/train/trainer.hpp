@@ -116,12 +116,13 @@ public:
     }
   }
 
-  /// Trains on `threads` cores (1 or 2): with 2, each step's batch is split between this thread
-  /// and a helper thread, each half with its own workspace and gradient buffer; the gradients
-  /// are then added, so results equal one thread's up to float reassociation. With `adaptive`
-  /// (the default) the trainer times both ways, re-probing the slower one in short bursts, and
-  /// runs the faster: when the second core is busy it falls back to one thread. Allocates (the
-  /// helper thread, a workspace, a gradient buffer): call it off the hot path.
+  /// Trains on `threads` cores (1 or 2): with 2, this thread and a helper thread share each step
+  /// (net::forward_train_shared): wide layers split by output columns, each core owning one
+  /// panel of their weights, gradients and optimizer state; narrow layers split by samples,
+  /// their gradients added. Results equal one thread's up to float reassociation. With
+  /// `adaptive` (the default) the trainer times both ways, re-probing the slower one in short
+  /// bursts, and runs the faster: when the second core is busy it falls back to one thread.
+  /// Allocates (the helper thread, a gradient buffer): call it off the hot path.
   void set_threads(std::size_t threads, bool adaptive = true) {
     if (threads != 1 && threads != 2) throw std::invalid_argument("ctnn::trainer::set_threads: 1 or 2 threads");
     adaptive_ = adaptive;
@@ -302,8 +303,7 @@ private:
 
   step_result step_whole(std::size_t n) noexcept {
     const T* y = net_->forward_train(ws_, ws_.input(), n);
-    last_outputs_[0] = y;
-    last_split_ = n;
+    last_outputs_ = y;
     const T l =
         Loss::value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size, ws_.output_gradient(), n);
     if (!std::isfinite(l)) return {l, false, false};
@@ -328,8 +328,7 @@ private:
     helper_->post(&run_part, &p1);
     run_part(&p0);
     helper_->wait();
-    last_outputs_[0] = p0.outputs;
-    last_split_ = n;
+    last_outputs_ = p0.outputs;
     const T l = p0.loss + p1.loss;
     if (!std::isfinite(l)) return {l, false, false};
     if (!p0.finite_gradients || !p1.finite_gradients) return {l, true, false};
@@ -387,14 +386,9 @@ private:
     });
   }
 
-  /// The metric's running sum over the last step's outputs (one or two workspaces).
+  /// The metric's running sum over the last step's outputs.
   double last_step_metric(std::size_t n) const noexcept {
-    const std::size_t n0 = std::min(last_split_, n);
-    double m = Loss::metric_sum(last_outputs_[0], Net::output_stride, targets_.data(), Net::output_size, n0);
-    if (n0 < n)
-      m += Loss::metric_sum(last_outputs_[1], Net::output_stride, targets_.data() + n0 * target_size_, Net::output_size,
-                            n - n0);
-    return m;
+    return Loss::metric_sum(last_outputs_, Net::output_stride, targets_.data(), Net::output_size, n);
   }
 
   // ---- choosing between one and two threads ----
@@ -487,8 +481,7 @@ private:
   aligned_buffer<T> grads_, state_, targets_;
   workspace<T> ws_;
   std::size_t target_size_ = 0;
-  const T* last_outputs_[2] = {nullptr, nullptr};
-  std::size_t last_split_ = 0; ///< rows of the last step held by last_outputs_[0]
+  const T* last_outputs_ = nullptr; ///< the last step's outputs (in ws_)
   std::int64_t steps_ = 0;
   // two-thread training (set_threads)
   std::unique_ptr<worker> helper_;
