@@ -148,16 +148,10 @@ public:
   /// are left alone).
   void backward(workspace<T>& ws, const T* x, std::size_t n, T* grads,
                 kernels::store_mode mode = kernels::store_mode::add) const noexcept {
-    T* base = ws.buffer_.data();
     detail::for_each_index_reversed<stage_count>([&](auto s) {
-      constexpr std::size_t k = stage_count - 1 - s; // steps taken so far
-      T* dy = base + ws.grad_[k % 2];
-      T* dx = s == 0 ? nullptr : base + ws.grad_[(k + 1) % 2];
-      const T* in = s == 0 ? x : base + ws.y_[s == 0 ? 0 : s - 1];
-      const std::size_t ld = s == 0 ? input_size : lowered::strides[s == 0 ? 0 : s - 1];
-      const T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : in;
-      stage<s>::backward(params_.data() + lowered::offsets[s], grads + lowered::offsets[s], in, ld, z, base + ws.y_[s],
-                         dy, dx, n, mode);
+      const auto b = backward_buffers<s>(ws, x);
+      stage<s>::backward(params_.data() + lowered::offsets[s], grads + lowered::offsets[s], b.in, b.ld, b.z, b.y, b.dy,
+                         b.dx, n, mode);
     });
   }
 
@@ -210,29 +204,25 @@ public:
   void backward_shared(workspace<T>& ws, const T* x, std::size_t n, unsigned core, T* grads, T* row_grads,
                        Sync&& sync) const noexcept {
     const std::size_t r0 = core == 0 ? 0 : n / 2, r1 = core == 0 ? n / 2 : n;
-    T* base = ws.buffer_.data();
     detail::for_each_index_reversed<stage_count>([&](auto s) {
-      constexpr std::size_t k = stage_count - 1 - s, P = stage<s>::out_stride;
-      T* dy = base + ws.grad_[k % 2];
-      T* dx = s == 0 ? nullptr : base + ws.grad_[(k + 1) % 2];
-      const T* in = s == 0 ? x : base + ws.y_[s == 0 ? 0 : s - 1];
-      const std::size_t ld = s == 0 ? input_size : lowered::strides[s == 0 ? 0 : s - 1];
-      const T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : in;
-      const T* y = base + ws.y_[s];
-      const T* p = params_.data() + lowered::offsets[s];
+      constexpr std::size_t P = stage<s>::out_stride;
+      const auto b = backward_buffers<s>(ws, x);
+      const std::size_t ld = b.ld;
       if constexpr (stage<s>::splits_columns) {
-        stage<s>::backward_params(grads + lowered::offsets[s], in, ld, z, y, dy, n, owned_columns<s>(core),
-                                  kernels::store_mode::overwrite, base + ws.own_dz_[core]);
-        if (!dx) return;
+        stage<s>::backward_params(grads + lowered::offsets[s], b.in, ld, b.z, b.y, b.dy, n, owned_columns<s>(core),
+                                  kernels::store_mode::overwrite, ws.buffer_.data() + ws.own_dz_[core]);
+        if (!b.dx) return;
         sync(); // dz of the other core's columns
       } else {
         T* g = (core == 0 ? grads : row_grads) + lowered::offsets[s];
-        const T* zr = stage<s>::keeps_pre_activation ? z + r0 * P : in + r0 * ld;
-        stage<s>::backward_params(g, in + r0 * ld, ld, zr, y + r0 * P, dy + r0 * P, r1 - r0, {0, P / lanes},
+        // the pre-activation of a stage without one is its input, with the input's stride
+        const T* z = stage<s>::keeps_pre_activation ? b.z + r0 * P : b.z + r0 * ld;
+        stage<s>::backward_params(g, b.in + r0 * ld, ld, z, b.y + r0 * P, b.dy + r0 * P, r1 - r0, {0, P / lanes},
                                   kernels::store_mode::overwrite);
-        if (!dx) return;
+        if (!b.dx) return;
       }
-      stage<s>::backward_input(p, in + r0 * ld, ld, y + r0 * P, dy + r0 * P, dx + r0 * ld, r1 - r0);
+      stage<s>::backward_input(params_.data() + lowered::offsets[s], b.in + r0 * ld, ld, b.y + r0 * P, b.dy + r0 * P,
+                               b.dx + r0 * ld, r1 - r0);
       sync(); // the stage before reads both cores' rows of dx
     });
   }
@@ -324,6 +314,28 @@ public:
 
 private:
   static constexpr std::size_t lanes = kernels::lanes<T>;
+
+  /// What stage S's backward reads and writes in ws: its input (x for the first stage) and
+  /// the input's row stride, its pre-activation (its input if it keeps none), its output, the
+  /// gradient w.r.t. its output and, but for the first stage, w.r.t. its input.
+  struct stage_buffers {
+    const T* in;
+    std::size_t ld;
+    const T *z, *y;
+    T *dy, *dx;
+  };
+  template <std::size_t S>
+  static stage_buffers backward_buffers(workspace<T>& ws, const T* x) noexcept {
+    constexpr std::size_t k = stage_count - 1 - S; // backward steps before this one
+    T* base = ws.buffer_.data();
+    const T* in = S == 0 ? x : base + ws.y_[S == 0 ? 0 : S - 1];
+    return {in,
+            S == 0 ? input_size : lowered::strides[S == 0 ? 0 : S - 1],
+            stage<S>::keeps_pre_activation ? base + ws.z_[S] : in,
+            base + ws.y_[S],
+            base + ws.grad_[k % 2],
+            S == 0 ? nullptr : base + ws.grad_[(k + 1) % 2]};
+  }
 
   /// The parameter ranges (within stage S's slice) of the columns `core` owns: its weight panel
   /// and its part of the bias.
