@@ -153,12 +153,13 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(weight_layout_is_one_to_one_in_contiguous_panels, 
   check_layout<T, 4, 130>(); // many registers
 }
 
-/// kernels::fma rounds once: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 exactly, and 0 if the
-/// product were rounded first (which is what xsimd 8.1's AVX-512 fma gave under Clang 14).
-BOOST_AUTO_TEST_CASE(kernel_fma_is_fused) {
+/// kernels::fma rounds once where the instruction set has FMA: (1 + 2^-12)^2 - (1 + 2^-11)
+/// is 2^-24 exactly, and 0 if the product were rounded first (which is what xsimd 8.1's
+/// AVX-512 fma gave under Clang 14, and what a target without FMA gives).
+BOOST_AUTO_TEST_CASE(kernel_fma_is_fused_where_the_target_has_fma) {
   using V = k::simd<float>;
   const float a = 1.0f + std::ldexp(1.0f, -12), c = -(1.0f + std::ldexp(1.0f, -11));
-  BOOST_TEST(k::fma(V(a), V(a), V(c)).get(0) == std::ldexp(1.0f, -24));
+  BOOST_TEST(k::fma(V(a), V(a), V(c)).get(0) == (k::has_fma ? std::ldexp(1.0f, -24) : 0.0f));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(dense_matches_reference_for_every_activation, T, scalars) {
@@ -197,6 +198,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(standalone_activations_match_reference, T, scalars
   }
 }
 
+/// Float tanh's documented bound (kernels/activation.hpp): two more roundings without FMA.
+constexpr double tanh_bound = k::has_fma ? 3e-7 : 3.5e-7;
+
 /// The documented accuracy of the vectorized transcendentals (kernels/activation.hpp): float
 /// SIMD activations against the same formula in double, over [-20, 20] (40001 points, and the
 /// float tanh at every 64th float of [0, 10] below).
@@ -213,7 +217,7 @@ BOOST_AUTO_TEST_CASE(vectorized_transcendentals_stay_within_documented_error) {
     return err;
   };
   BOOST_TEST(max_error(k::sigmoid_fn{}) <= 2e-7); // half of tanh's error, plus rounding
-  BOOST_TEST(max_error(k::tanh_fn{}) <= 3e-7);    // the rational approximation: ~5 ulp near +-1
+  BOOST_TEST(max_error(k::tanh_fn{}) <= tanh_bound); // the rational approximation: ~5 ulp near +-1
   BOOST_TEST(max_error(k::gelu_fn{}) <= 4e-6); // absolute; |gelu(x)| reaches 20 on this range
 }
 
@@ -241,5 +245,5 @@ BOOST_AUTO_TEST_CASE(float_tanh_saturates_is_odd_and_propagates_nan) {
     worst = std::max(worst, std::abs(double(tanh1(x)) - std::tanh(double(x))));
   }
   BOOST_TEST(not_odd == 0u);
-  BOOST_TEST(worst <= 3e-7);
+  BOOST_TEST(worst <= tanh_bound);
 }

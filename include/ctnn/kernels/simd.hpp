@@ -48,7 +48,15 @@ constexpr std::size_t padded(std::size_t n) noexcept {
   return round_up(n, lanes<T, Arch>);
 }
 
-/// a * b + c, rounded once. Kernels call this rather than xsimd::fma: xsimd 8.1 implements
+/// Whether the instruction set has fused multiply-add (x86-64-v3 and up): without it, fma
+/// below is a multiply and an add, rounded twice.
+#if defined(__FMA__) || defined(__AVX512F__) || defined(__ARM_FEATURE_FMA)
+inline constexpr bool has_fma = true;
+#else
+inline constexpr bool has_fma = false;
+#endif
+
+/// a * b + c, rounded once where the instruction set has FMA. Kernels call this rather than xsimd::fma: xsimd 8.1 implements
 /// AVX-512 fma as its generic a * b + c (its avx512f architecture does not derive from fma3),
 /// which GCC happens to contract into one instruction and Clang 14 does not, so that Clang
 /// builds ran a multiply and an add, with two roundings, wherever a kernel asked for an FMA.
