@@ -41,8 +41,10 @@ struct dense_layout {
   }
   static constexpr std::size_t panel_width(std::size_t p) noexcept { return panel_begin(p + 1) - panel_begin(p); }
   static constexpr std::size_t panel_offset(std::size_t p) noexcept { return In * panel_begin(p); }
+  /// The panel holding output column o.
+  static constexpr std::size_t panel_of(std::size_t o) noexcept { return panels == 2 && o >= panel_begin(1) ? 1 : 0; }
   static constexpr std::size_t index(std::size_t i, std::size_t o) noexcept {
-    const std::size_t p = panels == 2 && o >= panel_begin(1) ? 1 : 0;
+    const std::size_t p = panel_of(o);
     return panel_offset(p) + i * panel_width(p) + (o - panel_begin(p));
   }
 };
@@ -76,14 +78,8 @@ CTNN_ALWAYS_INLINE void dense_forward_columns(const T* params, const T* x, T* z,
   using V = simd<T, Arch>;
   constexpr std::size_t L = V::size, In = Layout::in;
   // where register V0 + k starts in the weight, and the row stride of its panel
-  constexpr auto start = [](std::size_t k) {
-    const std::size_t col = (V0 + k) * L, p = Layout::panels == 2 && col >= Layout::panel_begin(1) ? 1 : 0;
-    return Layout::panel_offset(p) + (col - Layout::panel_begin(p));
-  };
-  constexpr auto stride = [](std::size_t k) {
-    const std::size_t col = (V0 + k) * L;
-    return Layout::panel_width(Layout::panels == 2 && col >= Layout::panel_begin(1) ? 1 : 0);
-  };
+  constexpr auto start = [](std::size_t k) { return Layout::index(0, (V0 + k) * L); };
+  constexpr auto stride = [](std::size_t k) { return Layout::panel_width(Layout::panel_of((V0 + k) * L)); };
   // a power of two, at most fma_chains / NB, and each partial sum at least two inputs long
   constexpr std::size_t K = [] {
     std::size_t k = 1;

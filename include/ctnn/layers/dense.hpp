@@ -40,7 +40,7 @@ struct dense_stage {
   /// Output registers per sample. When two cores train one batch, a stage with at least two
   /// splits by output columns (each core always computes and updates the same columns, so its
   /// weights never move between cores); a narrower one, or one ending in softmax, by samples.
-  static constexpr std::size_t registers = out_stride / kernels::lanes<T>;
+  static constexpr std::size_t registers = layout::registers;
   static constexpr bool splits_columns = Act::elementwise && registers >= 2;
   static constexpr kernels::register_range all_columns{0, registers};
 

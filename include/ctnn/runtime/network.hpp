@@ -165,11 +165,12 @@ public:
   // results equal one core's exactly. Other stages split by rows (samples); their gradients
   // are summed from the two cores' buffers (reassociation only).
 
-  /// Output registers of stage S that `core` computes when S splits by columns.
+  /// Output registers of stage S that `core` computes when S splits by columns: those of its
+  /// weight panel.
   template <std::size_t S>
   static constexpr kernels::register_range owned_columns(unsigned core) noexcept {
-    constexpr std::size_t half = stage<S>::registers / 2;
-    return core == 0 ? kernels::register_range{0, half} : kernels::register_range{half, stage<S>::registers};
+    using layout = typename stage<S>::layout;
+    return {layout::panel_begin(core) / lanes, layout::panel_begin(core + 1) / lanes};
   }
 
   /// forward_train over two cores; returns the outputs (all n rows, once both have returned).
@@ -342,7 +343,7 @@ private:
   template <std::size_t S, class F>
   static void for_each_column_range(unsigned core, F&& f) {
     using layout = typename stage<S>::layout;
-    static_assert(layout::panels == 2 && layout::panel_begin(1) == stage<S>::registers / 2 * lanes);
+    static_assert(layout::panels == 2, "only stages with two weight panels split by columns");
     f(layout::panel_offset(core), layout::panel_offset(core + 1));
     f(layout::weight_size + layout::panel_begin(core), layout::weight_size + layout::panel_begin(core + 1));
   }
