@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -188,4 +189,55 @@ BOOST_AUTO_TEST_CASE(two_cores_update_every_parameter_exactly_once) {
   BOOST_TEST(std::count(updates.begin(), updates.end(), 1) == std::ptrdiff_t(net::param_size));
   constexpr std::size_t narrow = nn::kernels::dense_layout<float, 40, 3>::size; // dense<3>'s slice
   BOOST_TEST(summed == narrow);
+}
+
+namespace {
+/// Runs a NaN through Act fused into a dense layer (identity weights) and as a standalone stage,
+/// on the single-sample and the batched paths: the output at the NaN's position must be NaN.
+template <class T, class Act>
+void check_nan_propagates() {
+  constexpr std::size_t n = 19; // whole registers and a tail, for float and double
+  using fused = nn::network<nn::input<nn::shape<n>>, nn::dense<n>, Act>;
+  using standalone = nn::network<nn::input<nn::shape<n>>, Act>;
+  nn::net<fused, T> a;
+  const auto v = a.template layer<1>();
+  for (std::size_t i = 0; i < n; ++i) v.weight(i, i) = T(1);
+  nn::net<standalone, T> b;
+  auto ws_a = a.make_workspace(3);
+  auto ws_b = b.make_workspace(3);
+  for (std::size_t at : {std::size_t{0}, std::size_t{9}, n - 1}) {
+    typename nn::net<fused, T>::input_type x;
+    for (std::size_t i = 0; i < n; ++i) x[i] = T(0.25) * T(i % 5) - T(0.5);
+    x[at] = std::numeric_limits<T>::quiet_NaN();
+    std::vector<T> rows(3 * n);
+    for (std::size_t r = 0; r < 3; ++r) std::copy_n(x.data(), n, rows.data() + r * n);
+    const T* ya = a.forward_batch(ws_a, rows.data(), 3);
+    const T* yb = b.forward_batch(ws_b, rows.data(), 3);
+    BOOST_TEST_CONTEXT(Act::name() << " NaN at " << at << (sizeof(T) == 4 ? " float" : " double")) {
+      BOOST_TEST(std::isnan(a(x)[at]));
+      BOOST_TEST(std::isnan(b(x)[at]));
+      for (std::size_t r = 0; r < 3; ++r) {
+        BOOST_TEST(std::isnan(ya[r * a.output_stride + at]));
+        BOOST_TEST(std::isnan(yb[r * b.output_stride + at]));
+      }
+    }
+  }
+}
+template <class T>
+void check_nan_propagates_through_every_activation() {
+  check_nan_propagates<T, nn::identity>();
+  check_nan_propagates<T, nn::relu>();
+  check_nan_propagates<T, nn::leaky_relu>();
+  check_nan_propagates<T, nn::sigmoid>();
+  check_nan_propagates<T, nn::tanh>();
+  check_nan_propagates<T, nn::softmax>();
+  check_nan_propagates<T, nn::gelu>();
+}
+} // namespace
+
+// As PyTorch: a corrupt (NaN) input must not turn into a finite prediction (relu once mapped
+// NaN to 0).
+BOOST_AUTO_TEST_CASE(every_activation_propagates_nan_on_both_paths) {
+  check_nan_propagates_through_every_activation<float>();
+  check_nan_propagates_through_every_activation<double>();
 }

@@ -65,11 +65,13 @@ struct identity_fn {
   }
 };
 
+/// relu; NaN stays NaN, as in PyTorch (max(z, 0) would map it to 0 on x86, whose max returns
+/// its second operand when either is NaN, and hide a corrupt input behind a finite output).
 struct relu_fn {
   static constexpr bool elementwise = true;
   template <class V>
   static V simd(const V& z) noexcept {
-    return xsimd::max(z, V(0));
+    return xsimd::select(z < V(0), V(0), z);
   }
   template <class V>
   static V simd_derivative(const V&, const V& y) noexcept {
@@ -77,7 +79,7 @@ struct relu_fn {
   }
   template <class T>
   static T scalar(T z) noexcept {
-    return z > T(0) ? z : T(0);
+    return z < T(0) ? T(0) : z;
   }
   template <class T>
   static T scalar_derivative(T, T y) noexcept {
