@@ -7,6 +7,7 @@
 
 #include "../support/support.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -266,4 +267,69 @@ BOOST_AUTO_TEST_CASE(two_threads_give_one_threads_results_up_to_reassociation) {
   nn::net<classifier> spare;
   nn::trainer other{spare, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{}};
   BOOST_CHECK_THROW(other.set_threads(3), std::invalid_argument);
+}
+
+// evaluate checks its data as train does (a label of 1e10 once read far out of bounds, -1 was
+// undefined behaviour, 3 of 3 classes read padding), and an empty dataset is an error for both.
+BOOST_AUTO_TEST_CASE(evaluate_validates_targets_and_rejects_an_empty_dataset) {
+  using classifier = nn::network<nn::input<nn::shape<2>>, nn::dense<3>>;
+  auto net = nn::make<classifier>(nn::init::he_uniform{}, 2);
+  nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{}};
+  for (float bad : {1e10f, -1.0f, 3.0f, 1.5f, std::numeric_limits<float>::quiet_NaN()}) {
+    nn::dataset<float, nn::shape<2>, nn::shape<1>> data;
+    for (float label : {0.0f, 2.0f, bad})
+      data.push_back(nn::tensor<float, nn::shape<2>>{1, 2}, nn::tensor<float, nn::shape<1>>{label});
+    try {
+      fit.evaluate(data);
+      BOOST_ERROR("evaluate accepted the label " << bad);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string(e.what()).find("evaluate: evaluation sample 2") != std::string::npos, e.what());
+    }
+  }
+  BOOST_CHECK_THROW(fit.evaluate(nn::dataset<float, nn::shape<2>, nn::shape<1>>{}), std::invalid_argument);
+}
+
+namespace {
+using relu_net = nn::network<nn::input<nn::shape<8>>, nn::dense<16>, nn::relu, nn::dense<1>>;
+using relu_data = nn::dataset<float, nn::shape<8>, nn::shape<1>>;
+relu_data huge_inputs(std::size_t n) {
+  relu_data d;
+  nn::rng g(5);
+  for (std::size_t i = 0; i < n; ++i) {
+    nn::tensor<float, nn::shape<8>> x;
+    for (auto& v : x) v = float(g.uniform(0, 1e5));
+    d.push_back(x, nn::tensor<float, nn::shape<1>>{float(g.uniform(-1, 1))});
+  }
+  return d;
+}
+} // namespace
+
+// Inputs of 1e5 and SGD at lr 1e30: the first step's loss and gradients are finite, but the
+// update overflows the weights. The step must be rolled back: the weights of the last good
+// step (here: the initial ones) are kept, on one core and on two.
+BOOST_AUTO_TEST_CASE(an_update_that_overflows_the_weights_is_rolled_back) {
+  const auto data = huge_inputs(32);
+  for (std::size_t threads : {1u, 2u}) {
+    BOOST_TEST_CONTEXT(threads << " thread(s)") {
+      auto net = nn::make<relu_net>(nn::init::he_uniform{}, 3);
+      const auto before = net.export_parameters();
+      nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 1e30}};
+      fit.set_threads(threads, false);
+      const auto report = fit.train(data, {.epochs = 3, .batch = 32, .shuffle = false, .log = nullptr});
+      BOOST_TEST(report.diverged);
+      BOOST_TEST(report.divergence.find("epoch 1, step 1") != std::string::npos, report.divergence);
+      BOOST_TEST(report.divergence.find("rolled back") != std::string::npos, report.divergence);
+      BOOST_TEST(report.divergence.find("shuffled") == std::string::npos, report.divergence);
+      BOOST_TEST(fit.steps() == 0);
+      const auto after = net.export_parameters();
+      BOOST_TEST(std::all_of(after.begin(), after.end(), [](float v) { return std::isfinite(v); }));
+      BOOST_TEST(after == before, tt::per_element());
+    }
+  }
+  // the same with Adam at a huge rate, after some good steps (the guard then bounds the step)
+  auto net = nn::make<relu_net>(nn::init::he_uniform{}, 3);
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{.lr = 1e36}};
+  const auto report = fit.train(data, {.epochs = 3, .batch = 8, .shuffle = false, .log = nullptr});
+  BOOST_TEST(report.diverged, report.divergence);
+  for (float v : net.export_parameters()) BOOST_TEST(std::isfinite(v));
 }

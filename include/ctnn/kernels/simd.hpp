@@ -73,6 +73,17 @@ CTNN_ALWAYS_INLINE xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsi
     return xsimd::fma(a, b, c);
 }
 
+/// The largest lane of v (xsimd 8.1 has hadd but no horizontal max). Not for hot loops: keep
+/// a register of maxima there and reduce it once.
+template <class T, class A>
+T reduce_max(const xsimd::batch<T, A>& v) noexcept {
+  alignas(A::alignment()) T lanes_of_v[xsimd::batch<T, A>::size];
+  v.store_aligned(lanes_of_v);
+  T m = lanes_of_v[0];
+  for (T x : lanes_of_v) m = x > m ? x : m;
+  return m;
+}
+
 /// Output registers of a layer: a column range [begin, end) in units of one register, for
 /// kernels that compute only part of a layer's outputs (two cores training one layer).
 struct register_range {

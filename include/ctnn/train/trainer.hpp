@@ -7,6 +7,7 @@
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/runtime/worker.hpp>
+#include <ctnn/train/optim.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -100,7 +102,8 @@ public:
   /// The loss is stateless (its functions are static); it is taken by value for deduction.
   trainer(Net& network, Loss, Optim optimizer)
       : net_(&network), optim_(optimizer), grads_(Net::param_size),
-        state_(Optim::template state_size<T>(Net::param_size)) {}
+        state_(Optim::template state_size<T>(Net::param_size)),
+        backup_(Net::param_size + Optim::template state_size<T>(Net::param_size)) {}
 
   Net& network() noexcept { return *net_; }
   const Optim& optimizer() const noexcept { return optim_; }
@@ -144,16 +147,21 @@ public:
   /// and split over two (moving averages; 0 until measured).
   std::pair<double, double> step_costs() const noexcept { return {ns_per_sample_[0], ns_per_sample_[1]}; }
 
-  /// What one step did: the batch loss, and whether the update was applied (it is not when the
-  /// loss or any gradient is NaN or infinite: the weights then stay those of the last good step).
+  /// What one step did: the batch loss, and whether the update was applied. It is not when the
+  /// loss or any gradient is NaN or infinite, nor when the update itself overflowed a parameter
+  /// or the optimizer state (it is then rolled back): the weights and optimizer state stay those
+  /// of the last good step.
   struct step_result {
     T loss;
     bool finite_loss;
     bool finite_gradients;
-    bool applied() const noexcept { return finite_loss && finite_gradients; }
+    bool finite_update = true;
+    bool applied() const noexcept { return finite_loss && finite_gradients && finite_update; }
   };
 
   /// One optimizer step on n <= capacity samples already placed in work().input() and targets().
+  /// If you change the network's parameters yourself between steps, call parameters_changed()
+  /// first (the step's overflow guard bounds the weights from the last step's).
   step_result step(std::size_t n) noexcept {
     const bool split = helper_ && n >= 2 * min_split_rows && use_split();
     const auto start = std::chrono::steady_clock::now();
@@ -161,28 +169,21 @@ public:
     if (helper_ && adaptive_ && r.applied()) record(split, std::chrono::steady_clock::now() - start, n);
     return r;
   }
+  /// Forgets what the trainer knows of the parameters' magnitudes (see step()).
+  void parameters_changed() noexcept { bounds_ = {}; }
   workspace<T>& work() noexcept { return ws_; }
   T* targets() noexcept { return targets_.data(); }
 
-  /// Loss and metric of the network on data (batched inference, no update).
+  /// Loss and metric of the network on data (batched inference, no update). Throws
+  /// std::invalid_argument, as train does, for an empty dataset or a target the loss cannot take
+  /// (naming the sample).
   template <class Dataset>
   evaluation evaluate(const Dataset& data) {
     if constexpr (!fits<Dataset>()) {
       return {};
     } else {
-      const std::size_t chunk = std::max<std::size_t>(ws_.capacity(), std::min<std::size_t>(data.size(), 256));
-      reserve(chunk, Dataset::target_size);
-      double loss_sum = 0, metric_sum = 0;
-      for (std::size_t at = 0; at < data.size(); at += ws_.capacity()) {
-        const std::size_t n = std::min(ws_.capacity(), data.size() - at);
-        const T* y = net_->forward_batch(ws_, data.input(at), n);
-        loss_sum += double(Loss::value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
-                                                    static_cast<T*>(nullptr), n)) *
-                    double(n);
-        metric_sum += Loss::metric_sum(y, Net::output_stride, data.target(at), Net::output_size, n);
-      }
-      const std::size_t count = std::max<std::size_t>(data.size(), 1);
-      return {loss_sum / double(count), Loss::finish_metric(metric_sum, count, Net::output_size)};
+      validate(data, "evaluate", "evaluation");
+      return evaluate_valid(data);
     }
   }
 
@@ -194,8 +195,8 @@ public:
     if constexpr (!fits<Dataset>()) {
       return {};
     } else {
-      validate(data, "training");
-      if (opts.validation) validate(opts.validation->get(), "validation");
+      validate(data, "train", "training");
+      if (opts.validation) validate(opts.validation->get(), "train", "validation");
       if (opts.batch == 0) throw std::invalid_argument("ctnn::trainer::train: batch size must be positive");
       const std::size_t batch = std::min(opts.batch, data.size());
       if (opts.threads != 0 && opts.threads != threads()) set_threads(opts.threads);
@@ -206,6 +207,7 @@ public:
       std::vector<std::size_t> order(data.size());
       std::iota(order.begin(), order.end(), std::size_t{0});
       rng gen(opts.seed);
+      parameters_changed(); // the network may have been changed since the last call
       aligned_buffer<T> best(opts.early_stopping.patience ? Net::param_size : 0);
       std::size_t since_best = 0;
 
@@ -227,12 +229,16 @@ public:
           if (!r.applied()) {
             std::ostringstream why;
             why << "training stopped: ";
-            if (r.finite_loss)
+            if (!r.finite_loss)
+              why << "the loss became " << l;
+            else if (!r.finite_gradients)
               why << "the gradients became non-finite (loss " << l << ")";
             else
-              why << "the loss became " << l;
+              why << "the update made parameters or optimizer state non-finite (loss " << l
+                  << "; the update was rolled back)";
             why << " at epoch " << epoch << ", step " << step_in_epoch << " (samples " << at << ".." << at + n - 1
-                << " of the shuffled order); the weights of the last good step are kept";
+                << (opts.shuffle ? " of the shuffled order" : "")
+                << "); the weights of the last good step are kept";
             report.diverged = true;
             report.divergence = why.str();
             if (opts.log) *opts.log << report.divergence << '\n';
@@ -247,7 +253,7 @@ public:
         epoch_record rec;
         rec.epoch = epoch;
         rec.train = {loss_sum / double(data.size()), Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
-        if (opts.validation) rec.validation = evaluate(opts.validation->get());
+        if (opts.validation) rec.validation = evaluate_valid(opts.validation->get());
         rec.samples_per_second = seconds > 0 ? double(data.size()) / seconds : 0.0;
         report.history.push_back(rec);
         if (opts.log && (epoch % std::max<std::size_t>(opts.log_every, 1) == 0 || epoch == opts.epochs))
@@ -287,16 +293,66 @@ private:
     return diagnosis::ok;
   }
 
-  /// Whether no element of p[0, n) is NaN or infinite (x * 0 is NaN exactly for those).
-  /// p is aligned to a register.
-  static bool all_finite(const T* p, std::size_t n) noexcept {
+  /// The largest |p[i]| over [0, n), or NaN if some element is NaN or infinite (x * 0 is NaN
+  /// exactly for those). p is aligned to a register.
+  static double magnitude(const T* p, std::size_t n) noexcept {
     using V = kernels::simd<T>;
     const std::size_t full = n / V::size * V::size;
-    V acc(T(0));
-    for (std::size_t i = 0; i < full; i += V::size) acc += V::load_aligned(p + i) * V(T(0));
-    T tail = 0;
-    for (std::size_t i = full; i < n; ++i) tail += p[i] * T(0);
-    return std::isfinite(xsimd::hadd(acc) + tail);
+    V nonfinite(T(0)), big(T(0));
+    for (std::size_t i = 0; i < full; i += V::size) {
+      const V v = V::load_aligned(p + i);
+      nonfinite += v * V(T(0));
+      big = xsimd::max(big, xsimd::abs(v));
+    }
+    T tail = 0, tail_big = 0;
+    for (std::size_t i = full; i < n; ++i) {
+      tail += p[i] * T(0);
+      tail_big = std::max(tail_big, std::abs(p[i]));
+    }
+    if (!std::isfinite(xsimd::hadd(nonfinite) + tail)) return NAN;
+    return double(std::max(kernels::reduce_max(big), tail_big));
+  }
+
+  // ---- the update, guarded against overflow ----
+  //
+  // A step with finite gradients can still overflow the weights (a huge learning rate, huge
+  // inputs): the promise that the last good weights are kept must hold for them too. Checking
+  // after the update needs the old values to roll back, and copying the parameters and state
+  // every step would cost a pass over them. Instead each step bounds its result first
+  // (optim::bounds: the exact max |w| the last update wrote, the max |g| the gradient check
+  // measured, bounds on the state); far from overflow the update runs as it is. Otherwise (the
+  // first step, whose |w| is unknown, and any step near overflow) the parameters and state of
+  // the range are backed up, updated, checked and, if anything became non-finite, restored.
+
+  /// Whether next (the bounds after the step) is far from T's overflow threshold.
+  static bool safe(const optim::bounds& next) noexcept {
+    constexpr double limit = double(std::numeric_limits<T>::max()) / 1024;
+    return next.w < limit && next.s1 < limit && next.s2 < limit; // false for NaN
+  }
+  /// Calls f(array, backup) for the parameters and each optimizer-state slot: the array and
+  /// where its copy lives in backup_ (parameters first, then the state as laid out).
+  template <class F>
+  void for_each_updated_array(F&& f) {
+    const std::size_t slot = state_.size() / Optim::slots;
+    f(net_->parameters().data(), backup_.data());
+    for (std::size_t k = 0; k < Optim::slots; ++k)
+      f(state_.data() + k * slot, backup_.data() + Net::param_size + k * slot);
+  }
+  void back_up(std::size_t b, std::size_t e) noexcept {
+    for_each_updated_array([&](T* p, T* copy) { std::copy(p + b, p + e, copy + b); });
+  }
+  void restore(std::size_t b, std::size_t e) noexcept {
+    for_each_updated_array([&](T* p, T* copy) { std::copy(copy + b, copy + e, p + b); });
+  }
+  /// The largest parameter and state magnitudes in [b, e) after an update (NaN: not finite).
+  optim::bounds measure(std::size_t b, std::size_t e) noexcept {
+    double m[3] = {0, 0, 0};
+    int k = 0;
+    for_each_updated_array([&](T* p, T*) { m[k++] = magnitude(p + b, e - b); });
+    return {m[0], 0, m[1], m[2]};
+  }
+  static bool finite(const optim::bounds& b) noexcept {
+    return std::isfinite(b.w) && std::isfinite(b.s1) && std::isfinite(b.s2);
   }
 
   // ---- gradients of one step, on one core or split over two ----
@@ -310,8 +366,24 @@ private:
     net_->backward(ws_, ws_.input(), n, grads_.data(), kernels::store_mode::overwrite);
     // A finite loss can still come with infinite gradients (e.g. an infinite input into a
     // saturating activation); updating with them would silently corrupt every weight.
-    if (!all_finite(grads_.data(), Net::param_size)) return {l, true, false};
-    optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, ++steps_);
+    const double g = magnitude(grads_.data(), Net::param_size);
+    if (!std::isfinite(g)) return {l, true, false};
+    const std::int64_t t = steps_ + 1;
+    optim::bounds next = optim_.next_bounds({bounds_.w, g, bounds_.s1, bounds_.s2}, t);
+    const bool guarded = !safe(next);
+    if (guarded) back_up(0, Net::param_size);
+    next.w = double(optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, t));
+    if (guarded) {
+      const optim::bounds m = measure(0, Net::param_size);
+      if (!finite(m)) {
+        restore(0, Net::param_size);
+        return {l, true, true, false};
+      }
+      next.s1 = m.s1;
+      next.s2 = m.s2;
+    }
+    bounds_ = next;
+    steps_ = t;
     return {l, true, true};
   }
 
@@ -331,7 +403,14 @@ private:
     last_outputs_ = p0.outputs;
     const T l = p0.loss + p1.loss;
     if (!std::isfinite(l)) return {l, false, false};
-    if (!p0.finite_gradients || !p1.finite_gradients) return {l, true, false};
+    if (!std::isfinite(p0.g) || !std::isfinite(p1.g)) return {l, true, false};
+    if (!p0.finite_update || !p1.finite_update) return {l, true, true, false};
+    bounds_ = p0.next;
+    bounds_.w = std::max(p0.w, p1.w);
+    if (p0.guarded) {
+      bounds_.s1 = std::max(p0.measured.s1, p1.measured.s1);
+      bounds_.s2 = std::max(p0.measured.s2, p1.measured.s2);
+    }
     ++steps_;
     return {l, true, true};
   }
@@ -342,8 +421,14 @@ private:
     std::size_t n;
     std::int64_t step;
     T loss = 0; ///< this core's rows' share of the batch loss
-    bool finite_gradients = false;
+    double g = NAN; ///< max |g| over the ranges this core updates (NaN: not finite)
     const T* outputs = nullptr;
+    // the update (see step_whole): both cores take the same decision from the same bounds
+    optim::bounds next{};     ///< bounds after the step (core 0's; core 1's are equal)
+    bool guarded = false;     ///< the ranges were backed up and checked
+    optim::bounds measured{}; ///< magnitudes after a guarded update
+    double w = 0;             ///< max |w| this core wrote
+    bool finite_update = true;
   };
 
   /// One core's part of a split step: forward, the loss of its rows, backward, then the update
@@ -368,22 +453,39 @@ private:
     if (!std::isfinite(t.parts_[0]->loss + t.parts_[1]->loss)) return; // both cores see the same sum
     t.net_->backward_shared(t.ws_, x, h.n, h.core, t.grads_.data(), t.grads2_.data(), sync);
     sync(); // row-split gradients of both cores complete
-    bool finite = true;
     T* g = t.grads_.data();
+    double gmax = 0;
     Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool summed) {
       using V = kernels::simd<T>;
       if (summed)
         for (std::size_t i = b; i < e; i += V::size)
           (V::load_aligned(g + i) + V::load_aligned(t.grads2_.data() + i)).store_aligned(g + i);
-      finite = finite && all_finite(g + b, e - b);
+      const double m = magnitude(g + b, e - b);
+      gmax = std::isnan(m) || std::isnan(gmax) ? NAN : std::max(gmax, m);
     });
-    h.finite_gradients = finite;
+    h.g = gmax;
     sync();
-    if (!t.parts_[0]->finite_gradients || !t.parts_[1]->finite_gradients) return;
+    const part& p0 = *t.parts_[0];
+    const part& p1 = *t.parts_[1];
+    if (!std::isfinite(p0.g) || !std::isfinite(p1.g)) return;
+    h.next = t.optim_.next_bounds({t.bounds_.w, std::max(p0.g, p1.g), t.bounds_.s1, t.bounds_.s2}, h.step);
+    h.guarded = !safe(h.next);
     T* w = t.net_->parameters().data();
     Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
-      t.optim_.step(w, g, t.state_.data(), Net::param_size, h.step, b, e);
+      if (h.guarded) t.back_up(b, e);
+      h.w = std::max(h.w, double(t.optim_.step(w, g, t.state_.data(), Net::param_size, h.step, b, e)));
     });
+    if (!h.guarded) return;
+    h.measured = {0, 0, 0, 0};
+    Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
+      const optim::bounds m = t.measure(b, e);
+      h.finite_update = h.finite_update && finite(m);
+      h.measured.s1 = std::max(h.measured.s1, m.s1);
+      h.measured.s2 = std::max(h.measured.s2, m.s2);
+    });
+    sync();
+    if (p0.finite_update && p1.finite_update) return;
+    Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) { t.restore(b, e); });
   }
 
   /// The metric's running sum over the last step's outputs.
@@ -456,14 +558,31 @@ private:
   }
 
   template <class Dataset>
-  static void validate(const Dataset& data, const char* which) {
-    if (data.empty())
-      throw std::invalid_argument(std::string("ctnn::trainer::train: the ") + which + " dataset is empty");
+  static void validate(const Dataset& data, const char* caller, const char* which) {
+    const std::string who = std::string("ctnn::trainer::") + caller + ": ";
+    if (data.empty()) throw std::invalid_argument(who + "the " + which + " dataset is empty");
     for (std::size_t i = 0; i < data.size(); ++i)
       if (!Loss::template valid_target<T>(data.target(i), Net::output_size))
-        throw std::invalid_argument(std::string("ctnn::trainer::train: ") + which + " sample " + std::to_string(i) +
-                                    " has a target that " + Loss::name() + " cannot take (value " +
+        throw std::invalid_argument(who + which + " sample " + std::to_string(i) + " has a target that " +
+                                    Loss::name() + " cannot take (value " +
                                     std::to_string(double(data.target(i)[0])) + ")");
+  }
+
+  /// evaluate on data whose targets were validated.
+  template <class Dataset>
+  evaluation evaluate_valid(const Dataset& data) {
+    const std::size_t chunk = std::max<std::size_t>(ws_.capacity(), std::min<std::size_t>(data.size(), 256));
+    reserve(chunk, Dataset::target_size);
+    double loss_sum = 0, metric_sum = 0;
+    for (std::size_t at = 0; at < data.size(); at += ws_.capacity()) {
+      const std::size_t n = std::min(ws_.capacity(), data.size() - at);
+      const T* y = net_->forward_batch(ws_, data.input(at), n);
+      loss_sum += double(Loss::value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
+                                                  static_cast<T*>(nullptr), n)) *
+                  double(n);
+      metric_sum += Loss::metric_sum(y, Net::output_stride, data.target(at), Net::output_size, n);
+    }
+    return {loss_sum / double(data.size()), Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
   }
 
   static void print(std::ostream& os, const epoch_record& r, std::size_t epochs) {
@@ -479,6 +598,8 @@ private:
   Net* net_;
   Optim optim_;
   aligned_buffer<T> grads_, state_, targets_;
+  aligned_buffer<T> backup_;         ///< parameters, then state, of a guarded update
+  optim::bounds bounds_{};           ///< what the last update left (see safe())
   workspace<T> ws_;
   std::size_t target_size_ = 0;
   const T* last_outputs_ = nullptr; ///< the last step's outputs (in ws_)
