@@ -30,16 +30,6 @@ template <class T>
 constexpr std::size_t slot(std::size_t n) noexcept {
   return kernels::round_up(n, alignment / sizeof(T));
 }
-/// The largest |w| an update wrote, kept in registers over its loop (the trainer's overflow
-/// bound for the next step reads it; see bounds).
-template <class T>
-struct max_abs {
-  kernels::simd<T> wide = kernels::simd<T>(T(0));
-  T narrow = 0;
-  CTNN_ALWAYS_INLINE void operator()(const kernels::simd<T>& v) noexcept { wide = xsimd::max(wide, xsimd::abs(v)); }
-  CTNN_ALWAYS_INLINE void operator()(T v) noexcept { narrow = std::max(narrow, std::abs(v)); }
-  T result() const noexcept { return std::max(kernels::reduce_max(wide), narrow); }
-};
 template <class V, class T>
 CTNN_ALWAYS_INLINE V load(const T* p) noexcept {
   if constexpr (std::is_same_v<V, T>)
@@ -56,13 +46,13 @@ CTNN_ALWAYS_INLINE void store(T* p, const V& v) noexcept {
 }
 } // namespace detail
 
-/// Upper bounds on the magnitudes an optimizer step works with: the largest |w| and |g| (known
-/// exactly: measured while the step's loops read them), and bounds on the largest state values
-/// (momentum or first moment, second moment), advanced by the same recurrences as the state
-/// itself. From them each optimizer bounds the next step's |w| (next_bounds); the trainer takes
-/// a step without a backup whenever that bound is far from overflow, and otherwise backs up the
-/// parameters and state first and rolls the step back if it made anything non-finite. Any
-/// infinite or NaN bound (unknown, or overflowed in double) means "back up".
+/// Upper bounds on the magnitudes an optimizer step works with: the largest |w|, the largest |g|
+/// (measured by the trainer's gradient check) and the largest state values (momentum or first
+/// moment, second moment). next_bounds advances them through one step by the update's own
+/// formulas applied to magnitudes (triangle inequality), so they cost nothing per parameter.
+/// The trainer takes a step as it is while the bounds stay far from overflow; otherwise it
+/// measures |w| exactly and, if still needed, backs up the parameters and state first and rolls
+/// the step back if it made anything non-finite. An infinite or NaN bound means "unknown".
 struct bounds {
   double w = INFINITY; ///< max |w| (unknown until measured)
   double g = 0;        ///< max |g| of the step's gradient
@@ -103,12 +93,10 @@ struct sgd {
   /// One update of n parameters, or of those in [begin, end) (begin a multiple of the register
   /// width: two threads may update two ranges at once); t is the 1-based step number. w, g and
   /// state (state_size<T>(n) elements, laid out for all n) are aligned to CTNN_ALIGNMENT.
-  /// Returns the largest |w| written.
   template <class T>
-  T step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
          std::size_t end = std::size_t(-1)) const noexcept {
     const T lr_ = T(lr), mu = T(momentum), damp = T(1.0 - dampening), wd = T(weight_decay);
-    detail::max_abs<T> written;
     detail::for_each_register<T>(begin, std::min(end, n), [&](std::size_t i, auto tag) {
       using V = decltype(tag);
       V wv = detail::load<V>(w + i);
@@ -119,18 +107,15 @@ struct sgd {
         detail::store(state + i, b);
         gv = nesterov ? gv + V(mu) * b : b;
       }
-      const V nw = wv - V(lr_) * gv;
-      written(nw);
-      detail::store(w + i, nw);
+      detail::store(w + i, V(wv - V(lr_) * gv));
     });
-    return written.result();
   }
 };
 
 namespace detail {
 /// Adam's moment update and step; `decoupled` selects AdamW's weight decay.
 template <class T>
-CTNN_ALWAYS_INLINE T adam_step(T* w, const T* g, T* state, std::size_t n, std::size_t begin, std::size_t end,
+CTNN_ALWAYS_INLINE void adam_step(T* w, const T* g, T* state, std::size_t n, std::size_t begin, std::size_t end,
                                   std::int64_t t, double lr, double beta1, double beta2, double eps,
                                   double weight_decay, bool decoupled) noexcept {
   // As PyTorch: bias corrections in double, denom = sqrt(v) / sqrt(bc2) + eps, except that the
@@ -144,7 +129,6 @@ CTNN_ALWAYS_INLINE T adam_step(T* w, const T* g, T* state, std::size_t n, std::s
   const T shrink = T(1.0 - lr * weight_decay);
   T* m = state;
   T* v = state + slot<T>(n);
-  max_abs<T> written;
   for_each_register<T>(begin, std::min(end, n), [&](std::size_t i, auto tag) {
     using V = decltype(tag);
     using std::sqrt;
@@ -160,11 +144,8 @@ CTNN_ALWAYS_INLINE T adam_step(T* w, const T* g, T* state, std::size_t n, std::s
     store(m + i, mv);
     store(v + i, vv);
     const V denom = sqrt(vv) * V(inv_bc2_sqrt) + V(e);
-    const V nw = wv - V(step_size) * (mv / denom);
-    written(nw);
-    store(w + i, nw);
+    store(w + i, V(wv - V(step_size) * (mv / denom)));
   });
-  return written.result();
 }
 
 /// Adam's bounds (see optim::bounds): the moments are running averages of g and g^2, and the
@@ -200,11 +181,10 @@ struct adam {
   bounds next_bounds(const bounds& b, std::int64_t t) const noexcept {
     return detail::adam_next_bounds(b, t, lr, beta1, beta2, eps, weight_decay, false);
   }
-  /// Returns the largest |w| written.
   template <class T>
-  T step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
          std::size_t end = std::size_t(-1)) const noexcept {
-    return detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, false);
+    detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, false);
   }
 };
 
@@ -225,11 +205,10 @@ struct adamw {
   bounds next_bounds(const bounds& b, std::int64_t t) const noexcept {
     return detail::adam_next_bounds(b, t, lr, beta1, beta2, eps, weight_decay, true);
   }
-  /// Returns the largest |w| written.
   template <class T>
-  T step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
          std::size_t end = std::size_t(-1)) const noexcept {
-    return detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, true);
+    detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, true);
   }
 };
 

@@ -351,6 +351,16 @@ private:
     for_each_updated_array([&](T* p, T*) { m[k++] = magnitude(p + b, e - b); });
     return {m[0], 0, m[1], m[2]};
   }
+  /// measure over the ranges `core` updates in a split step.
+  optim::bounds measure_ranges(unsigned core) noexcept {
+    optim::bounds m{0, 0, 0, 0};
+    Net::for_each_update_range(core, [&](std::size_t b, std::size_t e, bool) { m = combine(m, measure(b, e)); });
+    return m;
+  }
+  static double max_or_nan(double a, double b) noexcept { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
+  static optim::bounds combine(const optim::bounds& a, const optim::bounds& b) noexcept {
+    return {max_or_nan(a.w, b.w), max_or_nan(a.g, b.g), max_or_nan(a.s1, b.s1), max_or_nan(a.s2, b.s2)};
+  }
   static bool finite(const optim::bounds& b) noexcept {
     return std::isfinite(b.w) && std::isfinite(b.s1) && std::isfinite(b.s2);
   }
@@ -370,17 +380,20 @@ private:
     if (!std::isfinite(g)) return {l, true, false};
     const std::int64_t t = steps_ + 1;
     optim::bounds next = optim_.next_bounds({bounds_.w, g, bounds_.s1, bounds_.s2}, t);
+    if (!safe(next)) { // the bounds may only be loose: measure what they estimate
+      optim::bounds now = measure(0, Net::param_size);
+      now.g = g;
+      next = optim_.next_bounds(now, t);
+    }
     const bool guarded = !safe(next);
     if (guarded) back_up(0, Net::param_size);
-    next.w = double(optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, t));
+    optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, t);
     if (guarded) {
-      const optim::bounds m = measure(0, Net::param_size);
-      if (!finite(m)) {
+      next = measure(0, Net::param_size);
+      if (!finite(next)) {
         restore(0, Net::param_size);
         return {l, true, true, false};
       }
-      next.s1 = m.s1;
-      next.s2 = m.s2;
     }
     bounds_ = next;
     steps_ = t;
@@ -405,12 +418,7 @@ private:
     if (!std::isfinite(l)) return {l, false, false};
     if (!std::isfinite(p0.g) || !std::isfinite(p1.g)) return {l, true, false};
     if (!p0.finite_update || !p1.finite_update) return {l, true, true, false};
-    bounds_ = p0.next;
-    bounds_.w = std::max(p0.w, p1.w);
-    if (p0.guarded) {
-      bounds_.s1 = std::max(p0.measured.s1, p1.measured.s1);
-      bounds_.s2 = std::max(p0.measured.s2, p1.measured.s2);
-    }
+    bounds_ = p0.guarded ? combine(p0.measured, p1.measured) : p0.next;
     ++steps_;
     return {l, true, true};
   }
@@ -426,8 +434,7 @@ private:
     // the update (see step_whole): both cores take the same decision from the same bounds
     optim::bounds next{};     ///< bounds after the step (core 0's; core 1's are equal)
     bool guarded = false;     ///< the ranges were backed up and checked
-    optim::bounds measured{}; ///< magnitudes after a guarded update
-    double w = 0;             ///< max |w| this core wrote
+    optim::bounds before{}, measured{}; ///< magnitudes of this core's ranges before and after the update
     bool finite_update = true;
   };
 
@@ -454,35 +461,37 @@ private:
     t.net_->backward_shared(t.ws_, x, h.n, h.core, t.grads_.data(), t.grads2_.data(), sync);
     sync(); // row-split gradients of both cores complete
     T* g = t.grads_.data();
-    double gmax = 0;
+    double own = 0;
     Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool summed) {
       using V = kernels::simd<T>;
       if (summed)
         for (std::size_t i = b; i < e; i += V::size)
           (V::load_aligned(g + i) + V::load_aligned(t.grads2_.data() + i)).store_aligned(g + i);
-      const double m = magnitude(g + b, e - b);
-      gmax = std::isnan(m) || std::isnan(gmax) ? NAN : std::max(gmax, m);
+      own = max_or_nan(own, magnitude(g + b, e - b));
     });
-    h.g = gmax;
+    h.g = own;
     sync();
     const part& p0 = *t.parts_[0];
     const part& p1 = *t.parts_[1];
     if (!std::isfinite(p0.g) || !std::isfinite(p1.g)) return;
-    h.next = t.optim_.next_bounds({t.bounds_.w, std::max(p0.g, p1.g), t.bounds_.s1, t.bounds_.s2}, h.step);
+    const double gmax = std::max(p0.g, p1.g);
+    h.next = t.optim_.next_bounds({t.bounds_.w, gmax, t.bounds_.s1, t.bounds_.s2}, h.step);
+    if (!safe(h.next)) { // as step_whole: measure what the bounds estimate (both cores decide alike)
+      h.before = t.measure_ranges(h.core);
+      sync();
+      optim::bounds now = combine(p0.before, p1.before);
+      now.g = gmax;
+      h.next = t.optim_.next_bounds(now, h.step);
+    }
     h.guarded = !safe(h.next);
     T* w = t.net_->parameters().data();
     Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
       if (h.guarded) t.back_up(b, e);
-      h.w = std::max(h.w, double(t.optim_.step(w, g, t.state_.data(), Net::param_size, h.step, b, e)));
+      t.optim_.step(w, g, t.state_.data(), Net::param_size, h.step, b, e);
     });
     if (!h.guarded) return;
-    h.measured = {0, 0, 0, 0};
-    Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
-      const optim::bounds m = t.measure(b, e);
-      h.finite_update = h.finite_update && finite(m);
-      h.measured.s1 = std::max(h.measured.s1, m.s1);
-      h.measured.s2 = std::max(h.measured.s2, m.s2);
-    });
+    h.measured = t.measure_ranges(h.core);
+    h.finite_update = finite(h.measured);
     sync();
     if (p0.finite_update && p1.finite_update) return;
     Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) { t.restore(b, e); });
