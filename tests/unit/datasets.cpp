@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 namespace nn = ctnn;
 
 BOOST_AUTO_TEST_CASE(breast_cancer_has_the_documented_content) {
@@ -51,4 +53,30 @@ BOOST_AUTO_TEST_CASE(a_malformed_file_is_named_with_its_line) {
     BOOST_TEST(std::string(e.what()).find("line 3: expected 31 fields, found 3 fields") != std::string::npos, e.what());
   }
   std::filesystem::remove(path);
+}
+
+// The fetch once pasted the cache directory into a shell command between single quotes: a
+// cache path holding a quote ran whatever followed it. It now runs apt-get and dpkg with
+// argument vectors; a path with quotes, spaces, '$' and a would-be command is just a path.
+BOOST_AUTO_TEST_CASE(the_fetch_takes_any_cache_path_literally) {
+  namespace fs = std::filesystem;
+  const fs::path base = fs::temp_directory_path() / ("ctnn-fetch-" + std::to_string(::getpid()));
+  const fs::path marker = base / "INJECTED";
+  const fs::path cache = base / ("odd 'cache' \"dir\" $HOME `true` ; touch '" + marker.string() + "' ; echo '");
+  fs::create_directories(cache);
+  const std::string file = "usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv";
+  const fs::path got = nn::datasets::fetch_debian_file("python3-sklearn", file, cache);
+  BOOST_TEST(got == cache / "python3-sklearn" / file);
+  BOOST_TEST(fs::is_regular_file(got));
+  BOOST_TEST(!fs::exists(marker));
+  BOOST_TEST(!fs::exists(cache / "python3-sklearn.download")); // the download is cleaned up
+  BOOST_TEST(nn::read_csv(got.string(), {.skip_lines = 1}).rows == 150u);
+  // a package that does not exist fails with a file_error naming the package
+  try {
+    nn::datasets::fetch_debian_file("ctnn-no-such-package", "x", cache);
+    BOOST_FAIL("fetched a package that does not exist");
+  } catch (const nn::file_error& e) {
+    BOOST_TEST(std::string(e.what()).find("ctnn-no-such-package") != std::string::npos, e.what());
+  }
+  fs::remove_all(base);
 }

@@ -6,6 +6,10 @@
 #include <ctnn/ctnn.hpp>
 
 #include <filesystem>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmath>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -112,7 +116,7 @@ BOOST_AUTO_TEST_CASE(not_a_weight_file_or_missing) {
   write_all(dir.file("text.ctnn"), std::vector<char>(100, 'a'));
   auto net = nn::make<model>(nn::init::he_normal{}, 6);
   expect_failed_load(net, dir.file("text.ctnn"), {"byte 0", "magic", "not a ctnn weight file"});
-  expect_failed_load(net, dir.file("missing.ctnn"), {"no such readable file"});
+  expect_failed_load(net, dir.file("missing.ctnn"), {"opening", "no such file"});
   auto bytes = read_all(dir.file("text.ctnn"));
   nn::save(net, dir.file("v.ctnn"));
   bytes = read_all(dir.file("v.ctnn"));
@@ -120,6 +124,38 @@ BOOST_AUTO_TEST_CASE(not_a_weight_file_or_missing) {
   write_all(dir.file("v.ctnn"), bytes);
   expect_failed_load(net, dir.file("v.ctnn"), {"byte 8", "format version 1", "version 9"});
   BOOST_CHECK_THROW(nn::save(net, dir.file("no/such/dir/m.ctnn")), nn::file_error);
+}
+
+// A directory once threw std::ios_base::failure, /dev/zero bad_alloc after reading about 1 GB,
+// and a huge parameter count said "expected a file of 18446744073709551615 bytes".
+BOOST_AUTO_TEST_CASE(directories_devices_and_absurd_counts_are_file_errors) {
+  temp_dir dir;
+  auto net = nn::make<model>(nn::init::he_normal{}, 6);
+  expect_failed_load(net, dir.path.string(), {"opening", "a directory"});
+  expect_failed_load(net, "/dev/zero", {"byte 0", "magic"});
+  nn::save(net, dir.file("m.ctnn"));
+  auto bytes = read_all(dir.file("m.ctnn"));
+  const std::size_t fp_len = std::size_t(static_cast<unsigned char>(bytes[12])) | std::size_t(static_cast<unsigned char>(bytes[13])) << 8;
+  for (std::size_t k = 0; k < 8; ++k) bytes[16 + fp_len + k] = char(0xff); // count = 2^64 - 1
+  write_all(dir.file("count.ctnn"), bytes);
+  expect_failed_load(net, dir.file("count.ctnn"), {"parameter count the file can hold", "18446744073709551615 parameters"});
+  try {
+    nn::load(net, dir.file("count.ctnn"));
+  } catch (const nn::file_error& e) {
+    BOOST_TEST(std::string(e.what()).find("a file of 18446744073709551615") == std::string::npos, e.what());
+  }
+  // a huge fingerprint length
+  bytes = read_all(dir.file("m.ctnn"));
+  bytes[15] = char(0x7f);
+  write_all(dir.file("fp.ctnn"), bytes);
+  expect_failed_load(net, dir.file("fp.ctnn"), {"byte 12", "truncated"});
+  // an existing file that cannot be read (root reads everything: then there is nothing to test)
+  write_all(dir.file("locked.ctnn"), read_all(dir.file("m.ctnn")));
+  fs::permissions(dir.file("locked.ctnn"), fs::perms::none);
+  if (::geteuid() != 0)
+    expect_failed_load(net, dir.file("locked.ctnn"), {"opening", "cannot be opened", "ermission denied"});
+  else
+    BOOST_TEST_MESSAGE("running as root: the unreadable-file case cannot be made");
 }
 
 BOOST_AUTO_TEST_CASE(csv_reads_numbers_and_names_bad_places) {
@@ -153,4 +189,74 @@ BOOST_AUTO_TEST_CASE(csv_reads_numbers_and_names_bad_places) {
   expect("1,2\n3,4,5\n", "line 2: expected 2 fields, found 3 fields");
   expect("", "expected at least one data row");
   BOOST_CHECK_THROW(nn::read_csv(dir.file("missing.csv")), nn::file_error);
+
+  // non-finite cells are rejected unless asked for; signs and ranges are read exactly
+  expect("1,nan\n", "line 1, column 2: expected a finite number");
+  expect("1,2\ninf,2\n", "line 2, column 1: expected a finite number");
+  expect("1,-infinity\n", "found '-infinity'");
+  expect("nan(123),1\n", "found 'nan(123)'");
+  expect("1,+-1\n", "line 1, column 2: expected a number, found '+-1'");
+  expect("++1\n", "found '++1'");
+  expect("1,+\n", "found '+'");
+  expect("1e400\n", "expected a number within the range of double, found '1e400' (out of range)");
+  {
+    std::ofstream f(dir.file("nan.csv"));
+    f << "nan,inf,-inf,+1.5,1e-400\n";
+  }
+  const auto n = nn::read_csv(dir.file("nan.csv"), {.allow_non_finite = true});
+  BOOST_TEST(std::isnan(n(0, 0)));
+  BOOST_TEST(std::isinf(n(0, 1)));
+  BOOST_TEST(n(0, 2) < 0);
+  BOOST_TEST(n(0, 3) == 1.5);
+  BOOST_TEST(n(0, 4) == 0.0);
+
+  // a UTF-8 byte order mark is skipped
+  {
+    std::ofstream f(dir.file("bom.csv"));
+    f << "\xEF\xBB\xBF" << "7,8\n";
+  }
+  BOOST_TEST(nn::read_csv(dir.file("bom.csv"))(0, 0) == 7.0);
+
+  // narrowing to float checks the range, naming the cell
+  {
+    std::ofstream f(dir.file("big.csv"));
+    f << "1,2\n\n3,1e300\n";
+  }
+  const auto big = nn::read_csv(dir.file("big.csv"));
+  BOOST_TEST(big.get<double>(1, 1) == 1e300);
+  try {
+    (void)big.get<float>(1, 1);
+    BOOST_FAIL("1e300 became a float");
+  } catch (const nn::file_error& e) {
+    BOOST_TEST(std::string(e.what()).find("line 3, column 2: expected a value within the range of float") !=
+                   std::string::npos,
+               e.what());
+  }
+}
+
+// Debian ships datasets gzip-compressed: read_csv reads them as they are, and a corrupt or
+// truncated stream is a file_error naming the file.
+BOOST_AUTO_TEST_CASE(csv_reads_gzip_files) {
+  temp_dir dir;
+  const std::string text = "a,b\n1,2\n3,4.5\n";
+  {
+    gzFile z = gzopen(dir.file("t.csv.gz").c_str(), "wb");
+    gzwrite(z, text.data(), unsigned(text.size()));
+    gzclose(z);
+  }
+  const auto t = nn::read_csv(dir.file("t.csv.gz"), {.skip_lines = 1});
+  BOOST_TEST(t.rows == 2u);
+  BOOST_TEST(t(1, 1) == 4.5);
+  auto bytes = read_all(dir.file("t.csv.gz"));
+  write_all(dir.file("cut.csv.gz"), std::vector<char>(bytes.begin(), bytes.begin() + 15));
+  try {
+    nn::read_csv(dir.file("cut.csv.gz"));
+    BOOST_FAIL("a truncated gzip file was read");
+  } catch (const nn::file_error& e) {
+    BOOST_TEST(e.path() == dir.file("cut.csv.gz"));
+    BOOST_TEST(std::string(e.what()).find("gzip") != std::string::npos, e.what());
+  }
+  bytes[12] ^= 0x55; // inside the deflate data
+  write_all(dir.file("bad.csv.gz"), bytes);
+  BOOST_CHECK_THROW(nn::read_csv(dir.file("bad.csv.gz")), nn::file_error);
 }

@@ -16,6 +16,12 @@
 #define CTNN_ALWAYS_INLINE inline
 #endif
 
+/// Whether ctnn may use zlib (gzip-compressed CSV and IDX files). ctnn's CMake target defines it
+/// to 1, and links zlib, when it finds zlib; without CMake, define it and link -lz yourself.
+#ifndef CTNN_HAS_ZLIB
+#define CTNN_HAS_ZLIB 0
+#endif
+
 namespace ctnn {
 inline constexpr std::size_t alignment = CTNN_ALIGNMENT;
 } // namespace ctnn

@@ -7,9 +7,16 @@
 #include <ctnn/io/error.hpp>
 #include <ctnn/train/dataset.hpp>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <system_error>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace ctnn::datasets {
 
@@ -22,32 +29,76 @@ inline std::filesystem::path cache_dir() {
   return ".ctnn-cache";
 }
 
-/// The file `path_in_package` (relative to /) of Debian package `package`: from the installed
-/// package if present, else from the cache, else extracted into the cache by
-/// `apt-get download <package>` and `dpkg -x` (needs no root, only an up-to-date package list).
-/// Throws file_error saying what failed and what to do.
-inline std::filesystem::path debian_file(const std::string& package, const std::string& path_in_package) {
-  namespace fs = std::filesystem;
-  const fs::path installed = fs::path("/") / path_in_package;
-  if (fs::exists(installed)) return installed;
-  const fs::path root = cache_dir() / package;
-  const fs::path cached = root / path_in_package;
-  if (fs::exists(cached)) return cached;
+namespace detail {
+/// Runs a program with an argument vector, no shell (so no quoting to get wrong: the cache path
+/// may hold quotes, spaces or '$'), in directory `dir`, its output discarded. Returns whether it
+/// exited with status 0.
+inline bool run_quietly(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const std::string where = dir.string();
+  const pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) { // the child: only async-signal-safe calls until exec
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+    }
+    if (::chdir(where.c_str()) == 0) ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+} // namespace detail
 
-  const fs::path download = cache_dir() / (package + ".download");
+/// The file `path_in_package` (relative to /) of Debian package `package`, extracted into
+/// `cache` (cache / package / path_in_package) unless it is there already: by
+/// `apt-get download <package>` and `dpkg -x`, run without a shell (needs no root, only an
+/// up-to-date package list). Throws file_error saying what failed and what to do.
+inline std::filesystem::path fetch_debian_file(const std::string& package, const std::string& path_in_package,
+                                               const std::filesystem::path& cache) {
+  namespace fs = std::filesystem;
+  const fs::path cached = cache / package / path_in_package;
+  if (fs::exists(cached)) return cached;
+  const fs::path download = cache / (package + ".download");
+  auto fail = [&](const std::string& step) {
+    std::error_code ec;
+    fs::remove_all(download, ec);
+    return file_error(cached.string(), "fetching from Debian package " + package,
+                      step + " to succeed and provide " + path_in_package,
+                      "a failure (run 'apt-get update' first, or install " + package + ")");
+  };
   std::error_code ec;
   fs::remove_all(download, ec);
-  fs::create_directories(download);
-  const std::string cmd = "cd '" + download.string() + "' && apt-get download -q " + package +
-                          " >/dev/null 2>&1 && dpkg -x " + package + "_*.deb '" + download.string() + "/root'";
-  if (std::system(cmd.c_str()) != 0 || !fs::exists(download / "root" / path_in_package))
-    throw file_error(cached.string(), "fetching from Debian package " + package,
-                     "'" + cmd + "' to succeed and provide " + path_in_package,
-                     "a failure (run 'apt-get update' first, or install " + package + ")");
-  fs::create_directories(cached.parent_path());
-  fs::copy_file(download / "root" / path_in_package, cached, fs::copy_options::overwrite_existing);
+  fs::create_directories(download, ec);
+  if (ec) throw fail("creating " + download.string());
+  if (!detail::run_quietly({"apt-get", "download", "-q", package}, download)) throw fail("'apt-get download " + package + "'");
+  fs::path deb;
+  for (const auto& e : fs::directory_iterator(download, ec))
+    if (e.path().extension() == ".deb" && e.path().filename().string().rfind(package + "_", 0) == 0) deb = e.path();
+  if (deb.empty()) throw fail("'apt-get download " + package + "' (no .deb file appeared)");
+  if (!detail::run_quietly({"dpkg", "-x", deb.string(), (download / "root").string()}, download) ||
+      !fs::exists(download / "root" / path_in_package))
+    throw fail("'dpkg -x " + deb.filename().string() + "'");
+  fs::create_directories(cached.parent_path(), ec);
+  fs::copy_file(download / "root" / path_in_package, cached, fs::copy_options::overwrite_existing, ec);
+  if (ec) throw fail("copying into the cache (" + ec.message() + ")");
   fs::remove_all(download, ec);
   return cached;
+}
+
+/// The file `path_in_package` (relative to /) of Debian package `package`: from the installed
+/// package if present, else from the cache (cache_dir()), else fetched into it (see
+/// fetch_debian_file).
+inline std::filesystem::path debian_file(const std::string& package, const std::string& path_in_package) {
+  const std::filesystem::path installed = std::filesystem::path("/") / path_in_package;
+  if (std::filesystem::exists(installed)) return installed;
+  return fetch_debian_file(package, path_in_package, cache_dir());
 }
 
 /// Path of scikit-learn's copy of the Wisconsin diagnostic breast cancer data (WDBC).
@@ -69,10 +120,10 @@ dataset<T, shape<30>, shape<1>> load_breast_cancer(const std::filesystem::path& 
   d.reserve(table.rows);
   for (std::size_t r = 0; r < table.rows; ++r) {
     tensor<T, shape<30>> x;
-    for (std::size_t k = 0; k < 30; ++k) x[k] = static_cast<T>(table(r, k));
+    for (std::size_t k = 0; k < 30; ++k) x[k] = table.get<T>(r, k);
     const double label = table(r, 30);
     if (label != 0 && label != 1)
-      throw file_error(csv.string(), "line " + std::to_string(r + 2) + ", column 31", "a label 0 or 1",
+      throw file_error(csv.string(), table.where(r, 30), "a label 0 or 1",
                        std::to_string(label));
     d.push_back(x, tensor<T, shape<1>>{static_cast<T>(label)});
   }

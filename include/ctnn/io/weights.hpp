@@ -3,9 +3,11 @@
 #pragma once
 
 #include <ctnn/io/error.hpp>
+#include <ctnn/io/file.hpp>
 
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -82,18 +84,19 @@ void save(const Net& net, const std::string& path) {
 }
 
 /// Reads parameters saved by save() into net. Throws file_error naming the file, the place and
-/// the problem for a missing, truncated, corrupt or foreign file, or one saved from another
-/// topology or scalar type (naming the first differing layer). On any failure the network is
+/// the problem for a missing, unreadable, truncated, corrupt or foreign file, or one saved from
+/// another topology or scalar type (naming the first differing layer). The header is checked
+/// before the rest is read, and exactly the size it announces is read (a device such as
+/// /dev/zero or a wrong count cannot make it read without end). On any failure the network is
 /// left exactly as it was: the file is checked and decoded completely before anything is set.
 template <class Net>
 void load(Net& net, const std::string& path) {
   using T = typename Net::value_type;
   namespace wf = weights_format;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw file_error(path, "opening", "a readable ctnn weight file", "no such readable file");
-  const std::vector<unsigned char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto at_byte = [](std::size_t o) { return "byte " + std::to_string(o); };
-
+  detail::input_file f(path, "a readable ctnn weight file");
+  auto at_byte = [](std::uint64_t o) { return "byte " + std::to_string(o); };
+  std::vector<unsigned char> b(16);
+  b.resize(f.read(b.data(), 16));
   if (b.size() < 16 || std::memcmp(b.data(), wf::magic, 8) != 0)
     throw file_error(path, at_byte(0), "the ctnn weight file magic \"CTNNWTS\"",
                      b.size() < 8 ? "a file of " + std::to_string(b.size()) + " bytes"
@@ -101,14 +104,18 @@ void load(Net& net, const std::string& path) {
   if (const auto v = wf::get<std::uint32_t>(b, 8); v != wf::version)
     throw file_error(path, at_byte(8), "format version " + std::to_string(wf::version), "version " + std::to_string(v));
   const std::size_t fp_len = wf::get<std::uint32_t>(b, 12);
-  if (b.size() < 16 + fp_len + 8)
+  const std::uint64_t file_size = f.size(); // detail::input_file::unknown for a pipe or device
+  constexpr std::size_t max_fingerprint = std::size_t(1) << 24;
+  if (fp_len > max_fingerprint || (file_size != f.unknown && 16 + fp_len + 8 > file_size))
     throw file_error(path, at_byte(12), "a fingerprint of " + std::to_string(fp_len) + " bytes and a parameter count",
-                     "the file ends at byte " + std::to_string(b.size()) + " (truncated)");
+                     file_size != f.unknown ? "the file ends at byte " + std::to_string(file_size) + " (truncated)"
+                                            : "a fingerprint length over " + std::to_string(max_fingerprint));
+  b.resize(16 + fp_len + 8);
+  if (const std::size_t got = f.read(b.data() + 16, fp_len + 8); got != fp_len + 8)
+    throw file_error(path, at_byte(12), "a fingerprint of " + std::to_string(fp_len) + " bytes and a parameter count",
+                     "the file ends at byte " + std::to_string(16 + got) + " (truncated)");
   const std::size_t count_at = 16 + fp_len;
   const std::uint64_t count = wf::get<std::uint64_t>(b, count_at);
-  // a corrupt count must not overflow the size arithmetic
-  const std::size_t expected_size =
-      count > b.size() ? std::size_t(-1) : count_at + 8 + static_cast<std::size_t>(count) * sizeof(T) + 8;
   const std::string fp(b.begin() + 16, b.begin() + static_cast<std::ptrdiff_t>(count_at));
   const auto file_lines = wf::split(fp);
   const auto net_lines = Net::fingerprint();
@@ -122,19 +129,40 @@ void load(Net& net, const std::string& path) {
     const std::string where = i == 0 ? "fingerprint, scalar type" : "fingerprint, layer " + std::to_string(i - 1);
     throw file_error(path, where, "'" + want + "' (the network being loaded)", "'" + have + "' (saved in the file)");
   };
+  auto check_topology = [&] {
+    for (std::size_t i = 1; i < std::max(file_lines.size(), net_lines.size()); ++i) differs(i);
+    if (count != Net::param_count)
+      throw file_error(path, at_byte(count_at), std::to_string(Net::param_count) + " parameters",
+                       std::to_string(count));
+  };
   differs(0);
-  if (b.size() != expected_size)
+  if (file_size == f.unknown) {
+    check_topology(); // no size to compare with: a count that differs from the network's is wrong
+  } else if (count > file_size / sizeof(T)) {
+    // a corrupt count: the size it implies need not even be representable
+    throw file_error(path, at_byte(count_at),
+                     "a parameter count the file can hold (its " + std::to_string(file_size) + " bytes)",
+                     std::to_string(count) + " parameters (the file is corrupt)");
+  }
+  const std::size_t expected_size = count_at + 8 + static_cast<std::size_t>(count) * sizeof(T) + 8;
+  if (file_size != f.unknown && file_size != expected_size)
     throw file_error(
-        path, at_byte(b.size()),
+        path, at_byte(file_size),
         "a file of " + std::to_string(expected_size) + " bytes for " + std::to_string(count) + " parameters",
-        std::to_string(b.size()) + " bytes (" + (b.size() < expected_size ? "truncated" : "trailing data") + ")");
+        std::to_string(file_size) + " bytes (" + (file_size < expected_size ? "truncated" : "trailing data") + ")");
+  const std::size_t have = b.size();
+  b.resize(expected_size);
+  if (const std::size_t got = f.read(b.data() + have, expected_size - have); got != expected_size - have)
+    throw file_error(path, at_byte(have + got),
+                     "a file of " + std::to_string(expected_size) + " bytes for " + std::to_string(count) + " parameters",
+                     std::to_string(have + got) + " bytes (truncated)");
+  if (unsigned char extra; file_size == f.unknown && f.read(&extra, 1) == 1)
+    throw file_error(path, at_byte(expected_size), "the end of the file after the checksum", "trailing data");
   const std::size_t sum_at = expected_size - 8;
   if (const auto sum = wf::get<std::uint64_t>(b, sum_at); sum != wf::fnv1a(b.data(), sum_at))
     throw file_error(path, at_byte(sum_at), "checksum " + std::to_string(wf::fnv1a(b.data(), sum_at)),
                      std::to_string(sum) + " (the file is corrupt)");
-  for (std::size_t i = 1; i < std::max(file_lines.size(), net_lines.size()); ++i) differs(i);
-  if (count != Net::param_count)
-    throw file_error(path, at_byte(count_at), std::to_string(Net::param_count) + " parameters", std::to_string(count));
+  check_topology();
 
   std::vector<T> values(count);
   for (std::size_t i = 0; i < count; ++i) values[i] = wf::get<T>(b, count_at + 8 + i * sizeof(T));
