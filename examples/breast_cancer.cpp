@@ -7,9 +7,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <iostream>
+#include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace nn = ctnn;
 
@@ -17,7 +21,7 @@ namespace nn = ctnn;
 // type is used; dense<32> and relu are fused into one SIMD stage.
 using model = nn::network<nn::input<nn::shape<30>>, nn::dense<32>, nn::relu, nn::dense<1>>;
 
-int main() {
+int run() {
   // 1. Data: 569 tumours, 30 features each; label 1 = benign. The fixed split of DATA.md:
   //    every fifth row (index % 5 == 4) is the test set. Features are z-scored with the
   //    training set's statistics only (datasets::breast_cancer_split does both; written out it
@@ -33,7 +37,9 @@ int main() {
   std::printf("test accuracy: %.4f (loss %.4f) after %zu epochs\n", result.metric, result.loss, report.history.size());
 
   // 3. Save, reload into a network with other weights, and check every prediction is identical.
-  const auto path = (std::filesystem::temp_directory_path() / "breast_cancer.ctnn").string();
+  //    (A file name of this process's own, so that runs by two users on one machine do not collide.)
+  const auto path =
+      (std::filesystem::temp_directory_path() / ("ctnn-breast_cancer-" + std::to_string(::getpid()) + ".ctnn")).string();
   nn::save(net, path);
   auto reloaded = nn::make<model>(nn::init::he_uniform{}, 7);
   nn::load(reloaded, path);
@@ -41,6 +47,7 @@ int main() {
   for (std::size_t i = 0; i < test.size(); ++i)
     identical += net(test.input_tensor(i))[0] == reloaded(test.input_tensor(i))[0];
   std::printf("reloaded from %s: %zu/%zu test predictions identical\n", path.c_str(), identical, test.size());
+  std::filesystem::remove(path);
 
   // 4. Latency of one inference (single sample, stack buffers, no allocation): the median over
   //    201 rounds of 2000 back-to-back calls, each input depending on the previous output.
@@ -63,4 +70,13 @@ int main() {
   const bool ok = result.metric >= 0.97 && identical == test.size();
   std::printf("%s\n", ok ? "demo OK" : "demo FAILED: accuracy below 0.97 or reload mismatch");
   return ok ? 0 : 1;
+}
+
+int main() {
+  try {
+    return run();
+  } catch (const std::exception& e) { // e.g. the dataset could not be fetched: the message says why
+    std::fprintf(stderr, "breast_cancer: %s\n", e.what());
+    return 1;
+  }
 }

@@ -2,7 +2,11 @@
 #include <ctnn/ctnn.hpp>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
+#include <string>
+
+#include <unistd.h>
 
 namespace nn = ctnn;
 
@@ -10,7 +14,7 @@ namespace nn = ctnn;
 using model = nn::network<nn::input<nn::shape<4>>, nn::dense<16>, nn::relu, // fused into one SIMD stage
                           nn::dense<16>, nn::tanh, nn::dense<1>>;
 
-int main() {
+int run() {
   auto net = nn::make<model>(nn::init::he_uniform{}, /*seed=*/42);
 
   nn::tensor<float, nn::shape<4>> x{0.5f, -0.5f, 0.25f, 0.8f};
@@ -29,7 +33,9 @@ int main() {
   auto report = fit.train(
       train, {.epochs = 100, .batch = 32, .validation = val, .early_stopping = {.patience = 10}, .log_every = 20});
 
-  const auto file = (std::filesystem::temp_directory_path() / "quickstart.ctnn").string();
+  // a name of this process's own: another user's run must not collide with it
+  const auto file =
+      (std::filesystem::temp_directory_path() / ("ctnn-quickstart-" + std::to_string(::getpid()) + ".ctnn")).string();
   nn::save(net, file); // fingerprinted, checksummed weights
   auto copy = nn::make<model>(nn::init::he_uniform{}, 7);
   nn::load(copy, file); // throws ctnn::file_error, leaving `copy` untouched, on any mismatch
@@ -37,5 +43,15 @@ int main() {
   std::printf("f(x) before training %.3f, after %.3f, target %.3f; validation RMSE %.4f (best epoch %zu)\n",
               double(y[0]), double(copy(x)[0]), double(x[0] - 2 * x[1] + x[2] * x[3]), fit.evaluate(val).metric,
               report.best_epoch);
+  std::filesystem::remove(file);
   return fit.evaluate(val).metric < 0.1 ? 0 : 1;
+}
+
+int main() {
+  try {
+    return run();
+  } catch (const std::exception& e) { // e.g. a ctnn::file_error naming the file and the place
+    std::fprintf(stderr, "quickstart: %s\n", e.what());
+    return 1;
+  }
 }

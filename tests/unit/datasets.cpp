@@ -69,7 +69,8 @@ BOOST_AUTO_TEST_CASE(the_fetch_takes_any_cache_path_literally) {
   BOOST_TEST(got == cache / "python3-sklearn" / file);
   BOOST_TEST(fs::is_regular_file(got));
   BOOST_TEST(!fs::exists(marker));
-  BOOST_TEST(!fs::exists(cache / "python3-sklearn.download")); // the download is cleaned up
+  for (const auto& e : fs::directory_iterator(cache)) // the download is cleaned up
+    BOOST_TEST(e.path().filename() == "python3-sklearn");
   BOOST_TEST(nn::read_csv(got.string(), {.skip_lines = 1}).rows == 150u);
   // a package that does not exist fails with a file_error naming the package
   try {

@@ -65,7 +65,10 @@ inline std::filesystem::path fetch_debian_file(const std::string& package, const
   namespace fs = std::filesystem;
   const fs::path cached = cache / package / path_in_package;
   if (fs::exists(cached)) return cached;
-  const fs::path download = cache / (package + ".download");
+  // Per process, and the result renamed into place: two programs may fetch into one cache at once
+  // (the demo and the tests do).
+  const std::string own = "." + std::to_string(::getpid());
+  const fs::path download = cache / (package + ".download" + own);
   auto fail = [&](const std::string& step) {
     std::error_code ec;
     fs::remove_all(download, ec);
@@ -86,7 +89,9 @@ inline std::filesystem::path fetch_debian_file(const std::string& package, const
       !fs::exists(download / "root" / path_in_package))
     throw fail("'dpkg -x " + deb.filename().string() + "'");
   fs::create_directories(cached.parent_path(), ec);
-  fs::copy_file(download / "root" / path_in_package, cached, fs::copy_options::overwrite_existing, ec);
+  const fs::path partial = cached.string() + own;
+  fs::copy_file(download / "root" / path_in_package, partial, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::rename(partial, cached, ec);
   if (ec) throw fail("copying into the cache (" + ec.message() + ")");
   fs::remove_all(download, ec);
   return cached;
