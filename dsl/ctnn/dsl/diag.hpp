@@ -30,7 +30,19 @@ template <class Shape>
 struct network_input {};
 template <class Shape>
 struct dataset_input {};
+template <class T>
+struct network_scalar {};
+template <class T>
+struct dataset_scalar {};
+template <std::size_t First, std::size_t Last>
+struct valid_layer_indices {};
+template <class Layer>
+struct final_layer {};
 struct fix_insert_flatten_before_this_layer {};
+struct fix_make_the_network_and_the_dataset_with_one_scalar_type {};
+struct fix_add_a_layer_with_parameters_such_as_dense {};
+struct fix_drop_the_final_softmax_the_loss_applies_it {};
+struct fix_drop_the_final_sigmoid_the_loss_applies_it {};
 struct fix_give_the_layer_at_least_one_unit {};
 struct fix_give_every_dimension_a_positive_extent {};
 struct fix_start_the_network_with_input_shape {};
@@ -91,6 +103,39 @@ struct loss_target_mismatch {
 template <class Input, class DatasetInput>
 struct dataset_input_mismatch {
   static constexpr bool ok = false;
+};
+
+template <class Network, class Dataset, class Fix>
+struct dataset_scalar_mismatch {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Valid>
+struct layer_index_out_of_range {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Layer>
+struct layer_has_no_parameters {
+  static constexpr bool ok = false;
+};
+
+template <class Input, class Fix>
+struct network_has_no_parameters {
+  static constexpr bool ok = false;
+};
+
+template <class Loss, class Index, class Final, class Fix>
+struct loss_applies_the_final_activation {
+  static constexpr bool ok = false;
+};
+
+/// The one static_assert of a trainer<...> whose network cannot be trained with its loss.
+template <class Diagnosis>
+struct trainer_report {
+  using type = Diagnosis;
+  static_assert(Diagnosis::ok, "ctnn: trainer: this network cannot be trained with this loss. The failed condition "
+                               "names the problem and how to fix it.");
 };
 
 /// The one static_assert of a network<...>: its failing condition, printed by the compiler,

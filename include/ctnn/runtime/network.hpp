@@ -255,12 +255,22 @@ public:
   /// The parameters of layer I (a dense layer; I is its position in network<...>).
   template <std::size_t I>
   dense_view<T> layer() noexcept {
-    constexpr std::size_t s = lowered::stage_of_layer(I);
-    static_assert(s != detail::npos, "net::layer<I>(): layer I has no parameters; only dense layers do");
-    if constexpr (s != detail::npos)
-      return stage<s>::view(params_.data() + lowered::offsets[s]);
-    else
+    if constexpr (I >= Model::layer_count) {
+      static_assert(diag::layer_index_out_of_range<diag::layer_index<I>,
+                                                   diag::valid_layer_indices<0, Model::layer_count - 1>>::ok,
+                    "net::layer<I>(): I is past the last layer; the failed condition names the valid indices "
+                    "(input<> is 0)");
       return dense_view<T>{nullptr, 0, 0, 0, 0};
+    } else {
+      constexpr std::size_t s = lowered::stage_of_layer(I);
+      if constexpr (s == detail::npos) {
+        static_assert(diag::layer_has_no_parameters<diag::layer_index<I>, typename Model::template layer<I>>::ok,
+                      "net::layer<I>(): layer I has no parameters; only dense layers do");
+        return dense_view<T>{nullptr, 0, 0, 0, 0};
+      } else {
+        return stage<s>::view(params_.data() + lowered::offsets[s]);
+      }
+    }
   }
 
   /// Parameters in PyTorch's order and layout: for each dense layer, weight [out][in] then bias.

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <ctnn/core/shape.hpp>
+#include <ctnn/dsl/descriptors.hpp>
+#include <ctnn/dsl/diag.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -17,6 +19,8 @@ namespace ctnn::loss {
 //   valid_target(t, out)     -> whether a target row is admissible (checked before training)
 //   metric_name, metric_sum, finish_metric: accuracy or RMSE over a data set
 //   expected_target<Out>     -> the target shape it needs for an output shape Out
+//   applies, fix_applies     -> (optional) the activation the loss applies to the outputs itself,
+//                               and the diagnostic's fix: a network ending in it is a compile error
 
 /// Mean squared error over all elements: mean((y - t)^2).
 struct mse {
@@ -59,6 +63,8 @@ struct mse {
 /// mean(max(z, 0) - z t + log1p(exp(-|z|))); gradient (sigmoid(z) - t) / count.
 struct bce_with_logits {
   static std::string name() { return "bce_with_logits"; }
+  using applies = ctnn::sigmoid;
+  using fix_applies = diag::fix_drop_the_final_sigmoid_the_loss_applies_it;
   template <Shape Out>
   using expected_target = Out;
   static constexpr const char* metric_name = "accuracy";
@@ -96,6 +102,8 @@ struct bce_with_logits {
 /// one value per sample (shape<1>). Softmax and gradient are fused: dz = (softmax(z) - onehot) / n.
 struct softmax_cross_entropy {
   static std::string name() { return "softmax_cross_entropy"; }
+  using applies = ctnn::softmax;
+  using fix_applies = diag::fix_drop_the_final_softmax_the_loss_applies_it;
   template <Shape Out>
   using expected_target = shape<1>;
   static constexpr const char* metric_name = "accuracy";

@@ -79,13 +79,40 @@ constexpr auto check_training_data() noexcept {
   using out = typename Net::output_shape;
   using expected = typename Loss::template expected_target<out>;
   using target = typename Dataset::target_shape;
-  if constexpr (!std::is_same_v<typename Dataset::input_shape, typename Net::input_shape>)
+  if constexpr (!std::is_same_v<typename Dataset::value_type, typename Net::value_type>)
+    return std::type_identity<diag::dataset_scalar_mismatch<diag::network_scalar<typename Net::value_type>,
+                                                            diag::dataset_scalar<typename Dataset::value_type>,
+                                                            diag::fix_make_the_network_and_the_dataset_with_one_scalar_type>>{};
+  else if constexpr (!std::is_same_v<typename Dataset::input_shape, typename Net::input_shape>)
     return std::type_identity<diag::dataset_input_mismatch<diag::network_input<typename Net::input_shape>,
                                                            diag::dataset_input<typename Dataset::input_shape>>>{};
   else if constexpr (!std::is_same_v<expected, target>)
     return std::type_identity<
         diag::loss_target_mismatch<Loss, diag::network_output<out>, diag::target<target>, diag::expects<expected>>>{};
   else
+    return std::type_identity<diag::no_error>{};
+}
+template <class Loss>
+concept applies_activation = requires { typename Loss::applies; };
+
+/// Whether Net can be trained with Loss at all: it has parameters, and does not end in the
+/// activation the loss applies itself (softmax before cross-entropy would be applied twice, and
+/// PyTorch trains such a model without a word).
+template <class Net, class Loss>
+constexpr auto check_trainable() noexcept {
+  using model = typename Net::model;
+  constexpr std::size_t last = model::layer_count - 1;
+  using final = typename model::template layer<last>;
+  if constexpr (Net::param_count == 0)
+    return std::type_identity<diag::network_has_no_parameters<diag::network_input<typename Net::input_shape>,
+                                                              diag::fix_add_a_layer_with_parameters_such_as_dense>>{};
+  else if constexpr (applies_activation<Loss>) {
+    if constexpr (std::is_same_v<final, typename Loss::applies>)
+      return std::type_identity<diag::loss_applies_the_final_activation<Loss, diag::layer_index<last>,
+                                                                        diag::final_layer<final>, typename Loss::fix_applies>>{};
+    else
+      return std::type_identity<diag::no_error>{};
+  } else
     return std::type_identity<diag::no_error>{};
 }
 } // namespace detail
@@ -95,6 +122,9 @@ constexpr auto check_training_data() noexcept {
 /// first seen (reserve); step() is noexcept and allocation-free afterwards.
 template <class Net, class Loss, class Optim>
 class trainer {
+  // One diagnostic, from diag::trainer_report, for a network that cannot be trained with Loss.
+  using checked = typename diag::trainer_report<typename decltype(detail::check_trainable<Net, Loss>())::type>::type;
+
 public:
   using value_type = typename Net::value_type;
   using T = value_type;
