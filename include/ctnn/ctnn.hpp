@@ -7,11 +7,13 @@
 #include <ctnn/core/shape.hpp>
 #include <ctnn/core/tensor.hpp>
 #include <ctnn/dsl/descriptors.hpp>
+#include <ctnn/dsl/lower.hpp>
 #include <ctnn/dsl/network.hpp>
 #include <ctnn/io/csv.hpp>
 #include <ctnn/io/datasets.hpp>
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/weights.hpp>
+#include <ctnn/layers/builtin.hpp>
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/train/dataset.hpp>
 #include <ctnn/train/init.hpp>

@@ -13,11 +13,13 @@ static_assert(std::is_same_v<shape_of<2, 4, 5>, shape<4, 5>>);
 
 // single-layer rules
 static_assert(dense<16>::infer(dims{1, {8}}).out == dims{1, {16}});
-static_assert(dense<16>::infer(dims{3, {1, 28, 28}}).error == shape_error::expects_rank_1);
-static_assert(dense<0>::infer(dims{1, {8}}).error == shape_error::zero_units);
+static_assert(dense<16>::infer(dims{3, {1, 28, 28}}).error == dense<16>::expects_rank_1);
+static_assert(dense<0>::infer(dims{1, {8}}).error == dense<0>::zero_units);
 static_assert(flatten::infer(dims{3, {1, 28, 28}}).out == dims{1, {784}});
 static_assert(relu::infer(dims{2, {3, 4}}).out == dims{2, {3, 4}});
-static_assert(input<shape<0>>::infer(dims{}).error == shape_error::empty_input_shape);
+static_assert(input<shape<0>>::infer(dims{}).error == input<shape<0>>::empty_shape);
+static_assert(reshape<4, 7>::infer(dims{1, {28}}).out == dims{2, {4, 7}});
+static_assert(reshape<4, 6>::infer(dims{1, {28}}).error == reshape<4, 6>::size_differs);
 static_assert(LayerDescriptor<dense<4>> && LayerDescriptor<gelu> && LayerDescriptor<leaky_relu>);
 static_assert(!LayerDescriptor<int> && !LayerDescriptor<shape<3>>);
 
@@ -39,9 +41,14 @@ static_assert(mlp::stages[0].layer == 1 && mlp::stages[0].activation == 2);
 static_assert(mlp::stages[2].layer == 5 && mlp::stages[2].activation == detail::npos);
 using twice = network<input<shape<4>>, ctnn::tanh, dense<3>, relu, sigmoid>;
 static_assert(twice::stage_count == 3);
-static_assert(twice::stages[0].kind == detail::stage_kind::activation && twice::stages[0].in == 4);
-static_assert(twice::stages[1].kind == detail::stage_kind::dense && twice::stages[1].activation == 3);
-static_assert(twice::stages[2].kind == detail::stage_kind::activation && twice::stages[2].layer == 4);
+static_assert(twice::stages[0].layer == 1 && twice::stages[0].activation == detail::npos);
+static_assert(twice::stages[1].layer == 2 && twice::stages[1].activation == 3);
+static_assert(twice::stages[2].layer == 4 && twice::stages[2].activation == detail::npos);
+// views make no stage, and an activation after a view is not fused across it
+using viewed = network<input<shape<2, 3>>, flatten, relu, dense<4>, reshape<2, 2>, tanh>;
+static_assert(viewed::valid && viewed::stage_count == 3);
+static_assert(viewed::stages[0].layer == 2 && viewed::stages[1].layer == 3 && viewed::stages[1].activation == detail::npos);
+static_assert(std::is_same_v<viewed::output_shape, shape<2, 2>>);
 
 // ill-formed networks are reported by the diagnosis type (compile_fail/ checks the message)
 static_assert(std::is_same_v<typename decltype(detail::diagnose<input<shape<2, 2>>, dense<3>>())::type,
@@ -49,4 +56,8 @@ static_assert(std::is_same_v<typename decltype(detail::diagnose<input<shape<2, 2
                                                              diag::expects<diag::rank<1>>, diag::receives<shape<2, 2>>,
                                                              diag::fix_insert_flatten_before_this_layer>>);
 static_assert(detail::analyze<input<shape<4>>, dense<3>, dense<0>, dense<2>>().failing == 2);
+static_assert(std::is_same_v<typename decltype(detail::diagnose<input<shape<6>>, reshape<4, 2>>())::type,
+                             diag::layer_rejects_input_shape<diag::layer_index<1>, reshape<4, 2>,
+                                                             diag::expects<diag::size<8>>, diag::receives<shape<6>>,
+                                                             diag::fix_reshape_to_as_many_elements>>);
 } // namespace

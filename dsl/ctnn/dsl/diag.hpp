@@ -38,6 +38,11 @@ template <std::size_t First, std::size_t Last>
 struct valid_layer_indices {};
 template <class Layer>
 struct final_layer {};
+template <int E>
+struct error_code {};
+template <std::size_t N>
+struct size {};
+struct fix_reshape_to_as_many_elements {};
 struct fix_insert_flatten_before_this_layer {};
 struct fix_make_the_network_and_the_dataset_with_one_scalar_type {};
 struct fix_add_a_layer_with_parameters_such_as_dense {};
@@ -57,6 +62,12 @@ struct no_error {
 
 template <class Index, class Layer, class Expected, class Received, class Fix>
 struct layer_rejects_input_shape {
+  static constexpr bool ok = false;
+};
+
+/// A user's layer whose descriptor gives no diagnosis for its failure code E.
+template <class Index, class Layer, class Received, class Code>
+struct layer_rejects_input {
   static constexpr bool ok = false;
 };
 
@@ -128,6 +139,27 @@ struct network_has_no_parameters {
 template <class Loss, class Index, class Final, class Fix>
 struct loss_applies_the_final_activation {
   static constexpr bool ok = false;
+};
+
+// Which member of the stage protocol (ctnn/layers/stage.hpp) a layer's stage lacks: the first
+// one, in the order of the Stage concept.
+struct in_size_out_size_and_out_stride {};
+struct param_size_and_param_count {};
+struct kept_stride {};
+struct forward_one_sample {};
+struct forward_batch {};
+struct backward {};
+struct import_params_and_export_params {};
+struct initialize {};
+template <class Layer, class Stage, class Member>
+struct stage_lacks_member {
+  static constexpr bool ok = false;
+};
+template <class Diagnosis>
+struct stage_report {
+  using type = Diagnosis;
+  static_assert(Diagnosis::ok, "ctnn: a layer's stage does not follow the stage protocol (ctnn/layers/stage.hpp); "
+                               "the failed condition names the layer, its stage and the first missing member");
 };
 
 /// The one static_assert of a trainer<...> whose network cannot be trained with its loss.

@@ -1,11 +1,14 @@
-// Lowering: a valid network's stage plan becomes back-end stage types (layers/), with the
-// offset of each stage's slice in the flat parameter array computed at compile time.
+// Lowering: a valid network's stage plan becomes back-end stage types, each named by its layer's
+// descriptor (LayerDescriptor::stage) and checked against the stage protocol (layers/stage.hpp),
+// with the offset of each stage's slice in the flat parameter array computed at compile time.
+// Nothing here names a layer kind.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+#include <ctnn/dsl/diag.hpp>
 #include <ctnn/dsl/network.hpp>
 #include <ctnn/kernels/activation.hpp>
-#include <ctnn/layers/activation.hpp>
-#include <ctnn/layers/dense.hpp>
+#include <ctnn/layers/stage.hpp>
 
 #include <algorithm>
 #include <array>
@@ -14,36 +17,59 @@
 
 namespace ctnn::detail {
 
-/// The kernel function object of each activation descriptor.
-template <class Descriptor>
-struct activation_kernel;
-template <>
-struct activation_kernel<identity> {
+/// diag::no_error, or the first member of the Stage protocol that stage S of layer L lacks.
+template <class L, class S, class T>
+constexpr auto check_stage() noexcept {
+  using diag::stage_lacks_member;
+  if constexpr (!requires { S::in_size + S::out_size + S::out_stride; })
+    return std::type_identity<stage_lacks_member<L, S, diag::in_size_out_size_and_out_stride>>{};
+  else if constexpr (!requires { S::param_size + S::param_count; })
+    return std::type_identity<stage_lacks_member<L, S, diag::param_size_and_param_count>>{};
+  else if constexpr (!requires { S::kept_stride; })
+    return std::type_identity<stage_lacks_member<L, S, diag::kept_stride>>{};
+  else if constexpr (!requires(const T* c, T* p) { S::forward(c, c, p); })
+    return std::type_identity<stage_lacks_member<L, S, diag::forward_one_sample>>{};
+  else if constexpr (!requires(const T* c, T* p, std::size_t n) { S::forward_batch(c, c, n, p, p, n); })
+    return std::type_identity<stage_lacks_member<L, S, diag::forward_batch>>{};
+  else if constexpr (!requires(const T* c, T* p, std::size_t n, kernels::store_mode m) {
+                       S::backward(c, p, c, n, c, c, p, p, n, m);
+                     })
+    return std::type_identity<stage_lacks_member<L, S, diag::backward>>{};
+  else if constexpr (!requires(const T* c, T* p) {
+                       S::import_params(c, p);
+                       S::export_params(c, p);
+                     })
+    return std::type_identity<stage_lacks_member<L, S, diag::import_params_and_export_params>>{};
+  else if constexpr (!requires(T* p, const probe_init& i, rng& g) { S::initialize(p, i, g); })
+    return std::type_identity<stage_lacks_member<L, S, diag::initialize>>{};
+  else
+    return std::type_identity<diag::no_error>{};
+}
+
+/// A stage that keeps nothing and does nothing: what an ill-formed stage is replaced by, so that
+/// its one diagnostic is not followed by others.
+template <class T>
+struct inert_stage {
+  static constexpr std::size_t in_size = 1, out_size = 1, out_stride = 1, param_size = 0, param_count = 0,
+                               kept_stride = 0;
+  static void forward(const T*, const T*, T*) noexcept {}
+  static void forward_batch(const T*, const T*, std::size_t, T*, T*, std::size_t) noexcept {}
+  static void backward(const T*, T*, const T*, std::size_t, const T*, const T*, T*, T*, std::size_t,
+                       kernels::store_mode = kernels::store_mode::add) noexcept {}
+  static void import_params(const T*, T*) noexcept {}
+  static void export_params(const T*, T*) noexcept {}
+  template <class Init>
+  static void initialize(T*, const Init&, rng&) noexcept {}
+};
+
+/// The kernel of the activation at layer index A fused into a stage (identity for none).
+template <std::size_t A, class... Ls>
+struct fused_kernel {
+  using type = typename type_at<A, Ls...>::kernel;
+};
+template <class... Ls>
+struct fused_kernel<npos, Ls...> {
   using type = kernels::identity_fn;
-};
-template <>
-struct activation_kernel<relu> {
-  using type = kernels::relu_fn;
-};
-template <int N, int D>
-struct activation_kernel<leaky_relu_slope<N, D>> {
-  using type = kernels::leaky_relu_fn<N, D>;
-};
-template <>
-struct activation_kernel<sigmoid> {
-  using type = kernels::sigmoid_fn;
-};
-template <>
-struct activation_kernel<tanh> {
-  using type = kernels::tanh_fn;
-};
-template <>
-struct activation_kernel<softmax> {
-  using type = kernels::softmax_fn;
-};
-template <>
-struct activation_kernel<gelu> {
-  using type = kernels::gelu_fn;
 };
 
 template <class M, class T>
@@ -57,22 +83,18 @@ struct lowered<network<Ls...>, T> {
   static constexpr std::size_t input_size = model::input_shape::size;
 
   // Type computations (public: the aliases below use them from other contexts).
-  template <std::size_t A>
-  static constexpr auto activation_of() noexcept {
-    if constexpr (A == npos)
-      return std::type_identity<kernels::identity_fn>{};
-    else
-      return std::type_identity<typename activation_kernel<type_at<A, Ls...>>::type>{};
-  }
-
   template <std::size_t S>
   static constexpr auto stage_type() noexcept {
     constexpr stage_plan p = model::stages[S];
-    using act = typename decltype(activation_of<p.activation>())::type;
-    if constexpr (p.kind == stage_kind::dense)
-      return std::type_identity<layers::dense_stage<T, p.in, p.out, act>>{};
+    constexpr dims in = model::layer_input(p.layer), out = model::layer_output(p.layer);
+    using layer = type_at<p.layer, Ls...>;
+    using fused = typename fused_kernel<p.activation, Ls...>::type;
+    using candidate = typename layer::template stage<T, CTNN_SHAPE_OF(in), CTNN_SHAPE_OF(out), fused>;
+    using checked = typename diag::stage_report<typename decltype(check_stage<layer, candidate, T>())::type>::type;
+    if constexpr (checked::ok)
+      return std::type_identity<candidate>{};
     else
-      return std::type_identity<layers::activation_stage<T, p.in, act>>{};
+      return std::type_identity<inert_stage<T>>{};
   }
 
 public:
@@ -106,8 +128,11 @@ public:
 
   /// The stage that holds the parameters of layer index I, or npos.
   static constexpr std::size_t stage_of_layer(std::size_t layer) noexcept {
+    constexpr auto counts = []<std::size_t... S>(std::index_sequence<S...>) {
+      return std::array<std::size_t, stage_count + 1>{stage<S>::param_count..., 0};
+    }(std::make_index_sequence<stage_count>{});
     for (std::size_t s = 0; s < stage_count; ++s)
-      if (model::stages[s].layer == layer && model::stages[s].kind == stage_kind::dense) return s;
+      if (model::stages[s].layer == layer && counts[s] > 0) return s;
     return npos;
   }
 };

@@ -1,11 +1,14 @@
-// network<Ls...>: a topology as a type. Shape inference is one constexpr loop over the layer
-// list; its first failure becomes exactly one diagnostic (diag.hpp); lowering groups the layers
-// into fused stages (dense + its activation).
+// network<Ls...>: a topology as a type. Shape inference is one constexpr loop over the layers'
+// own shape rules; its first failure becomes exactly one diagnostic (the failing layer's own, or
+// one of the structural ones in diag.hpp); lowering groups the layers into fused stages by their
+// roles (protocol.hpp). Nothing here names a layer kind.
 #pragma once
 
+#include <ctnn/core/config.hpp>
 #include <ctnn/core/shape.hpp>
 #include <ctnn/dsl/descriptors.hpp>
 #include <ctnn/dsl/diag.hpp>
+#include <ctnn/dsl/protocol.hpp>
 #include <ctnn/dsl/type_list.hpp>
 
 #include <array>
@@ -33,11 +36,16 @@ constexpr std::size_t first_non_descriptor() noexcept {
   return npos;
 }
 
-/// Each layer's kind (all `input` if some argument is not a layer: never used then).
+/// What the planner reads of each layer.
+struct layer_traits {
+  layer_role role = layer_role::input;
+  fusion accepts = fusion::none;
+  bool elementwise = true;
+};
 template <class... Ls>
-constexpr std::array<layer_kind, sizeof...(Ls)> kinds_of() noexcept {
+constexpr std::array<layer_traits, sizeof...(Ls)> traits_of() noexcept {
   if constexpr (first_non_descriptor<Ls...>() == npos)
-    return {Ls::kind...};
+    return {layer_traits{Ls::role, accepts_of<Ls>(), elementwise_of<Ls>()}...};
   else
     return {};
 }
@@ -47,9 +55,9 @@ template <std::size_t N>
 struct network_analysis {
   network_problem problem = network_problem::none;
   std::size_t failing = npos; ///< layer index of the first failure
-  shape_error error = shape_error::none;
-  dims received{};           ///< what the failing layer received
-  std::array<dims, N> out{}; ///< output dims of each layer
+  int error = 0;              ///< the failing layer's own failure code
+  dims received{};            ///< what the failing layer received
+  std::array<dims, N> out{};  ///< output dims of each layer
 };
 
 /// Shape inference: one constexpr loop, no recursion over the layer list.
@@ -63,23 +71,23 @@ constexpr auto analyze() noexcept {
     a.problem = network_problem::not_a_layer;
     a.failing = first_non_descriptor<Ls...>();
   } else {
-    constexpr layer_kind kinds[] = {Ls::kind...};
+    constexpr auto traits = traits_of<Ls...>();
     constexpr layer_shape (*rules[])(const dims&) noexcept = {&Ls::infer...};
-    if (kinds[0] != layer_kind::input) {
-      a.problem =
-          kinds[0] == layer_kind::activation ? network_problem::activation_before_input : network_problem::no_input;
+    if (traits[0].role != layer_role::input) {
+      a.problem = traits[0].role == layer_role::activation ? network_problem::activation_before_input
+                                                           : network_problem::no_input;
       a.failing = 0;
       return a;
     }
     dims current{};
     for (std::size_t i = 0; i < n; ++i) {
-      if (i > 0 && kinds[i] == layer_kind::input) {
+      if (i > 0 && traits[i].role == layer_role::input) {
         a.problem = network_problem::input_not_first;
         a.failing = i;
         return a;
       }
       const layer_shape r = rules[i](current);
-      if (r.error != shape_error::none) {
+      if (r.error != 0) {
         a.problem = network_problem::layer;
         a.failing = i;
         a.error = r.error;
@@ -114,66 +122,43 @@ constexpr auto diagnose() noexcept {
   } else if constexpr (a.problem == network_problem::input_not_first) {
     return std::type_identity<
         diag::input_is_not_first<diag::layer_index<i>, type_at<i, Ls...>, diag::fix_keep_one_input_at_index_0>>{};
-  } else if constexpr (a.error == shape_error::expects_rank_1) {
-    return std::type_identity<diag::layer_rejects_input_shape<
-        diag::layer_index<i>, type_at<i, Ls...>, diag::expects<diag::rank<1>>,
-        diag::receives<shape_of<a.received.rank, a.received.extent[0], a.received.extent[1], a.received.extent[2],
-                                a.received.extent[3]>>,
-        diag::fix_insert_flatten_before_this_layer>>{};
-  } else if constexpr (a.error == shape_error::zero_units) {
-    return std::type_identity<diag::layer_has_zero_size<diag::layer_index<i>, type_at<i, Ls...>,
-                                                        diag::fix_give_the_layer_at_least_one_unit>>{};
   } else {
-    static_assert(a.error == shape_error::empty_input_shape);
-    return std::type_identity<diag::input_shape_is_empty<diag::layer_index<i>, type_at<i, Ls...>,
-                                                         diag::fix_give_every_dimension_a_positive_extent>>{};
+    return diagnosis_of<type_at<i, Ls...>, a.error, diag::layer_index<i>, CTNN_SHAPE_OF(a.received)>();
   }
 }
 
-enum class stage_kind { dense, activation };
-
-/// One fused stage of the lowered network: a dense layer with the activation that follows it
-/// (fused into its kernels), or a standalone activation.
+/// One fused stage of the lowered network: layer `layer` with the activation at layer index
+/// `activation` fused into its kernels (npos: none).
 struct stage_plan {
-  stage_kind kind = stage_kind::dense;
-  std::size_t layer = 0;         ///< layer index of the dense layer or the activation
-  std::size_t activation = npos; ///< layer index of the activation applied, npos = identity
-  std::size_t in = 0;            ///< input size (flattened)
-  std::size_t out = 0;           ///< output size
+  std::size_t layer = 0;
+  std::size_t activation = npos;
 };
 
-/// Groups a valid network's layers into stages. Flatten and input produce no stage.
-template <std::size_t S, std::size_t N>
-constexpr std::array<stage_plan, S> plan_stages(const std::array<layer_kind, N>& kinds,
-                                                const std::array<dims, N>& out) noexcept {
-  std::array<stage_plan, S> stages{};
-  if constexpr (S == 0) return stages; // also the ill-formed case: plan nothing
-  std::size_t s = 0;
-  for (std::size_t i = 1; i < N; ++i) {
-    const std::size_t in = out[i - 1].size();
-    if (kinds[i] == layer_kind::dense) {
-      stage_plan p{stage_kind::dense, i, npos, in, out[i].size()};
-      if (i + 1 < N && kinds[i + 1] == layer_kind::activation) p.activation = ++i;
-      stages[s++] = p;
-    } else if (kinds[i] == layer_kind::activation) {
-      stages[s++] = stage_plan{stage_kind::activation, i, i, in, in};
-    }
-  }
-  return stages;
-}
-
+/// The stages of a valid network (at most one per layer): input and views make none; an
+/// activation joins the stage right before it if that stage accepts it and has none yet.
 template <std::size_t N>
-constexpr std::size_t count_stages(const std::array<layer_kind, N>& kinds) noexcept {
-  std::size_t s = 0;
+struct network_plan {
+  std::size_t count = 0;
+  std::array<stage_plan, N> stages{};
+};
+template <std::size_t N>
+constexpr network_plan<N> plan_stages(const std::array<layer_traits, N>& t, bool valid) noexcept {
+  network_plan<N> p{};
+  if (!valid) return p; // plan nothing for an ill-formed network: its diagnostic is the only error
   for (std::size_t i = 1; i < N; ++i) {
-    if (kinds[i] == layer_kind::dense) {
-      ++s;
-      if (i + 1 < N && kinds[i + 1] == layer_kind::activation) ++i;
-    } else if (kinds[i] == layer_kind::activation) {
-      ++s;
+    if (t[i].role == layer_role::view) continue;
+    if (t[i].role == layer_role::activation && p.count > 0) {
+      stage_plan& last = p.stages[p.count - 1];
+      const fusion f = t[last.layer].accepts;
+      if (last.layer == i - 1 && last.activation == npos &&
+          (f == fusion::any || (f == fusion::elementwise && t[i].elementwise))) {
+        last.activation = i;
+        continue;
+      }
     }
+    p.stages[p.count++] = stage_plan{i, npos};
   }
-  return s;
+  return p;
 }
 
 } // namespace detail
@@ -196,32 +181,39 @@ struct network {
   template <std::size_t I>
   using layer = detail::type_at<I, Ls...>;
 
-  static constexpr std::array<layer_kind, layer_count> kinds = detail::kinds_of<Ls...>();
   /// Output dims of layer I (valid networks only).
   static constexpr dims layer_output(std::size_t i) noexcept { return analysis.out[i]; }
+  /// Input dims of layer I >= 1 (the output of layer I - 1).
+  static constexpr dims layer_input(std::size_t i) noexcept { return analysis.out[i - 1]; }
 
 private:
   static constexpr dims first = valid ? analysis.out[0] : dims{1, {1}};
   static constexpr dims last = valid ? analysis.out[layer_count - 1] : dims{1, {1}};
+  static constexpr auto plan = detail::plan_stages(detail::traits_of<Ls...>(), valid);
 
 public:
   /// The shape of one input sample and of one output (shape<1> for an ill-formed network, so
   /// that its one diagnostic is not followed by others).
-  using input_shape = shape_of<first.rank, first.extent[0], first.extent[1], first.extent[2], first.extent[3]>;
-  using output_shape = shape_of<last.rank, last.extent[0], last.extent[1], last.extent[2], last.extent[3]>;
+  using input_shape = CTNN_SHAPE_OF(first);
+  using output_shape = CTNN_SHAPE_OF(last);
 
-  static constexpr std::size_t stage_count = valid ? detail::count_stages(kinds) : 0;
-  static constexpr auto stages = detail::plan_stages<stage_count>(kinds, analysis.out);
+  static constexpr std::size_t stage_count = plan.count;
+  /// stages[0, stage_count): which layer each stage runs and which activation it fuses.
+  static constexpr auto stages = plan.stages;
 
   /// Each layer as written, e.g. {"input<shape<32>>", "dense<64>", "relu"}.
   static std::vector<std::string> layer_names() { return {Ls::name()...}; }
 
   /// Number of trainable parameters, counted as PyTorch counts them.
   static constexpr std::size_t param_count = [] {
-    std::size_t n = 0;
-    for (const auto& s : stages)
-      if (s.kind == detail::stage_kind::dense) n += s.in * s.out + s.out;
-    return n;
+    if constexpr (!valid) {
+      return std::size_t{0};
+    } else {
+      constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::param_count_of<Ls>...};
+      std::size_t n = 0;
+      for (std::size_t i = 1; i < layer_count; ++i) n += counts[i](analysis.out[i - 1]);
+      return n;
+    }
   }();
 
   /// Instantiating the network instantiates its report, whose static_assert prints the diagnosis.

@@ -2,7 +2,9 @@
 // it: single-sample forward, batched forward for training, backward, and parameter layout.
 #pragma once
 
+#include <ctnn/core/random.hpp>
 #include <ctnn/kernels/dense.hpp>
+#include <ctnn/layers/stage.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -31,12 +33,12 @@ template <class T, std::size_t In, std::size_t Out, class Act>
 struct dense_stage {
   using layout = kernels::dense_layout<T, In, Out>;
   using activation = Act;
-  static constexpr std::size_t in = In;
-  static constexpr std::size_t out = Out;
+  static constexpr std::size_t in_size = In;
+  static constexpr std::size_t out_size = Out;
   static constexpr std::size_t out_stride = layout::padded_out; ///< row stride of outputs
   static constexpr std::size_t param_size = layout::size;       ///< stored, with padding
   static constexpr std::size_t param_count = layout::param_count;
-  static constexpr bool keeps_pre_activation = true;
+  static constexpr std::size_t kept_stride = out_stride; ///< training keeps z = W x + b
   /// Output registers per sample. When two cores train one batch, a stage with at least two
   /// splits by output columns (each core always computes and updates the same columns, so its
   /// weights never move between cores); a narrower one, or one ending in softmax, by samples.
@@ -45,6 +47,30 @@ struct dense_stage {
   static constexpr kernels::register_range all_columns{0, registers};
 
   static dense_view<T> view(T* p) noexcept { return {p, In, Out, out_stride, layout::panel_begin(1)}; }
+
+  /// Weights in PyTorch's order (W[o][i], o-major), then biases; fan_in = In, fan_out = Out.
+  template <class Init>
+  static void initialize(T* p, const Init& init, rng& gen) {
+    const auto v = view(p);
+    for (std::size_t o = 0; o < Out; ++o)
+      for (std::size_t i = 0; i < In; ++i) v.weight(o, i) = static_cast<T>(init.weight(In, Out, gen));
+    for (std::size_t o = 0; o < Out; ++o) v.bias(o) = static_cast<T>(init.bias(In, Out, gen));
+  }
+
+  // ---- the column split for two cores (layers/stage.hpp) ----
+
+  /// Output registers `core` computes when two cores split this stage: those of its panel.
+  static constexpr kernels::register_range owned_columns(unsigned core) noexcept {
+    return {layout::panel_begin(core) / kernels::lanes<T>, layout::panel_begin(core + 1) / kernels::lanes<T>};
+  }
+  /// Calls f(begin, end) for the parameter ranges (within this slice) of the columns `core`
+  /// owns: its weight panel and its part of the bias.
+  template <class F>
+  static void for_each_owned_range(unsigned core, F&& f) {
+    static_assert(layout::panels == 2, "only stages with two weight panels split by columns");
+    f(layout::panel_offset(core), layout::panel_offset(core + 1));
+    f(layout::weight_size + layout::panel_begin(core), layout::weight_size + layout::panel_begin(core + 1));
+  }
 
   /// One sample. y holds out_stride elements.
   static void forward(const T* p, const T* x, T* y) noexcept {

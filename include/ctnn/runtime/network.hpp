@@ -21,6 +21,20 @@
 
 namespace ctnn {
 
+namespace detail {
+/// What net.layer<I>() returns for a layer it rejects: after its one diagnostic, the usual calls
+/// on it (weight, bias) compile, so that no second error follows.
+template <class T>
+struct no_view {
+  T& weight(auto...) const noexcept { return sink(); }
+  T& bias(auto...) const noexcept { return sink(); }
+  static T& sink() noexcept {
+    static T t{};
+    return t;
+  }
+};
+} // namespace detail
+
 /// Buffers for batched forward/backward of up to `capacity()` samples. Allocated once by
 /// net::make_workspace; reused by every step, so training steps never allocate.
 template <class T>
@@ -109,7 +123,7 @@ public:
     };
     ws.input_ = take(capacity * input_size);
     detail::for_each_index<stage_count>([&](auto s) {
-      if constexpr (stage<s>::keeps_pre_activation) ws.z_[s] = take(capacity * stage<s>::out_stride);
+      if constexpr (stage<s>::kept_stride > 0) ws.z_[s] = take(capacity * stage<s>::kept_stride);
       ws.y_[s] = take(capacity * stage<s>::out_stride);
     });
     ws.grad_[0] = take(capacity * lowered::max_stride);
@@ -163,15 +177,8 @@ public:
   // rows, the same half of the columns in every step, and updates the same half of the
   // weights, so weights, gradients and optimizer state stay in that core's cache and the
   // results equal one core's exactly. Other stages split by rows (samples); their gradients
-  // are summed from the two cores' buffers (reassociation only).
-
-  /// Output registers of stage S that `core` computes when S splits by columns: those of its
-  /// weight panel.
-  template <std::size_t S>
-  static constexpr kernels::register_range owned_columns(unsigned core) noexcept {
-    using layout = typename stage<S>::layout;
-    return {layout::panel_begin(core) / lanes, layout::panel_begin(core + 1) / lanes};
-  }
+  // are summed from the two cores' buffers (reassociation only). Which way a stage splits is the
+  // stage's own declaration (layers/stage.hpp).
 
   /// forward_train over two cores; returns the outputs (all n rows, once both have returned).
   template <class Sync>
@@ -182,14 +189,14 @@ public:
     std::size_t ld = input_size;
     T* base = ws.buffer_.data();
     detail::for_each_index<stage_count>([&](auto s) {
-      constexpr std::size_t P = stage<s>::out_stride;
-      T* z = stage<s>::keeps_pre_activation ? base + ws.z_[s] : nullptr;
+      constexpr std::size_t P = stage<s>::out_stride, K = stage<s>::kept_stride;
+      T* z = K > 0 ? base + ws.z_[s] : nullptr;
       T* y = base + ws.y_[s];
       const T* p = params_.data() + lowered::offsets[s];
-      if constexpr (stage<s>::splits_columns)
-        stage<s>::forward_batch(p, src, ld, z, y, n, owned_columns<s>(core));
+      if constexpr (detail::splits_columns<stage<s>>())
+        stage<s>::forward_batch(p, src, ld, z, y, n, stage<s>::owned_columns(core));
       else
-        stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * P : nullptr, y + r0 * P, r1 - r0);
+        stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * K : nullptr, y + r0 * P, r1 - r0);
       sync();
       src = y;
       ld = P;
@@ -206,24 +213,23 @@ public:
                        Sync&& sync) const noexcept {
     const std::size_t r0 = core == 0 ? 0 : n / 2, r1 = core == 0 ? n / 2 : n;
     detail::for_each_index_reversed<stage_count>([&](auto s) {
-      constexpr std::size_t P = stage<s>::out_stride;
+      constexpr std::size_t P = stage<s>::out_stride, K = stage<s>::kept_stride;
       const auto b = backward_buffers<s>(ws, x);
       const std::size_t ld = b.ld;
-      if constexpr (stage<s>::splits_columns) {
-        stage<s>::backward_params(grads + lowered::offsets[s], b.in, ld, b.z, b.y, b.dy, n, owned_columns<s>(core),
-                                  kernels::store_mode::overwrite, ws.buffer_.data() + ws.own_dz_[core]);
+      const T* p = params_.data() + lowered::offsets[s];
+      if constexpr (detail::splits_columns<stage<s>>()) {
+        stage<s>::backward_params(grads + lowered::offsets[s], b.in, ld, b.z, b.y, b.dy, n,
+                                  stage<s>::owned_columns(core), kernels::store_mode::overwrite,
+                                  ws.buffer_.data() + ws.own_dz_[core]);
         if (!b.dx) return;
         sync(); // dz of the other core's columns
+        stage<s>::backward_input(p, b.in + r0 * ld, ld, b.y + r0 * P, b.dy + r0 * P, b.dx + r0 * ld, r1 - r0);
       } else {
         T* g = (core == 0 ? grads : row_grads) + lowered::offsets[s];
-        // the pre-activation of a stage without one is its input, with the input's stride
-        const T* z = stage<s>::keeps_pre_activation ? b.z + r0 * P : b.z + r0 * ld;
-        stage<s>::backward_params(g, b.in + r0 * ld, ld, z, b.y + r0 * P, b.dy + r0 * P, r1 - r0, {0, P / lanes},
-                                  kernels::store_mode::overwrite);
+        stage<s>::backward(p, g, b.in + r0 * ld, ld, b.z ? b.z + r0 * K : nullptr, b.y + r0 * P, b.dy + r0 * P,
+                           b.dx ? b.dx + r0 * ld : nullptr, r1 - r0, kernels::store_mode::overwrite);
         if (!b.dx) return;
       }
-      stage<s>::backward_input(params_.data() + lowered::offsets[s], b.in + r0 * ld, ld, b.y + r0 * P, b.dy + r0 * P,
-                               b.dx + r0 * ld, r1 - r0);
       sync(); // the stage before reads both cores' rows of dx
     });
   }
@@ -236,8 +242,8 @@ public:
     detail::for_each_index<stage_count>([&](auto s) {
       constexpr std::size_t off = lowered::offsets[s], size = stage<s>::param_size;
       if constexpr (size == 0) {
-      } else if constexpr (stage<s>::splits_columns) {
-        for_each_column_range<s>(core, [&](std::size_t b, std::size_t e) { f(off + b, off + e, false); });
+      } else if constexpr (detail::splits_columns<stage<s>>()) {
+        stage<s>::for_each_owned_range(core, [&](std::size_t b, std::size_t e) { f(off + b, off + e, false); });
       } else {
         constexpr std::size_t mid = kernels::round_up(size / 2, lanes);
         if (core == 0)
@@ -252,28 +258,29 @@ public:
   std::span<T> parameters() noexcept { return params_.span(); }
   std::span<const T> parameters() const noexcept { return params_.span(); }
 
-  /// The parameters of layer I (a dense layer; I is its position in network<...>).
+  /// The parameters of layer I (I is its position in network<...>), as its stage's view: for a
+  /// dense layer a dense_view (weight(o, i), bias(o) in PyTorch's terms).
   template <std::size_t I>
-  dense_view<T> layer() noexcept {
+  auto layer() noexcept {
     if constexpr (I >= Model::layer_count) {
       static_assert(diag::layer_index_out_of_range<diag::layer_index<I>,
                                                    diag::valid_layer_indices<0, Model::layer_count - 1>>::ok,
                     "net::layer<I>(): I is past the last layer; the failed condition names the valid indices "
                     "(input<> is 0)");
-      return dense_view<T>{nullptr, 0, 0, 0, 0};
+      return detail::no_view<T>{};
     } else {
       constexpr std::size_t s = lowered::stage_of_layer(I);
       if constexpr (s == detail::npos) {
         static_assert(diag::layer_has_no_parameters<diag::layer_index<I>, typename Model::template layer<I>>::ok,
                       "net::layer<I>(): layer I has no parameters; only dense layers do");
-        return dense_view<T>{nullptr, 0, 0, 0, 0};
+        return detail::no_view<T>{};
       } else {
         return stage<s>::view(params_.data() + lowered::offsets[s]);
       }
     }
   }
 
-  /// Parameters in PyTorch's order and layout: for each dense layer, weight [out][in] then bias.
+  /// Parameters in PyTorch's order and layout, layer by layer (dense: weight [out][in], then bias).
   std::vector<T> export_parameters() const {
     std::vector<T> logical(param_count);
     std::size_t at = 0;
@@ -297,20 +304,14 @@ public:
     });
   }
 
-  /// Draws every dense layer's weights and biases from `init` (see ctnn::init), in PyTorch's
+  /// Draws every layer's parameters from `init` (see ctnn::init), layer by layer in PyTorch's
   /// order, from a generator seeded with `seed`. Padding stays zero.
   template <class Init>
   void initialize(const Init& init, std::uint64_t seed) {
     rng gen(seed);
     std::fill(params_.begin(), params_.end(), T(0));
-    detail::for_each_index<stage_count>([&](auto s) {
-      if constexpr (stage<s>::param_count > 0) {
-        const auto v = stage<s>::view(params_.data() + lowered::offsets[s]);
-        for (std::size_t o = 0; o < v.out; ++o)
-          for (std::size_t i = 0; i < v.in; ++i) v.weight(o, i) = static_cast<T>(init.weight(v.in, v.out, gen));
-        for (std::size_t o = 0; o < v.out; ++o) v.bias(o) = static_cast<T>(init.bias(v.in, v.out, gen));
-      }
-    });
+    detail::for_each_index<stage_count>(
+        [&](auto s) { stage<s>::initialize(params_.data() + lowered::offsets[s], init, gen); });
   }
 
   /// The topology fingerprint stored in weight files: the scalar type, then one line per
@@ -327,7 +328,7 @@ private:
   static constexpr std::size_t lanes = kernels::lanes<T>;
 
   /// What stage S's backward reads and writes in ws: its input (x for the first stage) and
-  /// the input's row stride, its pre-activation (its input if it keeps none), its output, the
+  /// the input's row stride, what its forward kept (null if nothing), its output, the
   /// gradient w.r.t. its output and, but for the first stage, w.r.t. its input.
   struct stage_buffers {
     const T* in;
@@ -342,20 +343,10 @@ private:
     const T* in = S == 0 ? x : base + ws.y_[S == 0 ? 0 : S - 1];
     return {in,
             S == 0 ? input_size : lowered::strides[S == 0 ? 0 : S - 1],
-            stage<S>::keeps_pre_activation ? base + ws.z_[S] : in,
+            stage<S>::kept_stride > 0 ? base + ws.z_[S] : nullptr,
             base + ws.y_[S],
             base + ws.grad_[k % 2],
             S == 0 ? nullptr : base + ws.grad_[(k + 1) % 2]};
-  }
-
-  /// The parameter ranges (within stage S's slice) of the columns `core` owns: its weight panel
-  /// and its part of the bias.
-  template <std::size_t S, class F>
-  static void for_each_column_range(unsigned core, F&& f) {
-    using layout = typename stage<S>::layout;
-    static_assert(layout::panels == 2, "only stages with two weight panels split by columns");
-    f(layout::panel_offset(core), layout::panel_offset(core + 1));
-    f(layout::weight_size + layout::panel_begin(core), layout::weight_size + layout::panel_begin(core + 1));
   }
 
   const T* run_batch(workspace<T>& ws, const T* x, std::size_t n, bool keep_pre_activations) const noexcept {
@@ -363,7 +354,7 @@ private:
     std::size_t ld = input_size;
     T* base = ws.buffer_.data();
     detail::for_each_index<stage_count>([&](auto s) {
-      T* z = stage<s>::keeps_pre_activation && keep_pre_activations ? base + ws.z_[s] : nullptr;
+      T* z = stage<s>::kept_stride > 0 && keep_pre_activations ? base + ws.z_[s] : nullptr;
       T* y = base + ws.y_[s];
       stage<s>::forward_batch(params_.data() + lowered::offsets[s], src, ld, z, y, n);
       src = y;

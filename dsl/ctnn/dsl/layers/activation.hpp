@@ -1,0 +1,72 @@
+// Activation descriptors: identity, relu, leaky_relu, sigmoid, tanh, softmax, gelu. Each keeps
+// the shape, is fused into the stage before it where that stage accepts it, and otherwise
+// lowers to layers::activation_stage. The kernels live in include/ctnn/kernels/activation.hpp.
+#pragma once
+
+#include <ctnn/dsl/protocol.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace ctnn {
+namespace kernels {
+struct identity_fn;
+struct relu_fn;
+template <int Num, int Den>
+struct leaky_relu_fn;
+struct sigmoid_fn;
+struct tanh_fn;
+struct softmax_fn;
+struct gelu_fn;
+} // namespace kernels
+namespace layers {
+template <class T, std::size_t N, class Act>
+struct activation_stage;
+} // namespace layers
+
+/// An activation descriptor: shape in = shape out, kernel Kernel. A user's own activation can
+/// derive from it too (its Kernel then follows kernels/activation.hpp's interface).
+template <class Kernel, bool Elementwise = true>
+struct activation_layer {
+  static constexpr layer_role role = layer_role::activation;
+  static constexpr bool elementwise = Elementwise;
+  using kernel = Kernel;
+  static constexpr layer_shape infer(const dims& in) noexcept { return {0, in}; }
+  template <class T, class In, class Out, class>
+  using stage = layers::activation_stage<T, In::size, Kernel>;
+};
+
+/// y = z.
+struct identity : activation_layer<kernels::identity_fn> {
+  static std::string name() { return "identity"; }
+};
+/// y = max(z, 0); NaN stays NaN.
+struct relu : activation_layer<kernels::relu_fn> {
+  static std::string name() { return "relu"; }
+};
+/// y = z for z > 0, else (Num / Den) z.
+template <int Num, int Den>
+struct leaky_relu_slope : activation_layer<kernels::leaky_relu_fn<Num, Den>> {
+  static_assert(Den > 0 && Num >= 0 && Num < Den, "leaky_relu_slope<Num, Den>: the slope Num/Den must be in [0, 1)");
+  static std::string name() { return "leaky_relu_slope<" + std::to_string(Num) + ", " + std::to_string(Den) + ">"; }
+};
+/// leaky_relu with PyTorch's default negative slope 0.01.
+using leaky_relu = leaky_relu_slope<1, 100>;
+/// y = 1 / (1 + exp(-z)).
+struct sigmoid : activation_layer<kernels::sigmoid_fn> {
+  static std::string name() { return "sigmoid"; }
+};
+/// y = tanh(z).
+struct tanh : activation_layer<kernels::tanh_fn> {
+  static std::string name() { return "tanh"; }
+};
+/// y = exp(z - max z) / sum exp(z - max z), over the whole sample (not elementwise).
+struct softmax : activation_layer<kernels::softmax_fn, false> {
+  static std::string name() { return "softmax"; }
+};
+/// y = z/2 (1 + erf(z / sqrt 2)): the exact GELU, PyTorch's default (approximate='none').
+struct gelu : activation_layer<kernels::gelu_fn> {
+  static std::string name() { return "gelu"; }
+};
+
+} // namespace ctnn

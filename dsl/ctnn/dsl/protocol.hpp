@@ -1,0 +1,95 @@
+// The layer protocol of the front end: what a layer descriptor declares so that network<...>
+// can check, diagnose and lower it without knowing its kind. ctnn's own layers (dsl/layers/)
+// and users' layers follow it alike; network.hpp and lower.hpp name no layer kind.
+#pragma once
+
+#include <ctnn/core/shape.hpp>
+#include <ctnn/dsl/diag.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <string>
+
+namespace ctnn {
+
+/// The result of a layer's shape rule: the output dims, or the layer's own failure code
+/// (0 means none; the descriptor turns its codes into diagnostics, see LayerDescriptor).
+struct layer_shape {
+  int error = 0;
+  dims out{};
+};
+
+/// How a layer takes part in the stage plan. This is the whole vocabulary the planner knows.
+enum class layer_role {
+  input,      ///< input<>: layer 0; no stage
+  view,       ///< flatten, reshape: the same data seen with another shape; no stage, no copy
+  activation, ///< fused into the stage right before it when that stage accepts it, else a stage
+  stage,      ///< a stage of its own (dense, conv, pool, residual, users' layers, ...)
+};
+
+/// Which activations a stage takes into its kernels (applied in registers, no extra pass).
+enum class fusion {
+  none,
+  elementwise, ///< relu, tanh, gelu, ... (not softmax)
+  any,         ///< elementwise ones and row-wise ones (softmax)
+};
+
+/// LayerDescriptor: a type that may appear in network<...>. It declares
+///   role                       layer_role (see above)
+///   infer(dims in)             its shape rule: a constexpr function returning layer_shape
+///   name()                     the layer as written, e.g. "dense<64>" (fingerprints, summaries)
+/// and, as its role needs:
+///   template <int Error, class Index, class Received> using diagnosis
+///                              the diag:: type for each failure code infer returns (Received:
+///                              the shape<...> it received); without it a failure is reported as
+///                              diag::layer_rejects_input<Index, Layer, receives<...>, error_code<E>>
+///   template <class T, class In, class Out, class Fused> using stage
+///                              the back-end stage (layers/stage.hpp) for scalar type T, input and
+///                              output shape<...>s and the kernel of the activation fused into it
+///                              (kernels::identity_fn if none); roles stage and activation
+///   accepts                    fusion: the activations its stage takes (role stage; default none)
+///   elementwise                whether it acts on each element alone (role activation; default true)
+///   kernel                     its kernel function object (role activation: fused into a stage)
+///   param_count(dims in)       trainable parameters as PyTorch counts them (default 0)
+template <class L>
+concept LayerDescriptor = requires(const dims& d) {
+  { L::role } -> std::convertible_to<layer_role>;
+  { L::infer(d) } -> std::same_as<layer_shape>;
+  { L::name() } -> std::convertible_to<std::string>;
+};
+
+namespace detail {
+
+template <class L>
+constexpr fusion accepts_of() noexcept {
+  if constexpr (requires { L::accepts; })
+    return L::accepts;
+  else
+    return fusion::none;
+}
+template <class L>
+constexpr bool elementwise_of() noexcept {
+  if constexpr (requires { L::elementwise; })
+    return L::elementwise;
+  else
+    return true;
+}
+template <class L>
+constexpr std::size_t param_count_of(const dims& in) noexcept {
+  if constexpr (requires { L::param_count(in); })
+    return L::param_count(in);
+  else
+    return 0;
+}
+
+/// The diagnostic of layer L's failure code E at Index, having received shape R.
+template <class L, int E, class Index, class R>
+constexpr auto diagnosis_of() noexcept {
+  if constexpr (requires { typename L::template diagnosis<E, Index, R>; })
+    return std::type_identity<typename L::template diagnosis<E, Index, R>>{};
+  else
+    return std::type_identity<diag::layer_rejects_input<Index, L, diag::receives<R>, diag::error_code<E>>>{};
+}
+
+} // namespace detail
+} // namespace ctnn

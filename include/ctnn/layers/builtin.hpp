@@ -1,0 +1,7 @@
+// The stages of ctnn's built-in layers, one header per layer kind (each descriptor in
+// dsl/layers/ names its stage; the definitions are here). ctnn.hpp includes this header.
+#pragma once
+
+#include <ctnn/layers/activation.hpp>
+#include <ctnn/layers/dense.hpp>
+#include <ctnn/layers/stage.hpp>

@@ -1,0 +1,75 @@
+// The stage protocol of the back end: what a lowered layer provides so that the runtime (net<>),
+// the trainer and the weight files can drive it without knowing its kind. ctnn's stages
+// (dense, activation, conv, pool, residual, ...) and users' own follow it alike.
+#pragma once
+
+#include <ctnn/core/random.hpp>
+#include <ctnn/kernels/simd.hpp>
+
+#include <concepts>
+#include <cstddef>
+
+namespace ctnn {
+
+namespace detail {
+/// An initializer with the interface of ctnn::init's, for checking stages against the concept.
+struct probe_init {
+  double weight(std::size_t, std::size_t, rng&) const noexcept { return 0; }
+  double bias(std::size_t, std::size_t, rng&) const noexcept { return 0; }
+};
+} // namespace detail
+
+/// Stage<S, T>: a back-end stage for scalar type T. Static members only: a stage holds no data;
+/// its parameters are the slice `p` (param_size elements, aligned to CTNN_ALIGNMENT) of the
+/// network's flat array, and its gradients the same slice `g` of the gradient array.
+///
+///   in_size, out_size       elements of one input and one output sample
+///   out_stride              row stride of outputs (out_size padded; padding is written as 0)
+///   param_size, param_count stored parameters (with padding) and logical ones (PyTorch's count)
+///   kept_stride             elements per sample that forward_batch keeps for backward (0: none)
+///   forward(p, x, y)        one sample; x: in_size elements (any alignment), y: out_stride
+///                           elements, aligned; noexcept, no allocation
+///   forward_batch(p, x, ldx, kept, y, n)
+///                           n samples, rows of x with stride ldx, y with stride out_stride;
+///                           kept (n x kept_stride) is null in inference
+///   backward(p, g, x, ldx, kept, y, dy, dx, n, mode)
+///                           after forward_batch: dy (n x out_stride) is dL/dy and may be
+///                           overwritten; adds (store_mode::add) or writes (overwrite) dL/dp
+///                           into g; writes dL/dx into dx (n x ldx, padding 0) unless dx is null
+///   import_params(logical, p), export_params(p, logical)
+///                           parameters in PyTorch's order and layout (param_count values)
+///   initialize(p, init, gen) draws every parameter from init.weight(fan_in, fan_out, gen) and
+///                           init.bias(...) in PyTorch's order; padding stays 0
+///
+/// Optional: view(p) (what net.layer<I>() returns), and a column split for two cores
+/// (splits_columns = true with owned_columns, for_each_owned_range, backward_params and
+/// backward_input, see layers/dense.hpp). A stage without it is split by rows (samples), which
+/// is always correct.
+template <class S, class T>
+concept Stage = requires(const T* cp, T* p, std::size_t n, kernels::store_mode mode, const detail::probe_init& init,
+                         rng& gen) {
+  { S::in_size } -> std::convertible_to<std::size_t>;
+  { S::out_size } -> std::convertible_to<std::size_t>;
+  { S::out_stride } -> std::convertible_to<std::size_t>;
+  { S::param_size } -> std::convertible_to<std::size_t>;
+  { S::param_count } -> std::convertible_to<std::size_t>;
+  { S::kept_stride } -> std::convertible_to<std::size_t>;
+  S::forward(cp, cp, p);
+  S::forward_batch(cp, cp, n, p, p, n);
+  S::backward(cp, p, cp, n, cp, cp, p, p, n, mode);
+  S::import_params(cp, p);
+  S::export_params(cp, p);
+  S::initialize(p, init, gen);
+};
+
+namespace detail {
+template <class S>
+constexpr bool splits_columns() noexcept {
+  if constexpr (requires { S::splits_columns; })
+    return S::splits_columns;
+  else
+    return false;
+}
+} // namespace detail
+
+} // namespace ctnn
