@@ -5,6 +5,9 @@
 #pragma once
 
 #include <ctnn/dsl/layers/activation.hpp>
+#include <ctnn/dsl/layers/window.hpp>
+#include <ctnn/dsl/layers/pool.hpp>
+#include <ctnn/dsl/layers/conv.hpp>
 #include <ctnn/dsl/layers/dense.hpp>
 #include <ctnn/dsl/layers/flatten.hpp>
 #include <ctnn/dsl/layers/input.hpp>

@@ -43,6 +43,11 @@ struct error_code {};
 template <std::size_t N>
 struct size {};
 struct fix_reshape_to_as_many_elements {};
+struct fix_reshape_to_channels_height_width {};
+struct fix_reshape_to_channels_length {};
+struct fix_give_stride_and_dilation_at_least_1 {};
+struct fix_use_explicit_padding_with_a_stride {};
+struct fix_pad_the_input_or_use_a_smaller_window {};
 struct fix_insert_flatten_before_this_layer {};
 struct fix_make_the_network_and_the_dataset_with_one_scalar_type {};
 struct fix_add_a_layer_with_parameters_such_as_dense {};
@@ -62,6 +67,20 @@ struct no_error {
 
 template <class Index, class Layer, class Expected, class Received, class Fix>
 struct layer_rejects_input_shape {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Layer, class Fix>
+struct layer_has_zero_stride_or_dilation {
+  static constexpr bool ok = false;
+};
+template <class Index, class Layer, class Fix>
+struct same_padding_needs_stride_1 {
+  static constexpr bool ok = false;
+};
+/// The window (kernel or pool window, dilated) does not fit the padded input: no output.
+template <class Index, class Layer, class Received, class Fix>
+struct window_larger_than_padded_input {
   static constexpr bool ok = false;
 };
 

@@ -3,5 +3,7 @@
 #pragma once
 
 #include <ctnn/layers/activation.hpp>
+#include <ctnn/layers/pool.hpp>
+#include <ctnn/layers/conv.hpp>
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/stage.hpp>

@@ -1,0 +1,74 @@
+// conv2d<Filters, kernel<KH, KW>, options...> and conv1d<Filters, Kernel, options...>: PyTorch's
+// Conv2d / Conv1d (cross-correlation, weight [out_c, in_c, kh, kw], channel-major data). Lower
+// to layers::conv_stage (include/ctnn/layers/conv.hpp).
+#pragma once
+
+#include <ctnn/dsl/layers/window.hpp>
+#include <ctnn/dsl/protocol.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace ctnn {
+namespace layers {
+template <class T, class Descriptor, class In, class Out, class Act>
+struct conv_stage;
+} // namespace layers
+
+namespace detail {
+/// What conv2d and conv1d share; OneD: [C, L] -> [F, L'].
+template <class Self, std::size_t Filters, std::size_t KH, std::size_t KW, bool OneD, class... Options>
+struct conv_base {
+  static_assert((is_window_option<Options> && ...),
+                "conv2d/conv1d: the options are stride<...>, padding<...>, dilation<...>, same, valid (conv1d: causal)");
+  static_assert(OneD || !has_option<causal, Options...>, "conv2d: causal padding is for conv1d");
+  static constexpr std::size_t filters = Filters;
+  static constexpr bool one_d = OneD;
+  static constexpr layer_role role = layer_role::stage;
+  static constexpr fusion accepts = fusion::elementwise;
+  static constexpr std::pair<window_geometry, int> place(const dims& in) noexcept {
+    return place_window<Options...>(in, OneD, KH, KW, false);
+  }
+  /// The window's placement over input dims `in` (a valid input).
+  static constexpr window_geometry geometry(const dims& in) noexcept { return place(in).first; }
+  static constexpr layer_shape infer(const dims& in) noexcept {
+    if (Filters == 0) return {zero_size, {}};
+    const auto [g, e] = place(in);
+    if (e != window_ok) return {e, {}};
+    return {0, window_output(g, Filters, OneD)};
+  }
+  static constexpr std::size_t param_count(const dims& in) noexcept {
+    return Filters * in.extent[0] * (OneD ? KW : KH * KW) + Filters;
+  }
+  template <int Error, class Index, class Received>
+  using diagnosis = window_diagnosis<Error, Index, Self, Received, OneD ? 2 : 3,
+                                     std::conditional_t<OneD, diag::fix_reshape_to_channels_length,
+                                                        diag::fix_reshape_to_channels_height_width>>;
+  template <class T, class In, class Out, class Act>
+  using stage = layers::conv_stage<T, Self, In, Out, Act>;
+};
+} // namespace detail
+
+/// conv2d<Filters, kernel<KH, KW>, options...>: in [C, H, W] -> out [Filters, H', W'], with
+/// H' = floor((H + pt + pb - dh (KH - 1) - 1) / sh) + 1 (likewise W'). Options: stride<S> or
+/// stride<SH, SW>, padding<P> or padding<PH, PW>, same, valid (the default), dilation<D>.
+/// Filters * C * KH * KW + Filters parameters. An elementwise activation after it is fused.
+template <std::size_t Filters, class Kernel, class... Options>
+struct conv2d : detail::conv_base<conv2d<Filters, Kernel, Options...>, Filters, Kernel::h, Kernel::w, false, Options...> {
+  static std::string name() {
+    return "conv2d<" + std::to_string(Filters) + ", kernel<" + std::to_string(Kernel::h) + ", " +
+           std::to_string(Kernel::w) + ">" + detail::option_names<Options...>() + ">";
+  }
+};
+
+/// conv1d<Filters, Kernel, options...>: in [C, L] -> out [Filters, L'], L' as for conv2d. Options
+/// as conv2d's (one extent each), plus causal (all padding before the signal).
+template <std::size_t Filters, std::size_t Kernel, class... Options>
+struct conv1d : detail::conv_base<conv1d<Filters, Kernel, Options...>, Filters, 1, Kernel, true, Options...> {
+  static std::string name() {
+    return "conv1d<" + std::to_string(Filters) + ", " + std::to_string(Kernel) + detail::option_names<Options...>() +
+           ">";
+  }
+};
+
+} // namespace ctnn

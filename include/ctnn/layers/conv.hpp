@@ -1,0 +1,119 @@
+// conv_stage: conv2d and conv1d as the runtime runs them. Each output position's window is
+// gathered (im2col, in tiles of positions on the stack) and multiplied by the filters with the
+// dense layer's register-blocked micro-kernel, bias and activation fused; outputs are written
+// channel-major ([F, H', W'], as PyTorch's). Backward runs the same tiles through the dense
+// layer's backward kernels and scatters the input gradient back (col2im).
+#pragma once
+
+#include <ctnn/core/random.hpp>
+#include <ctnn/kernels/conv.hpp>
+#include <ctnn/layers/dense.hpp>
+#include <ctnn/layers/stage.hpp>
+
+#include <algorithm>
+#include <cstddef>
+
+namespace ctnn::layers {
+
+/// in [C, H, W] (conv1d: [C, L]) -> out [F, H', W'] ([F, L']): y = act(conv(x, W) + b), with
+/// W [F, C, KH, KW] stored as a dense layer's [F, C*KH*KW] weight (kernels::dense_layout).
+/// Descriptor: conv2d<...> or conv1d<...> (its geometry(dims) places the window).
+template <class T, class Descriptor, class In, class Out, class Act>
+struct conv_stage {
+  static constexpr auto geometry = Descriptor::geometry(In::dims);
+  static constexpr kernels::conv_shape shape{geometry.c,  geometry.h,  geometry.w,  geometry.kh, geometry.kw,
+                                             geometry.sh, geometry.sw, geometry.dh, geometry.dw, geometry.pt,
+                                             geometry.pl, geometry.oh, geometry.ow};
+  static constexpr std::size_t filters = Descriptor::filters;
+  static constexpr std::size_t window = shape.window();      ///< C * KH * KW: one position's inputs
+  static constexpr std::size_t positions = shape.positions(); ///< H' * W'
+  using gemm = dense_stage<T, window, filters, Act>;            ///< one position: a dense layer
+  using layout = typename gemm::layout;
+  static constexpr std::size_t padded_filters = layout::padded_out;
+
+  static constexpr std::size_t in_size = In::size;
+  static constexpr std::size_t out_size = filters * positions;
+  static constexpr std::size_t out_stride = kernels::padded<T>(out_size);
+  static constexpr std::size_t param_size = layout::size;
+  static constexpr std::size_t param_count = layout::param_count;
+  static constexpr std::size_t kept_stride = out_stride; ///< z, channel-major
+  /// Output positions per tile: the gathered windows of a tile stay within 16 KiB (L1).
+  static constexpr std::size_t tile = std::clamp<std::size_t>(16384 / sizeof(T) / window, 4, 64);
+
+  /// The weights as a dense layer's: weight(f, (c * KH + i) * KW + j) is W[f][c][i][j].
+  static dense_view<T> view(T* p) noexcept { return gemm::view(p); }
+
+  static void forward(const T* p, const T* x, T* y) noexcept { run(p, x, nullptr, y); }
+  static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s) run(p, x + s * ldx, kept ? kept + s * kept_stride : nullptr, y + s * out_stride);
+  }
+
+  static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
+                       std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
+    alignas(alignment) T col[tile * window];
+    alignas(alignment) T dcol[tile * window];
+    alignas(alignment) T zt[tile * padded_filters], yt[tile * padded_filters], dyt[tile * padded_filters];
+    bool first = true;
+    for (std::size_t s = 0; s < n; ++s) {
+      const T* xs = x + s * ldx;
+      if (dx) std::fill(dx + s * ldx, dx + (s + 1) * ldx, T(0));
+      for (std::size_t p0 = 0; p0 < positions; p0 += tile) {
+        const std::size_t rows = std::min(tile, positions - p0);
+        kernels::im2col(shape, xs, p0, rows, col);
+        gather(kept + s * kept_stride, p0, rows, zt);
+        gather(y + s * out_stride, p0, rows, yt);
+        gather(dy + s * out_stride, p0, rows, dyt);
+        gemm::backward_params(g, col, window, zt, yt, dyt, rows, gemm::all_columns,
+                              first ? mode : kernels::store_mode::add);
+        first = false;
+        if (dx) {
+          kernels::dense_backward_input<window, filters>(p, dyt, dcol, window, rows);
+          kernels::col2im_add(shape, dcol, p0, rows, dx + s * ldx);
+        }
+      }
+    }
+  }
+
+  /// PyTorch order: weight [F][C][KH][KW], then bias [F] (a dense layer's [F][C*KH*KW] order).
+  static void import_params(const T* logical, T* p) noexcept { gemm::import_params(logical, p); }
+  static void export_params(const T* p, T* logical) noexcept { gemm::export_params(p, logical); }
+  /// As PyTorch counts fans for a convolution: fan_in = C KH KW, fan_out = F KH KW.
+  template <class Init>
+  static void initialize(T* p, const Init& init, rng& gen) {
+    const auto v = view(p);
+    const std::size_t fan_in = window, fan_out = filters * shape.kh * shape.kw;
+    for (std::size_t f = 0; f < filters; ++f)
+      for (std::size_t k = 0; k < window; ++k) v.weight(f, k) = static_cast<T>(init.weight(fan_in, fan_out, gen));
+    for (std::size_t f = 0; f < filters; ++f) v.bias(f) = static_cast<T>(init.bias(fan_in, fan_out, gen));
+  }
+
+private:
+  /// One sample: y (and z unless null) channel-major, padding zero.
+  static void run(const T* p, const T* x, T* z, T* y) noexcept {
+    alignas(alignment) T col[tile * window];
+    alignas(alignment) T yt[tile * padded_filters], zt[tile * padded_filters];
+    for (std::size_t p0 = 0; p0 < positions; p0 += tile) {
+      const std::size_t rows = std::min(tile, positions - p0);
+      kernels::im2col(shape, x, p0, rows, col);
+      gemm::forward_batch(p, col, window, z ? zt : nullptr, yt, rows);
+      scatter(yt, p0, rows, y);
+      if (z) scatter(zt, p0, rows, z);
+    }
+    std::fill(y + out_size, y + out_stride, T(0));
+    if (z) std::fill(z + out_size, z + out_stride, T(0));
+  }
+  /// Position-major tile (rows x padded_filters) -> channel-major sample.
+  static void scatter(const T* t, std::size_t p0, std::size_t rows, T* out) noexcept {
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t f = 0; f < filters; ++f) out[f * positions + p0 + r] = t[r * padded_filters + f];
+  }
+  /// Channel-major sample -> position-major tile, padding columns zero.
+  static void gather(const T* in, std::size_t p0, std::size_t rows, T* t) noexcept {
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t f = 0; f < filters; ++f) t[r * padded_filters + f] = in[f * positions + p0 + r];
+      std::fill(t + r * padded_filters + filters, t + (r + 1) * padded_filters, T(0));
+    }
+  }
+};
+
+} // namespace ctnn::layers

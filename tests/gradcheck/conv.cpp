@@ -1,0 +1,51 @@
+// Central finite differences in double for the convolutional layers at odd sizes: conv2d with
+// stride, padding and dilation (a second conv also checks the first one's input gradient),
+// max and average pools 2-D and 1-D, conv1d with causal and same padding, global_avg_pool.
+#define BOOST_TEST_MODULE gradcheck_conv
+#include <boost/test/unit_test.hpp>
+
+#include "../support/gradcheck.hpp"
+
+namespace nn = ctnn;
+using nn::test::check_network;
+
+BOOST_AUTO_TEST_CASE(conv2d_with_stride_padding_and_dilation) {
+  using model = nn::network<nn::input<nn::shape<3, 5, 7>>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>,
+                            nn::tanh, nn::conv2d<2, nn::kernel<2, 3>, nn::dilation<2>, nn::padding<1, 2>>, nn::flatten,
+                            nn::dense<3>>;
+  static_assert(std::is_same_v<model::layer<1>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>>);
+  static_assert(model::layer_output(1) == nn::dims{3, {4, 3, 4}});
+  check_network<model, nn::loss::mse>(11);
+  check_network<model, nn::loss::softmax_cross_entropy>(12);
+}
+
+BOOST_AUTO_TEST_CASE(conv2d_same_padding_with_an_even_kernel) {
+  using model = nn::network<nn::input<nn::shape<2, 5, 6>>, nn::conv2d<3, nn::kernel<2, 4>, nn::same>, nn::relu,
+                            nn::conv2d<2, nn::kernel<3>, nn::same, nn::dilation<2>>, nn::flatten, nn::dense<2>>;
+  static_assert(model::layer_output(1) == nn::dims{3, {3, 5, 6}});
+  check_network<model, nn::loss::mse>(13);
+}
+
+BOOST_AUTO_TEST_CASE(max_and_average_pools) {
+  using model = nn::network<nn::input<nn::shape<2, 7, 9>>, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>,
+                            nn::max_pool2d<nn::window<2>>, nn::conv2d<2, nn::kernel<2>>,
+                            nn::avg_pool2d<nn::window<2>, nn::stride<1>, nn::padding<1>>,
+                            nn::max_pool2d<nn::window<3, 2>, nn::stride<2, 1>>, nn::flatten, nn::dense<2>>;
+  static_assert(model::layer_output(2) == nn::dims{3, {3, 3, 4}});
+  check_network<model, nn::loss::mse>(14);
+}
+
+BOOST_AUTO_TEST_CASE(conv1d_causal_same_and_1d_pools) {
+  using model = nn::network<nn::input<nn::shape<3, 11>>, nn::conv1d<4, 3, nn::causal, nn::dilation<2>>, nn::gelu,
+                            nn::max_pool1d<nn::window<2>>, nn::conv1d<3, 3, nn::same>,
+                            nn::avg_pool1d<nn::window<3>, nn::stride<2>>, nn::conv1d<2, 2, nn::stride<2>, nn::padding<1>>,
+                            nn::flatten, nn::dense<2>>;
+  static_assert(model::layer_output(1) == nn::dims{2, {4, 11}});
+  check_network<model, nn::loss::mse>(15);
+}
+
+BOOST_AUTO_TEST_CASE(global_average_pool) {
+  using model = nn::network<nn::input<nn::shape<2, 4, 5>>, nn::conv2d<3, nn::kernel<3>, nn::same>, nn::sigmoid,
+                            nn::global_avg_pool, nn::dense<2>>;
+  check_network<model, nn::loss::softmax_cross_entropy>(16);
+}

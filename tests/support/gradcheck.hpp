@@ -1,0 +1,69 @@
+// Central finite differences in double against the analytic backward pass of a whole network:
+// the gradient of a loss with respect to every parameter, on a batch of random samples.
+#pragma once
+
+#include <ctnn/ctnn.hpp>
+
+#include "support.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace ctnn::test {
+namespace nn = ctnn;
+
+inline constexpr double eps = 1e-6;
+inline constexpr double tolerance = 1e-6; // |numeric - analytic| / max(1, |analytic|)
+
+/// Targets the loss accepts: class indices for cross-entropy, values in [0, 1] otherwise.
+template <class Loss>
+inline std::vector<double> make_targets(std::size_t n, std::size_t out, std::size_t target_size) {
+  nn::rng g(77);
+  std::vector<double> t(n * target_size);
+  for (auto& v : t) v = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> ? double(g.below(out)) : g.uniform(0, 1);
+  return t;
+}
+
+/// Checks d loss / d parameters of Model under Loss on a batch of 3 random samples.
+template <class Model, class Loss>
+void check_network(std::uint64_t seed) {
+  using net_t = nn::net<Model, double>;
+  constexpr std::size_t n = 3, out = net_t::output_size;
+  constexpr std::size_t target_size = Loss::template expected_target<typename Model::output_shape>::size;
+  auto net = nn::make<Model, double>(nn::init::pytorch_default{}, seed);
+  auto ws = net.make_workspace(n);
+  const auto x = nn::test::random_values<double>(n * net_t::input_size, seed + 1, -2, 2);
+  const auto t = make_targets<Loss>(n, out, target_size);
+
+  const double* y = net.forward_train(ws, x.data(), n);
+  Loss::value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
+  nn::aligned_buffer<double> grads(net_t::param_size);
+  net.backward(ws, x.data(), n, grads.data());
+  net_t as_logical; // reads the stored-layout gradient in PyTorch order
+  std::copy(grads.begin(), grads.end(), as_logical.parameters().begin());
+  const auto analytic = as_logical.export_parameters();
+
+  auto loss_at = [&](const std::vector<double>& p) {
+    net.import_parameters(p);
+    const double* yy = net.forward_train(ws, x.data(), n);
+    return Loss::value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
+  };
+  const auto p0 = net.export_parameters();
+  double worst = 0;
+  for (std::size_t j = 0; j < p0.size(); ++j) {
+    auto p = p0;
+    p[j] = p0[j] + eps;
+    const double up = loss_at(p);
+    p[j] = p0[j] - eps;
+    const double down = loss_at(p);
+    const double numeric = (up - down) / (2 * eps);
+    worst = std::max(worst, std::abs(numeric - analytic[j]) / std::max(1.0, std::abs(analytic[j])));
+  }
+  BOOST_TEST(worst <= tolerance);
+}
+
+
+} // namespace ctnn::test
