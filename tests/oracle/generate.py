@@ -108,9 +108,101 @@ def optimizer_fixtures():
             w.put("%s.step%d" % (name, step), torch.cat([model.weight.reshape(-1), model.bias]))
 
 
+
+class Causal1d(torch.nn.Module):
+    """conv1d with causal padding: d (k - 1) zeros before the signal (PyTorch has no such mode)."""
+
+    def __init__(self, cin, cout, k, dilation):
+        super().__init__()
+        self.pad = dilation * (k - 1)
+        self.conv = torch.nn.Conv1d(cin, cout, k, dilation=dilation)
+
+    def forward(self, x):
+        return self.conv(torch.nn.functional.pad(x, (self.pad, 0)))
+
+
+def conv_cases():
+    """name -> (input shape of one sample, module). Mirrored in tests/oracle/conv.cpp."""
+    nn = torch.nn
+    return {
+        "conv2d_basic": ((3, 5, 7), nn.Sequential(nn.Conv2d(3, 4, 3))),
+        "conv2d_stride_padding": ((3, 5, 7), nn.Sequential(nn.Conv2d(3, 4, (3, 2), stride=2, padding=1), nn.ReLU())),
+        "conv2d_dilation": ((2, 6, 7), nn.Sequential(nn.Conv2d(2, 3, 3, dilation=2, padding=(1, 2)), nn.Tanh())),
+        "conv2d_same": ((2, 5, 6), nn.Sequential(nn.Conv2d(2, 3, (2, 4), padding="same"), nn.Sigmoid())),
+        "conv1d_causal": ((3, 9), nn.Sequential(Causal1d(3, 4, 3, 2), nn.GELU())),
+        "conv1d_stride_padding": ((3, 10), nn.Sequential(nn.Conv1d(3, 4, 3, stride=2, padding=1), nn.LeakyReLU(0.01))),
+        "conv1d_same": ((2, 8), nn.Sequential(nn.Conv1d(2, 3, 4, padding="same"))),
+        "max_pool2d": ((2, 7, 9), nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.MaxPool2d(2))),
+        "max_pool2d_stride_padding": ((2, 7, 9), nn.Sequential(nn.Conv2d(2, 3, 3, padding=1),
+                                                              nn.MaxPool2d(3, stride=2, padding=1))),
+        "avg_pool2d": ((2, 7, 9), nn.Sequential(nn.Conv2d(2, 3, 3), nn.AvgPool2d(2, stride=1, padding=1))),
+        "max_pool1d": ((2, 11), nn.Sequential(nn.Conv1d(2, 3, 3), nn.MaxPool1d(2))),
+        "avg_pool1d": ((2, 11), nn.Sequential(nn.Conv1d(2, 3, 2), nn.AvgPool1d(3, stride=2))),
+        "global_avg_pool": ((2, 4, 5), nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(),
+                                                     nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2))),
+    }
+
+
+def parameters_of(module):
+    return torch.cat([p.reshape(-1) for p in module.parameters()])
+
+
+def gradients_of(module):
+    return torch.cat([p.grad.reshape(-1) for p in module.parameters()])
+
+
+def conv_fixtures():
+    """Each conv/pool case: a batch of 3, MSE against a target: outputs, loss, parameter gradients."""
+    w = Writer("conv.txt")
+    for k, (name, (shape, module)) in enumerate(conv_cases().items()):
+        torch.manual_seed(200 + k)
+        for p in module.parameters():  # reinitialize after seeding, so each case is reproducible
+            torch.nn.init.uniform_(p, -0.5, 0.5)
+        x = torch.randn(3, *shape)
+        y = module(x)
+        target = torch.randn(*y.shape)
+        loss = torch.nn.functional.mse_loss(y, target)
+        loss.backward()
+        p = name + "."
+        w.put(p + "params", parameters_of(module))
+        w.put(p + "x", x)
+        w.put(p + "target", target)
+        w.put(p + "y", y)
+        w.put(p + "loss", loss)
+        w.put(p + "grads", gradients_of(module))
+
+
+def mnist_cnn_fixtures():
+    """BENCH.md's mnist_cnn on 28x28: forward, cross-entropy gradients, and 4 Adam steps."""
+    nn = torch.nn
+    w = Writer("cnn.txt")
+    torch.manual_seed(31)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 10))
+    x = torch.rand(5, 1, 28, 28)
+    labels = torch.tensor([3, 0, 9, 1, 7])
+    w.put("params", parameters_of(model))
+    w.put("x", x)
+    w.put("labels", labels.to(torch.float64))
+    y = model(x)
+    loss = torch.nn.functional.cross_entropy(y, labels)
+    loss.backward()
+    w.put("y", y)
+    w.put("loss", loss)
+    w.put("grads", gradients_of(model))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for step in range(1, 5):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), labels).backward()
+        opt.step()
+        w.put("adam.step%d" % step, parameters_of(model))
+
+
 if __name__ == "__main__":
     os.makedirs(HERE, exist_ok=True)
     dense_fixtures()
     loss_fixtures()
     optimizer_fixtures()
+    conv_fixtures()
+    mnist_cnn_fixtures()
     print("fixtures written to", HERE)

@@ -6,6 +6,7 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include "../support/fixtures.hpp"
 #include "../support/support.hpp"
 
 #include <boost/mpl/list.hpp>
@@ -17,40 +18,13 @@
 #include <vector>
 
 namespace nn = ctnn;
+using nn::test::as;
+using nn::test::forward_tol;
+using nn::test::gradient_tol;
+using nn::test::read_fixture;
 using nn::test::scaled_error;
 
 namespace {
-
-/// name -> values, from "name count v1 v2 ..." lines.
-std::map<std::string, std::vector<double>> read_fixture(const std::string& file) {
-  const std::string path = std::string(CTNN_TEST_FIXTURES) + "/" + file;
-  std::ifstream f(path);
-  BOOST_REQUIRE_MESSAGE(f, "cannot open fixture " << path);
-  std::map<std::string, std::vector<double>> out;
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream in(line);
-    std::string name;
-    std::size_t n = 0;
-    in >> name >> n;
-    std::vector<double> v(n);
-    for (auto& x : v) in >> x;
-    BOOST_REQUIRE_MESSAGE(in, "malformed fixture line for " << name << " in " << path);
-    out[name] = std::move(v);
-  }
-  return out;
-}
-
-template <class T>
-constexpr double forward_tol = sizeof(T) == 4 ? 1e-5 : 1e-9;
-template <class T>
-constexpr double gradient_tol = sizeof(T) == 4 ? 5e-5 : 1e-9;
-
-template <class T>
-std::vector<T> as(const std::vector<double>& v) {
-  return {v.begin(), v.end()};
-}
 
 template <class T, class Act>
 void check_dense_fixture(const std::string& name) {

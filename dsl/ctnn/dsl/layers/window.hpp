@@ -108,7 +108,9 @@ constexpr std::pair<window_geometry, int> place_window(const dims& in, bool one_
   g.w = one_d ? in.extent[1] : in.extent[2];
   g.kh = one_d ? 1 : kh;
   g.kw = kw;
-  const auto s = option_value<stride, Os...>(pool_stride ? kh : 1, pool_stride ? kw : 1);
+  // a 1-D layer reads the first extent of each option (stride<S> is stride<S, S>)
+  const std::size_t default_h = pool_stride ? (one_d ? kw : kh) : 1, default_w = pool_stride ? kw : 1;
+  const auto s = option_value<stride, Os...>(default_h, default_w);
   const auto d = option_value<dilation, Os...>(1, 1);
   const auto p = option_value<padding, Os...>(0, 0);
   g.sh = one_d ? 1 : s[0];

@@ -1,0 +1,137 @@
+// ctnn's convolutional layers against PyTorch (tests/oracle/generate.py, float64): conv2d and
+// conv1d with every option (stride, padding, same, causal, dilation), max/avg pools 2-D and 1-D,
+// global average pooling: outputs, MSE loss and parameter gradients, in float and double; and
+// BENCH.md's mnist_cnn: forward, cross-entropy gradients and 4 Adam steps.
+#define BOOST_TEST_MODULE oracle_conv
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include "../support/fixtures.hpp"
+#include "../support/support.hpp"
+
+#include <boost/mpl/list.hpp>
+
+#include <string>
+#include <vector>
+
+namespace nn = ctnn;
+using nn::test::as;
+using nn::test::forward_tol;
+using nn::test::gradient_tol;
+using nn::test::read_fixture;
+using nn::test::scaled_error;
+
+namespace {
+
+/// One case of conv.txt: Model mirrors the PyTorch module of generate.py's conv_cases().
+template <class T, class Model>
+void check_case(const std::string& name) {
+  using net_t = nn::net<Model, T>;
+  const auto fx = read_fixture("conv.txt");
+  const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
+  net_t net;
+  net.import_parameters(as<T>(at("params")));
+  constexpr std::size_t n = 3, out = net_t::output_size;
+  auto ws = net.make_workspace(n);
+  const auto x = as<T>(at("x"));
+  const auto target = as<T>(at("target"));
+  BOOST_REQUIRE(x.size() == n * net_t::input_size);
+  BOOST_REQUIRE(target.size() == n * out);
+  const T* y = net.forward_train(ws, x.data(), n);
+  std::vector<double> got(n * out);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < out; ++k) got[r * out + k] = y[r * net_t::output_stride + k];
+  BOOST_TEST(scaled_error(got, at("y")) <= forward_tol<T>, name);
+  // single-sample inference agrees with the batch
+  typename net_t::input_type one;
+  std::copy_n(x.data() + net_t::input_size, net_t::input_size, one.data());
+  const auto y1 = net(one);
+  BOOST_TEST(scaled_error(std::vector<double>(y1.begin(), y1.end()),
+                          std::vector<double>(got.begin() + out, got.begin() + 2 * out)) <= forward_tol<T>,
+             name);
+  const T loss = nn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), out, ws.output_gradient(), n);
+  BOOST_TEST(std::abs(double(loss) - at("loss")[0]) / std::max(1.0, at("loss")[0]) <= forward_tol<T>, name);
+  nn::aligned_buffer<T> grads(net_t::param_size);
+  net.backward(ws, x.data(), n, grads.data());
+  net_t view;
+  std::copy(grads.begin(), grads.end(), view.parameters().begin());
+  BOOST_TEST(scaled_error(view.export_parameters(), at("grads")) <= gradient_tol<T>, name);
+}
+
+using scalar_types = boost::mpl::list<float, double>;
+} // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(conv2d_options_match_pytorch, T, scalar_types) {
+  check_case<T, nn::network<nn::input<nn::shape<3, 5, 7>>, nn::conv2d<4, nn::kernel<3>>>>("conv2d_basic");
+  check_case<T, nn::network<nn::input<nn::shape<3, 5, 7>>, nn::conv2d<4, nn::kernel<3, 2>, nn::stride<2>, nn::padding<1>>,
+                            nn::relu>>("conv2d_stride_padding");
+  check_case<T, nn::network<nn::input<nn::shape<2, 6, 7>>,
+                            nn::conv2d<3, nn::kernel<3>, nn::dilation<2>, nn::padding<1, 2>>, nn::tanh>>(
+      "conv2d_dilation");
+  check_case<T, nn::network<nn::input<nn::shape<2, 5, 6>>, nn::conv2d<3, nn::kernel<2, 4>, nn::same>, nn::sigmoid>>(
+      "conv2d_same");
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(conv1d_options_match_pytorch, T, scalar_types) {
+  check_case<T, nn::network<nn::input<nn::shape<3, 9>>, nn::conv1d<4, 3, nn::causal, nn::dilation<2>>, nn::gelu>>(
+      "conv1d_causal");
+  check_case<T, nn::network<nn::input<nn::shape<3, 10>>, nn::conv1d<4, 3, nn::stride<2>, nn::padding<1>>,
+                            nn::leaky_relu>>("conv1d_stride_padding");
+  check_case<T, nn::network<nn::input<nn::shape<2, 8>>, nn::conv1d<3, 4, nn::same>>>("conv1d_same");
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(pools_match_pytorch, T, scalar_types) {
+  check_case<T, nn::network<nn::input<nn::shape<2, 7, 9>>, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>,
+                            nn::max_pool2d<nn::window<2>>>>("max_pool2d");
+  check_case<T, nn::network<nn::input<nn::shape<2, 7, 9>>, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>,
+                            nn::max_pool2d<nn::window<3>, nn::stride<2>, nn::padding<1>>>>("max_pool2d_stride_padding");
+  check_case<T, nn::network<nn::input<nn::shape<2, 7, 9>>, nn::conv2d<3, nn::kernel<3>>,
+                            nn::avg_pool2d<nn::window<2>, nn::stride<1>, nn::padding<1>>>>("avg_pool2d");
+  check_case<T, nn::network<nn::input<nn::shape<2, 11>>, nn::conv1d<3, 3>, nn::max_pool1d<nn::window<2>>>>(
+      "max_pool1d");
+  check_case<T, nn::network<nn::input<nn::shape<2, 11>>, nn::conv1d<3, 2>, nn::avg_pool1d<nn::window<3>, nn::stride<2>>>>(
+      "avg_pool1d");
+  check_case<T, nn::network<nn::input<nn::shape<2, 4, 5>>, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>, nn::relu,
+                            nn::global_avg_pool, nn::dense<2>>>("global_avg_pool");
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(mnist_cnn_trains_as_pytorch, T, scalar_types) {
+  using model = nn::network<nn::input<nn::shape<1, 28, 28>>, nn::conv2d<8, nn::kernel<3>>, nn::relu,
+                            nn::max_pool2d<nn::window<2>>, nn::conv2d<16, nn::kernel<3>>, nn::relu,
+                            nn::max_pool2d<nn::window<2>>, nn::flatten, nn::dense<10>>;
+  using net_t = nn::net<model, T>;
+  static_assert(model::param_count == 8 * 9 + 8 + 16 * 72 + 16 + 400 * 10 + 10);
+  const auto fx = read_fixture("cnn.txt");
+  auto net = net_t{};
+  net.import_parameters(as<T>(fx.at("params")));
+  constexpr std::size_t n = 5;
+  auto ws = net.make_workspace(n);
+  const auto x = as<T>(fx.at("x"));
+  const auto labels = as<T>(fx.at("labels"));
+  const T* y = net.forward_train(ws, x.data(), n);
+  std::vector<double> got(n * 10);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < 10; ++k) got[r * 10 + k] = y[r * net_t::output_stride + k];
+  BOOST_TEST(scaled_error(got, fx.at("y")) <= forward_tol<T>);
+  nn::loss::softmax_cross_entropy::value_and_gradient(y, net_t::output_stride, labels.data(), 10,
+                                                      ws.output_gradient(), n);
+  nn::aligned_buffer<T> grads(net_t::param_size);
+  net.backward(ws, x.data(), n, grads.data());
+  net_t view;
+  std::copy(grads.begin(), grads.end(), view.parameters().begin());
+  BOOST_TEST(scaled_error(view.export_parameters(), fx.at("grads")) <= gradient_tol<T>);
+
+  // 4 full-batch Adam steps through the trainer, as torch.optim.Adam(lr=0.01)
+  nn::dataset<T, nn::shape<1, 28, 28>, nn::shape<1>> data;
+  for (std::size_t r = 0; r < n; ++r)
+    data.push_back(std::span<const T, 784>(x.data() + r * 784, 784), std::span<const T, 1>(labels.data() + r, 1));
+  nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::adam{.lr = 0.01}};
+  for (int step = 1; step <= 4; ++step) {
+    fit.train(data, {.epochs = 1, .batch = n, .shuffle = false, .log = nullptr});
+    // Adam divides by sqrt(v): gradients near zero amplify rounding, hence the gradient tolerance
+    BOOST_TEST(scaled_error(net.export_parameters(), fx.at("adam.step" + std::to_string(step))) <=
+                   (sizeof(T) == 4 ? 2e-4 : 1e-8),
+               "step " << step);
+  }
+}
