@@ -102,13 +102,16 @@ public:
   template <std::size_t S>
   using stage = typename decltype(stage_type<S>())::type;
 
-  /// offsets[S]: start of stage S's slice in the flat parameter array; offsets[stage_count]
-  /// is the total stored size.
+  /// offsets[S]: start of stage S's slice in the flat parameter array, aligned to
+  /// CTNN_ALIGNMENT whatever the sizes before it (a stage of 4 parameters is followed by a gap;
+  /// gaps hold zeros, get zero gradients and stay zero); offsets[stage_count] is the total
+  /// stored size.
   static constexpr std::array<std::size_t, stage_count + 1> offsets = [] {
     std::array<std::size_t, stage_count + 1> o{};
+    constexpr std::size_t per_line = alignment / sizeof(T);
     [&]<std::size_t... S>(std::index_sequence<S...>) {
       const std::size_t sizes[] = {std::size_t{0}, stage<S>::param_size...};
-      for (std::size_t s = 0; s < stage_count; ++s) o[s + 1] = o[s] + sizes[s + 1];
+      for (std::size_t s = 0; s < stage_count; ++s) o[s + 1] = (o[s] + sizes[s + 1] + per_line - 1) / per_line * per_line;
     }
     (std::make_index_sequence<stage_count>{});
     return o;
