@@ -43,6 +43,20 @@ CTNN_ALWAYS_INLINE V tanh_rational(const V& x) noexcept {
   return xsimd::select(xsimd::abs(x) >= V(9.0f), xsimd::copysign(V(1.0f), x), x * p / q);
 }
 
+/// x with NaN lanes replaced by 0 and the others clamped to [-limit, limit], before xsimd's exp,
+/// erf or tanh: their generic versions convert the argument to an integer, which is undefined
+/// behaviour for NaN and infinities (UBSan reports it). limit is where the function has
+/// saturated; callers put NaN back with keep_nan.
+template <class V>
+CTNN_ALWAYS_INLINE V tame(const V& x, typename V::value_type limit) noexcept {
+  return xsimd::select(x != x, V(0), xsimd::min(xsimd::max(x, V(-limit)), V(limit)));
+}
+/// r, but NaN where x is NaN.
+template <class V>
+CTNN_ALWAYS_INLINE V keep_nan(const V& x, const V& r) noexcept {
+  return xsimd::select(x != x, x, r);
+}
+
 } // namespace detail
 
 struct identity_fn {
@@ -123,7 +137,7 @@ struct sigmoid_fn {
     if constexpr (std::is_same_v<T, float>)
       return kernels::fma(V(0.5f), detail::tanh_rational(z * V(0.5f)), V(0.5f));
     else
-      return V(1) / (V(1) + xsimd::exp(-z));
+      return detail::keep_nan(z, V(1) / (V(1) + xsimd::exp(-detail::tame(z, T(800)))));
   }
   template <class V>
   static V simd_derivative(const V&, const V& y) noexcept {
@@ -147,7 +161,7 @@ struct tanh_fn {
     if constexpr (std::is_same_v<typename V::value_type, float>)
       return detail::tanh_rational(z);
     else
-      return xsimd::tanh(z);
+      return detail::keep_nan(z, xsimd::tanh(detail::tame(z, 40.0))); // tanh(40) is 1 in double
   }
   template <class V>
   static V simd_derivative(const V&, const V& y) noexcept {
@@ -174,14 +188,15 @@ struct gelu_fn {
   template <class V>
   static V simd(const V& z) noexcept {
     using T = typename V::value_type;
-    return V(T(0.5)) * z * (V(1) + xsimd::erf(z * V(inv_sqrt2<T>)));
+    return V(T(0.5)) * z * (V(1) + xsimd::erf(detail::tame(z * V(inv_sqrt2<T>), T(10)))); // erf(10) is 1
   }
   template <class V>
   static V simd_derivative(const V& z, const V&) noexcept {
     using T = typename V::value_type;
-    const V cdf = V(T(0.5)) * (V(1) + xsimd::erf(z * V(inv_sqrt2<T>)));
-    const V pdf = V(inv_sqrt2pi<T>) * xsimd::exp(V(T(-0.5)) * z * z);
-    return kernels::fma(z, pdf, cdf);
+    const V t = detail::tame(z, T(40));
+    const V cdf = V(T(0.5)) * (V(1) + xsimd::erf(detail::tame(z * V(inv_sqrt2<T>), T(10))));
+    const V pdf = V(inv_sqrt2pi<T>) * xsimd::exp(V(T(-0.5)) * t * t);
+    return detail::keep_nan(z, kernels::fma(t, pdf, cdf));
   }
   template <class T>
   static T scalar(T z) noexcept {
