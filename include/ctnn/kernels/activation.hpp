@@ -49,12 +49,12 @@ CTNN_ALWAYS_INLINE V tanh_rational(const V& x) noexcept {
 /// saturated; callers put NaN back with keep_nan.
 template <class V>
 CTNN_ALWAYS_INLINE V tame(const V& x, typename V::value_type limit) noexcept {
-  return xsimd::select(x != x, V(0), xsimd::min(xsimd::max(x, V(-limit)), V(limit)));
+  return xsimd::select(xsimd::isnan(x), V(0), xsimd::min(xsimd::max(x, V(-limit)), V(limit)));
 }
 /// r, but NaN where x is NaN.
 template <class V>
 CTNN_ALWAYS_INLINE V keep_nan(const V& x, const V& r) noexcept {
-  return xsimd::select(x != x, x, r);
+  return xsimd::select(xsimd::isnan(x), x, r);
 }
 
 } // namespace detail
