@@ -12,6 +12,7 @@
 #include <ctnn/io/csv.hpp>
 #include <ctnn/io/datasets.hpp>
 #include <ctnn/io/error.hpp>
+#include <ctnn/io/idx.hpp>
 #include <ctnn/io/weights.hpp>
 #include <ctnn/layers/builtin.hpp>
 #include <ctnn/runtime/network.hpp>

@@ -5,8 +5,10 @@
 #include <ctnn/core/shape.hpp>
 #include <ctnn/io/csv.hpp>
 #include <ctnn/io/error.hpp>
+#include <ctnn/io/idx.hpp>
 #include <ctnn/train/dataset.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -152,6 +154,51 @@ split<dataset<T, shape<30>, shape<1>>> breast_cancer_split(const std::filesystem
   scaler.apply(s.train);
   scaler.apply(s.test);
   return s;
+}
+
+/// Path of one file of Debian's dataset-fashion-mnist (installed, or extracted into the cache):
+/// name is e.g. "train-images-idx3-ubyte.gz".
+inline std::filesystem::path fashion_mnist_file(const std::string& name) {
+  return debian_file("dataset-fashion-mnist", "usr/share/datasets/fashion-mnist/" + name);
+}
+
+/// Fashion-MNIST images [1, 28, 28] (pixels / 255) and labels 0..9 from two IDX files. `limit`
+/// keeps the first images only (0: all). Throws file_error naming the file and byte for a
+/// malformed file, a label out of range or image and label counts that disagree.
+template <class T = float>
+dataset<T, shape<1, 28, 28>, shape<1>> load_fashion_mnist(const std::filesystem::path& images,
+                                                          const std::filesystem::path& labels, std::size_t limit = 0) {
+  const idx_array x = read_idx(images.string(), 3);
+  const idx_array y = read_idx(labels.string(), 1);
+  if (x.dims[1] != 28 || x.dims[2] != 28)
+    throw file_error(images.string(), "byte 8", "28 x 28 images",
+                     std::to_string(x.dims[1]) + " x " + std::to_string(x.dims[2]) + " images");
+  if (x.count() != y.count())
+    throw file_error(labels.string(), "byte 4", std::to_string(x.count()) + " labels (one per image of " + images.string() + ")",
+                     std::to_string(y.count()) + " labels");
+  const std::size_t n = limit ? std::min(limit, x.count()) : x.count();
+  dataset<T, shape<1, 28, 28>, shape<1>> d;
+  d.reserve(n);
+  tensor<T, shape<1, 28, 28>> img;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (y.data[i] > 9)
+      throw file_error(labels.string(), "byte " + std::to_string(8 + i), "a label from 0 to 9",
+                       std::to_string(int(y.data[i])));
+    for (std::size_t k = 0; k < 784; ++k) img[k] = T(x.data[i * 784 + k]) / T(255);
+    d.push_back(img, tensor<T, shape<1>>{T(y.data[i])});
+  }
+  return d;
+}
+
+/// Fashion-MNIST's official split: 60,000 training and 10,000 test images, from Debian's
+/// dataset-fashion-mnist (fetched into the cache if it is not installed). `train_limit` and
+/// `test_limit` keep the first images only (0: all).
+template <class T = float>
+split<dataset<T, shape<1, 28, 28>, shape<1>>> fashion_mnist(std::size_t train_limit = 0, std::size_t test_limit = 0) {
+  return {load_fashion_mnist<T>(fashion_mnist_file("train-images-idx3-ubyte.gz"),
+                                fashion_mnist_file("train-labels-idx1-ubyte.gz"), train_limit),
+          load_fashion_mnist<T>(fashion_mnist_file("t10k-images-idx3-ubyte.gz"),
+                                fashion_mnist_file("t10k-labels-idx1-ubyte.gz"), test_limit)};
 }
 
 } // namespace ctnn::datasets
