@@ -49,3 +49,17 @@ BOOST_AUTO_TEST_CASE(global_average_pool) {
                             nn::global_avg_pool, nn::dense<2>>;
   check_network<model, nn::loss::softmax_cross_entropy>(16);
 }
+
+BOOST_AUTO_TEST_CASE(residual_blocks) {
+  // identity skip with relu after the sum, then a projected block that halves the image
+  using model = nn::network<nn::input<nn::shape<2, 5, 6>>, nn::conv2d<3, nn::kernel<3>, nn::same>, nn::tanh,
+                            nn::residual<nn::conv2d<3, nn::kernel<3>, nn::same>, nn::relu, nn::conv2d<3, nn::kernel<3>, nn::same>>,
+                            nn::relu, nn::residual<nn::project, nn::conv2d<4, nn::kernel<3>, nn::stride<2>, nn::padding<1>>, nn::gelu>,
+                            nn::flatten, nn::dense<2>>;
+  static_assert(model::layer_output(5) == nn::dims{3, {4, 3, 3}});
+  check_network<model, nn::loss::mse>(17);
+  // on vectors: a dense block, and a projected one that changes the width
+  using mlp = nn::network<nn::input<nn::shape<5>>, nn::dense<6>, nn::residual<nn::dense<6>, nn::tanh, nn::dense<6>>,
+                          nn::sigmoid, nn::residual<nn::project, nn::dense<4>, nn::relu>, nn::dense<2>>;
+  check_network<mlp, nn::loss::softmax_cross_entropy>(18);
+}

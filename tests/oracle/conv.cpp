@@ -96,6 +96,15 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pools_match_pytorch, T, scalar_types) {
                             nn::global_avg_pool, nn::dense<2>>>("global_avg_pool");
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(residual_blocks_match_pytorch, T, scalar_types) {
+  check_case<T, nn::network<nn::input<nn::shape<3, 6, 7>>, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>,
+                            nn::residual<nn::conv2d<3, nn::kernel<3>, nn::padding<1>>, nn::relu,
+                                         nn::conv2d<3, nn::kernel<3>, nn::padding<1>>>,
+                            nn::relu,
+                            nn::residual<nn::project, nn::conv2d<4, nn::kernel<3>, nn::stride<2>, nn::padding<1>>,
+                                         nn::tanh>>>("residual");
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(mnist_cnn_trains_as_pytorch, T, scalar_types) {
   using model = nn::network<nn::input<nn::shape<1, 28, 28>>, nn::conv2d<8, nn::kernel<3>>, nn::relu,
                             nn::max_pool2d<nn::window<2>>, nn::conv2d<16, nn::kernel<3>>, nn::relu,

@@ -121,6 +121,18 @@ class Causal1d(torch.nn.Module):
         return self.conv(torch.nn.functional.pad(x, (self.pad, 0)))
 
 
+class Residual(torch.nn.Module):
+    """y = body(x) + x, or + proj(x); body's parameters come first, as in ctnn's residual<...>."""
+
+    def __init__(self, body, proj=None):
+        super().__init__()
+        self.body = body
+        self.proj = proj
+
+    def forward(self, x):
+        return self.body(x) + (self.proj(x) if self.proj is not None else x)
+
+
 def conv_cases():
     """name -> (input shape of one sample, module). Mirrored in tests/oracle/conv.cpp."""
     nn = torch.nn
@@ -140,6 +152,10 @@ def conv_cases():
         "avg_pool1d": ((2, 11), nn.Sequential(nn.Conv1d(2, 3, 2), nn.AvgPool1d(3, stride=2))),
         "global_avg_pool": ((2, 4, 5), nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(),
                                                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2))),
+        "residual": ((3, 6, 7), nn.Sequential(
+            nn.Conv2d(3, 3, 3, padding=1),
+            Residual(nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 3, 3, padding=1))), nn.ReLU(),
+            Residual(nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, padding=1), nn.Tanh()), nn.Conv2d(3, 4, 1, stride=2)))),
     }
 
 

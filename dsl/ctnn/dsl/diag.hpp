@@ -43,6 +43,14 @@ struct error_code {};
 template <std::size_t N>
 struct size {};
 struct fix_reshape_to_as_many_elements {};
+template <class Block, class Inner>
+struct in_block {};
+template <std::size_t J>
+struct inner_index {};
+template <class Shape>
+struct inner_output {};
+struct fix_start_the_block_with_project {};
+struct fix_keep_the_rank_and_shrink_by_a_whole_stride {};
 struct fix_reshape_to_channels_height_width {};
 struct fix_reshape_to_channels_length {};
 struct fix_give_stride_and_dilation_at_least_1 {};
@@ -81,6 +89,12 @@ struct same_padding_needs_stride_1 {
 /// The window (kernel or pool window, dilated) does not fit the padded input: no output.
 template <class Index, class Layer, class Received, class Fix>
 struct window_larger_than_padded_input {
+  static constexpr bool ok = false;
+};
+
+/// residual<...> whose inner layers end in another shape than they start with.
+template <class Index, class Layer, class Received, class InnerOutput, class Fix>
+struct residual_changes_the_shape {
   static constexpr bool ok = false;
 };
 

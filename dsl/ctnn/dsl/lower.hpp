@@ -32,7 +32,7 @@ constexpr auto check_stage() noexcept {
   else if constexpr (!requires(const T* c, T* p, std::size_t n) { S::forward_batch(c, c, n, p, p, n); })
     return std::type_identity<stage_lacks_member<L, S, diag::forward_batch>>{};
   else if constexpr (!requires(const T* c, T* p, std::size_t n, kernels::store_mode m) {
-                       S::backward(c, p, c, n, c, c, p, p, n, m);
+                       S::backward(c, p, c, n, p, c, p, p, n, m);
                      })
     return std::type_identity<stage_lacks_member<L, S, diag::backward>>{};
   else if constexpr (!requires(const T* c, T* p) {
@@ -54,7 +54,7 @@ struct inert_stage {
                                kept_stride = 0;
   static void forward(const T*, const T*, T*) noexcept {}
   static void forward_batch(const T*, const T*, std::size_t, T*, T*, std::size_t) noexcept {}
-  static void backward(const T*, T*, const T*, std::size_t, const T*, const T*, T*, T*, std::size_t,
+  static void backward(const T*, T*, const T*, std::size_t, T*, const T*, T*, T*, std::size_t,
                        kernels::store_mode = kernels::store_mode::add) noexcept {}
   static void import_params(const T*, T*) noexcept {}
   static void export_params(const T*, T*) noexcept {}

@@ -3,6 +3,7 @@
 // and users' layers follow it alike; network.hpp and lower.hpp name no layer kind.
 #pragma once
 
+#include <ctnn/core/config.hpp>
 #include <ctnn/core/shape.hpp>
 #include <ctnn/dsl/diag.hpp>
 

@@ -1,6 +1,8 @@
 // type_at<I, Ts...>: O(1)-depth indexing into a pack by indexed inheritance (no recursion).
 #pragma once
 
+#include <ctnn/core/index.hpp>
+
 #include <cstddef>
 #include <utility>
 
@@ -23,23 +25,5 @@ using type_at = typename decltype(select<I>(indexer<std::index_sequence_for<Ts..
 
 template <class...>
 inline constexpr bool dependent_false = false;
-
-/// Calls f(std::integral_constant<std::size_t, I>{}) for I = 0 .. N-1 in order. Expands into a
-/// braced list rather than a fold so deep networks stay under Clang's 256 nesting limit.
-template <std::size_t N, class F>
-constexpr void for_each_index(F&& f) {
-  if constexpr (N > 0) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      [[maybe_unused]] const int order[] = {(f(std::integral_constant<std::size_t, I>{}), 0)...};
-    }
-    (std::make_index_sequence<N>{});
-  }
-}
-
-/// The same in reverse order (N-1 down to 0), for backward passes.
-template <std::size_t N, class F>
-constexpr void for_each_index_reversed(F&& f) {
-  for_each_index<N>([&](auto k) { f(std::integral_constant<std::size_t, N - 1 - k>{}); });
-}
 
 } // namespace ctnn::detail

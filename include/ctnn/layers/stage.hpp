@@ -35,7 +35,9 @@ struct probe_init {
 ///   backward(p, g, x, ldx, kept, y, dy, dx, n, mode)
 ///                           after forward_batch: dy (n x out_stride) is dL/dy and may be
 ///                           overwritten; adds (store_mode::add) or writes (overwrite) dL/dp
-///                           into g; writes dL/dx into dx (n x ldx, padding 0) unless dx is null
+///                           into g; writes dL/dx into dx (n x ldx, padding 0) unless dx is null.
+///                           kept is the stage's own from forward_batch to backward: backward may
+///                           also use it as scratch
 ///   import_params(logical, p), export_params(p, logical)
 ///                           parameters in PyTorch's order and layout (param_count values)
 ///   initialize(p, init, gen) draws every parameter from init.weight(fan_in, fan_out, gen) and
@@ -56,7 +58,7 @@ concept Stage = requires(const T* cp, T* p, std::size_t n, kernels::store_mode m
   { S::kept_stride } -> std::convertible_to<std::size_t>;
   S::forward(cp, cp, p);
   S::forward_batch(cp, cp, n, p, p, n);
-  S::backward(cp, p, cp, n, cp, cp, p, p, n, mode);
+  S::backward(cp, p, cp, n, p, cp, p, p, n, mode);
   S::import_params(cp, p);
   S::export_params(cp, p);
   S::initialize(p, init, gen);

@@ -83,6 +83,11 @@ public:
   static constexpr std::size_t stage_count = lowered::stage_count;
   /// Trainable parameters as PyTorch counts them.
   static constexpr std::size_t param_count = Model::param_count;
+  static_assert(!Model::valid || param_count == [] {
+    std::size_t n = 0;
+    detail::for_each_index<lowered::stage_count>([&](auto s) { n += stage<s>::param_count; });
+    return n;
+  }(), "ctnn: a layer's descriptor counts other parameters (param_count) than its stage holds");
   /// Stored parameter array length (with padding to whole registers).
   static constexpr std::size_t param_size = lowered::param_size;
   /// Row stride of batched outputs (output_size padded to whole registers).
@@ -333,7 +338,8 @@ private:
   struct stage_buffers {
     const T* in;
     std::size_t ld;
-    const T *z, *y;
+    T* z; ///< what the stage's forward kept (its own: backward may use it as scratch)
+    const T* y;
     T *dy, *dx;
   };
   template <std::size_t S>
