@@ -81,3 +81,36 @@ BOOST_AUTO_TEST_CASE(hot_paths_do_not_allocate) {
   BOOST_TEST(allocations == before_split);
   BOOST_TEST(std::isfinite(sink));
 }
+
+// The same for the convolutional layers: conv, pools, a residual block (its inner buffers live
+// in the workspace), global average pooling; one thread and two.
+BOOST_AUTO_TEST_CASE(convolutional_hot_paths_do_not_allocate) {
+  using model = nn::network<nn::input<nn::shape<2, 12, 12>>, nn::conv2d<8, nn::kernel<3>, nn::same>, nn::relu,
+                            nn::max_pool2d<nn::window<2>>,
+                            nn::residual<nn::conv2d<8, nn::kernel<3>, nn::same>, nn::relu, nn::conv2d<8, nn::kernel<3>, nn::same>>,
+                            nn::relu, nn::avg_pool2d<nn::window<2>>, nn::conv2d<4, nn::kernel<1>>, nn::global_avg_pool,
+                            nn::dense<3>>;
+  auto net = nn::make<model>(nn::init::he_uniform{}, 2);
+  nn::tensor<float, nn::shape<2, 12, 12>> x{};
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 17) / 17;
+  nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{.lr = 0.01, .momentum = 0.9}};
+  fit.reserve(16, 1);
+  for (std::size_t k = 0; k < 16 * 288; ++k) fit.work().input()[k] = float(k % 13) / 13;
+  for (std::size_t r = 0; r < 16; ++r) fit.targets()[r] = float(r % 3);
+  auto ws = net.make_workspace(16);
+  const std::size_t before = allocations;
+  float sink = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    sink += net(x)[0];
+    sink += net.forward_batch(ws, fit.work().input(), 16)[0];
+    sink += fit.step(16).loss;
+    sink += fit.step(7).loss;
+  }
+  BOOST_TEST(allocations == before);
+  fit.set_threads(2, /*adaptive=*/false);
+  fit.reserve(16, 1);
+  const std::size_t before_split = allocations;
+  for (int rep = 0; rep < 5; ++rep) sink += fit.step(16).loss;
+  BOOST_TEST(allocations == before_split);
+  BOOST_TEST(std::isfinite(sink));
+}

@@ -239,9 +239,11 @@ void activation_forward(const T* x, T* y, std::size_t n) noexcept {
     Act::scalar_row(x, y, n);
   } else {
     using V = simd<T, Arch>;
-    std::size_t k = 0;
-    for (; k + V::size <= n; k += V::size) Act::simd(V::load_unaligned(x + k)).store_unaligned(y + k);
-    for (; k < n; ++k) y[k] = Act::scalar(x[k]);
+    // counted loops: with `k + size <= n` GCC 12 could not rule out wrap-around once n became a
+    // constant and warned of undefined behaviour
+    const std::size_t full = n / V::size * V::size;
+    for (std::size_t k = 0; k < full; k += V::size) Act::simd(V::load_unaligned(x + k)).store_unaligned(y + k);
+    for (std::size_t k = full; k < n; ++k) y[k] = Act::scalar(x[k]);
   }
 }
 
@@ -252,11 +254,11 @@ void activation_backward(const T* x, const T* y, const T* dy, T* dx, std::size_t
     Act::scalar_backward_row(y, dy, dx, n);
   } else {
     using V = simd<T, Arch>;
-    std::size_t k = 0;
-    for (; k + V::size <= n; k += V::size)
+    const std::size_t full = n / V::size * V::size;
+    for (std::size_t k = 0; k < full; k += V::size)
       (V::load_unaligned(dy + k) * Act::simd_derivative(V::load_unaligned(x + k), V::load_unaligned(y + k)))
           .store_unaligned(dx + k);
-    for (; k < n; ++k) dx[k] = dy[k] * Act::scalar_derivative(x[k], y[k]);
+    for (std::size_t k = full; k < n; ++k) dx[k] = dy[k] * Act::scalar_derivative(x[k], y[k]);
   }
 }
 
