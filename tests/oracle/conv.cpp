@@ -27,36 +27,7 @@ namespace {
 /// One case of conv.txt: Model mirrors the PyTorch module of generate.py's conv_cases().
 template <class T, class Model>
 void check_case(const std::string& name) {
-  using net_t = nn::net<Model, T>;
-  const auto fx = read_fixture("conv.txt");
-  const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
-  net_t net;
-  net.import_parameters(as<T>(at("params")));
-  constexpr std::size_t n = 3, out = net_t::output_size;
-  auto ws = net.make_workspace(n);
-  const auto x = as<T>(at("x"));
-  const auto target = as<T>(at("target"));
-  BOOST_REQUIRE(x.size() == n * net_t::input_size);
-  BOOST_REQUIRE(target.size() == n * out);
-  const T* y = net.forward_train(ws, x.data(), n);
-  std::vector<double> got(n * out);
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t k = 0; k < out; ++k) got[r * out + k] = y[r * net_t::output_stride + k];
-  BOOST_TEST(scaled_error(got, at("y")) <= forward_tol<T>, name);
-  // single-sample inference agrees with the batch
-  typename net_t::input_type one;
-  std::copy_n(x.data() + net_t::input_size, net_t::input_size, one.data());
-  const auto y1 = net(one);
-  BOOST_TEST(scaled_error(std::vector<double>(y1.begin(), y1.end()),
-                          std::vector<double>(got.begin() + out, got.begin() + 2 * out)) <= forward_tol<T>,
-             name);
-  const T loss = nn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), out, ws.output_gradient(), n);
-  BOOST_TEST(std::abs(double(loss) - at("loss")[0]) / std::max(1.0, at("loss")[0]) <= forward_tol<T>, name);
-  nn::aligned_buffer<T> grads(net_t::param_size);
-  net.backward(ws, x.data(), n, grads.data());
-  net_t view;
-  std::copy(grads.begin(), grads.end(), view.parameters().begin());
-  BOOST_TEST(scaled_error(view.export_parameters(), at("grads")) <= gradient_tol<T>, name);
+  nn::test::check_mse_case<T, Model>("conv.txt", name, 3);
 }
 
 using scalar_types = boost::mpl::list<float, double>;

@@ -28,28 +28,8 @@ namespace {
 
 template <class T, class Act>
 void check_dense_fixture(const std::string& name) {
-  using model = nn::network<nn::input<nn::shape<9>>, nn::dense<17>, Act, nn::dense<4>>;
-  using net_t = nn::net<model, T>;
-  const auto fx = read_fixture("dense.txt");
-  const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
-  net_t net;
-  net.import_parameters(as<T>(at("params")));
-  constexpr std::size_t n = 3;
-  auto ws = net.make_workspace(n);
-  const auto x = as<T>(at("x"));
-  const auto target = as<T>(at("target"));
-  const T* y = net.forward_train(ws, x.data(), n);
-  std::vector<double> got(n * 4);
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t k = 0; k < 4; ++k) got[r * 4 + k] = y[r * net_t::output_stride + k];
-  BOOST_TEST(scaled_error(got, at("y")) <= forward_tol<T>, name);
-  const T loss = nn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), 4, ws.output_gradient(), n);
-  BOOST_TEST(std::abs(double(loss) - at("loss")[0]) / std::max(1.0, at("loss")[0]) <= forward_tol<T>, name);
-  nn::aligned_buffer<T> grads(net_t::param_size);
-  net.backward(ws, x.data(), n, grads.data());
-  net_t view;
-  std::copy(grads.begin(), grads.end(), view.parameters().begin());
-  BOOST_TEST(scaled_error(view.export_parameters(), at("grads")) <= gradient_tol<T>, name);
+  nn::test::check_mse_case<T, nn::network<nn::input<nn::shape<9>>, nn::dense<17>, Act, nn::dense<4>>>("dense.txt", name,
+                                                                                                      3);
 }
 
 using scalars = boost::mpl::list<float, double>;

@@ -2,7 +2,14 @@
 // and DATA.md's tolerances against them.
 #pragma once
 
+#include <ctnn/ctnn.hpp>
+
+#include "support.hpp"
+
 #include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 #include <fstream>
 #include <map>
@@ -41,6 +48,43 @@ constexpr double gradient_tol = sizeof(T) == 4 ? 5e-5 : 1e-9;
 template <class T>
 std::vector<T> as(const std::vector<double>& v) {
   return {v.begin(), v.end()};
+}
+
+/// Case `name` of a fixture file written by generate.py for a network under MSE: Model (float
+/// or double T) must give PyTorch's outputs, loss and parameter gradients on the batch of n
+/// samples, and single-sample inference must agree with the batch.
+template <class T, class Model>
+void check_mse_case(const std::string& file, const std::string& name, std::size_t n) {
+  using net_t = ctnn::net<Model, T>;
+  const auto fx = read_fixture(file);
+  const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
+  net_t net;
+  net.import_parameters(as<T>(at("params")));
+  constexpr std::size_t out = net_t::output_size;
+  auto ws = net.make_workspace(n);
+  const auto x = as<T>(at("x"));
+  const auto target = as<T>(at("target"));
+  BOOST_REQUIRE(x.size() == n * net_t::input_size);
+  BOOST_REQUIRE(target.size() == n * out);
+  const T* y = net.forward_train(ws, x.data(), n);
+  std::vector<double> got(n * out);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < out; ++k) got[r * out + k] = y[r * net_t::output_stride + k];
+  BOOST_TEST(scaled_error(got, at("y")) <= forward_tol<T>, name);
+  // single-sample inference agrees with the batch
+  typename net_t::input_type one;
+  std::copy_n(x.data() + net_t::input_size, net_t::input_size, one.data());
+  const auto y1 = net(one);
+  BOOST_TEST(scaled_error(std::vector<double>(y1.begin(), y1.end()),
+                          std::vector<double>(got.begin() + out, got.begin() + 2 * out)) <= forward_tol<T>,
+             name);
+  const T loss = ctnn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), out, ws.output_gradient(), n);
+  BOOST_TEST(std::abs(double(loss) - at("loss")[0]) / std::max(1.0, at("loss")[0]) <= forward_tol<T>, name);
+  ctnn::aligned_buffer<T> grads(net_t::param_size);
+  net.backward(ws, x.data(), n, grads.data());
+  net_t view;
+  std::copy(grads.begin(), grads.end(), view.parameters().begin());
+  BOOST_TEST(scaled_error(view.export_parameters(), at("grads")) <= gradient_tol<T>, name);
 }
 
 } // namespace ctnn::test
