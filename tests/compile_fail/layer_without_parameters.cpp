@@ -1,4 +1,4 @@
-// expect: net::layer<I>\(\): layer I has no parameters; only dense layers do
+// expect: net::layer<I>\(\): layer I has no parameters \(layers such as dense and conv2d have\)
 #include <ctnn/ctnn.hpp>
 
 using model = ctnn::network<ctnn::input<ctnn::shape<3>>, ctnn::dense<2>, ctnn::relu>;

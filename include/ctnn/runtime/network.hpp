@@ -277,7 +277,7 @@ public:
       constexpr std::size_t s = lowered::stage_of_layer(I);
       if constexpr (s == detail::npos) {
         static_assert(diag::layer_has_no_parameters<diag::layer_index<I>, typename Model::template layer<I>>::ok,
-                      "net::layer<I>(): layer I has no parameters; only dense layers do");
+                      "net::layer<I>(): layer I has no parameters (layers such as dense and conv2d have)");
         return detail::no_view<T>{};
       } else {
         return stage<s>::view(params_.data() + lowered::offsets[s]);
