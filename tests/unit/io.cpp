@@ -260,3 +260,25 @@ BOOST_AUTO_TEST_CASE(csv_reads_gzip_files) {
   write_all(dir.file("bad.csv.gz"), bytes);
   BOOST_CHECK_THROW(nn::read_csv(dir.file("bad.csv.gz")), nn::file_error);
 }
+
+// The fingerprint covers convolutional layers with their options; weights round-trip in
+// PyTorch's [out_c, in_c, kh, kw] order.
+BOOST_AUTO_TEST_CASE(conv_networks_round_trip_and_are_fingerprinted) {
+  temp_dir dir;
+  using cnn = nn::network<nn::input<nn::shape<1, 8, 8>>, nn::conv2d<4, nn::kernel<3>, nn::padding<1>>, nn::relu,
+                          nn::max_pool2d<nn::window<2>>, nn::flatten, nn::dense<3>>;
+  using other_cnn = nn::network<nn::input<nn::shape<1, 8, 8>>, nn::conv2d<4, nn::kernel<3>, nn::same>, nn::relu,
+                                nn::max_pool2d<nn::window<2>>, nn::flatten, nn::dense<3>>;
+  const auto a = nn::make<cnn>(nn::init::he_normal{}, 1);
+  nn::save(a, dir.file("cnn.ctnn"));
+  auto b = nn::make<cnn>(nn::init::he_normal{}, 2);
+  nn::load(b, dir.file("cnn.ctnn"));
+  BOOST_TEST(a.export_parameters() == b.export_parameters(), boost::test_tools::per_element());
+  BOOST_TEST(nn::net<cnn>::fingerprint()[2] == "1 conv2d<4, kernel<3, 3>, padding<1, 1>> -> shape<4, 8, 8>");
+  auto c = nn::make<other_cnn>(nn::init::he_normal{}, 3); // same sizes, other padding option
+  expect_failed_load(c, dir.file("cnn.ctnn"), {"layer 1", "conv2d<4, kernel<3, 3>, same>", "padding<1, 1>"});
+  // PyTorch's layout: weight(f, (c * KH + i) * KW + j) is W[f][c][i][j], first in the export
+  auto d = a;
+  d.layer<1>().weight(2, 5) = 7.5f;
+  BOOST_TEST(d.export_parameters()[2 * 9 + 5] == 7.5f);
+}
