@@ -83,19 +83,44 @@ struct lowered<network<Ls...>, T> {
   static constexpr std::size_t input_size = model::input_shape::size;
 
   // Type computations (public: the aliases below use them from other contexts).
+  /// The stage layer stages[S].layer names, before it is checked against the protocol.
   template <std::size_t S>
-  static constexpr auto stage_type() noexcept {
+  static constexpr auto candidate_type() noexcept {
     constexpr stage_plan p = model::stages[S];
     constexpr dims in = model::layer_input(p.layer), out = model::layer_output(p.layer);
     using layer = type_at<p.layer, Ls...>;
     using fused = typename fused_kernel<p.activation, Ls...>::type;
-    using candidate = typename layer::template stage<T, CTNN_SHAPE_OF(in), CTNN_SHAPE_OF(out), fused>;
-    using checked = typename diag::stage_report<typename decltype(check_stage<layer, candidate, T>())::type>::type;
-    if constexpr (checked::ok)
-      return std::type_identity<candidate>{};
+    return std::type_identity<typename layer::template stage<T, CTNN_SHAPE_OF(in), CTNN_SHAPE_OF(out), fused>>{};
+  }
+  /// diag::no_error, or what stage S lacks of the protocol.
+  template <std::size_t S>
+  using stage_check = typename decltype(check_stage<type_at<model::stages[S].layer, Ls...>,
+                                                    typename decltype(candidate_type<S>())::type, T>())::type;
+  template <std::size_t S>
+  static constexpr auto stage_type() noexcept {
+    if constexpr (stage_check<S>::ok)
+      return candidate_type<S>();
     else
       return std::type_identity<inert_stage<T>>{};
   }
+  /// Whether every stage follows the protocol, and the first that does not (stage_count if all do).
+  static constexpr std::size_t first_bad_stage = []<std::size_t... S>(std::index_sequence<S...>) {
+    constexpr bool ok[] = {stage_check<S>::ok..., true};
+    std::size_t s = 0;
+    while (s < sizeof...(S) && ok[s]) ++s;
+    return s;
+  }(std::make_index_sequence<stage_count>{});
+  static constexpr bool stages_ok = first_bad_stage == stage_count;
+  template <std::size_t S>
+  static constexpr auto first_diagnosis() noexcept {
+    if constexpr (S == stage_count)
+      return std::type_identity<diag::no_error>{};
+    else
+      return std::type_identity<stage_check<S>>{};
+  }
+  /// Instantiated by net<> before anything reads a stage: the one diagnostic of a stage that does
+  /// not follow the protocol (in its own class, as the network's, so that nothing else fails).
+  using checked = typename diag::stage_report<typename decltype(first_diagnosis<first_bad_stage>())::type>::type;
 
 public:
   /// The back-end type of stage S.

@@ -67,6 +67,7 @@ class net {
   // Clang treats constants whose evaluation first triggered the failed check as non-constant.
   using checked_model = typename Model::checked;
   using lowered = detail::lowered<Model, T>;
+  using checked_stages = typename lowered::checked; // the one diagnostic of a stage off the protocol
   template <std::size_t S>
   using stage = typename lowered::template stage<S>;
 
@@ -83,7 +84,7 @@ public:
   static constexpr std::size_t stage_count = lowered::stage_count;
   /// Trainable parameters as PyTorch counts them.
   static constexpr std::size_t param_count = Model::param_count;
-  static_assert(!Model::valid || param_count == [] {
+  static_assert(!Model::valid || !lowered::stages_ok || param_count == [] {
     std::size_t n = 0;
     detail::for_each_index<lowered::stage_count>([&](auto s) { n += stage<s>::param_count; });
     return n;
