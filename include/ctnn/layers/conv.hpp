@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 namespace ctnn::layers {
 
@@ -60,8 +61,10 @@ struct conv_stage {
       for (std::size_t p0 = 0; p0 < positions; p0 += tile) {
         const std::size_t rows = std::min(tile, positions - p0);
         kernels::im2col(shape, xs, p0, rows, col);
-        gather(kept + s * kept_stride, p0, rows, zt);
-        gather(y + s * out_stride, p0, rows, yt);
+        if constexpr (!std::is_same_v<Act, kernels::identity_fn>) { // the derivative reads z and y
+          gather(kept + s * kept_stride, p0, rows, zt);
+          gather(y + s * out_stride, p0, rows, yt);
+        }
         gather(dy + s * out_stride, p0, rows, dyt);
         gemm::backward_params(g, col, window, zt, yt, dyt, rows, gemm::all_columns,
                               first ? mode : kernels::store_mode::add);
