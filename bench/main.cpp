@@ -9,7 +9,9 @@
 // false AVX-512 warnings (kernels/simd.hpp); Eigen would otherwise include them unguarded.
 #include "standard_networks.hpp"
 
+#include "cnn.hpp"
 #include "eigen_anchor.hpp"
+#include "report.hpp"
 #include "torch_anchor.hpp"
 
 #include <atomic>
@@ -288,39 +290,6 @@ void machine_l2_read(benchmark::State& st) {
   st.counters["GB/s"] = benchmark::Counter(double(bytes) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-/// Keeps the medians of every benchmark for the closing table.
-class collector : public benchmark::ConsoleReporter {
-public:
-  struct result {
-    double ns = 0;
-    std::map<std::string, double> counters;
-    bool skipped = false;
-  };
-  std::map<std::string, result> results;
-
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const auto& r : runs) {
-      const std::string name = r.run_name.function_name;
-      if (r.error_occurred) results[name].skipped = true;
-      if (r.run_type != Run::RT_Aggregate || r.aggregate_name != "median") continue;
-      auto& out = results[name];
-      out.ns = r.GetAdjustedRealTime(); // time unit is ns
-      for (const auto& [k, c] : r.counters) out.counters[k] = c.value;
-    }
-  }
-  const result* find(const std::string& name) const {
-    const auto it = results.find(name);
-    return it == results.end() || it->second.skipped || it->second.ns == 0 ? nullptr : &it->second;
-  }
-};
-
-std::string fmt(double v, const char* f = "%.1f") {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
 std::string table(const collector& c) {
   std::ostringstream md;
   const auto* peak = c.find("machine/fma_peak");
@@ -388,6 +357,7 @@ std::string table(const collector& c) {
        << fmt(rate(two_busy), "%.0f") << " | " << fmt(rate(two_busy) / rate(one_busy), "%.2fx") << " |\n";
   }
   if (!torch_note.empty()) md << "\n" << torch_note << "\n";
+  md << cnn_table(c, peak_gflops);
   return md.str();
 }
 
@@ -420,6 +390,7 @@ int main(int argc, char** argv) {
     register_single<mnist_mlp, eigen_mnist_mlp>("mnist_mlp", mnist_mlp_spec);
     register_mnist_batch();
     register_training();
+    register_cnn_benchmarks();
     // cross-check every network before timing anything
     get<mlp_small, eigen_mlp_small>(mlp_small_spec);
     get<mlp_trading, eigen_mlp_trading>(mlp_trading_spec);

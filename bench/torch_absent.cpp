@@ -7,4 +7,7 @@ std::unique_ptr<torch_model> make_torch_model(const spec&, const std::vector<flo
   why = "libtorch not found at configure time (Debian: apt-get install libtorch-dev): libtorch columns skipped";
   return nullptr;
 }
+std::unique_ptr<torch_model> make_torch_cnn(const std::vector<float>& p, torch_optimizer opt, std::string& why) {
+  return make_torch_model({}, p, opt, why);
+}
 } // namespace bench

@@ -1,5 +1,5 @@
-// libtorch implementation of the anchor: torch::nn::Sequential of Linear/ReLU/Tanh with the same
-// weights, one intra-op thread.
+// libtorch implementation of the anchors: torch::nn::Sequential of Linear/ReLU/Tanh (the MLPs) or
+// Conv2d/ReLU/MaxPool2d/Flatten/Linear (mnist_cnn) with the same weights, one intra-op thread.
 #include "torch_anchor.hpp"
 
 #include <torch/torch.h>
@@ -7,23 +7,19 @@
 namespace bench {
 namespace {
 
+/// Copies params[at ..] (PyTorch order) into a tensor of t's shape; advances at.
+void load(torch::Tensor& t, const std::vector<float>& params, std::size_t& at) {
+  torch::NoGradGuard no_grad;
+  t.copy_(torch::from_blob(const_cast<float*>(params.data() + at), t.sizes()).clone());
+  at += std::size_t(t.numel());
+}
+
 class torch_impl final : public torch_model {
 public:
-  torch_impl(const spec& s, const std::vector<float>& params, torch_optimizer opt)
-      : in_(s.front().in), out_(s.back().out) {
+  /// seq: the layers, their parameters already loaded; sample: one sample's dimensions.
+  torch_impl(torch::nn::Sequential seq, std::vector<std::int64_t> sample, int out, torch_optimizer opt)
+      : sample_(std::move(sample)), out_(out), seq_(std::move(seq)) {
     torch::set_num_threads(1);
-    std::size_t at = 0;
-    for (const auto& l : s) {
-      auto lin = torch::nn::Linear(l.in, l.out);
-      torch::NoGradGuard no_grad;
-      lin->weight.copy_(torch::from_blob(const_cast<float*>(params.data() + at), {l.out, l.in}).clone());
-      at += std::size_t(l.in) * l.out;
-      lin->bias.copy_(torch::from_blob(const_cast<float*>(params.data() + at), {l.out}).clone());
-      at += std::size_t(l.out);
-      seq_->push_back(lin);
-      if (l.activation == act::relu) seq_->push_back(torch::nn::ReLU());
-      if (l.activation == act::tanh) seq_->push_back(torch::nn::Tanh());
-    }
     if (opt == torch_optimizer::sgd)
       opt_ = std::make_unique<torch::optim::SGD>(seq_->parameters(), torch::optim::SGDOptions(0.01));
     else
@@ -32,13 +28,13 @@ public:
 
   void infer(const float* x, float* y, int n) override {
     torch::NoGradGuard no_grad;
-    const auto out = seq_->forward(torch::from_blob(const_cast<float*>(x), {n, in_}));
-    std::memcpy(y, out.data_ptr<float>(), sizeof(float) * std::size_t(n) * std::size_t(out_));
+    const auto out = seq_->forward(input(x, n));
+    std::memcpy(y, out.contiguous().data_ptr<float>(), sizeof(float) * std::size_t(n) * std::size_t(out_));
   }
 
   float train_step(const float* x, const std::int64_t* labels, int n) override {
     opt_->zero_grad();
-    const auto logits = seq_->forward(torch::from_blob(const_cast<float*>(x), {n, in_}));
+    const auto logits = seq_->forward(input(x, n));
     auto loss = torch::nn::functional::cross_entropy(
         logits, torch::from_blob(const_cast<std::int64_t*>(labels), {n}, torch::kLong));
     loss.backward();
@@ -47,7 +43,14 @@ public:
   }
 
 private:
-  int in_, out_;
+  torch::Tensor input(const float* x, int n) const {
+    std::vector<std::int64_t> d{n};
+    d.insert(d.end(), sample_.begin(), sample_.end());
+    return torch::from_blob(const_cast<float*>(x), d);
+  }
+
+  std::vector<std::int64_t> sample_;
+  int out_;
   torch::nn::Sequential seq_;
   std::unique_ptr<torch::optim::Optimizer> opt_;
 };
@@ -56,7 +59,29 @@ private:
 
 std::unique_ptr<torch_model> make_torch_model(const spec& s, const std::vector<float>& params, torch_optimizer opt,
                                               std::string&) {
-  return std::make_unique<torch_impl>(s, params, opt);
+  torch::nn::Sequential seq;
+  std::size_t at = 0;
+  for (const auto& l : s) {
+    auto lin = torch::nn::Linear(l.in, l.out);
+    load(lin->weight, params, at);
+    load(lin->bias, params, at);
+    seq->push_back(lin);
+    if (l.activation == act::relu) seq->push_back(torch::nn::ReLU());
+    if (l.activation == act::tanh) seq->push_back(torch::nn::Tanh());
+  }
+  return std::make_unique<torch_impl>(seq, std::vector<std::int64_t>{s.front().in}, s.back().out, opt);
+}
+
+std::unique_ptr<torch_model> make_torch_cnn(const std::vector<float>& params, torch_optimizer opt, std::string&) {
+  auto conv1 = torch::nn::Conv2d(torch::nn::Conv2dOptions(1, cnn::c1, 3));
+  auto conv2 = torch::nn::Conv2d(torch::nn::Conv2dOptions(cnn::c1, cnn::c2, 3));
+  auto fc = torch::nn::Linear(cnn::flat, cnn::classes);
+  std::size_t at = 0;
+  for (auto* t : {&conv1->weight, &conv1->bias, &conv2->weight, &conv2->bias, &fc->weight, &fc->bias})
+    load(*t, params, at);
+  torch::nn::Sequential seq(conv1, torch::nn::ReLU(), torch::nn::MaxPool2d(2), conv2, torch::nn::ReLU(),
+                            torch::nn::MaxPool2d(2), torch::nn::Flatten(), fc);
+  return std::make_unique<torch_impl>(seq, std::vector<std::int64_t>{1, cnn::h0, cnn::h0}, cnn::classes, opt);
 }
 
 } // namespace bench

@@ -14,7 +14,7 @@ namespace bench {
 class torch_model {
 public:
   virtual ~torch_model() = default;
-  /// n samples (row-major, n x in) -> n x out, under NoGradGuard, one thread.
+  /// n samples (row-major, n x in; for mnist_cnn n x 1 x 28 x 28) -> n x out, under NoGradGuard, one thread.
   virtual void infer(const float* x, float* y, int n) = 0;
   /// One training step (forward, cross-entropy on logits, backward, optimizer step); returns the loss.
   virtual float train_step(const float* x, const std::int64_t* labels, int n) = 0;
@@ -25,5 +25,7 @@ enum class torch_optimizer { sgd, adam };
 /// nullptr if this build has no libtorch; `why` then says so.
 std::unique_ptr<torch_model> make_torch_model(const spec& s, const std::vector<float>& params, torch_optimizer opt,
                                               std::string& why);
+/// mnist_cnn (layer_spec.hpp, namespace cnn), parameters in PyTorch order.
+std::unique_ptr<torch_model> make_torch_cnn(const std::vector<float>& params, torch_optimizer opt, std::string& why);
 
 } // namespace bench

@@ -63,3 +63,15 @@ BOOST_AUTO_TEST_CASE(residual_blocks) {
                           nn::sigmoid, nn::residual<nn::project, nn::dense<4>, nn::relu>, nn::dense<2>>;
   check_network<mlp, nn::loss::softmax_cross_entropy>(18);
 }
+
+BOOST_AUTO_TEST_CASE(direct_kernel_blocks_tails_and_bands) {
+  // Stride-1 convolutions run the direct kernels (kernels/direct_conv.hpp): 24 filters on 22-wide
+  // rows span two bands of output rows in double (the second one partial) and three blocks of
+  // eight outputs; 10 filters leave a tail block of two; both leave a tail of position vectors.
+  using model = nn::network<nn::input<nn::shape<1, 4, 20>>, nn::conv2d<24, nn::kernel<3>, nn::same>, nn::relu,
+                            nn::conv2d<10, nn::kernel<2, 3>, nn::dilation<2>>, nn::tanh, nn::global_avg_pool,
+                            nn::dense<2>>;
+  static_assert(ctnn::kernels::wide_conv<1, 24, 3, 3, 1, 1, 4, 20>::band_rows<double> == 3);
+  static_assert(model::layer_output(3) == nn::dims{3, {10, 2, 16}});
+  check_network<model, nn::loss::mse>(19);
+}

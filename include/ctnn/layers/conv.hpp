@@ -1,12 +1,18 @@
-// conv_stage: conv2d and conv1d as the runtime runs them. Each output position's window is
-// gathered (im2col, in tiles of positions on the stack) and multiplied by the filters with the
-// dense layer's register-blocked micro-kernel, bias and activation fused; outputs are written
-// channel-major ([F, H', W'], as PyTorch's). Backward runs the same tiles through the dense
-// layer's backward kernels and scatters the input gradient back (col2im).
+// conv_stage: conv2d and conv1d as the runtime runs them, outputs channel-major ([F, H', W'], as
+// PyTorch's), bias and activation fused.
+// - Stride 1 (the common case): direct convolution over wide planes (kernels/direct_conv.hpp),
+//   vectorized over output positions, for one sample and for batches; backward computes the
+//   weight gradient over the whole batch at once and the input gradient as the correlation of
+//   the padded output gradient with the flipped weights.
+// - Other strides: each output position's window is gathered (im2col, in tiles of positions on
+//   the stack) and multiplied by the filters with the dense layer's register-blocked
+//   micro-kernel; backward runs the same tiles through the dense layer's backward kernels and
+//   scatters the input gradient back (col2im).
 #pragma once
 
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/conv.hpp>
+#include <ctnn/kernels/direct_conv.hpp>
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/stage.hpp>
 
@@ -37,19 +43,135 @@ struct conv_stage {
   static constexpr std::size_t out_stride = kernels::padded<T>(out_size);
   static constexpr std::size_t param_size = layout::size;
   static constexpr std::size_t param_count = layout::param_count;
-  static constexpr std::size_t kept_stride = out_stride; ///< z, channel-major
+  /// Stride 1: the direct kernels, over wide planes of the padded input (`wide`) and, for the
+  /// input gradient, of the padded output gradient (`wide_t`, flipped weights).
+  static constexpr bool direct = shape.sh == 1 && shape.sw == 1;
+  using wide = kernels::wide_conv<shape.c, filters, shape.kh, shape.kw, shape.dh, shape.dw, shape.oh, shape.ow>;
+  using wide_t = kernels::wide_conv<filters, shape.c, shape.kh, shape.kw, shape.dh, shape.dw, wide::hp, wide::ws>;
+  /// What forward_batch keeps per sample, at these offsets: z (channel-major), and with the
+  /// direct kernels the padded input; backward's scratch follows (the output gradient's wide
+  /// planes for the weight gradient, its padded planes for the input gradient).
+  static constexpr std::size_t kept_input = out_stride;
+  static constexpr std::size_t kept_dz = kept_input + wide::template input_size<T>;
+  static constexpr std::size_t kept_dz_padded = kept_dz + filters * wide::template output_plane<T>;
+  static constexpr std::size_t kept_stride = direct ? kept_dz_padded + wide_t::template input_size<T> : out_stride;
   /// Output positions per tile: the gathered windows of a tile stay within 16 KiB (L1).
   static constexpr std::size_t tile = std::clamp<std::size_t>(16384 / sizeof(T) / window, 4, 64);
 
   /// The weights as a dense layer's: weight(f, (c * KH + i) * KW + j) is W[f][c][i][j].
   static dense_view<T> view(T* p) noexcept { return gemm::view(p); }
 
-  static void forward(const T* p, const T* x, T* y) noexcept { run(p, x, nullptr, y); }
+  static void forward(const T* p, const T* x, T* y) noexcept {
+    if constexpr (direct) {
+      alignas(alignment) T in[wide::template input_size<T>];
+      run_direct(p, x, in, nullptr, y);
+    } else {
+      run(p, x, nullptr, y);
+    }
+  }
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) run(p, x + s * ldx, kept ? kept + s * kept_stride : nullptr, y + s * out_stride);
+    if constexpr (direct) {
+      alignas(alignment) T in[wide::template input_size<T>]; // when nothing is kept
+      for (std::size_t s = 0; s < n; ++s) {
+        T* k = kept ? kept + s * kept_stride : nullptr;
+        run_direct(p, x + s * ldx, k ? k + kept_input : in, k, y + s * out_stride);
+      }
+    } else {
+      for (std::size_t s = 0; s < n; ++s)
+        run(p, x + s * ldx, kept ? kept + s * kept_stride : nullptr, y + s * out_stride);
+    }
   }
 
-  static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
+  static void backward(const T* p, T* g, const T* x, std::size_t ldx, T* kept, const T* y, T* dy, T* dx,
+                       std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
+    if constexpr (direct)
+      backward_direct(p, g, x, ldx, kept, y, dy, dx, n, mode);
+    else
+      backward_im2col(p, g, x, ldx, kept, y, dy, dx, n, mode);
+  }
+
+  /// PyTorch order: weight [F][C][KH][KW], then bias [F] (a dense layer's [F][C*KH*KW] order).
+  static void import_params(const T* logical, T* p) noexcept { gemm::import_params(logical, p); }
+  static void export_params(const T* p, T* logical) noexcept { gemm::export_params(p, logical); }
+  /// As PyTorch counts fans for a convolution: fan_in = C KH KW, fan_out = F KH KW.
+  template <class Init>
+  static void initialize(T* p, const Init& init, rng& gen) {
+    const auto v = view(p);
+    const std::size_t fan_in = window, fan_out = filters * shape.kh * shape.kw;
+    for (std::size_t f = 0; f < filters; ++f)
+      for (std::size_t k = 0; k < window; ++k) v.weight(f, k) = static_cast<T>(init.weight(fan_in, fan_out, gen));
+    for (std::size_t f = 0; f < filters; ++f) v.bias(f) = static_cast<T>(init.bias(fan_in, fan_out, gen));
+  }
+
+private:
+  /// Weight W[f][c][i][j] in the dense layout.
+  static constexpr std::size_t weight_at(std::size_t f, std::size_t c, std::size_t i, std::size_t j) noexcept {
+    return layout::index((c * shape.kh + i) * shape.kw + j, f);
+  }
+
+  /// One sample by the direct kernel: x padded into `in` (wide planes), y (and z unless null)
+  /// channel-major, padding zero.
+  static void run_direct(const T* p, const T* x, T* in, T* z, T* y) noexcept {
+    wide::pad(x, shape.h, shape.w, shape.pt, shape.pl, in);
+    const auto weight = [p](std::size_t f, std::size_t c, std::size_t i, std::size_t j) { return p[weight_at(f, c, i, j)]; };
+    const auto rows = [&](std::size_t f, std::size_t r, const T* zr, const T* yr) {
+      T* at = y + f * positions + r * shape.ow;
+      std::copy_n(yr, shape.ow, at);
+      if (z) std::copy_n(zr ? zr : yr, shape.ow, z + (at - y));
+    };
+    if (z)
+      wide::template forward<Act, true>(in, weight, p + layout::weight_size, rows);
+    else
+      wide::template forward<Act, false>(in, weight, p + layout::weight_size, rows);
+    std::fill(y + out_size, y + out_stride, T(0));
+    if (z) std::fill(z + out_size, z + out_stride, T(0));
+  }
+
+  /// Backward by the direct kernels: dz = dy act'(z, y) in place, laid out as wide planes in
+  /// kept; the weight and bias gradients over all n samples; the input gradient per sample.
+  static void backward_direct(const T* p, T* g, const T*, std::size_t ldx, T* kept, const T* y, T* dy, T* dx,
+                              std::size_t n, kernels::store_mode mode) noexcept {
+    using V = kernels::simd<T>;
+    constexpr std::size_t L = V::size, plane = wide::template output_plane<T>;
+    for (std::size_t s = 0; s < n; ++s) {
+      T* d = dy + s * out_stride;
+      T* k = kept + s * kept_stride;
+      if constexpr (!std::is_same_v<Act, kernels::identity_fn>)
+        for (std::size_t i = 0; i < out_stride; i += L)
+          (V::load_aligned(d + i) * Act::simd_derivative(V::load_aligned(k + i), V::load_aligned(y + s * out_stride + i)))
+              .store_aligned(d + i);
+      T* dz = k + kept_dz; // [F][OH][WS]: dz at x < OW, zero at the discarded positions
+      std::fill(dz, dz + filters * plane, T(0));
+      for (std::size_t f = 0; f < filters; ++f)
+        for (std::size_t r = 0; r < shape.oh; ++r)
+          std::copy_n(d + f * positions + r * shape.ow, shape.ow, dz + f * plane + r * wide::ws);
+    }
+    if (mode == kernels::store_mode::overwrite) std::fill(g, g + param_size, T(0));
+    wide::weight_gradient(
+        kept + kept_input, kept_stride, kept + kept_dz, kept_stride, n,
+        [g](std::size_t f, std::size_t c, std::size_t i, std::size_t j) -> T& { return g[weight_at(f, c, i, j)]; },
+        g + layout::weight_size);
+    if (!dx) return;
+    for (std::size_t s = 0; s < n; ++s) {
+      T* k = kept + s * kept_stride;
+      T* ds = dx + s * ldx;
+      std::fill(ds, ds + ldx, T(0));
+      // dL/d(padded input) = dz padded by the kernel's extent, correlated with W[f][c] flipped
+      wide_t::pad(dy + s * out_stride, shape.oh, shape.ow, (shape.kh - 1) * shape.dh, (shape.kw - 1) * shape.dw,
+                  k + kept_dz_padded);
+      wide_t::template forward<kernels::identity_fn, false>(
+          k + kept_dz_padded,
+          [p](std::size_t c, std::size_t f, std::size_t i, std::size_t j) {
+            return p[weight_at(f, c, shape.kh - 1 - i, shape.kw - 1 - j)];
+          },
+          static_cast<const T*>(nullptr), [&](std::size_t c, std::size_t r, const T*, const T* row) {
+            if (r >= shape.pt && r < shape.pt + shape.h)
+              std::copy_n(row + shape.pl, shape.w, ds + (c * shape.h + r - shape.pt) * shape.w);
+          });
+    }
+  }
+
+  static void backward_im2col(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
                        std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
     alignas(alignment) T col[tile * window];
     alignas(alignment) T dcol[tile * window];
@@ -77,20 +199,6 @@ struct conv_stage {
     }
   }
 
-  /// PyTorch order: weight [F][C][KH][KW], then bias [F] (a dense layer's [F][C*KH*KW] order).
-  static void import_params(const T* logical, T* p) noexcept { gemm::import_params(logical, p); }
-  static void export_params(const T* p, T* logical) noexcept { gemm::export_params(p, logical); }
-  /// As PyTorch counts fans for a convolution: fan_in = C KH KW, fan_out = F KH KW.
-  template <class Init>
-  static void initialize(T* p, const Init& init, rng& gen) {
-    const auto v = view(p);
-    const std::size_t fan_in = window, fan_out = filters * shape.kh * shape.kw;
-    for (std::size_t f = 0; f < filters; ++f)
-      for (std::size_t k = 0; k < window; ++k) v.weight(f, k) = static_cast<T>(init.weight(fan_in, fan_out, gen));
-    for (std::size_t f = 0; f < filters; ++f) v.bias(f) = static_cast<T>(init.bias(fan_in, fan_out, gen));
-  }
-
-private:
   /// One sample: y (and z unless null) channel-major, padding zero.
   static void run(const T* p, const T* x, T* z, T* y) noexcept {
     alignas(alignment) T col[tile * window];

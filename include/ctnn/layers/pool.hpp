@@ -1,9 +1,9 @@
-// pool_stage (max and average pools, 1-D and 2-D) and global_avg_pool_stage. No parameters;
-// backward recomputes each window's maximum from the input instead of keeping it.
+// pool_stage (max and average pools, 1-D and 2-D; kernels/pool.hpp) and global_avg_pool_stage.
+// No parameters; backward recomputes each window's maximum from the input instead of keeping it.
 #pragma once
 
 #include <ctnn/core/random.hpp>
-#include <ctnn/kernels/conv.hpp>
+#include <ctnn/kernels/pool.hpp>
 #include <ctnn/kernels/simd.hpp>
 #include <ctnn/layers/stage.hpp>
 
@@ -37,21 +37,7 @@ struct pool_stage : detail::no_parameters<T> {
   static constexpr std::size_t out_stride = kernels::padded<T>(out_size);
 
   static void forward(const T*, const T* x, T* y) noexcept {
-    for_each_window(x, [&](std::size_t o, const T* taps[], std::size_t count) {
-      if constexpr (is_max) {
-        T m = -std::numeric_limits<T>::infinity();
-        for (std::size_t k = 0; k < count; ++k)
-          if (*taps[k] > m || std::isnan(*taps[k])) {
-            m = *taps[k];
-            if (std::isnan(m)) break;
-          }
-        y[o] = m;
-      } else {
-        T s = 0;
-        for (std::size_t k = 0; k < count; ++k) s += *taps[k];
-        y[o] = s / T(shape.kh * shape.kw); // padding counts (count_include_pad)
-      }
-    });
+    kernels::pool_forward<shape, is_max>(x, y);
     std::fill(y + out_size, y + out_stride, T(0));
   }
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T*, T* y, std::size_t n) noexcept {
@@ -64,40 +50,8 @@ struct pool_stage : detail::no_parameters<T> {
       const T* xs = x + s * ldx;
       T* d = dx + s * ldx;
       std::fill(d, d + ldx, T(0));
-      const T* dys = dy + s * out_stride;
-      for_each_window(xs, [&](std::size_t o, const T* taps[], std::size_t count) {
-        if constexpr (is_max) {
-          std::size_t best = 0; // the first maximum, as PyTorch
-          for (std::size_t k = 1; k < count && !std::isnan(*taps[best]); ++k)
-            if (*taps[k] > *taps[best] || std::isnan(*taps[k])) best = k;
-          if (count) d[taps[best] - xs] += dys[o];
-        } else {
-          const T share = dys[o] / T(shape.kh * shape.kw);
-          for (std::size_t k = 0; k < count; ++k) d[taps[k] - xs] += share;
-        }
-      });
+      kernels::pool_backward<shape, is_max>(xs, dy + s * out_stride, d);
     }
-  }
-
-private:
-  /// f(output index, pointers to the window's taps inside the input (row-major), their count).
-  template <class F>
-  static void for_each_window(const T* x, F&& f) noexcept {
-    const T* taps[shape.kh * shape.kw];
-    for (std::size_t c = 0; c < shape.c; ++c)
-      for (std::size_t oy = 0; oy < shape.oh; ++oy)
-        for (std::size_t ox = 0; ox < shape.ow; ++ox) {
-          std::size_t count = 0;
-          for (std::size_t i = 0; i < shape.kh; ++i) {
-            const std::ptrdiff_t yy = std::ptrdiff_t(oy * shape.sh + i * shape.dh) - std::ptrdiff_t(shape.pt);
-            if (yy < 0 || yy >= std::ptrdiff_t(shape.h)) continue;
-            for (std::size_t j = 0; j < shape.kw; ++j) {
-              const std::ptrdiff_t xx = std::ptrdiff_t(ox * shape.sw + j * shape.dw) - std::ptrdiff_t(shape.pl);
-              if (xx >= 0 && xx < std::ptrdiff_t(shape.w)) taps[count++] = x + (c * shape.h + std::size_t(yy)) * shape.w + std::size_t(xx);
-            }
-          }
-          f((c * shape.oh + oy) * shape.ow + ox, taps, count);
-        }
   }
 };
 
