@@ -132,9 +132,9 @@ private:
                          T* zt, T* yt) noexcept {
     using V = simd<T, Arch>;
     constexpr std::size_t L = V::size;
-    // NO outputs x NV vectors of accumulators: 16 with 32 registers, 8 with 16
+    // NO outputs x NV vectors of accumulators: 24 with 32 registers, 8 with 16
     constexpr std::size_t NO = Cout >= 8 ? 8 : Cout;
-    constexpr std::size_t budget = vector_registers<Arch> >= 32 ? 16 : 8;
+    constexpr std::size_t budget = vector_registers<Arch> >= 32 ? 24 : 8;
     const auto block = [&]<std::size_t no, std::size_t nv>(std::size_t o0, std::size_t v0) {
       V acc[no][nv];
       for (std::size_t o = 0; o < no; ++o)
