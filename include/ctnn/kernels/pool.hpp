@@ -65,9 +65,9 @@ void pool_forward(const T* x, T* y) noexcept {
       return a + b;
   };
   const auto load = [x](std::size_t at) { // x[at ..  at + L) may pass the end of x
-    if (at + L <= size) return V::load_unaligned(x + at);
-    alignas(Arch::alignment()) T tail[L] = {};
-    for (std::size_t k = 0; k < L && at + k < size; ++k) tail[k] = x[at + k];
+    if (at + V::size <= size) return V::load_unaligned(x + at);
+    alignas(Arch::alignment()) T tail[V::size] = {};
+    for (std::size_t k = 0; k < V::size && at + k < size; ++k) tail[k] = x[at + k];
     return V::load_aligned(tail);
   };
   // One channel at a time: first down the window rows of every output row (column by column,
