@@ -16,6 +16,17 @@
 #define CTNN_ALWAYS_INLINE inline
 #endif
 
+/// Unrolls the loop that follows completely (its trip count must be a constant): register-blocked
+/// kernels keep their accumulators in registers only once the loops over them are unrolled,
+/// which Clang 14 does not always decide by itself (it kept them on the stack).
+#if defined(__clang__)
+#define CTNN_UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__)
+#define CTNN_UNROLL _Pragma("GCC unroll 64")
+#else
+#define CTNN_UNROLL
+#endif
+
 /// Whether ctnn may use zlib (gzip-compressed CSV and IDX files). ctnn's CMake target defines it
 /// to 1, and links zlib, when it finds zlib; without CMake, define it and link -lz yourself.
 #ifndef CTNN_HAS_ZLIB

@@ -13,6 +13,7 @@
 // before the lanes are summed.
 #pragma once
 
+#include <ctnn/core/config.hpp>
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/kernels/simd.hpp>
 
@@ -137,21 +138,23 @@ private:
     constexpr std::size_t budget = vector_registers<Arch> >= 32 ? 24 : 8;
     const auto block = [&]<std::size_t no, std::size_t nv>(std::size_t o0, std::size_t v0) {
       V acc[no][nv];
-      for (std::size_t o = 0; o < no; ++o)
-        for (std::size_t v = 0; v < nv; ++v) acc[o][v] = V(bias ? bias[o0 + o] : T(0));
+      CTNN_UNROLL for (std::size_t o = 0; o < no; ++o) {
+        const V b(bias ? bias[o0 + o] : T(0));
+        CTNN_UNROLL for (std::size_t v = 0; v < nv; ++v) acc[o][v] = b;
+      }
       for (std::size_t c = 0; c < Cin; ++c)
         for (std::size_t i = 0; i < KH; ++i)
           for (std::size_t j = 0; j < KW; ++j) {
             const T* src = base + offset(c, i, j) + v0 * L;
             V xv[nv];
-            for (std::size_t v = 0; v < nv; ++v) xv[v] = V::load_unaligned(src + v * L);
-            for (std::size_t o = 0; o < no; ++o) {
+            CTNN_UNROLL for (std::size_t v = 0; v < nv; ++v) xv[v] = V::load_unaligned(src + v * L);
+            CTNN_UNROLL for (std::size_t o = 0; o < no; ++o) {
               const V w(weight(o0 + o, c, i, j));
-              for (std::size_t v = 0; v < nv; ++v) acc[o][v] = kernels::fma(w, xv[v], acc[o][v]);
+              CTNN_UNROLL for (std::size_t v = 0; v < nv; ++v) acc[o][v] = kernels::fma(w, xv[v], acc[o][v]);
             }
           }
-      for (std::size_t o = 0; o < no; ++o)
-        for (std::size_t v = 0; v < nv; ++v) {
+      CTNN_UNROLL for (std::size_t o = 0; o < no; ++o)
+        CTNN_UNROLL for (std::size_t v = 0; v < nv; ++v) {
           T* at = zt + (o0 + o) * band + (v0 + v) * L;
           acc[o][v].store_aligned(at);
           if constexpr (!std::is_same_v<Act, identity_fn>)
