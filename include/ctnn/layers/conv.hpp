@@ -49,12 +49,14 @@ struct conv_stage {
   using wide = kernels::wide_conv<shape.c, filters, shape.kh, shape.kw, shape.dh, shape.dw, shape.oh, shape.ow>;
   using wide_t = kernels::wide_conv<filters, shape.c, shape.kh, shape.kw, shape.dh, shape.dw, wide::hp, wide::ws>;
   /// What forward_batch keeps per sample, at these offsets: z (channel-major), and with the
-  /// direct kernels the padded input; backward's scratch follows (the output gradient's wide
-  /// planes for the weight gradient, its padded planes for the input gradient).
+  /// direct kernels the padded input; backward's scratch follows: the output gradient's wide
+  /// planes for the weight gradient, and then, over all of it (which the input gradient no
+  /// longer reads), its padded planes for the input gradient.
   static constexpr std::size_t kept_input = out_stride;
   static constexpr std::size_t kept_dz = kept_input + wide::template input_size<T>;
-  static constexpr std::size_t kept_dz_padded = kept_dz + filters * wide::template output_plane<T>;
-  static constexpr std::size_t kept_stride = direct ? kept_dz_padded + wide_t::template input_size<T> : out_stride;
+  static constexpr std::size_t kept_dz_padded = 0;
+  static constexpr std::size_t kept_stride =
+      direct ? std::max(kept_dz + filters * wide::template output_plane<T>, wide_t::template input_size<T>) : out_stride;
   /// Output positions per tile: the gathered windows of a tile stay within 16 KiB (L1).
   static constexpr std::size_t tile = std::clamp<std::size_t>(16384 / sizeof(T) / window, 4, 64);
 
@@ -152,7 +154,7 @@ private:
         [g](std::size_t f, std::size_t c, std::size_t i, std::size_t j) -> T& { return g[weight_at(f, c, i, j)]; },
         g + layout::weight_size);
     if (!dx) return;
-    for (std::size_t s = 0; s < n; ++s) {
+    for (std::size_t s = 0; s < n; ++s) { // (sample s's kept values are read: its region is scratch now)
       T* k = kept + s * kept_stride;
       T* ds = dx + s * ldx;
       std::fill(ds, ds + ldx, T(0));
