@@ -214,6 +214,72 @@ def mnist_cnn_fixtures():
         w.put("adam.step%d" % step, parameters_of(model))
 
 
+class Sequence(torch.nn.Module):
+    """Recurrent layers on batch_first sequences (ctnn's sequence<T, F> is time-major per sample),
+    then optionally the last step ([:, -1], ctnn's `last`) and a Linear."""
+
+    def __init__(self, cells, head=None):
+        super().__init__()
+        self.cells = torch.nn.ModuleList(cells)
+        self.head = head
+
+    def forward(self, x):
+        for cell in self.cells:
+            x, _ = cell(x)
+        return x if self.head is None else self.head(x[:, -1])
+
+
+def recurrent_cases():
+    nn = torch.nn
+    return {
+        "rnn_tanh": ((4, 3), Sequence([nn.RNN(3, 5, batch_first=True)])),
+        "rnn_relu": ((5, 2), Sequence([nn.RNN(2, 4, nonlinearity="relu", batch_first=True)])),
+        "lstm": ((5, 3), Sequence([nn.LSTM(3, 5, batch_first=True)])),
+        "gru": ((6, 3), Sequence([nn.GRU(3, 5, batch_first=True)])),
+        "lstm_gru_last_dense": ((4, 2), Sequence([nn.LSTM(2, 6, batch_first=True), nn.GRU(6, 3, batch_first=True)],
+                                                 nn.Linear(3, 2))),
+    }
+
+
+def recurrent_fixtures():
+    """Each cell over a sequence (a batch of 3, MSE against a target): outputs, loss, gradients of
+    every parameter; and 4 full-batch Adam steps of a small LSTM and a small GRU network."""
+    w = Writer("recurrent.txt")
+    for k, (name, (shape, module)) in enumerate(recurrent_cases().items()):
+        torch.manual_seed(300 + k)
+        for p in module.parameters():
+            torch.nn.init.uniform_(p, -0.5, 0.5)
+        x = torch.randn(3, *shape)
+        y = module(x)
+        target = torch.randn(*y.shape)
+        loss = torch.nn.functional.mse_loss(y, target)
+        loss.backward()
+        p = name + "."
+        w.put(p + "params", parameters_of(module))
+        w.put(p + "x", x)
+        w.put(p + "target", target)
+        w.put(p + "y", y)
+        w.put(p + "loss", loss)
+        w.put(p + "grads", gradients_of(module))
+    nn = torch.nn
+    for k, (name, cell) in enumerate([("adam_lstm", nn.LSTM(2, 6, batch_first=True)),
+                                      ("adam_gru", nn.GRU(2, 6, batch_first=True))]):
+        torch.manual_seed(400 + k)
+        model = Sequence([cell], nn.Linear(6, 1))
+        x = torch.randn(4, 7, 2)
+        target = torch.randn(4, 1)
+        p = name + "."
+        w.put(p + "params", parameters_of(model))
+        w.put(p + "x", x)
+        w.put(p + "target", target)
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        for step in range(1, 5):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), target).backward()
+            opt.step()
+            w.put(p + "step%d" % step, parameters_of(model))
+
+
 if __name__ == "__main__":
     os.makedirs(HERE, exist_ok=True)
     dense_fixtures()
@@ -221,4 +287,5 @@ if __name__ == "__main__":
     optimizer_fixtures()
     conv_fixtures()
     mnist_cnn_fixtures()
+    recurrent_fixtures()
     print("fixtures written to", HERE)

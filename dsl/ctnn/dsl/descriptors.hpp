@@ -7,6 +7,7 @@
 #include <ctnn/dsl/layers/activation.hpp>
 #include <ctnn/dsl/layers/window.hpp>
 #include <ctnn/dsl/layers/pool.hpp>
+#include <ctnn/dsl/layers/recurrent.hpp>
 #include <ctnn/dsl/layers/residual.hpp>
 #include <ctnn/dsl/layers/conv.hpp>
 #include <ctnn/dsl/layers/dense.hpp>

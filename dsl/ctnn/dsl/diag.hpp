@@ -57,6 +57,10 @@ struct fix_give_stride_and_dilation_at_least_1 {};
 struct fix_use_explicit_padding_with_a_stride {};
 struct fix_pad_the_input_or_use_a_smaller_window {};
 struct fix_insert_flatten_before_this_layer {};
+/// What a recurrent layer or `last` expects: a sequence<Steps, Features>.
+struct a_sequence {};
+struct fix_declare_the_input_as_sequence_steps_features {};
+struct fix_insert_last_before_this_layer {};
 struct fix_make_the_network_and_the_dataset_with_one_scalar_type {};
 struct fix_add_a_layer_with_parameters_such_as_dense {};
 struct fix_drop_the_final_softmax_the_loss_applies_it {};

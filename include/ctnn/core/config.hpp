@@ -36,7 +36,8 @@
 /// The shape<...> type of a constexpr ctnn::dims value D (for the front end and lowering). A macro
 /// because dims cannot be a template parameter: GCC 12 crashes on class-type template
 /// parameters used this way, so the extents go in as plain integers.
-#define CTNN_SHAPE_OF(D) ::ctnn::shape_of<(D).rank, (D).extent[0], (D).extent[1], (D).extent[2], (D).extent[3]>
+#define CTNN_SHAPE_OF(D)                                                                                           \
+  ::ctnn::shape_of<(D).rank, (D).extent[0], (D).extent[1], (D).extent[2], (D).extent[3], (D).sequence>
 
 namespace ctnn {
 inline constexpr std::size_t alignment = CTNN_ALIGNMENT;

@@ -16,6 +16,8 @@ inline constexpr std::size_t max_rank = 4;
 struct dims {
   std::size_t rank = 0;
   std::array<std::size_t, max_rank> extent{};
+  bool sequence = false; ///< sequence<Steps, Features>: rank 2, time-major
+
 
   constexpr std::size_t size() const noexcept {
     std::size_t n = rank == 0 ? 0 : 1;
@@ -27,7 +29,7 @@ struct dims {
 
 /// Renders dims the way users spell shapes: "shape<28, 28, 1>".
 inline std::string to_string(const dims& d) {
-  std::string s = "shape<";
+  std::string s = d.sequence ? "sequence<" : "shape<";
   for (std::size_t i = 0; i < d.rank; ++i) {
     if (i) s += ", ";
     s += std::to_string(d.extent[i]);
@@ -46,29 +48,48 @@ struct shape {
   static_assert(rank <= max_rank, "ctnn::shape: at most 4 dimensions are supported");
 };
 
+/// sequence<Steps, Features>: one sample is a sequence of Steps time steps of Features values
+/// each, time-major (step t's features at [t * Features, (t + 1) * Features)). Recurrent
+/// layers map sequence<T, F> to sequence<T, H>; `last` keeps the final step, shape<H>.
+template <std::size_t Steps, std::size_t Features>
+struct sequence {
+  static constexpr std::size_t rank = 2;
+  static constexpr std::size_t steps = Steps, features = Features;
+  static constexpr std::size_t size = Steps * Features;
+  static constexpr ctnn::dims dims{2, {Steps, Features}, true};
+};
+
 namespace detail {
 template <class T>
 struct is_shape : std::false_type {};
 template <std::size_t... D>
 struct is_shape<shape<D...>> : std::true_type {};
+template <std::size_t S, std::size_t F>
+struct is_shape<sequence<S, F>> : std::true_type {};
 
 /// shape<...> from a rank and up to max_rank extents. Plain integer parameters on purpose:
 /// GCC 12 crashes on class-type template parameters (dims) used this way.
-template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3>
+template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3, bool Sequence>
 struct shape_from_extents {
   static constexpr std::size_t extent[max_rank] = {E0, E1, E2, E3};
   template <std::size_t... I>
   static shape<extent[I]...> make(std::index_sequence<I...>);
   using type = decltype(make(std::make_index_sequence<Rank>{}));
 };
+template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3>
+struct shape_from_extents<Rank, E0, E1, E2, E3, true> {
+  using type = sequence<E0, E1>;
+};
 } // namespace detail
 
-/// Shape: a ctnn::shape<...> type.
+/// Shape: a ctnn::shape<...> or ctnn::sequence<...> type.
 template <class T>
 concept Shape = detail::is_shape<T>::value;
 
-/// The shape<...> type of a rank and extents: shape_of<d.rank, d.extent[0], d.extent[1], ...>.
-template <std::size_t Rank, std::size_t E0 = 0, std::size_t E1 = 0, std::size_t E2 = 0, std::size_t E3 = 0>
-using shape_of = typename detail::shape_from_extents<Rank, E0, E1, E2, E3>::type;
+/// The shape<...> type of a rank and extents: shape_of<d.rank, d.extent[0], d.extent[1], ...>
+/// (sequence<E0, E1> when Sequence).
+template <std::size_t Rank, std::size_t E0 = 0, std::size_t E1 = 0, std::size_t E2 = 0, std::size_t E3 = 0,
+          bool Sequence = false>
+using shape_of = typename detail::shape_from_extents<Rank, E0, E1, E2, E3, Sequence>::type;
 
 } // namespace ctnn

@@ -4,6 +4,7 @@
 
 #include <ctnn/layers/activation.hpp>
 #include <ctnn/layers/pool.hpp>
+#include <ctnn/layers/recurrent.hpp>
 #include <ctnn/layers/residual.hpp>
 #include <ctnn/layers/conv.hpp>
 #include <ctnn/layers/dense.hpp>

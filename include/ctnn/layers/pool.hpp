@@ -14,18 +14,6 @@
 
 namespace ctnn::layers {
 
-namespace detail {
-/// Parameterless stages: what they share of the protocol.
-template <class T>
-struct no_parameters {
-  static constexpr std::size_t param_size = 0, param_count = 0, kept_stride = 0;
-  static void import_params(const T*, T*) noexcept {}
-  static void export_params(const T*, T*) noexcept {}
-  template <class Init>
-  static void initialize(T*, const Init&, rng&) noexcept {}
-};
-} // namespace detail
-
 /// in [C, H, W] -> out [C, H', W'] (1-D: H = 1): max or mean of each window.
 template <class T, class Descriptor, class In, class Out>
 struct pool_stage : detail::no_parameters<T> {

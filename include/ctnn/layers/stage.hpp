@@ -74,4 +74,16 @@ constexpr bool splits_columns() noexcept {
 }
 } // namespace detail
 
+namespace layers::detail {
+/// Parameterless stages (pool, last, ...): what they share of the protocol.
+template <class T>
+struct no_parameters {
+  static constexpr std::size_t param_size = 0, param_count = 0, kept_stride = 0;
+  static void import_params(const T*, T*) noexcept {}
+  static void export_params(const T*, T*) noexcept {}
+  template <class Init>
+  static void initialize(T*, const Init&, rng&) noexcept {}
+};
+} // namespace layers::detail
+
 } // namespace ctnn

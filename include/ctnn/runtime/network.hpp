@@ -115,6 +115,81 @@ public:
     return y;
   }
 
+  // ---- streams: sequence networks one time step at a time ----
+  //
+  // A network on sequence<Steps, F> inputs also runs one step per call: its recurrent stages
+  // (those with a state_size) carry their state in a stream_state, `last` passes the current
+  // step through, and the stages after it run on that step's vector as in net(x). The same
+  // parameters serve any number of streams, each with its own state.
+
+private:
+  template <std::size_t S>
+  static constexpr bool is_recurrent = requires { stage<S>::state_size; };
+  template <std::size_t S>
+  static constexpr bool ends_sequence = requires { stage<S>::ends_sequence; };
+  /// Index of the stage that ends the sequence (`last`), or stage_count if none.
+  static constexpr std::size_t sequence_end = [] {
+    std::size_t e = stage_count;
+    detail::for_each_index<stage_count>([&](auto s) {
+      if (ends_sequence<s> && e == stage_count) e = s;
+    });
+    return e;
+  }();
+  /// Where each stage's state starts in a stream_state, and the total.
+  static constexpr std::array<std::size_t, stage_count + 1> state_offsets = [] {
+    std::array<std::size_t, stage_count + 1> o{};
+    detail::for_each_index<stage_count>([&](auto s) {
+      if constexpr (is_recurrent<s>)
+        o[s + 1] = o[s] + stage<s>::state_size;
+      else
+        o[s + 1] = o[s];
+    });
+    return o;
+  }();
+  static constexpr std::size_t step_output_size = [] {
+    if constexpr (sequence_end < stage_count || !input_shape::dims.sequence)
+      return output_size;
+    else
+      return output_size / input_shape::dims.extent[0]; // one step of the output sequence
+  }();
+
+public:
+  /// The state of one stream: every recurrent layer's h (and c), zero at the start. Copyable,
+  /// sized at compile time; one per instrument, voice or agent.
+  struct stream_state {
+    alignas(alignment) std::array<T, std::max<std::size_t>(state_offsets[stage_count], 1)> values{};
+    void reset() noexcept { values.fill(T(0)); }
+  };
+  /// One time step's features, and what one step produces (the output after `last`, or one
+  /// step of the output sequence).
+  using step_input_type = tensor<T, shape<input_shape::dims.sequence ? input_shape::dims.extent[1] : 1>>;
+  using step_output_type = tensor<T, shape<step_output_size>>;
+
+  stream_state make_state() const noexcept { return {}; }
+
+  /// Advances one stream by one time step: the same outputs, step by step, as net(x) gives for
+  /// the whole sequence (at its last step after `last`). noexcept, allocation-free.
+  step_output_type step(stream_state& state, const step_input_type& x) const noexcept {
+    static_assert(input_shape::dims.sequence, "ctnn::net::step: the network's input is not a sequence<Steps, Features>");
+    step_output_type y;
+    alignas(alignment) T buf[2][lowered::max_stride];
+    const T* src = x.data();
+    detail::for_each_index<stage_count>([&](auto s) {
+      const T* p = params_.data() + lowered::offsets[s];
+      if constexpr (s < sequence_end) {
+        static_assert(is_recurrent<s>, "ctnn::net::step: every layer before `last` must be a recurrent layer "
+                                       "(rnn, lstm, gru): only they can run one time step at a time");
+        stage<s>::step(p, state.values.data() + state_offsets[s], src, buf[s % 2]);
+        src = buf[s % 2];
+      } else if constexpr (s > sequence_end) {
+        stage<s>::forward(p, src, buf[s % 2]);
+        src = buf[s % 2];
+      } // s == sequence_end: `last` passes the current step through
+    });
+    std::copy_n(src, step_output_size, y.data());
+    return y;
+  }
+
   /// A workspace for batches of up to `capacity` samples (allocates; call once).
   workspace<T> make_workspace(std::size_t capacity) const {
     workspace<T> ws;

@@ -13,15 +13,17 @@ struct dense_stage;
 } // namespace layers
 
 /// dense<Units>: y = W x + b.  in [N] -> out [Units]; Units * N + Units parameters. An
-/// activation right after it (any, softmax too) is fused into its kernels.
+/// activation right after it (any, softmax too) is fused into its kernels. On a sequence it is an
+/// error that suggests `last` (keep the final step) or flatten.
 template <std::size_t Units>
 struct dense {
   static constexpr std::size_t units = Units;
   static constexpr layer_role role = layer_role::stage;
   static constexpr fusion accepts = fusion::any;
-  enum error : int { none, zero_units, expects_rank_1 };
+  enum error : int { none, zero_units, expects_rank_1, receives_a_sequence };
   static constexpr layer_shape infer(const dims& in) noexcept {
     if (Units == 0) return {zero_units, {}};
+    if (in.sequence) return {receives_a_sequence, {}};
     if (in.rank != 1) return {expects_rank_1, {}};
     return {none, dims{1, {Units}}};
   }
@@ -30,7 +32,9 @@ struct dense {
   using diagnosis = std::conditional_t<
       Error == zero_units, diag::layer_has_zero_size<Index, dense, diag::fix_give_the_layer_at_least_one_unit>,
       diag::layer_rejects_input_shape<Index, dense, diag::expects<diag::rank<1>>, diag::receives<Received>,
-                                      diag::fix_insert_flatten_before_this_layer>>;
+                                      std::conditional_t<Error == receives_a_sequence,
+                                                         diag::fix_insert_last_before_this_layer,
+                                                         diag::fix_insert_flatten_before_this_layer>>>;
   template <class T, class In, class Out, class Act>
   using stage = layers::dense_stage<T, In::size, Out::size, Act>;
   static std::string name() { return "dense<" + std::to_string(Units) + ">"; }

@@ -102,7 +102,7 @@ template <class... Os>
 constexpr std::pair<window_geometry, int> place_window(const dims& in, bool one_d, std::size_t kh, std::size_t kw,
                                                        bool pool_stride) noexcept {
   window_geometry g{};
-  if (in.rank != (one_d ? 2u : 3u)) return {g, wrong_rank};
+  if (in.rank != (one_d ? 2u : 3u) || in.sequence) return {g, wrong_rank}; // sequences are time-major
   g.c = in.extent[0];
   g.h = one_d ? 1 : in.extent[1];
   g.w = one_d ? in.extent[1] : in.extent[2];

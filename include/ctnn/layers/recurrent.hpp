@@ -1,0 +1,160 @@
+// recurrent_stage (rnn, lstm, gru over a whole sequence, and one step at a time for streams)
+// and last_stage (a sequence's final step). Backward is backpropagation through time over the
+// whole sequence of each sample.
+#pragma once
+
+#include <ctnn/core/random.hpp>
+#include <ctnn/kernels/recurrent.hpp>
+#include <ctnn/layers/stage.hpp>
+
+#include <algorithm>
+#include <cstddef>
+
+namespace ctnn::layers {
+
+/// in sequence<Steps, F> -> out sequence<Steps, H>: h_t = cell(x_t, h_{t-1}) from h_{-1} = 0
+/// (and c_{-1} = 0), PyTorch's nn.RNN / nn.LSTM / nn.GRU with batch_first inputs, one layer.
+/// Parameters: kernels::recurrent_layout. Training keeps, per step, the activated gates and the
+/// cell's extra values (LSTM: c_t; GRU: W_hn h + b_hn).
+///
+/// Streams: state_size values of state (h, and c for the LSTM), step(p, state, x_t, h_t).
+template <class T, kernels::cell_kind K, std::size_t Steps, std::size_t F, std::size_t H>
+struct recurrent_stage {
+  using layout = kernels::recurrent_layout<T, K, F, H>;
+  static constexpr std::size_t hp = layout::hp, width = layout::width;
+  static constexpr std::size_t in_size = Steps * F;
+  static constexpr std::size_t out_size = Steps * H;
+  static constexpr std::size_t out_stride = kernels::padded<T>(out_size);
+  static constexpr std::size_t param_size = layout::size;
+  static constexpr std::size_t param_count = layout::param_count;
+  static constexpr std::size_t step_kept = width + hp; ///< gates, extra
+  static constexpr std::size_t kept_stride = Steps * step_kept;
+  static constexpr bool has_cell = K == kernels::cell_kind::lstm;
+  /// One stream's state: h (Hp), then c (Hp) for the LSTM.
+  static constexpr std::size_t state_size = (has_cell ? 2 : 1) * hp;
+
+  static void forward(const T* p, const T* x, T* y) noexcept { run(p, x, nullptr, y); }
+  static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s) run(p, x + s * ldx, kept ? kept + s * kept_stride : nullptr, y + s * out_stride);
+  }
+
+  /// One time step of one stream: x_t (F values) -> h_t (Hp values, padding 0); state advances.
+  static void step(const T* p, T* state, const T* x, T* h) noexcept {
+    alignas(alignment) T ai[width], ah[width], gates[width], extra[hp];
+    kernels::affine<F, width>(p + layout::w_ih, p + layout::b_ih, x, ai);
+    kernels::affine<H, width>(p + layout::w_hh, p + layout::b_hh, state, ah);
+    T* c = has_cell ? state + hp : nullptr;
+    kernels::cell_forward<K, H>(ai, ah, state, c, h, c, gates, extra);
+    std::copy_n(h, hp, state);
+  }
+
+  static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
+                       std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
+    if (mode == kernels::store_mode::overwrite) std::fill(g, g + param_size, T(0));
+    alignas(alignment) T dh[hp], dc[hp], dh_next[hp], dh_prev[hp], dai[width], dah[width];
+    alignas(alignment) const T zero[hp] = {};
+    for (std::size_t s = 0; s < n; ++s) {
+      const T* xs = x + s * ldx;
+      const T* ks = kept + s * kept_stride;
+      const T* ys = y + s * out_stride;
+      T* dxs = dx ? dx + s * ldx : nullptr;
+      std::fill_n(dh_next, hp, T(0));
+      std::fill_n(dc, hp, T(0));
+      for (std::size_t t = Steps; t-- > 0;) {
+        const T* dyt = dy + s * out_stride + t * H;
+        for (std::size_t j = 0; j < hp; ++j) dh[j] = (j < H ? dyt[j] : T(0)) + dh_next[j];
+        const T* h_prev = t > 0 ? ys + (t - 1) * H : zero;
+        const T* c_prev = t > 0 ? ks + (t - 1) * step_kept + width : zero;
+        kernels::cell_backward<K, H>(ks + t * step_kept, ks + t * step_kept + width, h_prev, c_prev, dh, dc, dai,
+                                     dah, dh_prev);
+        kernels::affine_gradient<F, width>(xs + t * F, dai, g + layout::w_ih, g + layout::b_ih);
+        kernels::affine_gradient<H, width>(h_prev, dah, g + layout::w_hh, g + layout::b_hh);
+        if (dxs) kernels::affine_input_gradient<F, width, false>(p + layout::w_ih, dai, dxs + t * F);
+        kernels::affine_input_gradient<H, width, false>(p + layout::w_hh, dah, dh_next);
+        for (std::size_t j = 0; j < H; ++j) dh_next[j] += dh_prev[j];
+      }
+      if (dxs) std::fill(dxs + in_size, dxs + ldx, T(0));
+    }
+  }
+
+  /// PyTorch order: weight_ih_l0 [G H][F], weight_hh_l0 [G H][H], bias_ih_l0 [G H], bias_hh_l0 [G H].
+  static void import_params(const T* logical, T* p) noexcept { convert<true>(const_cast<T*>(logical), p); }
+  static void export_params(const T* p, T* logical) noexcept { convert<false>(logical, const_cast<T*>(p)); }
+  /// Every parameter from init with fan_in = fan_out = H: PyTorch's U(-1/sqrt(H), 1/sqrt(H))
+  /// with init::pytorch_default. In PyTorch's order.
+  template <class Init>
+  static void initialize(T* p, const Init& init, rng& gen) {
+    std::fill(p, p + param_size, T(0));
+    constexpr std::size_t rows = layout::gates * H;
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t k = 0; k < F; ++k) p[layout::w_ih + k * width + layout::column(r)] = T(init.weight(H, H, gen));
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t k = 0; k < H; ++k) p[layout::w_hh + k * width + layout::column(r)] = T(init.weight(H, H, gen));
+    for (std::size_t r = 0; r < rows; ++r) p[layout::b_ih + layout::column(r)] = T(init.bias(H, H, gen));
+    for (std::size_t r = 0; r < rows; ++r) p[layout::b_hh + layout::column(r)] = T(init.bias(H, H, gen));
+  }
+
+private:
+  /// Copies between PyTorch's order (logical) and the stored layout (p), either way.
+  template <bool Import>
+  static void convert(T* logical, T* p) noexcept {
+    constexpr std::size_t rows = layout::gates * H;
+    std::size_t at = 0;
+    const auto move = [&](std::size_t stored) {
+      if constexpr (Import)
+        p[stored] = logical[at++];
+      else
+        logical[at++] = p[stored];
+    };
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t k = 0; k < F; ++k) move(layout::w_ih + k * width + layout::column(r));
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t k = 0; k < H; ++k) move(layout::w_hh + k * width + layout::column(r));
+    for (std::size_t r = 0; r < rows; ++r) move(layout::b_ih + layout::column(r));
+    for (std::size_t r = 0; r < rows; ++r) move(layout::b_hh + layout::column(r));
+  }
+
+  /// One sample; keeps gates and extra per step unless kept is null.
+  static void run(const T* p, const T* x, T* kept, T* y) noexcept {
+    alignas(alignment) T state[state_size] = {};
+    alignas(alignment) T ai[width], ah[width], h[hp], gates[width], extra[hp];
+    T* c = has_cell ? state + hp : nullptr;
+    for (std::size_t t = 0; t < Steps; ++t) {
+      kernels::affine<F, width>(p + layout::w_ih, p + layout::b_ih, x + t * F, ai);
+      kernels::affine<H, width>(p + layout::w_hh, p + layout::b_hh, state, ah);
+      T* g = kept ? kept + t * step_kept : gates;
+      kernels::cell_forward<K, H>(ai, ah, state, c, h, c, g, kept ? g + width : extra);
+      std::copy_n(h, hp, state);
+      std::copy_n(h, H, y + t * H);
+    }
+    std::fill(y + out_size, y + out_stride, T(0));
+  }
+};
+
+/// in sequence<Steps, F> -> out shape<F>: the final step. No parameters. In a stream, the
+/// current step (`ends_sequence`).
+template <class T, std::size_t Steps, std::size_t F>
+struct last_stage : detail::no_parameters<T> {
+  static constexpr std::size_t in_size = Steps * F;
+  static constexpr std::size_t out_size = F;
+  static constexpr std::size_t out_stride = kernels::padded<T>(F);
+  static constexpr bool ends_sequence = true;
+
+  static void forward(const T*, const T* x, T* y) noexcept {
+    std::copy_n(x + (Steps - 1) * F, F, y);
+    std::fill(y + F, y + out_stride, T(0));
+  }
+  static void forward_batch(const T* p, const T* x, std::size_t ldx, T*, T* y, std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s) forward(p, x + s * ldx, y + s * out_stride);
+  }
+  static void backward(const T*, T*, const T*, std::size_t ldx, const T*, const T*, T* dy, T* dx, std::size_t n,
+                       kernels::store_mode = kernels::store_mode::add) noexcept {
+    if (!dx) return;
+    for (std::size_t s = 0; s < n; ++s) {
+      std::fill(dx + s * ldx, dx + (s + 1) * ldx, T(0));
+      std::copy_n(dy + s * out_stride, F, dx + s * ldx + (Steps - 1) * F);
+    }
+  }
+};
+
+} // namespace ctnn::layers
