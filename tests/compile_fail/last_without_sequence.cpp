@@ -1,0 +1,11 @@
+// expect: layer_rejects_input_shape<ctnn::diag::layer_index<2>, ctnn::last, ctnn::diag::expects<ctnn::diag::a_sequence>, ctnn::diag::receives<ctnn::shape<16> ?>, ctnn::diag::fix_declare_the_input_as_sequence_steps_features>
+// `last` keeps a sequence's final step; after a dense layer there is no sequence left.
+#include <ctnn/ctnn.hpp>
+
+#ifdef CTNN_PASSING_TWIN
+using model = ctnn::network<ctnn::input<ctnn::sequence<12, 8>>, ctnn::gru<16>, ctnn::last, ctnn::dense<1>>;
+#else
+using model = ctnn::network<ctnn::input<ctnn::shape<8>>, ctnn::dense<16>, ctnn::last, ctnn::dense<1>>;
+#endif
+
+int main() { return static_cast<int>(ctnn::make<model>(ctnn::init::pytorch_default{}, 1).parameters().size()); }
