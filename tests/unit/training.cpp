@@ -333,3 +333,59 @@ BOOST_AUTO_TEST_CASE(an_update_that_overflows_the_weights_is_rolled_back) {
   BOOST_TEST(report.diverged, report.divergence);
   for (float v : net.export_parameters()) BOOST_TEST(std::isfinite(v));
 }
+
+// Clipping by global norm as torch.nn.utils.clip_grad_norm_: g *= max_norm / (norm + 1e-6) when
+// that is below 1, over all parameters together, on one thread and split over two.
+BOOST_AUTO_TEST_CASE(gradient_clipping_by_global_norm_follows_pytorch) {
+  using classifier = nn::network<nn::input<nn::shape<6>>, nn::dense<40>, nn::tanh, nn::dense<4>>;
+  using recurrent = nn::network<nn::input<nn::sequence<5, 3>>, nn::lstm<6>, nn::last, nn::dense<4>>;
+  auto check = [](auto model_tag, std::size_t threads) {
+    using model = typename decltype(model_tag)::type;
+    using net_t = nn::net<model, double>;
+    constexpr std::size_t n = 32, in = net_t::input_size;
+    nn::dataset<double, typename model::input_shape, nn::shape<1>> data;
+    nn::rng g(5);
+    for (std::size_t i = 0; i < n; ++i) {
+      nn::tensor<double, typename model::input_shape> x;
+      for (auto& v : x) v = g.uniform(-2, 2);
+      data.push_back(x, nn::tensor<double, nn::shape<1>>{double(g.below(4))});
+    }
+    auto net = nn::make<model, double>(nn::init::pytorch_default{}, 3);
+    // the gradient, by hand
+    auto ws = net.make_workspace(n);
+    std::vector<double> x(n * in), labels(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::copy_n(data.input(i), in, x.data() + i * in);
+      labels[i] = data.target(i)[0];
+    }
+    const double* y = net.forward_train(ws, x.data(), n);
+    nn::loss::softmax_cross_entropy::value_and_gradient(y, net_t::output_stride, labels.data(), 4,
+                                                        ws.output_gradient(), n);
+    nn::aligned_buffer<double> grads(net_t::param_size);
+    net.backward(ws, x.data(), n, grads.data(), nn::kernels::store_mode::overwrite);
+    double squares = 0;
+    for (double v : grads) squares += v * v;
+    const double norm = std::sqrt(squares), max_norm = norm / 4, coefficient = max_norm / (norm + 1e-6);
+    net_t logical;
+    std::copy(grads.begin(), grads.end(), logical.parameters().begin());
+    const auto g0 = logical.export_parameters();
+    auto expected = net.export_parameters();
+    for (std::size_t i = 0; i < expected.size(); ++i) expected[i] -= 0.1 * g0[i] * coefficient;
+    // the trainer
+    nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{.lr = 0.1}};
+    fit.set_threads(threads, false);
+    fit.train(data, {.epochs = 1, .batch = n, .shuffle = false, .clip_grad_norm = max_norm, .log = nullptr});
+    BOOST_TEST(fit.clip_grad_norm() == max_norm);
+    BOOST_TEST(fit.last_grad_norm() == norm, tt::tolerance(1e-12));
+    BOOST_TEST(nn::test::scaled_error(net.export_parameters(), expected) <= 1e-12);
+  };
+  for (std::size_t threads : {1u, 2u}) {
+    BOOST_TEST_CONTEXT(threads << " thread(s)") {
+      check(std::type_identity<classifier>{}, threads);
+      check(std::type_identity<recurrent>{}, threads);
+    }
+  }
+  nn::net<classifier> spare;
+  nn::trainer other{spare, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{}};
+  BOOST_CHECK_THROW(other.set_clip_grad_norm(-1), std::invalid_argument);
+}

@@ -46,6 +46,9 @@ struct train_options {
   std::uint64_t seed = 0;  ///< shuffling seed: the same seed gives the same run
   std::size_t threads = 0; ///< 0: as set by trainer::set_threads (default 1); 1 or 2: set it
   bool shuffle = true;
+  /// > 0: before each update, scale the gradients so that their global L2 norm is at most this
+  /// (PyTorch's clip_grad_norm_; see trainer::set_clip_grad_norm). 0: as set on the trainer.
+  double clip_grad_norm = 0;
   std::ostream* log = &std::clog; ///< progress lines go here; nullptr for silence
   std::size_t log_every = 1;      ///< a progress line every this many epochs (and the last)
 };
@@ -173,6 +176,18 @@ public:
     ns_per_sample_[0] = ns_per_sample_[1] = 0;
   }
   std::size_t threads() const noexcept { return helper_ ? 2 : 1; }
+
+  /// Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_(max_norm): when the L2
+  /// norm of all gradients together exceeds max_norm, every gradient is multiplied by
+  /// max_norm / (norm + 1e-6) before the update. Recurrent networks need it (exploding
+  /// gradients through time). 0 (the default) turns it off.
+  void set_clip_grad_norm(double max_norm) {
+    if (!(max_norm >= 0)) throw std::invalid_argument("ctnn::trainer::set_clip_grad_norm: max_norm must be >= 0");
+    clip_norm_ = max_norm;
+  }
+  double clip_grad_norm() const noexcept { return clip_norm_; }
+  /// The global gradient norm of the last step, before clipping (0 until a step with clipping on).
+  double last_grad_norm() const noexcept { return last_norm_; }
   /// What the adaptive two-thread mode measured: nanoseconds per sample of a step on one thread
   /// and split over two (moving averages; 0 until measured).
   std::pair<double, double> step_costs() const noexcept { return {ns_per_sample_[0], ns_per_sample_[1]}; }
@@ -230,6 +245,7 @@ public:
       if (opts.batch == 0) throw std::invalid_argument("ctnn::trainer::train: batch size must be positive");
       const std::size_t batch = std::min(opts.batch, data.size());
       if (opts.threads != 0 && opts.threads != threads()) set_threads(opts.threads);
+      if (opts.clip_grad_norm > 0) set_clip_grad_norm(opts.clip_grad_norm);
       reserve(batch, Dataset::target_size);
 
       train_report report;
@@ -388,6 +404,23 @@ private:
     return m;
   }
   static double max_or_nan(double a, double b) noexcept { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
+
+  static double squared_norm(const T* g, std::size_t b, std::size_t e) noexcept {
+    double s = 0;
+    for (std::size_t i = b; i < e; ++i) s += double(g[i]) * double(g[i]);
+    return s;
+  }
+  /// Clipping by global norm over [b, e) of g, given the sum of squares of all gradients:
+  /// scales them as clip_grad_norm_ does and returns the factor (1: left alone). Records the
+  /// norm unless `record` is false.
+  double clip(T* g, std::size_t b, std::size_t e, double squares, bool record = true) noexcept {
+    const double norm = std::sqrt(squares);
+    if (record) last_norm_ = norm;
+    const double coefficient = clip_norm_ / (norm + 1e-6);
+    if (coefficient >= 1) return 1;
+    for (std::size_t i = b; i < e; ++i) g[i] = T(double(g[i]) * coefficient);
+    return coefficient;
+  }
   static optim::bounds combine(const optim::bounds& a, const optim::bounds& b) noexcept {
     return {max_or_nan(a.w, b.w), max_or_nan(a.g, b.g), max_or_nan(a.s1, b.s1), max_or_nan(a.s2, b.s2)};
   }
@@ -406,8 +439,9 @@ private:
     net_->backward(ws_, ws_.input(), n, grads_.data(), kernels::store_mode::overwrite);
     // A finite loss can still come with infinite gradients (e.g. an infinite input into a
     // saturating activation); updating with them would silently corrupt every weight.
-    const double g = magnitude(grads_.data(), Net::param_size);
+    double g = magnitude(grads_.data(), Net::param_size);
     if (!std::isfinite(g)) return {l, true, false};
+    if (clip_norm_ > 0) g *= clip(grads_.data(), 0, Net::param_size, squared_norm(grads_.data(), 0, Net::param_size));
     const std::int64_t t = steps_ + 1;
     optim::bounds next = optim_.next_bounds({bounds_.w, g, bounds_.s1, bounds_.s2}, t);
     if (!safe(next)) { // the bounds may only be loose: measure what they estimate
@@ -460,6 +494,7 @@ private:
     std::int64_t step;
     T loss = 0; ///< this core's rows' share of the batch loss
     double g = NAN; ///< max |g| over the ranges this core updates (NaN: not finite)
+    double squares = 0; ///< sum of g^2 over them (for clipping by global norm)
     const T* outputs = nullptr;
     // the update (see step_whole): both cores take the same decision from the same bounds
     optim::bounds next{};     ///< bounds after the step (core 0's; core 1's are equal)
@@ -498,13 +533,21 @@ private:
         for (std::size_t i = b; i < e; i += V::size)
           (V::load_aligned(g + i) + V::load_aligned(t.grads2_.data() + i)).store_aligned(g + i);
       own = max_or_nan(own, magnitude(g + b, e - b));
+      if (t.clip_norm_ > 0) h.squares += squared_norm(g, b, e);
     });
     h.g = own;
     sync();
     const part& p0 = *t.parts_[0];
     const part& p1 = *t.parts_[1];
     if (!std::isfinite(p0.g) || !std::isfinite(p1.g)) return;
-    const double gmax = std::max(p0.g, p1.g);
+    double gmax = std::max(p0.g, p1.g);
+    if (t.clip_norm_ > 0) { // both cores scale their own ranges by the same factor
+      double scale = 1;
+      Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
+        scale = t.clip(g, b, e, p0.squares + p1.squares, h.core == 0);
+      });
+      gmax *= scale;
+    }
     h.next = t.optim_.next_bounds({t.bounds_.w, gmax, t.bounds_.s1, t.bounds_.s2}, h.step);
     if (!safe(h.next)) { // as step_whole: measure what the bounds estimate (both cores decide alike)
       h.before = t.measure_ranges(h.core);
@@ -643,6 +686,7 @@ private:
   std::size_t target_size_ = 0;
   const T* last_outputs_ = nullptr; ///< the last step's outputs (in ws_)
   std::int64_t steps_ = 0;
+  double clip_norm_ = 0, last_norm_ = 0; ///< set_clip_grad_norm; the last step's global norm
   // two-thread training (set_threads)
   std::unique_ptr<worker> helper_;
   spin_barrier barrier_;
