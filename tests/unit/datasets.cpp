@@ -81,3 +81,49 @@ BOOST_AUTO_TEST_CASE(the_fetch_takes_any_cache_path_literally) {
   }
   fs::remove_all(base);
 }
+
+// The sunspot task of DATA.md: 249 training windows (targets 1710-1958), 50 test windows
+// (1959-2008), z-scored with the statistics of 1700-1958; the two baselines DATA.md gives.
+BOOST_AUTO_TEST_CASE(sunspots_has_the_documented_split_and_baselines) {
+  const auto series = nn::datasets::load_sunspots();
+  BOOST_TEST(series.years.size() == 309u);
+  BOOST_TEST(series.values.front() == 5.0); // 1700
+  BOOST_TEST(series.values.back() == 2.9);  // 2008
+  const auto task = nn::datasets::sunspots<double>();
+  BOOST_TEST(task.train.size() == 249u);
+  BOOST_TEST(task.test.size() == 50u);
+  BOOST_TEST(task.train_years.front() == 1710);
+  BOOST_TEST(task.test_years.front() == 1959);
+  BOOST_TEST(task.test_years.back() == 2008);
+  // a window holds the 10 years before its target, oldest first
+  BOOST_TEST(task.unscale(task.train.input(0)[0]) == 5.0, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(task.unscale(task.train.target(0)[0]) == series.values[10], boost::test_tools::tolerance(1e-9));
+  double naive = 0;
+  for (std::size_t i = 0; i < task.test.size(); ++i) {
+    const double e = task.unscale(task.test.input(i)[9]) - task.unscale(task.test.target(i)[0]);
+    naive += e * e;
+  }
+  BOOST_TEST(std::sqrt(naive / 50) == 30.35, boost::test_tools::tolerance(1e-3)); // DATA.md's naive RMSE
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_sunspot_file_names_the_line) {
+  const auto path = (std::filesystem::temp_directory_path() / ("ctnn-bad-sunspots-" + std::to_string(::getpid()) + ".csv")).string();
+  const auto expect = [&](const std::string& body, const std::string& message) {
+    {
+      std::ofstream f(path);
+      f << "\"YEAR\",\"SUNACTIVITY\"\n" << body;
+    }
+    try {
+      nn::datasets::load_sunspots(path);
+      BOOST_FAIL("accepted: " << body);
+    } catch (const nn::file_error& e) {
+      BOOST_TEST(std::string(e.what()).find(message) != std::string::npos, e.what());
+      BOOST_TEST(std::string(e.what()).find(path) != std::string::npos, e.what());
+    }
+  };
+  expect("1700,5\n1702,3\n", "line 3");      // a year missing
+  expect("1700,5,1\n", "2 fields");          // a column too many
+  expect("1700,5\n1701,nan\n", "line 3");    // not a number
+  expect("1700,5\n1701,7\n", "1700 to 2008"); // the series ends early
+  std::filesystem::remove(path);
+}

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -199,6 +200,77 @@ split<dataset<T, shape<1, 28, 28>, shape<1>>> fashion_mnist(std::size_t train_li
                                 fashion_mnist_file("train-labels-idx1-ubyte.gz"), train_limit),
           load_fashion_mnist<T>(fashion_mnist_file("t10k-images-idx3-ubyte.gz"),
                                 fashion_mnist_file("t10k-labels-idx1-ubyte.gz"), test_limit)};
+}
+
+/// Path of statsmodels' yearly sunspot numbers ("YEAR","SUNACTIVITY", 1700-2008), from
+/// Debian's python3-statsmodels (installed, or extracted into the cache: not installed).
+inline std::filesystem::path sunspots_csv() {
+  return debian_file("python3-statsmodels", "usr/lib/python3/dist-packages/statsmodels/datasets/sunspots/sunspots.csv");
+}
+
+/// A yearly series: years[i] and values[i], consecutive years.
+struct yearly_series {
+  std::vector<int> years;
+  std::vector<double> values;
+};
+
+/// The sunspot series. Throws file_error naming the file and line for a bad header, a
+/// non-finite value, a year out of sequence or a series other than 1700-2008.
+inline yearly_series load_sunspots(const std::filesystem::path& csv = sunspots_csv()) {
+  const auto table = read_csv(csv.string(), {.skip_lines = 1});
+  if (table.cols != 2)
+    throw file_error(csv.string(), "line 2", "2 fields (YEAR, SUNACTIVITY)", std::to_string(table.cols) + " fields");
+  yearly_series s;
+  for (std::size_t r = 0; r < table.rows; ++r) {
+    const double year = table(r, 0);
+    const int expected = r == 0 ? 1700 : s.years.back() + 1;
+    if (year != expected)
+      throw file_error(csv.string(), table.where(r, 0), "the year " + std::to_string(expected), std::to_string(year));
+    s.years.push_back(expected);
+    s.values.push_back(table(r, 1));
+  }
+  if (s.years.empty() || s.years.back() != 2008)
+    throw file_error(csv.string(), "the data rows", "the years 1700 to 2008",
+                     s.years.empty() ? "no rows" : "the years 1700 to " + std::to_string(s.years.back()));
+  return s;
+}
+
+/// The sunspot forecasting task of DATA.md: each sample is the Lags years before a target year
+/// (a sequence<Lags, 1>, oldest first) and the target is that year's value. Training targets
+/// are the years 1710-1958, test targets 1959-2008. Values are z-scored with the mean and
+/// (population) standard deviation of the years the training set sees, 1700-1958; `unscale`
+/// turns a prediction back into sunspot units.
+template <class T = float, std::size_t Lags = 10>
+struct sunspots_task : split<dataset<T, sequence<Lags, 1>, shape<1>>> {
+  double mean = 0, scale = 1;
+  std::vector<int> train_years, test_years; ///< each sample's target year
+  double unscale(double z) const noexcept { return z * scale + mean; }
+};
+
+template <class T = float, std::size_t Lags = 10>
+sunspots_task<T, Lags> sunspots(const std::filesystem::path& csv = sunspots_csv()) {
+  static_assert(Lags >= 1 && Lags <= 10, "ctnn::datasets::sunspots: 1 to 10 lags (the first target is 1710)");
+  const yearly_series s = load_sunspots(csv);
+  sunspots_task<T, Lags> task;
+  const std::size_t last_train = 1958 - 1700; // index of 1958
+  double sum = 0, squares = 0;
+  for (std::size_t i = 0; i <= last_train; ++i) sum += s.values[i];
+  task.mean = sum / double(last_train + 1);
+  for (std::size_t i = 0; i <= last_train; ++i) squares += (s.values[i] - task.mean) * (s.values[i] - task.mean);
+  task.scale = std::sqrt(squares / double(last_train + 1));
+  tensor<T, sequence<Lags, 1>> x;
+  for (std::size_t i = 10; i < s.values.size(); ++i) { // targets from 1710
+    for (std::size_t k = 0; k < Lags; ++k) x[k] = T((s.values[i - Lags + k] - task.mean) / task.scale);
+    const tensor<T, shape<1>> t{T((s.values[i] - task.mean) / task.scale)};
+    if (i <= last_train) {
+      task.train.push_back(x, t);
+      task.train_years.push_back(s.years[i]);
+    } else {
+      task.test.push_back(x, t);
+      task.test_years.push_back(s.years[i]);
+    }
+  }
+  return task;
 }
 
 } // namespace ctnn::datasets
