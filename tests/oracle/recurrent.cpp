@@ -108,4 +108,22 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_gives_the_whole_sequence_outputs, T, scal
                             std::vector<double>(whole.begin() + t * 4, whole.begin() + (t + 1) * 4)) <= forward_tol<T>);
   }
   static_assert(noexcept(a.step(s1, zero)));
+
+  // a batch of streams in one call: each stream as if stepped alone (streams in blocks of 4 and
+  // a remainder: 7 streams), with `last` and a dense head after it
+  constexpr std::size_t n = 7;
+  std::vector<typename nn::net<head, T>::stream_state> states(n), alone(n);
+  std::vector<T> xs(n * 3), ys(n * 2);
+  for (std::size_t t = 0; t < 9; ++t) {
+    for (auto& v : xs) v = T(g.uniform(-2, 2));
+    b.step(states, xs.data(), ys.data());
+    for (std::size_t s = 0; s < n; ++s) {
+      typename nn::net<head, T>::step_input_type xt;
+      std::copy_n(xs.data() + s * 3, 3, xt.data());
+      const auto y = b.step(alone[s], xt);
+      BOOST_TEST(scaled_error(std::vector<double>(y.begin(), y.end()),
+                              std::vector<double>(ys.begin() + s * 2, ys.begin() + (s + 1) * 2)) <= forward_tol<T>,
+                 "step " << t << " stream " << s);
+    }
+  }
 }

@@ -43,6 +43,26 @@ void affine(const T* w, const T* b, const T* x, T* a) noexcept {
   }
 }
 
+/// affine for NS inputs at once (x_s at x + s * ldx, a_s at a + s * W): each weight row is
+/// loaded once for all of them, and their NS chains of multiply-adds run side by side (one
+/// input alone is a chain of In dependent multiply-adds per register).
+template <std::size_t In, std::size_t W, std::size_t NS, class T, class Arch = default_arch>
+void affine_streams(const T* w, const T* b, const T* x, std::size_t ldx, T* a) noexcept {
+  using V = simd<T, Arch>;
+  constexpr std::size_t L = V::size, R = W / L;
+  static_assert(W % L == 0, "affine_streams: whole registers");
+  V acc[NS][R];
+  for (std::size_t s = 0; s < NS; ++s)
+    for (std::size_t r = 0; r < R; ++r) acc[s][r] = V::load_aligned(b + r * L);
+  for (std::size_t k = 0; k < In; ++k)
+    for (std::size_t r = 0; r < R; ++r) {
+      const V wr = V::load_aligned(w + k * W + r * L);
+      for (std::size_t s = 0; s < NS; ++s) acc[s][r] = kernels::fma(V(x[s * ldx + k]), wr, acc[s][r]);
+    }
+  for (std::size_t s = 0; s < NS; ++s)
+    for (std::size_t r = 0; r < R; ++r) acc[s][r].store_aligned(a + s * W + r * L);
+}
+
 /// g[k][j] += x[k] d[j] for k < In, j < W (the weight gradient of affine), and db += d.
 template <std::size_t In, std::size_t W, class T>
 void affine_gradient(const T* x, const T* d, T* g, T* db) noexcept {
@@ -76,42 +96,42 @@ T tanh(T x) noexcept {
 }
 } // namespace detail
 
-/// One step forward. ai = W_ih x + b_ih and ah = W_hh h_prev + b_hh (G Hp each); writes h (Hp),
-/// for the LSTM c (from c_prev), and keeps what backward needs: the activated gates (G Hp) and
-/// `extra` (Hp: the LSTM's c, the GRU's W_hn h + b_hn; unused by the RNN).
-template <cell_kind K, std::size_t H, class T>
+/// One step forward, vectorized over the hidden units. ai = W_ih x + b_ih and ah = W_hh h_prev +
+/// b_hh (G Hp each); writes h (Hp), for the LSTM c (from c_prev; c may be c_prev), and keeps
+/// what backward needs: the activated gates (G Hp) and `extra` (Hp: the LSTM's c, the GRU's
+/// W_hn h + b_hn; unused by the RNN). Every pointer aligned.
+template <cell_kind K, std::size_t H, class T, class Arch = default_arch>
 void cell_forward(const T* ai, const T* ah, const T* h_prev, const T* c_prev, T* h, T* c, T* gates, T* extra) noexcept {
-  constexpr std::size_t hp = padded<T>(H);
-  if constexpr (K == cell_kind::rnn_tanh || K == cell_kind::rnn_relu) {
-    for (std::size_t j = 0; j < hp; ++j) {
-      const T a = ai[j] + ah[j];
-      h[j] = K == cell_kind::rnn_tanh ? detail::tanh(a) : (a < T(0) ? T(0) : a); // relu keeps NaN
-      gates[j] = h[j];
-    }
-  } else if constexpr (K == cell_kind::lstm) {
-    for (std::size_t j = 0; j < hp; ++j) {
-      const T i = detail::sigmoid(ai[j] + ah[j]);
-      const T f = detail::sigmoid(ai[hp + j] + ah[hp + j]);
-      const T g = detail::tanh(ai[2 * hp + j] + ah[2 * hp + j]);
-      const T o = detail::sigmoid(ai[3 * hp + j] + ah[3 * hp + j]);
-      c[j] = f * c_prev[j] + i * g;
-      h[j] = o * detail::tanh(c[j]);
-      gates[j] = i, gates[hp + j] = f, gates[2 * hp + j] = g, gates[3 * hp + j] = o;
-      extra[j] = c[j];
-    }
-  } else { // gru
-    for (std::size_t j = 0; j < hp; ++j) {
-      const T r = detail::sigmoid(ai[j] + ah[j]);
-      const T z = detail::sigmoid(ai[hp + j] + ah[hp + j]);
-      const T n = detail::tanh(ai[2 * hp + j] + r * ah[2 * hp + j]); // b_hn inside the reset product
-      h[j] = (T(1) - z) * n + z * h_prev[j];
-      gates[j] = r, gates[hp + j] = z, gates[2 * hp + j] = n;
-      extra[j] = ah[2 * hp + j];
+  using V = simd<T, Arch>;
+  constexpr std::size_t hp = padded<T, Arch>(H), L = V::size;
+  const auto at = [](const T* p, std::size_t j) { return V::load_aligned(p + j); };
+  for (std::size_t j = 0; j < hp; j += L) { // all arrays aligned, whole registers (padding stays 0)
+    if constexpr (K == cell_kind::rnn_tanh || K == cell_kind::rnn_relu) {
+      const V a = at(ai, j) + at(ah, j);
+      const V y = K == cell_kind::rnn_tanh ? tanh_fn::simd(a) : relu_fn::simd(a);
+      y.store_aligned(h + j);
+      y.store_aligned(gates + j);
+    } else if constexpr (K == cell_kind::lstm) {
+      const V i = sigmoid_fn::simd(at(ai, j) + at(ah, j));
+      const V f = sigmoid_fn::simd(at(ai, hp + j) + at(ah, hp + j));
+      const V g = tanh_fn::simd(at(ai, 2 * hp + j) + at(ah, 2 * hp + j));
+      const V o = sigmoid_fn::simd(at(ai, 3 * hp + j) + at(ah, 3 * hp + j));
+      const V cn = kernels::fma(f, at(c_prev, j), i * g);
+      cn.store_aligned(c + j);
+      (o * tanh_fn::simd(cn)).store_aligned(h + j);
+      i.store_aligned(gates + j), f.store_aligned(gates + hp + j), g.store_aligned(gates + 2 * hp + j);
+      o.store_aligned(gates + 3 * hp + j);
+      cn.store_aligned(extra + j);
+    } else { // gru
+      const V r = sigmoid_fn::simd(at(ai, j) + at(ah, j));
+      const V z = sigmoid_fn::simd(at(ai, hp + j) + at(ah, hp + j));
+      const V hn = at(ah, 2 * hp + j);
+      const V n = tanh_fn::simd(kernels::fma(r, hn, at(ai, 2 * hp + j))); // b_hn inside the reset product
+      kernels::fma(z, at(h_prev, j) - n, n).store_aligned(h + j);          // (1 - z) n + z h
+      r.store_aligned(gates + j), z.store_aligned(gates + hp + j), n.store_aligned(gates + 2 * hp + j);
+      hn.store_aligned(extra + j);
     }
   }
-  for (std::size_t j = H; j < hp; ++j) h[j] = T(0);
-  if constexpr (K == cell_kind::lstm)
-    for (std::size_t j = H; j < hp; ++j) c[j] = T(0);
 }
 
 /// One step backward, from dh (dL/dh of this step, all paths) and, for the LSTM, dc (dL/dc from

@@ -32,6 +32,8 @@ struct recurrent_stage {
   static constexpr bool has_cell = K == kernels::cell_kind::lstm;
   /// One stream's state: h (Hp), then c (Hp) for the LSTM.
   static constexpr std::size_t state_size = (has_cell ? 2 : 1) * hp;
+  /// What step writes: one step's h, padded.
+  static constexpr std::size_t step_stride = hp;
 
   static void forward(const T* p, const T* x, T* y) noexcept { run(p, x, nullptr, y); }
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
@@ -46,6 +48,16 @@ struct recurrent_stage {
     T* c = has_cell ? state + hp : nullptr;
     kernels::cell_forward<K, H>(ai, ah, state, c, h, c, gates, extra);
     std::copy_n(h, hp, state);
+  }
+
+  /// One time step of n streams: state_s at states + s * ld_state, x_s at x + s * ldx, h_s (Hp)
+  /// at h + s * ldh. Blocks of `block` streams share each weight load (affine_streams).
+  static constexpr std::size_t block = 4;
+  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* h,
+                           std::size_t ldh, std::size_t n) noexcept {
+    std::size_t s = 0;
+    for (; s + block <= n; s += block) streams<block>(p, states + s * ld_state, ld_state, x + s * ldx, ldx, h + s * ldh, ldh);
+    for (; s < n; ++s) streams<1>(p, states + s * ld_state, ld_state, x + s * ldx, ldx, h + s * ldh, ldh);
   }
 
   static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
@@ -95,6 +107,23 @@ struct recurrent_stage {
   }
 
 private:
+  template <std::size_t NS>
+  static void streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* h,
+                      std::size_t ldh) noexcept {
+    alignas(alignment) T ai[NS * width], ah[NS * width], hs[NS * hp], gates[width], extra[hp];
+    alignas(alignment) T hprev[NS * hp];
+    for (std::size_t s = 0; s < NS; ++s) std::copy_n(states + s * ld_state, hp, hprev + s * hp);
+    kernels::affine_streams<F, width, NS>(p + layout::w_ih, p + layout::b_ih, x, ldx, ai);
+    kernels::affine_streams<H, width, NS>(p + layout::w_hh, p + layout::b_hh, hprev, hp, ah);
+    for (std::size_t s = 0; s < NS; ++s) {
+      T* state = states + s * ld_state;
+      T* c = has_cell ? state + hp : nullptr;
+      kernels::cell_forward<K, H>(ai + s * width, ah + s * width, hprev + s * hp, c, hs + s * hp, c, gates, extra);
+      std::copy_n(hs + s * hp, hp, state);
+      std::copy_n(hs + s * hp, hp, h + s * ldh);
+    }
+  }
+
   /// Copies between PyTorch's order (logical) and the stored layout (p), either way.
   template <bool Import>
   static void convert(T* logical, T* p) noexcept {

@@ -146,6 +146,18 @@ private:
     });
     return o;
   }();
+  /// The widest row one step writes (a recurrent layer's step_stride, or after `last` a
+  /// stage's out_stride): the step buffers are sized by it, not by whole sequences.
+  static constexpr std::size_t step_stride = [] {
+    std::size_t w = 1;
+    detail::for_each_index<stage_count>([&](auto s) {
+      if constexpr (is_recurrent<s>)
+        w = std::max<std::size_t>(w, stage<s>::step_stride);
+      else if constexpr (s > sequence_end)
+        w = std::max<std::size_t>(w, stage<s>::out_stride);
+    });
+    return w;
+  }();
   static constexpr std::size_t step_output_size = [] {
     if constexpr (sequence_end < stage_count || !input_shape::dims.sequence)
       return output_size;
@@ -172,7 +184,7 @@ public:
   step_output_type step(stream_state& state, const step_input_type& x) const noexcept {
     static_assert(input_shape::dims.sequence, "ctnn::net::step: the network's input is not a sequence<Steps, Features>");
     step_output_type y;
-    alignas(alignment) T buf[2][lowered::max_stride];
+    alignas(alignment) T buf[2][step_stride];
     const T* src = x.data();
     detail::for_each_index<stage_count>([&](auto s) {
       const T* p = params_.data() + lowered::offsets[s];
@@ -188,6 +200,39 @@ public:
     });
     std::copy_n(src, step_output_size, y.data());
     return y;
+  }
+
+  /// Advances n streams by one time step each: x holds n steps' features (n x F, row-major), y
+  /// receives n outputs (n x step_output_size). The recurrent layers run the streams in blocks
+  /// that share each weight load (a matrix product across streams); the same results as n
+  /// calls of step(state, x). noexcept, allocation-free; streams are processed in chunks of 64.
+  void step(std::span<stream_state> states, const T* x, T* y) const noexcept {
+    static_assert(input_shape::dims.sequence, "ctnn::net::step: the network's input is not a sequence<Steps, Features>");
+    constexpr std::size_t chunk = 64, F = input_shape::dims.extent[1], ld_state = sizeof(stream_state) / sizeof(T);
+    static_assert(sizeof(stream_state) % sizeof(T) == 0);
+    alignas(alignment) T buf[2][chunk * step_stride];
+    for (std::size_t s0 = 0; s0 < states.size(); s0 += chunk) {
+      const std::size_t n = std::min(chunk, states.size() - s0);
+      const T* src = x + s0 * F;
+      std::size_t ld = F;
+      T* first_state = states[s0].values.data();
+      detail::for_each_index<stage_count>([&](auto s) {
+        const T* p = params_.data() + lowered::offsets[s];
+        T* dst = buf[s % 2];
+        if constexpr (s < sequence_end) {
+          static_assert(is_recurrent<s>, "ctnn::net::step: every layer before `last` must be a recurrent layer "
+                                         "(rnn, lstm, gru): only they can run one time step at a time");
+          stage<s>::step_streams(p, first_state + state_offsets[s], ld_state, src, ld, dst, step_stride, n);
+          src = dst;
+          ld = step_stride;
+        } else if constexpr (s > sequence_end) {
+          for (std::size_t r = 0; r < n; ++r) stage<s>::forward(p, src + r * ld, dst + r * step_stride);
+          src = dst;
+          ld = step_stride;
+        }
+      });
+      for (std::size_t r = 0; r < n; ++r) std::copy_n(src + r * ld, step_output_size, y + (s0 + r) * step_output_size);
+    }
   }
 
   /// A workspace for batches of up to `capacity` samples (allocates; call once).
