@@ -10,6 +10,7 @@
 #include "standard_networks.hpp"
 
 #include "cnn.hpp"
+#include "rnn.hpp"
 #include "eigen_anchor.hpp"
 #include "report.hpp"
 #include "torch_anchor.hpp"
@@ -358,6 +359,7 @@ std::string table(const collector& c) {
   }
   if (!torch_note.empty()) md << "\n" << torch_note << "\n";
   md << cnn_table(c, peak_gflops);
+  md << rnn_table(c);
   return md.str();
 }
 
@@ -391,6 +393,7 @@ int main(int argc, char** argv) {
     register_mnist_batch();
     register_training();
     register_cnn_benchmarks();
+    register_rnn_benchmarks();
     // cross-check every network before timing anything
     get<mlp_small, eigen_mlp_small>(mlp_small_spec);
     get<mlp_trading, eigen_mlp_trading>(mlp_trading_spec);

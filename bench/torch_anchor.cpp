@@ -55,7 +55,74 @@ private:
   std::unique_ptr<torch::optim::Optimizer> opt_;
 };
 
+class torch_recurrent final : public torch_stream_model {
+public:
+  torch_recurrent(bool lstm, int hidden, const std::vector<float>& params) : lstm_(lstm), hidden_(hidden) {
+    torch::set_num_threads(1);
+    std::size_t at = 0;
+    if (lstm) {
+      lstm_cell_ = torch::nn::LSTM(torch::nn::LSTMOptions(1, hidden).batch_first(true));
+      for (auto& p : lstm_cell_->parameters()) load(p, params, at);
+    } else {
+      gru_cell_ = torch::nn::GRU(torch::nn::GRUOptions(1, hidden).batch_first(true));
+      for (auto& p : gru_cell_->parameters()) load(p, params, at);
+    }
+    head_ = torch::nn::Linear(hidden, 1);
+    load(head_->weight, params, at);
+    load(head_->bias, params, at);
+    std::vector<torch::Tensor> all = lstm ? lstm_cell_->parameters() : gru_cell_->parameters();
+    for (auto& p : head_->parameters()) all.push_back(p);
+    opt_ = std::make_unique<torch::optim::Adam>(all, torch::optim::AdamOptions(1e-3));
+    reset(1);
+  }
+  void reset(int streams) override {
+    h_ = torch::zeros({1, streams, hidden_});
+    c_ = torch::zeros({1, streams, hidden_});
+  }
+  void step(const float* x, float* y, int streams) override {
+    torch::NoGradGuard no_grad;
+    const auto in = torch::from_blob(const_cast<float*>(x), {streams, 1, 1});
+    torch::Tensor out;
+    if (lstm_) {
+      auto r = lstm_cell_->forward(in, std::make_tuple(h_, c_));
+      out = std::get<0>(r);
+      h_ = std::get<0>(std::get<1>(r));
+      c_ = std::get<1>(std::get<1>(r));
+    } else {
+      auto r = gru_cell_->forward(in, h_);
+      out = std::get<0>(r);
+      h_ = std::get<1>(r);
+    }
+    const auto yt = head_->forward(out.reshape({streams, hidden_}));
+    std::memcpy(y, yt.contiguous().data_ptr<float>(), sizeof(float) * std::size_t(streams));
+  }
+  float train_step(const float* x, const float* target, int n, int steps) override {
+    opt_->zero_grad();
+    const auto in = torch::from_blob(const_cast<float*>(x), {n, steps, 1});
+    const auto out = lstm_ ? std::get<0>(lstm_cell_->forward(in)) : std::get<0>(gru_cell_->forward(in));
+    const auto pred = head_->forward(out.select(1, steps - 1));
+    auto loss = torch::mse_loss(pred, torch::from_blob(const_cast<float*>(target), {n, 1}));
+    loss.backward();
+    opt_->step();
+    return loss.item<float>();
+  }
+
+private:
+  bool lstm_;
+  int hidden_;
+  torch::nn::LSTM lstm_cell_{nullptr};
+  torch::nn::GRU gru_cell_{nullptr};
+  torch::nn::Linear head_{nullptr};
+  torch::Tensor h_, c_;
+  std::unique_ptr<torch::optim::Optimizer> opt_;
+};
+
 } // namespace
+
+std::unique_ptr<torch_stream_model> make_torch_recurrent(bool lstm, int hidden, const std::vector<float>& params,
+                                                         std::string&) {
+  return std::make_unique<torch_recurrent>(lstm, hidden, params);
+}
 
 std::unique_ptr<torch_model> make_torch_model(const spec& s, const std::vector<float>& params, torch_optimizer opt,
                                               std::string&) {

@@ -28,4 +28,22 @@ std::unique_ptr<torch_model> make_torch_model(const spec& s, const std::vector<f
 /// mnist_cnn (layer_spec.hpp, namespace cnn), parameters in PyTorch order.
 std::unique_ptr<torch_model> make_torch_cnn(const std::vector<float>& params, torch_optimizer opt, std::string& why);
 
+/// A recurrent network (an LSTM or GRU of 1 input and `hidden` units, then Linear(hidden, 1)) run
+/// one time step per call with explicit state, as a streaming user runs libtorch.
+class torch_stream_model {
+public:
+  virtual ~torch_stream_model() = default;
+  /// Zero state for `streams` streams.
+  virtual void reset(int streams) = 0;
+  /// One step of every stream: x [streams] -> y [streams].
+  virtual void step(const float* x, float* y, int streams) = 0;
+  /// One training step on n windows [n, steps, 1] with targets [n] (MSE, Adam 1e-3).
+  virtual float train_step(const float* x, const float* target, int n, int steps) = 0;
+};
+
+/// Parameters in PyTorch order (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, then the
+/// Linear's weight and bias); nullptr if this build has no libtorch.
+std::unique_ptr<torch_stream_model> make_torch_recurrent(bool lstm, int hidden, const std::vector<float>& params,
+                                                         std::string& why);
+
 } // namespace bench

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <ctnn/kernels/activation.hpp>
+#include <ctnn/kernels/dense.hpp>
 #include <ctnn/kernels/simd.hpp>
 
 #include <algorithm>
@@ -20,68 +21,56 @@ enum class cell_kind { rnn_tanh, rnn_relu, lstm, gru };
 template <cell_kind K>
 inline constexpr std::size_t gate_count = K == cell_kind::lstm ? 4 : K == cell_kind::gru ? 3 : 1;
 
-/// Parameters of a recurrent layer of F inputs and H hidden units, as stored: W_ih^T [F][G Hp],
-/// W_hh^T [H][G Hp], b_ih [G Hp], b_hh [G Hp] (G gate blocks of Hp each, in PyTorch's order).
+/// Parameters of a recurrent layer of F inputs and H hidden units, as stored: two dense layers
+/// (kernels/dense.hpp's layout, so that its register-blocked kernels run the affine maps, also
+/// across streams), x -> W_ih x + b_ih and h -> W_hh h + b_hh, each of G Hp outputs (G gate
+/// blocks of Hp = padded(H), in PyTorch's gate order).
 template <class T, cell_kind K, std::size_t F, std::size_t H>
 struct recurrent_layout {
   static constexpr std::size_t gates = gate_count<K>, hp = padded<T>(H), width = gates * hp;
-  static constexpr std::size_t w_ih = 0, w_hh = F * width, b_ih = w_hh + H * width, b_hh = b_ih + width;
-  static constexpr std::size_t size = b_hh + width;
+  using input_map = dense_layout<T, F, width>;  ///< W_ih, b_ih
+  using hidden_map = dense_layout<T, H, width>; ///< W_hh, b_hh
+  static constexpr std::size_t ih = 0, hh = input_map::size;
+  static constexpr std::size_t size = hh + hidden_map::size;
   static constexpr std::size_t param_count = gates * H * (F + H + 2);
-  /// Where PyTorch's row r (= gate * H + j) of a [G H, ...] weight or bias lands in a block row.
+  /// Where PyTorch's row r (= gate * H + j) of a [G H, ...] weight or bias lands: output column.
   static constexpr std::size_t column(std::size_t r) noexcept { return r / H * hp + r % H; }
+  static constexpr std::size_t w_ih(std::size_t r, std::size_t k) noexcept { return ih + input_map::index(k, column(r)); }
+  static constexpr std::size_t w_hh(std::size_t r, std::size_t k) noexcept { return hh + hidden_map::index(k, column(r)); }
+  static constexpr std::size_t b_ih(std::size_t r) noexcept { return ih + input_map::weight_size + column(r); }
+  static constexpr std::size_t b_hh(std::size_t r) noexcept { return hh + hidden_map::weight_size + column(r); }
 };
 
-/// a[0, W) = b + W^T x: x has In values, w is [In][W] (the transposed weight).
-template <std::size_t In, std::size_t W, class T>
-void affine(const T* w, const T* b, const T* x, T* a) noexcept {
-  std::copy_n(b, W, a);
-  for (std::size_t k = 0; k < In; ++k) {
-    const T xk = x[k];
-    const T* row = w + k * W;
-    for (std::size_t j = 0; j < W; ++j) a[j] += xk * row[j];
-  }
-}
-
-/// affine for NS inputs at once (x_s at x + s * ldx, a_s at a + s * W): each weight row is
-/// loaded once for all of them, and their NS chains of multiply-adds run side by side (one
-/// input alone is a chain of In dependent multiply-adds per register).
-template <std::size_t In, std::size_t W, std::size_t NS, class T, class Arch = default_arch>
-void affine_streams(const T* w, const T* b, const T* x, std::size_t ldx, T* a) noexcept {
-  using V = simd<T, Arch>;
-  constexpr std::size_t L = V::size, R = W / L;
-  static_assert(W % L == 0, "affine_streams: whole registers");
-  V acc[NS][R];
-  for (std::size_t s = 0; s < NS; ++s)
-    for (std::size_t r = 0; r < R; ++r) acc[s][r] = V::load_aligned(b + r * L);
-  for (std::size_t k = 0; k < In; ++k)
-    for (std::size_t r = 0; r < R; ++r) {
-      const V wr = V::load_aligned(w + k * W + r * L);
-      for (std::size_t s = 0; s < NS; ++s) acc[s][r] = kernels::fma(V(x[s * ldx + k]), wr, acc[s][r]);
+/// The gradient of one dense map (Layout) for one input x and output gradient d: the weights'
+/// g[k][j] += x[k] d[j], panel by panel, and the bias's += d.
+template <class Layout, class T>
+void map_gradient(const T* x, const T* d, T* g) noexcept {
+  for (std::size_t p = 0; p < Layout::panels; ++p) {
+    const std::size_t w = Layout::panel_width(p), c0 = Layout::panel_begin(p);
+    T* panel = g + Layout::panel_offset(p);
+    for (std::size_t k = 0; k < Layout::in; ++k) {
+      const T xk = x[k];
+      T* row = panel + k * w;
+      for (std::size_t j = 0; j < w; ++j) row[j] += xk * d[c0 + j];
     }
-  for (std::size_t s = 0; s < NS; ++s)
-    for (std::size_t r = 0; r < R; ++r) acc[s][r].store_aligned(a + s * W + r * L);
-}
-
-/// g[k][j] += x[k] d[j] for k < In, j < W (the weight gradient of affine), and db += d.
-template <std::size_t In, std::size_t W, class T>
-void affine_gradient(const T* x, const T* d, T* g, T* db) noexcept {
-  for (std::size_t k = 0; k < In; ++k) {
-    const T xk = x[k];
-    T* row = g + k * W;
-    for (std::size_t j = 0; j < W; ++j) row[j] += xk * d[j];
   }
-  for (std::size_t j = 0; j < W; ++j) db[j] += d[j];
+  T* db = g + Layout::weight_size;
+  for (std::size_t j = 0; j < Layout::padded_out; ++j) db[j] += d[j];
 }
 
-/// dx[k] (+)= sum_j w[k][j] d[j]: the input gradient of affine.
-template <std::size_t In, std::size_t W, bool Add, class T>
-void affine_input_gradient(const T* w, const T* d, T* dx) noexcept {
-  for (std::size_t k = 0; k < In; ++k) {
-    const T* row = w + k * W;
-    T s = 0;
-    for (std::size_t j = 0; j < W; ++j) s += row[j] * d[j];
-    dx[k] = Add ? dx[k] + s : s;
+/// The input gradient of one dense map for one input: dx[k] = sum_j W[k][j] d[j], k < In.
+template <class Layout, class T>
+void map_input_gradient(const T* params, const T* d, T* dx) noexcept {
+  for (std::size_t k = 0; k < Layout::in; ++k) dx[k] = T(0);
+  for (std::size_t p = 0; p < Layout::panels; ++p) {
+    const std::size_t w = Layout::panel_width(p), c0 = Layout::panel_begin(p);
+    const T* panel = params + Layout::panel_offset(p);
+    for (std::size_t k = 0; k < Layout::in; ++k) {
+      const T* row = panel + k * w;
+      T s = 0;
+      for (std::size_t j = 0; j < w; ++j) s += row[j] * d[c0 + j];
+      dx[k] += s;
+    }
   }
 }
 

@@ -14,13 +14,15 @@ namespace ctnn::layers {
 
 /// in sequence<Steps, F> -> out sequence<Steps, H>: h_t = cell(x_t, h_{t-1}) from h_{-1} = 0
 /// (and c_{-1} = 0), PyTorch's nn.RNN / nn.LSTM / nn.GRU with batch_first inputs, one layer.
-/// Parameters: kernels::recurrent_layout. Training keeps, per step, the activated gates and the
+/// Parameters: kernels::recurrent_layout (two dense maps). Training keeps, per step, the activated gates and the
 /// cell's extra values (LSTM: c_t; GRU: W_hn h + b_hn).
 ///
 /// Streams: state_size values of state (h, and c for the LSTM), step(p, state, x_t, h_t).
 template <class T, kernels::cell_kind K, std::size_t Steps, std::size_t F, std::size_t H>
 struct recurrent_stage {
   using layout = kernels::recurrent_layout<T, K, F, H>;
+  using input_map = typename layout::input_map;
+  using hidden_map = typename layout::hidden_map;
   static constexpr std::size_t hp = layout::hp, width = layout::width;
   static constexpr std::size_t in_size = Steps * F;
   static constexpr std::size_t out_size = Steps * H;
@@ -43,16 +45,16 @@ struct recurrent_stage {
   /// One time step of one stream: x_t (F values) -> h_t (Hp values, padding 0); state advances.
   static void step(const T* p, T* state, const T* x, T* h) noexcept {
     alignas(alignment) T ai[width], ah[width], gates[width], extra[hp];
-    kernels::affine<F, width>(p + layout::w_ih, p + layout::b_ih, x, ai);
-    kernels::affine<H, width>(p + layout::w_hh, p + layout::b_hh, state, ah);
+    affine(p, x, state, ai, ah);
     T* c = has_cell ? state + hp : nullptr;
     kernels::cell_forward<K, H>(ai, ah, state, c, h, c, gates, extra);
     std::copy_n(h, hp, state);
   }
 
   /// One time step of n streams: state_s at states + s * ld_state, x_s at x + s * ldx, h_s (Hp)
-  /// at h + s * ldh. Blocks of `block` streams share each weight load (affine_streams).
-  static constexpr std::size_t block = 4;
+  /// at h + s * ldh. Blocks of `block` streams run through the dense layer's batched kernel
+  /// (each weight load serves the whole block).
+  static constexpr std::size_t block = 8;
   static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* h,
                            std::size_t ldh, std::size_t n) noexcept {
     std::size_t s = 0;
@@ -79,10 +81,10 @@ struct recurrent_stage {
         const T* c_prev = t > 0 ? ks + (t - 1) * step_kept + width : zero;
         kernels::cell_backward<K, H>(ks + t * step_kept, ks + t * step_kept + width, h_prev, c_prev, dh, dc, dai,
                                      dah, dh_prev);
-        kernels::affine_gradient<F, width>(xs + t * F, dai, g + layout::w_ih, g + layout::b_ih);
-        kernels::affine_gradient<H, width>(h_prev, dah, g + layout::w_hh, g + layout::b_hh);
-        if (dxs) kernels::affine_input_gradient<F, width, false>(p + layout::w_ih, dai, dxs + t * F);
-        kernels::affine_input_gradient<H, width, false>(p + layout::w_hh, dah, dh_next);
+        kernels::map_gradient<input_map>(xs + t * F, dai, g + layout::ih);
+        kernels::map_gradient<hidden_map>(h_prev, dah, g + layout::hh);
+        if (dxs) kernels::map_input_gradient<input_map>(p + layout::ih, dai, dxs + t * F);
+        kernels::map_input_gradient<hidden_map>(p + layout::hh, dah, dh_next);
         for (std::size_t j = 0; j < H; ++j) dh_next[j] += dh_prev[j];
       }
       if (dxs) std::fill(dxs + in_size, dxs + ldx, T(0));
@@ -99,22 +101,28 @@ struct recurrent_stage {
     std::fill(p, p + param_size, T(0));
     constexpr std::size_t rows = layout::gates * H;
     for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t k = 0; k < F; ++k) p[layout::w_ih + k * width + layout::column(r)] = T(init.weight(H, H, gen));
+      for (std::size_t k = 0; k < F; ++k) p[layout::w_ih(r, k)] = T(init.weight(H, H, gen));
     for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t k = 0; k < H; ++k) p[layout::w_hh + k * width + layout::column(r)] = T(init.weight(H, H, gen));
-    for (std::size_t r = 0; r < rows; ++r) p[layout::b_ih + layout::column(r)] = T(init.bias(H, H, gen));
-    for (std::size_t r = 0; r < rows; ++r) p[layout::b_hh + layout::column(r)] = T(init.bias(H, H, gen));
+      for (std::size_t k = 0; k < H; ++k) p[layout::w_hh(r, k)] = T(init.weight(H, H, gen));
+    for (std::size_t r = 0; r < rows; ++r) p[layout::b_ih(r)] = T(init.bias(H, H, gen));
+    for (std::size_t r = 0; r < rows; ++r) p[layout::b_hh(r)] = T(init.bias(H, H, gen));
   }
 
 private:
+  /// ai = W_ih x + b_ih, ah = W_hh h + b_hh: the dense layer's kernels.
+  static void affine(const T* p, const T* x, const T* h, T* ai, T* ah) noexcept {
+    kernels::dense_forward<kernels::identity_fn, F, width>(p + layout::ih, x, static_cast<T*>(nullptr), ai);
+    kernels::dense_forward<kernels::identity_fn, H, width>(p + layout::hh, h, static_cast<T*>(nullptr), ah);
+  }
+
   template <std::size_t NS>
   static void streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* h,
                       std::size_t ldh) noexcept {
     alignas(alignment) T ai[NS * width], ah[NS * width], hs[NS * hp], gates[width], extra[hp];
     alignas(alignment) T hprev[NS * hp];
     for (std::size_t s = 0; s < NS; ++s) std::copy_n(states + s * ld_state, hp, hprev + s * hp);
-    kernels::affine_streams<F, width, NS>(p + layout::w_ih, p + layout::b_ih, x, ldx, ai);
-    kernels::affine_streams<H, width, NS>(p + layout::w_hh, p + layout::b_hh, hprev, hp, ah);
+    kernels::dense_forward_batch<kernels::identity_fn, F, width>(p + layout::ih, x, ldx, static_cast<T*>(nullptr), ai, NS);
+    kernels::dense_forward_batch<kernels::identity_fn, H, width>(p + layout::hh, hprev, hp, static_cast<T*>(nullptr), ah, NS);
     for (std::size_t s = 0; s < NS; ++s) {
       T* state = states + s * ld_state;
       T* c = has_cell ? state + hp : nullptr;
@@ -136,11 +144,11 @@ private:
         logical[at++] = p[stored];
     };
     for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t k = 0; k < F; ++k) move(layout::w_ih + k * width + layout::column(r));
+      for (std::size_t k = 0; k < F; ++k) move(layout::w_ih(r, k));
     for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t k = 0; k < H; ++k) move(layout::w_hh + k * width + layout::column(r));
-    for (std::size_t r = 0; r < rows; ++r) move(layout::b_ih + layout::column(r));
-    for (std::size_t r = 0; r < rows; ++r) move(layout::b_hh + layout::column(r));
+      for (std::size_t k = 0; k < H; ++k) move(layout::w_hh(r, k));
+    for (std::size_t r = 0; r < rows; ++r) move(layout::b_ih(r));
+    for (std::size_t r = 0; r < rows; ++r) move(layout::b_hh(r));
   }
 
   /// One sample; keeps gates and extra per step unless kept is null.
@@ -149,8 +157,7 @@ private:
     alignas(alignment) T ai[width], ah[width], h[hp], gates[width], extra[hp];
     T* c = has_cell ? state + hp : nullptr;
     for (std::size_t t = 0; t < Steps; ++t) {
-      kernels::affine<F, width>(p + layout::w_ih, p + layout::b_ih, x + t * F, ai);
-      kernels::affine<H, width>(p + layout::w_hh, p + layout::b_hh, state, ah);
+      affine(p, x + t * F, state, ai, ah);
       T* g = kept ? kept + t * step_kept : gates;
       kernels::cell_forward<K, H>(ai, ah, state, c, h, c, g, kept ? g + width : extra);
       std::copy_n(h, hp, state);
