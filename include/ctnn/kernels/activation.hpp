@@ -62,7 +62,7 @@ CTNN_ALWAYS_INLINE V keep_nan(const V& x, const V& r) noexcept {
 struct identity_fn {
   static constexpr bool elementwise = true;
   template <class V>
-  static V simd(const V& z) noexcept {
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
     return z;
   }
   template <class V>
@@ -84,7 +84,7 @@ struct identity_fn {
 struct relu_fn {
   static constexpr bool elementwise = true;
   template <class V>
-  static V simd(const V& z) noexcept {
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
     return xsimd::select(z < V(0), V(0), z);
   }
   template <class V>
@@ -109,7 +109,7 @@ struct leaky_relu_fn {
   template <class T>
   static constexpr T slope = T(Num) / T(Den);
   template <class V>
-  static V simd(const V& z) noexcept {
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
     using T = typename V::value_type;
     return xsimd::select(z > V(0), z, z * V(slope<T>));
   }
@@ -132,7 +132,7 @@ struct leaky_relu_fn {
 struct sigmoid_fn {
   static constexpr bool elementwise = true;
   template <class V>
-  static V simd(const V& z) noexcept {
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
     using T = typename V::value_type;
     if constexpr (std::is_same_v<T, float>)
       return kernels::fma(V(0.5f), detail::tanh_rational(z * V(0.5f)), V(0.5f));
@@ -157,7 +157,7 @@ struct sigmoid_fn {
 struct tanh_fn {
   static constexpr bool elementwise = true;
   template <class V>
-  static V simd(const V& z) noexcept {
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
     if constexpr (std::is_same_v<typename V::value_type, float>)
       return detail::tanh_rational(z);
     else
@@ -186,7 +186,7 @@ struct gelu_fn {
   template <class T>
   static constexpr T inv_sqrt2pi = std::numbers::inv_sqrtpi_v<T>* inv_sqrt2<T>;
   template <class V>
-  static V simd(const V& z) noexcept {
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
     using T = typename V::value_type;
     return V(T(0.5)) * z * (V(1) + xsimd::erf(detail::tame(z * V(inv_sqrt2<T>), T(10)))); // erf(10) is 1
   }

@@ -90,7 +90,7 @@ T tanh(T x) noexcept {
 /// what backward needs: the activated gates (G Hp) and `extra` (Hp: the LSTM's c, the GRU's
 /// W_hn h + b_hn; unused by the RNN). Every pointer aligned.
 template <cell_kind K, std::size_t H, class T, class Arch = default_arch>
-void cell_forward(const T* ai, const T* ah, const T* h_prev, const T* c_prev, T* h, T* c, T* gates, T* extra) noexcept {
+CTNN_ALWAYS_INLINE void cell_forward(const T* ai, const T* ah, const T* h_prev, const T* c_prev, T* h, T* c, T* gates, T* extra) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t hp = padded<T, Arch>(H), L = V::size;
   const auto at = [](const T* p, std::size_t j) { return V::load_aligned(p + j); };
