@@ -282,3 +282,28 @@ BOOST_AUTO_TEST_CASE(conv_networks_round_trip_and_are_fingerprinted) {
   d.layer<1>().weight(2, 5) = 7.5f;
   BOOST_TEST(d.export_parameters()[2 * 9 + 5] == 7.5f);
 }
+
+// Recurrent networks: the fingerprint names each cell and the sequence shapes; weights
+// round-trip in PyTorch's weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 order, and an
+// LSTM's file does not load into a GRU of the same size.
+BOOST_AUTO_TEST_CASE(recurrent_networks_round_trip_and_are_fingerprinted) {
+  temp_dir dir;
+  using seq = nn::network<nn::input<nn::sequence<12, 3>>, nn::lstm<5>, nn::last, nn::dense<1>>;
+  using other = nn::network<nn::input<nn::sequence<12, 3>>, nn::gru<5>, nn::last, nn::dense<1>>;
+  const auto a = nn::make<seq>(nn::init::pytorch_default{}, 1);
+  nn::save(a, dir.file("lstm.ctnn"));
+  auto b = nn::make<seq>(nn::init::pytorch_default{}, 2);
+  nn::load(b, dir.file("lstm.ctnn"));
+  BOOST_TEST(a.export_parameters() == b.export_parameters(), boost::test_tools::per_element());
+  BOOST_TEST(nn::net<seq>::fingerprint()[1] == "0 input<sequence<12, 3>> -> sequence<12, 3>");
+  BOOST_TEST(nn::net<seq>::fingerprint()[2] == "1 lstm<5> -> sequence<12, 5>");
+  BOOST_TEST(nn::net<seq>::fingerprint()[3] == "2 last -> shape<5>");
+  auto c = nn::make<other>(nn::init::pytorch_default{}, 3);
+  expect_failed_load(c, dir.file("lstm.ctnn"), {"layer 1", "gru<5>", "lstm<5>"});
+  // import and export are inverse: every one of PyTorch's parameters has its own place
+  std::vector<float> p(nn::net<seq>::param_count);
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = float(i);
+  auto d = nn::net<seq>{};
+  d.import_parameters(p);
+  BOOST_TEST(d.export_parameters() == p, boost::test_tools::per_element());
+}
