@@ -110,7 +110,7 @@ struct recurrent_stage {
 
 private:
   /// ai = W_ih x + b_ih, ah = W_hh h + b_hh: the dense layer's kernels.
-  static void affine(const T* p, const T* x, const T* h, T* ai, T* ah) noexcept {
+  CTNN_ALWAYS_INLINE static void affine(const T* p, const T* x, const T* h, T* ai, T* ah) noexcept {
     kernels::dense_forward<kernels::identity_fn, F, width>(p + layout::ih, x, static_cast<T*>(nullptr), ai);
     kernels::dense_forward<kernels::identity_fn, H, width>(p + layout::hh, h, static_cast<T*>(nullptr), ah);
   }
