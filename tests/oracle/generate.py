@@ -167,11 +167,12 @@ def gradients_of(module):
     return torch.cat([p.grad.reshape(-1) for p in module.parameters()])
 
 
-def conv_fixtures():
-    """Each conv/pool case: a batch of 3, MSE against a target: outputs, loss, parameter gradients."""
-    w = Writer("conv.txt")
-    for k, (name, (shape, module)) in enumerate(conv_cases().items()):
-        torch.manual_seed(200 + k)
+def mse_case_fixtures(file, cases, seed):
+    """Each case (name: (sample shape, module)), reseeded with seed + its position: a batch of 3,
+    parameters uniform in [-0.5, 0.5], MSE against a random target: outputs, loss, gradients."""
+    w = Writer(file)
+    for k, (name, (shape, module)) in enumerate(cases.items()):
+        torch.manual_seed(seed + k)
         for p in module.parameters():  # reinitialize after seeding, so each case is reproducible
             torch.nn.init.uniform_(p, -0.5, 0.5)
         x = torch.randn(3, *shape)
@@ -186,6 +187,12 @@ def conv_fixtures():
         w.put(p + "y", y)
         w.put(p + "loss", loss)
         w.put(p + "grads", gradients_of(module))
+    return w
+
+
+def conv_fixtures():
+    """Each conv/pool case: a batch of 3, MSE against a target: outputs, loss, parameter gradients."""
+    mse_case_fixtures("conv.txt", conv_cases(), 200)
 
 
 def mnist_cnn_fixtures():
@@ -244,23 +251,7 @@ def recurrent_cases():
 def recurrent_fixtures():
     """Each cell over a sequence (a batch of 3, MSE against a target): outputs, loss, gradients of
     every parameter; and 4 full-batch Adam steps of a small LSTM and a small GRU network."""
-    w = Writer("recurrent.txt")
-    for k, (name, (shape, module)) in enumerate(recurrent_cases().items()):
-        torch.manual_seed(300 + k)
-        for p in module.parameters():
-            torch.nn.init.uniform_(p, -0.5, 0.5)
-        x = torch.randn(3, *shape)
-        y = module(x)
-        target = torch.randn(*y.shape)
-        loss = torch.nn.functional.mse_loss(y, target)
-        loss.backward()
-        p = name + "."
-        w.put(p + "params", parameters_of(module))
-        w.put(p + "x", x)
-        w.put(p + "target", target)
-        w.put(p + "y", y)
-        w.put(p + "loss", loss)
-        w.put(p + "grads", gradients_of(module))
+    w = mse_case_fixtures("recurrent.txt", recurrent_cases(), 300)
     nn = torch.nn
     for k, (name, cell) in enumerate([("adam_lstm", nn.LSTM(2, 6, batch_first=True)),
                                       ("adam_gru", nn.GRU(2, 6, batch_first=True))]):

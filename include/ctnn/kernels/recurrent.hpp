@@ -41,36 +41,40 @@ struct recurrent_layout {
   static constexpr std::size_t b_hh(std::size_t r) noexcept { return hh + hidden_map::weight_size + column(r); }
 };
 
-/// The gradient of one dense map (Layout) for one input x and output gradient d: the weights'
-/// g[k][j] += x[k] d[j], panel by panel, and the bias's += d.
-template <class Layout, class T>
+/// The gradient of one dense map (Layout) for one input x and output gradient d (aligned): the
+/// weights' g[k][j] += x[k] d[j], panel by panel, and the bias's += d.
+template <class Layout, class T, class Arch = default_arch>
 void map_gradient(const T* x, const T* d, T* g) noexcept {
+  using V = simd<T, Arch>;
+  constexpr std::size_t L = V::size;
   for (std::size_t p = 0; p < Layout::panels; ++p) {
     const std::size_t w = Layout::panel_width(p), c0 = Layout::panel_begin(p);
     T* panel = g + Layout::panel_offset(p);
     for (std::size_t k = 0; k < Layout::in; ++k) {
-      const T xk = x[k];
+      const V xk(x[k]);
       T* row = panel + k * w;
-      for (std::size_t j = 0; j < w; ++j) row[j] += xk * d[c0 + j];
+      for (std::size_t j = 0; j < w; j += L)
+        kernels::fma(xk, V::load_aligned(d + c0 + j), V::load_aligned(row + j)).store_aligned(row + j);
     }
   }
   T* db = g + Layout::weight_size;
-  for (std::size_t j = 0; j < Layout::padded_out; ++j) db[j] += d[j];
+  for (std::size_t j = 0; j < Layout::padded_out; j += L)
+    (V::load_aligned(db + j) + V::load_aligned(d + j)).store_aligned(db + j);
 }
 
 /// The input gradient of one dense map for one input: dx[k] = sum_j W[k][j] d[j], k < In.
-template <class Layout, class T>
+template <class Layout, class T, class Arch = default_arch>
 void map_input_gradient(const T* params, const T* d, T* dx) noexcept {
-  for (std::size_t k = 0; k < Layout::in; ++k) dx[k] = T(0);
-  for (std::size_t p = 0; p < Layout::panels; ++p) {
-    const std::size_t w = Layout::panel_width(p), c0 = Layout::panel_begin(p);
-    const T* panel = params + Layout::panel_offset(p);
-    for (std::size_t k = 0; k < Layout::in; ++k) {
-      const T* row = panel + k * w;
-      T s = 0;
-      for (std::size_t j = 0; j < w; ++j) s += row[j] * d[c0 + j];
-      dx[k] += s;
+  using V = simd<T, Arch>;
+  constexpr std::size_t L = V::size;
+  for (std::size_t k = 0; k < Layout::in; ++k) {
+    V acc(T(0));
+    for (std::size_t p = 0; p < Layout::panels; ++p) {
+      const std::size_t w = Layout::panel_width(p), c0 = Layout::panel_begin(p);
+      const T* row = params + Layout::panel_offset(p) + k * w;
+      for (std::size_t j = 0; j < w; j += L) acc = kernels::fma(V::load_aligned(row + j), V::load_aligned(d + c0 + j), acc);
     }
+    dx[k] = xsimd::hadd(acc);
   }
 }
 
@@ -123,41 +127,47 @@ CTNN_ALWAYS_INLINE void cell_forward(const T* ai, const T* ah, const T* h_prev, 
   }
 }
 
-/// One step backward, from dh (dL/dh of this step, all paths) and, for the LSTM, dc (dL/dc from
-/// the next step; replaced by dL/dc_prev). Writes dai and dah (dL/d of the two affine outputs,
-/// G Hp each) and dh_prev, the part of dL/dh_prev that does not go through W_hh.
-template <cell_kind K, std::size_t H, class T>
+/// One step backward, vectorized over the hidden units, from dh (dL/dh of this step, all paths)
+/// and, for the LSTM, dc (dL/dc from the next step; replaced by dL/dc_prev). Writes dai and dah
+/// (dL/d of the two affine outputs, G Hp each) and dh_prev, the part of dL/dh_prev that does
+/// not go through W_hh. Every pointer aligned; padding lanes of dh and dc are 0 and stay so.
+template <cell_kind K, std::size_t H, class T, class Arch = default_arch>
 void cell_backward(const T* gates, const T* extra, const T* h_prev, const T* c_prev, const T* dh, T* dc, T* dai,
                    T* dah, T* dh_prev) noexcept {
-  constexpr std::size_t hp = padded<T>(H), width = gate_count<K> * hp;
-  std::fill_n(dai, width, T(0));
-  std::fill_n(dah, width, T(0));
-  std::fill_n(dh_prev, hp, T(0));
-  for (std::size_t j = 0; j < H; ++j) {
+  using V = simd<T, Arch>;
+  constexpr std::size_t hp = padded<T, Arch>(H), L = V::size;
+  const auto at = [](const T* p, std::size_t j) { return V::load_aligned(p + j); };
+  const V one(T(1));
+  for (std::size_t j = 0; j < hp; j += L) {
+    const V d = at(dh, j);
     if constexpr (K == cell_kind::rnn_tanh || K == cell_kind::rnn_relu) {
-      const T y = gates[j];
-      dai[j] = dah[j] = dh[j] * (K == cell_kind::rnn_tanh ? T(1) - y * y : (y > T(0) ? T(1) : T(0)));
+      const V y = at(gates, j);
+      const V da = d * (K == cell_kind::rnn_tanh ? one - y * y : relu_fn::simd_derivative(y, y));
+      da.store_aligned(dai + j);
+      da.store_aligned(dah + j);
+      V(T(0)).store_aligned(dh_prev + j);
     } else if constexpr (K == cell_kind::lstm) {
-      const T i = gates[j], f = gates[hp + j], g = gates[2 * hp + j], o = gates[3 * hp + j];
-      const T tc = detail::tanh(extra[j]);
-      const T dct = dc[j] + dh[j] * o * (T(1) - tc * tc);
-      const T d_i = dct * g * i * (T(1) - i), d_f = dct * c_prev[j] * f * (T(1) - f);
-      const T d_g = dct * i * (T(1) - g * g), d_o = dh[j] * tc * o * (T(1) - o);
-      dai[j] = dah[j] = d_i;
-      dai[hp + j] = dah[hp + j] = d_f;
-      dai[2 * hp + j] = dah[2 * hp + j] = d_g;
-      dai[3 * hp + j] = dah[3 * hp + j] = d_o;
-      dc[j] = dct * f;
+      const V i = at(gates, j), f = at(gates, hp + j), g = at(gates, 2 * hp + j), o = at(gates, 3 * hp + j);
+      const V tc = tanh_fn::simd(at(extra, j));
+      const V dct = kernels::fma(d * o, one - tc * tc, at(dc, j));
+      const V d_i = dct * g * i * (one - i), d_f = dct * at(c_prev, j) * f * (one - f);
+      const V d_g = dct * i * (one - g * g), d_o = d * tc * o * (one - o);
+      d_i.store_aligned(dai + j), d_i.store_aligned(dah + j);
+      d_f.store_aligned(dai + hp + j), d_f.store_aligned(dah + hp + j);
+      d_g.store_aligned(dai + 2 * hp + j), d_g.store_aligned(dah + 2 * hp + j);
+      d_o.store_aligned(dai + 3 * hp + j), d_o.store_aligned(dah + 3 * hp + j);
+      (dct * f).store_aligned(dc + j);
+      V(T(0)).store_aligned(dh_prev + j);
     } else { // gru
-      const T r = gates[j], z = gates[hp + j], n = gates[2 * hp + j];
-      const T dn = dh[j] * (T(1) - z) * (T(1) - n * n); // through tanh
-      const T dz = dh[j] * (h_prev[j] - n) * z * (T(1) - z);
-      const T dr = dn * extra[j] * r * (T(1) - r);
-      dai[j] = dah[j] = dr;
-      dai[hp + j] = dah[hp + j] = dz;
-      dai[2 * hp + j] = dn;
-      dah[2 * hp + j] = dn * r;
-      dh_prev[j] = dh[j] * z;
+      const V r = at(gates, j), z = at(gates, hp + j), n = at(gates, 2 * hp + j);
+      const V dn = d * (one - z) * (one - n * n); // through tanh
+      const V dz = d * (at(h_prev, j) - n) * z * (one - z);
+      const V dr = dn * at(extra, j) * r * (one - r);
+      dr.store_aligned(dai + j), dr.store_aligned(dah + j);
+      dz.store_aligned(dai + hp + j), dz.store_aligned(dah + hp + j);
+      dn.store_aligned(dai + 2 * hp + j);
+      (dn * r).store_aligned(dah + 2 * hp + j);
+      (d * z).store_aligned(dh_prev + j);
     }
   }
 }

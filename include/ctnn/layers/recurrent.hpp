@@ -65,7 +65,7 @@ struct recurrent_stage {
   static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
                        std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
     if (mode == kernels::store_mode::overwrite) std::fill(g, g + param_size, T(0));
-    alignas(alignment) T dh[hp], dc[hp], dh_next[hp], dh_prev[hp], dai[width], dah[width];
+    alignas(alignment) T dh[hp], dc[hp], dh_next[hp], dh_prev[hp], dai[width], dah[width], h_prev[hp];
     alignas(alignment) const T zero[hp] = {};
     for (std::size_t s = 0; s < n; ++s) {
       const T* xs = x + s * ldx;
@@ -74,10 +74,12 @@ struct recurrent_stage {
       T* dxs = dx ? dx + s * ldx : nullptr;
       std::fill_n(dh_next, hp, T(0));
       std::fill_n(dc, hp, T(0));
+      std::fill_n(h_prev, hp, T(0)); // padding lanes stay 0
       for (std::size_t t = Steps; t-- > 0;) {
         const T* dyt = dy + s * out_stride + t * H;
         for (std::size_t j = 0; j < hp; ++j) dh[j] = (j < H ? dyt[j] : T(0)) + dh_next[j];
-        const T* h_prev = t > 0 ? ys + (t - 1) * H : zero;
+        if (t > 0) std::copy_n(ys + (t - 1) * H, H, h_prev); // y rows are compact: an aligned copy
+        else std::fill_n(h_prev, H, T(0));
         const T* c_prev = t > 0 ? ks + (t - 1) * step_kept + width : zero;
         kernels::cell_backward<K, H>(ks + t * step_kept, ks + t * step_kept + width, h_prev, c_prev, dh, dc, dai,
                                      dah, dh_prev);
