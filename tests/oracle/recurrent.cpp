@@ -126,4 +126,23 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_gives_the_whole_sequence_outputs, T, scal
                  "step " << t << " stream " << s);
     }
   }
+  // the same with tensors: ys = net.step(states, xs), for a std::array and a std::vector of streams
+  std::array<typename nn::net<head, T>::stream_state, 3> fixed{};
+  std::vector<typename nn::net<head, T>::stream_state> many(3), one_by_one(3);
+  for (std::size_t t = 0; t < 4; ++t) {
+    std::array<typename nn::net<head, T>::step_input_type, 3> in;
+    for (auto& xt : in)
+      for (auto& v : xt) v = T(g.uniform(-2, 2));
+    const auto from_array = b.step(fixed, in);
+    const auto from_vector = b.step(many, std::vector<typename nn::net<head, T>::step_input_type>(in.begin(), in.end()));
+    for (std::size_t s = 0; s < 3; ++s) {
+      const auto y = b.step(one_by_one[s], in[s]);
+      for (std::size_t k = 0; k < 2; ++k) {
+        BOOST_TEST(std::abs(double(from_array[s][k]) - double(y[k])) <= forward_tol<T>);
+        BOOST_TEST(std::abs(double(from_vector[s][k]) - double(y[k])) <= forward_tol<T>);
+      }
+    }
+  }
+  static_assert(noexcept(b.step(fixed, std::array<typename nn::net<head, T>::step_input_type, 3>{})));
+  BOOST_CHECK_THROW(b.step(many, std::vector<typename nn::net<head, T>::step_input_type>(2)), std::invalid_argument);
 }

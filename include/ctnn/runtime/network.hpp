@@ -235,6 +235,36 @@ public:
     }
   }
 
+  /// N streams, one step each, with their inputs and outputs as tensors: noexcept and
+  /// allocation-free (the buffers are on the stack).
+  template <std::size_t N>
+  std::array<step_output_type, N> step(std::array<stream_state, N>& states,
+                                       const std::array<step_input_type, N>& xs) const noexcept {
+    constexpr std::size_t F = input_shape::dims.extent[1];
+    std::array<T, N * F> x;
+    std::array<T, N * step_output_size> y;
+    for (std::size_t s = 0; s < N; ++s) std::copy_n(xs[s].data(), F, x.data() + s * F);
+    step(std::span<stream_state>(states), x.data(), y.data());
+    std::array<step_output_type, N> out;
+    for (std::size_t s = 0; s < N; ++s) std::copy_n(y.data() + s * step_output_size, step_output_size, out[s].data());
+    return out;
+  }
+  /// The same for any number of streams: ys = net.step(states, xs). Allocates the result (use
+  /// the pointer form in a real-time loop).
+  std::vector<step_output_type> step(std::span<stream_state> states, std::span<const step_input_type> xs) const {
+    if (xs.size() != states.size())
+      throw std::invalid_argument("ctnn::net::step: " + std::to_string(xs.size()) + " inputs for " +
+                                  std::to_string(states.size()) + " streams");
+    constexpr std::size_t F = input_shape::dims.extent[1];
+    std::vector<T> x(xs.size() * F), y(xs.size() * step_output_size);
+    for (std::size_t s = 0; s < xs.size(); ++s) std::copy_n(xs[s].data(), F, x.data() + s * F);
+    step(states, x.data(), y.data());
+    std::vector<step_output_type> out(xs.size());
+    for (std::size_t s = 0; s < xs.size(); ++s)
+      std::copy_n(y.data() + s * step_output_size, step_output_size, out[s].data());
+    return out;
+  }
+
   /// A workspace for batches of up to `capacity` samples (allocates; call once).
   workspace<T> make_workspace(std::size_t capacity) const {
     workspace<T> ws;
