@@ -16,7 +16,7 @@ namespace ctnn::layers {
 
 /// in [C, H, W] -> out [C, H', W'] (1-D: H = 1): max or mean of each window.
 template <class T, class Descriptor, class In, class Out>
-struct pool_stage : detail::no_parameters<T> {
+struct pool_stage : detail::no_parameters<T>, detail::batch_by_samples<pool_stage<T, Descriptor, In, Out>, T> {
   static constexpr auto g = Descriptor::geometry(In::dims);
   static constexpr kernels::conv_shape shape{g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh, g.ow};
   static constexpr bool is_max = Descriptor::is_max;
@@ -27,9 +27,6 @@ struct pool_stage : detail::no_parameters<T> {
   static void forward(const T*, const T* x, T* y) noexcept {
     kernels::pool_forward<shape, is_max>(x, y);
     std::fill(y + out_size, y + out_stride, T(0));
-  }
-  static void forward_batch(const T* p, const T* x, std::size_t ldx, T*, T* y, std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) forward(p, x + s * ldx, y + s * out_stride);
   }
   static void backward(const T*, T*, const T* x, std::size_t ldx, const T*, const T*, T* dy, T* dx, std::size_t n,
                        kernels::store_mode = kernels::store_mode::add) noexcept {
@@ -45,7 +42,8 @@ struct pool_stage : detail::no_parameters<T> {
 
 /// in [C, S...] -> out [C]: y[c] = mean of channel c's Spatial values.
 template <class T, std::size_t Channels, std::size_t Spatial>
-struct global_avg_pool_stage : detail::no_parameters<T> {
+struct global_avg_pool_stage : detail::no_parameters<T>,
+                               detail::batch_by_samples<global_avg_pool_stage<T, Channels, Spatial>, T> {
   static constexpr std::size_t in_size = Channels * Spatial;
   static constexpr std::size_t out_size = Channels;
   static constexpr std::size_t out_stride = kernels::padded<T>(Channels);
@@ -56,9 +54,6 @@ struct global_avg_pool_stage : detail::no_parameters<T> {
       y[c] = s / T(Spatial);
     }
     std::fill(y + Channels, y + out_stride, T(0));
-  }
-  static void forward_batch(const T* p, const T* x, std::size_t ldx, T*, T* y, std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) forward(p, x + s * ldx, y + s * out_stride);
   }
   static void backward(const T*, T*, const T*, std::size_t ldx, const T*, const T*, T* dy, T* dx, std::size_t n,
                        kernels::store_mode = kernels::store_mode::add) noexcept {

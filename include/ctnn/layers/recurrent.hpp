@@ -172,7 +172,7 @@ private:
 /// in sequence<Steps, F> -> out shape<F>: the final step. No parameters. In a stream, the
 /// current step (`ends_sequence`).
 template <class T, std::size_t Steps, std::size_t F>
-struct last_stage : detail::no_parameters<T> {
+struct last_stage : detail::no_parameters<T>, detail::batch_by_samples<last_stage<T, Steps, F>, T> {
   static constexpr std::size_t in_size = Steps * F;
   static constexpr std::size_t out_size = F;
   static constexpr std::size_t out_stride = kernels::padded<T>(F);
@@ -181,9 +181,6 @@ struct last_stage : detail::no_parameters<T> {
   static void forward(const T*, const T* x, T* y) noexcept {
     std::copy_n(x + (Steps - 1) * F, F, y);
     std::fill(y + F, y + out_stride, T(0));
-  }
-  static void forward_batch(const T* p, const T* x, std::size_t ldx, T*, T* y, std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) forward(p, x + s * ldx, y + s * out_stride);
   }
   static void backward(const T*, T*, const T*, std::size_t ldx, const T*, const T*, T* dy, T* dx, std::size_t n,
                        kernels::store_mode = kernels::store_mode::add) noexcept {

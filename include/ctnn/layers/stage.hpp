@@ -84,6 +84,14 @@ struct no_parameters {
   template <class Init>
   static void initialize(T*, const Init&, rng&) noexcept {}
 };
+
+/// forward_batch for stages whose batch is one sample after another (Derived::forward).
+template <class Derived, class T>
+struct batch_by_samples {
+  static void forward_batch(const T* p, const T* x, std::size_t ldx, T*, T* y, std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s) Derived::forward(p, x + s * ldx, y + s * Derived::out_stride);
+  }
+};
 } // namespace layers::detail
 
 } // namespace ctnn
