@@ -6,9 +6,11 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <span>
 #include <vector>
 
 // These replacements pair malloc with free on purpose; GCC cannot see that they replace the
@@ -105,6 +107,43 @@ BOOST_AUTO_TEST_CASE(convolutional_hot_paths_do_not_allocate) {
     sink += net.forward_batch(ws, fit.work().input(), 16)[0];
     sink += fit.step(16).loss;
     sink += fit.step(7).loss;
+  }
+  BOOST_TEST(allocations == before);
+  fit.set_threads(2, /*adaptive=*/false);
+  fit.reserve(16, 1);
+  const std::size_t before_split = allocations;
+  for (int rep = 0; rep < 5; ++rep) sink += fit.step(16).loss;
+  BOOST_TEST(allocations == before_split);
+  BOOST_TEST(std::isfinite(sink));
+}
+
+// Recurrent networks: streams (one and many, with clipping on in training), the whole-sequence
+// forward and training steps on one thread and two.
+BOOST_AUTO_TEST_CASE(recurrent_hot_paths_do_not_allocate) {
+  using model = nn::network<nn::input<nn::sequence<6, 2>>, nn::lstm<8>, nn::gru<5>, nn::last, nn::dense<1>>;
+  using net_t = nn::net<model>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 2);
+  net_t::input_type x{};
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 7) / 7;
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{.lr = 0.01}};
+  fit.set_clip_grad_norm(0.5);
+  fit.reserve(16, 1);
+  for (std::size_t k = 0; k < 16 * 12; ++k) fit.work().input()[k] = float(k % 11) / 11;
+  for (std::size_t r = 0; r < 16; ++r) fit.targets()[r] = float(r % 3) / 3;
+  auto state = net.make_state();
+  std::array<net_t::stream_state, 9> states{};
+  std::array<net_t::step_input_type, 9> xs{};
+  std::vector<float> flat_x(9 * 2, 0.25f), flat_y(9);
+  const std::size_t before = allocations;
+  float sink = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    sink += net(x)[0];
+    sink += net.step(state, net_t::step_input_type{0.5f, -0.5f})[0];
+    sink += net.step(states, xs)[8][0];
+    net.step(std::span<net_t::stream_state>(states), flat_x.data(), flat_y.data());
+    sink += flat_y[0];
+    sink += fit.step(16).loss;
+    sink += fit.step(5).loss;
   }
   BOOST_TEST(allocations == before);
   fit.set_threads(2, /*adaptive=*/false);
