@@ -17,7 +17,8 @@ namespace ctnn::layers {
 /// Parameters: kernels::recurrent_layout (two dense maps). Training keeps, per step, the activated gates and the
 /// cell's extra values (LSTM: c_t; GRU: W_hn h + b_hn).
 ///
-/// Streams: state_size values of state (h, and c for the LSTM), step(p, state, x_t, h_t).
+/// Streams (layers/stage.hpp): state_size values of state (h, and c for the LSTM), step,
+/// step_streams.
 template <class T, kernels::cell_kind K, std::size_t Steps, std::size_t F, std::size_t H>
 struct recurrent_stage {
   using layout = kernels::recurrent_layout<T, K, F, H>;
@@ -42,24 +43,23 @@ struct recurrent_stage {
     for (std::size_t s = 0; s < n; ++s) run(p, x + s * ldx, kept ? kept + s * kept_stride : nullptr, y + s * out_stride);
   }
 
-  /// One time step of one stream: x_t (F values) -> h_t (Hp values, padding 0); state advances.
+  /// One time step of n streams: state_s at states + s * ld_state, x_s at x + s * ldx, h_s (Hp
+  /// values, padding 0) at h + s * ldh. Blocks of `block` streams run through the dense layer's
+  /// batched kernel (each weight load serves the whole block), the rest one by one.
+  static constexpr std::size_t block = 8;
+  /// One time step of one stream: x (F values) -> h (Hp values, padding 0); the state advances.
   static void step(const T* p, T* state, const T* x, T* h) noexcept {
-    alignas(alignment) T ai[width], ah[width], gates[width], extra[hp];
-    affine(p, x, state, ai, ah);
-    T* c = has_cell ? state + hp : nullptr;
-    kernels::cell_forward<K, H>(ai, ah, state, c, h, c, gates, extra);
-    std::copy_n(h, hp, state);
+    alignas(alignment) T gates[width], extra[hp];
+    advance(p, state, x, h, gates, extra);
   }
 
-  /// One time step of n streams: state_s at states + s * ld_state, x_s at x + s * ldx, h_s (Hp)
-  /// at h + s * ldh. Blocks of `block` streams run through the dense layer's batched kernel
-  /// (each weight load serves the whole block).
-  static constexpr std::size_t block = 8;
-  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* h,
-                           std::size_t ldh, std::size_t n) noexcept {
+  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x,
+                                              std::size_t ldx, T* h, std::size_t ldh, std::size_t n) noexcept {
     std::size_t s = 0;
-    for (; s + block <= n; s += block) streams<block>(p, states + s * ld_state, ld_state, x + s * ldx, ldx, h + s * ldh, ldh);
-    for (; s < n; ++s) streams<1>(p, states + s * ld_state, ld_state, x + s * ldx, ldx, h + s * ldh, ldh);
+    for (; s + block <= n; s += block) streams(p, states + s * ld_state, ld_state, x + s * ldx, ldx, h + s * ldh, ldh);
+    for (; s < n; ++s) {
+      step(p, states + s * ld_state, x + s * ldx, h + s * ldh);
+    }
   }
 
   static void backward(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
@@ -117,20 +117,30 @@ private:
     kernels::dense_forward<kernels::identity_fn, H, width>(p + layout::hh, h, static_cast<T*>(nullptr), ah);
   }
 
-  template <std::size_t NS>
+  /// One time step of one stream: x (F values) -> h (Hp), the state advanced; the cell's gates
+  /// and extra values land where backward wants them (or in scratch).
+  CTNN_ALWAYS_INLINE static void advance(const T* p, T* state, const T* x, T* h, T* gates, T* extra) noexcept {
+    alignas(alignment) T ai[width], ah[width];
+    affine(p, x, state, ai, ah);
+    T* c = has_cell ? state + hp : nullptr;
+    kernels::cell_forward<K, H>(ai, ah, state, c, h, c, gates, extra);
+    std::copy_n(h, hp, state);
+  }
+
   static void streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* h,
                       std::size_t ldh) noexcept {
-    alignas(alignment) T ai[NS * width], ah[NS * width], hs[NS * hp], gates[width], extra[hp];
-    alignas(alignment) T hprev[NS * hp];
-    for (std::size_t s = 0; s < NS; ++s) std::copy_n(states + s * ld_state, hp, hprev + s * hp);
-    kernels::dense_forward_batch<kernels::identity_fn, F, width>(p + layout::ih, x, ldx, static_cast<T*>(nullptr), ai, NS);
-    kernels::dense_forward_batch<kernels::identity_fn, H, width>(p + layout::hh, hprev, hp, static_cast<T*>(nullptr), ah, NS);
-    for (std::size_t s = 0; s < NS; ++s) {
+    alignas(alignment) T ai[block * width], ah[block * width], hprev[block * hp], gates[width], extra[hp];
+    for (std::size_t s = 0; s < block; ++s) std::copy_n(states + s * ld_state, hp, hprev + s * hp);
+    kernels::dense_forward_batch<kernels::identity_fn, F, width>(p + layout::ih, x, ldx, static_cast<T*>(nullptr), ai,
+                                                                 block);
+    kernels::dense_forward_batch<kernels::identity_fn, H, width>(p + layout::hh, hprev, hp, static_cast<T*>(nullptr),
+                                                                 ah, block);
+    for (std::size_t s = 0; s < block; ++s) {
       T* state = states + s * ld_state;
       T* c = has_cell ? state + hp : nullptr;
-      kernels::cell_forward<K, H>(ai + s * width, ah + s * width, hprev + s * hp, c, hs + s * hp, c, gates, extra);
-      std::copy_n(hs + s * hp, hp, state);
-      std::copy_n(hs + s * hp, hp, h + s * ldh);
+      T* hs = h + s * ldh;
+      kernels::cell_forward<K, H>(ai + s * width, ah + s * width, hprev + s * hp, c, hs, c, gates, extra);
+      std::copy_n(hs, hp, state);
     }
   }
 
@@ -156,17 +166,15 @@ private:
   /// One sample; keeps gates and extra per step unless kept is null.
   static void run(const T* p, const T* x, T* kept, T* y) noexcept {
     alignas(alignment) T state[state_size] = {};
-    alignas(alignment) T ai[width], ah[width], h[hp], gates[width], extra[hp];
-    T* c = has_cell ? state + hp : nullptr;
+    alignas(alignment) T h[hp], gates[width], extra[hp];
     for (std::size_t t = 0; t < Steps; ++t) {
-      affine(p, x + t * F, state, ai, ah);
       T* g = kept ? kept + t * step_kept : gates;
-      kernels::cell_forward<K, H>(ai, ah, state, c, h, c, g, kept ? g + width : extra);
-      std::copy_n(h, hp, state);
+      advance(p, state, x + t * F, h, g, kept ? g + width : extra);
       std::copy_n(h, H, y + t * H);
     }
     std::fill(y + out_size, y + out_stride, T(0));
   }
+
 };
 
 /// in sequence<Steps, F> -> out shape<F>: the final step. No parameters. In a stream, the

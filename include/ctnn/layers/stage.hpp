@@ -47,6 +47,17 @@ struct probe_init {
 /// (splits_columns = true with owned_columns, for_each_owned_range, backward_params and
 /// backward_input, see layers/dense.hpp). A stage without it is split by rows (samples), which
 /// is always correct.
+///
+/// Optional, for streams (net.step: a sequence network one time step per call):
+///   state_size, step_stride  a stream's state values, and the width (padded) of one step's output
+///   step(p, state, x, y)    one time step of one stream; noexcept
+///   step_streams(p, states, ld_state, x, ldx, y, ldy, n)
+///                           one time step of n streams (state s at states + s * ld_state, its
+///                           input row at x + s * ldx, its output row at y + s * ldy); noexcept
+///   ends_sequence = true    the stage turns a sequence into its current step (`last`): in a
+///                           stream it passes the step through, and the stages after it run
+///                           their forward on the step's vector
+/// Every stage before the one that ends the sequence must step; see layers/recurrent.hpp.
 template <class S, class T>
 concept Stage = requires(const T* cp, T* p, std::size_t n, kernels::store_mode mode, const detail::probe_init& init,
                          rng& gen) {

@@ -117,17 +117,18 @@ public:
 
   // ---- streams: sequence networks one time step at a time ----
   //
-  // A network on sequence<Steps, F> inputs also runs one step per call: its recurrent stages
-  // (those with a state_size) carry their state in a stream_state, `last` passes the current
-  // step through, and the stages after it run on that step's vector as in net(x). The same
-  // parameters serve any number of streams, each with its own state.
+  // A network on sequence<Steps, F> inputs also runs one step per call (the protocol's stream
+  // members, layers/stage.hpp): the stages that step carry their state in a stream_state, the
+  // stage that ends the sequence passes the current step through, and the stages after it run
+  // their forward on that step's vector as in net(x). The same parameters serve any number of
+  // streams, each with its own state.
 
 private:
   template <std::size_t S>
-  static constexpr bool is_recurrent = requires { stage<S>::state_size; };
+  static constexpr bool steps = requires { stage<S>::state_size; };
   template <std::size_t S>
   static constexpr bool ends_sequence = requires { stage<S>::ends_sequence; };
-  /// Index of the stage that ends the sequence (`last`), or stage_count if none.
+  /// Index of the stage that ends the sequence, or stage_count if none.
   static constexpr std::size_t sequence_end = [] {
     std::size_t e = stage_count;
     detail::for_each_index<stage_count>([&](auto s) {
@@ -139,25 +140,26 @@ private:
   static constexpr std::array<std::size_t, stage_count + 1> state_offsets = [] {
     std::array<std::size_t, stage_count + 1> o{};
     detail::for_each_index<stage_count>([&](auto s) {
-      if constexpr (is_recurrent<s>)
+      if constexpr (steps<s>)
         o[s + 1] = o[s] + stage<s>::state_size;
       else
         o[s + 1] = o[s];
     });
     return o;
   }();
-  /// The widest row one step writes (a recurrent layer's step_stride, or after `last` a
-  /// stage's out_stride): the step buffers are sized by it, not by whole sequences.
+  /// The widest row one step writes (a stepping stage's step_stride, or after the sequence's
+  /// end a stage's out_stride): the step buffers are sized by it, not by whole sequences.
   static constexpr std::size_t step_stride = [] {
     std::size_t w = 1;
     detail::for_each_index<stage_count>([&](auto s) {
-      if constexpr (is_recurrent<s>)
+      if constexpr (steps<s>)
         w = std::max<std::size_t>(w, stage<s>::step_stride);
       else if constexpr (s > sequence_end)
         w = std::max<std::size_t>(w, stage<s>::out_stride);
     });
     return w;
   }();
+  static constexpr std::size_t step_features = input_shape::dims.sequence ? input_shape::dims.extent[1] : 1;
   static constexpr std::size_t step_output_size = [] {
     if constexpr (sequence_end < stage_count || !input_shape::dims.sequence)
       return output_size;
@@ -166,15 +168,15 @@ private:
   }();
 
 public:
-  /// The state of one stream: every recurrent layer's h (and c), zero at the start. Copyable,
-  /// sized at compile time; one per instrument, voice or agent.
+  /// The state of one stream: every stepping layer's state (an LSTM's h and c, ...), zero at the
+  /// start. Copyable, sized at compile time; one per instrument, voice or agent.
   struct stream_state {
     alignas(alignment) std::array<T, std::max<std::size_t>(state_offsets[stage_count], 1)> values{};
     void reset() noexcept { values.fill(T(0)); }
   };
-  /// One time step's features, and what one step produces (the output after `last`, or one
-  /// step of the output sequence).
-  using step_input_type = tensor<T, shape<input_shape::dims.sequence ? input_shape::dims.extent[1] : 1>>;
+  /// One time step's features, and what one step produces (the output after the sequence's
+  /// end, or one step of the output sequence).
+  using step_input_type = tensor<T, shape<step_features>>;
   using step_output_type = tensor<T, shape<step_output_size>>;
 
   stream_state make_state() const noexcept { return {}; }
@@ -182,57 +184,21 @@ public:
   /// Advances one stream by one time step: the same outputs, step by step, as net(x) gives for
   /// the whole sequence (at its last step after `last`). noexcept, allocation-free.
   step_output_type step(stream_state& state, const step_input_type& x) const noexcept {
-    static_assert(input_shape::dims.sequence, "ctnn::net::step: the network's input is not a sequence<Steps, Features>");
     step_output_type y;
-    alignas(alignment) T buf[2][step_stride];
-    const T* src = x.data();
-    detail::for_each_index<stage_count>([&](auto s) {
-      const T* p = params_.data() + lowered::offsets[s];
-      if constexpr (s < sequence_end) {
-        static_assert(is_recurrent<s>, "ctnn::net::step: every layer before `last` must be a recurrent layer "
-                                       "(rnn, lstm, gru): only they can run one time step at a time");
-        stage<s>::step(p, state.values.data() + state_offsets[s], src, buf[s % 2]);
-        src = buf[s % 2];
-      } else if constexpr (s > sequence_end) {
-        stage<s>::forward(p, src, buf[s % 2]);
-        src = buf[s % 2];
-      } // s == sequence_end: `last` passes the current step through
-    });
-    std::copy_n(src, step_output_size, y.data());
+    advance<1>(state.values.data(), 0, x.data(), y.data(), 1);
     return y;
   }
 
   /// Advances n streams by one time step each: x holds n steps' features (n x F, row-major), y
-  /// receives n outputs (n x step_output_size). The recurrent layers run the streams in blocks
-  /// that share each weight load (a matrix product across streams); the same results as n
-  /// calls of step(state, x). noexcept, allocation-free; streams are processed in chunks of 64.
+  /// receives n outputs (n x step_output_size). Stepping stages run the streams in blocks that
+  /// share each weight load (a matrix product across streams); the same results as n calls of
+  /// step(state, x). noexcept, allocation-free.
   void step(std::span<stream_state> states, const T* x, T* y) const noexcept {
-    static_assert(input_shape::dims.sequence, "ctnn::net::step: the network's input is not a sequence<Steps, Features>");
-    constexpr std::size_t chunk = 64, F = input_shape::dims.extent[1], ld_state = sizeof(stream_state) / sizeof(T);
+    constexpr std::size_t chunk = 64, ld_state = sizeof(stream_state) / sizeof(T);
     static_assert(sizeof(stream_state) % sizeof(T) == 0);
-    alignas(alignment) T buf[2][chunk * step_stride];
-    for (std::size_t s0 = 0; s0 < states.size(); s0 += chunk) {
-      const std::size_t n = std::min(chunk, states.size() - s0);
-      const T* src = x + s0 * F;
-      std::size_t ld = F;
-      T* first_state = states[s0].values.data();
-      detail::for_each_index<stage_count>([&](auto s) {
-        const T* p = params_.data() + lowered::offsets[s];
-        T* dst = buf[s % 2];
-        if constexpr (s < sequence_end) {
-          static_assert(is_recurrent<s>, "ctnn::net::step: every layer before `last` must be a recurrent layer "
-                                         "(rnn, lstm, gru): only they can run one time step at a time");
-          stage<s>::step_streams(p, first_state + state_offsets[s], ld_state, src, ld, dst, step_stride, n);
-          src = dst;
-          ld = step_stride;
-        } else if constexpr (s > sequence_end) {
-          for (std::size_t r = 0; r < n; ++r) stage<s>::forward(p, src + r * ld, dst + r * step_stride);
-          src = dst;
-          ld = step_stride;
-        }
-      });
-      for (std::size_t r = 0; r < n; ++r) std::copy_n(src + r * ld, step_output_size, y + (s0 + r) * step_output_size);
-    }
+    for (std::size_t s0 = 0; s0 < states.size(); s0 += chunk)
+      advance<chunk>(states[s0].values.data(), ld_state, x + s0 * step_features, y + s0 * step_output_size,
+                     std::min(chunk, states.size() - s0));
   }
 
   /// N streams, one step each, with their inputs and outputs as tensors: noexcept and
@@ -240,13 +206,10 @@ public:
   template <std::size_t N>
   std::array<step_output_type, N> step(std::array<stream_state, N>& states,
                                        const std::array<step_input_type, N>& xs) const noexcept {
-    constexpr std::size_t F = input_shape::dims.extent[1];
-    std::array<T, N * F> x;
+    std::array<T, N * step_features> x;
     std::array<T, N * step_output_size> y;
-    for (std::size_t s = 0; s < N; ++s) std::copy_n(xs[s].data(), F, x.data() + s * F);
-    step(std::span<stream_state>(states), x.data(), y.data());
     std::array<step_output_type, N> out;
-    for (std::size_t s = 0; s < N; ++s) std::copy_n(y.data() + s * step_output_size, step_output_size, out[s].data());
+    step_tensors(states, xs, x.data(), y.data(), out.data());
     return out;
   }
   /// The same for any number of streams: ys = net.step(states, xs). Allocates the result (use
@@ -255,16 +218,51 @@ public:
     if (xs.size() != states.size())
       throw std::invalid_argument("ctnn::net::step: " + std::to_string(xs.size()) + " inputs for " +
                                   std::to_string(states.size()) + " streams");
-    constexpr std::size_t F = input_shape::dims.extent[1];
-    std::vector<T> x(xs.size() * F), y(xs.size() * step_output_size);
-    for (std::size_t s = 0; s < xs.size(); ++s) std::copy_n(xs[s].data(), F, x.data() + s * F);
-    step(states, x.data(), y.data());
+    std::vector<T> x(xs.size() * step_features), y(xs.size() * step_output_size);
     std::vector<step_output_type> out(xs.size());
-    for (std::size_t s = 0; s < xs.size(); ++s)
-      std::copy_n(y.data() + s * step_output_size, step_output_size, out[s].data());
+    step_tensors(states, xs, x.data(), y.data(), out.data());
     return out;
   }
 
+private:
+  /// One time step of n <= Chunk streams (state s at first_state + s * ld_state), inputs and
+  /// outputs compact rows.
+  template <std::size_t Chunk>
+  void advance(T* first_state, std::size_t ld_state, const T* x, T* y, std::size_t streams) const noexcept {
+    static_assert(input_shape::dims.sequence, "ctnn::net::step: the network's input is not a sequence<Steps, Features>");
+    const std::size_t n = Chunk == 1 ? 1 : streams; // one stream: every loop below folds away
+    alignas(alignment) T buf[2][Chunk * step_stride];
+    const T* src = x;
+    std::size_t ld = step_features;
+    detail::for_each_index<stage_count>([&](auto s) {
+      const T* p = params_.data() + lowered::offsets[s];
+      T* dst = buf[s % 2];
+      if constexpr (s < sequence_end) {
+        static_assert(steps<s>, "ctnn::net::step: a stage before the one that ends the sequence cannot run one time "
+                                "step at a time (it declares no state_size, step and step_streams; layers/stage.hpp)");
+        if constexpr (Chunk == 1)
+          stage<s>::step(p, first_state + state_offsets[s], src, dst);
+        else
+          stage<s>::step_streams(p, first_state + state_offsets[s], ld_state, src, ld, dst, step_stride, n);
+      } else if constexpr (s > sequence_end) {
+        for (std::size_t r = 0; r < n; ++r) stage<s>::forward(p, src + r * ld, dst + r * step_stride);
+      } else {
+        return; // the end of the sequence passes the current step through
+      }
+      src = dst;
+      ld = step_stride;
+    });
+    for (std::size_t r = 0; r < n; ++r) std::copy_n(src + r * ld, step_output_size, y + r * step_output_size);
+  }
+  /// step(states, x, y) for tensors: gathers the inputs into x, scatters y into out.
+  template <class States, class Inputs>
+  void step_tensors(States& states, const Inputs& xs, T* x, T* y, step_output_type* out) const noexcept {
+    for (std::size_t s = 0; s < xs.size(); ++s) std::copy_n(xs[s].data(), step_features, x + s * step_features);
+    step(std::span<stream_state>(states), x, y);
+    for (std::size_t s = 0; s < xs.size(); ++s) std::copy_n(y + s * step_output_size, step_output_size, out[s].data());
+  }
+
+public:
   /// A workspace for batches of up to `capacity` samples (allocates; call once).
   workspace<T> make_workspace(std::size_t capacity) const {
     workspace<T> ws;
