@@ -163,6 +163,18 @@ struct layer_index_out_of_range {
   static constexpr bool ok = false;
 };
 
+// Embedded weights (ctnn/io/embedded.hpp) generated for another topology: the first layer where
+// the network being made and the weights' topology differ (no_layer past either one's end).
+template <class Layer>
+struct network_layer {};
+template <class Layer>
+struct weights_layer {};
+struct no_layer {};
+template <class Index, class NetworkLayer, class WeightsLayer>
+struct embedded_weights_for_another_topology {
+  static constexpr bool ok = false;
+};
+
 template <class Index, class Layer>
 struct layer_has_no_parameters {
   static constexpr bool ok = false;

@@ -521,9 +521,15 @@ private:
   aligned_buffer<T> params_;
 };
 
+namespace detail {
+/// Parameters compiled into the program (ctnn/io/embedded.hpp) have their own make.
+template <class Init>
+struct is_embedded_parameters : std::false_type {};
+} // namespace detail
+
 /// A network of topology Model, parameters drawn from `init` with `seed`.
 template <class Model, class T = float, class Init>
-requires ctnn::Model<Model> net<Model, T> make(const Init& init, std::uint64_t seed = 0) {
+requires(ctnn::Model<Model> && !detail::is_embedded_parameters<Init>::value) net<Model, T> make(const Init& init, std::uint64_t seed = 0) {
   net<Model, T> n;
   n.initialize(init, seed);
   return n;

@@ -1,0 +1,600 @@
+#!/usr/bin/env python3
+"""Exports a trained PyTorch model to ctnn: the C++ type, the weights, and golden activations.
+
+Run with Debian's PyTorch (apt-get install python3-torch; /usr/bin/python3). The C++ build and
+tests never need it.
+
+    /usr/bin/python3 examples/pytorch/ctnn_export.py model.pt --input-shape 1,28,28 --name mnist_cnn --out DIR
+    /usr/bin/python3 examples/pytorch/ctnn_export.py lstm.pt --sequence 10,1 --name lstm_model --out DIR
+
+or from Python:
+
+    import ctnn_export
+    ctnn_export.export(model, input_shape=(1, 28, 28), name="mnist_cnn", out_dir="DIR")
+
+It writes four files into DIR:
+
+    NAME.hpp          namespace NAME { using model = ctnn::network<...>; }  -- the type, generated
+    NAME.ctnn         the weights, as ctnn::save writes them (ctnn::load(net, "NAME.ctnn"))
+    NAME.golden       golden activations: every layer's output for a few inputs
+                      (ctnn::check_layers(net, ctnn::read_golden("NAME.golden")))
+    NAME_weights.hpp  the weights as constexpr data (ctnn::make<NAME::model>(NAME::embedded_weights))
+
+Supported modules, in nn.Sequential (nested too) or in a module whose forward is a simple chain
+that torch.fx can trace: Linear, Conv1d, Conv2d (groups 1, zero padding), MaxPool1d/2d,
+AvgPool1d/2d (count_include_pad), AdaptiveAvgPool1d/2d(1), Flatten, ReLU, LeakyReLU, Sigmoid,
+Tanh, GELU (exact), Softmax (over a vector), RNN/LSTM/GRU (unidirectional, any num_layers, with
+`out, _ = rnn(x)` and then `out[-1]` / `out[:, -1]` for the last step), and Identity and Dropout
+(no-ops at inference). A BatchNorm1d/2d right after a Linear or Conv is folded into it (its running
+statistics, as in eval mode). Anything else is refused naming the module's path and type.
+"""
+import argparse
+import dis
+import fractions
+import inspect
+import math
+import operator
+import os
+import struct
+import sys
+
+import torch
+import torch.fx
+import torch.nn as nn
+
+FORMAT_VERSION = 1
+
+
+class UnsupportedModel(ValueError):
+    """The model uses something ctnn cannot express; the message names the module and its type."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The ctnn layers the exporter emits: their C++ spelling, their name (as ctnn's layer name()
+# prints it, for the fingerprint), their output shape and their parameters in PyTorch's order.
+
+class Layer:
+    def __init__(self, cpp, name, shape, params=(), sequence=False, source=""):
+        self.cpp = cpp              # C++ spelling, e.g. "ctnn::dense<16>"
+        self.name = name            # ctnn's name(), e.g. "dense<16>"
+        self.shape = tuple(shape)   # output extents
+        self.sequence = sequence    # output is a sequence<Steps, Features>
+        # float32, as the weight file holds them (a folded batch norm is computed in float64 and
+        # rounded once), so that the golden values follow from exactly the weights ctnn loads
+        self.params = [p.detach().to(torch.float32).to(torch.float64).reshape(-1) for p in params]
+        for p in self.params:
+            if not torch.isfinite(p).all():
+                raise UnsupportedModel("%s: a parameter is not finite (NaN or infinity); ctnn refuses such weights"
+                                       % source)
+        self.source = source        # the PyTorch module path it came from
+        self.golden = None          # [K, size] float64, filled in by the run
+
+    def shape_string(self):
+        return ("sequence<" if self.sequence else "shape<") + ", ".join(str(d) for d in self.shape) + ">"
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _single(v):
+    return v[0] if isinstance(v, (tuple, list)) else v
+
+
+def _options(items):
+    """[(cpp, name)] of window options -> (", cpp..." , ", name...")."""
+    return "".join(", " + c for c, _ in items), "".join(", " + n for _, n in items)
+
+
+def _window_options(stride, padding, dilation, one_d, default_stride):
+    opts = []
+    if stride != default_stride:
+        opts.append(("ctnn::stride<%d>" % stride[1] if one_d else "ctnn::stride<%d, %d>" % stride,
+                     "stride<%d, %d>" % ((stride[1], stride[1]) if one_d else stride)))
+    if padding == "same":
+        opts.append(("ctnn::same", "same"))
+    elif padding != (0, 0):
+        opts.append(("ctnn::padding<%d>" % padding[1] if one_d else "ctnn::padding<%d, %d>" % padding,
+                     "padding<%d, %d>" % ((padding[1], padding[1]) if one_d else padding)))
+    if dilation != (1, 1):
+        opts.append(("ctnn::dilation<%d>" % dilation[1] if one_d else "ctnn::dilation<%d, %d>" % dilation,
+                     "dilation<%d, %d>" % ((dilation[1], dilation[1]) if one_d else dilation)))
+    return _options(opts)
+
+
+def _out_extent(n, k, s, p, d):
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _fold_batch_norm(weight, bias, bn, path):
+    """W' = W g / sqrt(var + eps) per output channel, b' = (b - mean) g / sqrt(var + eps) + beta."""
+    if bn.running_mean is None or bn.running_var is None:
+        raise UnsupportedModel("%s (%s): batch norm without running statistics (track_running_stats=False) "
+                               "cannot be folded" % (path, type(bn).__name__))
+    w = weight.detach().to(torch.float64)
+    b = torch.zeros(w.shape[0], dtype=torch.float64) if bias is None else bias.detach().to(torch.float64)
+    gamma = torch.ones_like(b) if bn.weight is None else bn.weight.detach().to(torch.float64)
+    beta = torch.zeros_like(b) if bn.bias is None else bn.bias.detach().to(torch.float64)
+    scale = gamma / torch.sqrt(bn.running_var.detach().to(torch.float64) + bn.eps)
+    w = w * scale.reshape((-1,) + (1,) * (w.dim() - 1))
+    b = (b - bn.running_mean.detach().to(torch.float64)) * scale + beta
+    return w, b
+
+
+def _zeros_if_none(bias, n):
+    return torch.zeros(n, dtype=torch.float64) if bias is None else bias
+
+
+def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
+    """The ctnn layers (a list: stacked recurrent layers give several) for module m."""
+    kind = type(m).__name__
+    def refuse(why):
+        raise UnsupportedModel("%s (%s): %s" % (path, kind, why))
+    def needs_rank(r, what):
+        if in_sequence or len(in_shape) != r:
+            refuse("expects %s, receives %s %s" % (what, "a sequence" if in_sequence else "shape",
+                                                   tuple(in_shape)))
+
+    if isinstance(m, nn.Linear):
+        needs_rank(1, "a vector (put an nn.Flatten before it)")
+        w, b = m.weight, _zeros_if_none(m.bias, m.out_features)
+        if folded_bn is not None:
+            w, b = _fold_batch_norm(m.weight, m.bias, folded_bn, path)
+        return [Layer("ctnn::dense<%d>" % m.out_features, "dense<%d>" % m.out_features, (m.out_features,), [w, b],
+                      source=path)]
+    if isinstance(m, (nn.Conv1d, nn.Conv2d)):
+        one_d = isinstance(m, nn.Conv1d)
+        needs_rank(2 if one_d else 3, "[channels, length]" if one_d else "[channels, height, width]")
+        if m.groups != 1:
+            refuse("groups=%d (ctnn's convolutions have groups=1)" % m.groups)
+        if m.padding_mode != "zeros":
+            refuse("padding_mode='%s' (ctnn pads with zeros)" % m.padding_mode)
+        k = (1, m.kernel_size[0]) if one_d else tuple(m.kernel_size)
+        s = (1, m.stride[0]) if one_d else tuple(m.stride)
+        d = (1, m.dilation[0]) if one_d else tuple(m.dilation)
+        if isinstance(m.padding, str):
+            pad = "same" if m.padding == "same" else (0, 0)
+        else:
+            pad = (0, m.padding[0]) if one_d else tuple(m.padding)
+        cpp_opts, name_opts = _window_options(s, pad, d, one_d, (1, 1))
+        f = m.out_channels
+        if pad == "same":
+            pad = tuple(dd * (kk - 1) // 2 for kk, dd in zip(k, d))
+        if one_d:
+            shape = (f, _out_extent(in_shape[1], k[1], s[1], pad[1], d[1]))
+            cpp, name = "ctnn::conv1d<%d, %d%s>" % (f, k[1], cpp_opts), "conv1d<%d, %d%s>" % (f, k[1], name_opts)
+        else:
+            shape = (f, _out_extent(in_shape[1], k[0], s[0], pad[0], d[0]),
+                     _out_extent(in_shape[2], k[1], s[1], pad[1], d[1]))
+            cpp = "ctnn::conv2d<%d, ctnn::kernel<%d, %d>%s>" % (f, k[0], k[1], cpp_opts)
+            name = "conv2d<%d, kernel<%d, %d>%s>" % (f, k[0], k[1], name_opts)
+        w, b = m.weight, _zeros_if_none(m.bias, f)
+        if folded_bn is not None:
+            w, b = _fold_batch_norm(m.weight, m.bias, folded_bn, path)
+        return [Layer(cpp, name, shape, [w, b], source=path)]
+    if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)):
+        one_d = isinstance(m, (nn.MaxPool1d, nn.AvgPool1d))
+        is_max = isinstance(m, (nn.MaxPool1d, nn.MaxPool2d))
+        needs_rank(2 if one_d else 3, "[channels, length]" if one_d else "[channels, height, width]")
+        if m.ceil_mode:
+            refuse("ceil_mode=True (ctnn's pools round down)")
+        if is_max and m.return_indices:
+            refuse("return_indices=True")
+        if not is_max and (not m.count_include_pad or getattr(m, "divisor_override", None) is not None):
+            refuse("count_include_pad=False or divisor_override (ctnn's average counts the padding)")
+        k = (1, _single(m.kernel_size)) if one_d else _pair(m.kernel_size)
+        s = (1, _single(m.stride)) if one_d else _pair(m.stride)
+        p = (0, _single(m.padding)) if one_d else _pair(m.padding)
+        d = ((1, _single(m.dilation)) if one_d else _pair(m.dilation)) if is_max else (1, 1)
+        cpp_opts, name_opts = _window_options(s, p, d, one_d, k)
+        base = ("max" if is_max else "avg") + ("_pool1d" if one_d else "_pool2d")
+        window = "window<%d>" % k[1] if one_d else "window<%d, %d>" % k
+        shape = ((in_shape[0], _out_extent(in_shape[1], k[1], s[1], p[1], d[1])) if one_d else
+                 (in_shape[0], _out_extent(in_shape[1], k[0], s[0], p[0], d[0]),
+                  _out_extent(in_shape[2], k[1], s[1], p[1], d[1])))
+        return [Layer("ctnn::%s<ctnn::%s%s>" % (base, window, cpp_opts), "%s<%s%s>" % (base, window, name_opts),
+                      shape, source=path)]
+    if isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
+        size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
+        if any(v != 1 for v in size):
+            refuse("output_size=%s (ctnn has the global average, output size 1)" % (m.output_size,))
+        needs_rank(2 if isinstance(m, nn.AdaptiveAvgPool1d) else 3, "[channels, ...]")
+        return [Layer("ctnn::global_avg_pool", "global_avg_pool", (in_shape[0],), source=path)]
+    if isinstance(m, nn.Flatten):
+        if m.start_dim != 1 or m.end_dim != -1:
+            refuse("start_dim=%d, end_dim=%d (ctnn's flatten keeps the batch: start_dim=1, end_dim=-1)"
+                   % (m.start_dim, m.end_dim))
+        if in_sequence:
+            refuse("flattening a sequence (take its last step first: out[-1])")
+        return [Layer("ctnn::flatten", "flatten", (math.prod(in_shape),), source=path)]
+    activation = _activation(m, refuse, in_shape, in_sequence)
+    if activation is not None:
+        cpp, name = activation
+        return [Layer(cpp, name, in_shape, sequence=in_sequence, source=path)]
+    if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)):
+        if not in_sequence:
+            refuse("a recurrent layer needs a sequence input (export with --sequence STEPS,FEATURES)")
+        if m.bidirectional:
+            refuse("bidirectional=True (ctnn's recurrent layers run forward in time)")
+        if getattr(m, "proj_size", 0):
+            refuse("proj_size=%d" % m.proj_size)
+        if in_shape[1] != m.input_size:
+            refuse("input_size=%d, but it receives %d features" % (m.input_size, in_shape[1]))
+        h = m.hidden_size
+        if isinstance(m, nn.LSTM):
+            cpp, name = "ctnn::lstm<%d>" % h, "lstm<%d>" % h
+        elif isinstance(m, nn.GRU):
+            cpp, name = "ctnn::gru<%d>" % h, "gru<%d>" % h
+        elif m.nonlinearity == "relu":
+            cpp, name = "ctnn::rnn<%d, ctnn::relu>" % h, "rnn<%d, relu>" % h
+        else:
+            cpp, name = "ctnn::rnn<%d>" % h, "rnn<%d>" % h
+        layers = []
+        gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[kind]
+        for l in range(m.num_layers):
+            params = [getattr(m, "weight_ih_l%d" % l), getattr(m, "weight_hh_l%d" % l)]
+            params += ([getattr(m, "bias_ih_l%d" % l), getattr(m, "bias_hh_l%d" % l)] if m.bias else
+                       [torch.zeros(gates * h), torch.zeros(gates * h)])
+            layers.append(Layer(cpp, name, (in_shape[0], h), params, sequence=True,
+                                source=path if m.num_layers == 1 else "%s (layer %d)" % (path, l)))
+        return layers
+    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        refuse("batch norm is folded into a Linear or Conv right before it; here it follows something else")
+    refuse("not a module ctnn can express (see the list in ctnn_export.py)")
+
+
+def _activation(m, refuse, in_shape, in_sequence):
+    if isinstance(m, nn.ReLU):
+        return "ctnn::relu", "relu"
+    if isinstance(m, nn.Sigmoid):
+        return "ctnn::sigmoid", "sigmoid"
+    if isinstance(m, nn.Tanh):
+        return "ctnn::tanh", "tanh"
+    if isinstance(m, nn.GELU):
+        if getattr(m, "approximate", "none") != "none":
+            refuse("approximate='%s' (ctnn's gelu is the exact erf form)" % m.approximate)
+        return "ctnn::gelu", "gelu"
+    if isinstance(m, nn.LeakyReLU):
+        slope = fractions.Fraction(m.negative_slope).limit_denominator(1000000)
+        if float(slope) != float(m.negative_slope) or not 0 <= slope < 1:
+            refuse("negative_slope=%r is not a ratio Num/Den in [0, 1)" % m.negative_slope)
+        return ("ctnn::leaky_relu_slope<%d, %d>" % (slope.numerator, slope.denominator),
+                "leaky_relu_slope<%d, %d>" % (slope.numerator, slope.denominator))
+    if isinstance(m, nn.Softmax):
+        if in_sequence or len(in_shape) != 1 or m.dim not in (1, -1):
+            refuse("softmax over dim=%s of %s (ctnn's softmax is over a whole vector sample)" % (m.dim, in_shape))
+        return "ctnn::softmax", "softmax"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking the model: torch.fx gives the chain of modules and the few functions between them.
+
+def _is_last_step_index(idx, batch_first):
+    full = slice(None, None, None)
+    if batch_first:
+        return idx in ((full, -1), (full, -1, full))
+    return idx == -1 or idx in ((-1,), (-1, full), (-1, full, full))
+
+
+class _Proxy(torch.fx.Proxy):
+    """torch.fx's Proxy, but `out, state = rnn(x)` traces on Python 3.11 too: torch 1.13 finds the
+    unpacking instruction by f_lasti // 2, which 3.11's inline caches make point elsewhere."""
+
+    def __iter__(self):
+        frame = inspect.currentframe().f_back
+        inst = next((i for i in dis.get_instructions(frame.f_code) if i.offset == frame.f_lasti), None)
+        if inst is not None and inst.opname == "UNPACK_SEQUENCE":
+            return (self[i] for i in range(inst.argval))
+        return super().__iter__()
+
+
+class _Tracer(torch.fx.Tracer):
+    def proxy(self, node):
+        return _Proxy(node, self)
+
+
+class _Walk:
+    def __init__(self, model, input_shape, sequence, batch_first):
+        self.model = model.eval()
+        self.input_shape = tuple(input_shape)
+        self.sequence = sequence
+        self.batch_first = batch_first
+        self.layers = [Layer("ctnn::input<ctnn::%s<%s>>" % ("sequence" if sequence else "shape",
+                                                             ", ".join(map(str, input_shape))),
+                             "input<%s<%s>>" % ("sequence" if sequence else "shape",
+                                                ", ".join(map(str, input_shape))),
+                             input_shape, sequence=sequence, source="input")]
+        self.folded = set()  # batch-norm nodes folded into the layer before them
+
+    def run(self):
+        try:
+            graph = _Tracer().trace(self.model)
+        except Exception as e:  # a forward torch.fx cannot trace (data-dependent control flow, ...)
+            raise UnsupportedModel("%s: torch.fx cannot trace its forward (%s); write it as nn.Sequential or a "
+                                   "simple chain of modules" % (type(self.model).__name__, e))
+        modules = dict(self.model.named_modules())
+        nodes = [n for n in graph.nodes]
+        # node name -> ("layer", layer index) | ("tuple", layer index) | ("same", layer index)
+        value = {}
+        for i, n in enumerate(nodes):
+            if n.op == "placeholder":
+                if value:
+                    raise UnsupportedModel("%s: forward takes more than one input ('%s')" %
+                                           (type(self.model).__name__, n.name))
+                value[n.name] = ("layer", 0)
+                continue
+            if n.name in self.folded or (n.op not in ("placeholder", "output") and not n.users):
+                continue  # folded into the layer before, or unused (the state of `out, _ = rnn(x)`)
+            if n.op == "output":
+                src = n.args[0]
+                if not isinstance(src, torch.fx.Node) or value.get(src.name, ("",))[0] != "layer" or \
+                        value[src.name][1] != len(self.layers) - 1:
+                    raise UnsupportedModel("%s: the output must be the last layer's output (one tensor)" %
+                                           type(self.model).__name__)
+                continue
+            inputs = [a for a in n.args if isinstance(a, torch.fx.Node)]
+            if not inputs or inputs[0].name not in value:
+                raise UnsupportedModel("%s: '%s' does not take the chain's value" % (type(self.model).__name__, n.name))
+            kind, at = value[inputs[0].name]
+            if at != len(self.layers) - 1 or len(inputs) != 1 or n.kwargs and n.op != "call_function":
+                raise UnsupportedModel("%s: '%s' (%s) is not a step of a simple chain (branches and skips are "
+                                       "not exported yet)" % (type(self.model).__name__, n.name, n.target))
+            prev = self.layers[-1]
+            if n.op == "call_module":
+                m = modules[n.target]
+                if isinstance(m, (nn.Identity, nn.Dropout)):
+                    value[n.name] = (kind, at)
+                    continue
+                if kind != "layer":
+                    raise UnsupportedModel("%s (%s): receives the (output, state) tuple of '%s'; take out, _ = ... "
+                                           "first" % (n.target, type(m).__name__, prev.source))
+                bn = None
+                users = list(n.users)
+                if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)) and len(users) == 1 and \
+                        users[0].op == "call_module" and \
+                        isinstance(modules[users[0].target], (nn.BatchNorm1d, nn.BatchNorm2d)):
+                    bn = modules[users[0].target]
+                new = _layer_for_module(m, n.target, prev.shape, prev.sequence, bn)
+                for layer in new:
+                    layer.source = "%s (%s)" % (layer.source, type(m).__name__)
+                for layer in new:
+                    layer.module = m
+                self.layers += new
+                result = "tuple" if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)) else "layer"
+                value[n.name] = (result, len(self.layers) - 1)
+                if bn is not None:
+                    value[users[0].name] = ("layer", len(self.layers) - 1)
+                    self.layers[-1].source += " + %s (%s, folded)" % (users[0].target, type(bn).__name__)
+                    self.folded.add(users[0].name)
+                continue
+            if n.op == "call_function" and n.target is operator.getitem:
+                idx = n.args[1]
+                if kind == "tuple" and idx == 0:
+                    value[n.name] = ("layer", at)
+                    continue
+                if kind == "layer" and prev.sequence and _is_last_step_index(idx, self.batch_first):
+                    self.layers.append(Layer("ctnn::last", "last", (prev.shape[1],), source=n.name))
+                    value[n.name] = ("layer", len(self.layers) - 1)
+                    continue
+                raise UnsupportedModel("%s: indexing [%s] of '%s' (supported: out, _ = rnn(x), then the last "
+                                       "step, out[-1] or out[:, -1] with batch_first)" % (n.name, idx, prev.source))
+            functional = {torch.relu: nn.ReLU(), torch.nn.functional.relu: nn.ReLU(), torch.tanh: nn.Tanh(),
+                          torch.sigmoid: nn.Sigmoid(), torch.nn.functional.gelu: nn.GELU()}
+            if n.op == "call_function" and n.target in functional and kind == "layer" and not n.kwargs:
+                m = functional[n.target]
+                self.layers += _layer_for_module(m, n.name, prev.shape, prev.sequence, None)
+                self.layers[-1].module = m
+                value[n.name] = ("layer", len(self.layers) - 1)
+                continue
+            if n.op == "call_function" and n.target is torch.flatten and kind == "layer" and \
+                    tuple(n.args[1:]) in ((1,), (1, -1)) and not n.kwargs:
+                m = nn.Flatten()
+                self.layers += _layer_for_module(m, n.name, prev.shape, prev.sequence, None)
+                self.layers[-1].module = m
+                value[n.name] = ("layer", len(self.layers) - 1)
+                continue
+            raise UnsupportedModel("%s: %s '%s' is not something ctnn can express" %
+                                   (n.name, n.op, getattr(n.target, "__name__", n.target)))
+        return self.layers
+
+
+# ---------------------------------------------------------------------------------------------
+# Golden activations: the layers run one after the other on K inputs, in float64, each layer's
+# output kept per sample in ctnn's layout (sequences time-major per sample: [steps][features]).
+
+def _run_golden(layers, inputs, batch_first):
+    x = inputs.to(torch.float64)  # [K, ...sample]
+    layers[0].golden = x.reshape(x.shape[0], -1).clone()
+    for layer in layers[1:]:
+        m = getattr(layer, "module", None)
+        if layer.name == "last":
+            x = x[:, -1, :]
+        elif isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)):
+            # one layer of the (possibly stacked) module, from this layer's own parameters
+            h = m.hidden_size
+            cls = type(m)
+            kw = {"nonlinearity": m.nonlinearity} if isinstance(m, nn.RNN) else {}
+            single = cls(x.shape[2], h, 1, batch_first=True, **kw).to(torch.float64)
+            with torch.no_grad():
+                wi, wh, bi, bh = layer.params
+                single.weight_ih_l0.copy_(wi.reshape(single.weight_ih_l0.shape))
+                single.weight_hh_l0.copy_(wh.reshape(single.weight_hh_l0.shape))
+                single.bias_ih_l0.copy_(bi)
+                single.bias_hh_l0.copy_(bh)
+            x = single(x)[0]
+        elif layer.params:  # dense / conv, with any folded batch norm already in the parameters
+            w, b = layer.params
+            if isinstance(m, nn.Linear):
+                x = torch.nn.functional.linear(x, w.reshape(m.weight.shape), b)
+            else:
+                conv = torch.nn.functional.conv1d if isinstance(m, nn.Conv1d) else torch.nn.functional.conv2d
+                x = conv(x, w.reshape(m.weight.shape), b, m.stride, m.padding, m.dilation, m.groups)
+        elif isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
+            x = m.to(torch.float64)(x).reshape(x.shape[0], -1)
+        else:
+            x = m.to(torch.float64)(x)
+        layer.golden = x.reshape(x.shape[0], -1).clone()
+        size = math.prod(layer.shape)
+        if layer.golden.shape[1] != size:
+            raise AssertionError("layer %s: %d values per sample, expected %d" % (layer.name, layer.golden.shape[1],
+                                                                                   size))
+
+
+def _model_layout_input(inputs, sequence, batch_first):
+    """The golden inputs [K, ...] as the model takes them (time-major sequences: [steps, K, features])."""
+    return inputs.transpose(0, 1) if sequence and not batch_first else inputs
+
+
+def _check_against_model(model, layers, inputs, sequence, batch_first):
+    """The float64 chain must reproduce the model's own float32 output (a wrong walk shows here)."""
+    with torch.no_grad():
+        y = model(_model_layout_input(inputs.to(torch.float32), sequence, batch_first))
+    if sequence and layers[-1].sequence and not batch_first:
+        y = y.transpose(0, 1)
+    y = y.reshape(inputs.shape[0], -1).to(torch.float64)
+    ref = layers[-1].golden
+    err = (y - ref).abs().max().item()
+    scale = max(1.0, ref.abs().max().item())
+    if err > 1e-4 * scale:
+        raise AssertionError("the exported chain differs from the model's own output by %g: the walk is wrong" % err)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files.
+
+def fingerprint(layers):
+    lines = ["scalar float32"]
+    for i, layer in enumerate(layers):
+        lines.append("%d %s -> %s" % (i, layer.name, layer.shape_string()))
+    return "\n".join(lines).encode()
+
+
+def _fnv1a(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def _flat_params(layers):
+    return torch.cat([p for layer in layers for p in layer.params]) if any(l.params for l in layers) else \
+        torch.zeros(0, dtype=torch.float64)
+
+
+def write_weights(layers, path):
+    """ctnn's weight file (include/ctnn/io/weights.hpp), float32."""
+    fp = fingerprint(layers)
+    values = _flat_params(layers).to(torch.float32)
+    out = bytearray(b"CTNNWTS\0")
+    out += struct.pack("<II", FORMAT_VERSION, len(fp)) + fp
+    out += struct.pack("<Q", values.numel())
+    out += struct.pack("<%df" % values.numel(), *values.tolist())
+    out += struct.pack("<Q", _fnv1a(out))
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def write_golden(layers, path):
+    """Golden activations (include/ctnn/io/golden.hpp): float64 per layer, per input."""
+    fp = fingerprint(layers)
+    k = layers[0].golden.shape[0]
+    out = bytearray(b"CTNNGLD\0")
+    out += struct.pack("<II", FORMAT_VERSION, len(fp)) + fp
+    out += struct.pack("<II", k, len(layers))
+    for layer in layers:
+        values = layer.golden.reshape(-1).tolist()
+        out += struct.pack("<Q", layer.golden.shape[1])
+        out += struct.pack("<%dd" % len(values), *values)
+    out += struct.pack("<Q", _fnv1a(out))
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def cpp_type(layers):
+    body = ",\n".join("    " + layer.cpp for layer in layers)
+    return "ctnn::network<\n%s>" % body
+
+
+def _comments(layers):
+    return "\n".join("//   %2d  %-40s %-24s %s" % (i, layer.name, layer.shape_string(), layer.source)
+                     for i, layer in enumerate(layers))
+
+
+def write_header(layers, name, path, origin):
+    with open(path, "w") as f:
+        f.write("// Generated by examples/pytorch/ctnn_export.py from %s; do not edit.\n" % origin)
+        f.write("// Layers (index, ctnn layer, output shape, PyTorch module):\n%s\n" % _comments(layers))
+        f.write("#pragma once\n\n#include <ctnn/ctnn.hpp>\n\n")
+        f.write("namespace %s {\nusing model = %s;\n" % (name, cpp_type(layers)))
+        f.write("inline constexpr const char* weights_file = \"%s.ctnn\";\n" % name)
+        f.write("inline constexpr const char* golden_file = \"%s.golden\";\n} // namespace %s\n" % (name, name))
+
+
+def write_embedded(layers, name, path, origin):
+    values = _flat_params(layers).to(torch.float32).tolist()
+    with open(path, "w") as f:
+        f.write("// Generated by examples/pytorch/ctnn_export.py from %s; do not edit.\n" % origin)
+        f.write("// %s's %d parameters as constexpr data, for ctnn::make<%s::model>(%s::embedded_weights).\n"
+                % (name, len(values), name, name))
+        f.write("#pragma once\n\n#include <ctnn/ctnn.hpp>\n\nnamespace %s {\n" % name)
+        f.write("inline constexpr ctnn::embedded_parameters<%s, float, %d> embedded_weights{{\n" %
+                (cpp_type(layers), len(values)))
+        for i in range(0, len(values), 6):
+            f.write("    " + ", ".join(float.hex(v) + "f" for v in values[i:i + 6]) + ",\n")
+        f.write("}};\n} // namespace %s\n" % name)
+
+
+def export(model, input_shape, name, out_dir, sequence=False, batch_first=None, golden_inputs=4, seed=0,
+           origin=None):
+    """Writes NAME.hpp, NAME.ctnn, NAME.golden and NAME_weights.hpp into out_dir; returns the layers."""
+    if not name.isidentifier():
+        raise ValueError("name %r must be a C++ identifier (it names the namespace)" % name)
+    if batch_first is None:
+        batch_first = next((m.batch_first for m in model.modules() if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU))),
+                           False)
+    layers = _Walk(model, input_shape, sequence, batch_first).run()
+    torch.manual_seed(seed)
+    inputs = torch.randn((golden_inputs,) + tuple(input_shape))
+    _run_golden(layers, inputs, batch_first)
+    _check_against_model(model, layers, inputs, sequence, batch_first)
+    os.makedirs(out_dir, exist_ok=True)
+    origin = origin or type(model).__name__
+    write_header(layers, name, os.path.join(out_dir, name + ".hpp"), origin)
+    write_weights(layers, os.path.join(out_dir, name + ".ctnn"))
+    write_golden(layers, os.path.join(out_dir, name + ".golden"))
+    write_embedded(layers, name, os.path.join(out_dir, name + "_weights.hpp"), origin)
+    return layers
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Export a PyTorch model (saved with torch.save(model, path)) to ctnn.")
+    p.add_argument("model", help="a file saved with torch.save(model, path)")
+    shape = p.add_mutually_exclusive_group(required=True)
+    shape.add_argument("--input-shape", help="one sample's shape, e.g. 1,28,28")
+    shape.add_argument("--sequence", help="STEPS,FEATURES of a sequence input (recurrent models)")
+    p.add_argument("--name", required=True, help="C++ namespace and file stem")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--golden", type=int, default=4, help="number of golden inputs (default 4)")
+    p.add_argument("--import", dest="imports", action="append", default=[],
+                   help="a Python file defining the model's classes (for torch.load)")
+    args = p.parse_args(argv)
+    for f in args.imports:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(f)))
+        module = __import__(os.path.splitext(os.path.basename(f))[0])
+        sys.modules["__main__"].__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
+    model = torch.load(args.model)
+    dims = tuple(int(v) for v in (args.input_shape or args.sequence).split(","))
+    try:
+        layers = export(model, dims, args.name, args.out, sequence=args.sequence is not None,
+                        golden_inputs=args.golden, origin=os.path.basename(args.model))
+    except UnsupportedModel as e:
+        print("ctnn_export: cannot export %s: %s" % (args.model, e), file=sys.stderr)
+        return 2
+    print("ctnn_export: %d layers, %d parameters -> %s/%s{.hpp,.ctnn,.golden,_weights.hpp}" %
+          (len(layers), _flat_params(layers).numel(), args.out, args.name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

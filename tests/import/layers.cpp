@@ -1,0 +1,40 @@
+// Each supported PyTorch layer, exported by examples/pytorch/ctnn_export.py (tests/import/
+// generate.py), loads into its generated type and matches PyTorch layer by layer.
+#define BOOST_TEST_MODULE import_layers
+#include "exported.hpp"
+
+#include "fixtures/layer_activations.hpp"
+#include "fixtures/layer_batch_norm.hpp"
+#include "fixtures/layer_conv1d.hpp"
+#include "fixtures/layer_conv2d.hpp"
+#include "fixtures/layer_dense.hpp"
+#include "fixtures/layer_dense_no_bias.hpp"
+#include "fixtures/layer_gru.hpp"
+#include "fixtures/layer_lstm.hpp"
+#include "fixtures/layer_pool1d.hpp"
+#include "fixtures/layer_pool2d.hpp"
+#include "fixtures/layer_rnn.hpp"
+#include "fixtures/layer_rnn_relu.hpp"
+
+using ctnn::test::check_exported;
+
+BOOST_AUTO_TEST_CASE(dense) {
+  check_exported<layer_dense::model>("layer_dense");
+  check_exported<layer_dense_no_bias::model>("layer_dense_no_bias"); // bias=False: zeros
+}
+BOOST_AUTO_TEST_CASE(activations) { check_exported<layer_activations::model>("layer_activations"); }
+BOOST_AUTO_TEST_CASE(conv2d_stride_padding_dilation_same) { check_exported<layer_conv2d::model>("layer_conv2d"); }
+BOOST_AUTO_TEST_CASE(conv1d_stride_padding_dilation) { check_exported<layer_conv1d::model>("layer_conv1d"); }
+BOOST_AUTO_TEST_CASE(pools_2d_and_global_average) { check_exported<layer_pool2d::model>("layer_pool2d"); }
+BOOST_AUTO_TEST_CASE(pools_1d) { check_exported<layer_pool1d::model>("layer_pool1d"); }
+BOOST_AUTO_TEST_CASE(batch_norm_folded_into_conv_and_dense) {
+  check_exported<layer_batch_norm::model>("layer_batch_norm");
+  // folding leaves no batch-norm layer: conv, relu, flatten, dense
+  BOOST_TEST(layer_batch_norm::model::layer_count == 5u);
+}
+BOOST_AUTO_TEST_CASE(rnn_tanh_and_relu) {
+  check_exported<layer_rnn::model>("layer_rnn");
+  check_exported<layer_rnn_relu::model>("layer_rnn_relu"); // batch_first=True, out[:, -1]
+}
+BOOST_AUTO_TEST_CASE(lstm_two_layers) { check_exported<layer_lstm::model>("layer_lstm"); }
+BOOST_AUTO_TEST_CASE(gru) { check_exported<layer_gru::model>("layer_gru"); }

@@ -1,0 +1,93 @@
+// RTNeural's JSON model files (include/ctnn/io/rtneural.hpp): files written from PyTorch models
+// in RTNeural's layout (tests/import/generate.py) load into ctnn types and match PyTorch's golden
+// outputs, also when stepped as RTNeural runs them; hand-written malformed files
+// (fixtures/rtneural_bad/) are refused naming the layer, the field and both values, and leave the
+// network as it was.
+#define BOOST_TEST_MODULE import_rtneural
+#include "exported.hpp"
+
+#include <ctnn/io/rtneural.hpp>
+
+#include "fixtures/rtneural_dense.hpp"
+#include "fixtures/rtneural_gru.hpp"
+#include "fixtures/rtneural_lstm.hpp"
+
+using ctnn::test::import_fixture;
+
+template <class Model>
+void check_json(const std::string& name) {
+  const auto n = ctnn::read_rtneural<Model>(import_fixture(name + ".json"));
+  const auto r = ctnn::check_layers(n, ctnn::read_golden(import_fixture(name + ".golden")));
+  BOOST_TEST(r.ok(), name << ": " << r.message());
+  BOOST_TEST_MESSAGE(name << ": " << r.message());
+}
+
+BOOST_AUTO_TEST_CASE(dense_layers_with_activations) { check_json<rtneural_dense::model>("rtneural_dense"); }
+BOOST_AUTO_TEST_CASE(gru_keras_gate_order) { check_json<rtneural_gru::model>("rtneural_gru"); }
+BOOST_AUTO_TEST_CASE(lstm_with_a_dense_head) { check_json<rtneural_lstm::model>("rtneural_lstm"); }
+
+BOOST_AUTO_TEST_CASE(stepped_as_rtneural_runs_it) {
+  // RTNeural's forward is one time step; ctnn's is net.step(state, x)
+  auto n = ctnn::read_rtneural<rtneural_gru::model>(import_fixture("rtneural_gru.json"));
+  const auto g = ctnn::read_golden(import_fixture("rtneural_gru.golden"));
+  for (std::size_t k = 0; k < g.inputs; ++k) {
+    auto state = n.make_state();
+    float y = 0;
+    for (double x : g.output(0, k)) y = n.step(state, ctnn::tensor<float, ctnn::shape<1>>{float(x)})[0];
+    const double ref = g.output(rtneural_gru::model::layer_count - 1, k)[0];
+    BOOST_TEST(std::abs(y - ref) <= 1e-5 * std::max(1.0, std::abs(ref)));
+  }
+}
+
+namespace {
+using small = ctnn::network<ctnn::input<ctnn::shape<2>>, ctnn::dense<3>, ctnn::tanh, ctnn::dense<1>>;
+using small_gru = ctnn::network<ctnn::input<ctnn::sequence<4, 1>>, ctnn::gru<2>, ctnn::last, ctnn::dense<1>>;
+
+template <class Model>
+std::string refusal(const std::string& file) {
+  auto n = ctnn::make<Model>(ctnn::init::glorot_uniform{}, 3);
+  const auto before = n.export_parameters();
+  std::string what = "(no error)";
+  try {
+    ctnn::load_rtneural(n, import_fixture("rtneural_bad/" + file));
+  } catch (const ctnn::file_error& e) {
+    what = e.what();
+  }
+  BOOST_TEST(n.export_parameters() == before, file << ": the network is unchanged");
+  return what;
+}
+void check_refusal(const std::string& file, std::initializer_list<const char*> parts) {
+  const auto what = refusal<small>(file);
+  for (const char* p : parts) BOOST_TEST(what.find(p) != std::string::npos, file << ": '" << p << "' in: " << what);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_hand_written_good_file_loads) {
+  const auto n = ctnn::read_rtneural<small>(import_fixture("rtneural_bad/good.json"));
+  const float x0 = 0.5f, x1 = -1.f;
+  double h[3];
+  const double k[2][3] = {{0.1, 0.2, 0.3}, {0.4, 0.5, 0.6}}, b[3] = {0.01, 0.02, 0.03}, v[3] = {1.0, -1.0, 0.5};
+  double y = 0.1;
+  for (int j = 0; j < 3; ++j) {
+    h[j] = std::tanh(k[0][j] * x0 + k[1][j] * x1 + b[j]);
+    y += v[j] * h[j];
+  }
+  BOOST_TEST(std::abs(n(ctnn::tensor<float, ctnn::shape<2>>{x0, x1})[0] - y) < 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_files_name_the_layer_the_field_and_both_values) {
+  check_refusal("syntax.json", {"syntax.json", "byte ", "expected JSON"});
+  check_refusal("kernel_rows.json", {"layers[0], weights[0]", "expected 2 rows", "layer 1, dense<3>", "found 3 rows"});
+  check_refusal("units.json", {"layers[1], shape", "expected 1 features", "layer 3, dense<1>", "found 2"});
+  check_refusal("unknown_type.json", {"layers[1], type", "\"prelu\" (not read by ctnn)"});
+  check_refusal("activation.json", {"layers[0], activation", "expected 'tanh'", "layer 2, tanh", "found 'relu'"});
+  check_refusal("extra_layer.json", {"layers[2]", "expected no more layers", "found 'dense'"});
+  check_refusal("string_value.json", {"layers[1], weights[0][2][0]", "expected a number", "the string \"0.5\""});
+  check_refusal("in_shape.json", {"\"in_shape\"", "expected 2 input features", "found 3"});
+  check_refusal("missing_weights.json", {"layers[1], weights", "no such field"});
+  check_refusal("missing_layer.json", {"\"layers\"", "a layer for the network's layer 3, dense<1>", "found the end of the 1 layers"});
+  check_refusal("no_such_file.json", {"no_such_file.json", "no such file"});
+  const auto gru = refusal<small_gru>("gru_reset_before.json");
+  BOOST_TEST(gru.find("layers[0], weights[2]") != std::string::npos, gru);
+  BOOST_TEST(gru.find("reset_after=False") != std::string::npos, gru);
+}
