@@ -5,11 +5,13 @@
 // receives and the fix. Nothing else is instantiated from a failed check, so there is one error.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/type_list.hpp>
 
 #include <cstddef>
 
-namespace ctnn::diag {
+namespace CTNN_NAMESPACE::diag {
 
 // Vocabulary that appears inside error messages. Keep the names readable: they are the text.
 template <std::size_t I>

@@ -15,7 +15,7 @@
 #include <cstddef>
 #include <type_traits>
 
-namespace ctnn::detail {
+namespace CTNN_NAMESPACE::detail {
 
 /// diag::no_error, or the first member of the Stage protocol that stage S of layer L lacks.
 template <class L, class S, class T>

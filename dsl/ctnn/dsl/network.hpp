@@ -18,7 +18,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 namespace detail {
 

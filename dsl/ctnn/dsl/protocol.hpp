@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <string>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// The result of a layer's shape rule: the output dims, or the layer's own failure code
 /// (0 means none; the descriptor turns its codes into diagnostics, see LayerDescriptor).

@@ -1,12 +1,14 @@
 // type_at<I, Ts...>: O(1)-depth indexing into a pack by indexed inheritance (no recursion).
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/index.hpp>
 
 #include <cstddef>
 #include <utility>
 
-namespace ctnn::detail {
+namespace CTNN_NAMESPACE::detail {
 
 template <std::size_t I, class T>
 struct indexed {

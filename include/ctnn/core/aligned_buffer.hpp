@@ -9,7 +9,7 @@
 #include <span>
 #include <utility>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// Owns `size()` elements aligned to CTNN_ALIGNMENT. Used for the flat parameter, gradient
 /// and optimizer-state arrays and for training workspaces: allocation happens in the

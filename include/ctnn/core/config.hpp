@@ -39,6 +39,19 @@
 #define CTNN_SHAPE_OF(D)                                                                                           \
   ::ctnn::shape_of<(D).rank, (D).extent[0], (D).extent[1], (D).extent[2], (D).extent[3], (D).sequence>
 
-namespace ctnn {
+/// The namespace every ctnn header opens: ctnn, or, in a translation unit compiled for one
+/// instruction set of a dispatched build (ctnn/runtime/dispatch.hpp; CMake's ctnn_add_dispatch
+/// defines CTNN_ISA, e.g. avx2), the inline namespace ctnn::isa_<CTNN_ISA> inside it. User code
+/// still writes ctnn::dense<16>; only the symbols differ, so that the kernels of each
+/// instruction set, and every inline function they use, stay apart at link time.
+#ifdef CTNN_ISA
+#define CTNN_ISA_NAMESPACE_(isa) isa_##isa
+#define CTNN_ISA_NAMESPACE(isa) CTNN_ISA_NAMESPACE_(isa)
+#define CTNN_NAMESPACE ctnn::inline CTNN_ISA_NAMESPACE(CTNN_ISA)
+#else
+#define CTNN_NAMESPACE ctnn
+#endif
+
+namespace CTNN_NAMESPACE {
 inline constexpr std::size_t alignment = CTNN_ALIGNMENT;
 } // namespace ctnn

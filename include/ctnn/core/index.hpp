@@ -1,11 +1,13 @@
 // Compile-time loops over indices, for the runtime's walks over heterogeneous stages.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <cstddef>
 #include <type_traits>
 #include <utility>
 
-namespace ctnn::detail {
+namespace CTNN_NAMESPACE::detail {
 
 /// Calls f(std::integral_constant<std::size_t, I>{}) for I = 0 .. N-1 in order. Expands into a
 /// braced list rather than a fold so deep networks stay under Clang's 256 nesting limit.

@@ -2,11 +2,13 @@
 // the same shuffles with any compiler and standard library.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <numbers>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// xoshiro256** seeded through splitmix64. std::mt19937 would be portable too, but the
 /// standard distributions are not, and initialization must reproduce across toolchains.

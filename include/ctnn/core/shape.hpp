@@ -1,13 +1,15 @@
 // shape<D...>: the static extent of a tensor, and dims: its constexpr value form.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <array>
 #include <cstddef>
 #include <string>
 #include <type_traits>
 #include <utility>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// The largest rank the shape algebra carries. Enough for [C,H,W] images plus one.
 inline constexpr std::size_t max_rank = 4;

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <span>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// A tensor whose extent is part of its type. An aggregate: `tensor<float, shape<3>> x{1, 2, 3};`
 /// Elements are stored row-major (last index fastest) and aligned to CTNN_ALIGNMENT.

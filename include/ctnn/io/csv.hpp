@@ -2,6 +2,8 @@
 // file, line and column.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
 
@@ -16,7 +18,7 @@
 #include <system_error>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 struct csv_options {
   std::size_t skip_lines = 0; ///< header lines to skip

@@ -2,6 +2,8 @@
 // (apt-get download + dpkg -x, no installation, no dependencies pulled) into a cache.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/shape.hpp>
 #include <ctnn/io/csv.hpp>
 #include <ctnn/io/error.hpp>
@@ -21,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace ctnn::datasets {
+namespace CTNN_NAMESPACE::datasets {
 
 /// The cache directory: $CTNN_CACHE_DIR, else $XDG_CACHE_HOME/ctnn, else $HOME/.cache/ctnn,
 /// else ./.ctnn-cache.

@@ -4,6 +4,8 @@
 // topology are a compile error naming the first layer that differs.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/dsl/network.hpp>
 #include <ctnn/runtime/network.hpp>
@@ -15,7 +17,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// N parameters of type T for a network of topology Topology, in PyTorch's order and layout
 /// (net::export_parameters). Generated headers define one as

@@ -2,10 +2,12 @@
 // expected and what was found.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <stdexcept>
 #include <string>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// Thrown by weight files, CSV and dataset readers. what() reads
 /// "<path>: <where>: expected <expected>, found <found>".

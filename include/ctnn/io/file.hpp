@@ -19,7 +19,7 @@
 #include <zlib.h>
 #endif
 
-namespace ctnn::detail {
+namespace CTNN_NAMESPACE::detail {
 
 /// Throws file_error (where: "opening") unless path names something that can be read as a file.
 /// `expected` says what the caller wanted, e.g. "a readable ctnn weight file".

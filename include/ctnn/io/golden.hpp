@@ -3,6 +3,8 @@
 // network on the golden inputs and names the first layer whose output differs, with the error.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/network.hpp>
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
@@ -20,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// File layout (all integers little-endian, values IEEE 754 double):
 ///   offset 0   8 bytes  magic "CTNNGLD\0"

@@ -3,6 +3,8 @@
 // a file_error naming the file, the byte offset and what was expected.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
 
@@ -11,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// An IDX array of unsigned bytes.
 struct idx_array {

@@ -21,6 +21,8 @@
 // layer, the field and both values; the network is left exactly as it was.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
 #include <ctnn/runtime/network.hpp>
@@ -32,7 +34,7 @@
 #include <string>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 namespace detail::rtneural {
 

@@ -2,6 +2,8 @@
 // scalar type, checksummed; a failed load leaves the network exactly as it was.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
 
@@ -13,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// File layout (all integers little-endian):
 ///   offset 0   8 bytes  magic "CTNNWTS\0"

@@ -2,6 +2,8 @@
 // derivative of each, so a dense stage can fuse them into its forward and backward loops.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/kernels/simd.hpp>
 
 #include <algorithm>
@@ -9,7 +11,7 @@
 #include <numbers>
 #include <type_traits>
 
-namespace ctnn::kernels {
+namespace CTNN_NAMESPACE::kernels {
 
 // Each elementwise activation provides
 //   simd(z) / scalar(z)                       -> y

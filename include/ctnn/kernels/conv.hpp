@@ -4,11 +4,13 @@
 // direct scalar reference for tests.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/kernels/simd.hpp>
 
 #include <cstddef>
 
-namespace ctnn::kernels {
+namespace CTNN_NAMESPACE::kernels {
 
 /// The geometry kernels need, as plain numbers (mirrors ctnn::window_geometry of the front end).
 struct conv_shape {

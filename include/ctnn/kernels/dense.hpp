@@ -2,6 +2,8 @@
 // register-blocked forward, and the three backward kernels; each with a scalar reference twin.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/kernels/simd.hpp>
 
@@ -10,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace ctnn::kernels {
+namespace CTNN_NAMESPACE::kernels {
 
 /// Where a dense layer's parameters live inside its slice of the flat parameter array.
 /// The weight is stored transposed, in column panels, the layout the kernels stream:

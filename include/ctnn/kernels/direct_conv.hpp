@@ -21,7 +21,7 @@
 #include <cstddef>
 #include <type_traits>
 
-namespace ctnn::kernels {
+namespace CTNN_NAMESPACE::kernels {
 
 /// The wide geometry of a stride-1 correlation of Cin planes into Cout planes.
 template <std::size_t Cin, std::size_t Cout, std::size_t KH, std::size_t KW, std::size_t DH, std::size_t DW,

@@ -4,6 +4,8 @@
 // (contiguous, vectorizable), then each window along the row.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/kernels/conv.hpp>
 
 #include <algorithm>
@@ -13,7 +15,7 @@
 #include <limits>
 #include <type_traits>
 
-namespace ctnn::kernels {
+namespace CTNN_NAMESPACE::kernels {
 
 namespace detail {
 /// The maximum of a and b, NaN if either is (a's NaN first), a on ties.

@@ -6,6 +6,8 @@
 // weights and biases, so every padded lane of h, c and the gradients stays 0.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/kernels/dense.hpp>
 #include <ctnn/kernels/simd.hpp>
@@ -14,7 +16,7 @@
 #include <cmath>
 #include <cstddef>
 
-namespace ctnn::kernels {
+namespace CTNN_NAMESPACE::kernels {
 
 enum class cell_kind { rnn_tanh, rnn_relu, lstm, gru };
 

@@ -20,7 +20,7 @@
 #include <cstddef>
 #include <type_traits>
 
-namespace ctnn::kernels {
+namespace CTNN_NAMESPACE::kernels {
 
 /// The instruction set kernels are compiled for: the best one the compile flags enable
 /// (e.g. avx512bw with -march=native on a Skylake-X, sse2 with no flags).

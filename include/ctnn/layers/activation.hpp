@@ -2,6 +2,8 @@
 // (e.g. right after the input, or a second activation in a row).
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/layers/stage.hpp>
@@ -9,7 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 
-namespace ctnn::layers {
+namespace CTNN_NAMESPACE::layers {
 
 /// in [N] -> out [N]: y = act(x). No parameters; backward reads x as the pre-activation.
 template <class T, std::size_t N, class Act>

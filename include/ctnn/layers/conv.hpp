@@ -10,6 +10,8 @@
 //   scatters the input gradient back (col2im).
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/conv.hpp>
 #include <ctnn/kernels/direct_conv.hpp>
@@ -20,7 +22,7 @@
 #include <cstddef>
 #include <type_traits>
 
-namespace ctnn::layers {
+namespace CTNN_NAMESPACE::layers {
 
 /// in [C, H, W] (conv1d: [C, L]) -> out [F, H', W'] ([F, L']): y = act(conv(x, W) + b), with
 /// W [F, C, KH, KW] stored as a dense layer's [F, C*KH*KW] weight (kernels::dense_layout).

@@ -2,6 +2,8 @@
 // it: single-sample forward, batched forward for training, backward, and parameter layout.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/dense.hpp>
 #include <ctnn/layers/stage.hpp>
@@ -9,7 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// A dense layer's parameters seen in PyTorch's terms, whatever the stored layout:
 /// weight(o, i) is W[o][i] of the [out, in] matrix, bias(o) is b[o].

@@ -2,6 +2,8 @@
 // No parameters; backward recomputes each window's maximum from the input instead of keeping it.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/pool.hpp>
 #include <ctnn/kernels/simd.hpp>
@@ -12,7 +14,7 @@
 #include <cstddef>
 #include <limits>
 
-namespace ctnn::layers {
+namespace CTNN_NAMESPACE::layers {
 
 /// in [C, H, W] -> out [C, H', W'] (1-D: H = 1): max or mean of each window.
 template <class T, class Descriptor, class In, class Out>

@@ -3,6 +3,8 @@
 // whole sequence of each sample.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/recurrent.hpp>
 #include <ctnn/layers/stage.hpp>
@@ -10,7 +12,7 @@
 #include <algorithm>
 #include <cstddef>
 
-namespace ctnn::layers {
+namespace CTNN_NAMESPACE::layers {
 
 /// in sequence<Steps, F> -> out sequence<Steps, H>: h_t = cell(x_t, h_{t-1}) from h_{-1} = 0
 /// (and c_{-1} = 0), PyTorch's nn.RNN / nn.LSTM / nn.GRU with batch_first inputs, one layer.

@@ -4,6 +4,8 @@
 // scratch, lives in the block's kept buffer.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/random.hpp>
 #include <ctnn/core/index.hpp>
 #include <ctnn/kernels/activation.hpp>
@@ -15,7 +17,7 @@
 #include <cstddef>
 #include <type_traits>
 
-namespace ctnn::layers {
+namespace CTNN_NAMESPACE::layers {
 
 /// in [InSize] -> out [OutSize]: y = act(f(x) + skip(x)), f = Inner's stages (a lowered network
 /// whose input is the block's), skip = identity (Projection = void) or Projection's stage.

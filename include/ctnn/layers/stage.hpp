@@ -3,13 +3,15 @@
 // (dense, activation, conv, pool, residual, ...) and users' own follow it alike.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/simd.hpp>
 
 #include <concepts>
 #include <cstddef>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 namespace detail {
 /// An initializer with the interface of ctnn::init's, for checking stages against the concept.

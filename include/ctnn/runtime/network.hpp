@@ -3,6 +3,8 @@
 // allocated once. Nothing here allocates, throws or dispatches virtually on the hot path.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/aligned_buffer.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/core/tensor.hpp>
@@ -19,7 +21,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 namespace detail {
 /// What net.layer<I>() returns for a layer it rejects: after its one diagnostic, the usual calls
@@ -100,19 +102,31 @@ public:
   /// One sample. noexcept, allocation-free; activations live in two stack buffers.
   output_type operator()(const input_type& x) const noexcept {
     output_type y;
+    (*this)(x.data(), y.data());
+    return y;
+  }
+  /// One sample from a caller's buffer of input_size values (an array, a vector, a frame of
+  /// audio), into a new tensor. Viewing such a buffer as a tensor would be undefined behaviour.
+  output_type operator()(std::span<const T, input_size> x) const noexcept {
+    output_type y;
+    (*this)(x.data(), y.data());
+    return y;
+  }
+  /// One sample: x points to input_size values, y to room for output_size. They may overlap only
+  /// if they are the same buffer.
+  void operator()(const T* x, T* y) const noexcept {
     if constexpr (stage_count == 0) {
-      std::copy_n(x.data(), output_size, y.data());
+      if (x != y) std::copy_n(x, output_size, y);
     } else {
       alignas(alignment) T buf[2][lowered::max_stride];
-      const T* src = x.data();
+      const T* src = x;
       detail::for_each_index<stage_count>([&](auto s) {
         T* dst = buf[s % 2];
         stage<s>::forward(params_.data() + lowered::offsets[s], src, dst);
         src = dst;
       });
-      std::copy_n(src, output_size, y.data());
+      std::copy_n(src, output_size, y);
     }
-    return y;
   }
 
   // ---- streams: sequence networks one time step at a time ----

@@ -2,11 +2,13 @@
 // share; for splitting a training step over two cores without creating threads on the hot path.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// A helper thread that runs one job at a time. post() hands it a function pointer and a
 /// context (no allocation); wait() returns once it is done. Both sides spin for up to

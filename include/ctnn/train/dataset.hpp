@@ -2,6 +2,8 @@
 // that a dataset that does not fit the network or the loss is a compile error.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/shape.hpp>
 #include <ctnn/core/tensor.hpp>
 
@@ -12,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// n samples: inputs (n x InputShape::size) and targets (n x TargetShape::size), row-major.
 /// For softmax_cross_entropy the target is shape<1> holding the class index.

@@ -1,13 +1,15 @@
 // Initializers: how make<Model>(init, seed) draws each dense layer's weights and biases.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/random.hpp>
 
 #include <cmath>
 #include <cstddef>
 
 /// Each initializer has weight(fan_in, fan_out, rng) and bias(fan_in, fan_out, rng).
-namespace ctnn::init {
+namespace CTNN_NAMESPACE::init {
 
 /// PyTorch's nn.Linear default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 struct pytorch_default {

@@ -2,6 +2,8 @@
 // pass, plus the metric reported beside it (accuracy or RMSE).
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/shape.hpp>
 #include <ctnn/dsl/descriptors.hpp>
 #include <ctnn/dsl/diag.hpp>
@@ -11,7 +13,7 @@
 #include <cstddef>
 #include <string>
 
-namespace ctnn::loss {
+namespace CTNN_NAMESPACE::loss {
 
 // Every loss provides, for outputs y (n rows, stride ldy, `out` used columns) and targets t
 // (n rows of the target size):

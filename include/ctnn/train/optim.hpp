@@ -3,6 +3,8 @@
 // double network trains exactly as PyTorch in float64; they are rounded to T once per step.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/kernels/simd.hpp>
 
 #include <algorithm>
@@ -11,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-namespace ctnn::optim {
+namespace CTNN_NAMESPACE::optim {
 
 namespace detail {
 /// Applies f to registers of every array (vector part), then to single elements (tail).

@@ -2,6 +2,8 @@
 // epochs, validation, early stopping that restores the best weights, divergence detection.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/core/aligned_buffer.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/dsl/diag.hpp>
@@ -27,7 +29,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// Stop when the monitored loss (validation loss if a validation set is given, else the
 /// training loss) has not improved by more than min_delta for `patience` epochs; the weights

@@ -3,12 +3,14 @@
 // lowers to layers::activation_stage. The kernels live in include/ctnn/kernels/activation.hpp.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/protocol.hpp>
 
 #include <cstddef>
 #include <string>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 namespace kernels {
 struct identity_fn;
 struct relu_fn;

@@ -3,13 +3,15 @@
 // to layers::conv_stage (include/ctnn/layers/conv.hpp).
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/layers/window.hpp>
 #include <ctnn/dsl/protocol.hpp>
 
 #include <cstddef>
 #include <string>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 namespace layers {
 template <class T, class Descriptor, class In, class Out, class Act>
 struct conv_stage;

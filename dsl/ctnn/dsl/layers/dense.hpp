@@ -1,12 +1,14 @@
 // dense<Units>: a fully connected layer. Lowers to layers::dense_stage (include/ctnn/layers/dense.hpp).
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/protocol.hpp>
 
 #include <cstddef>
 #include <string>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 namespace layers {
 template <class T, std::size_t In, std::size_t Out, class Act>
 struct dense_stage;

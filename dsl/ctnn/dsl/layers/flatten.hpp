@@ -2,12 +2,14 @@
 // only the shape the next layer sees changes. No stage, no copy.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/protocol.hpp>
 
 #include <cstddef>
 #include <string>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// flatten: in [D0, D1, ...] -> out [D0 * D1 * ...], in channel-major order (PyTorch's).
 struct flatten {

@@ -1,9 +1,11 @@
 // input<shape<...>>: declares the shape of one sample; layer 0 of every network.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/protocol.hpp>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// input<shape<D...>>: the shape of one sample. Must be layer 0; every extent positive.
 template <Shape S>

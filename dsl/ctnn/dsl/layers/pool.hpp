@@ -4,13 +4,15 @@
 // [C]). Lower to layers::pool_stage and layers::global_avg_pool_stage.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/layers/window.hpp>
 #include <ctnn/dsl/protocol.hpp>
 
 #include <cstddef>
 #include <string>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 namespace layers {
 template <class T, class Descriptor, class In, class Out>
 struct pool_stage;

@@ -4,6 +4,8 @@
 // (include/ctnn/layers/recurrent.hpp).
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/layers/activation.hpp>
 #include <ctnn/dsl/protocol.hpp>
 
@@ -11,7 +13,7 @@
 #include <string>
 #include <type_traits>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 namespace kernels {
 enum class cell_kind;
 } // namespace kernels

@@ -6,6 +6,8 @@
 // relu(x + f(x))). Lowers to layers::residual_stage, which runs f's own stages.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/layers/conv.hpp>
 #include <ctnn/dsl/layers/input.hpp>
 #include <ctnn/dsl/layers/window.hpp>
@@ -16,7 +18,7 @@
 #include <string>
 #include <type_traits>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 template <class... Ls>
 struct network;
 namespace detail {

@@ -2,6 +2,8 @@
 // stride, zero padding and dilation, and the options users spell them with.
 #pragma once
 
+#include <ctnn/core/config.hpp>
+
 #include <ctnn/dsl/protocol.hpp>
 
 #include <array>
@@ -10,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace ctnn {
+namespace CTNN_NAMESPACE {
 
 /// kernel<KH, KW>: a convolution's window (kernel<3> = 3 x 3; conv1d: kernel<K>).
 template <std::size_t H, std::size_t W = H>
