@@ -10,6 +10,7 @@
 #include "standard_networks.hpp"
 
 #include "cnn.hpp"
+#include "dispatch.hpp"
 #include "rnn.hpp"
 #include "eigen_anchor.hpp"
 #include "report.hpp"
@@ -360,6 +361,7 @@ std::string table(const collector& c) {
   if (!torch_note.empty()) md << "\n" << torch_note << "\n";
   md << cnn_table(c, peak_gflops);
   md << rnn_table(c);
+  md << dispatch_table(c);
   return md.str();
 }
 
@@ -394,6 +396,7 @@ int main(int argc, char** argv) {
     register_training();
     register_cnn_benchmarks();
     register_rnn_benchmarks();
+    register_dispatch_benchmarks();
     // cross-check every network before timing anything
     get<mlp_small, eigen_mlp_small>(mlp_small_spec);
     get<mlp_trading, eigen_mlp_trading>(mlp_trading_spec);

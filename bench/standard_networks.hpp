@@ -2,6 +2,7 @@
 // layers for the anchors (Eigen, libtorch) and the double reference that checks them all.
 #pragma once
 
+#include "dispatch_models.hpp"
 #include "layer_spec.hpp"
 
 #include <ctnn/ctnn.hpp>
@@ -15,11 +16,11 @@
 namespace bench {
 namespace nn = ctnn;
 
-using mlp_small = nn::network<nn::input<nn::shape<8>>, nn::dense<16>, nn::tanh, nn::dense<16>, nn::tanh, nn::dense<1>>;
+using mlp_small = bench_models::mlp_small;
 using mlp_trading =
     nn::network<nn::input<nn::shape<32>>, nn::dense<64>, nn::relu, nn::dense<64>, nn::relu, nn::dense<1>>;
 using mlp_eval = nn::network<nn::input<nn::shape<256>>, nn::dense<32>, nn::relu, nn::dense<32>, nn::relu, nn::dense<1>>;
-using mnist_mlp = nn::network<nn::input<nn::shape<784>>, nn::dense<128>, nn::relu, nn::dense<10>>;
+using mnist_mlp = bench_models::mnist_mlp;
 
 /// One sample through the network in double, from parameters in PyTorch order.
 inline std::vector<double> reference_forward(const spec& s, const std::vector<float>& params, const float* x) {

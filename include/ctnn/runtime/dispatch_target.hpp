@@ -4,7 +4,7 @@
 //
 //   CTNN_DISPATCH_TARGET(mlp, mlp::model)
 //
-// which defines `ctnn::dispatch_entry ctnn_dispatch_mlp_avx512()`. CMake's ctnn_add_dispatch
+// which defines the constant `ctnn::dispatch_entry ctnn_dispatch_mlp_avx512`. CMake's ctnn_add_dispatch
 // writes these translation units and the table that lists them (see ctnn/runtime/dispatch.hpp).
 #pragma once
 
@@ -42,7 +42,7 @@ struct dispatch_target {
       in.n.predict(in.ws, x + at * net_type::input_size, y + at * net_type::output_size, m);
     }
   }
-  static dispatch_entry entry(const char* isa) noexcept {
+  static constexpr dispatch_entry entry(const char* isa) noexcept {
     return {isa, net_type::param_count, net_type::input_size, net_type::output_size, &create, &destroy, &forward,
             &predict};
   }
@@ -55,8 +55,10 @@ struct dispatch_target {
 #define CTNN_DISPATCH_STR_(x) #x
 #define CTNN_DISPATCH_STR(x) CTNN_DISPATCH_STR_(x)
 
-/// Defines ctnn::dispatch_entry ctnn_dispatch_<name>_<CTNN_ISA>() for the model type `model`.
+/// Defines `const ctnn::dispatch_entry ctnn_dispatch_<name>_<CTNN_ISA>` for the model type
+/// `model`. Constant-initialized data, not a function: reading it runs no code of this
+/// instruction set, so any CPU can list the entries before choosing one.
 #define CTNN_DISPATCH_TARGET(name, model)                                                                           \
-  ::ctnn::dispatch_entry CTNN_DISPATCH_CAT(ctnn_dispatch_, name, CTNN_ISA)() {                                      \
-    return ::ctnn::detail::dispatch_target<model>::entry(CTNN_DISPATCH_STR(CTNN_ISA));                              \
-  }
+  extern const ::ctnn::dispatch_entry CTNN_DISPATCH_CAT(ctnn_dispatch_, name, CTNN_ISA);                           \
+  constinit const ::ctnn::dispatch_entry CTNN_DISPATCH_CAT(ctnn_dispatch_, name, CTNN_ISA) =                       \
+      ::ctnn::detail::dispatch_target<model>::entry(CTNN_DISPATCH_STR(CTNN_ISA));
