@@ -23,7 +23,7 @@ It writes four files into DIR:
 Supported modules, in nn.Sequential (nested too) or in a module whose forward is a simple chain
 that torch.fx can trace: Linear, Conv1d, Conv2d (groups 1, zero padding), MaxPool1d/2d,
 AvgPool1d/2d (count_include_pad), AdaptiveAvgPool1d/2d(1), Flatten, ReLU, LeakyReLU, Sigmoid,
-Tanh, GELU (exact), Softmax (over a vector), RNN/LSTM/GRU (unidirectional, any num_layers, with
+Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), RNN/LSTM/GRU (unidirectional, any num_layers, with
 `out, _ = rnn(x)` and then `out[-1]` / `out[:, -1]` for the last step), and Identity and Dropout
 (no-ops at inference). A BatchNorm1d/2d right after a Linear or Conv is folded into it (its running
 statistics, as in eval mode). Anything else is refused naming the module's path and type.
@@ -260,6 +260,10 @@ def _activation(m, refuse, in_shape, in_sequence):
             refuse("negative_slope=%r is not a ratio Num/Den in [0, 1)" % m.negative_slope)
         return ("ctnn::leaky_relu_slope<%d, %d>" % (slope.numerator, slope.denominator),
                 "leaky_relu_slope<%d, %d>" % (slope.numerator, slope.denominator))
+    if isinstance(m, nn.LogSoftmax):
+        if in_sequence or len(in_shape) != 1 or m.dim not in (1, -1):
+            refuse("log_softmax over dim=%s of %s (ctnn's is over a whole vector sample)" % (m.dim, in_shape))
+        return "ctnn::log_softmax", "log_softmax"
     if isinstance(m, nn.Softmax):
         if in_sequence or len(in_shape) != 1 or m.dim not in (1, -1):
             refuse("softmax over dim=%s of %s (ctnn's softmax is over a whole vector sample)" % (m.dim, in_shape))

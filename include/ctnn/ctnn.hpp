@@ -20,4 +20,5 @@
 #include <ctnn/train/init.hpp>
 #include <ctnn/train/loss.hpp>
 #include <ctnn/train/optim.hpp>
+#include <ctnn/train/schedule.hpp>
 #include <ctnn/train/trainer.hpp>

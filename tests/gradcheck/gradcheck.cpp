@@ -31,19 +31,20 @@ void check_activation() {
 template <class Loss>
 void check_loss_gradient(std::size_t out) {
   constexpr std::size_t n = 4, ld = 8; // a row stride wider than the row, as in the network
-  const std::size_t target_size = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> ? 1 : out;
+  const std::size_t target_size =
+      std::is_same_v<Loss, nn::loss::softmax_cross_entropy> || std::is_same_v<Loss, nn::loss::nll> ? 1 : out;
   auto y = nn::test::random_values<double>(n * ld, 5, -3, 3);
   const auto t = make_targets<Loss>(n, out, target_size);
   std::vector<double> dy(n * ld, -1.0);
-  Loss::value_and_gradient(y.data(), ld, t.data(), out, dy.data(), n);
+  Loss{}.value_and_gradient(y.data(), ld, t.data(), out, dy.data(), n);
   double worst = 0;
   for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t k = 0; k < out; ++k) {
       const double keep = y[r * ld + k];
       y[r * ld + k] = keep + eps;
-      const double up = Loss::value_and_gradient(y.data(), ld, t.data(), out, static_cast<double*>(nullptr), n);
+      const double up = Loss{}.value_and_gradient(y.data(), ld, t.data(), out, static_cast<double*>(nullptr), n);
       y[r * ld + k] = keep - eps;
-      const double down = Loss::value_and_gradient(y.data(), ld, t.data(), out, static_cast<double*>(nullptr), n);
+      const double down = Loss{}.value_and_gradient(y.data(), ld, t.data(), out, static_cast<double*>(nullptr), n);
       y[r * ld + k] = keep;
       worst = std::max(worst, std::abs((up - down) / (2 * eps) - dy[r * ld + k]));
     }
@@ -61,18 +62,24 @@ BOOST_AUTO_TEST_CASE(sigmoid_activation) { check_activation<nn::sigmoid>(); }
 BOOST_AUTO_TEST_CASE(tanh_activation) { check_activation<nn::tanh>(); }
 BOOST_AUTO_TEST_CASE(softmax_activation) { check_activation<nn::softmax>(); }
 BOOST_AUTO_TEST_CASE(gelu_activation) { check_activation<nn::gelu>(); }
+BOOST_AUTO_TEST_CASE(log_softmax_activation) { check_activation<nn::log_softmax>(); }
 
 BOOST_AUTO_TEST_CASE(dense_stage_under_every_loss) {
   using one = nn::network<nn::input<nn::shape<4>>, nn::dense<3>>;
   check_network<one, nn::loss::mse>(3);
   check_network<one, nn::loss::bce_with_logits>(4);
   check_network<one, nn::loss::softmax_cross_entropy>(5);
+  check_network<nn::network<nn::input<nn::shape<4>>, nn::dense<3>, nn::log_softmax>, nn::loss::nll>(8);
+  check_network<one, nn::loss::huber>(9);
 }
 
 BOOST_AUTO_TEST_CASE(loss_gradients) {
   check_loss_gradient<nn::loss::mse>(3);
   check_loss_gradient<nn::loss::bce_with_logits>(3);
   check_loss_gradient<nn::loss::softmax_cross_entropy>(5);
+  check_loss_gradient<nn::loss::mae>(3);   // (random outputs are almost surely off the kinks)
+  check_loss_gradient<nn::loss::huber>(3); // delta 1: both branches among outputs in [-3, 3]
+  check_loss_gradient<nn::loss::nll>(5);
 }
 
 BOOST_AUTO_TEST_CASE(three_layer_network) {

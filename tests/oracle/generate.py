@@ -271,12 +271,108 @@ def recurrent_fixtures():
             w.put(p + "step%d" % step, parameters_of(model))
 
 
+TRAINING_OPTIMIZERS = {
+    "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.01),
+    "rmsprop_full": lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.01, momentum=0.5,
+                                                  centered=True),
+    "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.1),
+    "adagrad_full": lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.01,
+                                                  initial_accumulator_value=0.2, eps=1e-8),
+}
+
+
+def training_fixtures():
+    """training.txt: the losses mae, huber, nll (after log_softmax); rmsprop and adagrad, clipping
+    by value and L1/L2 penalties over 4 steps of Linear(6, 3); the learning-rate schedules."""
+    w = Writer("training.txt")
+    torch.manual_seed(11)
+    z = (3 * torch.randn(4, 5)).requires_grad_()
+    target = torch.randn(4, 5)
+    labels = torch.tensor([2, 0, 4, 1])
+    w.put("z", z)
+    w.put("target", target)
+    w.put("labels", labels.to(torch.float64))
+    cases = {
+        "mae": lambda: torch.nn.functional.l1_loss(z, target),
+        "huber": lambda: torch.nn.functional.huber_loss(z, target, delta=0.7),
+        "nll": lambda: torch.nn.functional.nll_loss(torch.log_softmax(z, dim=1), labels),
+    }
+    for name, fn in cases.items():
+        z.grad = None
+        loss = fn()
+        loss.backward()
+        w.put(name + ".loss", loss)
+        w.put(name + ".grad", z.grad)
+    w.put("log_softmax", torch.log_softmax(z, dim=1))
+
+    torch.manual_seed(3)
+    model = torch.nn.Linear(6, 3)
+    start = [t.detach().clone() for t in model.parameters()]
+    x, y = torch.randn(8, 6), torch.randn(8, 3)
+    w.put("x", x)
+    w.put("y", y)
+    w.put("initial", torch.cat([t.reshape(-1) for t in start]))
+
+    def trajectory(name, make, penalty=None, clip_value=None, optimizer=None):
+        with torch.no_grad():
+            for p, s0 in zip(model.parameters(), start):
+                p.copy_(s0)
+        opt = make(model.parameters())
+        for step in range(1, 5):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            if penalty:
+                l1, l2 = penalty
+                loss = loss + l1 * sum(p.abs().sum() for p in model.parameters()) + \
+                    l2 * sum((p * p).sum() for p in model.parameters())
+            loss.backward()
+            if clip_value:
+                torch.nn.utils.clip_grad_value_(model.parameters(), clip_value)
+            opt.step()
+            w.put("%s.step%d" % (name, step), torch.cat([model.weight.reshape(-1), model.bias]))
+            w.put("%s.loss%d" % (name, step), loss)
+
+    for name, make in TRAINING_OPTIMIZERS.items():
+        trajectory(name, make)
+    trajectory("clip_value", lambda p: torch.optim.SGD(p, lr=0.1), clip_value=0.05)
+    trajectory("l1_l2", lambda p: torch.optim.SGD(p, lr=0.1), penalty=(0.01, 0.02))
+
+    def lrs(make, epochs=30, losses=None):
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.5)
+        sched = make(opt)
+        out = []
+        for e in range(epochs):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            if losses is not None:
+                sched.step(losses[e])
+            else:
+                sched.step()
+        return torch.tensor(out)
+
+    w.put("schedule.step", lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5)))
+    w.put("schedule.exponential", lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)))
+    w.put("schedule.cosine", lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20, eta_min=0.01)))
+    w.put("schedule.cosine_warmup", lrs(lambda o: torch.optim.lr_scheduler.SequentialLR(
+        o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=5),
+            torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=25, eta_min=0.0)], milestones=[5])))
+    plateau_losses = [1.0, 0.9, 0.85, 0.85, 0.86, 0.849, 0.9, 0.95, 0.7, 0.7, 0.7, 0.7, 0.71, 0.72, 0.69,
+                      0.69, 0.69, 0.69, 0.69, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    w.put("schedule.plateau_losses", torch.tensor(plateau_losses, dtype=torch.float64))
+    w.put("schedule.plateau", lrs(lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(
+        o, factor=0.5, patience=2, threshold=0.01, cooldown=1, min_lr=0.05), losses=plateau_losses))
+
+
+GENERATORS = {
+    "dense": dense_fixtures, "losses": loss_fixtures, "optim": optimizer_fixtures, "conv": conv_fixtures,
+    "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
+}
+
 if __name__ == "__main__":
+    # `generate.py training` regenerates training.txt only (the others, regenerated on another
+    # machine, change in their last digits: keep them unless their code changed)
+    import sys
     os.makedirs(HERE, exist_ok=True)
-    dense_fixtures()
-    loss_fixtures()
-    optimizer_fixtures()
-    conv_fixtures()
-    mnist_cnn_fixtures()
-    recurrent_fixtures()
+    for name in sys.argv[1:] or GENERATORS:
+        GENERATORS[name]()
     print("fixtures written to", HERE)

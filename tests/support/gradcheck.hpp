@@ -23,7 +23,8 @@ template <class Loss>
 inline std::vector<double> make_targets(std::size_t n, std::size_t out, std::size_t target_size) {
   nn::rng g(77);
   std::vector<double> t(n * target_size);
-  for (auto& v : t) v = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> ? double(g.below(out)) : g.uniform(0, 1);
+  constexpr bool classes = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> || std::is_same_v<Loss, nn::loss::nll>;
+  for (auto& v : t) v = classes ? double(g.below(out)) : g.uniform(0, 1);
   return t;
 }
 
@@ -39,7 +40,7 @@ void check_network(std::uint64_t seed) {
   const auto t = make_targets<Loss>(n, out, target_size);
 
   const double* y = net.forward_train(ws, x.data(), n);
-  Loss::value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
+  Loss{}.value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
   nn::aligned_buffer<double> grads(net_t::param_size);
   net.backward(ws, x.data(), n, grads.data());
   net_t as_logical; // reads the stored-layout gradient in PyTorch order
@@ -49,7 +50,7 @@ void check_network(std::uint64_t seed) {
   auto loss_at = [&](const std::vector<double>& p) {
     net.import_parameters(p);
     const double* yy = net.forward_train(ws, x.data(), n);
-    return Loss::value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
+    return Loss{}.value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
   };
   const auto p0 = net.export_parameters();
   double worst = 0;

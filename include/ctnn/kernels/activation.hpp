@@ -233,6 +233,29 @@ struct softmax_fn {
   }
 };
 
+/// log_softmax over the whole vector: y_k = z_k - max z - log sum_j exp(z_j - max z) (PyTorch's
+/// LogSoftmax; with loss::nll it is cross-entropy).
+struct log_softmax_fn {
+  static constexpr bool elementwise = false;
+
+  /// y[0, n) = log_softmax(z[0, n)); z and y may alias.
+  template <class T>
+  static void scalar_row(const T* z, T* y, std::size_t n) noexcept {
+    const T m = *std::max_element(z, z + n);
+    T sum = 0;
+    for (std::size_t k = 0; k < n; ++k) sum += std::exp(z[k] - m);
+    const T shift = m + std::log(sum);
+    for (std::size_t k = 0; k < n; ++k) y[k] = z[k] - shift;
+  }
+  /// dz[0, n) = dy - exp(y) sum(dy); dy and dz may alias.
+  template <class T>
+  static void scalar_backward_row(const T* y, const T* dy, T* dz, std::size_t n) noexcept {
+    T sum = 0;
+    for (std::size_t k = 0; k < n; ++k) sum += dy[k];
+    for (std::size_t k = 0; k < n; ++k) dz[k] = dy[k] - std::exp(y[k]) * sum;
+  }
+};
+
 /// y[k] = act(x[k]) for k < n (softmax: over the whole row). Unaligned loads and a scalar tail,
 /// because a standalone activation may read the user's unpadded input.
 template <class Act, class T, class Arch = default_arch>

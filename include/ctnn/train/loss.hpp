@@ -16,7 +16,8 @@
 namespace CTNN_NAMESPACE::loss {
 
 // Every loss provides, for outputs y (n rows, stride ldy, `out` used columns) and targets t
-// (n rows of the target size):
+// (n rows of the target size), as static or const members (the trainer keeps the loss object, so
+// a loss may have settings, as huber's delta):
 //   value_and_gradient(y, ldy, t, out, dy, n) -> mean loss; dy (stride ldy) = dL/dy, zero padding
 //   valid_target(t, out)     -> whether a target row is admissible (checked before training)
 //   metric_name, metric_sum, finish_metric: accuracy or RMSE over a data set
@@ -59,6 +60,128 @@ struct mse {
   static double finish_metric(double sum, std::size_t n, std::size_t out) noexcept {
     return std::sqrt(sum / double(n * out));
   }
+};
+
+namespace detail {
+/// Mean absolute error over a data set: the metric of mae and huber.
+template <class T>
+double absolute_error_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
+  double s = 0;
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < out; ++k) s += std::abs(double(y[r * ldy + k]) - double(t[r * out + k]));
+  return s;
+}
+/// An elementwise regression loss: mean of f(y - t) over all elements, gradient f'(y - t) / count.
+template <class T, class F, class D>
+T elementwise_mean(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy, std::size_t n, F f, D df) noexcept {
+  const T scale = T(1) / T(n * out);
+  T sum = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t k = 0; k < out; ++k) {
+      const T d = y[r * ldy + k] - t[r * out + k];
+      sum += f(d);
+      if (dy) dy[r * ldy + k] = scale * df(d);
+    }
+    if (dy) std::fill(dy + r * ldy + out, dy + (r + 1) * ldy, T(0));
+  }
+  return sum * scale;
+}
+template <class T>
+T sign(T d) noexcept {
+  return T(d > T(0)) - T(d < T(0));
+}
+} // namespace detail
+
+/// Mean absolute error (PyTorch's L1Loss): mean |y - t|; gradient sign(y - t) / count (0 at 0).
+/// Metric: MAE.
+struct mae {
+  static std::string name() { return "mae"; }
+  template <Shape Out>
+  using expected_target = Out;
+  static constexpr const char* metric_name = "mae";
+
+  template <class T>
+  static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy, std::size_t n) noexcept {
+    return detail::elementwise_mean(
+        y, ldy, t, out, dy, n, [](T d) { return std::abs(d); }, [](T d) { return detail::sign(d); });
+  }
+  template <class T>
+  static bool valid_target(const T* t, std::size_t out) noexcept {
+    return std::all_of(t, t + out, [](T v) { return std::isfinite(v); });
+  }
+  template <class T>
+  static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
+    return detail::absolute_error_sum(y, ldy, t, out, n);
+  }
+  static double finish_metric(double sum, std::size_t n, std::size_t out) noexcept { return sum / double(n * out); }
+};
+
+/// Huber loss (PyTorch's HuberLoss(delta)): 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta),
+/// d = y - t; mean over all elements. `loss::huber{.delta = 0.5}`. Metric: MAE.
+struct huber {
+  double delta = 1.0;
+
+  static std::string name() { return "huber"; }
+  template <Shape Out>
+  using expected_target = Out;
+  static constexpr const char* metric_name = "mae";
+
+  template <class T>
+  T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy, std::size_t n) const noexcept {
+    const T dl = T(delta);
+    return detail::elementwise_mean(
+        y, ldy, t, out, dy, n,
+        [dl](T d) { return std::abs(d) < dl ? T(0.5) * d * d : dl * (std::abs(d) - T(0.5) * dl); },
+        [dl](T d) { return std::abs(d) < dl ? d : dl * detail::sign(d); });
+  }
+  template <class T>
+  static bool valid_target(const T* t, std::size_t out) noexcept {
+    return mae::valid_target(t, out);
+  }
+  template <class T>
+  static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
+    return detail::absolute_error_sum(y, ldy, t, out, n);
+  }
+  static double finish_metric(double sum, std::size_t n, std::size_t out) noexcept { return sum / double(n * out); }
+};
+
+/// Negative log-likelihood (PyTorch's NLLLoss) on log-probabilities, e.g. the output of a final
+/// log_softmax layer (the two together are cross-entropy): mean(-y[label]); the target is the
+/// class index (shape<1>). Metric: accuracy.
+struct nll {
+  static std::string name() { return "nll"; }
+  template <Shape Out>
+  using expected_target = shape<1>;
+  static constexpr const char* metric_name = "accuracy";
+
+  template <class T>
+  static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t, T* dy, std::size_t n) noexcept {
+    const T scale = T(1) / T(n);
+    T sum = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const auto label = static_cast<std::size_t>(t[r]);
+      sum -= y[r * ldy + label];
+      if (dy) {
+        std::fill(dy + r * ldy, dy + (r + 1) * ldy, T(0));
+        dy[r * ldy + label] = -scale;
+      }
+    }
+    return sum * scale;
+  }
+  template <class T>
+  static bool valid_target(const T* t, std::size_t out) noexcept {
+    return t[0] >= T(0) && t[0] < T(out) && std::floor(t[0]) == t[0];
+  }
+  template <class T>
+  static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
+    double s = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const T* row = y + r * ldy;
+      s += std::size_t(std::max_element(row, row + out) - row) == static_cast<std::size_t>(t[r]);
+    }
+    return s;
+  }
+  static double finish_metric(double sum, std::size_t n, std::size_t) noexcept { return sum / double(n); }
 };
 
 /// Binary cross-entropy on logits z, targets in [0, 1]:

@@ -214,4 +214,107 @@ struct adamw {
   }
 };
 
+/// RMSprop (torch.optim.RMSprop): g += wd w; v = alpha v + (1 - alpha) g^2; with centered,
+/// a = alpha a + (1 - alpha) g and the denominator sqrt(v - a^2) + eps, else sqrt(v) + eps; with
+/// momentum b = mu b + g / denom and w -= lr b, else w -= lr g / denom.
+struct rmsprop {
+  double lr = 1e-2;
+  double alpha = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double momentum = 0.0;
+  bool centered = false;
+
+  static std::string name() { return "rmsprop"; }
+  /// Three aligned slots: the square average, the gradient average (centered), the momentum buffer.
+  template <class T>
+  static constexpr std::size_t state_size(std::size_t n) noexcept {
+    return 3 * detail::slot<T>(n);
+  }
+  static constexpr std::size_t slots = 3;
+  /// The denominator is at least sqrt((1 - alpha) g^2) for the current g (not centered: each
+  /// element's step is at most lr / sqrt(1 - alpha)); centered, at least eps.
+  bounds next_bounds(const bounds& b, std::int64_t) const noexcept {
+    const double g = b.g + std::abs(weight_decay) * b.w;
+    bounds n = b;
+    n.s2 = alpha * b.s2 + (1.0 - alpha) * g * g;
+    const double ratio = centered || alpha >= 1.0 ? g / eps : 1.0 / std::sqrt(1.0 - alpha);
+    n.s1 = momentum != 0 ? std::abs(momentum) * b.s1 + ratio : ratio;
+    n.w = b.w + std::abs(lr) * n.s1;
+    return n;
+  }
+  template <class T>
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t, std::size_t begin = 0,
+            std::size_t end = std::size_t(-1)) const noexcept {
+    const T lr_ = T(lr), a = T(alpha), one_minus_a = T(1.0 - alpha), e = T(eps), wd = T(weight_decay),
+            mu = T(momentum);
+    T* sq = state;
+    T* avg = state + detail::slot<T>(n);
+    T* buf = state + 2 * detail::slot<T>(n);
+    detail::for_each_register<T>(begin, std::min(end, n), [&](std::size_t i, auto tag) {
+      using V = decltype(tag);
+      using std::sqrt;
+      V wv = detail::load<V>(w + i), gv = detail::load<V>(g + i);
+      if (wd != T(0)) gv = gv + V(wd) * wv;
+      const V v = V(a) * detail::load<V>(sq + i) + V(one_minus_a) * gv * gv;
+      detail::store(sq + i, v);
+      V denom;
+      if (centered) {
+        const V ga = V(a) * detail::load<V>(avg + i) + V(one_minus_a) * gv;
+        detail::store(avg + i, ga);
+        denom = sqrt(v - ga * ga) + V(e);
+      } else {
+        denom = sqrt(v) + V(e);
+      }
+      if (mu != T(0)) {
+        const V bv = V(mu) * detail::load<V>(buf + i) + gv / denom;
+        detail::store(buf + i, bv);
+        detail::store(w + i, V(wv - V(lr_) * bv));
+      } else {
+        detail::store(w + i, V(wv - V(lr_) * (gv / denom)));
+      }
+    });
+  }
+};
+
+/// Adagrad (torch.optim.Adagrad): g += wd w; s = s + g^2 (the first step starts from
+/// initial_accumulator_value); w -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps).
+struct adagrad {
+  double lr = 1e-2;
+  double lr_decay = 0.0;
+  double weight_decay = 0.0;
+  double initial_accumulator_value = 0.0;
+  double eps = 1e-10;
+
+  static std::string name() { return "adagrad"; }
+  template <class T>
+  static constexpr std::size_t state_size(std::size_t n) noexcept {
+    return detail::slot<T>(n);
+  }
+  static constexpr std::size_t slots = 1; ///< the sum of squared gradients
+  /// s >= g^2 for the current g: each element's step is at most lr / (1 + (t - 1) lr_decay).
+  bounds next_bounds(const bounds& b, std::int64_t t) const noexcept {
+    const double g = b.g + std::abs(weight_decay) * b.w;
+    bounds n = b;
+    n.s2 = (t == 1 ? std::abs(initial_accumulator_value) : b.s2) + g * g;
+    n.w = b.w + std::abs(lr / (1.0 + double(t - 1) * lr_decay));
+    return n;
+  }
+  template <class T>
+  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
+            std::size_t end = std::size_t(-1)) const noexcept {
+    const T clr = T(lr / (1.0 + double(t - 1) * lr_decay)), e = T(eps), wd = T(weight_decay),
+            init = T(initial_accumulator_value);
+    detail::for_each_register<T>(begin, std::min(end, n), [&](std::size_t i, auto tag) {
+      using V = decltype(tag);
+      using std::sqrt;
+      V wv = detail::load<V>(w + i), gv = detail::load<V>(g + i);
+      if (wd != T(0)) gv = gv + V(wd) * wv;
+      const V sv = (t == 1 ? V(init) : detail::load<V>(state + i)) + gv * gv;
+      detail::store(state + i, sv);
+      detail::store(w + i, V(wv - V(clr) * (gv / (sqrt(sv) + V(e)))));
+    });
+  }
+};
+
 } // namespace ctnn::optim

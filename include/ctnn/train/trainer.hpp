@@ -10,6 +10,7 @@
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/runtime/worker.hpp>
 #include <ctnn/train/optim.hpp>
+#include <ctnn/train/schedule.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -39,6 +40,12 @@ struct early_stopping_options {
   double min_delta = 0.0;
 };
 
+/// L1 and L2 penalties on the parameters (see trainer::set_regularization).
+struct regularization {
+  double l1 = 0;
+  double l2 = 0;
+};
+
 template <class Dataset>
 struct train_options {
   std::size_t epochs = 10;
@@ -51,6 +58,13 @@ struct train_options {
   /// > 0: before each update, scale the gradients so that their global L2 norm is at most this
   /// (PyTorch's clip_grad_norm_; see trainer::set_clip_grad_norm). 0: as set on the trainer.
   double clip_grad_norm = 0;
+  /// > 0: before each update (and before clipping by norm), clamp every gradient to
+  /// [-clip_grad_value, clip_grad_value] (PyTorch's clip_grad_value_). 0: as set on the trainer.
+  double clip_grad_value = 0;
+  /// The learning rate per epoch (see ctnn/train/schedule.hpp): schedule::step, exponential,
+  /// cosine (with warm-up), plateau; constant (the default) keeps the optimizer's lr. The base
+  /// rate is the optimizer's lr when train() starts.
+  schedule::any schedule{};
   std::ostream* log = &std::clog; ///< progress lines go here; nullptr for silence
   std::size_t log_every = 1;      ///< a progress line every this many epochs (and the last)
 };
@@ -66,6 +80,7 @@ struct epoch_record {
   evaluation train;
   std::optional<evaluation> validation;
   double samples_per_second = 0;
+  double lr = 0; ///< the learning rate of this epoch
 };
 
 struct train_report {
@@ -134,14 +149,17 @@ public:
   using value_type = typename Net::value_type;
   using T = value_type;
 
-  /// The loss is stateless (its functions are static); it is taken by value for deduction.
-  trainer(Net& network, Loss, Optim optimizer)
-      : net_(&network), optim_(optimizer), grads_(Net::param_size),
+  /// The loss and the optimizer are kept by value (a loss may have settings, as huber's delta).
+  trainer(Net& network, Loss loss, Optim optimizer)
+      : net_(&network), loss_(loss), optim_(optimizer), grads_(Net::param_size),
         state_(Optim::template state_size<T>(Net::param_size)),
         backup_(Net::param_size + Optim::template state_size<T>(Net::param_size)) {}
 
   Net& network() noexcept { return *net_; }
   const Optim& optimizer() const noexcept { return optim_; }
+  /// The optimizer's settings, to change between steps or epochs (lr, momentum, ...): its state
+  /// (moments, momentum buffers) and the step count are kept.
+  Optim& optimizer() noexcept { return optim_; }
   /// Optimizer steps taken so far.
   std::int64_t steps() const noexcept { return steps_; }
 
@@ -188,6 +206,25 @@ public:
     clip_norm_ = max_norm;
   }
   double clip_grad_norm() const noexcept { return clip_norm_; }
+  /// Gradient clipping by value, as torch.nn.utils.clip_grad_value_(clip_value): every gradient
+  /// clamped to [-clip_value, clip_value] before the update (before clipping by norm, if both
+  /// are on). 0 (the default) turns it off.
+  void set_clip_grad_value(double clip_value) {
+    if (!(clip_value >= 0))
+      throw std::invalid_argument("ctnn::trainer::set_clip_grad_value: clip_value must be >= 0");
+    clip_value_ = clip_value;
+  }
+  double clip_grad_value() const noexcept { return clip_value_; }
+  /// L1 and L2 penalties on every parameter (weights and biases), added to the loss:
+  /// loss + l1 sum |w| + l2 sum w^2, hence gradients + l1 sign(w) + 2 l2 w (as adding the terms
+  /// to the loss in PyTorch). Beside the optimizers' weight_decay (L2 in the gradient: sgd and
+  /// adam; decoupled: adamw). The step's reported loss includes them.
+  void set_regularization(const regularization& r) {
+    if (!(r.l1 >= 0) || !(r.l2 >= 0))
+      throw std::invalid_argument("ctnn::trainer::set_regularization: l1 and l2 must be >= 0");
+    penalties_ = r;
+  }
+  const regularization& regularization_terms() const noexcept { return penalties_; }
   /// The global gradient norm of the last step, before clipping (0 until a step with clipping on).
   double last_grad_norm() const noexcept { return last_norm_; }
   /// What the adaptive two-thread mode measured: nanoseconds per sample of a step on one thread
@@ -248,6 +285,7 @@ public:
       const std::size_t batch = std::min(opts.batch, data.size());
       if (opts.threads != 0 && opts.threads != threads()) set_threads(opts.threads);
       if (opts.clip_grad_norm > 0) set_clip_grad_norm(opts.clip_grad_norm);
+      if (opts.clip_grad_value > 0) set_clip_grad_value(opts.clip_grad_value);
       reserve(batch, Dataset::target_size);
 
       train_report report;
@@ -259,7 +297,10 @@ public:
       aligned_buffer<T> best(opts.early_stopping.patience ? Net::param_size : 0);
       std::size_t since_best = 0;
 
+      const double base_lr = optim_.lr;
+      schedule::state lr_state = schedule::start(opts.schedule, base_lr);
       for (std::size_t epoch = 1; epoch <= opts.epochs; ++epoch) {
+        optim_.lr = lr_state.lr;
         if (opts.shuffle)
           for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
         const auto start = std::chrono::steady_clock::now();
@@ -303,11 +344,13 @@ public:
         rec.train = {loss_sum / double(data.size()), Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
         if (opts.validation) rec.validation = evaluate_valid(opts.validation->get());
         rec.samples_per_second = seconds > 0 ? double(data.size()) / seconds : 0.0;
+        rec.lr = optim_.lr;
         report.history.push_back(rec);
         if (opts.log && (epoch % std::max<std::size_t>(opts.log_every, 1) == 0 || epoch == opts.epochs))
           print(*opts.log, rec, opts.epochs);
 
         const double monitored = rec.validation ? rec.validation->loss : rec.train.loss;
+        schedule::advance(opts.schedule, lr_state, base_lr, epoch - 1, monitored);
         if (monitored < report.best_loss - opts.early_stopping.min_delta) {
           report.best_loss = monitored;
           report.best_epoch = epoch;
@@ -407,6 +450,28 @@ private:
   }
   static double max_or_nan(double a, double b) noexcept { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
 
+  /// The gradient terms of the L1/L2 penalties and clipping by value, over [b, e) of g; returns
+  /// the penalty of the parameters there (0 without penalties).
+  double adjust(T* g, std::size_t b, std::size_t e) noexcept {
+    double penalty = 0;
+    if (penalties_.l1 > 0 || penalties_.l2 > 0) {
+      const T* w = net_->parameters().data();
+      const T l1 = T(penalties_.l1), l2x2 = T(2 * penalties_.l2);
+      double abs_sum = 0, square_sum = 0;
+      for (std::size_t i = b; i < e; ++i) {
+        const T v = w[i];
+        abs_sum += std::abs(double(v));
+        square_sum += double(v) * double(v);
+        g[i] += l1 * (T(v > T(0)) - T(v < T(0))) + l2x2 * v;
+      }
+      penalty = penalties_.l1 * abs_sum + penalties_.l2 * square_sum;
+    }
+    if (clip_value_ > 0) {
+      const T c = T(clip_value_);
+      for (std::size_t i = b; i < e; ++i) g[i] = std::clamp(g[i], -c, c); // NaN stays NaN (caught next)
+    }
+    return penalty;
+  }
   static double squared_norm(const T* g, std::size_t b, std::size_t e) noexcept {
     double s = 0;
     for (std::size_t i = b; i < e; ++i) s += double(g[i]) * double(g[i]);
@@ -435,10 +500,11 @@ private:
   step_result step_whole(std::size_t n) noexcept {
     const T* y = net_->forward_train(ws_, ws_.input(), n);
     last_outputs_ = y;
-    const T l =
-        Loss::value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size, ws_.output_gradient(), n);
-    if (!std::isfinite(l)) return {l, false, false};
+    const T data_loss =
+        loss_.value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size, ws_.output_gradient(), n);
+    if (!std::isfinite(data_loss)) return {data_loss, false, false};
     net_->backward(ws_, ws_.input(), n, grads_.data(), kernels::store_mode::overwrite);
+    const T l = data_loss + T(adjust(grads_.data(), 0, Net::param_size));
     // A finite loss can still come with infinite gradients (e.g. an infinite input into a
     // saturating activation); updating with them would silently corrupt every weight.
     double g = magnitude(grads_.data(), Net::param_size);
@@ -480,8 +546,9 @@ private:
     run_part(&p0);
     helper_->wait();
     last_outputs_ = p0.outputs;
-    const T l = p0.loss + p1.loss;
-    if (!std::isfinite(l)) return {l, false, false};
+    const T data_loss = p0.loss + p1.loss;
+    if (!std::isfinite(data_loss)) return {data_loss, false, false};
+    const T l = data_loss + T(p0.penalty + p1.penalty);
     if (!std::isfinite(p0.g) || !std::isfinite(p1.g)) return {l, true, false};
     if (!p0.finite_update || !p1.finite_update) return {l, true, true, false};
     bounds_ = p0.guarded ? combine(p0.measured, p1.measured) : p0.next;
@@ -497,6 +564,7 @@ private:
     T loss = 0; ///< this core's rows' share of the batch loss
     double g = NAN; ///< max |g| over the ranges this core updates (NaN: not finite)
     double squares = 0; ///< sum of g^2 over them (for clipping by global norm)
+    double penalty = 0; ///< the L1/L2 penalty of the parameters in them
     const T* outputs = nullptr;
     // the update (see step_whole): both cores take the same decision from the same bounds
     optim::bounds next{};     ///< bounds after the step (core 0's; core 1's are equal)
@@ -518,7 +586,7 @@ private:
     // The loss gradient is a mean over these rows; scaled by rows / n, the two parts make up the
     // gradient of the whole batch.
     T* dy = t.ws_.output_gradient() + r0 * Net::output_stride;
-    const T l = Loss::value_and_gradient(y + r0 * Net::output_stride, Net::output_stride,
+    const T l = t.loss_.value_and_gradient(y + r0 * Net::output_stride, Net::output_stride,
                                          t.targets_.data() + r0 * t.target_size_, Net::output_size, dy, rows);
     const T scale = T(rows) / T(h.n);
     for (std::size_t k = 0; k < rows * Net::output_stride; ++k) dy[k] *= scale;
@@ -534,6 +602,7 @@ private:
       if (summed)
         for (std::size_t i = b; i < e; i += V::size)
           (V::load_aligned(g + i) + V::load_aligned(t.grads2_.data() + i)).store_aligned(g + i);
+      h.penalty += t.adjust(g, b, e);
       own = max_or_nan(own, magnitude(g + b, e - b));
       if (t.clip_norm_ > 0) h.squares += squared_norm(g, b, e);
     });
@@ -574,7 +643,7 @@ private:
 
   /// The metric's running sum over the last step's outputs.
   double last_step_metric(std::size_t n) const noexcept {
-    return Loss::metric_sum(last_outputs_, Net::output_stride, targets_.data(), Net::output_size, n);
+    return loss_.metric_sum(last_outputs_, Net::output_stride, targets_.data(), Net::output_size, n);
   }
 
   // ---- choosing between one and two threads ----
@@ -661,10 +730,10 @@ private:
     for (std::size_t at = 0; at < data.size(); at += ws_.capacity()) {
       const std::size_t n = std::min(ws_.capacity(), data.size() - at);
       const T* y = net_->forward_batch(ws_, data.input(at), n);
-      loss_sum += double(Loss::value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
+      loss_sum += double(loss_.value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
                                                   static_cast<T*>(nullptr), n)) *
                   double(n);
-      metric_sum += Loss::metric_sum(y, Net::output_stride, data.target(at), Net::output_size, n);
+      metric_sum += loss_.metric_sum(y, Net::output_stride, data.target(at), Net::output_size, n);
     }
     return {loss_sum / double(data.size()), Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
   }
@@ -680,6 +749,7 @@ private:
   }
 
   Net* net_;
+  Loss loss_;
   Optim optim_;
   aligned_buffer<T> grads_, state_, targets_;
   aligned_buffer<T> backup_;         ///< parameters, then state, of a guarded update
@@ -689,6 +759,8 @@ private:
   const T* last_outputs_ = nullptr; ///< the last step's outputs (in ws_)
   std::int64_t steps_ = 0;
   double clip_norm_ = 0, last_norm_ = 0; ///< set_clip_grad_norm; the last step's global norm
+  double clip_value_ = 0;               ///< set_clip_grad_value
+  regularization penalties_{};          ///< set_regularization
   // two-thread training (set_threads)
   std::unique_ptr<worker> helper_;
   spin_barrier barrier_;

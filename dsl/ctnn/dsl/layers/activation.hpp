@@ -19,6 +19,7 @@ struct leaky_relu_fn;
 struct sigmoid_fn;
 struct tanh_fn;
 struct softmax_fn;
+struct log_softmax_fn;
 struct gelu_fn;
 } // namespace kernels
 namespace layers {
@@ -65,6 +66,10 @@ struct tanh : activation_layer<kernels::tanh_fn> {
 /// y = exp(z - max z) / sum exp(z - max z), over the whole sample (not elementwise).
 struct softmax : activation_layer<kernels::softmax_fn, false> {
   static std::string name() { return "softmax"; }
+};
+/// y = z - log sum exp(z), over the whole sample (PyTorch's LogSoftmax; loss::nll takes its output).
+struct log_softmax : activation_layer<kernels::log_softmax_fn, false> {
+  static std::string name() { return "log_softmax"; }
 };
 /// y = z/2 (1 + erf(z / sqrt 2)): the exact GELU, PyTorch's default (approximate='none').
 struct gelu : activation_layer<kernels::gelu_fn> {

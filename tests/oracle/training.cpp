@@ -1,0 +1,158 @@
+// ctnn against PyTorch for the training loop's depth: the losses mae, huber and nll (after a
+// log_softmax layer), RMSprop and Adagrad (plain and with every option), clipping by value, L1
+// and L2 penalties (4-step trajectories of Linear(6, 3)), and the learning-rate schedules (the
+// rate of each of 30 epochs). Fixtures: tests/oracle/generate.py training.
+#define BOOST_TEST_MODULE oracle_training
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include "../support/fixtures.hpp"
+#include "../support/support.hpp"
+
+#include <boost/mpl/list.hpp>
+
+#include <string>
+#include <vector>
+
+namespace nn = ctnn;
+using nn::test::as;
+using nn::test::forward_tol;
+using nn::test::gradient_tol;
+using nn::test::read_fixture;
+using nn::test::scaled_error;
+
+namespace {
+using scalars = boost::mpl::list<float, double>;
+
+template <class T, class Loss>
+void check_loss(const std::string& name, const Loss& loss, bool log_softmax_first = false) {
+  const auto fx = read_fixture("training.txt");
+  auto z = as<T>(fx.at("z"));
+  const auto t = as<T>(fx.at(log_softmax_first ? "labels" : "target"));
+  // through the network's layer, when the loss takes log-probabilities
+  using model = nn::network<nn::input<nn::shape<5>>, nn::log_softmax>;
+  nn::net<model, T> net;
+  std::vector<T> y = z;
+  if (log_softmax_first) {
+    for (std::size_t r = 0; r < 4; ++r) {
+      nn::tensor<T, nn::shape<5>> x;
+      std::copy_n(z.data() + r * 5, 5, x.data());
+      const auto out = net(x);
+      std::copy_n(out.data(), 5, y.data() + r * 5);
+    }
+    BOOST_TEST(scaled_error(y, fx.at("log_softmax")) <= forward_tol<T>);
+  }
+  std::vector<T> dy(y.size());
+  const T value = loss.value_and_gradient(y.data(), 5, t.data(), 5, dy.data(), 4);
+  BOOST_TEST(std::abs(double(value) - fx.at(name + ".loss")[0]) <= forward_tol<T> * std::max(1.0, std::abs(fx.at(name + ".loss")[0])),
+             name);
+  if (!log_softmax_first) {
+    BOOST_TEST(scaled_error(dy, fx.at(name + ".grad")) <= gradient_tol<T>, name);
+    return;
+  }
+  // dL/dz through log_softmax's backward (the layer's kernel)
+  std::vector<T> dz(dy.size());
+  for (std::size_t r = 0; r < 4; ++r)
+    nn::kernels::activation_backward<nn::kernels::log_softmax_fn>(z.data() + r * 5, y.data() + r * 5,
+                                                                   dy.data() + r * 5, dz.data() + r * 5, 5);
+  BOOST_TEST(scaled_error(dz, fx.at(name + ".grad")) <= gradient_tol<T>, name);
+}
+
+template <class T, class Optim, class Setup>
+void check_trajectory(const std::string& name, const Optim& optimizer, Setup&& setup) {
+  using model = nn::network<nn::input<nn::shape<6>>, nn::dense<3>>;
+  const auto fx = read_fixture("training.txt");
+  nn::net<model, T> net;
+  net.import_parameters(as<T>(fx.at("initial")));
+  nn::dataset<T, nn::shape<6>, nn::shape<3>> data;
+  const auto x = as<T>(fx.at("x"));
+  const auto y = as<T>(fx.at("y"));
+  for (std::size_t r = 0; r < 8; ++r)
+    data.push_back(std::span<const T, 6>(x.data() + r * 6, 6), std::span<const T, 3>(y.data() + r * 3, 3));
+  nn::trainer fit{net, nn::loss::mse{}, optimizer};
+  setup(fit);
+  for (int step = 1; step <= 4; ++step) {
+    const auto report = fit.train(data, {.epochs = 1, .batch = 8, .shuffle = false, .log = nullptr});
+    const std::string s = std::to_string(step);
+    BOOST_TEST(scaled_error(net.export_parameters(), fx.at(name + ".step" + s)) <= gradient_tol<T>, name << " step " << s);
+    // the reported loss is the step's (penalties included), before its update
+    BOOST_TEST(std::abs(report.history[0].train.loss - fx.at(name + ".loss" + s)[0]) <= forward_tol<T> * 10,
+               name << " loss " << s);
+  }
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(losses_match_pytorch, T, scalars) {
+  check_loss<T>("mae", nn::loss::mae{});
+  check_loss<T>("huber", nn::loss::huber{.delta = 0.7});
+  check_loss<T>("nll", nn::loss::nll{}, true);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(rmsprop_and_adagrad_match_pytorch, T, scalars) {
+  check_trajectory<T>("rmsprop", nn::optim::rmsprop{.lr = 0.01}, [](auto&) {});
+  check_trajectory<T>("rmsprop_full",
+                      nn::optim::rmsprop{.lr = 0.01, .alpha = 0.9, .eps = 1e-6, .weight_decay = 0.01, .momentum = 0.5,
+                                         .centered = true},
+                      [](auto&) {});
+  check_trajectory<T>("adagrad", nn::optim::adagrad{.lr = 0.1}, [](auto&) {});
+  check_trajectory<T>("adagrad_full",
+                      nn::optim::adagrad{.lr = 0.1, .lr_decay = 0.05, .weight_decay = 0.01,
+                                         .initial_accumulator_value = 0.2, .eps = 1e-8},
+                      [](auto&) {});
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(clipping_by_value_and_penalties_match_pytorch, T, scalars) {
+  check_trajectory<T>("clip_value", nn::optim::sgd{.lr = 0.1}, [](auto& fit) { fit.set_clip_grad_value(0.05); });
+  check_trajectory<T>("l1_l2", nn::optim::sgd{.lr = 0.1}, [](auto& fit) { fit.set_regularization({.l1 = 0.01, .l2 = 0.02}); });
+}
+
+namespace {
+/// The rate of each of 30 epochs that train() used, for a schedule (and losses, for plateau:
+/// a model whose training loss is given per epoch is not needed; schedule::advance is what
+/// train() calls).
+std::vector<double> rates(const nn::schedule::any& s, const std::vector<double>& losses = {}) {
+  std::vector<double> out;
+  auto st = nn::schedule::start(s, 0.5);
+  for (std::size_t e = 0; e < 30; ++e) {
+    out.push_back(st.lr);
+    nn::schedule::advance(s, st, 0.5, e, losses.empty() ? 0.0 : losses[e]);
+  }
+  return out;
+}
+void check_rates(const std::string& name, const std::vector<double>& got) {
+  const auto want = read_fixture("training.txt").at("schedule." + name);
+  BOOST_REQUIRE_EQUAL(got.size(), want.size());
+  for (std::size_t e = 0; e < got.size(); ++e)
+    BOOST_TEST(std::abs(got[e] - want[e]) <= 1e-12 * want[e], name << " epoch " << e << ": " << got[e] << " vs " << want[e]);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(schedules_match_pytorch) {
+  check_rates("step", rates(nn::schedule::step{.step_size = 7, .gamma = 0.5}));
+  check_rates("exponential", rates(nn::schedule::exponential{.gamma = 0.9}));
+  check_rates("cosine", rates(nn::schedule::cosine{.t_max = 20, .eta_min = 0.01}));
+  check_rates("cosine_warmup", rates(nn::schedule::cosine{.t_max = 25, .warmup = 5, .warmup_start_factor = 0.1}));
+  const auto losses = read_fixture("training.txt").at("schedule.plateau_losses");
+  check_rates("plateau", rates(nn::schedule::plateau{.factor = 0.5, .patience = 2, .threshold = 0.01, .cooldown = 1,
+                                                     .min_lr = 0.05},
+                               losses));
+}
+
+BOOST_AUTO_TEST_CASE(train_uses_the_schedule_and_records_it) {
+  using model = nn::network<nn::input<nn::shape<2>>, nn::dense<1>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 1);
+  nn::dataset<float, nn::shape<2>, nn::shape<1>> data;
+  for (int i = 0; i < 16; ++i) data.push_back({float(i % 4), float(i / 4)}, {float(i % 3)});
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.5}};
+  const auto report = fit.train(data, {.epochs = 30, .batch = 16, .schedule = nn::schedule::step{.step_size = 7, .gamma = 0.5},
+                                       .log = nullptr});
+  const auto want = read_fixture("training.txt").at("schedule.step");
+  BOOST_REQUIRE_EQUAL(report.history.size(), 30u);
+  for (std::size_t e = 0; e < 30; ++e) BOOST_TEST(report.history[e].lr == want[e]);
+  // settings changed between runs keep the optimizer's state
+  fit.optimizer().lr = 0.01;
+  const auto more = fit.train(data, {.epochs = 1, .batch = 16, .log = nullptr});
+  BOOST_TEST(more.history[0].lr == 0.01);
+  BOOST_TEST(fit.steps() == 31);
+}
