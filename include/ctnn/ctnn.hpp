@@ -9,6 +9,7 @@
 #include <ctnn/dsl/descriptors.hpp>
 #include <ctnn/dsl/lower.hpp>
 #include <ctnn/dsl/network.hpp>
+#include <ctnn/dsl/summary.hpp>
 #include <ctnn/io/csv.hpp>
 #include <ctnn/io/datasets.hpp>
 #include <ctnn/io/error.hpp>

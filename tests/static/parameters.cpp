@@ -24,6 +24,19 @@ static_assert(net<mlp_small, double>::param_size % kernels::lanes<double> == 0);
 static_assert(net<mnist_mlp>::input_size == 784 && net<mnist_mlp>::output_size == 10);
 static_assert(kernels::dense_layout<float, 3, 5>::param_count == 20);
 
+// multiply-adds and activation counts, per layer and in total: a budget can be a static_assert
+using small_cnn = network<input<shape<1, 28, 28>>, conv2d<8, kernel<3, 3>>, relu, max_pool2d<window<2>>,
+                          conv2d<16, kernel<3, 3>>, relu, max_pool2d<window<2>>, flatten, dense<10>>;
+static_assert(small_cnn::layer_macs(1) == 26 * 26 * 8 * 9 && small_cnn::layer_macs(4) == 11 * 11 * 16 * 8 * 9);
+static_assert(small_cnn::layer_macs(2) == 0 && small_cnn::layer_macs(0) == 0);
+static_assert(small_cnn::macs == 48672 + 139392 + 4000);
+static_assert(small_cnn::layer_params(4) == 16 * 8 * 9 + 16 && small_cnn::layer_params(3) == 0);
+static_assert(small_cnn::activation_count == 2 * 5408 + 1352 + 2 * 1936 + 400 + 400 + 10);
+static_assert(network<input<sequence<5, 3>>, lstm<4>, last, dense<1>>::macs == 5 * 4 * 4 * (3 + 4) + 4);
+static_assert(network<input<shape<4, 6, 6>>, residual<project, conv2d<8, kernel<3, 3>, same>>>::macs ==
+              8 * 36 * 4 * 9 + 8 * 36 * 4);
+static_assert(mlp_trading::macs <= 32 * 64 + 64 * 64 + 64); // e.g. a latency budget
+
 // make<M> takes network types only (the Model concept), so a wrong argument fails at the call
 template <class M>
 concept makeable = requires {

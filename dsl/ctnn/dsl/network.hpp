@@ -216,6 +216,33 @@ public:
     }
   }();
 
+  /// Parameters of layer i (PyTorch's count; 0 for input<> and layers without weights).
+  static constexpr std::size_t layer_params(std::size_t i) noexcept {
+    if (!valid || i == 0 || i >= layer_count) return 0;
+    constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::param_count_of<Ls>...};
+    return counts[i](analysis.out[i - 1]);
+  }
+  /// Multiply-adds of layer i for one sample (0 for layers without weights).
+  static constexpr std::size_t layer_macs(std::size_t i) noexcept {
+    if (!valid || i == 0 || i >= layer_count) return 0;
+    constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::macs_of<Ls>...};
+    return counts[i](analysis.out[i - 1]);
+  }
+  /// Multiply-adds of one sample's forward pass: static_assert(model::macs <= budget) works.
+  static constexpr std::size_t macs = [] {
+    std::size_t n = 0;
+    for (std::size_t i = 1; i < layer_count; ++i) n += layer_macs(i);
+    return n;
+  }();
+  /// Values every layer after the input produces for one sample (times sizeof(T): the activation
+  /// bytes a training step keeps per sample, before fusion).
+  static constexpr std::size_t activation_count = [] {
+    std::size_t n = 0;
+    if constexpr (valid)
+      for (std::size_t i = 1; i < layer_count; ++i) n += analysis.out[i].size();
+    return n;
+  }();
+
   /// Instantiating the network instantiates its report, whose static_assert prints the diagnosis.
   /// The assertion lives in diag::report, not here: Clang marks a class whose own static_assert
   /// failed as invalid, and every later use of its members would add errors.

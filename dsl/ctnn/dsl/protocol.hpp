@@ -52,6 +52,8 @@ enum class fusion {
 ///   elementwise                whether it acts on each element alone (role activation; default true)
 ///   kernel                     its kernel function object (role activation: fused into a stage)
 ///   param_count(dims in)       trainable parameters as PyTorch counts them (default 0)
+///   macs(dims in)              multiply-adds of one sample's forward pass (default 0: layers
+///                              without weights; summaries and network<...>::macs)
 template <class L>
 concept LayerDescriptor = requires(const dims& d) {
   { L::role } -> std::convertible_to<layer_role>;
@@ -79,6 +81,14 @@ template <class L>
 constexpr std::size_t param_count_of(const dims& in) noexcept {
   if constexpr (requires { L::param_count(in); })
     return L::param_count(in);
+  else
+    return 0;
+}
+
+template <class L>
+constexpr std::size_t macs_of(const dims& in) noexcept {
+  if constexpr (requires { L::macs(in); })
+    return L::macs(in);
   else
     return 0;
 }

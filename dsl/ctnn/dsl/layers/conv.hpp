@@ -42,6 +42,10 @@ struct conv_base {
   static constexpr std::size_t param_count(const dims& in) noexcept {
     return Filters * in.extent[0] * (OneD ? KW : KH * KW) + Filters;
   }
+  /// Every output value is a dot product over the window and the input channels.
+  static constexpr std::size_t macs(const dims& in) noexcept {
+    return infer(in).out.size() * in.extent[0] * (OneD ? KW : KH * KW);
+  }
   template <int Error, class Index, class Received>
   using diagnosis = window_diagnosis<Error, Index, Self, Received, OneD ? 2 : 3,
                                      std::conditional_t<OneD, diag::fix_reshape_to_channels_length,

@@ -30,6 +30,7 @@ struct dense {
     return {none, dims{1, {Units}}};
   }
   static constexpr std::size_t param_count(const dims& in) noexcept { return Units * in.size() + Units; }
+  static constexpr std::size_t macs(const dims& in) noexcept { return Units * in.size(); }
   template <int Error, class Index, class Received>
   using diagnosis = std::conditional_t<
       Error == zero_units, diag::layer_has_zero_size<Index, dense, diag::fix_give_the_layer_at_least_one_unit>,

@@ -42,6 +42,10 @@ struct recurrent_base {
   static constexpr std::size_t param_count(const dims& in) noexcept {
     return Gates * Hidden * (in.extent[1] + Hidden + 2);
   }
+  /// Per step, the two affine maps of every gate block.
+  static constexpr std::size_t macs(const dims& in) noexcept {
+    return in.extent[0] * Gates * Hidden * (in.extent[1] + Hidden);
+  }
   template <int Error, class Index, class Received>
   using diagnosis = std::conditional_t<
       Error == zero_hidden, diag::layer_has_zero_size<Index, Self, diag::fix_give_the_layer_at_least_one_unit>,

@@ -47,13 +47,14 @@ struct block_walk {
   std::size_t failing = std::size_t(-1);
   int error = 0;
   dims received{}, out{};
-  std::size_t params = 0;
+  std::size_t params = 0, macs = 0;
 };
 template <class... Inner>
 constexpr block_walk walk_block(const dims& in) noexcept {
   constexpr layer_shape (*rules[])(const dims&) noexcept = {&Inner::infer...};
   constexpr layer_role roles[] = {Inner::role...};
   constexpr std::size_t (*counts[])(const dims&) noexcept = {&param_count_of<Inner>...};
+  constexpr std::size_t (*mac_counts[])(const dims&) noexcept = {&macs_of<Inner>...};
   block_walk w{};
   dims cur = in;
   for (std::size_t j = 0; j < sizeof...(Inner); ++j) {
@@ -61,6 +62,7 @@ constexpr block_walk walk_block(const dims& in) noexcept {
     const layer_shape r = rules[j](cur);
     if (r.error != 0) return {j, r.error, cur, {}, 0};
     w.params += counts[j](cur);
+    w.macs += mac_counts[j](cur);
     cur = r.out;
   }
   w.out = cur;
@@ -104,6 +106,12 @@ struct residual_base {
     if (!Projected) return w.params;
     return w.params + (w.out.rank == 1 ? in.size() * w.out.size() + w.out.size()
                                        : in.extent[0] * w.out.extent[0] + w.out.extent[0]);
+  }
+  /// The inner layers' and, projected, the 1x1 projection's (one per output value and input channel).
+  static constexpr std::size_t macs(const dims& in) noexcept {
+    const block_walk w = walk_block<Inner...>(in);
+    if (!Projected) return w.macs;
+    return w.macs + (w.out.rank == 1 ? in.size() * w.out.size() : w.out.size() * in.extent[0]);
   }
   template <class Self, int E, class Index, class R>
   static constexpr auto diagnose() noexcept {
