@@ -7,6 +7,7 @@
 #include <ctnn/core/shape.hpp>
 #include <ctnn/dsl/descriptors.hpp>
 #include <ctnn/dsl/diag.hpp>
+#include <ctnn/train/metrics.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -21,6 +22,7 @@ namespace CTNN_NAMESPACE::loss {
 //   value_and_gradient(y, ldy, t, out, dy, n) -> mean loss; dy (stride ldy) = dL/dy, zero padding
 //   valid_target(t, out)     -> whether a target row is admissible (checked before training)
 //   metric_name, metric_sum, finish_metric: accuracy or RMSE over a data set
+//   kind                     -> task::regression, classes or binary: which metrics evaluate() adds
 //   expected_target<Out>     -> the target shape it needs for an output shape Out
 //   applies, fix_applies     -> (optional) the activation the loss applies to the outputs itself,
 //                               and the diagnostic's fix: a network ending in it is a compile error
@@ -31,6 +33,7 @@ struct mse {
   template <Shape Out>
   using expected_target = Out;
   static constexpr const char* metric_name = "rmse";
+  static constexpr task kind = task::regression;
 
   template <class T>
   static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy, std::size_t n) noexcept {
@@ -99,6 +102,7 @@ struct mae {
   template <Shape Out>
   using expected_target = Out;
   static constexpr const char* metric_name = "mae";
+  static constexpr task kind = task::regression;
 
   template <class T>
   static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy, std::size_t n) noexcept {
@@ -125,6 +129,7 @@ struct huber {
   template <Shape Out>
   using expected_target = Out;
   static constexpr const char* metric_name = "mae";
+  static constexpr task kind = task::regression;
 
   template <class T>
   T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t out, T* dy, std::size_t n) const noexcept {
@@ -153,6 +158,7 @@ struct nll {
   template <Shape Out>
   using expected_target = shape<1>;
   static constexpr const char* metric_name = "accuracy";
+  static constexpr task kind = task::classes;
 
   template <class T>
   static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t, T* dy, std::size_t n) noexcept {
@@ -193,6 +199,7 @@ struct bce_with_logits {
   template <Shape Out>
   using expected_target = Out;
   static constexpr const char* metric_name = "accuracy";
+  static constexpr task kind = task::binary;
 
   template <class T>
   static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz, std::size_t n) noexcept {
@@ -232,6 +239,7 @@ struct softmax_cross_entropy {
   template <Shape Out>
   using expected_target = shape<1>;
   static constexpr const char* metric_name = "accuracy";
+  static constexpr task kind = task::classes;
 
   template <class T>
   static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz, std::size_t n) noexcept {

@@ -69,10 +69,15 @@ struct train_options {
   std::size_t log_every = 1;      ///< a progress line every this many epochs (and the last)
 };
 
-/// Loss and metric of a network on a dataset.
+/// Loss and metrics of a network on a dataset.
 struct evaluation {
   double loss = 0;
-  double metric = 0; ///< accuracy or RMSE, per the loss's metric_name
+  double metric = 0; ///< the loss's metric_name: accuracy, RMSE or MAE
+  /// Classification losses: accuracy, precision / recall / F1 per class and macro-averaged, the
+  /// confusion matrix (bce_with_logits: with one output; two classes).
+  std::optional<classification_metrics> classification{};
+  /// Regression losses: RMSE and MAE.
+  std::optional<regression_metrics> regression{};
 };
 
 struct epoch_record {
@@ -727,15 +732,24 @@ private:
     const std::size_t chunk = std::max<std::size_t>(ws_.capacity(), std::min<std::size_t>(data.size(), 256));
     reserve(chunk, Dataset::target_size);
     double loss_sum = 0, metric_sum = 0;
+    constexpr bool multi_label = Loss::kind == task::binary && Net::output_size != 1; // no confusion matrix
+    detail::metric_accumulator metrics(Loss::kind, Net::output_size);
     for (std::size_t at = 0; at < data.size(); at += ws_.capacity()) {
       const std::size_t n = std::min(ws_.capacity(), data.size() - at);
       const T* y = net_->forward_batch(ws_, data.input(at), n);
+      if constexpr (!multi_label)
+        metrics.add(y, Net::output_stride, data.target(at), Dataset::target_size, n);
       loss_sum += double(loss_.value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
                                                   static_cast<T*>(nullptr), n)) *
                   double(n);
       metric_sum += loss_.metric_sum(y, Net::output_stride, data.target(at), Net::output_size, n);
     }
-    return {loss_sum / double(data.size()), Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
+    evaluation e{loss_sum / double(data.size()), Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
+    if constexpr (!multi_label) {
+      e.classification = metrics.classification();
+      e.regression = metrics.regression();
+    }
+    return e;
   }
 
   static void print(std::ostream& os, const epoch_record& r, std::size_t epochs) {

@@ -1,0 +1,94 @@
+// evaluate() returns the metrics beside the loss: accuracy, precision, recall, F1 and the
+// confusion matrix for classification, RMSE and MAE for regression, on networks whose outputs
+// are their inputs (weights set to the identity), so that every count is known.
+#define BOOST_TEST_MODULE metrics
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include <vector>
+
+namespace nn = ctnn;
+
+namespace {
+/// dense<N> with the identity as weights: y = x.
+template <std::size_t N>
+auto identity_net() {
+  using model = nn::network<nn::input<nn::shape<N>>, nn::dense<N>>;
+  nn::net<model> n;
+  std::vector<float> p(N * N + N, 0.f);
+  for (std::size_t i = 0; i < N; ++i) p[i * N + i] = 1.f;
+  n.import_parameters(p);
+  return n;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(classification_counts_precision_recall_f1) {
+  auto net = identity_net<3>();
+  nn::dataset<float, nn::shape<3>, nn::shape<1>> data;
+  // (true class, predicted class): 0->0 twice, 0->1 once, 1->1 twice, 2->1 once, 2->2 once
+  const int pairs[][2] = {{0, 0}, {0, 0}, {0, 1}, {1, 1}, {1, 1}, {2, 1}, {2, 2}};
+  for (const auto& [t, p] : pairs) {
+    nn::tensor<float, nn::shape<3>> x{};
+    x[std::size_t(p)] = 1.f; // the output's largest value is the predicted class
+    data.push_back(x, {float(t)});
+  }
+  nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{}};
+  const auto e = fit.evaluate(data);
+  BOOST_REQUIRE(e.classification);
+  BOOST_TEST(!e.regression);
+  const auto& c = *e.classification;
+  BOOST_TEST(c.classes == 3u);
+  BOOST_TEST(c.count(0, 0) == 2u);
+  BOOST_TEST(c.count(0, 1) == 1u);
+  BOOST_TEST(c.count(2, 1) == 1u);
+  BOOST_TEST(c.count(1, 0) == 0u);
+  BOOST_TEST(c.accuracy == 5.0 / 7.0);
+  BOOST_TEST(e.metric == 5.0 / 7.0);
+  // class 1: predicted 4 times, 2 right; actual 2, both found
+  BOOST_TEST(c.precision[1] == 0.5);
+  BOOST_TEST(c.recall[1] == 1.0);
+  BOOST_TEST(std::abs(c.f1[1] - 2.0 / 3.0) < 1e-12);
+  BOOST_TEST(c.precision[0] == 1.0);
+  BOOST_TEST(std::abs(c.recall[0] - 2.0 / 3.0) < 1e-12);
+  BOOST_TEST(c.precision[2] == 1.0);
+  BOOST_TEST(c.recall[2] == 0.5);
+  const double f1_0 = 2 * (2.0 / 3.0) / (1 + 2.0 / 3.0), f1_2 = 2 * 0.5 / 1.5;
+  BOOST_TEST(std::abs(c.macro_f1 - (f1_0 + 2.0 / 3.0 + f1_2) / 3) < 1e-12);
+  BOOST_TEST(c.confusion_table().find("       2       1       0") != std::string::npos, c.confusion_table());
+}
+
+BOOST_AUTO_TEST_CASE(binary_classification_by_the_sign_of_the_logit) {
+  auto net = identity_net<1>();
+  nn::dataset<float, nn::shape<1>, nn::shape<1>> data;
+  const float rows[][2] = {{2.f, 1.f}, {-1.f, 0.f}, {0.5f, 0.f}, {-3.f, 1.f}, {1.f, 1.f}};
+  for (const auto& [z, t] : rows) data.push_back({z}, {t});
+  nn::trainer fit{net, nn::loss::bce_with_logits{}, nn::optim::sgd{}};
+  const auto c = *fit.evaluate(data).classification;
+  BOOST_TEST(c.classes == 2u);
+  BOOST_TEST(c.count(1, 1) == 2u); // true positives
+  BOOST_TEST(c.count(0, 1) == 1u); // false positive
+  BOOST_TEST(c.count(1, 0) == 1u); // false negative
+  BOOST_TEST(c.count(0, 0) == 1u);
+  BOOST_TEST(std::abs(c.precision[1] - 2.0 / 3.0) < 1e-12);
+  BOOST_TEST(std::abs(c.recall[1] - 2.0 / 3.0) < 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(regression_rmse_and_mae) {
+  auto net = identity_net<2>();
+  nn::dataset<float, nn::shape<2>, nn::shape<2>> data;
+  data.push_back({1.f, 2.f}, {1.f, 0.f}); // errors 0, 2
+  data.push_back({0.f, -1.f}, {3.f, -1.f}); // errors -3, 0
+  for (auto loss_kind : {0, 1, 2}) {
+    nn::evaluation e;
+    if (loss_kind == 0) e = nn::trainer{net, nn::loss::mse{}, nn::optim::sgd{}}.evaluate(data);
+    if (loss_kind == 1) e = nn::trainer{net, nn::loss::mae{}, nn::optim::sgd{}}.evaluate(data);
+    if (loss_kind == 2) e = nn::trainer{net, nn::loss::huber{.delta = 1.0}, nn::optim::sgd{}}.evaluate(data);
+    BOOST_REQUIRE(e.regression);
+    BOOST_TEST(!e.classification);
+    BOOST_TEST(std::abs(e.regression->rmse - std::sqrt(13.0 / 4)) < 1e-12);
+    BOOST_TEST(e.regression->mae == 5.0 / 4);
+  }
+  // huber's value: 0, 1.5, 2.5, 0 (delta 1) -> mean 1
+  BOOST_TEST(std::abs(nn::trainer{net, nn::loss::huber{}, nn::optim::sgd{}}.evaluate(data).loss - 1.0) < 1e-6);
+}
