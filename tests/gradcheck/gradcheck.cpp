@@ -82,6 +82,15 @@ BOOST_AUTO_TEST_CASE(loss_gradients) {
   check_loss_gradient<nn::loss::nll>(5);
 }
 
+BOOST_AUTO_TEST_CASE(dropout_through_its_mask) {
+  // the workspace's noise seed is fixed, so every forward of the finite differences draws the
+  // same mask: the gradient is that of x -> x m
+  using model = nn::network<nn::input<nn::shape<6>>, nn::dense<16>, nn::tanh, nn::dropout<1, 2>, nn::dense<3>>;
+  check_network<model, nn::loss::mse>(10);
+  using first = nn::network<nn::input<nn::shape<6>>, nn::dropout<1, 3>, nn::dense<3>>; // on the input
+  check_network<first, nn::loss::mse>(11);
+}
+
 BOOST_AUTO_TEST_CASE(three_layer_network) {
   using model = nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::tanh, nn::dense<8>, nn::relu, nn::dense<4>>;
   check_network<model, nn::loss::softmax_cross_entropy>(6);

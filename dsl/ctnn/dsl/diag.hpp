@@ -68,6 +68,7 @@ struct fix_add_a_layer_with_parameters_such_as_dense {};
 struct fix_drop_the_final_softmax_the_loss_applies_it {};
 struct fix_drop_the_final_sigmoid_the_loss_applies_it {};
 struct fix_give_the_layer_at_least_one_unit {};
+struct fix_give_a_probability_num_over_den_in_0_1 {};
 struct fix_give_every_dimension_a_positive_extent {};
 struct fix_start_the_network_with_input_shape {};
 struct fix_put_the_activation_after_input_and_a_layer {};
@@ -162,6 +163,11 @@ struct dataset_scalar_mismatch {
 
 template <class Index, class Valid>
 struct layer_index_out_of_range {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Layer, class Fix>
+struct dropout_probability_out_of_range {
   static constexpr bool ok = false;
 };
 

@@ -23,9 +23,13 @@ requires Model::valid
 std::string summary() {
   const auto names = Model::layer_names();
   std::vector<std::vector<std::string>> rows{{"#", "layer", "output shape", "params", "MACs", "activation bytes"}};
-  auto num = [](std::size_t v) {
-    std::string s = std::to_string(v);
-    for (int at = int(s.size()) - 3; at > 0; at -= 3) s.insert(std::size_t(at), ",");
+  auto num = [](std::size_t v) { // thousands separated: 192,064
+    const std::string digits = std::to_string(v);
+    std::string s;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+      if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+      s += digits[i];
+    }
     return s;
   };
   for (std::size_t i = 0; i < Model::layer_count; ++i)

@@ -8,4 +8,5 @@
 #include <ctnn/layers/residual.hpp>
 #include <ctnn/layers/conv.hpp>
 #include <ctnn/layers/dense.hpp>
+#include <ctnn/layers/dropout.hpp>
 #include <ctnn/layers/stage.hpp>

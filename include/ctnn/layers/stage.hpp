@@ -10,6 +10,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 
 namespace CTNN_NAMESPACE {
 
@@ -45,6 +46,11 @@ struct probe_init {
 ///   initialize(p, init, gen) draws every parameter from init.weight(fan_in, fan_out, gen) and
 ///                           init.bias(...) in PyTorch's order; padding stays 0
 ///
+/// Optional, for layers that act in training only (dropout):
+///   inference_identity = true   the stage is the identity at inference: net(x), predict and
+///                               streams skip it (it must keep in_size == out_size)
+///   stochastic = true           its training forward is forward_batch(p, x, ldx, kept, y, n, noise)
+///                               (see ctnn::noise); forward_batch without noise is its inference
 /// Optional: view(p) (what net.layer<I>() returns), and a column split for two cores
 /// (splits_columns = true with owned_columns, for_each_owned_range, backward_params and
 /// backward_input, see layers/dense.hpp). A stage without it is split by rows (samples), which
@@ -60,6 +66,24 @@ struct probe_init {
 ///                           stream it passes the step through, and the stages after it run
 ///                           their forward on the step's vector
 /// Every stage before the one that ends the sequence must step; see layers/recurrent.hpp.
+/// The randomness of one training forward of a stochastic stage: a counter-based stream, so
+/// that element k of sample row r gets the same draw whichever core computes it.
+struct noise {
+  std::uint64_t seed; ///< the workspace's noise seed (set by the trainer for each step)
+  std::size_t stage;  ///< the stage's index (stages draw independently)
+  std::size_t row0;   ///< the index in the batch of the first row given
+  /// A uniform 64-bit value for element k of the batch's row r (splitmix64 of the four).
+  std::uint64_t bits(std::size_t r, std::size_t k) const noexcept {
+    auto mix = [](std::uint64_t z) {
+      z += 0x9e3779b97f4a7c15ull;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      return z ^ (z >> 31);
+    };
+    return mix(mix(mix(seed ^ (std::uint64_t(stage) << 48)) ^ std::uint64_t(row0 + r)) ^ std::uint64_t(k));
+  }
+};
+
 template <class S, class T>
 concept Stage = requires(const T* cp, T* p, std::size_t n, kernels::store_mode mode, const detail::probe_init& init,
                          rng& gen) {

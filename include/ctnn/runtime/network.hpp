@@ -48,6 +48,10 @@ public:
   T* input() noexcept { return buffer_.data() + input_; }
   /// Gradient of the loss w.r.t. the network output (capacity x output stride): losses write it.
   T* output_gradient() noexcept { return buffer_.data() + grad_[0]; }
+  /// The seed of the next training forward's random masks (dropout): the trainer sets it before
+  /// each step from its seed and step count; the same seed gives the same masks on one core or two.
+  void set_noise_seed(std::uint64_t seed) noexcept { noise_ = seed; }
+  std::uint64_t noise_seed() const noexcept { return noise_; }
 
 private:
   template <class, class>
@@ -57,6 +61,7 @@ private:
   std::vector<std::size_t> z_, y_;
   std::array<std::size_t, 2> grad_{};
   std::array<std::size_t, 2> own_dz_{}; ///< per-core scratch of a split step (net::backward_shared)
+  std::uint64_t noise_ = 0;
 };
 
 /// A network of topology Model (a ctnn::network<...>) with parameters of type T.
@@ -120,10 +125,14 @@ public:
     } else {
       alignas(alignment) T buf[2][lowered::max_stride];
       const T* src = x;
+      unsigned next = 0;
       detail::for_each_index<stage_count>([&](auto s) {
-        T* dst = buf[s % 2];
-        stage<s>::forward(params_.data() + lowered::offsets[s], src, dst);
-        src = dst;
+        if constexpr (!identity_at_inference<s>) {
+          T* dst = buf[next];
+          next ^= 1u;
+          stage<s>::forward(params_.data() + lowered::offsets[s], src, dst);
+          src = dst;
+        }
       });
       std::copy_n(src, output_size, y);
     }
@@ -136,6 +145,19 @@ public:
   // stage that ends the sequence passes the current step through, and the stages after it run
   // their forward on that step's vector as in net(x). The same parameters serve any number of
   // streams, each with its own state.
+
+public:
+  /// Stages the inference paths skip (layers/stage.hpp: inference_identity, e.g. dropout), and
+  /// stages whose training forward takes random masks (stochastic).
+  template <std::size_t S>
+  static constexpr bool identity_at_inference = [] {
+    if constexpr (requires { stage<S>::inference_identity; })
+      return bool(stage<S>::inference_identity);
+    else
+      return false;
+  }();
+  template <std::size_t S>
+  static constexpr bool stochastic = requires { stage<S>::stochastic; };
 
 private:
   template <std::size_t S>
@@ -248,23 +270,27 @@ private:
     alignas(alignment) T buf[2][Chunk * step_stride];
     const T* src = x;
     std::size_t ld = step_features;
+    unsigned next = 0;
     detail::for_each_index<stage_count>([&](auto s) {
-      const T* p = params_.data() + lowered::offsets[s];
-      T* dst = buf[s % 2];
-      if constexpr (s < sequence_end) {
-        static_assert(steps<s>, "ctnn::net::step: a stage before the one that ends the sequence cannot run one time "
-                                "step at a time (it declares no state_size, step and step_streams; layers/stage.hpp)");
-        if constexpr (Chunk == 1)
-          stage<s>::step(p, first_state + state_offsets[s], src, dst);
-        else
-          stage<s>::step_streams(p, first_state + state_offsets[s], ld_state, src, ld, dst, step_stride, n);
-      } else if constexpr (s > sequence_end) {
-        for (std::size_t r = 0; r < n; ++r) stage<s>::forward(p, src + r * ld, dst + r * step_stride);
-      } else {
-        return; // the end of the sequence passes the current step through
+      if constexpr (!identity_at_inference<s>) { // dropout and its kind: nothing at inference
+        const T* p = params_.data() + lowered::offsets[s];
+        T* dst = buf[next];
+        if constexpr (s < sequence_end) {
+          static_assert(steps<s>, "ctnn::net::step: a stage before the one that ends the sequence cannot run one time "
+                                  "step at a time (it declares no state_size, step and step_streams; layers/stage.hpp)");
+          if constexpr (Chunk == 1)
+            stage<s>::step(p, first_state + state_offsets[s], src, dst);
+          else
+            stage<s>::step_streams(p, first_state + state_offsets[s], ld_state, src, ld, dst, step_stride, n);
+        } else if constexpr (s > sequence_end) {
+          for (std::size_t r = 0; r < n; ++r) stage<s>::forward(p, src + r * ld, dst + r * step_stride);
+        } else {
+          return; // the end of the sequence passes the current step through
+        }
+        next ^= 1u; // the next stage writes the other buffer, never its own input
+        src = dst;
+        ld = step_stride;
       }
-      src = dst;
-      ld = step_stride;
     });
     for (std::size_t r = 0; r < n; ++r) std::copy_n(src + r * ld, step_output_size, y + r * step_output_size);
   }
@@ -363,6 +389,9 @@ public:
       const T* p = params_.data() + lowered::offsets[s];
       if constexpr (detail::splits_columns<stage<s>>())
         stage<s>::forward_batch(p, src, ld, z, y, n, stage<s>::owned_columns(core));
+      else if constexpr (stochastic<s>) // the masks of rows r0.. are those one core would draw
+        stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * K : nullptr, y + r0 * P, r1 - r0,
+                                noise{ws.noise_, s, r0});
       else
         stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * K : nullptr, y + r0 * P, r1 - r0);
       sync();
@@ -525,7 +554,19 @@ private:
     detail::for_each_index<stage_count>([&](auto s) {
       T* z = stage<s>::kept_stride > 0 && keep_pre_activations ? base + ws.z_[s] : nullptr;
       T* y = base + ws.y_[s];
-      stage<s>::forward_batch(params_.data() + lowered::offsets[s], src, ld, z, y, n);
+      const T* p = params_.data() + lowered::offsets[s];
+      if constexpr (identity_at_inference<s> && s + 1 < stage_count) {
+        if (!keep_pre_activations) return; // inference: the next stage reads this one's input
+      }
+      if constexpr (stochastic<s>) {
+        if (keep_pre_activations) {
+          stage<s>::forward_batch(p, src, ld, z, y, n, noise{ws.noise_, s, 0});
+          src = y;
+          ld = stage<s>::out_stride;
+          return;
+        }
+      }
+      stage<s>::forward_batch(p, src, ld, z, y, n);
       src = y;
       ld = stage<s>::out_stride;
     });

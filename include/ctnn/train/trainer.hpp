@@ -252,6 +252,7 @@ public:
   /// If you change the network's parameters yourself between steps, call parameters_changed()
   /// first (the step's overflow guard bounds the weights from the last step's).
   step_result step(std::size_t n) noexcept {
+    ws_.set_noise_seed(noise_seed_ + std::uint64_t(steps_) * 0x9e3779b97f4a7c15ull); // dropout masks of this step
     const bool split = helper_ && n >= 2 * min_split_rows && use_split();
     const auto start = std::chrono::steady_clock::now();
     const step_result r = split ? step_split(n) : step_whole(n);
@@ -298,6 +299,7 @@ public:
       std::vector<std::size_t> order(data.size());
       std::iota(order.begin(), order.end(), std::size_t{0});
       rng gen(opts.seed);
+      noise_seed_ = opts.seed * 0xd1b54a32d192ed03ull + 1; // dropout masks: from the seed and the step count
       parameters_changed(); // the network may have been changed since the last call
       aligned_buffer<T> best(opts.early_stopping.patience ? Net::param_size : 0);
       std::size_t since_best = 0;
@@ -774,6 +776,7 @@ private:
   std::int64_t steps_ = 0;
   double clip_norm_ = 0, last_norm_ = 0; ///< set_clip_grad_norm; the last step's global norm
   double clip_value_ = 0;               ///< set_clip_grad_value
+  std::uint64_t noise_seed_ = 1;        ///< the seed of dropout masks (train's seed)
   regularization penalties_{};          ///< set_regularization
   // two-thread training (set_threads)
   std::unique_ptr<worker> helper_;
