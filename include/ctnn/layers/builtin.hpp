@@ -9,4 +9,5 @@
 #include <ctnn/layers/conv.hpp>
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/dropout.hpp>
+#include <ctnn/layers/norm.hpp>
 #include <ctnn/layers/stage.hpp>

@@ -10,6 +10,7 @@
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/runtime/worker.hpp>
 #include <ctnn/train/optim.hpp>
+#include <ctnn/train/metrics.hpp>
 #include <ctnn/train/schedule.hpp>
 
 #include <algorithm>
