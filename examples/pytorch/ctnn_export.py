@@ -23,7 +23,8 @@ It writes four files into DIR:
 Supported modules, in nn.Sequential (nested too) or in a module whose forward is a simple chain
 that torch.fx can trace: Linear, Conv1d, Conv2d (groups 1, zero padding), MaxPool1d/2d,
 AvgPool1d/2d (count_include_pad), AdaptiveAvgPool1d/2d(1), Flatten, ReLU, LeakyReLU, Sigmoid,
-Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), RNN/LSTM/GRU (unidirectional, any num_layers, with
+Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), LayerNorm (over the sample, or the
+features of each step), RNN/LSTM/GRU (unidirectional, any num_layers, with
 `out, _ = rnn(x)` and then `out[-1]` / `out[:, -1]` for the last step), and Identity and Dropout
 (no-ops at inference). A BatchNorm1d/2d right after a Linear or Conv is folded into it (its running
 statistics, as in eval mode). Anything else is refused naming the module's path and type.
@@ -238,6 +239,15 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
             layers.append(Layer(cpp, name, (in_shape[0], h), params, sequence=True,
                                 source=path if m.num_layers == 1 else "%s (layer %d)" % (path, l)))
         return layers
+    if isinstance(m, nn.LayerNorm):
+        want = (in_shape[1],) if in_sequence else tuple(in_shape)
+        if tuple(m.normalized_shape) != want:
+            refuse("normalized_shape=%s; ctnn's layer_norm normalizes %s" % (tuple(m.normalized_shape), want))
+        if abs(m.eps - 1e-5) > 1e-12:
+            refuse("eps=%g (ctnn's layer_norm uses PyTorch's default 1e-5)" % m.eps)
+        size = math.prod(want)
+        params = [m.weight, m.bias] if m.elementwise_affine else [torch.ones(size), torch.zeros(size)]
+        return [Layer("ctnn::layer_norm", "layer_norm", in_shape, params, sequence=in_sequence, source=path)]
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
         refuse("batch norm is folded into a Linear or Conv right before it; here it follows something else")
     refuse("not a module ctnn can express (see the list in ctnn_export.py)")
@@ -427,13 +437,17 @@ def _run_golden(layers, inputs, batch_first):
                 single.bias_ih_l0.copy_(bi)
                 single.bias_hh_l0.copy_(bh)
             x = single(x)[0]
-        elif layer.params:  # dense / conv, with any folded batch norm already in the parameters
+        elif isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):  # with any folded batch norm in the parameters
             w, b = layer.params
             if isinstance(m, nn.Linear):
                 x = torch.nn.functional.linear(x, w.reshape(m.weight.shape), b)
             else:
                 conv = torch.nn.functional.conv1d if isinstance(m, nn.Conv1d) else torch.nn.functional.conv2d
                 x = conv(x, w.reshape(m.weight.shape), b, m.stride, m.padding, m.dilation, m.groups)
+        elif isinstance(m, nn.LayerNorm):
+            g, b = layer.params
+            x = torch.nn.functional.layer_norm(x, m.normalized_shape, g.reshape(m.normalized_shape),
+                                               b.reshape(m.normalized_shape), m.eps)
         elif isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
             x = m.to(torch.float64)(x).reshape(x.shape[0], -1)
         else:

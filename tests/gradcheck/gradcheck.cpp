@@ -91,6 +91,15 @@ BOOST_AUTO_TEST_CASE(dropout_through_its_mask) {
   check_network<first, nn::loss::mse>(11);
 }
 
+BOOST_AUTO_TEST_CASE(layer_norm_on_vectors_maps_and_steps) {
+  check_network<nn::network<nn::input<nn::shape<6>>, nn::dense<7>, nn::layer_norm, nn::dense<3>>, nn::loss::mse>(12);
+  check_network<nn::network<nn::input<nn::shape<2, 5, 5>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::layer_norm, nn::flatten,
+                            nn::dense<2>>,
+                nn::loss::mse>(13);
+  check_network<nn::network<nn::input<nn::sequence<4, 3>>, nn::gru<5>, nn::layer_norm, nn::last, nn::dense<2>>,
+                nn::loss::mse>(14);
+}
+
 BOOST_AUTO_TEST_CASE(three_layer_network) {
   using model = nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::tanh, nn::dense<8>, nn::relu, nn::dense<4>>;
   check_network<model, nn::loss::softmax_cross_entropy>(6);

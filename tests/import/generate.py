@@ -78,6 +78,14 @@ def layer_models():
     }
 
 
+def later_layer_models():
+    """Layers added after the first fixtures: seeded after all of them, so those stay as they were."""
+    return {
+        "layer_layer_norm": (nn.Sequential(nn.Conv2d(2, 3, 3), nn.LayerNorm([3, 3, 3]), nn.Flatten(), nn.Linear(27, 5),
+                                           nn.LayerNorm(5), nn.LogSoftmax(dim=1)), (2, 5, 5), False),
+    }
+
+
 def network_models():
     """Whole networks of each kind, the sizes people deploy."""
     mlp = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
@@ -184,6 +192,11 @@ def main():
         with open(os.path.join(OUT, name + ".json"), "w") as f:
             json.dump(doc, f, indent=1)
         print("%-22s %2d layers, %d RTNeural layers" % (name, len(layers), len(doc["layers"])))
+    for name, (model, shape, sequence) in later_layer_models().items():
+        randomized(model, seed)
+        seed += 1
+        layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")
+        print("%-22s %2d layers" % (name, len(layers)))
 
 
 if __name__ == "__main__":

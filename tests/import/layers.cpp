@@ -10,6 +10,7 @@
 #include "fixtures/layer_dense.hpp"
 #include "fixtures/layer_dense_no_bias.hpp"
 #include "fixtures/layer_gru.hpp"
+#include "fixtures/layer_layer_norm.hpp"
 #include "fixtures/layer_lstm.hpp"
 #include "fixtures/layer_pool1d.hpp"
 #include "fixtures/layer_pool2d.hpp"
@@ -38,3 +39,4 @@ BOOST_AUTO_TEST_CASE(rnn_tanh_and_relu) {
 }
 BOOST_AUTO_TEST_CASE(lstm_two_layers) { check_exported<layer_lstm::model>("layer_lstm"); }
 BOOST_AUTO_TEST_CASE(gru) { check_exported<layer_gru::model>("layer_gru"); }
+BOOST_AUTO_TEST_CASE(layer_norm_and_log_softmax) { check_exported<layer_layer_norm::model>("layer_layer_norm"); }

@@ -363,9 +363,35 @@ def training_fixtures():
         o, factor=0.5, patience=2, threshold=0.01, cooldown=1, min_lr=0.05), losses=plateau_losses))
 
 
+class LastOfNormalizedSequence(torch.nn.Module):
+    """LayerNorm(F) on each step of a batch_first sequence, then Linear on the last step (ctnn:
+    layer_norm on sequence<T, F>, last, dense)."""
+
+    def __init__(self, f, out):
+        super().__init__()
+        self.norm = torch.nn.LayerNorm(f)
+        self.head = torch.nn.Linear(f, out)
+
+    def forward(self, x):
+        return self.head(self.norm(x)[:, -1])
+
+
+def norm_fixtures():
+    """layer_norm on a vector, on conv feature maps and on each step of a sequence: outputs,
+    MSE loss and gradients of a batch of 3 (gamma and beta random, not 1 and 0)."""
+    nn = torch.nn
+    cases = {
+        "vector": ((6,), nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.Linear(8, 2))),
+        "image": ((1, 6, 6), nn.Sequential(nn.Conv2d(1, 2, 3), nn.LayerNorm([2, 4, 4]), nn.Flatten(), nn.Linear(32, 2))),
+        "sequence": ((3, 4), LastOfNormalizedSequence(4, 2)),
+    }
+    mse_case_fixtures("norm.txt", cases, 300)
+
+
 GENERATORS = {
     "dense": dense_fixtures, "losses": loss_fixtures, "optim": optimizer_fixtures, "conv": conv_fixtures,
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
+    "norm": norm_fixtures,
 }
 
 if __name__ == "__main__":

@@ -156,3 +156,14 @@ BOOST_AUTO_TEST_CASE(train_uses_the_schedule_and_records_it) {
   BOOST_TEST(more.history[0].lr == 0.01);
   BOOST_TEST(fit.steps() == 31);
 }
+
+// layer_norm against PyTorch (fixtures: generate.py norm): on a vector, on conv feature maps
+// (LayerNorm([C, H, W])) and on each step of a sequence (LayerNorm(F)); outputs, loss, gradients.
+BOOST_AUTO_TEST_CASE_TEMPLATE(layer_norm_matches_pytorch, T, scalars) {
+  nn::test::check_mse_case<T, nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::layer_norm, nn::dense<2>>>(
+      "norm.txt", "vector", 3);
+  nn::test::check_mse_case<T, nn::network<nn::input<nn::shape<1, 6, 6>>, nn::conv2d<2, nn::kernel<3, 3>>,
+                                          nn::layer_norm, nn::flatten, nn::dense<2>>>("norm.txt", "image", 3);
+  nn::test::check_mse_case<T, nn::network<nn::input<nn::sequence<3, 4>>, nn::layer_norm, nn::last, nn::dense<2>>>(
+      "norm.txt", "sequence", 3);
+}

@@ -84,6 +84,18 @@ struct layer_norm_stage {
       if (dx) std::fill(dx + r * ldx + N, dx + (r + 1) * ldx, T(0));
     }
   }
+  // ---- streams: on a sequence, one step is one group (layers/stage.hpp); no state ----
+  static constexpr std::size_t state_size = 0;
+  static constexpr std::size_t step_stride = kernels::padded<T>(Size);
+  static void step(const T* p, T*, const T* x, T* y) noexcept {
+    normalize(p, x, nullptr, y);
+    std::fill(y + Size, y + step_stride, T(0));
+  }
+  static void step_streams(const T* p, T*, std::size_t, const T* x, std::size_t ldx, T* y, std::size_t ldy,
+                           std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s) step(p, nullptr, x + s * ldx, y + s * ldy);
+  }
+
   static void import_params(const T* logical, T* p) noexcept {
     std::copy_n(logical, Size, p);
     std::copy_n(logical + Size, Size, p + slot);

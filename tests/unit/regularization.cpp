@@ -1,7 +1,8 @@
-// dropout<Num, Den>: identity at inference (the same outputs as the network without it, in every
-// inference path); in training, elements zeroed with probability p and the rest scaled by
-// 1 / (1 - p); masks reproducible from the trainer's seed and equal on one core or two.
-#define BOOST_TEST_MODULE dropout
+// dropout<Num, Den> and layer_norm in the runtime. dropout is the identity at inference (the same
+// outputs as the network without it, in every inference path); in training, elements are zeroed
+// with probability p and the rest scaled by 1 / (1 - p), with masks reproducible from the
+// trainer's seed and equal on one core or two. layer_norm on a sequence streams step by step.
+#define BOOST_TEST_MODULE regularization
 #include <boost/test/unit_test.hpp>
 
 #include <ctnn/ctnn.hpp>
@@ -106,3 +107,22 @@ BOOST_AUTO_TEST_CASE(streams_skip_dropout) {
     BOOST_TEST(a.step(sa, x)[0] == b.step(sb, x)[0]);
   }
 }
+
+BOOST_AUTO_TEST_CASE(streams_normalize_each_step_as_the_whole_sequence_does) {
+  // layer_norm on a sequence is per step, so stepping gives the whole-sequence forward's values
+  using model = nn::network<nn::input<nn::sequence<5, 3>>, nn::rnn<6>, nn::layer_norm, nn::last, nn::dense<2>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 3);
+  auto p = net.export_parameters();
+  for (std::size_t i = 3 * 6 + 6 * 6 + 12; i < 3 * 6 + 6 * 6 + 12 + 12; ++i) p[i] = 0.5f + 0.1f * float(i % 5); // gamma, beta
+  net.import_parameters(p);
+  nn::tensor<float, nn::shape<5, 3>> xs;
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = std::sin(float(i));
+  nn::tensor<float, nn::sequence<5, 3>> seq;
+  std::copy(xs.begin(), xs.end(), seq.begin());
+  const auto whole = net(seq);
+  auto state = net.make_state();
+  nn::tensor<float, nn::shape<2>> y{};
+  for (std::size_t t = 0; t < 5; ++t) y = net.step(state, {xs[t * 3], xs[t * 3 + 1], xs[t * 3 + 2]});
+  for (std::size_t k = 0; k < 2; ++k) BOOST_TEST(std::abs(y[k] - whole[k]) < 1e-5f);
+}
+
