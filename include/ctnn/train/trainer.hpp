@@ -10,6 +10,7 @@
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/runtime/worker.hpp>
 #include <ctnn/train/optim.hpp>
+#include <ctnn/io/error.hpp>
 #include <ctnn/train/metrics.hpp>
 #include <ctnn/train/schedule.hpp>
 
@@ -18,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -97,6 +99,22 @@ struct train_report {
   bool stopped_early = false;
   bool diverged = false;  ///< a non-finite loss stopped training
   std::string divergence; ///< what happened, naming the epoch and step
+
+  /// The history as CSV, one row per epoch: epoch, loss, <metric>, val_loss, val_<metric> (empty
+  /// without validation data), lr, samples_per_second. Throws file_error if it cannot be written.
+  void write_csv(const std::string& path) const {
+    std::ofstream f(path, std::ios::trunc);
+    if (!f) throw file_error(path, "opening for writing", "a writable file", "an error (does the directory exist?)");
+    f << "epoch,loss," << metric_name << ",val_loss,val_" << metric_name << ",lr,samples_per_second\n";
+    f << std::setprecision(9);
+    for (const auto& e : history) {
+      f << e.epoch << ',' << e.train.loss << ',' << e.train.metric << ',';
+      if (e.validation) f << e.validation->loss << ',' << e.validation->metric;
+      else f << ',';
+      f << ',' << e.lr << ',' << e.samples_per_second << '\n';
+    }
+    if (!f) throw file_error(path, "writing", "the history written", "a write error");
+  }
 };
 
 namespace detail {

@@ -1,0 +1,280 @@
+// Pictures of training: line and scatter panels drawn with cairo into PNG files. Optional: needs
+// cairo (Debian: libcairo2-dev); ctnn.hpp does not include this header, the core keeps depending
+// on xsimd only, and CMake offers it as the target ctnn::plot only when cairo is found.
+//
+//   ctnn::plot::save_png("curves.png", ctnn::plot::training_curves(report));   // loss and metric
+//   ctnn::plot::save_png("fit.png", {{.title = "fit", .lines = {{"f(x)", xs, ys}}}});
+#pragma once
+
+#include <ctnn/io/error.hpp>
+#include <ctnn/train/trainer.hpp>
+
+#include <cairo.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numbers>
+#include <string>
+#include <vector>
+
+namespace CTNN_NAMESPACE::plot {
+
+/// A polyline through (x[i], y[i]); non-finite points break it.
+struct line {
+  std::string label{};
+  std::vector<double> x{}, y{};
+  bool dashed = false;
+  int color = -1; ///< index into the palette (-1: the line's position)
+};
+/// Dots at (x[i], y[i]).
+struct points {
+  std::string label{};
+  std::vector<double> x{}, y{};
+  double radius = 1.5;
+  int color = -1;
+};
+/// One chart: axes with ticks, lines and dots, a legend.
+struct panel {
+  std::string title{}, x_label{}, y_label{};
+  std::vector<line> lines{};
+  std::vector<points> scatter{};
+  bool log_y = false;
+  bool equal_axes = false; ///< the same scale on both axes (point clouds)
+};
+
+namespace detail {
+struct rgb {
+  double r, g, b;
+};
+/// matplotlib's tab10: distinguishable, and readable by most colour-blind viewers.
+inline rgb palette(int i) noexcept {
+  static constexpr rgb colors[] = {{0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.173, 0.627, 0.173},
+                                   {0.839, 0.153, 0.157}, {0.580, 0.404, 0.741}, {0.549, 0.337, 0.294},
+                                   {0.890, 0.467, 0.761}, {0.498, 0.498, 0.498}, {0.737, 0.741, 0.133},
+                                   {0.090, 0.745, 0.812}};
+  return colors[((i % 10) + 10) % 10];
+}
+/// Round tick positions covering [lo, hi] (1, 2 or 5 times a power of ten apart).
+inline std::vector<double> ticks(double lo, double hi, int target = 6) {
+  const double span = hi - lo;
+  if (!(span > 0)) return {lo};
+  const double raw = span / target, mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
+  std::vector<double> t;
+  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) t.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
+  return t;
+}
+/// Ticks of a log10 axis (positions in log10 units): the decades, with 2 and 5 between them
+/// when fewer than three decades show.
+inline std::vector<double> log_ticks(double lo, double hi) {
+  std::vector<double> t;
+  const bool fine = std::floor(hi) - std::ceil(lo) < 2;
+  for (double d = std::floor(lo); d <= std::ceil(hi); ++d)
+    for (double m : {1.0, 2.0, 5.0}) {
+      if (m != 1.0 && !fine) continue;
+      const double v = d + std::log10(m);
+      if (v >= lo && v <= hi) t.push_back(v);
+    }
+  return t;
+}
+inline std::string label_of(double v) {
+  char s[32];
+  std::snprintf(s, sizeof s, "%g", v);
+  return s;
+}
+
+inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double w, double h) {
+  // data ranges
+  double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+  auto extend = [&](const std::vector<double>& xs, const std::vector<double>& ys) {
+    for (std::size_t i = 0; i < std::min(xs.size(), ys.size()); ++i) {
+      const double y = p.log_y ? (ys[i] > 0 ? std::log10(ys[i]) : NAN) : ys[i];
+      if (!std::isfinite(xs[i]) || !std::isfinite(y)) continue;
+      xmin = std::min(xmin, xs[i]), xmax = std::max(xmax, xs[i]), ymin = std::min(ymin, y), ymax = std::max(ymax, y);
+    }
+  };
+  for (const auto& l : p.lines) extend(l.x, l.y);
+  for (const auto& s : p.scatter) extend(s.x, s.y);
+  if (!std::isfinite(xmin)) xmin = 0, xmax = 1, ymin = 0, ymax = 1;
+  if (xmax == xmin) xmin -= 0.5, xmax += 0.5;
+  if (ymax == ymin) ymin -= 0.5, ymax += 0.5;
+  const double pad_y = 0.05 * (ymax - ymin);
+  ymin -= pad_y, ymax += pad_y;
+  if (!p.scatter.empty()) {
+    const double pad_x = 0.05 * (xmax - xmin);
+    xmin -= pad_x, xmax += pad_x;
+  }
+  // plot area
+  const double left = x0 + 62, right = x0 + w - 16, top = y0 + 34, bottom = y0 + h - 46;
+  if (p.equal_axes) { // widen the narrower range so that one unit is as long on both axes
+    const double sx = (xmax - xmin) / (right - left), sy = (ymax - ymin) / (bottom - top), s = std::max(sx, sy);
+    const double cx = (xmin + xmax) / 2, cy = (ymin + ymax) / 2;
+    xmin = cx - s * (right - left) / 2, xmax = cx + s * (right - left) / 2;
+    ymin = cy - s * (bottom - top) / 2, ymax = cy + s * (bottom - top) / 2;
+  }
+  auto px = [&](double x) { return left + (x - xmin) / (xmax - xmin) * (right - left); };
+  auto py = [&](double y) { return bottom - (y - ymin) / (ymax - ymin) * (bottom - top); };
+
+  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_text_extents_t ext;
+  auto text = [&](const std::string& s, double x, double y, double ax, double ay, double size) {
+    cairo_set_font_size(cr, size);
+    cairo_text_extents(cr, s.c_str(), &ext);
+    cairo_move_to(cr, x - ax * ext.width - ext.x_bearing, y + ay * ext.height - (ext.height + ext.y_bearing));
+    cairo_show_text(cr, s.c_str());
+  };
+  // grid, ticks, labels
+  cairo_set_line_width(cr, 1);
+  for (double t : ticks(xmin, xmax)) {
+    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+    cairo_move_to(cr, px(t), top), cairo_line_to(cr, px(t), bottom), cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    text(label_of(t), px(t), bottom + 6, 0.5, 1, 11);
+  }
+  for (double t : p.log_y ? log_ticks(ymin, ymax) : ticks(ymin, ymax)) {
+    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+    cairo_move_to(cr, left, py(t)), cairo_line_to(cr, right, py(t)), cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    text(p.log_y ? label_of(std::pow(10.0, t)) : label_of(t), left - 6, py(t), 1, 0.5, 11);
+  }
+  cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+  cairo_rectangle(cr, left, top, right - left, bottom - top);
+  cairo_stroke(cr);
+  text(p.title, (left + right) / 2, y0 + 10, 0.5, 1, 14);
+  text(p.x_label, (left + right) / 2, y0 + h - 8, 0.5, 0, 12);
+  if (!p.y_label.empty()) {
+    cairo_save(cr);
+    cairo_translate(cr, x0 + 14, (top + bottom) / 2);
+    cairo_rotate(cr, -std::numbers::pi / 2);
+    text(p.y_label + (p.log_y ? " (log scale)" : ""), 0, 0, 0.5, 0.5, 12);
+    cairo_restore(cr);
+  }
+  // data, clipped to the plot area
+  cairo_save(cr);
+  cairo_rectangle(cr, left, top, right - left, bottom - top);
+  cairo_clip(cr);
+  int k = 0;
+  for (const auto& s : p.scatter) {
+    const rgb c = palette(s.color >= 0 ? s.color : k++);
+    cairo_set_source_rgba(cr, c.r, c.g, c.b, 0.75);
+    for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+      cairo_arc(cr, px(s.x[i]), py(s.y[i]), s.radius, 0, 2 * std::numbers::pi);
+      cairo_fill(cr);
+    }
+  }
+  for (const auto& l : p.lines) {
+    const rgb c = palette(l.color >= 0 ? l.color : k++);
+    cairo_set_source_rgb(cr, c.r, c.g, c.b);
+    cairo_set_line_width(cr, 2);
+    const double dash[] = {6, 4};
+    cairo_set_dash(cr, dash, l.dashed ? 2 : 0, 0);
+    bool open = false;
+    for (std::size_t i = 0; i < std::min(l.x.size(), l.y.size()); ++i) {
+      const double y = p.log_y ? (l.y[i] > 0 ? std::log10(l.y[i]) : NAN) : l.y[i];
+      if (!std::isfinite(l.x[i]) || !std::isfinite(y)) {
+        open = false;
+        continue;
+      }
+      if (open)
+        cairo_line_to(cr, px(l.x[i]), py(y));
+      else
+        cairo_move_to(cr, px(l.x[i]), py(y));
+      open = true;
+    }
+    cairo_stroke(cr);
+    cairo_set_dash(cr, dash, 0, 0);
+  }
+  cairo_restore(cr);
+  // legend, top right
+  double ly = top + 10;
+  k = 0;
+  cairo_set_font_size(cr, 11);
+  for (const auto& s : p.scatter) {
+    const rgb c = palette(s.color >= 0 ? s.color : k++);
+    if (s.label.empty()) continue;
+    cairo_set_source_rgb(cr, c.r, c.g, c.b);
+    cairo_arc(cr, right - 150, ly, 4, 0, 2 * std::numbers::pi), cairo_fill(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    text(s.label, right - 140, ly, 0, 0.5, 11);
+    ly += 16;
+  }
+  for (const auto& l : p.lines) {
+    const rgb c = palette(l.color >= 0 ? l.color : k++);
+    if (l.label.empty()) continue;
+    cairo_set_source_rgb(cr, c.r, c.g, c.b);
+    cairo_set_line_width(cr, 2);
+    const double dash[] = {6, 4};
+    cairo_set_dash(cr, dash, l.dashed ? 2 : 0, 0);
+    cairo_move_to(cr, right - 160, ly), cairo_line_to(cr, right - 136, ly), cairo_stroke(cr);
+    cairo_set_dash(cr, dash, 0, 0);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    text(l.label, right - 130, ly, 0, 0.5, 11);
+    ly += 16;
+  }
+}
+
+inline void write_png(cairo_surface_t* surface, const std::string& path) {
+  const cairo_status_t st = cairo_surface_write_to_png(surface, path.c_str());
+  cairo_surface_destroy(surface);
+  if (st != CAIRO_STATUS_SUCCESS)
+    throw file_error(path, "writing", "a writable PNG file", std::string("cairo: ") + cairo_status_to_string(st));
+}
+} // namespace detail
+
+/// Draws the panels side by side (each panel_width x height pixels) into a PNG file. Throws
+/// file_error naming the file if it cannot be written.
+inline void save_png(const std::string& path, const std::vector<panel>& panels, int panel_width = 560,
+                     int height = 420) {
+  const int n = std::max<int>(1, int(panels.size()));
+  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, n * panel_width, height);
+  cairo_t* cr = cairo_create(surface);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  for (int i = 0; i < int(panels.size()); ++i) detail::draw_panel(cr, panels[std::size_t(i)], i * panel_width, 0, panel_width, height);
+  cairo_destroy(cr);
+  detail::write_png(surface, path);
+}
+
+/// The loss and metric curves of a training run, training and validation: two panels (the loss on
+/// a log scale). `name` prefixes the legend entries, to draw several runs in the same panels
+/// (see append_training_curves).
+inline std::vector<panel> training_curves(const train_report& r, const std::string& name = "") {
+  std::vector<panel> p(2);
+  p[0] = {.title = "loss", .x_label = "epoch", .y_label = "loss", .log_y = true};
+  p[1] = {.title = r.metric_name, .x_label = "epoch", .y_label = r.metric_name};
+  const std::string pre = name.empty() ? "" : name + ", ";
+  line loss{pre + "training", {}, {}}, val_loss{pre + "validation", {}, {}, true};
+  line metric{pre + "training", {}, {}}, val_metric{pre + "validation", {}, {}, true};
+  for (const auto& e : r.history) {
+    loss.x.push_back(double(e.epoch)), loss.y.push_back(e.train.loss);
+    metric.x.push_back(double(e.epoch)), metric.y.push_back(e.train.metric);
+    if (e.validation) {
+      val_loss.x.push_back(double(e.epoch)), val_loss.y.push_back(e.validation->loss);
+      val_metric.x.push_back(double(e.epoch)), val_metric.y.push_back(e.validation->metric);
+    }
+  }
+  p[0].lines = {loss};
+  p[1].lines = {metric};
+  if (!val_loss.x.empty()) {
+    val_loss.color = val_metric.color = 0; // the same colour as the training line, dashed
+    p[0].lines.push_back(val_loss);
+    p[1].lines.push_back(val_metric);
+  }
+  return p;
+}
+
+/// Adds run r's curves to panels made by training_curves (one colour per run).
+inline void append_training_curves(std::vector<panel>& panels, const train_report& r, const std::string& name) {
+  const auto more = training_curves(r, name);
+  const int color = int(panels[0].lines.size() / 2);
+  for (std::size_t i = 0; i < 2; ++i)
+    for (auto l : more[i].lines) {
+      l.color = color;
+      panels[i].lines.push_back(l);
+    }
+}
+
+} // namespace ctnn::plot
