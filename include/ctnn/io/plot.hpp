@@ -42,6 +42,8 @@ struct panel {
   std::vector<points> scatter{};
   bool log_y = false;
   bool equal_axes = false; ///< the same scale on both axes (point clouds)
+  /// Where the legend's box goes in the plot area: 0 = left / top, 1 = right / bottom.
+  double legend_x = 1, legend_y = 0;
 };
 
 namespace detail {
@@ -188,31 +190,52 @@ inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double
     cairo_set_dash(cr, dash, 0, 0);
   }
   cairo_restore(cr);
-  // legend, top right
-  double ly = top + 10;
+  // legend, top right, on a white box as wide as its longest label
+  struct entry {
+    std::string label;
+    rgb color;
+    bool dot, dashed;
+  };
+  std::vector<entry> entries;
   k = 0;
-  cairo_set_font_size(cr, 11);
-  for (const auto& s : p.scatter) {
-    const rgb c = palette(s.color >= 0 ? s.color : k++);
-    if (s.label.empty()) continue;
-    cairo_set_source_rgb(cr, c.r, c.g, c.b);
-    cairo_arc(cr, right - 150, ly, 4, 0, 2 * std::numbers::pi), cairo_fill(cr);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    text(s.label, right - 140, ly, 0, 0.5, 11);
-    ly += 16;
+  for (const auto& sc : p.scatter) {
+    const rgb c = palette(sc.color >= 0 ? sc.color : k++);
+    if (!sc.label.empty()) entries.push_back({sc.label, c, true, false});
   }
   for (const auto& l : p.lines) {
     const rgb c = palette(l.color >= 0 ? l.color : k++);
-    if (l.label.empty()) continue;
-    cairo_set_source_rgb(cr, c.r, c.g, c.b);
-    cairo_set_line_width(cr, 2);
-    const double dash[] = {6, 4};
-    cairo_set_dash(cr, dash, l.dashed ? 2 : 0, 0);
-    cairo_move_to(cr, right - 160, ly), cairo_line_to(cr, right - 136, ly), cairo_stroke(cr);
-    cairo_set_dash(cr, dash, 0, 0);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    text(l.label, right - 130, ly, 0, 0.5, 11);
-    ly += 16;
+    if (!l.label.empty()) entries.push_back({l.label, c, false, l.dashed});
+  }
+  if (!entries.empty()) {
+    cairo_set_font_size(cr, 11);
+    double widest = 0;
+    for (const auto& e : entries) {
+      cairo_text_extents(cr, e.label.c_str(), &ext);
+      widest = std::max(widest, ext.x_advance);
+    }
+    const double box_w = widest + 42, box_h = 16.0 * double(entries.size()) + 8;
+    const double bx = left + 6 + p.legend_x * (right - left - box_w - 12);
+    const double by = top + 6 + p.legend_y * (bottom - top - box_h - 12);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+    cairo_rectangle(cr, bx, by, box_w, box_h);
+    cairo_fill(cr);
+    double ly = by + 12;
+    for (const auto& e : entries) {
+      cairo_set_source_rgb(cr, e.color.r, e.color.g, e.color.b);
+      if (e.dot) {
+        cairo_arc(cr, bx + 18, ly, 4, 0, 2 * std::numbers::pi);
+        cairo_fill(cr);
+      } else {
+        cairo_set_line_width(cr, 2);
+        const double dash[] = {6, 4};
+        cairo_set_dash(cr, dash, e.dashed ? 2 : 0, 0);
+        cairo_move_to(cr, bx + 6, ly), cairo_line_to(cr, bx + 30, ly), cairo_stroke(cr);
+        cairo_set_dash(cr, dash, 0, 0);
+      }
+      cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+      text(e.label, bx + 36, ly, 0, 0.5, 11);
+      ly += 16;
+    }
   }
 }
 
@@ -243,8 +266,9 @@ inline void save_png(const std::string& path, const std::vector<panel>& panels, 
 /// (see append_training_curves).
 inline std::vector<panel> training_curves(const train_report& r, const std::string& name = "") {
   std::vector<panel> p(2);
-  p[0] = {.title = "loss", .x_label = "epoch", .y_label = "loss", .log_y = true};
-  p[1] = {.title = r.metric_name, .x_label = "epoch", .y_label = r.metric_name};
+  // legends halfway down on the right, where curves that fall (loss) or rise (accuracy) are not
+  p[0] = {.title = "loss", .x_label = "epoch", .y_label = "loss", .log_y = true, .legend_y = 0.5};
+  p[1] = {.title = r.metric_name, .x_label = "epoch", .y_label = r.metric_name, .legend_y = 0.6};
   const std::string pre = name.empty() ? "" : name + ", ";
   line loss{pre + "training", {}, {}}, val_loss{pre + "validation", {}, {}, true};
   line metric{pre + "training", {}, {}}, val_metric{pre + "validation", {}, {}, true};
