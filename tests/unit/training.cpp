@@ -389,3 +389,42 @@ BOOST_AUTO_TEST_CASE(gradient_clipping_by_global_norm_follows_pytorch) {
   nn::trainer other{spare, nn::loss::softmax_cross_entropy{}, nn::optim::sgd{}};
   BOOST_CHECK_THROW(other.set_clip_grad_norm(-1), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(callbacks_see_every_step_and_epoch_and_can_stop) {
+  using model = nn::network<nn::input<nn::shape<2>>, nn::dense<4>, nn::tanh, nn::dense<1>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 1);
+  nn::dataset<float, nn::shape<2>, nn::shape<1>> data;
+  for (int i = 0; i < 64; ++i) data.push_back({float(i % 8) / 8, float(i / 8) / 8}, {float(i % 3) / 3});
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.1}};
+  std::vector<nn::step_info> steps;
+  std::vector<std::size_t> epochs;
+  std::ostringstream log; // not a terminal: epoch lines only, no progress bar
+  const auto report = fit.train(data, {.epochs = 5, .batch = 16, .log = &log,
+                                       .on_step = [&](const nn::step_info& s) { steps.push_back(s); return true; },
+                                       .on_epoch = [&](const nn::epoch_record& e) {
+                                         epochs.push_back(e.epoch);
+                                         return e.epoch < 3; // stop after the third epoch
+                                       }});
+  BOOST_TEST(report.stopped_by_callback);
+  BOOST_TEST(report.history.size() == 3u);
+  BOOST_TEST((epochs == std::vector<std::size_t>{1, 2, 3}));
+  BOOST_REQUIRE(steps.size() == 12u); // 4 steps of 16 per epoch
+  BOOST_TEST(steps[5].epoch == 2u);
+  BOOST_TEST(steps[5].step == 2u);
+  BOOST_TEST(steps[5].samples == 16u);
+  BOOST_TEST(steps[5].lr == 0.1);
+  // the epoch's loss is the mean of its steps' losses (equal batches)
+  double mean = 0;
+  for (int k = 0; k < 4; ++k) mean += steps[std::size_t(k)].loss / 4;
+  BOOST_TEST(std::abs(report.history[0].train.loss - mean) < 1e-6);
+  BOOST_TEST(log.str().find('\r') == std::string::npos);
+  BOOST_TEST(log.str().find("epoch 3/5") != std::string::npos);
+  // a step callback stops in the middle of an epoch: the record covers the samples seen
+  auto net2 = nn::make<model>(nn::init::pytorch_default{}, 1);
+  nn::trainer fit2{net2, nn::loss::mse{}, nn::optim::sgd{.lr = 0.1}};
+  const auto r2 = fit2.train(data, {.epochs = 5, .batch = 16, .log = nullptr,
+                                    .on_step = [](const nn::step_info& s) { return !(s.epoch == 2 && s.step == 2); }});
+  BOOST_TEST(r2.stopped_by_callback);
+  BOOST_TEST(r2.history.size() == 2u);
+  BOOST_TEST(fit2.steps() == 6);
+}

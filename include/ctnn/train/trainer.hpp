@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <functional>
 #include <fstream>
@@ -33,6 +34,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <unistd.h>
+
 namespace CTNN_NAMESPACE {
 
 /// Stop when the monitored loss (validation loss if a validation set is given, else the
@@ -48,6 +51,16 @@ struct regularization {
   double l1 = 0;
   double l2 = 0;
 };
+
+/// What a training step did, for train_options::on_step.
+struct step_info {
+  std::size_t epoch = 0;    ///< 1-based
+  std::size_t step = 0;     ///< 1-based within the epoch
+  std::size_t samples = 0;  ///< in this step's batch
+  double loss = 0;          ///< the batch loss (penalties included)
+  double lr = 0;
+};
+struct epoch_record;
 
 template <class Dataset>
 struct train_options {
@@ -70,6 +83,10 @@ struct train_options {
   schedule::any schedule{};
   std::ostream* log = &std::clog; ///< progress lines go here; nullptr for silence
   std::size_t log_every = 1;      ///< a progress line every this many epochs (and the last)
+  /// Called after every optimizer step; return false to stop training (the report says so).
+  std::function<bool(const step_info&)> on_step{};
+  /// Called after every epoch with its record; return false to stop training.
+  std::function<bool(const epoch_record&)> on_epoch{};
 };
 
 /// Loss and metrics of a network on a dataset.
@@ -97,6 +114,7 @@ struct train_report {
   std::size_t best_epoch = 0;  ///< epoch whose weights the network holds at the end (0: none)
   double best_loss = INFINITY; ///< the monitored loss at best_epoch
   bool stopped_early = false;
+  bool stopped_by_callback = false; ///< on_step or on_epoch returned false
   bool diverged = false;  ///< a non-finite loss stopped training
   std::string divergence; ///< what happened, naming the epoch and step
 
@@ -159,6 +177,45 @@ constexpr auto check_trainable() noexcept {
   } else
     return std::type_identity<diag::no_error>{};
 }
+} // namespace detail
+
+namespace detail {
+/// The live progress line of an epoch, on a terminal only: "epoch 3/10 [=====>     ] 48%
+/// 51,200 samples/s loss 0.1234 ETA 1.2s", redrawn at most ten times a second and erased before
+/// the epoch's own line. Not a terminal (a file, a pipe, CI): nothing, the epoch lines remain.
+class progress_bar {
+public:
+  progress_bar(std::ostream* os, std::size_t epoch, std::size_t epochs) : epoch_(epoch), epochs_(epochs) {
+    if (os == &std::clog || os == &std::cerr) os_ = ::isatty(2) ? os : nullptr;
+    else if (os == &std::cout) os_ = ::isatty(1) ? os : nullptr;
+  }
+  explicit operator bool() const noexcept { return os_ != nullptr; }
+  void update(std::size_t done, std::size_t total, double loss, std::chrono::steady_clock::time_point start) {
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    const double seconds = std::chrono::duration<double>(now - start).count();
+    const double rate = seconds > 0 ? double(done) / seconds : 0;
+    constexpr int width = 24;
+    const int filled = int(double(width) * double(done) / double(std::max<std::size_t>(total, 1)));
+    char line[160];
+    std::snprintf(line, sizeof line, "\repoch %zu/%zu [%.*s%s%*s] %3d%%  %.0f samples/s  loss %.4f  ETA %.1fs ",
+                  epoch_, epochs_, filled, "========================", filled < width ? ">" : "",
+                  width - filled - (filled < width ? 1 : 0), "", int(100.0 * double(done) / double(std::max<std::size_t>(total, 1))),
+                  rate, loss, rate > 0 ? double(total - done) / rate : 0.0);
+    *os_ << line << std::flush;
+    drawn_ = true;
+  }
+  void clear() {
+    if (drawn_) *os_ << "\r\033[K" << std::flush;
+  }
+
+private:
+  std::ostream* os_ = nullptr;
+  std::size_t epoch_, epochs_;
+  std::chrono::steady_clock::time_point last_{};
+  bool drawn_ = false;
+};
 } // namespace detail
 
 /// Trains `net` in place. `trainer fit{net, loss::mse{}, optim::adam{.lr = 1e-3f}};`
@@ -331,7 +388,8 @@ public:
           for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
         const auto start = std::chrono::steady_clock::now();
         double loss_sum = 0, metric_sum = 0;
-        std::size_t step_in_epoch = 0;
+        std::size_t step_in_epoch = 0, seen = 0;
+        detail::progress_bar bar(opts.log, epoch, opts.epochs);
         for (std::size_t at = 0; at < order.size(); at += batch) {
           const std::size_t n = std::min(batch, order.size() - at);
           for (std::size_t r = 0; r < n; ++r) {
@@ -362,18 +420,31 @@ public:
           loss_sum += double(l) * double(n);
           // outputs of this step's forward pass, before the update: a free running metric
           metric_sum += last_step_metric(n);
+          seen = at + n;
+          if (bar) bar.update(at + n, order.size(), loss_sum / double(at + n), start);
+          if (opts.on_step && !opts.on_step(step_info{epoch, step_in_epoch, n, double(l), optim_.lr})) {
+            report.stopped_by_callback = true;
+            break;
+          }
         }
+        if (bar) bar.clear();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
         epoch_record rec;
         rec.epoch = epoch;
-        rec.train = {loss_sum / double(data.size()), Loss::finish_metric(metric_sum, data.size(), Net::output_size)};
+        // (a callback may have stopped the epoch early: the means are over the samples seen)
+        rec.train = {loss_sum / double(seen), Loss::finish_metric(metric_sum, seen, Net::output_size)};
         if (opts.validation) rec.validation = evaluate_valid(opts.validation->get());
         rec.samples_per_second = seconds > 0 ? double(data.size()) / seconds : 0.0;
         rec.lr = optim_.lr;
         report.history.push_back(rec);
         if (opts.log && (epoch % std::max<std::size_t>(opts.log_every, 1) == 0 || epoch == opts.epochs))
           print(*opts.log, rec, opts.epochs);
+        if (report.stopped_by_callback) break;
+        if (opts.on_epoch && !opts.on_epoch(rec)) {
+          report.stopped_by_callback = true;
+          break;
+        }
 
         const double monitored = rec.validation ? rec.validation->loss : rec.train.loss;
         schedule::advance(opts.schedule, lr_state, base_lr, epoch - 1, monitored);
