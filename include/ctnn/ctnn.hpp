@@ -22,5 +22,6 @@
 #include <ctnn/train/loss.hpp>
 #include <ctnn/train/metrics.hpp>
 #include <ctnn/train/optim.hpp>
+#include <ctnn/train/predict.hpp>
 #include <ctnn/train/schedule.hpp>
 #include <ctnn/train/trainer.hpp>

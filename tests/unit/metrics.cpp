@@ -1,6 +1,7 @@
 // evaluate() returns the metrics beside the loss: accuracy, precision, recall, F1 and the
 // confusion matrix for classification, RMSE and MAE for regression, on networks whose outputs
-// are their inputs (weights set to the identity), so that every count is known.
+// are their inputs (weights set to the identity), so that every count is known; predictions over
+// a dataset (outputs, probabilities, classes), datasets from arrays and split by fraction.
 #define BOOST_TEST_MODULE metrics
 #include <boost/test/unit_test.hpp>
 
@@ -91,4 +92,37 @@ BOOST_AUTO_TEST_CASE(regression_rmse_and_mae) {
   }
   // huber's value: 0, 1.5, 2.5, 0 (delta 1) -> mean 1
   BOOST_TEST(std::abs(nn::trainer{net, nn::loss::huber{}, nn::optim::sgd{}}.evaluate(data).loss - 1.0) < 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(predict_over_a_dataset_probabilities_and_classes) {
+  auto net = identity_net<3>();
+  const std::vector<float> xs = {1, 2, 0, 0, 0, 3, -1, -1, -2, 5, 4, 4};
+  const std::vector<float> ts = {1, 2, 0, 0};
+  const auto data = nn::dataset<float, nn::shape<3>, nn::shape<1>>::from(xs, ts);
+  BOOST_TEST(data.size() == 4u);
+  const auto out = nn::predict(net, data);
+  BOOST_TEST(out[1][2] == 3.f);
+  BOOST_TEST((nn::predict_classes(net, data) == std::vector<std::size_t>{1, 2, 0, 0}));
+  const auto p = nn::predict_probabilities(net, data);
+  for (const auto& row : p) BOOST_TEST(std::abs(row[0] + row[1] + row[2] - 1.f) < 1e-6f);
+  BOOST_TEST(std::abs(p[0][1] - std::exp(2.f) / (std::exp(1.f) + std::exp(2.f) + 1.f)) < 1e-6f);
+  BOOST_CHECK_THROW((nn::dataset<float, nn::shape<3>, nn::shape<1>>::from(std::vector<float>(7), ts)),
+                    std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(split_by_fraction_with_a_seed) {
+  nn::dataset<float, nn::shape<1>, nn::shape<1>> data;
+  for (int i = 0; i < 100; ++i) data.push_back({float(i)}, {float(i)});
+  const auto [a, b] = data.split(0.8, 7);
+  BOOST_TEST(a.size() == 80u);
+  BOOST_TEST(b.size() == 20u);
+  const auto [c, d] = data.split(0.8, 7);
+  BOOST_TEST((std::vector<float>(b.inputs().begin(), b.inputs().end()) == std::vector<float>(d.inputs().begin(), d.inputs().end())));
+  const auto [e, f] = data.split(0.8, 8);
+  BOOST_TEST((std::vector<float>(b.inputs().begin(), b.inputs().end()) != std::vector<float>(f.inputs().begin(), f.inputs().end())));
+  std::vector<float> all(a.inputs().begin(), a.inputs().end());
+  all.insert(all.end(), b.inputs().begin(), b.inputs().end());
+  std::sort(all.begin(), all.end());
+  for (int i = 0; i < 100; ++i) BOOST_TEST(all[std::size_t(i)] == float(i)); // every sample once
+  BOOST_CHECK_THROW(data.split(1.5), std::invalid_argument);
 }

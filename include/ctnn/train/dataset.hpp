@@ -5,10 +5,13 @@
 #include <ctnn/core/config.hpp>
 
 #include <ctnn/core/shape.hpp>
+#include <ctnn/core/random.hpp>
 #include <ctnn/core/tensor.hpp>
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <utility>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -62,6 +65,36 @@ public:
         d.push_back(std::span<const T, input_size>(input(i), input_size),
                     std::span<const T, target_size>(target(i), target_size));
     return d;
+  }
+
+  /// A dataset copied from a caller's arrays: inputs (n x input_size values, row-major) and
+  /// targets (n x target_size). Throws std::invalid_argument if the sizes do not make whole rows
+  /// or disagree on n.
+  static dataset from(std::span<const T> inputs, std::span<const T> targets) {
+    if (inputs.size() % input_size != 0 || targets.size() % target_size != 0 ||
+        inputs.size() / input_size != targets.size() / target_size)
+      throw std::invalid_argument("ctnn::dataset::from: " + std::to_string(inputs.size()) + " input values and " +
+                                  std::to_string(targets.size()) + " target values are not n rows of " +
+                                  std::to_string(input_size) + " and " + std::to_string(target_size));
+    dataset d;
+    d.inputs_.assign(inputs.begin(), inputs.end());
+    d.targets_.assign(targets.begin(), targets.end());
+    return d;
+  }
+
+  /// A shuffled split: `fraction` of the samples (rounded down) in the first part, the rest in the
+  /// second, each keeping the dataset's order; the same seed gives the same split.
+  std::pair<dataset, dataset> split(double fraction, std::uint64_t seed = 0) const {
+    if (!(fraction >= 0 && fraction <= 1))
+      throw std::invalid_argument("ctnn::dataset::split: the fraction must be in [0, 1], got " + std::to_string(fraction));
+    std::vector<std::size_t> order(size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    rng gen(seed);
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
+    const std::size_t first = static_cast<std::size_t>(fraction * double(size()));
+    std::vector<bool> in_first(size(), false);
+    for (std::size_t k = 0; k < first; ++k) in_first[order[k]] = true;
+    return {subset([&](std::size_t i) { return bool(in_first[i]); }), subset([&](std::size_t i) { return !in_first[i]; })};
   }
 
 private:
