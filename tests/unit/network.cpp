@@ -256,3 +256,14 @@ BOOST_AUTO_TEST_CASE(summary_lists_every_layer_with_totals) {
   BOOST_TEST(std::count(s.begin(), s.end(), '\n') == 5 + 4); // header, rule, 5 layers, rule, total
 }
 
+BOOST_AUTO_TEST_CASE(a_network_is_made_from_pytorch_layout_parameters) {
+  using model = nn::network<nn::input<nn::shape<3>>, nn::dense<2>, nn::tanh, nn::dense<1>>;
+  const std::vector<float> values = {0.1f, -0.2f, 0.3f, 0.4f, 0.5f, -0.6f, 0.01f, 0.02f, 0.7f, -0.8f, 0.05f};
+  const nn::net<model> n(values);
+  BOOST_TEST(n.export_parameters() == values);
+  const auto y = n(nn::tensor<float, nn::shape<3>>{1.f, 2.f, 3.f});
+  const double h0 = std::tanh(0.1 - 0.4 + 0.9 + 0.01), h1 = std::tanh(0.4 + 1.0 - 1.8 + 0.02);
+  BOOST_TEST(std::abs(y[0] - (0.7 * h0 - 0.8 * h1 + 0.05)) < 1e-6);
+  BOOST_CHECK_THROW(nn::net<model>(std::vector<float>(10)), std::invalid_argument);
+}
+

@@ -204,6 +204,44 @@ split<dataset<T, shape<1, 28, 28>, shape<1>>> fashion_mnist(std::size_t train_li
                                 fashion_mnist_file("t10k-labels-idx1-ubyte.gz"), test_limit)};
 }
 
+/// Path of scikit-learn's handwritten digits (8x8 images, gzip-compressed: read_csv decompresses it).
+inline std::filesystem::path digits_csv() {
+  return debian_file("python3-sklearn", "usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz");
+}
+
+/// scikit-learn's digits: 1797 images of 8x8 pixels (0..16, scaled here to [0, 1] as DATA.md
+/// says) and the digit 0..9. No header. Throws file_error naming the file and line for a
+/// malformed file (a row of other than 65 fields, a pixel outside 0..16, a label outside 0..9).
+template <class T = float>
+dataset<T, shape<64>, shape<1>> load_digits(const std::filesystem::path& csv = digits_csv()) {
+  const auto table = read_csv(csv.string());
+  if (table.cols != 65)
+    throw file_error(csv.string(), "line 1", "65 fields (64 pixels and the label)", std::to_string(table.cols) + " fields");
+  if (table.rows != 1797) throw file_error(csv.string(), "the data rows", "1797 rows", std::to_string(table.rows));
+  dataset<T, shape<64>, shape<1>> d;
+  d.reserve(table.rows);
+  for (std::size_t r = 0; r < table.rows; ++r) {
+    tensor<T, shape<64>> x;
+    for (std::size_t k = 0; k < 64; ++k) {
+      const double v = table(r, k);
+      if (!(v >= 0 && v <= 16)) throw file_error(csv.string(), table.where(r, k), "a pixel in 0..16", std::to_string(v));
+      x[k] = static_cast<T>(v / 16);
+    }
+    const double label = table(r, 64);
+    if (!(label >= 0 && label <= 9 && label == std::floor(label)))
+      throw file_error(csv.string(), table.where(r, 64), "a digit 0..9", std::to_string(label));
+    d.push_back(x, tensor<T, shape<1>>{static_cast<T>(label)});
+  }
+  return d;
+}
+
+/// The digits with DATA.md's split: the first 898 rows train, the last 899 test.
+template <class T = float>
+split<dataset<T, shape<64>, shape<1>>> digits_split(const std::filesystem::path& csv = digits_csv()) {
+  const auto all = load_digits<T>(csv);
+  return {all.subset([](std::size_t i) { return i < 898; }), all.subset([](std::size_t i) { return i >= 898; })};
+}
+
 /// Path of statsmodels' yearly sunspot numbers ("YEAR","SUNACTIVITY", 1700-2008), from
 /// Debian's python3-statsmodels (installed, or extracted into the cache: not installed).
 inline std::filesystem::path sunspots_csv() {

@@ -103,6 +103,10 @@ public:
 
   /// All parameters zero. Use make<Model>(init, seed) for an initialized network.
   net() : params_(param_size) {}
+  /// With the parameters `logical` in PyTorch's order and layout (state_dict order, as
+  /// export_parameters returns them): ctnn::net<model> n(values). Throws std::invalid_argument
+  /// if the count differs.
+  explicit net(std::span<const T> logical) : net() { import_parameters(logical); }
 
   /// One sample. noexcept, allocation-free; activations live in two stack buffers.
   output_type operator()(const input_type& x) const noexcept {
