@@ -5,6 +5,8 @@
 #include <ctnn/core/config.hpp>
 
 #include <cmath>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <numbers>
 
@@ -22,6 +24,14 @@ public:
       z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
       s = z ^ (z >> 31);
     }
+  }
+
+  /// The generator's whole state (checkpoints), and a generator continuing from one.
+  constexpr std::array<std::uint64_t, 4> state() const noexcept { return {state_[0], state_[1], state_[2], state_[3]}; }
+  static constexpr rng from_state(const std::array<std::uint64_t, 4>& s) noexcept {
+    rng g(0);
+    for (std::size_t i = 0; i < 4; ++i) g.state_[i] = s[i];
+    return g;
   }
 
   constexpr std::uint64_t next() noexcept {

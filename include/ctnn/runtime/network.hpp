@@ -484,12 +484,25 @@ public:
   /// Parameters in PyTorch's order and layout, layer by layer (dense: weight [out][in], then bias).
   std::vector<T> export_parameters() const {
     std::vector<T> logical(param_count);
+    to_logical(params_.data(), logical.data());
+    return logical;
+  }
+  /// Any array laid out as the stored parameters (param_size elements: gradients, an optimizer's
+  /// state slot) in PyTorch's order and layout (param_count elements), and back (padding is left
+  /// as it is). Checkpoints store optimizer state this way, portable across instruction sets.
+  static void to_logical(const T* stored, T* logical) noexcept {
     std::size_t at = 0;
     detail::for_each_index<stage_count>([&](auto s) {
-      stage<s>::export_params(params_.data() + lowered::offsets[s], logical.data() + at);
+      stage<s>::export_params(stored + lowered::offsets[s], logical + at);
       at += stage<s>::param_count;
     });
-    return logical;
+  }
+  static void from_logical(const T* logical, T* stored) noexcept {
+    std::size_t at = 0;
+    detail::for_each_index<stage_count>([&](auto s) {
+      stage<s>::import_params(logical + at, stored + lowered::offsets[s]);
+      at += stage<s>::param_count;
+    });
   }
 
   /// Sets all parameters from PyTorch's order and layout (see export_parameters).

@@ -11,13 +11,18 @@
 #include <ctnn/runtime/worker.hpp>
 #include <ctnn/train/optim.hpp>
 #include <ctnn/io/error.hpp>
+#include <ctnn/io/file.hpp>
+#include <ctnn/io/weights.hpp>
 #include <ctnn/train/metrics.hpp>
 #include <ctnn/train/schedule.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <cstdint>
 #include <functional>
 #include <fstream>
@@ -52,6 +57,12 @@ struct regularization {
   double l2 = 0;
 };
 
+/// A checkpoint after every `every` epochs (and after the last), for trainer::resume.
+struct checkpoint_options {
+  std::string path{};
+  std::size_t every = 1;
+};
+
 /// What a training step did, for train_options::on_step.
 struct step_info {
   std::size_t epoch = 0;    ///< 1-based
@@ -83,6 +94,8 @@ struct train_options {
   schedule::any schedule{};
   std::ostream* log = &std::clog; ///< progress lines go here; nullptr for silence
   std::size_t log_every = 1;      ///< a progress line every this many epochs (and the last)
+  /// Where and how often to write a checkpoint (empty path: never); resume with trainer::resume.
+  checkpoint_options checkpoint{};
   /// Called after every optimizer step; return false to stop training (the report says so).
   std::function<bool(const step_info&)> on_step{};
   /// Called after every epoch with its record; return false to stop training.
@@ -370,107 +383,352 @@ public:
       if (opts.clip_grad_value > 0) set_clip_grad_value(opts.clip_grad_value);
       reserve(batch, Dataset::target_size);
 
-      train_report report;
-      report.metric_name = Loss::metric_name;
-      std::vector<std::size_t> order(data.size());
-      std::iota(order.begin(), order.end(), std::size_t{0});
-      rng gen(opts.seed);
+      run_state st(opts.seed);
+      st.report.metric_name = Loss::metric_name;
+      st.order.resize(data.size());
+      std::iota(st.order.begin(), st.order.end(), std::size_t{0});
       noise_seed_ = opts.seed * 0xd1b54a32d192ed03ull + 1; // dropout masks: from the seed and the step count
+      st.base_lr = optim_.lr;
+      st.lr_state = schedule::start(opts.schedule, st.base_lr);
+      if (opts.early_stopping.patience) st.best = aligned_buffer<T>(Net::param_size);
       parameters_changed(); // the network may have been changed since the last call
-      aligned_buffer<T> best(opts.early_stopping.patience ? Net::param_size : 0);
-      std::size_t since_best = 0;
+      return run(data, opts, st);
+    }
+  }
 
-      const double base_lr = optim_.lr;
-      schedule::state lr_state = schedule::start(opts.schedule, base_lr);
-      for (std::size_t epoch = 1; epoch <= opts.epochs; ++epoch) {
-        optim_.lr = lr_state.lr;
-        if (opts.shuffle)
-          for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
-        const auto start = std::chrono::steady_clock::now();
-        double loss_sum = 0, metric_sum = 0;
-        std::size_t step_in_epoch = 0, seen = 0;
-        detail::progress_bar bar(opts.log, epoch, opts.epochs);
-        for (std::size_t at = 0; at < order.size(); at += batch) {
-          const std::size_t n = std::min(batch, order.size() - at);
-          for (std::size_t r = 0; r < n; ++r) {
-            std::copy_n(data.input(order[at + r]), Dataset::input_size, ws_.input() + r * Dataset::input_size);
-            std::copy_n(data.target(order[at + r]), Dataset::target_size, targets_.data() + r * Dataset::target_size);
-          }
-          ++step_in_epoch;
-          const step_result r = step(n);
-          const T l = r.loss;
-          if (!r.applied()) {
-            std::ostringstream why;
-            why << "training stopped: ";
-            if (!r.finite_loss)
-              why << "the loss became " << l;
-            else if (!r.finite_gradients)
-              why << "the gradients became non-finite (loss " << l << ")";
-            else
-              why << "the update made parameters or optimizer state non-finite (loss " << l
-                  << "; the update was rolled back)";
-            why << " at epoch " << epoch << ", step " << step_in_epoch << " (samples " << at << ".." << at + n - 1
-                << (opts.shuffle ? " of the shuffled order" : "")
-                << "); the weights of the last good step are kept";
-            report.diverged = true;
-            report.divergence = why.str();
-            if (opts.log) *opts.log << report.divergence << '\n';
-            return report;
-          }
-          loss_sum += double(l) * double(n);
-          // outputs of this step's forward pass, before the update: a free running metric
-          metric_sum += last_step_metric(n);
-          seen = at + n;
-          if (bar) bar.update(at + n, order.size(), loss_sum / double(at + n), start);
-          if (opts.on_step && !opts.on_step(step_info{epoch, step_in_epoch, n, double(l), optim_.lr})) {
-            report.stopped_by_callback = true;
-            break;
-          }
-        }
-        if (bar) bar.clear();
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-        epoch_record rec;
-        rec.epoch = epoch;
-        // (a callback may have stopped the epoch early: the means are over the samples seen)
-        rec.train = {loss_sum / double(seen), Loss::finish_metric(metric_sum, seen, Net::output_size)};
-        if (opts.validation) rec.validation = evaluate_valid(opts.validation->get());
-        rec.samples_per_second = seconds > 0 ? double(data.size()) / seconds : 0.0;
-        rec.lr = optim_.lr;
-        report.history.push_back(rec);
-        if (opts.log && (epoch % std::max<std::size_t>(opts.log_every, 1) == 0 || epoch == opts.epochs))
-          print(*opts.log, rec, opts.epochs);
-        if (report.stopped_by_callback) break;
-        if (opts.on_epoch && !opts.on_epoch(rec)) {
-          report.stopped_by_callback = true;
-          break;
-        }
-
-        const double monitored = rec.validation ? rec.validation->loss : rec.train.loss;
-        schedule::advance(opts.schedule, lr_state, base_lr, epoch - 1, monitored);
-        if (monitored < report.best_loss - opts.early_stopping.min_delta) {
-          report.best_loss = monitored;
-          report.best_epoch = epoch;
-          since_best = 0;
-          if (best.size()) std::copy(net_->parameters().begin(), net_->parameters().end(), best.begin());
-        } else if (opts.early_stopping.patience && ++since_best >= opts.early_stopping.patience) {
-          report.stopped_early = true;
-          break;
-        }
+  /// Continues the run whose checkpoint (train_options::checkpoint) is at `path`, up to
+  /// opts.epochs epochs in all, with the same data and options: the network, the optimizer's
+  /// state and step count, the learning-rate schedule, the shuffling generator and order, the
+  /// dropout masks' seed, early stopping's best weights and the history are those of the
+  /// checkpoint, so that an interrupted and resumed run ends bit-identical to an uninterrupted
+  /// one (same build, same threads). The report holds the whole history. Throws file_error,
+  /// changing nothing, for a checkpoint of another topology, scalar type, optimizer, loss or
+  /// dataset size, or a damaged file.
+  template <class Dataset>
+  train_report resume(const std::string& path, const Dataset& data, const train_options<Dataset>& opts = {}) {
+    if constexpr (!fits<Dataset>()) {
+      return {};
+    } else {
+      validate(data, "resume", "training");
+      if (opts.validation) validate(opts.validation->get(), "resume", "validation");
+      if (opts.batch == 0) throw std::invalid_argument("ctnn::trainer::resume: batch size must be positive");
+      run_state st(0);
+      checkpoint_contents c = read_checkpoint(path, data.size(), st); // throws before anything changes
+      // everything read and checked: now it takes effect
+      if (opts.threads != 0 && opts.threads != threads()) set_threads(opts.threads);
+      if (opts.clip_grad_norm > 0) set_clip_grad_norm(opts.clip_grad_norm);
+      if (opts.clip_grad_value > 0) set_clip_grad_value(opts.clip_grad_value);
+      Net::from_logical(c.params.data(), net_->parameters().data());
+      std::fill(state_.begin(), state_.end(), T(0));
+      const std::size_t slot = state_.size() / Optim::slots;
+      for (std::size_t k = 0; k < Optim::slots; ++k)
+        Net::from_logical(c.state.data() + k * Net::param_count, state_.data() + k * slot);
+      steps_ = c.steps;
+      bounds_ = c.bounds;
+      noise_seed_ = c.noise_seed;
+      if (c.has_best) {
+        st.best = aligned_buffer<T>(Net::param_size);
+        Net::from_logical(c.best.data(), st.best.data());
+      } else if (opts.early_stopping.patience) {
+        st.best = aligned_buffer<T>(Net::param_size);
       }
-      if (best.size() && report.best_epoch) {
-        std::copy(best.begin(), best.end(), net_->parameters().begin());
-        if (opts.log && report.best_epoch != report.history.size())
-          *opts.log << "restored the weights of epoch " << report.best_epoch << " (monitored loss " << report.best_loss
-                    << ")\n";
-      } else {
-        report.best_epoch = report.history.empty() ? 0 : report.history.size();
-      }
-      return report;
+      st.report.metric_name = Loss::metric_name;
+      return run(data, opts, st);
     }
   }
 
 private:
+  /// What a run carries from epoch to epoch (and a checkpoint saves).
+  struct run_state {
+    explicit run_state(std::uint64_t seed) : gen(seed) {}
+    std::size_t epochs_done = 0;
+    rng gen;
+    std::vector<std::size_t> order;
+    std::size_t since_best = 0;
+    aligned_buffer<T> best{}; ///< early stopping's best weights (stored layout), if patience
+    double base_lr = 0;
+    schedule::state lr_state{};
+    train_report report;
+  };
+
+  template <class Dataset>
+  train_report run(const Dataset& data, const train_options<Dataset>& opts, run_state& st) {
+    const std::size_t batch = std::min(opts.batch, data.size());
+    reserve(batch, Dataset::target_size);
+    train_report& report = st.report;
+    std::vector<std::size_t>& order = st.order;
+    for (std::size_t epoch = st.epochs_done + 1; epoch <= opts.epochs; ++epoch) {
+      optim_.lr = st.lr_state.lr;
+      if (opts.shuffle)
+        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[st.gen.below(i)]);
+      const auto start = std::chrono::steady_clock::now();
+      double loss_sum = 0, metric_sum = 0;
+      std::size_t step_in_epoch = 0, seen = 0;
+      detail::progress_bar bar(opts.log, epoch, opts.epochs);
+      for (std::size_t at = 0; at < order.size(); at += batch) {
+        const std::size_t n = std::min(batch, order.size() - at);
+        for (std::size_t r = 0; r < n; ++r) {
+          std::copy_n(data.input(order[at + r]), Dataset::input_size, ws_.input() + r * Dataset::input_size);
+          std::copy_n(data.target(order[at + r]), Dataset::target_size, targets_.data() + r * Dataset::target_size);
+        }
+        ++step_in_epoch;
+        const step_result r = step(n);
+        const T l = r.loss;
+        if (!r.applied()) {
+          if (bar) bar.clear();
+          std::ostringstream why;
+          why << "training stopped: ";
+          if (!r.finite_loss)
+            why << "the loss became " << l;
+          else if (!r.finite_gradients)
+            why << "the gradients became non-finite (loss " << l << ")";
+          else
+            why << "the update made parameters or optimizer state non-finite (loss " << l
+                << "; the update was rolled back)";
+          why << " at epoch " << epoch << ", step " << step_in_epoch << " (samples " << at << ".." << at + n - 1
+              << (opts.shuffle ? " of the shuffled order" : "") << "); the weights of the last good step are kept";
+          report.diverged = true;
+          report.divergence = why.str();
+          if (opts.log) *opts.log << report.divergence << '\n';
+          return report;
+        }
+        loss_sum += double(l) * double(n);
+        // outputs of this step's forward pass, before the update: a free running metric
+        metric_sum += last_step_metric(n);
+        seen = at + n;
+        if (bar) bar.update(at + n, order.size(), loss_sum / double(at + n), start);
+        if (opts.on_step && !opts.on_step(step_info{epoch, step_in_epoch, n, double(l), optim_.lr})) {
+          report.stopped_by_callback = true;
+          break;
+        }
+      }
+      if (bar) bar.clear();
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+      epoch_record rec;
+      rec.epoch = epoch;
+      // (a callback may have stopped the epoch early: the means are over the samples seen)
+      rec.train = {loss_sum / double(seen), Loss::finish_metric(metric_sum, seen, Net::output_size)};
+      if (opts.validation) rec.validation = evaluate_valid(opts.validation->get());
+      rec.samples_per_second = seconds > 0 ? double(data.size()) / seconds : 0.0;
+      rec.lr = optim_.lr;
+      report.history.push_back(rec);
+      if (opts.log && (epoch % std::max<std::size_t>(opts.log_every, 1) == 0 || epoch == opts.epochs))
+        print(*opts.log, rec, opts.epochs);
+      if (report.stopped_by_callback) break; // in the middle of an epoch: no checkpoint of it
+
+      const double monitored = rec.validation ? rec.validation->loss : rec.train.loss;
+      schedule::advance(opts.schedule, st.lr_state, st.base_lr, epoch - 1, monitored);
+      if (monitored < report.best_loss - opts.early_stopping.min_delta) {
+        report.best_loss = monitored;
+        report.best_epoch = epoch;
+        st.since_best = 0;
+        if (st.best.size()) std::copy(net_->parameters().begin(), net_->parameters().end(), st.best.begin());
+      } else if (opts.early_stopping.patience && ++st.since_best >= opts.early_stopping.patience) {
+        report.stopped_early = true;
+      }
+      st.epochs_done = epoch;
+      if (!opts.checkpoint.path.empty() && (epoch % std::max<std::size_t>(opts.checkpoint.every, 1) == 0 ||
+                                            epoch == opts.epochs || report.stopped_early))
+        write_checkpoint(opts.checkpoint.path, st);
+      if (report.stopped_early) break;
+      if (opts.on_epoch && !opts.on_epoch(rec)) {
+        report.stopped_by_callback = true;
+        break;
+      }
+    }
+    if (st.best.size() && report.best_epoch) {
+      std::copy(st.best.begin(), st.best.end(), net_->parameters().begin());
+      parameters_changed();
+      if (opts.log && report.best_epoch != report.history.size())
+        *opts.log << "restored the weights of epoch " << report.best_epoch << " (monitored loss " << report.best_loss
+                  << ")\n";
+    } else {
+      report.best_epoch = report.history.empty() ? 0 : report.history.size();
+    }
+    return report;
+  }
+
+  // ---- checkpoints ----
+  //
+  // Layout (little-endian): "CTNNCKP\0", u32 version 1, then strings (u32 length + bytes): the
+  // network's fingerprint, the optimizer's and the loss's names; u64 values: parameter count N,
+  // N parameters (T, PyTorch order), the optimizer's state slots (each N values, PyTorch order),
+  // the step count, the update bounds (4 doubles), the epochs done, the shuffling generator
+  // (4 u64), the order (one u64 per sample), early stopping (since_best, best loss, best epoch,
+  // whether best weights follow, then N values), the schedule (base lr, lr, best, bad epochs,
+  // cooldown), the noise seed, the history (per epoch: number, loss, metric, validation flag,
+  // loss and metric, samples/s, lr); u64 FNV-1a checksum of all preceding bytes.
+  struct checkpoint_contents {
+    std::vector<T> params, state, best;
+    std::int64_t steps = 0;
+    optim::bounds bounds{};
+    std::uint64_t noise_seed = 0;
+    bool has_best = false;
+  };
+  void write_checkpoint(const std::string& path, const run_state& st) const {
+    namespace wf = weights_format;
+    std::vector<unsigned char> b(checkpoint_magic, checkpoint_magic + 8);
+    wf::put<std::uint32_t>(b, 1);
+    auto put_string = [&](const std::string& v) {
+      wf::put<std::uint32_t>(b, std::uint32_t(v.size()));
+      b.insert(b.end(), v.begin(), v.end());
+    };
+    put_string(wf::join(Net::fingerprint()));
+    put_string(Optim::name());
+    put_string(Loss::name());
+    std::vector<T> logical(Net::param_count);
+    auto put_layout = [&](const T* stored) {
+      Net::to_logical(stored, logical.data());
+      for (T v : logical) wf::put<T>(b, v);
+    };
+    wf::put<std::uint64_t>(b, Net::param_count);
+    put_layout(net_->parameters().data());
+    const std::size_t slot = state_.size() / Optim::slots;
+    for (std::size_t k = 0; k < Optim::slots; ++k) put_layout(state_.data() + k * slot);
+    wf::put<std::int64_t>(b, steps_);
+    for (double v : {bounds_.w, bounds_.g, bounds_.s1, bounds_.s2}) wf::put<double>(b, v);
+    wf::put<std::uint64_t>(b, st.epochs_done);
+    for (auto v : st.gen.state()) wf::put<std::uint64_t>(b, v);
+    wf::put<std::uint64_t>(b, st.order.size());
+    for (auto v : st.order) wf::put<std::uint64_t>(b, v);
+    wf::put<std::uint64_t>(b, st.since_best);
+    wf::put<double>(b, st.report.best_loss);
+    wf::put<std::uint64_t>(b, st.report.best_epoch);
+    wf::put<std::uint8_t>(b, st.best.size() ? 1 : 0);
+    if (st.best.size()) put_layout(st.best.data());
+    for (double v : {st.base_lr, st.lr_state.lr, st.lr_state.best}) wf::put<double>(b, v);
+    wf::put<std::uint64_t>(b, st.lr_state.bad_epochs);
+    wf::put<std::uint64_t>(b, st.lr_state.cooldown_left);
+    wf::put<std::uint64_t>(b, noise_seed_);
+    wf::put<std::uint64_t>(b, st.report.history.size());
+    for (const auto& e : st.report.history) {
+      wf::put<std::uint64_t>(b, e.epoch);
+      wf::put<double>(b, e.train.loss);
+      wf::put<double>(b, e.train.metric);
+      wf::put<std::uint8_t>(b, e.validation ? 1 : 0);
+      wf::put<double>(b, e.validation ? e.validation->loss : 0.0);
+      wf::put<double>(b, e.validation ? e.validation->metric : 0.0);
+      wf::put<double>(b, e.samples_per_second);
+      wf::put<double>(b, e.lr);
+    }
+    wf::put<std::uint64_t>(b, wf::fnv1a(b.data(), b.size()));
+    // written beside, then renamed: an interruption while writing leaves the last checkpoint whole
+    const std::string partial = path + ".partial";
+    {
+      std::ofstream f(partial, std::ios::binary | std::ios::trunc);
+      if (!f) throw file_error(partial, "opening for writing", "a writable checkpoint file", "an error");
+      f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+      if (!f) throw file_error(partial, "writing", std::to_string(b.size()) + " bytes written", "a write error");
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, path, ec);
+    if (ec) throw file_error(path, "renaming " + partial, "the checkpoint in place", ec.message());
+  }
+
+  checkpoint_contents read_checkpoint(const std::string& path, std::size_t samples, run_state& st) const {
+    namespace wf = weights_format;
+    const std::string text = detail::read_file(path, "a ctnn checkpoint file");
+    const std::vector<unsigned char> b(text.begin(), text.end());
+    std::size_t at = 0;
+    auto fail = [&](const std::string& where, const std::string& expected, const std::string& found) {
+      throw file_error(path, where, expected, found);
+    };
+    if (b.size() < 20 || std::memcmp(b.data(), checkpoint_magic, 8) != 0)
+      fail("byte 0", "the checkpoint magic \"CTNNCKP\"", "other bytes (not a ctnn checkpoint)");
+    if (wf::get<std::uint64_t>(b, b.size() - 8) != wf::fnv1a(b.data(), b.size() - 8))
+      fail("byte " + std::to_string(b.size() - 8), "the checksum of the preceding bytes", "another value (corrupt)");
+    const std::size_t end = b.size() - 8;
+    at = 8;
+    auto need = [&](std::size_t n) {
+      if (n > end - std::min(at, end)) fail("byte " + std::to_string(at), std::to_string(n) + " more bytes", "the end");
+    };
+    auto u32 = [&] { need(4); const auto v = wf::get<std::uint32_t>(b, at); at += 4; return v; };
+    auto u64 = [&] { need(8); const auto v = wf::get<std::uint64_t>(b, at); at += 8; return v; };
+    auto f64 = [&] { need(8); const auto v = wf::get<double>(b, at); at += 8; return v; };
+    auto u8 = [&] { need(1); return b[at++]; };
+    auto str = [&] {
+      const std::size_t n = u32();
+      need(n);
+      std::string v(b.begin() + std::ptrdiff_t(at), b.begin() + std::ptrdiff_t(at + n));
+      at += n;
+      return v;
+    };
+    auto values = [&](std::vector<T>& out) {
+      need(Net::param_count * sizeof(T));
+      out.resize(Net::param_count);
+      for (auto& v : out) {
+        v = wf::get<T>(b, at);
+        at += sizeof(T);
+      }
+    };
+    if (const auto v = u32(); v != 1) fail("byte 8", "checkpoint version 1", "version " + std::to_string(v));
+    const auto file_lines = wf::split(str());
+    const auto net_lines = Net::fingerprint();
+    for (std::size_t i = 0; i < std::max(file_lines.size(), net_lines.size()); ++i) {
+      const std::string have = i < file_lines.size() ? file_lines[i] : "(no more layers)";
+      const std::string want = i < net_lines.size() ? net_lines[i] : "(no more layers)";
+      if (have != want)
+        fail(i == 0 ? "fingerprint, scalar type" : "fingerprint, layer " + std::to_string(i - 1),
+             "'" + want + "' (the network being trained)", "'" + have + "' (in the checkpoint)");
+    }
+    if (const auto o = str(); o != Optim::name())
+      fail("optimizer", "'" + Optim::name() + "' (the trainer's)", "'" + o + "' (in the checkpoint)");
+    if (const auto l = str(); l != Loss::name())
+      fail("loss", "'" + Loss::name() + "' (the trainer's)", "'" + l + "' (in the checkpoint)");
+    if (const auto n = u64(); n != Net::param_count)
+      fail("parameter count", std::to_string(Net::param_count), std::to_string(n));
+    checkpoint_contents c;
+    values(c.params);
+    c.state.resize(Optim::slots * Net::param_count);
+    for (std::size_t k = 0; k < Optim::slots; ++k) {
+      std::vector<T> slot;
+      values(slot);
+      std::copy(slot.begin(), slot.end(), c.state.begin() + std::ptrdiff_t(k * Net::param_count));
+    }
+    c.steps = std::int64_t(u64());
+    c.bounds = {f64(), f64(), f64(), f64()};
+    st.epochs_done = u64();
+    std::array<std::uint64_t, 4> g{};
+    for (auto& v : g) v = u64();
+    st.gen = rng::from_state(g);
+    if (const auto n = u64(); n != samples)
+      fail("shuffled order", std::to_string(samples) + " samples (the dataset given)", std::to_string(n) + " (the dataset saved)");
+    st.order.resize(samples);
+    for (auto& v : st.order) {
+      v = std::size_t(u64());
+      if (v >= samples) fail("shuffled order", "sample indices below " + std::to_string(samples), std::to_string(v));
+    }
+    st.since_best = u64();
+    st.report.best_loss = f64();
+    st.report.best_epoch = u64();
+    c.has_best = u8() != 0;
+    if (c.has_best) values(c.best);
+    st.base_lr = f64();
+    st.lr_state.lr = f64();
+    st.lr_state.best = f64();
+    st.lr_state.bad_epochs = u64();
+    st.lr_state.cooldown_left = u64();
+    c.noise_seed = u64();
+    const std::size_t records = u64();
+    if (records != st.epochs_done) fail("history", std::to_string(st.epochs_done) + " epochs", std::to_string(records));
+    for (std::size_t i = 0; i < records; ++i) {
+      epoch_record e;
+      e.epoch = u64();
+      e.train.loss = f64();
+      e.train.metric = f64();
+      const bool has_val = u8() != 0;
+      const double vl = f64(), vm = f64();
+      if (has_val) e.validation = evaluation{vl, vm};
+      e.samples_per_second = f64();
+      e.lr = f64();
+      st.report.history.push_back(e);
+    }
+    if (at != end) fail("byte " + std::to_string(at), "the checksum after the history", "trailing data");
+    return c;
+  }
+  static constexpr char checkpoint_magic[8] = {'C', 'T', 'N', 'N', 'C', 'K', 'P', '\0'};
+
   /// Whether Dataset fits the network's input and the loss's target. Holds the one static_assert
   /// for a misfit (instantiated once per Dataset, however many members use it).
   template <class Dataset>
