@@ -150,15 +150,36 @@ struct huber {
   static double finish_metric(double sum, std::size_t n, std::size_t out) noexcept { return sum / double(n * out); }
 };
 
-/// Negative log-likelihood (PyTorch's NLLLoss) on log-probabilities, e.g. the output of a final
-/// log_softmax layer (the two together are cross-entropy): mean(-y[label]); the target is the
-/// class index (shape<1>). Metric: accuracy.
-struct nll {
-  static std::string name() { return "nll"; }
+namespace detail {
+/// The target of the class-index losses (softmax_cross_entropy, nll): one value per sample, the
+/// class, an integer in [0, out); their metric is the accuracy of the largest output.
+struct class_index_target {
   template <Shape Out>
   using expected_target = shape<1>;
   static constexpr const char* metric_name = "accuracy";
   static constexpr task kind = task::classes;
+  template <class T>
+  static bool valid_target(const T* t, std::size_t out) noexcept {
+    return t[0] >= T(0) && t[0] < T(out) && std::floor(t[0]) == t[0];
+  }
+  template <class T>
+  static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
+    double s = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const T* row = y + r * ldy;
+      s += std::size_t(std::max_element(row, row + out) - row) == static_cast<std::size_t>(t[r]);
+    }
+    return s;
+  }
+  static double finish_metric(double sum, std::size_t n, std::size_t) noexcept { return sum / double(n); }
+};
+} // namespace detail
+
+/// Negative log-likelihood (PyTorch's NLLLoss) on log-probabilities, e.g. the output of a final
+/// log_softmax layer (the two together are cross-entropy): mean(-y[label]); the target is the
+/// class index (shape<1>). Metric: accuracy.
+struct nll : detail::class_index_target {
+  static std::string name() { return "nll"; }
 
   template <class T>
   static T value_and_gradient(const T* y, std::size_t ldy, const T* t, std::size_t, T* dy, std::size_t n) noexcept {
@@ -174,20 +195,6 @@ struct nll {
     }
     return sum * scale;
   }
-  template <class T>
-  static bool valid_target(const T* t, std::size_t out) noexcept {
-    return t[0] >= T(0) && t[0] < T(out) && std::floor(t[0]) == t[0];
-  }
-  template <class T>
-  static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
-    double s = 0;
-    for (std::size_t r = 0; r < n; ++r) {
-      const T* row = y + r * ldy;
-      s += std::size_t(std::max_element(row, row + out) - row) == static_cast<std::size_t>(t[r]);
-    }
-    return s;
-  }
-  static double finish_metric(double sum, std::size_t n, std::size_t) noexcept { return sum / double(n); }
 };
 
 /// Binary cross-entropy on logits z, targets in [0, 1]:
@@ -232,14 +239,10 @@ struct bce_with_logits {
 
 /// Softmax cross-entropy on logits (PyTorch's CrossEntropyLoss): the target is the class index,
 /// one value per sample (shape<1>). Softmax and gradient are fused: dz = (softmax(z) - onehot) / n.
-struct softmax_cross_entropy {
+struct softmax_cross_entropy : detail::class_index_target {
   static std::string name() { return "softmax_cross_entropy"; }
   using applies = ctnn::softmax;
   using fix_applies = diag::fix_drop_the_final_softmax_the_loss_applies_it;
-  template <Shape Out>
-  using expected_target = shape<1>;
-  static constexpr const char* metric_name = "accuracy";
-  static constexpr task kind = task::classes;
 
   template <class T>
   static T value_and_gradient(const T* z, std::size_t ldz, const T* t, std::size_t out, T* dz, std::size_t n) noexcept {
@@ -261,21 +264,6 @@ struct softmax_cross_entropy {
     }
     return sum * scale;
   }
-  /// out: number of classes; the target must be an integer in [0, out).
-  template <class T>
-  static bool valid_target(const T* t, std::size_t out) noexcept {
-    return t[0] >= T(0) && t[0] < T(out) && std::floor(t[0]) == t[0];
-  }
-  template <class T>
-  static double metric_sum(const T* z, std::size_t ldz, const T* t, std::size_t out, std::size_t n) noexcept {
-    double s = 0;
-    for (std::size_t r = 0; r < n; ++r) {
-      const T* row = z + r * ldz;
-      s += std::size_t(std::max_element(row, row + out) - row) == static_cast<std::size_t>(t[r]);
-    }
-    return s;
-  }
-  static double finish_metric(double sum, std::size_t n, std::size_t) noexcept { return sum / double(n); }
 };
 
 } // namespace ctnn::loss
