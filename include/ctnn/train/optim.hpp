@@ -232,15 +232,18 @@ struct rmsprop {
     return 3 * detail::slot<T>(n);
   }
   static constexpr std::size_t slots = 3;
-  /// The denominator is at least sqrt((1 - alpha) g^2) for the current g (not centered: each
-  /// element's step is at most lr / sqrt(1 - alpha)); centered, at least eps.
+  /// s1 bounds the first slot (the square average), s2 the others (gradient average, momentum
+  /// buffer), as the trainer measures them. The denominator is at least sqrt((1 - alpha) g^2)
+  /// for the current g (not centered: each element's step is at most lr / sqrt(1 - alpha));
+  /// centered, at least eps.
   bounds next_bounds(const bounds& b, std::int64_t) const noexcept {
     const double g = b.g + std::abs(weight_decay) * b.w;
     bounds n = b;
-    n.s2 = alpha * b.s2 + (1.0 - alpha) * g * g;
+    n.s1 = alpha * b.s1 + (1.0 - alpha) * g * g;
     const double ratio = centered || alpha >= 1.0 ? g / eps : 1.0 / std::sqrt(1.0 - alpha);
-    n.s1 = momentum != 0 ? std::abs(momentum) * b.s1 + ratio : ratio;
-    n.w = b.w + std::abs(lr) * n.s1;
+    const double step = momentum != 0 ? std::abs(momentum) * b.s2 + ratio : ratio;
+    n.s2 = std::max({b.s2, g, step});
+    n.w = b.w + std::abs(lr) * step;
     return n;
   }
   template <class T>
@@ -293,10 +296,11 @@ struct adagrad {
   }
   static constexpr std::size_t slots = 1; ///< the sum of squared gradients
   /// s >= g^2 for the current g: each element's step is at most lr / (1 + (t - 1) lr_decay).
+  /// s1 bounds the sum (the one slot).
   bounds next_bounds(const bounds& b, std::int64_t t) const noexcept {
     const double g = b.g + std::abs(weight_decay) * b.w;
     bounds n = b;
-    n.s2 = (t == 1 ? std::abs(initial_accumulator_value) : b.s2) + g * g;
+    n.s1 = (t == 1 ? std::abs(initial_accumulator_value) : b.s1) + g * g;
     n.w = b.w + std::abs(lr / (1.0 + double(t - 1) * lr_decay));
     return n;
   }

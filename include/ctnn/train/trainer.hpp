@@ -791,11 +791,14 @@ private:
     for_each_updated_array([&](T* p, T* copy) { std::copy(copy + b, copy + e, p + b); });
   }
   /// The largest parameter and state magnitudes in [b, e) after an update (NaN: not finite).
+  /// s1 is the first state slot's, s2 the largest of the others' (optimizers read them so).
   optim::bounds measure(std::size_t b, std::size_t e) noexcept {
-    double m[3] = {0, 0, 0};
-    int k = 0;
+    double m[1 + Optim::slots] = {};
+    std::size_t k = 0;
     for_each_updated_array([&](T* p, T*) { m[k++] = magnitude(p + b, e - b); });
-    return {m[0], 0, m[1], m[2]};
+    double others = 0;
+    for (std::size_t i = 2; i < 1 + Optim::slots; ++i) others = max_or_nan(others, m[i]);
+    return {m[0], 0, Optim::slots > 0 ? m[1] : 0.0, others};
   }
   /// measure over the ranges `core` updates in a split step.
   optim::bounds measure_ranges(unsigned core) noexcept {
