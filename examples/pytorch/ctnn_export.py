@@ -291,6 +291,21 @@ def _is_last_step_index(idx, batch_first):
     return idx == -1 or idx in ((-1,), (-1, full), (-1, full, full))
 
 
+_FUNCTIONS = {torch.relu: nn.ReLU, torch.nn.functional.relu: nn.ReLU, torch.tanh: nn.Tanh,
+              torch.sigmoid: nn.Sigmoid, torch.nn.functional.gelu: nn.GELU}
+
+
+def _module_for_function(n):
+    """The module a traced function call stands for (torch.relu(x) is nn.ReLU()), or None."""
+    if n.kwargs:
+        return None
+    if n.target in _FUNCTIONS:
+        return _FUNCTIONS[n.target]()
+    if n.target is torch.flatten and tuple(n.args[1:]) in ((1,), (1, -1)):
+        return nn.Flatten()
+    return None
+
+
 class _Proxy(torch.fx.Proxy):
     """torch.fx's Proxy, but `out, state = rnn(x)` traces on Python 3.11 too: torch 1.13 finds the
     unpacking instruction by f_lasti // 2, which 3.11's inline caches make point elsewhere."""
@@ -393,17 +408,8 @@ class _Walk:
                     continue
                 raise UnsupportedModel("%s: indexing [%s] of '%s' (supported: out, _ = rnn(x), then the last "
                                        "step, out[-1] or out[:, -1] with batch_first)" % (n.name, idx, prev.source))
-            functional = {torch.relu: nn.ReLU(), torch.nn.functional.relu: nn.ReLU(), torch.tanh: nn.Tanh(),
-                          torch.sigmoid: nn.Sigmoid(), torch.nn.functional.gelu: nn.GELU()}
-            if n.op == "call_function" and n.target in functional and kind == "layer" and not n.kwargs:
-                m = functional[n.target]
-                self.layers += _layer_for_module(m, n.name, prev.shape, prev.sequence, None)
-                self.layers[-1].module = m
-                value[n.name] = ("layer", len(self.layers) - 1)
-                continue
-            if n.op == "call_function" and n.target is torch.flatten and kind == "layer" and \
-                    tuple(n.args[1:]) in ((1,), (1, -1)) and not n.kwargs:
-                m = nn.Flatten()
+            m = _module_for_function(n) if n.op == "call_function" and kind == "layer" else None
+            if m is not None:  # torch.relu(x), torch.flatten(x, 1), ...: as their modules
                 self.layers += _layer_for_module(m, n.name, prev.shape, prev.sequence, None)
                 self.layers[-1].module = m
                 value[n.name] = ("layer", len(self.layers) - 1)

@@ -157,9 +157,14 @@ inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double
   cairo_save(cr);
   cairo_rectangle(cr, left, top, right - left, bottom - top);
   cairo_clip(cr);
-  int k = 0;
-  for (const auto& s : p.scatter) {
-    const rgb c = palette(s.color >= 0 ? s.color : k++);
+  // each series' colour, once for the data and the legend: its own, or the next of the palette
+  std::vector<rgb> scatter_color, line_color;
+  int next = 0;
+  for (const auto& sc : p.scatter) scatter_color.push_back(palette(sc.color >= 0 ? sc.color : next++));
+  for (const auto& l : p.lines) line_color.push_back(palette(l.color >= 0 ? l.color : next++));
+  for (std::size_t j = 0; j < p.scatter.size(); ++j) {
+    const auto& s = p.scatter[j];
+    const rgb c = scatter_color[j];
     cairo_set_source_rgba(cr, c.r, c.g, c.b, 0.75);
     for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
@@ -167,8 +172,9 @@ inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double
       cairo_fill(cr);
     }
   }
-  for (const auto& l : p.lines) {
-    const rgb c = palette(l.color >= 0 ? l.color : k++);
+  for (std::size_t j = 0; j < p.lines.size(); ++j) {
+    const auto& l = p.lines[j];
+    const rgb c = line_color[j];
     cairo_set_source_rgb(cr, c.r, c.g, c.b);
     cairo_set_line_width(cr, 2);
     const double dash[] = {6, 4};
@@ -190,22 +196,17 @@ inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double
     cairo_set_dash(cr, dash, 0, 0);
   }
   cairo_restore(cr);
-  // legend, top right, on a white box as wide as its longest label
+  // legend (where the panel puts it), on a white box as wide as its longest label
   struct entry {
     std::string label;
     rgb color;
     bool dot, dashed;
   };
   std::vector<entry> entries;
-  k = 0;
-  for (const auto& sc : p.scatter) {
-    const rgb c = palette(sc.color >= 0 ? sc.color : k++);
-    if (!sc.label.empty()) entries.push_back({sc.label, c, true, false});
-  }
-  for (const auto& l : p.lines) {
-    const rgb c = palette(l.color >= 0 ? l.color : k++);
-    if (!l.label.empty()) entries.push_back({l.label, c, false, l.dashed});
-  }
+  for (std::size_t j = 0; j < p.scatter.size(); ++j)
+    if (!p.scatter[j].label.empty()) entries.push_back({p.scatter[j].label, scatter_color[j], true, false});
+  for (std::size_t j = 0; j < p.lines.size(); ++j)
+    if (!p.lines[j].label.empty()) entries.push_back({p.lines[j].label, line_color[j], false, p.lines[j].dashed});
   if (!entries.empty()) {
     cairo_set_font_size(cr, 11);
     double widest = 0;

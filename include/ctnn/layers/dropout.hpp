@@ -38,8 +38,9 @@ struct dropout_stage : detail::no_parameters<T> {
                             const noise& nz) noexcept {
     for (std::size_t r = 0; r < n; ++r) {
       T* m = kept + r * kept_stride;
+      const std::uint64_t key = nz.row_key(r);
       for (std::size_t k = 0; k < N; ++k) {
-        m[k] = nz.bits(r, k) >= threshold ? scale : T(0);
+        m[k] = noise::bits(key, k) >= threshold ? scale : T(0);
         y[r * out_stride + k] = x[r * ldx + k] * m[k];
       }
       std::fill(m + N, m + kept_stride, T(0));

@@ -72,15 +72,19 @@ struct noise {
   std::uint64_t seed; ///< the workspace's noise seed (set by the trainer for each step)
   std::size_t stage;  ///< the stage's index (stages draw independently)
   std::size_t row0;   ///< the index in the batch of the first row given
-  /// A uniform 64-bit value for element k of the batch's row r (splitmix64 of the four).
-  std::uint64_t bits(std::size_t r, std::size_t k) const noexcept {
-    auto mix = [](std::uint64_t z) {
-      z += 0x9e3779b97f4a7c15ull;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      return z ^ (z >> 31);
-    };
-    return mix(mix(mix(seed ^ (std::uint64_t(stage) << 48)) ^ std::uint64_t(row0 + r)) ^ std::uint64_t(k));
+  /// The key of the batch's row r (given rows start at row0), once per row ...
+  std::uint64_t row_key(std::size_t r) const noexcept {
+    return mix(mix(seed ^ (std::uint64_t(stage) << 48)) ^ std::uint64_t(row0 + r));
+  }
+  /// ... and a uniform 64-bit value for its element k (splitmix64 of seed, stage, row, element).
+  static std::uint64_t bits(std::uint64_t row_key, std::size_t k) noexcept { return mix(row_key ^ std::uint64_t(k)); }
+
+private:
+  static std::uint64_t mix(std::uint64_t z) noexcept {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
   }
 };
 

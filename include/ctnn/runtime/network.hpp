@@ -511,11 +511,7 @@ public:
     if (logical.size() != param_count)
       throw std::invalid_argument("ctnn::net::import_parameters: expected " + std::to_string(param_count) +
                                   " parameters, got " + std::to_string(logical.size()));
-    std::size_t at = 0;
-    detail::for_each_index<stage_count>([&](auto s) {
-      stage<s>::import_params(logical.data() + at, params_.data() + lowered::offsets[s]);
-      at += stage<s>::param_count;
-    });
+    from_logical(logical.data(), params_.data());
   }
 
   /// Draws every layer's parameters from `init` (see ctnn::init), layer by layer in PyTorch's
@@ -576,14 +572,13 @@ private:
         if (!keep_pre_activations) return; // inference: the next stage reads this one's input
       }
       if constexpr (stochastic<s>) {
-        if (keep_pre_activations) {
-          stage<s>::forward_batch(p, src, ld, z, y, n, noise{ws.noise_, s, 0});
-          src = y;
-          ld = stage<s>::out_stride;
-          return;
-        }
+        if (keep_pre_activations)
+          stage<s>::forward_batch(p, src, ld, z, y, n, noise{ws.noise_, s, 0}); // training: masks
+        else
+          stage<s>::forward_batch(p, src, ld, z, y, n);
+      } else {
+        stage<s>::forward_batch(p, src, ld, z, y, n);
       }
-      stage<s>::forward_batch(p, src, ld, z, y, n);
       src = y;
       ld = stage<s>::out_stride;
     });

@@ -27,6 +27,14 @@ namespace CTNN_NAMESPACE::loss {
 //   applies, fix_applies     -> (optional) the activation the loss applies to the outputs itself,
 //                               and the diagnostic's fix: a network ending in it is a compile error
 
+namespace detail {
+/// The targets of the regression losses: any finite values.
+template <class T>
+bool all_finite(const T* t, std::size_t out) noexcept {
+  return std::all_of(t, t + out, [](T v) { return std::isfinite(v); });
+}
+} // namespace detail
+
 /// Mean squared error over all elements: mean((y - t)^2).
 struct mse {
   static std::string name() { return "mse"; }
@@ -51,7 +59,7 @@ struct mse {
   }
   template <class T>
   static bool valid_target(const T* t, std::size_t out) noexcept {
-    return std::all_of(t, t + out, [](T v) { return std::isfinite(v); });
+    return detail::all_finite(t, out);
   }
   template <class T>
   static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
@@ -111,7 +119,7 @@ struct mae {
   }
   template <class T>
   static bool valid_target(const T* t, std::size_t out) noexcept {
-    return std::all_of(t, t + out, [](T v) { return std::isfinite(v); });
+    return detail::all_finite(t, out);
   }
   template <class T>
   static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {
@@ -141,7 +149,7 @@ struct huber {
   }
   template <class T>
   static bool valid_target(const T* t, std::size_t out) noexcept {
-    return mae::valid_target(t, out);
+    return detail::all_finite(t, out);
   }
   template <class T>
   static double metric_sum(const T* y, std::size_t ldy, const T* t, std::size_t out, std::size_t n) noexcept {

@@ -374,23 +374,14 @@ public:
     if constexpr (!fits<Dataset>()) {
       return {};
     } else {
-      validate(data, "train", "training");
-      if (opts.validation) validate(opts.validation->get(), "train", "validation");
-      if (opts.batch == 0) throw std::invalid_argument("ctnn::trainer::train: batch size must be positive");
-      const std::size_t batch = std::min(opts.batch, data.size());
-      if (opts.threads != 0 && opts.threads != threads()) set_threads(opts.threads);
-      if (opts.clip_grad_norm > 0) set_clip_grad_norm(opts.clip_grad_norm);
-      if (opts.clip_grad_value > 0) set_clip_grad_value(opts.clip_grad_value);
-      reserve(batch, Dataset::target_size);
-
+      check_run(data, opts, "train");
+      apply_run_options(opts);
       run_state st(opts.seed);
-      st.report.metric_name = Loss::metric_name;
       st.order.resize(data.size());
       std::iota(st.order.begin(), st.order.end(), std::size_t{0});
       noise_seed_ = opts.seed * 0xd1b54a32d192ed03ull + 1; // dropout masks: from the seed and the step count
       st.base_lr = optim_.lr;
       st.lr_state = schedule::start(opts.schedule, st.base_lr);
-      if (opts.early_stopping.patience) st.best = aligned_buffer<T>(Net::param_size);
       parameters_changed(); // the network may have been changed since the last call
       return run(data, opts, st);
     }
@@ -409,15 +400,11 @@ public:
     if constexpr (!fits<Dataset>()) {
       return {};
     } else {
-      validate(data, "resume", "training");
-      if (opts.validation) validate(opts.validation->get(), "resume", "validation");
-      if (opts.batch == 0) throw std::invalid_argument("ctnn::trainer::resume: batch size must be positive");
+      check_run(data, opts, "resume");
       run_state st(0);
       checkpoint_contents c = read_checkpoint(path, data.size(), st); // throws before anything changes
       // everything read and checked: now it takes effect
-      if (opts.threads != 0 && opts.threads != threads()) set_threads(opts.threads);
-      if (opts.clip_grad_norm > 0) set_clip_grad_norm(opts.clip_grad_norm);
-      if (opts.clip_grad_value > 0) set_clip_grad_value(opts.clip_grad_value);
+      apply_run_options(opts);
       Net::from_logical(c.params.data(), net_->parameters().data());
       std::fill(state_.begin(), state_.end(), T(0));
       const std::size_t slot = state_.size() / Optim::slots;
@@ -429,10 +416,7 @@ public:
       if (c.has_best) {
         st.best = aligned_buffer<T>(Net::param_size);
         Net::from_logical(c.best.data(), st.best.data());
-      } else if (opts.early_stopping.patience) {
-        st.best = aligned_buffer<T>(Net::param_size);
       }
-      st.report.metric_name = Loss::metric_name;
       return run(data, opts, st);
     }
   }
@@ -451,10 +435,28 @@ private:
     train_report report;
   };
 
+  /// What train and resume check before touching anything (throws std::invalid_argument).
+  template <class Dataset>
+  void check_run(const Dataset& data, const train_options<Dataset>& opts, const char* what) const {
+    validate(data, what, "training");
+    if (opts.validation) validate(opts.validation->get(), what, "validation");
+    if (opts.batch == 0)
+      throw std::invalid_argument(std::string("ctnn::trainer::") + what + ": batch size must be positive");
+  }
+  /// The options that set the trainer itself (threads, clipping).
+  template <class Dataset>
+  void apply_run_options(const train_options<Dataset>& opts) {
+    if (opts.threads != 0 && opts.threads != threads()) set_threads(opts.threads);
+    if (opts.clip_grad_norm > 0) set_clip_grad_norm(opts.clip_grad_norm);
+    if (opts.clip_grad_value > 0) set_clip_grad_value(opts.clip_grad_value);
+  }
+
   template <class Dataset>
   train_report run(const Dataset& data, const train_options<Dataset>& opts, run_state& st) {
     const std::size_t batch = std::min(opts.batch, data.size());
     reserve(batch, Dataset::target_size);
+    st.report.metric_name = Loss::metric_name;
+    if (opts.early_stopping.patience && !st.best.size()) st.best = aligned_buffer<T>(Net::param_size);
     train_report& report = st.report;
     std::vector<std::size_t>& order = st.order;
     for (std::size_t epoch = st.epochs_done + 1; epoch <= opts.epochs; ++epoch) {
