@@ -27,7 +27,8 @@ Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), LayerNorm (over the 
 features of each step), RNN/LSTM/GRU (unidirectional, any num_layers, with
 `out, _ = rnn(x)` and then `out[-1]` / `out[:, -1]` for the last step), and Identity and Dropout
 (no-ops at inference). A BatchNorm1d/2d right after a Linear or Conv is folded into it (its running
-statistics, as in eval mode). Anything else is refused naming the module's path and type.
+statistics, as in eval mode); after anything else it becomes ctnn's batch_norm, with its running
+statistics. Anything else is refused naming the module's path and type.
 """
 import argparse
 import dis
@@ -248,8 +249,22 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
         size = math.prod(want)
         params = [m.weight, m.bias] if m.elementwise_affine else [torch.ones(size), torch.zeros(size)]
         return [Layer("ctnn::layer_norm", "layer_norm", in_shape, params, sequence=in_sequence, source=path)]
-    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        refuse("batch norm is folded into a Linear or Conv right before it; here it follows something else")
+    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):  # not after a Linear or Conv: ctnn's batch_norm
+        if in_sequence:
+            refuse("on a sequence (ctnn's batch_norm takes features or channel maps)")
+        if m.running_mean is None or m.running_var is None:
+            refuse("track_running_stats=False (ctnn's batch_norm keeps running statistics)")
+        if abs(m.eps - 1e-5) > 1e-12:
+            refuse("eps=%g (ctnn's batch_norm uses PyTorch's default 1e-5)" % m.eps)
+        rank = 3 if isinstance(m, nn.BatchNorm2d) else None
+        if (rank and len(in_shape) != 3) or (not rank and len(in_shape) not in (1, 2)):
+            refuse("input of shape %s" % (tuple(in_shape),))
+        if m.num_features != in_shape[0]:
+            refuse("num_features=%d, but its input has %d channels" % (m.num_features, in_shape[0]))
+        c = m.num_features
+        params = [m.weight if m.affine else torch.ones(c), m.bias if m.affine else torch.zeros(c), m.running_mean,
+                  m.running_var]
+        return [Layer("ctnn::batch_norm", "batch_norm", in_shape, params, source=path)]
     refuse("not a module ctnn can express (see the list in ctnn_export.py)")
 
 
@@ -450,6 +465,9 @@ def _run_golden(layers, inputs, batch_first):
             else:
                 conv = torch.nn.functional.conv1d if isinstance(m, nn.Conv1d) else torch.nn.functional.conv2d
                 x = conv(x, w.reshape(m.weight.shape), b, m.stride, m.padding, m.dilation, m.groups)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):  # eval mode: the running statistics
+            g, b, mean, var = layer.params
+            x = torch.nn.functional.batch_norm(x, mean, var, g, b, training=False, eps=m.eps)
         elif isinstance(m, nn.LayerNorm):
             g, b = layer.params
             x = torch.nn.functional.layer_norm(x, m.normalized_shape, g.reshape(m.normalized_shape),

@@ -100,6 +100,20 @@ BOOST_AUTO_TEST_CASE(layer_norm_on_vectors_maps_and_steps) {
                 nn::loss::mse>(14);
 }
 
+BOOST_AUTO_TEST_CASE(batch_norm_on_features_and_channels) {
+  // training mode: the loss of the batch through its own statistics (the input gradient of the
+  // batch_norm reaches the layer before it; the batch_norm's first input is a dense layer's)
+  check_network<nn::network<nn::input<nn::shape<5>>, nn::dense<4>, nn::batch_norm, nn::tanh, nn::dense<3>>,
+                nn::loss::mse>(15);
+  check_network<nn::network<nn::input<nn::shape<2, 6>>, nn::conv1d<3, 3>, nn::batch_norm, nn::relu, nn::flatten,
+                            nn::dense<2>>,
+                nn::loss::mse>(16);
+  check_network<nn::network<nn::input<nn::shape<2, 5, 5>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::batch_norm,
+                            nn::flatten, nn::dense<2>>,
+                nn::loss::softmax_cross_entropy>(17);
+  check_network<nn::network<nn::input<nn::shape<4>>, nn::batch_norm, nn::dense<2>>, nn::loss::mse>(18); // on the input
+}
+
 BOOST_AUTO_TEST_CASE(three_layer_network) {
   using model = nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::tanh, nn::dense<8>, nn::relu, nn::dense<4>>;
   check_network<model, nn::loss::softmax_cross_entropy>(6);

@@ -6,6 +6,8 @@
 
 #include <ctnn/io/embedded.hpp>
 
+#include "fixtures/layer_batch_norm_layer.hpp"
+#include "fixtures/layer_batch_norm_layer_weights.hpp"
 #include "fixtures/net_cnn.hpp"
 #include "fixtures/net_cnn_weights.hpp"
 #include "fixtures/net_lstm.hpp"
@@ -46,4 +48,7 @@ BOOST_AUTO_TEST_CASE(embedded_cnn_equals_the_weight_file_and_pytorch) {
 }
 BOOST_AUTO_TEST_CASE(embedded_lstm_equals_the_weight_file_and_pytorch) {
   check_embedded<net_lstm::model>(net_lstm::embedded_weights, "net_lstm");
+}
+BOOST_AUTO_TEST_CASE(embedded_batch_norm_keeps_its_running_statistics) {
+  check_embedded<layer_batch_norm_layer::model>(layer_batch_norm_layer::embedded_weights, "layer_batch_norm_layer");
 }

@@ -83,6 +83,12 @@ def later_layer_models():
     return {
         "layer_layer_norm": (nn.Sequential(nn.Conv2d(2, 3, 3), nn.LayerNorm([3, 3, 3]), nn.Flatten(), nn.Linear(27, 5),
                                            nn.LayerNorm(5), nn.LogSoftmax(dim=1)), (2, 5, 5), False),
+        # batch norms that follow no Linear or Conv: ctnn's batch_norm layer, not folded
+        "layer_batch_norm_layer": (nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.BatchNorm2d(3), nn.Flatten(),
+                                                 nn.Linear(27, 6), nn.Tanh(), nn.BatchNorm1d(6), nn.Linear(6, 2)),
+                                   (2, 5, 5), False),
+        "layer_batch_norm_1d": (nn.Sequential(nn.Conv1d(2, 3, 3), nn.ReLU(), nn.BatchNorm1d(3), nn.Flatten(),
+                                              nn.Linear(15, 2)), (2, 7), False),
     }
 
 
@@ -158,7 +164,8 @@ def check_refusals():
         (nn.Sequential(nn.Sequential(nn.Linear(4, 4), nn.Hardswish())), (4,), False, "0.1 (Hardswish)"),
         (LastStep(nn.LSTM(2, 3, bidirectional=True), nn.Linear(6, 1)), (5, 2), True, "rnn (LSTM): bidirectional"),
         (nn.Sequential(nn.Conv2d(2, 2, 3, groups=2)), (2, 5, 5), False, "0 (Conv2d): groups=2"),
-        (nn.Sequential(nn.ReLU(), nn.BatchNorm1d(4)), (4,), False, "1 (BatchNorm1d)"),
+        (nn.Sequential(nn.ReLU(), nn.BatchNorm1d(4, track_running_stats=False)), (4,), False,
+         "1 (BatchNorm1d): track_running_stats=False"),
         (nn.Sequential(nn.Linear(4, 4)), (2, 4), False, "0 (Linear): expects a vector"),
     ]
     for model, shape, sequence, expected in cases:

@@ -5,6 +5,8 @@
 
 #include "fixtures/layer_activations.hpp"
 #include "fixtures/layer_batch_norm.hpp"
+#include "fixtures/layer_batch_norm_1d.hpp"
+#include "fixtures/layer_batch_norm_layer.hpp"
 #include "fixtures/layer_conv1d.hpp"
 #include "fixtures/layer_conv2d.hpp"
 #include "fixtures/layer_dense.hpp"
@@ -39,4 +41,10 @@ BOOST_AUTO_TEST_CASE(rnn_tanh_and_relu) {
 }
 BOOST_AUTO_TEST_CASE(lstm_two_layers) { check_exported<layer_lstm::model>("layer_lstm"); }
 BOOST_AUTO_TEST_CASE(gru) { check_exported<layer_gru::model>("layer_gru"); }
+// batch norms after no Linear or Conv: ctnn's batch_norm with PyTorch's running statistics
+BOOST_AUTO_TEST_CASE(batch_norm_layers_with_running_statistics) {
+  check_exported<layer_batch_norm_layer::model>("layer_batch_norm_layer");
+  check_exported<layer_batch_norm_1d::model>("layer_batch_norm_1d");
+  BOOST_TEST(ctnn::net<layer_batch_norm_1d::model>::value_count == layer_batch_norm_1d::model::param_count + 2 * 3);
+}
 BOOST_AUTO_TEST_CASE(layer_norm_and_log_softmax) { check_exported<layer_layer_norm::model>("layer_layer_norm"); }

@@ -388,10 +388,68 @@ def norm_fixtures():
     mse_case_fixtures("norm.txt", cases, 300)
 
 
+def state_values(module):
+    """Parameters and buffers in state_dict order (ctnn's export_parameters), without
+    num_batches_tracked (momentum 0.1 never reads it)."""
+    return torch.cat([v.reshape(-1).to(torch.float64) for k, v in module.state_dict().items()
+                      if not k.endswith("num_batches_tracked")])
+
+
+def batch_norm_fixtures():
+    """batch_norm after dense (BatchNorm1d on features), after conv1d (BatchNorm1d on channels)
+    and after conv2d (BatchNorm2d): with random gamma, beta and running statistics, a batch of 4
+    in training mode (outputs, MSE loss, parameter gradients), the values after 3 SGD steps
+    (lr 0.1) on that batch (the running statistics moved three times), and eval-mode outputs of
+    2 other samples after them."""
+    nn = torch.nn
+    cases = {
+        "dense": ((4,), nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 2))),
+        "conv1d": ((2, 7), nn.Sequential(nn.Conv1d(2, 3, 3), nn.BatchNorm1d(3), nn.Tanh(), nn.Flatten(),
+                                         nn.Linear(15, 2))),
+        "conv2d": ((2, 6, 6), nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                                            nn.Linear(48, 2))),
+    }
+    w = Writer("batch_norm.txt")
+    for k, (name, (shape, module)) in enumerate(cases.items()):
+        torch.manual_seed(500 + k)
+        for p in module.parameters():
+            torch.nn.init.uniform_(p, -0.5, 0.5)
+        for m in module.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 1.5)
+        x = torch.randn(4, *shape)
+        target = torch.randn(4, 2)
+        p = name + "."
+        w.put(p + "values", state_values(module))
+        w.put(p + "x", x)
+        w.put(p + "target", target)
+        module.train()
+        y = module(x)
+        loss = torch.nn.functional.mse_loss(y, target)
+        loss.backward()
+        w.put(p + "y", y)
+        w.put(p + "loss", loss)
+        w.put(p + "grads", gradients_of(module))
+        # three SGD steps on the batch; the forward above was the first one's
+        opt = torch.optim.SGD(module.parameters(), lr=0.1)
+        opt.step()  # step 1 (its forward was the one above)
+        for _ in range(2):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(module(x), target).backward()
+            opt.step()
+        w.put(p + "after3", state_values(module))
+        module.eval()
+        x2 = torch.randn(2, *shape)
+        w.put(p + "x_eval", x2)
+        w.put(p + "y_eval", module(x2))
+    return w
+
+
 GENERATORS = {
     "dense": dense_fixtures, "losses": loss_fixtures, "optim": optimizer_fixtures, "conv": conv_fixtures,
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
-    "norm": norm_fixtures,
+    "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
 }
 
 if __name__ == "__main__":

@@ -61,6 +61,12 @@ struct fix_pad_the_input_or_use_a_smaller_window {};
 struct fix_insert_flatten_before_this_layer {};
 /// What a recurrent layer or `last` expects: a sequence<Steps, Features>.
 struct a_sequence {};
+/// What batch_norm expects: features [F] or channel maps [C, L] / [C, H, W], not a sequence.
+struct features_or_channel_maps {};
+struct fix_use_layer_norm_on_sequences {};
+template <class Layer>
+struct previous_layer {};
+struct fix_put_batch_norm_right_after_dense_or_conv {};
 struct fix_declare_the_input_as_sequence_steps_features {};
 struct fix_insert_last_before_this_layer {};
 struct fix_make_the_network_and_the_dataset_with_one_scalar_type {};
@@ -168,6 +174,16 @@ struct layer_index_out_of_range {
 
 template <class Index, class Layer, class Fix>
 struct dropout_probability_out_of_range {
+  static constexpr bool ok = false;
+};
+
+template <class Index, class Layer, class Expected, class Received, class Fix>
+struct batch_norm_unsupported_rank {
+  static constexpr bool ok = false;
+};
+/// fold_batch_norm: a batch_norm whose previous layer cannot take its scale and shift.
+template <class Index, class Layer, class Previous, class Fix>
+struct batch_norm_cannot_fold {
   static constexpr bool ok = false;
 };
 

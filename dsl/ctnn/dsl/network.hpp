@@ -216,6 +216,25 @@ public:
     }
   }();
 
+  /// Buffers: values training updates without gradients (batch_norm's running statistics),
+  /// stored after each layer's parameters in weight files and export_parameters.
+  static constexpr std::size_t buffer_count = [] {
+    if constexpr (!valid) {
+      return std::size_t{0};
+    } else {
+      constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::buffer_count_of<Ls>...};
+      std::size_t n = 0;
+      for (std::size_t i = 1; i < layer_count; ++i) n += counts[i](analysis.out[i - 1]);
+      return n;
+    }
+  }();
+  /// Buffers of layer i (0 for most layers).
+  static constexpr std::size_t layer_buffers(std::size_t i) noexcept {
+    if (!valid || i == 0 || i >= layer_count) return 0;
+    constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::buffer_count_of<Ls>...};
+    return counts[i](analysis.out[i - 1]);
+  }
+
   /// Parameters of layer i (PyTorch's count; 0 for input<> and layers without weights).
   static constexpr std::size_t layer_params(std::size_t i) noexcept {
     if (!valid || i == 0 || i >= layer_count) return 0;

@@ -52,6 +52,12 @@ enum class fusion {
 ///   elementwise                whether it acts on each element alone (role activation; default true)
 ///   kernel                     its kernel function object (role activation: fused into a stage)
 ///   param_count(dims in)       trainable parameters as PyTorch counts them (default 0)
+///   buffer_count(dims in)      values beside them that training updates without gradients and
+///                              weight files keep (PyTorch's buffers: batch_norm's running
+///                              statistics; default 0)
+///   absorbs_channel_scale      true if its parameters (PyTorch's order) are a weight with one
+///                              row per output channel, then one bias per channel (dense, conv):
+///                              a batch_norm right after it folds into it (fold_batch_norm)
 ///   macs(dims in)              multiply-adds of one sample's forward pass (default 0: layers
 ///                              without weights; summaries and network<...>::macs)
 template <class L>
@@ -83,6 +89,21 @@ constexpr std::size_t param_count_of(const dims& in) noexcept {
     return L::param_count(in);
   else
     return 0;
+}
+
+template <class L>
+constexpr std::size_t buffer_count_of(const dims& in) noexcept {
+  if constexpr (requires { L::buffer_count(in); })
+    return L::buffer_count(in);
+  else
+    return 0;
+}
+template <class L>
+constexpr bool absorbs_channel_scale() noexcept {
+  if constexpr (requires { L::absorbs_channel_scale; })
+    return L::absorbs_channel_scale;
+  else
+    return false;
 }
 
 template <class L>

@@ -72,7 +72,7 @@ requires ctnn::Model<Model> net<Model, T> make(const embedded_parameters<Topolog
                   "condition names the first differing layer (regenerate the header with ctnn_export.py)");
     return net<Model, T>{};
   } else {
-    static_assert(N == Model::param_count, "embedded_parameters: the count differs from the topology's");
+    static_assert(N == Model::param_count + Model::buffer_count, "embedded_parameters: the count differs from the topology's");
     net<Model, T> n;
     n.import_parameters(std::span<const T>(weights.values.data(), N));
     return n;

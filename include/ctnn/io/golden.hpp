@@ -173,7 +173,7 @@ layer_check check_layers(const net<Model, T>& n, const golden_activations& g,
     constexpr std::size_t layer = decltype(i)::value + 1;
     using prefix = detail::network_prefix<Model, layer>;
     net<prefix, T> p;
-    p.import_parameters(std::span<const T>(params.data(), prefix::param_count));
+    p.import_parameters(std::span<const T>(params.data(), net<prefix, T>::value_count));
     layer_error e{layer, names[layer], 0, 1, true};
     for (std::size_t k = 0; k < g.inputs; ++k) {
       typename net<prefix, T>::input_type x;

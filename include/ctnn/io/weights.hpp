@@ -22,8 +22,9 @@ namespace CTNN_NAMESPACE {
 ///          8   u32      format version (1)
 ///         12   u32      fingerprint length F in bytes
 ///         16   F bytes  fingerprint: net::fingerprint() lines joined by '\n'
-///      16+F    u64      parameter count N (as PyTorch counts them)
-///      24+F    N values parameters in PyTorch order (net::export_parameters), IEEE 754
+///      16+F    u64      value count N (net::value_count: the parameters as PyTorch counts
+///                       them, and buffers such as batch_norm's running statistics)
+///      24+F    N values in PyTorch's state_dict order (net::export_parameters), IEEE 754
 ///   24+F+N*s   u64      FNV-1a 64 checksum of every preceding byte
 namespace weights_format {
 inline constexpr char magic[8] = {'C', 'T', 'N', 'N', 'W', 'T', 'S', '\0'};
@@ -133,8 +134,10 @@ void load(Net& net, const std::string& path) {
   };
   auto check_topology = [&] {
     for (std::size_t i = 1; i < std::max(file_lines.size(), net_lines.size()); ++i) differs(i);
-    if (count != Net::param_count)
-      throw file_error(path, at_byte(count_at), std::to_string(Net::param_count) + " parameters",
+    if (count != Net::value_count)
+      throw file_error(path, at_byte(count_at),
+                       std::to_string(Net::value_count) +
+                           (Net::value_count == Net::param_count ? " parameters" : " values (parameters and buffers)"),
                        std::to_string(count));
   };
   differs(0);

@@ -10,4 +10,5 @@
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/dropout.hpp>
 #include <ctnn/layers/norm.hpp>
+#include <ctnn/layers/batch_norm.hpp>
 #include <ctnn/layers/stage.hpp>

@@ -51,6 +51,19 @@ struct probe_init {
 ///                               streams skip it (it must keep in_size == out_size)
 ///   stochastic = true           its training forward is forward_batch(p, x, ldx, kept, y, n, noise)
 ///                               (see ctnn::noise); forward_batch without noise is its inference
+/// Optional, for layers with buffers (values training updates without gradients, e.g.
+/// batch_norm's running statistics; PyTorch's buffers):
+///   buffer_count            logical buffer values; import_params / export_params then read and
+///                           write param_count + buffer_count values (state_dict order: the
+///                           parameters, then the buffers), and weight files keep them
+///   trainable_size          the stored elements at the start of the slice that optimizers,
+///                           penalties and clipping update; the buffers lie after them
+///   batch_statistics = true its training forward (kept not null) uses statistics of the n rows
+///                           it is given, so it sees the whole batch (on two cores one core runs
+///                           it); forward and forward_batch without kept use its buffers
+///   update_buffers(p, kept, n)
+///                           after a training step, folds what forward_batch kept into the
+///                           buffers in p (the trainer calls it through net::update_buffers)
 /// Optional: view(p) (what net.layer<I>() returns), and a column split for two cores
 /// (splits_columns = true with owned_columns, for_each_owned_range, backward_params and
 /// backward_input, see layers/dense.hpp). A stage without it is split by rows (samples), which
@@ -106,6 +119,29 @@ concept Stage = requires(const T* cp, T* p, std::size_t n, kernels::store_mode m
 };
 
 namespace detail {
+/// Logical buffer values of stage S (0 unless it declares buffer_count).
+template <class S>
+constexpr std::size_t buffer_count_of() noexcept {
+  if constexpr (requires { S::buffer_count; })
+    return S::buffer_count;
+  else
+    return 0;
+}
+/// Stored elements of stage S that optimizers update (all of its slice unless it has buffers).
+template <class S>
+constexpr std::size_t trainable_size_of() noexcept {
+  if constexpr (requires { S::trainable_size; })
+    return S::trainable_size;
+  else
+    return S::param_size;
+}
+template <class S>
+constexpr bool batch_statistics() noexcept {
+  if constexpr (requires { S::batch_statistics; })
+    return S::batch_statistics;
+  else
+    return false;
+}
 template <class S>
 constexpr bool splits_columns() noexcept {
   if constexpr (requires { S::splits_columns; })

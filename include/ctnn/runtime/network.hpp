@@ -96,6 +96,14 @@ public:
     detail::for_each_index<lowered::stage_count>([&](auto s) { n += stage<s>::param_count; });
     return n;
   }(), "ctnn: a layer's descriptor counts other parameters (param_count) than its stage holds");
+  /// Values export_parameters returns and weight files hold: the param_count parameters and the
+  /// buffers (batch_norm's running statistics), each layer's parameters then its buffers.
+  static constexpr std::size_t value_count = param_count + Model::buffer_count;
+  static_assert(!Model::valid || !lowered::stages_ok || Model::buffer_count == [] {
+    std::size_t n = 0;
+    detail::for_each_index<lowered::stage_count>([&](auto s) { n += detail::buffer_count_of<stage<s>>(); });
+    return n;
+  }(), "ctnn: a layer's descriptor counts other buffers (buffer_count) than its stage holds");
   /// Stored parameter array length (with padding to whole registers).
   static constexpr std::size_t param_size = lowered::param_size;
   /// Row stride of batched outputs (output_size padded to whole registers).
@@ -104,8 +112,8 @@ public:
   /// All parameters zero. Use make<Model>(init, seed) for an initialized network.
   net() : params_(param_size) {}
   /// With the parameters `logical` in PyTorch's order and layout (state_dict order, as
-  /// export_parameters returns them): ctnn::net<model> n(values). Throws std::invalid_argument
-  /// if the count differs.
+  /// export_parameters returns them: value_count values): ctnn::net<model> n(values). Throws
+  /// std::invalid_argument if the count differs.
   explicit net(std::span<const T> logical) : net() { import_parameters(logical); }
 
   /// One sample. noexcept, allocation-free; activations live in two stack buffers.
@@ -391,13 +399,16 @@ public:
       T* z = K > 0 ? base + ws.z_[s] : nullptr;
       T* y = base + ws.y_[s];
       const T* p = params_.data() + lowered::offsets[s];
-      if constexpr (detail::splits_columns<stage<s>>())
+      if constexpr (detail::splits_columns<stage<s>>()) {
         stage<s>::forward_batch(p, src, ld, z, y, n, stage<s>::owned_columns(core));
-      else if constexpr (stochastic<s>) // the masks of rows r0.. are those one core would draw
+      } else if constexpr (detail::batch_statistics<stage<s>>()) { // needs every row: core 0 runs it
+        if (core == 0) stage<s>::forward_batch(p, src, ld, z, y, n);
+      } else if constexpr (stochastic<s>) { // the masks of rows r0.. are those one core would draw
         stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * K : nullptr, y + r0 * P, r1 - r0,
                                 noise{ws.noise_, s, r0});
-      else
+      } else {
         stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * K : nullptr, y + r0 * P, r1 - r0);
+      }
       sync();
       src = y;
       ld = P;
@@ -425,6 +436,13 @@ public:
         if (!b.dx) return;
         sync(); // dz of the other core's columns
         stage<s>::backward_input(p, b.in + r0 * ld, ld, b.y + r0 * P, b.dy + r0 * P, b.dx + r0 * ld, r1 - r0);
+      } else if constexpr (detail::batch_statistics<stage<s>>()) { // core 0 has every row's gradients
+        if (core == 0)
+          stage<s>::backward(p, grads + lowered::offsets[s], b.in, ld, b.z, b.y, b.dy, b.dx, n,
+                             kernels::store_mode::overwrite);
+        else
+          std::fill_n(row_grads + lowered::offsets[s], stage<s>::param_size, T(0));
+        if (!b.dx) return;
       } else {
         T* g = (core == 0 ? grads : row_grads) + lowered::offsets[s];
         stage<s>::backward(p, g, b.in + r0 * ld, ld, b.z ? b.z + r0 * K : nullptr, b.y + r0 * P, b.dy + r0 * P,
@@ -441,7 +459,7 @@ public:
   template <class F>
   static void for_each_update_range(unsigned core, F&& f) {
     detail::for_each_index<stage_count>([&](auto s) {
-      constexpr std::size_t off = lowered::offsets[s], size = stage<s>::param_size;
+      constexpr std::size_t off = lowered::offsets[s], size = detail::trainable_size_of<stage<s>>();
       if constexpr (size == 0) {
       } else if constexpr (detail::splits_columns<stage<s>>()) {
         stage<s>::for_each_owned_range(core, [&](std::size_t b, std::size_t e) { f(off + b, off + e, false); });
@@ -452,6 +470,36 @@ public:
         else if (mid < size)
           f(off + mid, off + size, true);
       }
+    });
+  }
+
+  /// Calls f(begin, end) for the ranges of the stored parameters that optimizers update: all of
+  /// [0, param_size) in one range unless stages have buffers, which lie outside every range.
+  template <class F>
+  static void for_each_trainable_range(F&& f) {
+    std::size_t begin = 0, end = 0;
+    detail::for_each_index<stage_count>([&](auto s) {
+      constexpr std::size_t off = lowered::offsets[s], size = stage<s>::param_size;
+      constexpr std::size_t trainable = detail::trainable_size_of<stage<s>>();
+      if constexpr (size > 0) {
+        if (end == begin) begin = off; // a range starts here
+        end = off + trainable;
+        if constexpr (trainable < size) { // the buffers after it end the range
+          if (end > begin) f(begin, end);
+          begin = end = off + size;
+        }
+      }
+    });
+    if (end > begin) f(begin, end);
+  }
+
+  /// After a training step (forward_train, backward, the update): stages that keep statistics of
+  /// the batch (batch_norm) fold them into their buffers (running mean and variance). The
+  /// trainer calls it after each step it applies; call it yourself in a loop of your own.
+  void update_buffers(const workspace<T>& ws, std::size_t n) noexcept {
+    detail::for_each_index<stage_count>([&](auto s) {
+      if constexpr (detail::batch_statistics<stage<s>>())
+        stage<s>::update_buffers(params_.data() + lowered::offsets[s], ws.buffer_.data() + ws.z_[s], n);
     });
   }
 
@@ -482,8 +530,9 @@ public:
   }
 
   /// Parameters in PyTorch's order and layout, layer by layer (dense: weight [out][in], then bias).
+  /// With buffers (batch_norm), each layer's buffers follow its parameters: value_count values.
   std::vector<T> export_parameters() const {
-    std::vector<T> logical(param_count);
+    std::vector<T> logical(value_count);
     to_logical(params_.data(), logical.data());
     return logical;
   }
@@ -494,23 +543,24 @@ public:
     std::size_t at = 0;
     detail::for_each_index<stage_count>([&](auto s) {
       stage<s>::export_params(stored + lowered::offsets[s], logical + at);
-      at += stage<s>::param_count;
+      at += stage<s>::param_count + detail::buffer_count_of<stage<s>>();
     });
   }
   static void from_logical(const T* logical, T* stored) noexcept {
     std::size_t at = 0;
     detail::for_each_index<stage_count>([&](auto s) {
       stage<s>::import_params(logical + at, stored + lowered::offsets[s]);
-      at += stage<s>::param_count;
+      at += stage<s>::param_count + detail::buffer_count_of<stage<s>>();
     });
   }
 
   /// Sets all parameters from PyTorch's order and layout (see export_parameters).
   /// Throws std::invalid_argument, leaving the network unchanged, if the count differs.
   void import_parameters(std::span<const T> logical) {
-    if (logical.size() != param_count)
-      throw std::invalid_argument("ctnn::net::import_parameters: expected " + std::to_string(param_count) +
-                                  " parameters, got " + std::to_string(logical.size()));
+    if (logical.size() != value_count)
+      throw std::invalid_argument("ctnn::net::import_parameters: expected " + std::to_string(value_count) +
+                                  (value_count == param_count ? " parameters" : " values (parameters and buffers)") +
+                                  ", got " + std::to_string(logical.size()));
     from_logical(logical.data(), params_.data());
   }
 

@@ -345,6 +345,7 @@ public:
     const bool split = helper_ && n >= 2 * min_split_rows && use_split();
     const auto start = std::chrono::steady_clock::now();
     const step_result r = split ? step_split(n) : step_whole(n);
+    if (r.applied()) net_->update_buffers(ws_, n); // batch_norm's running statistics
     if (helper_ && adaptive_ && r.applied()) record(split, std::chrono::steady_clock::now() - start, n);
     return r;
   }
@@ -409,7 +410,7 @@ public:
       std::fill(state_.begin(), state_.end(), T(0));
       const std::size_t slot = state_.size() / Optim::slots;
       for (std::size_t k = 0; k < Optim::slots; ++k)
-        Net::from_logical(c.state.data() + k * Net::param_count, state_.data() + k * slot);
+        Net::from_logical(c.state.data() + k * Net::value_count, state_.data() + k * slot);
       steps_ = c.steps;
       bounds_ = c.bounds;
       noise_seed_ = c.noise_seed;
@@ -579,12 +580,12 @@ private:
     put_string(wf::join(Net::fingerprint()));
     put_string(Optim::name());
     put_string(Loss::name());
-    std::vector<T> logical(Net::param_count);
+    std::vector<T> logical(Net::value_count);
     auto put_layout = [&](const T* stored) {
       Net::to_logical(stored, logical.data());
       for (T v : logical) wf::put<T>(b, v);
     };
-    wf::put<std::uint64_t>(b, Net::param_count);
+    wf::put<std::uint64_t>(b, Net::value_count);
     put_layout(net_->parameters().data());
     const std::size_t slot = state_.size() / Optim::slots;
     for (std::size_t k = 0; k < Optim::slots; ++k) put_layout(state_.data() + k * slot);
@@ -657,8 +658,8 @@ private:
       return v;
     };
     auto values = [&](std::vector<T>& out) {
-      need(Net::param_count * sizeof(T));
-      out.resize(Net::param_count);
+      need(Net::value_count * sizeof(T));
+      out.resize(Net::value_count);
       for (auto& v : out) {
         v = wf::get<T>(b, at);
         at += sizeof(T);
@@ -678,15 +679,15 @@ private:
       fail("optimizer", "'" + Optim::name() + "' (the trainer's)", "'" + o + "' (in the checkpoint)");
     if (const auto l = str(); l != Loss::name())
       fail("loss", "'" + Loss::name() + "' (the trainer's)", "'" + l + "' (in the checkpoint)");
-    if (const auto n = u64(); n != Net::param_count)
-      fail("parameter count", std::to_string(Net::param_count), std::to_string(n));
+    if (const auto n = u64(); n != Net::value_count)
+      fail("parameter count", std::to_string(Net::value_count), std::to_string(n));
     checkpoint_contents c;
     values(c.params);
-    c.state.resize(Optim::slots * Net::param_count);
+    c.state.resize(Optim::slots * Net::value_count);
     for (std::size_t k = 0; k < Optim::slots; ++k) {
       std::vector<T> slot;
       values(slot);
-      std::copy(slot.begin(), slot.end(), c.state.begin() + std::ptrdiff_t(k * Net::param_count));
+      std::copy(slot.begin(), slot.end(), c.state.begin() + std::ptrdiff_t(k * Net::value_count));
     }
     c.steps = std::int64_t(u64());
     c.bounds = {f64(), f64(), f64(), f64()};
@@ -864,7 +865,9 @@ private:
         loss_.value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size, ws_.output_gradient(), n);
     if (!std::isfinite(data_loss)) return {data_loss, false, false};
     net_->backward(ws_, ws_.input(), n, grads_.data(), kernels::store_mode::overwrite);
-    const T l = data_loss + T(adjust(grads_.data(), 0, Net::param_size));
+    double penalty = 0; // buffers (batch_norm's running statistics) lie outside the trainable ranges
+    Net::for_each_trainable_range([&](std::size_t b, std::size_t e) { penalty += adjust(grads_.data(), b, e); });
+    const T l = data_loss + T(penalty);
     // A finite loss can still come with infinite gradients (e.g. an infinite input into a
     // saturating activation); updating with them would silently corrupt every weight.
     double g = magnitude(grads_.data(), Net::param_size);
@@ -879,7 +882,9 @@ private:
     }
     const bool guarded = !safe(next);
     if (guarded) back_up(0, Net::param_size);
-    optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, t);
+    Net::for_each_trainable_range([&](std::size_t b, std::size_t e) {
+      optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, t, b, e);
+    });
     if (guarded) {
       next = measure(0, Net::param_size);
       if (!finite(next)) {

@@ -28,6 +28,7 @@ struct conv_base {
   static constexpr bool one_d = OneD;
   static constexpr layer_role role = layer_role::stage;
   static constexpr fusion accepts = fusion::elementwise;
+  static constexpr bool absorbs_channel_scale = true; ///< a batch_norm after it folds into it
   static constexpr std::pair<window_geometry, int> place(const dims& in) noexcept {
     return place_window<Options...>(in, OneD, KH, KW, false);
   }

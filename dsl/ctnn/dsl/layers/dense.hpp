@@ -22,6 +22,7 @@ struct dense {
   static constexpr std::size_t units = Units;
   static constexpr layer_role role = layer_role::stage;
   static constexpr fusion accepts = fusion::any;
+  static constexpr bool absorbs_channel_scale = true; ///< a batch_norm after it folds into it
   enum error : int { none, zero_units, expects_rank_1, receives_a_sequence };
   static constexpr layer_shape infer(const dims& in) noexcept {
     if (Units == 0) return {zero_units, {}};

@@ -1,0 +1,50 @@
+// batch_norm: batch normalization as PyTorch's nn.BatchNorm1d / nn.BatchNorm2d (momentum 0.1,
+// eps 1e-5, affine, running statistics). Lowers to layers::batch_norm_stage
+// (include/ctnn/layers/batch_norm.hpp), where fold_batch_norm lives too.
+#pragma once
+
+#include <ctnn/core/config.hpp>
+
+#include <ctnn/dsl/protocol.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace CTNN_NAMESPACE {
+namespace layers {
+template <class T, std::size_t Channels, std::size_t Spatial>
+struct batch_norm_stage;
+} // namespace layers
+
+/// batch_norm: y = (x - mean) / sqrt(var + 1e-5) * gamma + beta per feature (after dense: in
+/// [F], PyTorch's BatchNorm1d(F)) or per channel (after conv1d: [C, L], BatchNorm1d(C); after
+/// conv2d: [C, H, W], BatchNorm2d(C)).
+/// - In training, mean and (biased) variance are the batch's, and the running statistics move
+///   towards them after each step: running = 0.9 running + 0.1 batch, with the unbiased
+///   variance (PyTorch's momentum 0.1).
+/// - At inference (net(x), predict, evaluate) the running statistics are used.
+/// 2C parameters (gamma 1, beta 0 at the start) and 2C buffers (running mean 0, running variance
+/// 1), in PyTorch's state_dict order: weight, bias, running_mean, running_var. Sequences are not
+/// supported. fold_batch_norm(net) folds each batch_norm into the dense or conv before it.
+struct batch_norm {
+  static constexpr double eps = 1e-5, momentum = 0.1;
+  static constexpr layer_role role = layer_role::stage;
+  enum error : int { none, receives_a_sequence };
+  static constexpr layer_shape infer(const dims& in) noexcept {
+    if (in.sequence) return {receives_a_sequence, {}};
+    return {none, in};
+  }
+  /// Channels (features) normalized apart, and the values of one sample in each.
+  static constexpr std::size_t channels(const dims& in) noexcept { return in.extent[0]; }
+  static constexpr std::size_t spatial(const dims& in) noexcept { return in.size() / in.extent[0]; }
+  static constexpr std::size_t param_count(const dims& in) noexcept { return 2 * channels(in); }
+  static constexpr std::size_t buffer_count(const dims& in) noexcept { return 2 * channels(in); }
+  template <int, class Index, class Received>
+  using diagnosis = diag::batch_norm_unsupported_rank<Index, batch_norm, diag::expects<diag::features_or_channel_maps>,
+                                                       diag::receives<Received>, diag::fix_use_layer_norm_on_sequences>;
+  template <class T, class In, class Out, class>
+  using stage = layers::batch_norm_stage<T, channels(In::dims), spatial(In::dims)>;
+  static std::string name() { return "batch_norm"; }
+};
+
+} // namespace ctnn

@@ -1,0 +1,102 @@
+// batch_norm against PyTorch's BatchNorm1d / BatchNorm2d (fixtures: tests/oracle/generate.py
+// batch_norm): after dense, conv1d and conv2d, with random gamma, beta and running statistics:
+// - training mode: outputs, MSE loss and parameter gradients of a batch of 4 (batch statistics);
+// - the parameters and running statistics after 3 SGD steps of the trainer on that batch;
+// - eval mode afterwards: outputs of 2 other samples (running statistics), batched and one by one.
+#define BOOST_TEST_MODULE oracle_batch_norm
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+
+#include "../support/fixtures.hpp"
+#include "../support/support.hpp"
+
+#include <boost/mpl/list.hpp>
+
+#include <string>
+#include <vector>
+
+namespace nn = ctnn;
+using nn::test::as;
+using nn::test::forward_tol;
+using nn::test::gradient_tol;
+using nn::test::read_fixture;
+using nn::test::scaled_error;
+
+namespace {
+using scalars = boost::mpl::list<float, double>;
+
+using dense_model = nn::network<nn::input<nn::shape<4>>, nn::dense<6>, nn::batch_norm, nn::relu, nn::dense<2>>;
+using conv1d_model = nn::network<nn::input<nn::shape<2, 7>>, nn::conv1d<3, 3>, nn::batch_norm, nn::tanh, nn::flatten,
+                                 nn::dense<2>>;
+using conv2d_model = nn::network<nn::input<nn::shape<2, 6, 6>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::batch_norm,
+                                 nn::relu, nn::flatten, nn::dense<2>>;
+
+template <class T, class Model>
+void check_case(const std::string& name) {
+  using net_t = nn::net<Model, T>;
+  constexpr std::size_t n = 4, out = net_t::output_size;
+  const auto fx = read_fixture("batch_norm.txt");
+  const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
+  net_t net(as<T>(at("values")));
+  const auto x = as<T>(at("x"));
+  const auto target = as<T>(at("target"));
+
+  // training mode: the batch's statistics
+  auto ws = net.make_workspace(n);
+  const T* y = net.forward_train(ws, x.data(), n);
+  std::vector<double> got(n * out);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < out; ++k) got[r * out + k] = y[r * net_t::output_stride + k];
+  BOOST_TEST(scaled_error(got, at("y")) <= forward_tol<T>, name);
+  const T loss = nn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), out, ws.output_gradient(), n);
+  BOOST_TEST(std::abs(double(loss) - at("loss")[0]) <= forward_tol<T> * std::max(1.0, at("loss")[0]), name);
+  nn::aligned_buffer<T> grads(net_t::param_size);
+  net.backward(ws, x.data(), n, grads.data(), nn::kernels::store_mode::overwrite);
+  // PyTorch's gradients are those of the parameters: drop the buffers' (zero) slots
+  net_t view;
+  std::copy(grads.begin(), grads.end(), view.parameters().begin());
+  const auto all = view.export_parameters();
+  std::vector<double> param_grads;
+  std::size_t pos = 0;
+  for (std::size_t i = 1; i < Model::layer_count; ++i) {
+    param_grads.insert(param_grads.end(), all.begin() + std::ptrdiff_t(pos),
+                       all.begin() + std::ptrdiff_t(pos + Model::layer_params(i)));
+    for (std::size_t b = pos + Model::layer_params(i); b < pos + Model::layer_params(i) + Model::layer_buffers(i); ++b)
+      BOOST_TEST(all[b] == T(0), name << ": a buffer got a gradient");
+    pos += Model::layer_params(i) + Model::layer_buffers(i);
+  }
+  BOOST_TEST(scaled_error(param_grads, at("grads")) <= gradient_tol<T>, name);
+
+  // three trainer steps on the batch: parameters and running statistics
+  nn::dataset<T, typename Model::input_shape, nn::shape<2>> data;
+  for (std::size_t r = 0; r < n; ++r)
+    data.push_back(std::span<const T, net_t::input_size>(x.data() + r * net_t::input_size, net_t::input_size),
+                   std::span<const T, 2>(target.data() + r * 2, 2));
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.1}};
+  fit.train(data, {.epochs = 3, .batch = n, .shuffle = false, .log = nullptr});
+  BOOST_TEST(scaled_error(net.export_parameters(), at("after3")) <= gradient_tol<T>, name);
+
+  // eval mode: the running statistics, in a batch and one sample at a time
+  const auto xe = as<T>(at("x_eval"));
+  std::vector<T> ye(2 * out);
+  net.predict(ws, xe.data(), ye.data(), 2);
+  BOOST_TEST(scaled_error(std::vector<double>(ye.begin(), ye.end()), at("y_eval")) <= forward_tol<T>, name);
+  typename net_t::input_type one;
+  std::copy_n(xe.data() + net_t::input_size, net_t::input_size, one.data());
+  const auto y1 = net(one);
+  BOOST_TEST(scaled_error(std::vector<double>(y1.begin(), y1.end()),
+                          std::vector<double>(at("y_eval").begin() + out, at("y_eval").end())) <= forward_tol<T>,
+             name);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_after_dense_matches_pytorch, T, scalars) {
+  check_case<T, dense_model>("dense");
+}
+BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_after_conv1d_matches_pytorch, T, scalars) {
+  check_case<T, conv1d_model>("conv1d");
+}
+BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_after_conv2d_matches_pytorch, T, scalars) {
+  check_case<T, conv2d_model>("conv2d");
+}
