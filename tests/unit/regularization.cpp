@@ -2,6 +2,7 @@
 // outputs as the network without it, in every inference path); in training, elements are zeroed
 // with probability p and the rest scaled by 1 / (1 - p), with masks reproducible from the
 // trainer's seed and equal on one core or two. layer_norm on a sequence streams step by step.
+// L1/L2 penalties on one layer move that layer's weights only, by exactly their gradient terms.
 #define BOOST_TEST_MODULE regularization
 #include <boost/test/unit_test.hpp>
 
@@ -126,3 +127,45 @@ BOOST_AUTO_TEST_CASE(streams_normalize_each_step_as_the_whole_sequence_does) {
   for (std::size_t k = 0; k < 2; ++k) BOOST_TEST(std::abs(y[k] - whole[k]) < 1e-5f);
 }
 
+
+BOOST_AUTO_TEST_CASE(penalties_of_one_layer_touch_that_layer_only) {
+  using model = nn::network<nn::input<nn::shape<4>>, nn::dense<5>, nn::tanh, nn::dense<2>>;
+  constexpr std::size_t first = model::layer_params(1); // values of layer 1 in export_parameters
+  nn::dataset<double, nn::shape<4>, nn::shape<2>> data;
+  nn::rng g(3);
+  for (int i = 0; i < 6; ++i)
+    data.push_back({g.uniform(-1, 1), g.uniform(-1, 1), g.uniform(-1, 1), g.uniform(-1, 1)},
+                   {g.uniform(-1, 1), g.uniform(-1, 1)});
+  const auto start = nn::make<model, double>(nn::init::pytorch_default{}, 2);
+  const auto w0 = start.export_parameters();
+  constexpr double lr = 0.1, l1 = 0.01, l2 = 0.05;
+  auto step = [&](auto&& configure) {
+    auto n = start;
+    nn::trainer fit{n, nn::loss::mse{}, nn::optim::sgd{.lr = lr}};
+    configure(fit);
+    const auto report = fit.train(data, {.epochs = 1, .batch = 6, .shuffle = false, .log = nullptr});
+    return std::pair{n.export_parameters(), report.history[0].train.loss};
+  };
+  const auto [plain, plain_loss] = step([](auto&) {});
+  const auto [last, last_loss] = step([&](auto& fit) { fit.template set_regularization<3>({.l1 = l1, .l2 = l2}); });
+  double penalty = 0;
+  for (std::size_t i = 0; i < w0.size(); ++i) {
+    if (i < first) {
+      BOOST_TEST(last[i] == plain[i]); // layer 1: no penalty
+    } else {
+      const double grad = (w0[i] - plain[i]) / lr;
+      const double sign = double(w0[i] > 0) - double(w0[i] < 0);
+      BOOST_TEST(std::abs(last[i] - (w0[i] - lr * (grad + l1 * sign + 2 * l2 * w0[i]))) <= 1e-12);
+      penalty += l1 * std::abs(w0[i]) + l2 * w0[i] * w0[i];
+    }
+  }
+  BOOST_TEST(std::abs(last_loss - (plain_loss + penalty)) <= 1e-12);
+  // every layer's own penalties equal the network's
+  const auto [each, each_loss] = step([&](auto& fit) {
+    fit.template set_regularization<1>({.l1 = l1, .l2 = l2});
+    fit.template set_regularization<3>({.l1 = l1, .l2 = l2});
+  });
+  const auto [whole, whole_loss] = step([&](auto& fit) { fit.set_regularization({.l1 = l1, .l2 = l2}); });
+  BOOST_TEST(each == whole);
+  BOOST_TEST(each_loss == whole_loss);
+}

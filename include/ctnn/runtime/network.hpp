@@ -493,6 +493,19 @@ public:
     if (end > begin) f(begin, end);
   }
 
+  /// The stage that runs layer `layer` (its position in network<...>), or detail::npos for
+  /// layers without one (input<>, views, activations fused into the stage before them).
+  static constexpr std::size_t stage_of_layer(std::size_t layer) noexcept { return lowered::stage_of_layer(layer); }
+  /// Calls f(stage, begin, end) for each stage with trainable parameters: where they lie in the
+  /// stored parameters (its buffers, if any, excluded).
+  template <class F>
+  static void for_each_trainable_stage(F&& f) {
+    detail::for_each_index<stage_count>([&](auto s) {
+      constexpr std::size_t off = lowered::offsets[s], trainable = detail::trainable_size_of<stage<s>>();
+      if constexpr (trainable > 0) f(std::size_t(s), off, off + trainable);
+    });
+  }
+
   /// After a training step (forward_train, backward, the update): stages that keep statistics of
   /// the batch (batch_norm) fold them into their buffers (running mean and variance). The
   /// trainer calls it after each step it applies; call it yourself in a loop of your own.

@@ -312,13 +312,40 @@ public:
   /// L1 and L2 penalties on every parameter (weights and biases), added to the loss:
   /// loss + l1 sum |w| + l2 sum w^2, hence gradients + l1 sign(w) + 2 l2 w (as adding the terms
   /// to the loss in PyTorch). Beside the optimizers' weight_decay (L2 in the gradient: sgd and
-  /// adam; decoupled: adamw). The step's reported loss includes them.
+  /// adam; decoupled: adamw). The step's reported loss includes them. Buffers (batch_norm's
+  /// running statistics) are not parameters: no penalty applies to them.
   void set_regularization(const regularization& r) {
-    if (!(r.l1 >= 0) || !(r.l2 >= 0))
-      throw std::invalid_argument("ctnn::trainer::set_regularization: l1 and l2 must be >= 0");
+    check_penalties(r);
     penalties_ = r;
+    layer_penalties_.fill(r);
   }
+  /// The penalties of one layer only (I: its position in network<...>, input<> being 0), e.g.
+  /// fit.set_regularization<1>({.l2 = 1e-3}) for the first dense layer; the other layers keep
+  /// theirs. A layer without parameters of its own is a compile error naming it.
+  template <std::size_t I>
+  void set_regularization(const regularization& r) {
+    using model = typename Net::model;
+    if constexpr (I >= model::layer_count) {
+      static_assert(diag::layer_index_out_of_range<diag::layer_index<I>,
+                                                   diag::valid_layer_indices<0, model::layer_count - 1>>::ok,
+                    "trainer::set_regularization<I>: I is past the last layer; the failed condition names the "
+                    "valid indices (input<> is 0)");
+    } else if constexpr (Net::stage_of_layer(I) == detail::npos || model::layer_params(I) == 0) {
+      static_assert(diag::layer_has_no_parameters<diag::layer_index<I>, typename model::template layer<I>>::ok,
+                    "trainer::set_regularization<I>: layer I has no parameters to penalize");
+    } else {
+      check_penalties(r);
+      layer_penalties_[Net::stage_of_layer(I)] = r;
+    }
+  }
+  /// The penalties set for the whole network (set_regularization(r)), and those of layer I.
   const regularization& regularization_terms() const noexcept { return penalties_; }
+  template <std::size_t I>
+  const regularization& regularization_terms() const noexcept {
+    static_assert(I < Net::model::layer_count && Net::stage_of_layer(I) != detail::npos,
+                  "trainer::regularization_terms<I>: layer I has no parameters");
+    return layer_penalties_[Net::stage_of_layer(I)];
+  }
   /// The global gradient norm of the last step, before clipping (0 until a step with clipping on).
   double last_grad_norm() const noexcept { return last_norm_; }
   /// What the adaptive two-thread mode measured: nanoseconds per sample of a step on one thread
@@ -811,22 +838,29 @@ private:
   }
   static double max_or_nan(double a, double b) noexcept { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
 
-  /// The gradient terms of the L1/L2 penalties and clipping by value, over [b, e) of g; returns
-  /// the penalty of the parameters there (0 without penalties).
+  static void check_penalties(const regularization& r) {
+    if (!(r.l1 >= 0) || !(r.l2 >= 0))
+      throw std::invalid_argument("ctnn::trainer::set_regularization: l1 and l2 must be >= 0");
+  }
+  /// The gradient terms of the L1/L2 penalties (each layer's own, on its trainable parameters)
+  /// and clipping by value, over [b, e) of g; returns the penalty of the parameters there (0
+  /// without penalties).
   double adjust(T* g, std::size_t b, std::size_t e) noexcept {
     double penalty = 0;
-    if (penalties_.l1 > 0 || penalties_.l2 > 0) {
-      const T* w = net_->parameters().data();
-      const T l1 = T(penalties_.l1), l2x2 = T(2 * penalties_.l2);
+    const T* w = net_->parameters().data();
+    Net::for_each_trainable_stage([&](std::size_t s, std::size_t sb, std::size_t se) {
+      const regularization& r = layer_penalties_[s];
+      if (!(r.l1 > 0 || r.l2 > 0)) return;
+      const T l1 = T(r.l1), l2x2 = T(2 * r.l2);
       double abs_sum = 0, square_sum = 0;
-      for (std::size_t i = b; i < e; ++i) {
+      for (std::size_t i = std::max(b, sb); i < std::min(e, se); ++i) {
         const T v = w[i];
         abs_sum += std::abs(double(v));
         square_sum += double(v) * double(v);
         g[i] += l1 * (T(v > T(0)) - T(v < T(0))) + l2x2 * v;
       }
-      penalty = penalties_.l1 * abs_sum + penalties_.l2 * square_sum;
-    }
+      penalty += r.l1 * abs_sum + r.l2 * square_sum;
+    });
     if (clip_value_ > 0) {
       const T c = T(clip_value_);
       for (std::size_t i = b; i < e; ++i) g[i] = std::clamp(g[i], -c, c); // NaN stays NaN (caught next)
@@ -865,9 +899,7 @@ private:
         loss_.value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size, ws_.output_gradient(), n);
     if (!std::isfinite(data_loss)) return {data_loss, false, false};
     net_->backward(ws_, ws_.input(), n, grads_.data(), kernels::store_mode::overwrite);
-    double penalty = 0; // buffers (batch_norm's running statistics) lie outside the trainable ranges
-    Net::for_each_trainable_range([&](std::size_t b, std::size_t e) { penalty += adjust(grads_.data(), b, e); });
-    const T l = data_loss + T(penalty);
+    const T l = data_loss + T(adjust(grads_.data(), 0, Net::param_size));
     // A finite loss can still come with infinite gradients (e.g. an infinite input into a
     // saturating activation); updating with them would silently corrupt every weight.
     double g = magnitude(grads_.data(), Net::param_size);
@@ -1135,7 +1167,8 @@ private:
   double clip_norm_ = 0, last_norm_ = 0; ///< set_clip_grad_norm; the last step's global norm
   double clip_value_ = 0;               ///< set_clip_grad_value
   std::uint64_t noise_seed_ = 1;        ///< the seed of dropout masks (train's seed)
-  regularization penalties_{};          ///< set_regularization
+  regularization penalties_{};          ///< set_regularization (for the whole network)
+  std::array<regularization, Net::stage_count> layer_penalties_{}; ///< each stage's
   // two-thread training (set_threads)
   std::unique_ptr<worker> helper_;
   spin_barrier barrier_;
