@@ -204,55 +204,43 @@ public:
   /// Each layer as written, e.g. {"input<shape<32>>", "dense<64>", "relu"}.
   static std::vector<std::string> layer_names() { return {Ls::name()...}; }
 
-  /// Number of trainable parameters, counted as PyTorch counts them.
-  static constexpr std::size_t param_count = [] {
-    if constexpr (!valid) {
-      return std::size_t{0};
-    } else {
-      constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::param_count_of<Ls>...};
-      std::size_t n = 0;
-      for (std::size_t i = 1; i < layer_count; ++i) n += counts[i](analysis.out[i - 1]);
-      return n;
-    }
-  }();
-
-  /// Buffers: values training updates without gradients (batch_norm's running statistics),
-  /// stored after each layer's parameters in weight files and export_parameters.
-  static constexpr std::size_t buffer_count = [] {
-    if constexpr (!valid) {
-      return std::size_t{0};
-    } else {
-      constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::buffer_count_of<Ls>...};
-      std::size_t n = 0;
-      for (std::size_t i = 1; i < layer_count; ++i) n += counts[i](analysis.out[i - 1]);
-      return n;
-    }
-  }();
-  /// Buffers of layer i (0 for most layers).
-  static constexpr std::size_t layer_buffers(std::size_t i) noexcept {
+private:
+  using count_fn = std::size_t (*)(const dims&) noexcept;
+  /// What counts[i] (a descriptor's count, e.g. detail::param_count_of<L>) says of layer i.
+  static constexpr std::size_t count_of(const count_fn (&counts)[layer_count], std::size_t i) noexcept {
     if (!valid || i == 0 || i >= layer_count) return 0;
-    constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::buffer_count_of<Ls>...};
     return counts[i](analysis.out[i - 1]);
   }
+  /// The sum over every layer.
+  static constexpr std::size_t total(std::size_t (*per_layer)(std::size_t) noexcept) noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 1; i < layer_count; ++i) n += per_layer(i);
+    return n;
+  }
 
+public:
   /// Parameters of layer i (PyTorch's count; 0 for input<> and layers without weights).
   static constexpr std::size_t layer_params(std::size_t i) noexcept {
-    if (!valid || i == 0 || i >= layer_count) return 0;
-    constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::param_count_of<Ls>...};
-    return counts[i](analysis.out[i - 1]);
+    constexpr count_fn counts[] = {&detail::param_count_of<Ls>...};
+    return count_of(counts, i);
+  }
+  /// Buffers of layer i: values training updates without gradients (batch_norm's running
+  /// statistics), stored after the layer's parameters in weight files and export_parameters.
+  static constexpr std::size_t layer_buffers(std::size_t i) noexcept {
+    constexpr count_fn counts[] = {&detail::buffer_count_of<Ls>...};
+    return count_of(counts, i);
   }
   /// Multiply-adds of layer i for one sample (0 for layers without weights).
   static constexpr std::size_t layer_macs(std::size_t i) noexcept {
-    if (!valid || i == 0 || i >= layer_count) return 0;
-    constexpr std::size_t (*counts[])(const dims&) noexcept = {&detail::macs_of<Ls>...};
-    return counts[i](analysis.out[i - 1]);
+    constexpr count_fn counts[] = {&detail::macs_of<Ls>...};
+    return count_of(counts, i);
   }
+  /// Number of trainable parameters, counted as PyTorch counts them.
+  static constexpr std::size_t param_count = total(&layer_params);
+  /// Buffers of every layer.
+  static constexpr std::size_t buffer_count = total(&layer_buffers);
   /// Multiply-adds of one sample's forward pass: static_assert(model::macs <= budget) works.
-  static constexpr std::size_t macs = [] {
-    std::size_t n = 0;
-    for (std::size_t i = 1; i < layer_count; ++i) n += layer_macs(i);
-    return n;
-  }();
+  static constexpr std::size_t macs = total(&layer_macs);
   /// Values every layer after the input produces for one sample (times sizeof(T): the activation
   /// bytes a training step keeps per sample, before fusion).
   static constexpr std::size_t activation_count = [] {
