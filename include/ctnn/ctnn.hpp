@@ -20,6 +20,7 @@
 #include <ctnn/train/dataset.hpp>
 #include <ctnn/train/init.hpp>
 #include <ctnn/train/loss.hpp>
+#include <ctnn/train/gan.hpp>
 #include <ctnn/train/metrics.hpp>
 #include <ctnn/train/optim.hpp>
 #include <ctnn/train/predict.hpp>

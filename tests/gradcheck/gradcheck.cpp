@@ -14,6 +14,7 @@ namespace nn = ctnn;
 
 namespace {
 
+using nn::test::check_input_gradient;
 using nn::test::check_network;
 using nn::test::eps;
 using nn::test::make_targets;
@@ -112,6 +113,18 @@ BOOST_AUTO_TEST_CASE(batch_norm_on_features_and_channels) {
                             nn::flatten, nn::dense<2>>,
                 nn::loss::softmax_cross_entropy>(17);
   check_network<nn::network<nn::input<nn::shape<4>>, nn::batch_norm, nn::dense<2>>, nn::loss::mse>(18); // on the input
+}
+
+BOOST_AUTO_TEST_CASE(input_gradient_without_parameter_gradients) {
+  // net::backward_input, what a GAN's generator learns through; input sizes off the register width
+  check_input_gradient<nn::network<nn::input<nn::shape<2>>, nn::dense<16>, nn::tanh, nn::dense<16>, nn::relu,
+                                   nn::dense<1>>,
+                       nn::loss::bce_with_logits>(20);
+  check_input_gradient<nn::network<nn::input<nn::shape<1, 6, 6>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::batch_norm,
+                                   nn::relu, nn::max_pool2d<nn::kernel<2, 2>>, nn::flatten, nn::dropout<1, 4>,
+                                   nn::dense<1>>,
+                       nn::loss::bce_with_logits>(21);
+  check_input_gradient<nn::network<nn::input<nn::shape<5>>, nn::layer_norm, nn::dense<3>, nn::sigmoid>, nn::loss::mse>(22);
 }
 
 BOOST_AUTO_TEST_CASE(three_layer_network) {

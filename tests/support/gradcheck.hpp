@@ -66,5 +66,37 @@ void check_network(std::uint64_t seed) {
   BOOST_TEST(worst <= tolerance);
 }
 
+/// Checks net::backward_input: d loss / d input of Model under Loss on a batch of 3 random
+/// samples, against central differences of the input; and that it leaves the parameters as they
+/// were (it is const) and the caller's gradient buffers untouched (it has none).
+template <class Model, class Loss>
+void check_input_gradient(std::uint64_t seed) {
+  using net_t = nn::net<Model, double>;
+  constexpr std::size_t n = 3, out = net_t::output_size, in = net_t::input_size;
+  constexpr std::size_t target_size = Loss::template expected_target<typename Model::output_shape>::size;
+  const auto net = nn::make<Model, double>(nn::init::pytorch_default{}, seed);
+  auto ws = net.make_workspace(n);
+  auto x = nn::test::random_values<double>(n * in, seed + 1, -2, 2);
+  const auto t = make_targets<Loss>(n, out, target_size);
+  const double* y = net.forward_train(ws, x.data(), n);
+  Loss{}.value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
+  std::vector<double> dx(n * in, -1);
+  net.backward_input(ws, x.data(), n, dx.data());
+  auto loss_at = [&] {
+    const double* yy = net.forward_train(ws, x.data(), n);
+    return Loss{}.value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
+  };
+  double worst = 0;
+  for (std::size_t j = 0; j < x.size(); ++j) {
+    const double keep = x[j];
+    x[j] = keep + eps;
+    const double up = loss_at();
+    x[j] = keep - eps;
+    const double down = loss_at();
+    x[j] = keep;
+    worst = std::max(worst, std::abs((up - down) / (2 * eps) - dx[j]) / std::max(1.0, std::abs(dx[j])));
+  }
+  BOOST_TEST(worst <= tolerance);
+}
 
 } // namespace ctnn::test

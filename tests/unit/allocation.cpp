@@ -153,3 +153,20 @@ BOOST_AUTO_TEST_CASE(recurrent_hot_paths_do_not_allocate) {
   BOOST_TEST(allocations == before_split);
   BOOST_TEST(std::isfinite(sink));
 }
+
+// GAN rounds (k discriminator steps, a generator step through the discriminator's input
+// gradient): every buffer comes from gan_trainer's constructor.
+BOOST_AUTO_TEST_CASE(gan_rounds_do_not_allocate) {
+  using generator = nn::network<nn::input<nn::shape<4>>, nn::dense<32>, nn::tanh, nn::batch_norm, nn::dense<2>>;
+  using discriminator = nn::network<nn::input<nn::shape<2>>, nn::dense<32>, nn::relu, nn::dropout<1, 5>, nn::dense<1>>;
+  auto g = nn::make<generator>(nn::init::pytorch_default{}, 1);
+  auto d = nn::make<discriminator>(nn::init::pytorch_default{}, 2);
+  std::vector<float> real(2 * 256);
+  for (std::size_t i = 0; i < real.size(); ++i) real[i] = float(i % 7) / 7;
+  nn::gan_trainer gan{g, d, nn::optim::adam{}, nn::optim::adam{}, {.batch = 32, .d_steps = 2, .seed = 1}};
+  const std::size_t before = allocations;
+  bool applied = true;
+  for (int r = 0; r < 10; ++r) applied = gan.round(real).applied && applied;
+  BOOST_TEST(allocations == before);
+  BOOST_TEST(applied);
+}

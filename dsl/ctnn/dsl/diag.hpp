@@ -243,6 +243,40 @@ struct trainer_report {
                                "names the problem and how to fix it.");
 };
 
+// Two networks used together (gan_trainer, chain): the shapes that must agree.
+template <class Shape>
+struct generator_output {};
+template <class Shape>
+struct discriminator_input {};
+template <class Shape>
+struct discriminator_output {};
+template <class Shape>
+struct encoder_output {};
+template <class Shape>
+struct decoder_input {};
+struct fix_end_the_generator_with_the_discriminators_input_shape {};
+struct fix_end_the_discriminator_with_dense_1 {};
+struct fix_start_the_decoder_with_the_encoders_output_shape {};
+template <class GeneratorOutput, class DiscriminatorInput, class Fix>
+struct generator_output_is_not_discriminator_input {
+  static constexpr bool ok = false;
+};
+template <class DiscriminatorOutput, class Fix>
+struct discriminator_output_is_not_one_logit {
+  static constexpr bool ok = false;
+};
+template <class EncoderOutput, class DecoderInput, class Fix>
+struct decoder_input_is_not_encoder_output {
+  static constexpr bool ok = false;
+};
+/// The one static_assert of a gan_trainer<...> or chain<...> whose networks do not fit together.
+template <class Diagnosis>
+struct pairing_report {
+  using type = Diagnosis;
+  static_assert(Diagnosis::ok, "ctnn: these two networks do not fit together; the failed condition names the "
+                               "shapes that differ and the fix");
+};
+
 /// The one static_assert of a network<...>: its failing condition, printed by the compiler,
 /// is the diagnosis type with all its facts.
 template <class Diagnosis>

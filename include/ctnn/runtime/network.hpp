@@ -62,6 +62,7 @@ private:
   std::array<std::size_t, 2> grad_{};
   std::array<std::size_t, 2> own_dz_{}; ///< per-core scratch of a split step (net::backward_shared)
   std::uint64_t noise_ = 0;
+  aligned_buffer<T> discarded_; ///< parameter gradients net::backward_input computes and drops
 };
 
 /// A network of topology Model (a ctnn::network<...>) with parameters of type T.
@@ -373,6 +374,35 @@ public:
       stage<s>::backward(params_.data() + lowered::offsets[s], grads + lowered::offsets[s], b.in, b.ld, b.z, b.y, b.dy,
                          b.dx, n, mode);
     });
+  }
+
+  /// Backward to the input after forward_train(ws, x, n), leaving every parameter gradient
+  /// alone: reads dL/dy from ws.output_gradient() (which it overwrites) and writes dL/dx into
+  /// dx (n rows of input_size). What a GAN's generator learns through: the discriminator's input
+  /// gradient, its weights fixed. The stages' parameter gradients go to scratch in ws, allocated
+  /// by the first call (none after it).
+  void backward_input(workspace<T>& ws, const T* x, std::size_t n, T* dx) const {
+    static_assert(stage_count > 0, "ctnn::net::backward_input: the network has no stages");
+    // The first stage reads its input and writes dx with one row stride, padded as between
+    // stages: x is copied into padded rows, and dx copied out of them.
+    constexpr std::size_t ld = kernels::padded<T>(input_size);
+    const std::size_t rows = ws.capacity_ * ld;
+    if (ws.discarded_.size() < param_size + 2 * rows) ws.discarded_ = aligned_buffer<T>(param_size + 2 * rows);
+    T* grads = ws.discarded_.data();
+    T* xp = grads + param_size;
+    T* dxp = xp + rows;
+    for (std::size_t r = 0; r < n; ++r) std::copy_n(x + r * input_size, input_size, xp + r * ld);
+    detail::for_each_index_reversed<stage_count>([&](auto s) {
+      auto b = backward_buffers<s>(ws, x);
+      if constexpr (s == 0) {
+        b.in = xp;
+        b.ld = ld;
+        b.dx = dxp;
+      }
+      stage<s>::backward(params_.data() + lowered::offsets[s], grads + lowered::offsets[s], b.in, b.ld, b.z, b.y, b.dy,
+                         b.dx, n, kernels::store_mode::overwrite);
+    });
+    for (std::size_t r = 0; r < n; ++r) std::copy_n(dxp + r * ld, input_size, dx + r * input_size);
   }
 
   // ---- one batch on two cores (trainer::set_threads(2)) ----
