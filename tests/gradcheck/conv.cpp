@@ -75,3 +75,15 @@ BOOST_AUTO_TEST_CASE(direct_kernel_blocks_tails_and_bands) {
   static_assert(model::layer_output(3) == nn::dims{3, {10, 2, 16}});
   check_network<model, nn::loss::mse>(19);
 }
+
+BOOST_AUTO_TEST_CASE(conv_transpose2d_and_upsample2d) {
+  // the decoder's layers, each after a layer with parameters (so their input gradient is checked)
+  check_network<nn::network<nn::input<nn::shape<2, 3, 3>>,
+                            nn::conv_transpose2d<3, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
+                            nn::tanh, nn::conv_transpose2d<2, nn::kernel<2, 3>, nn::stride<1, 2>, nn::dilation<2, 1>>,
+                            nn::flatten, nn::dense<2>>,
+                nn::loss::mse>(30);
+  check_network<nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::reshape<2, 2, 2>, nn::upsample2d<2, 3>,
+                            nn::conv2d<2, nn::kernel<3, 3>>, nn::flatten, nn::dense<2>>,
+                nn::loss::mse>(31);
+}

@@ -446,10 +446,28 @@ def batch_norm_fixtures():
     return w
 
 
+def decoder_fixtures():
+    """The decoder's layers: ConvTranspose2d (stride, padding, output_padding; dilation and
+    unequal extents) and nearest Upsample, each in a small network under MSE: a batch of 3,
+    outputs, loss, parameter gradients."""
+    nn = torch.nn
+    cases = {
+        "transpose_s2": ((3, 4, 4), nn.Sequential(nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1),
+                                                  nn.ReLU(), nn.Flatten(), nn.Linear(2 * 8 * 8, 2))),
+        "transpose_dilated": ((2, 3, 5), nn.Sequential(nn.ConvTranspose2d(2, 3, (2, 3), stride=(1, 2), padding=(0, 1),
+                                                                          dilation=(2, 1)),
+                                                       nn.Tanh(), nn.Flatten(), nn.Linear(3 * 5 * 9, 2))),
+        "upsample": ((2, 3, 3), nn.Sequential(nn.Conv2d(2, 3, 2), nn.Upsample(scale_factor=(2, 3), mode="nearest"),
+                                              nn.Flatten(), nn.Linear(3 * 4 * 6, 2))),
+    }
+    mse_case_fixtures("decoder.txt", cases, 700)
+
+
 GENERATORS = {
     "dense": dense_fixtures, "losses": loss_fixtures, "optim": optimizer_fixtures, "conv": conv_fixtures,
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
     "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
+    "decoder": decoder_fixtures,
 }
 
 if __name__ == "__main__":

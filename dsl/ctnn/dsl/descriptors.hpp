@@ -10,6 +10,8 @@
 #include <ctnn/dsl/layers/recurrent.hpp>
 #include <ctnn/dsl/layers/residual.hpp>
 #include <ctnn/dsl/layers/conv.hpp>
+#include <ctnn/dsl/layers/conv_transpose.hpp>
+#include <ctnn/dsl/layers/upsample.hpp>
 #include <ctnn/dsl/layers/dense.hpp>
 #include <ctnn/dsl/layers/dropout.hpp>
 #include <ctnn/dsl/layers/norm.hpp>

@@ -64,6 +64,8 @@ struct a_sequence {};
 /// What batch_norm expects: features [F] or channel maps [C, L] / [C, H, W], not a sequence.
 struct features_or_channel_maps {};
 struct fix_use_layer_norm_on_sequences {};
+struct fix_give_a_factor_of_at_least_1 {};
+struct fix_keep_output_padding_below_the_stride_or_dilation {};
 template <class Layer>
 struct previous_layer {};
 struct fix_put_batch_norm_right_after_dense_or_conv {};
@@ -179,6 +181,11 @@ struct dropout_probability_out_of_range {
 
 template <class Index, class Layer, class Expected, class Received, class Fix>
 struct batch_norm_unsupported_rank {
+  static constexpr bool ok = false;
+};
+/// conv_transpose2d: output_padding not smaller than its stride or dilation (PyTorch's rule).
+template <class Index, class Layer, class Fix>
+struct output_padding_too_large {
   static constexpr bool ok = false;
 };
 /// fold_batch_norm: a batch_norm whose previous layer cannot take its scale and shift.

@@ -7,6 +7,8 @@
 #include <ctnn/layers/recurrent.hpp>
 #include <ctnn/layers/residual.hpp>
 #include <ctnn/layers/conv.hpp>
+#include <ctnn/layers/conv_transpose.hpp>
+#include <ctnn/layers/upsample.hpp>
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/dropout.hpp>
 #include <ctnn/layers/norm.hpp>
