@@ -6,6 +6,7 @@
 #include <ctnn/core/random.hpp>
 #include <ctnn/core/shape.hpp>
 #include <ctnn/core/tensor.hpp>
+#include <ctnn/dsl/chain.hpp>
 #include <ctnn/dsl/descriptors.hpp>
 #include <ctnn/dsl/lower.hpp>
 #include <ctnn/dsl/network.hpp>
@@ -16,6 +17,7 @@
 #include <ctnn/io/idx.hpp>
 #include <ctnn/io/weights.hpp>
 #include <ctnn/layers/builtin.hpp>
+#include <ctnn/runtime/chain.hpp>
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/train/dataset.hpp>
 #include <ctnn/train/init.hpp>
