@@ -83,6 +83,32 @@ BOOST_AUTO_TEST_CASE(a_scatter_panel_draws_its_points) {
   std::filesystem::remove(path);
 }
 
+BOOST_AUTO_TEST_CASE(an_image_grid_puts_each_pixel_where_it_belongs) {
+  // 10 images of 4 x 5 in rows of 4: image k has value k / 9 everywhere but a black top-left pixel
+  nn::plot::image_grid g{.height = 4, .width = 5, .columns = 4, .scale = 3, .gap = 2, .title = "ten images"};
+  for (std::size_t k = 0; k < 10; ++k)
+    for (std::size_t p = 0; p < 20; ++p) g.pixels.push_back(p == 0 ? 0.f : float(k) / 9.f);
+  BOOST_TEST(g.count() == 10u);
+  BOOST_TEST(g.rows() == 3u);
+  const auto path = temp("grid.png");
+  nn::plot::save_png(path, g);
+  const auto img = nn::test::read_png(path);
+  BOOST_TEST(img.width == 4 * (5 * 3 + 2) + 2);
+  BOOST_TEST(img.height == 3 * (4 * 3 + 2) + 2 + nn::plot::image_grid::title_height);
+  BOOST_TEST(img.width == g.png_width());
+  BOOST_TEST(img.height == g.png_height());
+  for (std::size_t k = 0; k < 10; ++k) {
+    const int x0 = 2 + int(k % 4) * 17, y0 = nn::plot::image_grid::title_height + 2 + int(k / 4) * 14;
+    const int want = int(std::lround(255.0 * double(k) / 9.0));
+    BOOST_TEST(int(img.at(x0 + 7, y0 + 7)[0]) == want, "image " << k);  // inside the image
+    BOOST_TEST(int(img.at(x0 + 1, y0 + 1)[1]) == 0, "image " << k);     // its black first pixel
+  }
+  BOOST_TEST(int(img.at(1, nn::plot::image_grid::title_height + 1)[0]) == 153); // the grey gap (0.6)
+  std::filesystem::remove(path);
+  g.pixels.pop_back(); // not whole images
+  BOOST_CHECK_THROW(nn::plot::save_png(path, g), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(an_unwritable_path_is_a_file_error) {
   BOOST_CHECK_THROW(nn::plot::save_png("/nonexistent-dir/x.png", {nn::plot::panel{.title = "t"}}), nn::file_error);
 }

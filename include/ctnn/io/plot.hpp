@@ -13,9 +13,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <numbers>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -259,6 +261,72 @@ inline void save_png(const std::string& path, const std::vector<panel>& panels, 
   cairo_paint(cr);
   for (int i = 0; i < int(panels.size()); ++i) detail::draw_panel(cr, panels[std::size_t(i)], i * panel_width, 0, panel_width, height);
   cairo_destroy(cr);
+  detail::write_png(surface, path);
+}
+
+/// Grayscale images in a grid (generated samples, originals beside reconstructions): each image
+/// height x width values, row-major, one after another; values from lo (black) to hi (white),
+/// clamped. Rows of `columns` images, each pixel drawn as a scale x scale square, `gap` pixels
+/// of grey between images, an optional title above.
+struct image_grid {
+  std::size_t height = 0, width = 0;
+  std::size_t columns = 8;
+  std::vector<float> pixels{};
+  double lo = 0, hi = 1;
+  int scale = 3, gap = 2;
+  std::string title{};
+  std::size_t count() const noexcept { return height && width ? pixels.size() / (height * width) : 0; }
+  std::size_t rows() const noexcept { return (count() + columns - 1) / std::max<std::size_t>(columns, 1); }
+  static constexpr int title_height = 26;
+  int png_width() const noexcept { return int(columns) * (int(width) * scale + gap) + gap; }
+  int png_height() const noexcept {
+    return int(rows()) * (int(height) * scale + gap) + gap + (title.empty() ? 0 : title_height);
+  }
+};
+
+/// Draws the grid into a PNG file of g.png_width() x g.png_height() pixels. Throws
+/// std::invalid_argument for an empty grid or pixels that are not whole images, file_error if
+/// the file cannot be written.
+inline void save_png(const std::string& path, const image_grid& g) {
+  if (g.height == 0 || g.width == 0 || g.columns == 0 || g.pixels.empty() || g.pixels.size() % (g.height * g.width))
+    throw std::invalid_argument("ctnn::plot::save_png(image_grid): " + std::to_string(g.pixels.size()) +
+                                " values are not whole images of " + std::to_string(g.height) + " x " +
+                                std::to_string(g.width));
+  const int W = g.png_width(), H = g.png_height(), top = g.title.empty() ? 0 : image_grid::title_height;
+  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
+  cairo_t* cr = cairo_create(surface);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+  cairo_rectangle(cr, 0, top, W, H - top);
+  cairo_fill(cr);
+  if (!g.title.empty()) {
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, 13);
+    cairo_move_to(cr, 6, 18);
+    cairo_show_text(cr, g.title.c_str());
+  }
+  cairo_destroy(cr);
+  cairo_surface_flush(surface);
+  unsigned char* data = cairo_image_surface_get_data(surface);
+  const int stride = cairo_image_surface_get_stride(surface);
+  const std::size_t size = g.height * g.width;
+  for (std::size_t k = 0; k < g.count(); ++k) {
+    const int x0 = g.gap + int(k % g.columns) * (int(g.width) * g.scale + g.gap);
+    const int y0 = top + g.gap + int(k / g.columns) * (int(g.height) * g.scale + g.gap);
+    for (std::size_t i = 0; i < g.height; ++i)
+      for (std::size_t j = 0; j < g.width; ++j) {
+        const double v = std::clamp((double(g.pixels[k * size + i * g.width + j]) - g.lo) / (g.hi - g.lo), 0.0, 1.0);
+        const std::uint32_t grey = std::uint32_t(std::lround(255 * (std::isfinite(v) ? v : 0.0)));
+        const std::uint32_t pixel = grey << 16 | grey << 8 | grey;
+        for (int dy = 0; dy < g.scale; ++dy) {
+          auto* row = reinterpret_cast<std::uint32_t*>(data + std::ptrdiff_t(y0 + int(i) * g.scale + dy) * stride);
+          for (int dx = 0; dx < g.scale; ++dx) row[x0 + int(j) * g.scale + dx] = pixel;
+        }
+      }
+  }
+  cairo_surface_mark_dirty(surface);
   detail::write_png(surface, path);
 }
 
