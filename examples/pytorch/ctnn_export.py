@@ -23,7 +23,8 @@ It writes four files into DIR:
 Supported modules, in nn.Sequential (nested too) or in a module whose forward is a simple chain
 that torch.fx can trace: Linear, Conv1d, Conv2d (groups 1, zero padding), MaxPool1d/2d,
 AvgPool1d/2d (count_include_pad), AdaptiveAvgPool1d/2d(1), Flatten, ReLU, LeakyReLU, Sigmoid,
-Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), LayerNorm (over the sample, or the
+Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), ConvTranspose2d (groups 1), Upsample
+(nearest, whole scale factors), LayerNorm (over the sample, or the
 features of each step), RNN/LSTM/GRU (unidirectional, any num_layers, with
 `out, _ = rnn(x)` and then `out[-1]` / `out[:, -1]` for the last step), and Identity and Dropout
 (no-ops at inference). A BatchNorm1d/2d right after a Linear or Conv is folded into it (its running
@@ -174,6 +175,36 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
         if folded_bn is not None:
             w, b = _fold_batch_norm(m.weight, m.bias, folded_bn, path)
         return [Layer(cpp, name, shape, [w, b], source=path)]
+    if isinstance(m, nn.ConvTranspose2d):
+        needs_rank(3, "[channels, height, width]")
+        if m.groups != 1:
+            refuse("groups=%d (ctnn's convolutions have groups=1)" % m.groups)
+        if m.padding_mode != "zeros":
+            refuse("padding_mode='%s' (ctnn pads with zeros)" % m.padding_mode)
+        k, s, p, d, op = (tuple(v) for v in (m.kernel_size, m.stride, m.padding, m.dilation, m.output_padding))
+        opts = []
+        for value, default, option in ((s, (1, 1), "stride"), (p, (0, 0), "padding"), (d, (1, 1), "dilation"),
+                                       (op, (0, 0), "output_padding")):
+            if value != default:
+                opts.append(("ctnn::%s<%d, %d>" % ((option,) + value), "%s<%d, %d>" % ((option,) + value)))
+        cpp_opts, name_opts = _options(opts)
+        f = m.out_channels
+        shape = (f,) + tuple((n - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1
+                             for i, n in enumerate(in_shape[1:]))
+        return [Layer("ctnn::conv_transpose2d<%d, ctnn::kernel<%d, %d>%s>" % ((f,) + k + (cpp_opts,)),
+                      "conv_transpose2d<%d, kernel<%d, %d>%s>" % ((f,) + k + (name_opts,)), shape,
+                      [m.weight, _zeros_if_none(m.bias, f)], source=path)]
+    if isinstance(m, nn.Upsample):
+        needs_rank(3, "[channels, height, width]")
+        if m.mode != "nearest" or m.size is not None or m.scale_factor is None:
+            refuse("mode='%s', size=%s (ctnn's upsample2d is nearest, by an integer scale_factor)" % (m.mode, m.size))
+        sf = m.scale_factor if isinstance(m.scale_factor, (tuple, list)) else (m.scale_factor, m.scale_factor)
+        if any(float(v) != int(v) or int(v) < 1 for v in sf):
+            refuse("scale_factor=%s (ctnn's upsample2d takes whole factors)" % (m.scale_factor,))
+        fh, fw = int(sf[0]), int(sf[1])
+        args = "%d" % fh if fh == fw else "%d, %d" % (fh, fw)
+        return [Layer("ctnn::upsample2d<%s>" % args, "upsample2d<%s>" % args,
+                      (in_shape[0], in_shape[1] * fh, in_shape[2] * fw), source=path)]
     if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)):
         one_d = isinstance(m, (nn.MaxPool1d, nn.AvgPool1d))
         is_max = isinstance(m, (nn.MaxPool1d, nn.MaxPool2d))
@@ -465,6 +496,10 @@ def _run_golden(layers, inputs, batch_first):
             else:
                 conv = torch.nn.functional.conv1d if isinstance(m, nn.Conv1d) else torch.nn.functional.conv2d
                 x = conv(x, w.reshape(m.weight.shape), b, m.stride, m.padding, m.dilation, m.groups)
+        elif isinstance(m, nn.ConvTranspose2d):
+            w, b = layer.params
+            x = torch.nn.functional.conv_transpose2d(x, w.reshape(m.weight.shape), b, m.stride, m.padding,
+                                                     m.output_padding, m.groups, m.dilation)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):  # eval mode: the running statistics
             g, b, mean, var = layer.params
             x = torch.nn.functional.batch_norm(x, mean, var, g, b, training=False, eps=m.eps)

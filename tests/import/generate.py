@@ -89,6 +89,11 @@ def later_layer_models():
                                    (2, 5, 5), False),
         "layer_batch_norm_1d": (nn.Sequential(nn.Conv1d(2, 3, 3), nn.ReLU(), nn.BatchNorm1d(3), nn.Flatten(),
                                               nn.Linear(15, 2)), (2, 7), False),
+        # a decoder's layers
+        "layer_decoder": (nn.Sequential(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                                        nn.Upsample(scale_factor=2), nn.ConvTranspose2d(3, 2, (2, 3), dilation=(2, 1)),
+                                        nn.Upsample(scale_factor=(1, 2)), nn.Flatten(), nn.Linear(2 * 14 * 28, 4)),
+                          (2, 3, 3), False),
     }
 
 

@@ -9,6 +9,7 @@
 #include "fixtures/layer_batch_norm_layer.hpp"
 #include "fixtures/layer_conv1d.hpp"
 #include "fixtures/layer_conv2d.hpp"
+#include "fixtures/layer_decoder.hpp"
 #include "fixtures/layer_dense.hpp"
 #include "fixtures/layer_dense_no_bias.hpp"
 #include "fixtures/layer_gru.hpp"
@@ -47,4 +48,6 @@ BOOST_AUTO_TEST_CASE(batch_norm_layers_with_running_statistics) {
   check_exported<layer_batch_norm_1d::model>("layer_batch_norm_1d");
   BOOST_TEST(ctnn::net<layer_batch_norm_1d::model>::value_count == layer_batch_norm_1d::model::param_count + 2 * 3);
 }
+// ConvTranspose2d (stride, padding, output_padding, dilation) and nearest Upsample
+BOOST_AUTO_TEST_CASE(decoder_layers) { check_exported<layer_decoder::model>("layer_decoder"); }
 BOOST_AUTO_TEST_CASE(layer_norm_and_log_softmax) { check_exported<layer_layer_norm::model>("layer_layer_norm"); }
