@@ -503,31 +503,11 @@ public:
     });
   }
 
-  /// Calls f(begin, end) for the ranges of the stored parameters that optimizers update: all of
-  /// [0, param_size) in one range unless stages have buffers, which lie outside every range.
-  template <class F>
-  static void for_each_trainable_range(F&& f) {
-    std::size_t begin = 0, end = 0;
-    detail::for_each_index<stage_count>([&](auto s) {
-      constexpr std::size_t off = lowered::offsets[s], size = stage<s>::param_size;
-      constexpr std::size_t trainable = detail::trainable_size_of<stage<s>>();
-      if constexpr (size > 0) {
-        if (end == begin) begin = off; // a range starts here
-        end = off + trainable;
-        if constexpr (trainable < size) { // the buffers after it end the range
-          if (end > begin) f(begin, end);
-          begin = end = off + size;
-        }
-      }
-    });
-    if (end > begin) f(begin, end);
-  }
-
   /// The stage that runs layer `layer` (its position in network<...>), or detail::npos for
   /// layers without one (input<>, views, activations fused into the stage before them).
   static constexpr std::size_t stage_of_layer(std::size_t layer) noexcept { return lowered::stage_of_layer(layer); }
   /// Calls f(stage, begin, end) for each stage with trainable parameters: where they lie in the
-  /// stored parameters (its buffers, if any, excluded).
+  /// stored parameters, what optimizers and penalties update (its buffers, if any, excluded).
   template <class F>
   static void for_each_trainable_stage(F&& f) {
     detail::for_each_index<stage_count>([&](auto s) {

@@ -168,16 +168,13 @@ private:
       std::fill(dy + r * G::output_stride + sample_size, dy + (r + 1) * G::output_stride, T(0));
     }
     g_->backward(g_ws_, noise_.data(), n, g_grads_.data(), kernels::store_mode::overwrite);
-    bool finite = true;
-    G::for_each_trainable_range([&](std::size_t b, std::size_t e) {
-      for (std::size_t i = b; i < e; ++i) finite = finite && std::isfinite(g_grads_[i]);
-    });
-    if (!finite) {
+    // (buffers and padding have zero gradients: the whole array can be checked)
+    if (!std::all_of(g_grads_.begin(), g_grads_.end(), [](T v) { return std::isfinite(v); })) {
       out.applied = false;
       return;
     }
     const std::int64_t t = ++g_steps_;
-    G::for_each_trainable_range([&](std::size_t b, std::size_t e) {
+    G::for_each_trainable_stage([&](std::size_t, std::size_t b, std::size_t e) {
       g_optim_.step(g_->parameters().data(), g_grads_.data(), g_state_.data(), G::param_size, t, b, e);
     });
     g_->update_buffers(g_ws_, n);

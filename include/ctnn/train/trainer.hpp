@@ -914,7 +914,7 @@ private:
     }
     const bool guarded = !safe(next);
     if (guarded) back_up(0, Net::param_size);
-    Net::for_each_trainable_range([&](std::size_t b, std::size_t e) {
+    Net::for_each_trainable_stage([&](std::size_t, std::size_t b, std::size_t e) {
       optim_.step(net_->parameters().data(), grads_.data(), state_.data(), Net::param_size, t, b, e);
     });
     if (guarded) {

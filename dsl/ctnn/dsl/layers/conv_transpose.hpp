@@ -52,23 +52,25 @@ struct conv_transpose2d {
   static_assert((detail::is_transposed_option<Options> && ...),
                 "conv_transpose2d: the options are stride<...>, padding<...>, dilation<...>, output_padding<...>");
   static constexpr layer_role role = layer_role::stage;
-  enum error : int { none, expects_rank_3, zero_size, zero_stride_or_dilation, output_padding_too_large, empty_output };
+  /// The window layers' failure codes (detail::window_error; an empty output is window_too_large),
+  /// and one of its own.
+  static constexpr int none = detail::window_ok, output_padding_too_large = 100;
 
   static constexpr std::pair<transposed_geometry, int> place(const dims& in) noexcept {
     transposed_geometry g{};
-    if (in.rank != 3 || in.sequence) return {g, expects_rank_3};
-    if (Filters == 0 || Kernel::h == 0 || Kernel::w == 0) return {g, zero_size};
+    if (in.rank != 3 || in.sequence) return {g, detail::wrong_rank};
+    if (Filters == 0 || Kernel::h == 0 || Kernel::w == 0) return {g, detail::zero_size};
     const auto s = detail::option_value<stride, Options...>(1, 1);
     const auto d = detail::option_value<dilation, Options...>(1, 1);
     const auto p = detail::option_value<padding, Options...>(0, 0);
     const auto op = detail::option_value<output_padding, Options...>(0, 0);
     g = {in.extent[0], in.extent[1], in.extent[2], Filters, Kernel::h, Kernel::w, s[0], s[1], d[0], d[1],
          p[0], p[1], op[0], op[1], 0, 0};
-    if (g.sh == 0 || g.sw == 0 || g.dh == 0 || g.dw == 0) return {g, zero_stride_or_dilation};
+    if (g.sh == 0 || g.sw == 0 || g.dh == 0 || g.dw == 0) return {g, detail::zero_stride_or_dilation};
     if ((g.oph >= g.sh && g.oph >= g.dh) || (g.opw >= g.sw && g.opw >= g.dw)) return {g, output_padding_too_large};
     const std::size_t full_h = (g.h - 1) * g.sh + g.dh * (g.kh - 1) + g.oph + 1;
     const std::size_t full_w = (g.w - 1) * g.sw + g.dw * (g.kw - 1) + g.opw + 1;
-    if (full_h <= 2 * g.ph || full_w <= 2 * g.pw) return {g, empty_output};
+    if (full_h <= 2 * g.ph || full_w <= 2 * g.pw) return {g, detail::window_too_large};
     g.oh = full_h - 2 * g.ph;
     g.ow = full_w - 2 * g.pw;
     return {g, none};
@@ -86,19 +88,9 @@ struct conv_transpose2d {
   static constexpr std::size_t macs(const dims& in) noexcept { return in.size() * Filters * Kernel::h * Kernel::w; }
   template <int Error, class Index, class Received>
   using diagnosis = std::conditional_t<
-      Error == expects_rank_3,
-      diag::layer_rejects_input_shape<Index, conv_transpose2d, diag::expects<diag::rank<3>>, diag::receives<Received>,
-                                      diag::fix_reshape_to_channels_height_width>,
-      std::conditional_t<
-          Error == zero_size, diag::layer_has_zero_size<Index, conv_transpose2d, diag::fix_give_the_layer_at_least_one_unit>,
-          std::conditional_t<
-              Error == zero_stride_or_dilation,
-              diag::layer_has_zero_stride_or_dilation<Index, conv_transpose2d, diag::fix_give_stride_and_dilation_at_least_1>,
-              std::conditional_t<Error == output_padding_too_large,
-                                 diag::output_padding_too_large<Index, conv_transpose2d,
-                                                                diag::fix_keep_output_padding_below_the_stride_or_dilation>,
-                                 diag::window_larger_than_padded_input<Index, conv_transpose2d, diag::receives<Received>,
-                                                                       diag::fix_pad_the_input_or_use_a_smaller_window>>>>>;
+      Error == output_padding_too_large,
+      diag::output_padding_too_large<Index, conv_transpose2d, diag::fix_keep_output_padding_below_the_stride_or_dilation>,
+      detail::window_diagnosis<Error, Index, conv_transpose2d, Received, 3, diag::fix_reshape_to_channels_height_width>>;
   template <class T, class In, class Out, class>
   using stage = layers::conv_transpose2d_stage<T, geometry(In::dims)>;
   static std::string name() {
