@@ -8,6 +8,7 @@
 
 namespace nn = ctnn;
 using nn::test::check_network;
+using nn::test::check_input_gradient;
 
 BOOST_AUTO_TEST_CASE(conv2d_with_stride_padding_and_dilation) {
   using model = nn::network<nn::input<nn::shape<3, 5, 7>>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>,
@@ -62,6 +63,21 @@ BOOST_AUTO_TEST_CASE(residual_blocks) {
   using mlp = nn::network<nn::input<nn::shape<5>>, nn::dense<6>, nn::residual<nn::dense<6>, nn::tanh, nn::dense<6>>,
                           nn::sigmoid, nn::residual<nn::project, nn::dense<4>, nn::relu>, nn::dense<2>>;
   check_network<mlp, nn::loss::softmax_cross_entropy>(18);
+}
+
+BOOST_AUTO_TEST_CASE(blocks_holding_batch_norm_and_dropout) {
+  // the block carries its inner layers' batch statistics and masks (and those of a block inside it)
+  using mlp = nn::network<nn::input<nn::shape<5>>, nn::dense<6>,
+                          nn::residual<nn::dense<6>, nn::batch_norm, nn::tanh, nn::dropout<1, 3>, nn::dense<6>>, nn::relu,
+                          nn::residual<nn::project, nn::dropout<1, 4>, nn::residual<nn::dense<6>, nn::batch_norm>,
+                                       nn::dense<4>>,
+                          nn::dense<2>>;
+  check_network<mlp, nn::loss::softmax_cross_entropy>(19);
+  check_input_gradient<mlp, nn::loss::softmax_cross_entropy>(20);
+  using cnn = nn::network<nn::input<nn::shape<2, 5, 5>>,
+                          nn::residual<nn::conv2d<2, nn::kernel<3>, nn::same>, nn::batch_norm, nn::relu, nn::dropout<1, 5>>,
+                          nn::flatten, nn::dense<2>>;
+  check_network<cnn, nn::loss::mse>(21);
 }
 
 BOOST_AUTO_TEST_CASE(direct_kernel_blocks_tails_and_bands) {

@@ -3,6 +3,7 @@
 // - training mode: outputs, MSE loss and parameter gradients of a batch of 4 (batch statistics);
 // - the parameters and running statistics after 3 SGD steps of the trainer on that batch;
 // - eval mode afterwards: outputs of 2 other samples (running statistics), batched and one by one.
+// The same for a residual block holding batch_norm and dropout (fixtures: generate.py block).
 #define BOOST_TEST_MODULE oracle_batch_norm
 #include <boost/test/unit_test.hpp>
 
@@ -33,10 +34,10 @@ using conv2d_model = nn::network<nn::input<nn::shape<2, 6, 6>>, nn::conv2d<3, nn
                                  nn::relu, nn::flatten, nn::dense<2>>;
 
 template <class T, class Model>
-void check_case(const std::string& name) {
+void check_case(const std::string& name, const std::string& file = "batch_norm.txt") {
   using net_t = nn::net<Model, T>;
   constexpr std::size_t n = 4, out = net_t::output_size;
-  const auto fx = read_fixture("batch_norm.txt");
+  const auto fx = read_fixture(file);
   const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
   net_t net(as<T>(at("values")));
   const auto x = as<T>(at("x"));
@@ -53,19 +54,22 @@ void check_case(const std::string& name) {
   BOOST_TEST(std::abs(double(loss) - at("loss")[0]) <= forward_tol<T> * std::max(1.0, at("loss")[0]), name);
   nn::aligned_buffer<T> grads(net_t::param_size);
   net.backward(ws, x.data(), n, grads.data(), nn::kernels::store_mode::overwrite);
-  // PyTorch's gradients are those of the parameters: drop the buffers' (zero) slots
-  net_t view;
+  // PyTorch's gradients are those of the parameters: drop the buffers' (zero) slots, found as the
+  // values outside the trainable ranges (inside blocks too)
+  net_t view, trainable;
   std::copy(grads.begin(), grads.end(), view.parameters().begin());
-  const auto all = view.export_parameters();
+  net_t::for_each_trainable_stage([&](std::size_t, std::size_t b, std::size_t e) {
+    std::fill(trainable.parameters().begin() + std::ptrdiff_t(b), trainable.parameters().begin() + std::ptrdiff_t(e), T(1));
+  });
+  const auto all = view.export_parameters(), is_parameter = trainable.export_parameters();
   std::vector<double> param_grads;
-  std::size_t pos = 0;
-  for (std::size_t i = 1; i < Model::layer_count; ++i) {
-    param_grads.insert(param_grads.end(), all.begin() + std::ptrdiff_t(pos),
-                       all.begin() + std::ptrdiff_t(pos + Model::layer_params(i)));
-    for (std::size_t b = pos + Model::layer_params(i); b < pos + Model::layer_params(i) + Model::layer_buffers(i); ++b)
-      BOOST_TEST(all[b] == T(0), name << ": a buffer got a gradient");
-    pos += Model::layer_params(i) + Model::layer_buffers(i);
+  for (std::size_t v = 0; v < all.size(); ++v) {
+    if (is_parameter[v] == T(1))
+      param_grads.push_back(all[v]);
+    else
+      BOOST_TEST(all[v] == T(0), name << ": a buffer got a gradient");
   }
+  BOOST_TEST(param_grads.size() == Model::param_count);
   BOOST_TEST(scaled_error(param_grads, at("grads")) <= gradient_tol<T>, name);
 
   // three trainer steps on the batch: parameters and running statistics
@@ -90,6 +94,20 @@ void check_case(const std::string& name) {
              name);
 }
 } // namespace
+
+// A residual block holding batch_norm and dropout (generate.py block): the block updates the
+// running statistics inside it, draws ctnn's masks (reproduced in PyTorch) as the same layers
+// outside a block would, and skips the dropout at inference.
+using block_model = nn::network<nn::input<nn::shape<4>>, nn::dense<6>,
+                                nn::residual<nn::dense<6>, nn::batch_norm, nn::relu, nn::dropout<1, 3>, nn::dense<6>>,
+                                nn::dense<2>>;
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_with_batch_norm_and_dropout_matches_pytorch, T, scalars) {
+  // the fixture draws the dropout's masks from stream 4: the block is stage 1, and its dropout
+  // comes after its dense, batch_norm and relu stages
+  using block_stage = typename nn::detail::lowered<block_model, T>::template stage<1>;
+  static_assert(block_stage::noise_ids[3] == 3 && block_stage::stages == 5);
+  check_case<T, block_model>("block", "block.txt");
+}
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_after_dense_matches_pytorch, T, scalars) {
   check_case<T, dense_model>("dense");

@@ -8,6 +8,7 @@ Everything is computed in float64. Each fixture file holds lines "name count v1 
 tensors are flattened row-major, weights in PyTorch's [out, in] layout. The C++ tests
 (oracle.cpp) read these files and need no Python.
 """
+import copy
 import os
 import torch
 
@@ -446,6 +447,88 @@ def batch_norm_fixtures():
     return w
 
 
+M64 = (1 << 64) - 1
+
+
+def splitmix(z):
+    z = (z + 0x9E3779B97F4A7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def ctnn_dropout_mask(seed, stream, rows, width, num, den):
+    """ctnn's dropout masks (include/ctnn/layers/stage.hpp, noise): element k of row r is kept,
+    scaled by den / (den - num), when splitmix(row_key(r) ^ k) >= num 2^64 / den, with
+    row_key(r) = splitmix(splitmix(seed ^ (stream << 48)) ^ r)."""
+    threshold = num * (1 << 64) // den
+    mask = torch.zeros(rows, width)
+    for r in range(rows):
+        key = splitmix(splitmix(seed ^ ((stream << 48) & M64)) ^ r)
+        for k in range(width):
+            if splitmix(key ^ k) >= threshold:
+                mask[r, k] = den / (den - num)
+    return mask
+
+
+class MaskedDropout(torch.nn.Module):
+    """Dropout whose training masks are given (ctnn's, see ctnn_dropout_mask)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask = None
+
+    def forward(self, x):
+        return x * self.mask if self.training else x
+
+
+def block_fixtures():
+    """A residual block holding batch_norm and dropout, between two dense layers (ctnn:
+    dense<6>, residual<dense<6>, batch_norm, relu, dropout<1, 3>, dense<6>>, dense<2>): a batch of
+    4 in training mode with the masks of noise seed 0 (outputs, loss, gradients), the values after
+    3 SGD steps of ctnn's trainer (seed 0: the masks of step t use noise seed 1 + t 0x9e37..15;
+    the dropout is stream 4: the stages before it are dense, the block's dense, batch_norm, relu),
+    and eval-mode outputs of 2 other samples (running statistics, no dropout)."""
+    nn = torch.nn
+    drop = MaskedDropout()
+    body = nn.Sequential(nn.Linear(6, 6), nn.BatchNorm1d(6), nn.ReLU(), drop, nn.Linear(6, 6))
+    module = nn.Sequential(nn.Linear(4, 6), Residual(body), nn.Linear(6, 2))
+    torch.manual_seed(600)
+    for p in module.parameters():
+        torch.nn.init.uniform_(p, -0.5, 0.5)
+    body[1].running_mean.uniform_(-0.5, 0.5)
+    body[1].running_var.uniform_(0.5, 1.5)
+    x = torch.randn(4, 4)
+    target = torch.randn(4, 2)
+    w = Writer("block.txt")
+    p = "block."
+    w.put(p + "values", state_values(module))
+    w.put(p + "x", x)
+    w.put(p + "target", target)
+    module.train()
+    start = copy.deepcopy(module.state_dict())  # ctnn's forward_train moves no running statistics
+    drop.mask = ctnn_dropout_mask(0, 4, 4, 6, 1, 3)
+    y = module(x)
+    loss = torch.nn.functional.mse_loss(y, target)
+    loss.backward()
+    w.put(p + "y", y)
+    w.put(p + "loss", loss)
+    w.put(p + "grads", gradients_of(module))
+    module.load_state_dict(start)
+    opt = torch.optim.SGD(module.parameters(), lr=0.1)
+    for step in range(3):
+        opt.zero_grad()
+        drop.mask = ctnn_dropout_mask((1 + step * 0x9E3779B97F4A7C15) & M64, 4, 4, 6, 1, 3)
+        torch.nn.functional.mse_loss(module(x), target).backward()
+        opt.step()
+    w.put(p + "after3", state_values(module))
+    module.eval()
+    x2 = torch.randn(2, 4)
+    w.put(p + "x_eval", x2)
+    w.put(p + "y_eval", module(x2))
+    return w
+
+
 def decoder_fixtures():
     """The decoder's layers: ConvTranspose2d (stride, padding, output_padding; dilation and
     unequal extents) and nearest Upsample, each in a small network under MSE: a batch of 3,
@@ -468,6 +551,7 @@ GENERATORS = {
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
     "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
     "decoder": decoder_fixtures,
+    "block": block_fixtures,
 }
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -135,6 +137,51 @@ BOOST_AUTO_TEST_CASE(a_foreign_or_damaged_checkpoint_is_refused_and_changes_noth
   std::ofstream(bad, std::ios::binary) << bytes;
   const auto e4 = error_of([&] { (void)fa.resume(bad, train, {.epochs = 3, .batch = 16, .log = nullptr}); });
   BOOST_TEST(e4.find("corrupt") != std::string::npos, e4);
+  BOOST_TEST(n.export_parameters() == before);
+  BOOST_TEST(fa.steps() == 0);
+  for (const auto& p : {path, bad}) std::filesystem::remove(p);
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_with_values_no_run_has_or_other_options_is_refused) {
+  const auto train = make_data(64, 1);
+  const auto path = temp("values.ckpt");
+  {
+    auto n = nn::make<model>(nn::init::pytorch_default{}, 7);
+    nn::trainer f{n, nn::loss::softmax_cross_entropy{}, nn::optim::adam{}};
+    (void)f.train(train, {.epochs = 2, .batch = 16, .log = nullptr, .checkpoint = {.path = path}});
+  }
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  // resuming with early stopping that the checkpointed run did not use: refused, nothing changed
+  // (it once installed never-trained weights, all zero, when no resumed epoch beat the best)
+  auto n = nn::make<model>(nn::init::pytorch_default{}, 1);
+  const auto before = n.export_parameters();
+  nn::trainer fa{n, nn::loss::softmax_cross_entropy{}, nn::optim::adam{}};
+  try {
+    (void)fa.resume(path, train, {.epochs = 3, .batch = 16, .validation = train, .early_stopping = {.patience = 1},
+                                  .log = nullptr});
+    BOOST_FAIL("a resume with other early-stopping options was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("early_stopping.patience 0") != std::string::npos, e.what());
+  }
+  BOOST_TEST(n.export_parameters() == before);
+
+  // a non-finite value with a valid checksum (a file written by other code): refused by name
+  const std::string loss = nn::loss::softmax_cross_entropy::name();
+  const std::size_t first_value = bytes.find(loss) + loss.size() + 8; // after the loss, the value count
+  std::string nan_bytes = bytes;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(nan_bytes.data() + first_value + 4 * sizeof(float), &nan, sizeof nan);
+  const std::uint64_t sum = nn::weights_format::fnv1a(reinterpret_cast<const unsigned char*>(nan_bytes.data()), nan_bytes.size() - 8);
+  std::memcpy(nan_bytes.data() + nan_bytes.size() - 8, &sum, 8);
+  const auto bad = temp("nan.ckpt");
+  std::ofstream(bad, std::ios::binary) << nan_bytes;
+  const auto e = error_of([&] { (void)fa.resume(bad, train, {.epochs = 3, .batch = 16, .log = nullptr}); });
+  BOOST_TEST(e.find("parameters and buffers, value 4") != std::string::npos, e);
+  BOOST_TEST(e.find("expected a finite number, found nan") != std::string::npos, e);
   BOOST_TEST(n.export_parameters() == before);
   BOOST_TEST(fa.steps() == 0);
   for (const auto& p : {path, bad}) std::filesystem::remove(p);

@@ -167,13 +167,37 @@ BOOST_AUTO_TEST_CASE(early_stopping_restores_the_best_weights) {
 
 BOOST_AUTO_TEST_CASE(non_finite_values_stop_training_and_keep_the_last_good_step) {
   regression_data data = linear_data(4, 6);
-  // An infinite input: tanh saturates so the loss may stay finite, but the gradients do not.
-  data.input(2)[0] = std::numeric_limits<float>::infinity(); // the second batch of two
   const nn::train_options<regression_data> opts{.epochs = 5, .batch = 2, .shuffle = false, .log = nullptr};
+  {
+    // a non-finite input is refused before training, naming the sample in the dataset
+    regression_data bad = data;
+    bad.input(3)[0] = std::numeric_limits<float>::infinity();
+    auto n = nn::make<regressor>(nn::init::glorot_uniform{}, 7);
+    const auto before = n.export_parameters();
+    nn::trainer f{n, nn::loss::mse{}, nn::optim::adam{.lr = 0.01f}};
+    try {
+      f.train(bad, opts);
+      BOOST_FAIL("an infinite input was accepted");
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string(e.what()).find("training sample 3 has a non-finite input") != std::string::npos, e.what());
+    }
+    auto with_validation = opts;
+    with_validation.validation = std::cref(bad);
+    BOOST_CHECK_THROW(f.train(data, with_validation), std::invalid_argument); // validation samples too
+    BOOST_TEST(n.export_parameters() == before, tt::per_element());
+  }
+  // Inputs are checked before training; an infinite value that appears during it (here put there by
+  // the first step's callback) still stops training: tanh saturates so the loss may stay finite,
+  // but the gradients do not.
+  auto poisoned = opts;
+  poisoned.on_step = [&data](const nn::step_info&) {
+    data.input(2)[0] = std::numeric_limits<float>::infinity(); // the second batch of two
+    return true;
+  };
 
   auto net = nn::make<regressor>(nn::init::glorot_uniform{}, 7);
   nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{.lr = 0.01f}};
-  const auto report = fit.train(data, opts);
+  const auto report = fit.train(data, poisoned);
   BOOST_TEST(report.diverged);
   BOOST_TEST(report.divergence.find("epoch 1, step 2") != std::string::npos, report.divergence);
   BOOST_TEST(report.divergence.find("non-finite") != std::string::npos, report.divergence);
@@ -211,6 +235,44 @@ BOOST_AUTO_TEST_CASE(bad_targets_are_rejected_before_training) {
   }
   BOOST_TEST(net.export_parameters() == before, tt::per_element());
   BOOST_CHECK_THROW(fit.train(decltype(data){}, {.log = nullptr}), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(optimizer_settings_are_checked_as_pytorch_checks_them) {
+  using classifier = nn::network<nn::input<nn::shape<2>>, nn::dense<3>>;
+  auto net = nn::make<classifier>(nn::init::he_uniform{}, 2);
+  auto refused = [&](auto optimizer, const std::string& message) {
+    try {
+      nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, optimizer};
+      BOOST_ERROR("accepted: " << message);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string(e.what()).find(message) != std::string::npos, e.what());
+    }
+  };
+  refused(nn::optim::adam{.lr = -1}, "ctnn::optim::adam: Invalid learning rate: -1");
+  refused(nn::optim::adamw{.beta1 = 1.0}, "Invalid beta parameter at index 0");
+  refused(nn::optim::adam{.beta2 = -0.5}, "Invalid beta parameter at index 1");
+  refused(nn::optim::adam{.eps = -1e-8}, "Invalid epsilon value");
+  refused(nn::optim::sgd{.lr = std::nan("")}, "Invalid learning rate");
+  refused(nn::optim::sgd{.momentum = -0.9}, "Invalid momentum value");
+  refused(nn::optim::sgd{.weight_decay = -1}, "Invalid weight_decay value");
+  refused(nn::optim::sgd{.lr = 0.1, .nesterov = true}, "Nesterov momentum requires a momentum and zero dampening");
+  refused(nn::optim::rmsprop{.alpha = -0.1}, "Invalid alpha value");
+  refused(nn::optim::adagrad{.lr_decay = -1}, "Invalid lr_decay value");
+  refused(nn::optim::adagrad{.initial_accumulator_value = -1}, "Invalid initial_accumulator_value value");
+
+  // settings changed between runs are checked when a run starts; so are the run's options
+  nn::dataset<float, nn::shape<2>, nn::shape<1>> data;
+  for (float label : {0.0f, 2.0f, 1.0f}) data.push_back(nn::tensor<float, nn::shape<2>>{1, 2}, {label});
+  nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::adam{}};
+  fit.optimizer().lr = -0.5;
+  BOOST_CHECK_THROW(fit.train(data, {.log = nullptr}), std::invalid_argument);
+  fit.optimizer().lr = 1e-3;
+  try {
+    fit.train(data, {.threads = 3, .log = nullptr});
+    BOOST_FAIL("threads = 3 was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("train_options::threads is 3") != std::string::npos, e.what());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(softmax_cross_entropy_learns_classes) {

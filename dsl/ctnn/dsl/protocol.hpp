@@ -60,6 +60,15 @@ enum class fusion {
 ///                              a batch_norm right after it folds into it (fold_batch_norm)
 ///   macs(dims in)              multiply-adds of one sample's forward pass (default 0: layers
 ///                              without weights; summaries and network<...>::macs)
+/// and, for composite blocks (residual<...>), so that type rewrites and every capability reach
+/// the layers inside them:
+///   template <class In> using inner_network
+///                              the inner layers as network<input<In>, ...> over the block's
+///                              input shape In; their values (export order) come first in the
+///                              block's, and its stage carries their stage capabilities
+///                              (layers/stage.hpp)
+///   template <class... Ls> using with_layers
+///                              the same block over other inner layers
 template <class L>
 concept LayerDescriptor = requires(const dims& d) {
   { L::role } -> std::convertible_to<layer_role>;

@@ -171,6 +171,9 @@ inline void transposed(const std::vector<double>& m, std::size_t rows, std::size
     for (std::size_t r = 0; r < rows; ++r) out.push_back(m[r * cols + c]);
 }
 
+/// The layers of the parsed document into n (load_rtneural's second half).
+template <class Model, class T>
+void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json& doc);
 } // namespace detail::rtneural
 
 /// Reads RTNeural's JSON model file at `path` into `n`, whose type must have the file's layers
@@ -185,7 +188,20 @@ void load_rtneural(net<Model, T>& n, const std::string& path) {
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw file_error(path, "byte " + std::to_string(e.byte), "JSON", std::string("a syntax error (") + e.what() + ")");
+  } catch (const nlohmann::json::exception& e) { // e.g. a number beyond double's range (8E667)
+    throw file_error(path, "the JSON text", "JSON numbers within double's range", e.what());
   }
+  try {
+    rt::read_layers(n, path, doc);
+  } catch (const nlohmann::json::exception& e) { // a field of another type than the reader checked for
+    throw file_error(path, "the JSON document", "RTNeural's model layout", e.what());
+  }
+}
+
+namespace detail::rtneural {
+template <class Model, class T>
+void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json& doc) {
+  namespace rt = detail::rtneural;
   const rt::reader r(path, doc);
   const auto items = r.items();
   const auto names = Model::layer_names();
@@ -256,6 +272,7 @@ void load_rtneural(net<Model, T>& n, const std::string& path) {
   const std::vector<T> values(params.begin(), params.end());
   n.import_parameters(values); // cannot fail now: the count matches
 }
+} // namespace detail::rtneural
 
 /// A network of topology Model read from RTNeural's JSON model file (see load_rtneural).
 template <class Model, class T = float>

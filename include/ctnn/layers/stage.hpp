@@ -51,6 +51,8 @@ struct probe_init {
 ///                               streams skip it (it must keep in_size == out_size)
 ///   stochastic = true           its training forward is forward_batch(p, x, ldx, kept, y, n, noise)
 ///                               (see ctnn::noise); forward_batch without noise is its inference
+///   noise_streams               the stream ids its masks draw from (default 1; a block: the
+///                               sum of its inner stages'), numbered in order by the runtime
 /// Optional, for layers with buffers (values training updates without gradients, e.g.
 /// batch_norm's running statistics; PyTorch's buffers):
 ///   buffer_count            logical buffer values; import_params / export_params then read and
@@ -64,6 +66,10 @@ struct probe_init {
 ///   update_buffers(p, kept, n)
 ///                           after a training step, folds what forward_batch kept into the
 ///                           buffers in p (the trainer calls it through net::update_buffers)
+///   for_each_trainable_range(f)
+///                           instead of trainable_size, when the trainable parameters are not
+///                           one prefix of the slice (a block holding batch_norm): f(begin, end)
+///                           for each range, in order
 /// Optional: view(p) (what net.layer<I>() returns), and a column split for two cores
 /// (splits_columns = true with owned_columns, for_each_owned_range, backward_params and
 /// backward_input, see layers/dense.hpp). A stage without it is split by rows (samples), which
@@ -79,11 +85,15 @@ struct probe_init {
 ///                           stream it passes the step through, and the stages after it run
 ///                           their forward on the step's vector
 /// Every stage before the one that ends the sequence must step; see layers/recurrent.hpp.
+///
+/// Composite blocks (layers/residual.hpp) run inner stages of this protocol and declare every
+/// optional member any of them has, so each capability below passes through blocks and nested
+/// blocks; namespace capability holds what the runtime asks and the defaults.
 /// The randomness of one training forward of a stochastic stage: a counter-based stream, so
 /// that element k of sample row r gets the same draw whichever core computes it.
 struct noise {
   std::uint64_t seed; ///< the workspace's noise seed (set by the trainer for each step)
-  std::size_t stage;  ///< the stage's index (stages draw independently)
+  std::size_t stage;  ///< the stage's stream id (capability::noise_streams; stages draw independently)
   std::size_t row0;   ///< the index in the batch of the first row given
   /// The key of the batch's row r (given rows start at row0), once per row ...
   std::uint64_t row_key(std::size_t r) const noexcept {
@@ -118,38 +128,96 @@ concept Stage = requires(const T* cp, T* p, std::size_t n, kernels::store_mode m
   S::initialize(p, init, gen);
 };
 
-namespace detail {
-/// Logical buffer values of stage S (0 unless it declares buffer_count).
+/// Stage capabilities: what the runtime, the trainer and composite blocks ask of a stage, each
+/// with its default in this one place (a stage declares a capability by the members named in the
+/// protocol above; a composite block declares each one its inner stages have, so that every
+/// capability passes through any nesting of blocks).
+namespace capability {
+/// Logical buffer values (0 unless the stage declares buffer_count).
 template <class S>
-constexpr std::size_t buffer_count_of() noexcept {
+inline constexpr std::size_t buffer_count = [] {
   if constexpr (requires { S::buffer_count; })
-    return S::buffer_count;
+    return std::size_t(S::buffer_count);
   else
-    return 0;
-}
-/// Stored elements of stage S that optimizers update (all of its slice unless it has buffers).
+    return std::size_t(0);
+}();
+/// The stored elements at the start of the slice that optimizers update (the whole slice
+/// unless the stage declares trainable_size).
 template <class S>
-constexpr std::size_t trainable_size_of() noexcept {
+inline constexpr std::size_t trainable_size = [] {
   if constexpr (requires { S::trainable_size; })
-    return S::trainable_size;
+    return std::size_t(S::trainable_size);
   else
-    return S::param_size;
+    return std::size_t(S::param_size);
+}();
+/// Calls f(begin, end) for each range of the stage's slice that optimizers, penalties and
+/// clipping update, in increasing order: S::for_each_trainable_range(f) if the stage declares it
+/// (a block whose inner stages hold buffers), else [0, trainable_size) if it is not empty.
+template <class S, class F>
+constexpr void for_each_trainable_range(F&& f) {
+  if constexpr (requires { S::for_each_trainable_range(f); })
+    S::for_each_trainable_range(f);
+  else if constexpr (trainable_size<S> > 0)
+    f(std::size_t(0), trainable_size<S>);
 }
+/// Its training forward uses statistics of every row it is given (batch_norm): on two cores one
+/// core runs it over the whole batch.
 template <class S>
-constexpr bool batch_statistics() noexcept {
+inline constexpr bool batch_statistics = [] {
   if constexpr (requires { S::batch_statistics; })
-    return S::batch_statistics;
+    return bool(S::batch_statistics);
   else
     return false;
-}
+}();
+/// It folds what its training forward kept into its buffers after a step: update_buffers(p, kept, n).
+template <class S, class T>
+inline constexpr bool updates_buffers = requires(T* p, const T* kept, std::size_t n) { S::update_buffers(p, kept, n); };
+/// Its training forward takes random masks: forward_batch(p, x, ldx, kept, y, n, noise).
 template <class S>
-constexpr bool splits_columns() noexcept {
-  if constexpr (requires { S::splits_columns; })
-    return S::splits_columns;
+inline constexpr bool stochastic = [] {
+  if constexpr (requires { S::stochastic; })
+    return bool(S::stochastic);
   else
     return false;
-}
-} // namespace detail
+}();
+/// The stream ids (noise::stage) its masks use: 1 for a stage, the sum of its inner stages' for
+/// a block (S::noise_streams). The runtime numbers them in order, so that a block's inner stages
+/// draw the masks the same stages would draw outside it.
+template <class S>
+inline constexpr std::size_t noise_streams = [] {
+  if constexpr (requires { S::noise_streams; })
+    return std::size_t(S::noise_streams);
+  else
+    return std::size_t(1);
+}();
+/// It is the identity at inference (dropout): the inference paths skip it.
+template <class S>
+inline constexpr bool inference_identity = [] {
+  if constexpr (requires { S::inference_identity; })
+    return bool(S::inference_identity);
+  else
+    return false;
+}();
+/// It runs one time step of a stream (state_size, step_stride, step, step_streams).
+template <class S>
+inline constexpr bool steps = requires { S::state_size; };
+/// It turns a sequence into its current step (`last`).
+template <class S>
+inline constexpr bool ends_sequence = [] {
+  if constexpr (requires { S::ends_sequence; })
+    return bool(S::ends_sequence);
+  else
+    return false;
+}();
+/// Two cores split it by output columns (else by rows, which is always correct).
+template <class S>
+inline constexpr bool splits_columns = [] {
+  if constexpr (requires { S::splits_columns; })
+    return bool(S::splits_columns);
+  else
+    return false;
+}();
+} // namespace capability
 
 namespace layers::detail {
 /// Parameterless stages (pool, last, ...): what they share of the protocol.

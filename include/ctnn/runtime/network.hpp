@@ -102,7 +102,7 @@ public:
   static constexpr std::size_t value_count = param_count + Model::buffer_count;
   static_assert(!Model::valid || !lowered::stages_ok || Model::buffer_count == [] {
     std::size_t n = 0;
-    detail::for_each_index<lowered::stage_count>([&](auto s) { n += detail::buffer_count_of<stage<s>>(); });
+    detail::for_each_index<lowered::stage_count>([&](auto s) { n += capability::buffer_count<stage<s>>; });
     return n;
   }(), "ctnn: a layer's descriptor counts other buffers (buffer_count) than its stage holds");
   /// Stored parameter array length (with padding to whole registers).
@@ -163,20 +163,21 @@ public:
   /// Stages the inference paths skip (layers/stage.hpp: inference_identity, e.g. dropout), and
   /// stages whose training forward takes random masks (stochastic).
   template <std::size_t S>
-  static constexpr bool identity_at_inference = [] {
-    if constexpr (requires { stage<S>::inference_identity; })
-      return bool(stage<S>::inference_identity);
-    else
-      return false;
-  }();
+  static constexpr bool identity_at_inference = capability::inference_identity<stage<S>>;
   template <std::size_t S>
-  static constexpr bool stochastic = requires { stage<S>::stochastic; };
+  static constexpr bool stochastic = capability::stochastic<stage<S>>;
 
 private:
   template <std::size_t S>
-  static constexpr bool steps = requires { stage<S>::state_size; };
+  static constexpr bool steps = capability::steps<stage<S>>;
   template <std::size_t S>
-  static constexpr bool ends_sequence = requires { stage<S>::ends_sequence; };
+  static constexpr bool ends_sequence = capability::ends_sequence<stage<S>>;
+  /// The first stream id of each stage's masks (capability::noise_streams, numbered in order).
+  static constexpr std::array<std::size_t, stage_count + 1> noise_ids = [] {
+    std::array<std::size_t, stage_count + 1> o{};
+    detail::for_each_index<stage_count>([&](auto s) { o[s + 1] = o[s] + capability::noise_streams<stage<s>>; });
+    return o;
+  }();
   /// Index of the stage that ends the sequence, or stage_count if none.
   static constexpr std::size_t sequence_end = [] {
     std::size_t e = stage_count;
@@ -429,13 +430,18 @@ public:
       T* z = K > 0 ? base + ws.z_[s] : nullptr;
       T* y = base + ws.y_[s];
       const T* p = params_.data() + lowered::offsets[s];
-      if constexpr (detail::splits_columns<stage<s>>()) {
+      if constexpr (capability::splits_columns<stage<s>>) {
         stage<s>::forward_batch(p, src, ld, z, y, n, stage<s>::owned_columns(core));
-      } else if constexpr (detail::batch_statistics<stage<s>>()) { // needs every row: core 0 runs it
-        if (core == 0) stage<s>::forward_batch(p, src, ld, z, y, n);
+      } else if constexpr (capability::batch_statistics<stage<s>>) { // needs every row: core 0 runs it
+        if (core == 0) {
+          if constexpr (stochastic<s>)
+            stage<s>::forward_batch(p, src, ld, z, y, n, noise{ws.noise_, noise_ids[s], 0});
+          else
+            stage<s>::forward_batch(p, src, ld, z, y, n);
+        }
       } else if constexpr (stochastic<s>) { // the masks of rows r0.. are those one core would draw
         stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * K : nullptr, y + r0 * P, r1 - r0,
-                                noise{ws.noise_, s, r0});
+                                noise{ws.noise_, noise_ids[s], r0});
       } else {
         stage<s>::forward_batch(p, src + r0 * ld, ld, z ? z + r0 * K : nullptr, y + r0 * P, r1 - r0);
       }
@@ -459,14 +465,14 @@ public:
       const auto b = backward_buffers<s>(ws, x);
       const std::size_t ld = b.ld;
       const T* p = params_.data() + lowered::offsets[s];
-      if constexpr (detail::splits_columns<stage<s>>()) {
+      if constexpr (capability::splits_columns<stage<s>>) {
         stage<s>::backward_params(grads + lowered::offsets[s], b.in, ld, b.z, b.y, b.dy, n,
                                   stage<s>::owned_columns(core), kernels::store_mode::overwrite,
                                   ws.buffer_.data() + ws.own_dz_[core]);
         if (!b.dx) return;
         sync(); // dz of the other core's columns
         stage<s>::backward_input(p, b.in + r0 * ld, ld, b.y + r0 * P, b.dy + r0 * P, b.dx + r0 * ld, r1 - r0);
-      } else if constexpr (detail::batch_statistics<stage<s>>()) { // core 0 has every row's gradients
+      } else if constexpr (capability::batch_statistics<stage<s>>) { // core 0 has every row's gradients
         if (core == 0)
           stage<s>::backward(p, grads + lowered::offsets[s], b.in, ld, b.z, b.y, b.dy, b.dx, n,
                              kernels::store_mode::overwrite);
@@ -489,16 +495,17 @@ public:
   template <class F>
   static void for_each_update_range(unsigned core, F&& f) {
     detail::for_each_index<stage_count>([&](auto s) {
-      constexpr std::size_t off = lowered::offsets[s], size = detail::trainable_size_of<stage<s>>();
-      if constexpr (size == 0) {
-      } else if constexpr (detail::splits_columns<stage<s>>()) {
+      constexpr std::size_t off = lowered::offsets[s];
+      if constexpr (capability::splits_columns<stage<s>>) {
         stage<s>::for_each_owned_range(core, [&](std::size_t b, std::size_t e) { f(off + b, off + e, false); });
       } else {
-        constexpr std::size_t mid = kernels::round_up(size / 2, lanes);
-        if (core == 0)
-          f(off, off + mid, true);
-        else if (mid < size)
-          f(off + mid, off + size, true);
+        capability::for_each_trainable_range<stage<s>>([&](std::size_t b, std::size_t e) {
+          const std::size_t mid = b + kernels::round_up((e - b) / 2, lanes);
+          if (core == 0)
+            f(off + b, off + std::min(mid, e), true);
+          else if (mid < e)
+            f(off + mid, off + e, true);
+        });
       }
     });
   }
@@ -506,13 +513,15 @@ public:
   /// The stage that runs layer `layer` (its position in network<...>), or detail::npos for
   /// layers without one (input<>, views, activations fused into the stage before them).
   static constexpr std::size_t stage_of_layer(std::size_t layer) noexcept { return lowered::stage_of_layer(layer); }
-  /// Calls f(stage, begin, end) for each stage with trainable parameters: where they lie in the
-  /// stored parameters, what optimizers and penalties update (its buffers, if any, excluded).
+  /// Calls f(stage, begin, end) for each range of trainable parameters, stage by stage: where
+  /// they lie in the stored parameters, what optimizers and penalties update (buffers excluded:
+  /// a stage holding buffers, or a block holding such stages, may have several ranges).
   template <class F>
   static void for_each_trainable_stage(F&& f) {
     detail::for_each_index<stage_count>([&](auto s) {
-      constexpr std::size_t off = lowered::offsets[s], trainable = detail::trainable_size_of<stage<s>>();
-      if constexpr (trainable > 0) f(std::size_t(s), off, off + trainable);
+      constexpr std::size_t off = lowered::offsets[s];
+      capability::for_each_trainable_range<stage<s>>(
+          [&](std::size_t b, std::size_t e) { f(std::size_t(s), off + b, off + e); });
     });
   }
 
@@ -521,7 +530,7 @@ public:
   /// trainer calls it after each step it applies; call it yourself in a loop of your own.
   void update_buffers(const workspace<T>& ws, std::size_t n) noexcept {
     detail::for_each_index<stage_count>([&](auto s) {
-      if constexpr (detail::batch_statistics<stage<s>>())
+      if constexpr (capability::updates_buffers<stage<s>, T>)
         stage<s>::update_buffers(params_.data() + lowered::offsets[s], ws.buffer_.data() + ws.z_[s], n);
     });
   }
@@ -566,14 +575,14 @@ public:
     std::size_t at = 0;
     detail::for_each_index<stage_count>([&](auto s) {
       stage<s>::export_params(stored + lowered::offsets[s], logical + at);
-      at += stage<s>::param_count + detail::buffer_count_of<stage<s>>();
+      at += stage<s>::param_count + capability::buffer_count<stage<s>>;
     });
   }
   static void from_logical(const T* logical, T* stored) noexcept {
     std::size_t at = 0;
     detail::for_each_index<stage_count>([&](auto s) {
       stage<s>::import_params(logical + at, stored + lowered::offsets[s]);
-      at += stage<s>::param_count + detail::buffer_count_of<stage<s>>();
+      at += stage<s>::param_count + capability::buffer_count<stage<s>>;
     });
   }
 
@@ -646,7 +655,7 @@ private:
       }
       if constexpr (stochastic<s>) {
         if (keep_pre_activations)
-          stage<s>::forward_batch(p, src, ld, z, y, n, noise{ws.noise_, s, 0}); // training: masks
+          stage<s>::forward_batch(p, src, ld, z, y, n, noise{ws.noise_, noise_ids[s], 0}); // training: masks
         else
           stage<s>::forward_batch(p, src, ld, z, y, n);
       } else {

@@ -85,6 +85,7 @@ public:
         g_grads_(G::param_size), g_state_(GOptim::template state_size<T>(G::param_size)),
         noise_(options.batch * noise_size), fake_(options.batch * sample_size), dfake_(options.batch * sample_size),
         ones_(options.batch, T(1)) {
+    if constexpr (requires { g_optim_.validate(); }) g_optim_.validate(); // the discriminator's trainer checks its own
     d_fit_.reserve(2 * options.batch, 1);
     for (std::size_t r = 0; r < 2 * options.batch; ++r) d_fit_.targets()[r] = r < options.batch ? T(1) : T(0);
     // warm-up: the first backward_input allocates its scratch here, not in a round

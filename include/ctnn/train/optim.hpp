@@ -11,11 +11,27 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 namespace CTNN_NAMESPACE::optim {
 
 namespace detail {
+/// Throws std::invalid_argument("ctnn::optim::<name>: <message>") unless ok: the settings
+/// PyTorch's optimizers refuse (torch.optim's messages), refused here too.
+inline void require(bool ok, const std::string& optimizer, const std::string& message, double value) {
+  if (!ok) throw std::invalid_argument("ctnn::optim::" + optimizer + ": " + message + ": " + std::to_string(value));
+}
+/// The settings every optimizer shares: lr, eps and weight_decay at least 0 (NaN refused).
+inline void require_common(const std::string& optimizer, double lr, double eps, double weight_decay) {
+  require(lr >= 0, optimizer, "Invalid learning rate", lr);
+  require(eps >= 0, optimizer, "Invalid epsilon value", eps);
+  require(weight_decay >= 0, optimizer, "Invalid weight_decay value", weight_decay);
+}
+inline void require_betas(const std::string& optimizer, double beta1, double beta2) {
+  require(beta1 >= 0 && beta1 < 1, optimizer, "Invalid beta parameter at index 0", beta1);
+  require(beta2 >= 0 && beta2 < 1, optimizer, "Invalid beta parameter at index 1", beta2);
+}
 /// Applies f to registers of every array (vector part), then to single elements (tail).
 /// f is generic: it receives xsimd batches, then scalars.
 template <class T, class F>
@@ -71,6 +87,13 @@ struct sgd {
   double weight_decay = 0.0;
 
   static std::string name() { return "sgd"; }
+  /// Throws std::invalid_argument for settings PyTorch refuses (the trainer calls it).
+  void validate() const {
+    detail::require_common(name(), lr, 0, weight_decay);
+    detail::require(momentum >= 0, name(), "Invalid momentum value", momentum);
+    detail::require(!nesterov || (momentum > 0 && dampening == 0), name(),
+                    "Nesterov momentum requires a momentum and zero dampening; momentum", momentum);
+  }
   /// Elements of (aligned) optimizer state for n parameters: the momentum buffer.
   template <class T>
   static constexpr std::size_t state_size(std::size_t n) noexcept {
@@ -174,6 +197,10 @@ struct adam {
   double weight_decay = 0.0;
 
   static std::string name() { return "adam"; }
+  void validate() const {
+    detail::require_common(name(), lr, eps, weight_decay);
+    detail::require_betas(name(), beta1, beta2);
+  }
   /// Two aligned slots: first and second moments.
   template <class T>
   static constexpr std::size_t state_size(std::size_t n) noexcept {
@@ -199,6 +226,10 @@ struct adamw {
   double weight_decay = 1e-2;
 
   static std::string name() { return "adamw"; }
+  void validate() const {
+    detail::require_common(name(), lr, eps, weight_decay);
+    detail::require_betas(name(), beta1, beta2);
+  }
   template <class T>
   static constexpr std::size_t state_size(std::size_t n) noexcept {
     return 2 * detail::slot<T>(n);
@@ -226,6 +257,11 @@ struct rmsprop {
   bool centered = false;
 
   static std::string name() { return "rmsprop"; }
+  void validate() const {
+    detail::require_common(name(), lr, eps, weight_decay);
+    detail::require(momentum >= 0, name(), "Invalid momentum value", momentum);
+    detail::require(alpha >= 0, name(), "Invalid alpha value", alpha);
+  }
   /// Three aligned slots: the square average, the gradient average (centered), the momentum buffer.
   template <class T>
   static constexpr std::size_t state_size(std::size_t n) noexcept {
@@ -290,6 +326,12 @@ struct adagrad {
   double eps = 1e-10;
 
   static std::string name() { return "adagrad"; }
+  void validate() const {
+    detail::require_common(name(), lr, eps, weight_decay);
+    detail::require(lr_decay >= 0, name(), "Invalid lr_decay value", lr_decay);
+    detail::require(initial_accumulator_value >= 0, name(), "Invalid initial_accumulator_value value",
+                    initial_accumulator_value);
+  }
   template <class T>
   static constexpr std::size_t state_size(std::size_t n) noexcept {
     return detail::slot<T>(n);

@@ -247,7 +247,9 @@ public:
   trainer(Net& network, Loss loss, Optim optimizer)
       : net_(&network), loss_(loss), optim_(optimizer), grads_(Net::param_size),
         state_(Optim::template state_size<T>(Net::param_size)),
-        backup_(Net::param_size + Optim::template state_size<T>(Net::param_size)) {}
+        backup_(Net::param_size + Optim::template state_size<T>(Net::param_size)) {
+    validate_optimizer();
+  }
 
   Net& network() noexcept { return *net_; }
   const Optim& optimizer() const noexcept { return optim_; }
@@ -431,6 +433,13 @@ public:
       check_run(data, opts, "resume");
       run_state st(0);
       checkpoint_contents c = read_checkpoint(path, data.size(), st); // throws before anything changes
+      if (bool(opts.early_stopping.patience) != c.has_best)
+        throw std::invalid_argument(
+            "ctnn::trainer::resume: " + path + " was written by a run " +
+            (c.has_best ? "with" : "without") + " early stopping, and this resume " +
+            (c.has_best ? "has none" : "has it") +
+            ": resume with the checkpointed run's train_options (early_stopping.patience " +
+            (c.has_best ? "> 0" : "0") + ")");
       // everything read and checked: now it takes effect
       apply_run_options(opts);
       Net::from_logical(c.params.data(), net_->parameters().data());
@@ -444,6 +453,7 @@ public:
       if (c.has_best) {
         st.best = aligned_buffer<T>(Net::param_size);
         Net::from_logical(c.best.data(), st.best.data());
+        st.best_held = st.report.best_epoch > 0;
       }
       return run(data, opts, st);
     }
@@ -458,6 +468,7 @@ private:
     std::vector<std::size_t> order;
     std::size_t since_best = 0;
     aligned_buffer<T> best{}; ///< early stopping's best weights (stored layout), if patience
+    bool best_held = false;   ///< best holds the weights of report.best_epoch (never install others)
     double base_lr = 0;
     schedule::state lr_state{};
     train_report report;
@@ -470,6 +481,14 @@ private:
     if (opts.validation) validate(opts.validation->get(), what, "validation");
     if (opts.batch == 0)
       throw std::invalid_argument(std::string("ctnn::trainer::") + what + ": batch size must be positive");
+    if (opts.threads > 2)
+      throw std::invalid_argument(std::string("ctnn::trainer::") + what + ": train_options::threads is " +
+                                  std::to_string(opts.threads) + "; use 0 (as set_threads left it), 1 or 2");
+    validate_optimizer(); // its settings may have changed through optimizer()
+  }
+  /// The optimizer's settings, as PyTorch checks them (a user's optimizer may have no validate()).
+  void validate_optimizer() const {
+    if constexpr (requires { optim_.validate(); }) optim_.validate();
   }
   /// The options that set the trainer itself (threads, clipping).
   template <class Dataset>
@@ -553,7 +572,10 @@ private:
         report.best_loss = monitored;
         report.best_epoch = epoch;
         st.since_best = 0;
-        if (st.best.size()) std::copy(net_->parameters().begin(), net_->parameters().end(), st.best.begin());
+        if (st.best.size()) {
+          std::copy(net_->parameters().begin(), net_->parameters().end(), st.best.begin());
+          st.best_held = true;
+        }
       } else if (opts.early_stopping.patience && ++st.since_best >= opts.early_stopping.patience) {
         report.stopped_early = true;
       }
@@ -567,7 +589,7 @@ private:
         break;
       }
     }
-    if (st.best.size() && report.best_epoch) {
+    if (st.best_held && report.best_epoch) {
       std::copy(st.best.begin(), st.best.end(), net_->parameters().begin());
       parameters_changed();
       if (opts.log && report.best_epoch != report.history.size())
@@ -684,11 +706,14 @@ private:
       at += n;
       return v;
     };
-    auto values = [&](std::vector<T>& out) {
+    auto values = [&](std::vector<T>& out, const char* field) {
       need(Net::value_count * sizeof(T));
       out.resize(Net::value_count);
-      for (auto& v : out) {
-        v = wf::get<T>(b, at);
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i] = wf::get<T>(b, at);
+        if (!std::isfinite(out[i]))
+          fail(std::string(field) + ", value " + std::to_string(i) + " (byte " + std::to_string(at) + ")",
+               "a finite number", std::to_string(double(out[i])));
         at += sizeof(T);
       }
     };
@@ -709,11 +734,11 @@ private:
     if (const auto n = u64(); n != Net::value_count)
       fail("parameter count", std::to_string(Net::value_count), std::to_string(n));
     checkpoint_contents c;
-    values(c.params);
+    values(c.params, "parameters and buffers");
     c.state.resize(Optim::slots * Net::value_count);
     for (std::size_t k = 0; k < Optim::slots; ++k) {
       std::vector<T> slot;
-      values(slot);
+      values(slot, "optimizer state");
       std::copy(slot.begin(), slot.end(), c.state.begin() + std::ptrdiff_t(k * Net::value_count));
     }
     c.steps = std::int64_t(u64());
@@ -733,7 +758,7 @@ private:
     st.report.best_loss = f64();
     st.report.best_epoch = u64();
     c.has_best = u8() != 0;
-    if (c.has_best) values(c.best);
+    if (c.has_best) values(c.best, "early stopping's best weights");
     st.base_lr = f64();
     st.lr_state.lr = f64();
     st.lr_state.best = f64();
@@ -742,6 +767,9 @@ private:
     c.noise_seed = u64();
     const std::size_t records = u64();
     if (records != st.epochs_done) fail("history", std::to_string(st.epochs_done) + " epochs", std::to_string(records));
+    if (st.report.best_epoch > records)
+      fail("best epoch", "an epoch of the " + std::to_string(records) + " in the history",
+           "epoch " + std::to_string(st.report.best_epoch));
     for (std::size_t i = 0; i < records; ++i) {
       epoch_record e;
       e.epoch = u64();
@@ -1111,6 +1139,13 @@ private:
   static void validate(const Dataset& data, const char* caller, const char* which) {
     const std::string who = std::string("ctnn::trainer::") + caller + ": ";
     if (data.empty()) throw std::invalid_argument(who + "the " + which + " dataset is empty");
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const T* x = data.input(i);
+      for (std::size_t k = 0; k < Dataset::input_size; ++k)
+        if (!std::isfinite(x[k]))
+          throw std::invalid_argument(who + which + " sample " + std::to_string(i) + " has a non-finite input (" +
+                                      std::to_string(double(x[k])) + " at element " + std::to_string(k) + ")");
+    }
     for (std::size_t i = 0; i < data.size(); ++i)
       if (!Loss::template valid_target<T>(data.target(i), Net::output_size))
         throw std::invalid_argument(who + which + " sample " + std::to_string(i) + " has a target that " +

@@ -29,7 +29,8 @@ namespace kernels {
 struct identity_fn;
 }
 namespace layers {
-template <class T, class Inner, class Projection, class Act, std::size_t InSize, std::size_t OutSize>
+template <class T, class Inner, class Projection, class Act, std::size_t InSize, std::size_t OutSize,
+          std::size_t StepSize>
 struct residual_stage;
 template <class T, std::size_t In, std::size_t Out, class Act>
 struct dense_stage;
@@ -47,7 +48,7 @@ struct block_walk {
   std::size_t failing = std::size_t(-1);
   int error = 0;
   dims received{}, out{};
-  std::size_t params = 0, macs = 0;
+  std::size_t params = 0, buffers = 0, macs = 0;
 };
 template <class... Inner>
 constexpr block_walk walk_block(const dims& in) noexcept {
@@ -55,6 +56,7 @@ constexpr block_walk walk_block(const dims& in) noexcept {
   constexpr layer_role roles[] = {Inner::role...};
   constexpr std::size_t (*counts[])(const dims&) noexcept = {&param_count_of<Inner>...};
   constexpr std::size_t (*mac_counts[])(const dims&) noexcept = {&macs_of<Inner>...};
+  constexpr std::size_t (*buffer_counts[])(const dims&) noexcept = {&buffer_count_of<Inner>...};
   block_walk w{};
   dims cur = in;
   for (std::size_t j = 0; j < sizeof...(Inner); ++j) {
@@ -62,6 +64,7 @@ constexpr block_walk walk_block(const dims& in) noexcept {
     const layer_shape r = rules[j](cur);
     if (r.error != 0) return {j, r.error, cur, {}, 0};
     w.params += counts[j](cur);
+    w.buffers += buffer_counts[j](cur);
     w.macs += mac_counts[j](cur);
     cur = r.out;
   }
@@ -107,6 +110,8 @@ struct residual_base {
     return w.params + (w.out.rank == 1 ? in.size() * w.out.size() + w.out.size()
                                        : in.extent[0] * w.out.extent[0] + w.out.extent[0]);
   }
+  /// The inner layers' buffers (batch_norm's running statistics), after their parameters.
+  static constexpr std::size_t buffer_count(const dims& in) noexcept { return walk_block<Inner...>(in).buffers; }
   /// The inner layers' and, projected, the 1x1 projection's (one per output value and input channel).
   static constexpr std::size_t macs(const dims& in) noexcept {
     const block_walk w = walk_block<Inner...>(in);
@@ -133,6 +138,10 @@ struct residual_base {
     }
   }
 
+  /// Composite protocol (protocol.hpp): the inner layers as a network over the block's input
+  /// shape In; their values come first in the block's (the projection's follow).
+  template <class In>
+  using inner_network = network<input<In>, Inner...>;
   /// The lowered inner layers for input shape In and scalar type T.
   template <class T, class In>
   using inner = lowered<network<input<In>, Inner...>, T>;
@@ -153,13 +162,16 @@ struct residual_base {
   }
   template <class T, class In, class Out, class Act>
   using stage = layers::residual_stage<T, inner<T, In>, typename decltype(projection_type<T, In, Out>())::type, Act,
-                                       In::size, Out::size>;
+                                       In::size, Out::size, (In::dims.sequence ? In::dims.extent[1] : 0)>;
 };
 } // namespace detail
 
 /// residual<layers...> or residual<project, layers...>: see the top of this file.
 template <class... Ls>
 struct residual : detail::residual_base<false, Ls...> {
+  /// The same block over other inner layers (type rewrites such as fold_batch_norm).
+  template <class... Xs>
+  using with_layers = residual<Xs...>;
   template <int E, class Index, class R>
   using diagnosis = typename decltype(residual::template diagnose<residual, E, Index, R>())::type;
   static std::string name() { return "residual<" + join() + ">"; }
@@ -171,6 +183,8 @@ struct residual : detail::residual_base<false, Ls...> {
 };
 template <class... Ls>
 struct residual<project, Ls...> : detail::residual_base<true, Ls...> {
+  template <class... Xs>
+  using with_layers = residual<project, Xs...>;
   template <int E, class Index, class R>
   using diagnosis = typename decltype(residual::template diagnose<residual, E, Index, R>())::type;
   static std::string name() {
