@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,9 +39,11 @@ int run() {
   std::printf("test accuracy: %.4f (loss %.4f) after %zu epochs\n", result.metric, result.loss, report.history.size());
 
   // 3. Save, reload into a network with other weights, and check every prediction is identical.
-  //    (A file name of this process's own, so that runs by two users on one machine do not collide.)
-  const auto path =
-      (std::filesystem::temp_directory_path() / ("ctnn-breast_cancer-" + std::to_string(::getpid()) + ".ctnn")).string();
+  //    (In a folder of this process's own, made by mkdtemp: runs by two users on one machine do not
+  //    collide, and no one else can plant a file or a link where the weights go.)
+  std::string dir = (std::filesystem::temp_directory_path() / "ctnn-breast_cancer-XXXXXX").string();
+  if (!::mkdtemp(dir.data())) throw std::runtime_error("breast_cancer: cannot create a folder in " + dir);
+  const auto path = dir + "/model.ctnn";
   nn::save(net, path);
   auto reloaded = nn::make<model>(nn::init::he_uniform{}, 7);
   nn::load(reloaded, path);
@@ -47,7 +51,7 @@ int run() {
   for (std::size_t i = 0; i < test.size(); ++i)
     identical += net(test.input_tensor(i))[0] == reloaded(test.input_tensor(i))[0];
   std::printf("reloaded from %s: %zu/%zu test predictions identical\n", path.c_str(), identical, test.size());
-  std::filesystem::remove(path);
+  std::filesystem::remove_all(dir);
 
   // 4. Latency of one inference (single sample, stack buffers, no allocation): the median over
   //    201 rounds of 2000 back-to-back calls, each input depending on the previous output.

@@ -2,8 +2,10 @@
 #include <ctnn/ctnn.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include <unistd.h>
@@ -33,9 +35,11 @@ int run() {
   auto report = fit.train(
       train, {.epochs = 100, .batch = 32, .validation = val, .early_stopping = {.patience = 10}, .log_every = 20});
 
-  // a name of this process's own: another user's run must not collide with it
-  const auto file =
-      (std::filesystem::temp_directory_path() / ("ctnn-quickstart-" + std::to_string(::getpid()) + ".ctnn")).string();
+  // a folder of this process's own (mkdtemp: a unique name, mode 0700): no one else can plant a
+  // file or a link where the weights go
+  std::string dir = (std::filesystem::temp_directory_path() / "ctnn-quickstart-XXXXXX").string();
+  if (!::mkdtemp(dir.data())) throw std::runtime_error("quickstart: cannot create a folder in " + dir);
+  const auto file = dir + "/model.ctnn";
   nn::save(net, file); // fingerprinted, checksummed weights
   auto copy = nn::make<model>(nn::init::he_uniform{}, 7);
   nn::load(copy, file); // throws ctnn::file_error, leaving `copy` untouched, on any mismatch
@@ -43,7 +47,7 @@ int run() {
   std::printf("f(x) before training %.3f, after %.3f, target %.3f; validation RMSE %.4f (best epoch %zu)\n",
               double(y[0]), double(copy(x)[0]), double(x[0] - 2 * x[1] + x[2] * x[3]), fit.evaluate(val).metric,
               report.best_epoch);
-  std::filesystem::remove(file);
+  std::filesystem::remove_all(dir);
   return fit.evaluate(val).metric < 0.1 ? 0 : 1;
 }
 

@@ -108,23 +108,32 @@ BOOST_AUTO_TEST_CASE(sunspots_has_the_documented_split_and_baselines) {
 
 BOOST_AUTO_TEST_CASE(a_malformed_sunspot_file_names_the_line) {
   const auto path = (std::filesystem::temp_directory_path() / ("ctnn-bad-sunspots-" + std::to_string(::getpid()) + ".csv")).string();
-  const auto expect = [&](const std::string& body, const std::string& message) {
+  const auto expect_text = [&](const std::string& text, const std::string& message) {
     {
       std::ofstream f(path);
-      f << "\"YEAR\",\"SUNACTIVITY\"\n" << body;
+      f << text;
     }
     try {
-      nn::datasets::load_sunspots(path);
-      BOOST_FAIL("accepted: " << body);
+      (void)nn::datasets::sunspots<double>(path); // the series, then the task's scaling
+      BOOST_FAIL("accepted: " << text.substr(0, 80));
     } catch (const nn::file_error& e) {
       BOOST_TEST(std::string(e.what()).find(message) != std::string::npos, e.what());
       BOOST_TEST(std::string(e.what()).find(path) != std::string::npos, e.what());
     }
   };
+  const auto expect = [&](const std::string& body, const std::string& message) {
+    expect_text("\"YEAR\",\"SUNACTIVITY\"\n" + body, message);
+  };
   expect("1700,5\n1702,3\n", "line 3");      // a year missing
   expect("1700,5,1\n", "2 fields");          // a column too many
   expect("1700,5\n1701,nan\n", "line 3");    // not a number
   expect("1700,5\n1701,7\n", "1700 to 2008"); // the series ends early
+  expect("1700,5\n1701,1e200\n", "line 3, column 2: expected a sunspot number from 0 to 1000"); // once read as zeros
+  expect("1700,-3\n", "a sunspot number");
+  expect_text("\"DATE\",\"VALUE\"\n1700,5\n", "line 1: expected the header \"YEAR\",\"SUNACTIVITY\"");
+  std::string constant; // once NaN training values
+  for (int y = 1700; y <= 2008; ++y) constant += std::to_string(y) + ",42\n";
+  expect(constant, "values that vary");
   std::filesystem::remove(path);
 }
 
@@ -150,3 +159,33 @@ BOOST_AUTO_TEST_CASE(digits_read_from_the_gzip_file_and_reach_the_accuracy_targe
   BOOST_TEST(e.classification->classes == 10u);
 }
 
+
+// A cache shared with others is not trusted as it is: a cached file that is a symbolic link, or
+// that others can write, is refused with what to do.
+BOOST_AUTO_TEST_CASE(a_cached_file_others_could_have_planted_is_refused) {
+  namespace fs = std::filesystem;
+  const fs::path cache = fs::temp_directory_path() / ("ctnn-cache-test-" + std::to_string(::getpid()));
+  const fs::path file = cache / "some-package" / "data.csv";
+  fs::create_directories(file.parent_path());
+  fs::permissions(cache / "some-package", fs::perms::owner_all);
+  const auto refused = [&] {
+    try {
+      (void)nn::datasets::fetch_debian_file("some-package", "data.csv", cache);
+    } catch (const nn::file_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  std::ofstream(file) << "1,2\n";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  BOOST_TEST(nn::datasets::fetch_debian_file("some-package", "data.csv", cache) == file); // one's own: used
+  fs::permissions(file, fs::perms::others_write, fs::perm_options::add);
+  const auto writable = refused();
+  BOOST_TEST(writable.find("checking the dataset cache") != std::string::npos, writable);
+  BOOST_TEST(writable.find("CTNN_CACHE_DIR") != std::string::npos, writable);
+  fs::remove(file);
+  fs::create_symlink("/etc/hostname", file);
+  const auto link = refused();
+  BOOST_TEST(link.find("another kind of file or owner") != std::string::npos, link);
+  fs::remove_all(cache);
+}

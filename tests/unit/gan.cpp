@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <limits>
 #include <vector>
 
 namespace nn = ctnn;
@@ -106,4 +107,21 @@ BOOST_AUTO_TEST_CASE(the_generator_learns_through_the_discriminator) {
   BOOST_TEST(after < 0.15); // the data lie 0.063 from their mean on average
   BOOST_TEST(run(50, 4) == run(50, 4)); // a seed repeats a run
   BOOST_TEST(run(50, 4) != run(50, 5));
+}
+
+BOOST_AUTO_TEST_CASE(a_round_reports_which_steps_were_applied) {
+  // real data with a NaN: the discriminator's step is not applied (its weights stay), the
+  // generator's step through the unchanged discriminator is (its weights move)
+  std::vector<float> real(2 * 64, 0.5f);
+  real[0] = std::numeric_limits<float>::quiet_NaN();
+  auto gen = nn::make<generator>(nn::init::pytorch_default{}, 1);
+  auto dis = nn::make<discriminator>(nn::init::pytorch_default{}, 2);
+  const auto g0 = gen.export_parameters(), d0 = dis.export_parameters();
+  nn::gan_trainer gan{gen, dis, nn::optim::sgd{.lr = 0.1}, nn::optim::sgd{.lr = 0.1}, {.batch = 64, .d_steps = 1, .seed = 3}};
+  const auto r = gan.round(std::span<const float>(real.data(), 2)); // one real sample, drawn every time
+  BOOST_TEST(!r.discriminator_applied);
+  BOOST_TEST(r.generator_applied);
+  BOOST_TEST(!r.applied);
+  BOOST_TEST(dis.export_parameters() == d0);
+  BOOST_TEST(gen.export_parameters() != g0);
 }

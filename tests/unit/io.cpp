@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <ctnn/ctnn.hpp>
+#include <ctnn/io/golden.hpp>
 
 #include <filesystem>
 #include <unistd.h>
@@ -306,4 +307,122 @@ BOOST_AUTO_TEST_CASE(recurrent_networks_round_trip_and_are_fingerprinted) {
   auto d = nn::net<seq>{};
   d.import_parameters(p);
   BOOST_TEST(d.export_parameters() == p, boost::test_tools::per_element());
+}
+
+namespace {
+/// A gzip file of n zero bytes: a few megabytes that expand to n.
+void write_gzip_zeros(const std::string& path, std::uint64_t n) {
+  gzFile f = gzopen(path.c_str(), "wb9");
+  const std::vector<char> zeros(1 << 20, 0);
+  for (std::uint64_t left = n; left > 0;) {
+    const auto k = unsigned(std::min<std::uint64_t>(left, zeros.size()));
+    gzwrite(f, zeros.data(), k);
+    left -= k;
+  }
+  gzclose(f);
+}
+template <class F>
+std::string file_error_of(F&& f) {
+  try {
+    f();
+  } catch (const nn::file_error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("another exception: ") + e.what();
+  }
+  return "(no error)";
+}
+} // namespace
+
+// Every reader bounds what it takes: a device that never ends (/dev/zero) and a gzip bomb (a few
+// megabytes expanding past the limit) are file_errors naming the limit, not bad_alloc; formats
+// that are never compressed refuse gzip data.
+BOOST_AUTO_TEST_CASE(every_reader_bounds_what_it_reads) {
+  temp_dir dir;
+  BOOST_TEST(nn::max_file_bytes() == std::uint64_t(1) << 30); // the documented default
+  nn::set_max_file_bytes(64u << 20); // the same code path, a test-sized limit
+  struct restore {
+    ~restore() { nn::set_max_file_bytes(std::uint64_t(1) << 30); }
+  } restore_default;
+  const std::string limit = "at most " + std::to_string(64u << 20) + " bytes";
+  const auto bomb = dir.file("bomb.gz");
+  write_gzip_zeros(bomb, (64u << 20) + (1 << 20));
+  BOOST_TEST(fs::file_size(bomb) < (1u << 20));
+  for (const std::string& path : {std::string("/dev/zero"), bomb}) {
+    for (const auto& e : {file_error_of([&] { (void)nn::read_idx(path); }),
+                          file_error_of([&] { (void)nn::read_csv(path); }),
+                          file_error_of([&] { (void)nn::datasets::load_sunspots(path); })}) {
+      BOOST_TEST(e.find(path) != std::string::npos, e);
+      BOOST_TEST(e.find(limit) != std::string::npos, e);
+    }
+  }
+  const auto golden = file_error_of([] { (void)nn::read_golden("/dev/zero"); });
+  BOOST_TEST(golden.find(limit) != std::string::npos, golden);
+  const auto gzipped_golden = file_error_of([&] { (void)nn::read_golden(bomb); });
+  BOOST_TEST(gzipped_golden.find("gzip-compressed data (decompress it first)") != std::string::npos, gzipped_golden);
+
+  // a checkpoint: bounded by what the network and the dataset can hold
+  auto net = nn::make<model>(nn::init::he_uniform{}, 1);
+  nn::dataset<float, nn::shape<4>, nn::shape<2>> data;
+  data.push_back(nn::tensor<float, nn::shape<4>>{1, 2, 3, 4}, nn::tensor<float, nn::shape<2>>{0, 1});
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{}};
+  const auto ckpt = file_error_of([&] { (void)fit.resume("/dev/zero", data, {.log = nullptr}); });
+  BOOST_TEST(ckpt.find("/dev/zero") != std::string::npos, ckpt);
+  BOOST_TEST(ckpt.find("ctnn's limit for this file") != std::string::npos, ckpt);
+  const auto gz_ckpt = file_error_of([&] { (void)fit.resume(bomb, data, {.log = nullptr}); });
+  BOOST_TEST(gz_ckpt.find("gzip-compressed data") != std::string::npos, gz_ckpt);
+  BOOST_TEST(fit.steps() == 0);
+}
+
+// A truncated checkpoint names the field it ends in and the byte, not only "corrupt".
+BOOST_AUTO_TEST_CASE(a_truncated_checkpoint_names_the_field) {
+  temp_dir dir;
+  auto net = nn::make<model>(nn::init::he_uniform{}, 1);
+  nn::dataset<float, nn::shape<4>, nn::shape<2>> data;
+  for (int i = 0; i < 8; ++i)
+    data.push_back(nn::tensor<float, nn::shape<4>>{float(i), 2, 3, 4}, nn::tensor<float, nn::shape<2>>{0, 1});
+  const auto path = dir.file("run.ckpt");
+  {
+    nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{}};
+    (void)fit.train(data, {.epochs = 1, .batch = 4, .log = nullptr, .checkpoint = {.path = path}});
+  }
+  auto bytes = read_all(path);
+  bytes.resize(bytes.size() / 2);
+  write_all(path, bytes);
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{}};
+  const auto e = file_error_of([&] { (void)fit.resume(path, data, {.epochs = 2, .batch = 4, .log = nullptr}); });
+  BOOST_TEST(e.find("truncated at byte " + std::to_string(bytes.size())) != std::string::npos, e);
+  BOOST_TEST((e.find("parameters") != std::string::npos || e.find("optimizer state") != std::string::npos), e);
+}
+
+// Writes never follow a symbolic link planted where the file goes: the link is replaced by the new
+// file, and its target (a victim's file) keeps every byte.
+BOOST_AUTO_TEST_CASE(writes_replace_a_planted_symlink_and_leave_its_target_alone) {
+  temp_dir dir;
+  const auto victim = dir.file("victim.txt");
+  write_all(victim, {'m', 'i', 'n', 'e'});
+  const auto net = nn::make<model>(nn::init::he_uniform{}, 1);
+  const auto weights = dir.file("model.ctnn");
+  fs::create_symlink(victim, weights);
+  nn::save(net, weights);
+  BOOST_TEST(!fs::is_symlink(weights));
+  BOOST_TEST((read_all(victim) == std::vector<char>{'m', 'i', 'n', 'e'}));
+  nn::net<model> loaded;
+  nn::load(loaded, weights);
+  BOOST_TEST(loaded.export_parameters() == net.export_parameters());
+
+  auto trained = net;
+  nn::dataset<float, nn::shape<4>, nn::shape<2>> data;
+  data.push_back(nn::tensor<float, nn::shape<4>>{1, 2, 3, 4}, nn::tensor<float, nn::shape<2>>{0, 1});
+  const auto ckpt = dir.file("run.ckpt");
+  fs::create_symlink(victim, ckpt);
+  fs::create_symlink(victim, ckpt + ".partial"); // the name an earlier version wrote through
+  nn::trainer fit{trained, nn::loss::mse{}, nn::optim::sgd{}};
+  (void)fit.train(data, {.epochs = 1, .log = nullptr, .checkpoint = {.path = ckpt}});
+  BOOST_TEST(!fs::is_symlink(ckpt));
+  BOOST_TEST((read_all(victim) == std::vector<char>{'m', 'i', 'n', 'e'}));
+  std::size_t leftovers = 0; // no temporary is left beside them
+  for (const auto& e : fs::directory_iterator(dir.path))
+    leftovers += e.path().filename().string().find(".tmp-") != std::string::npos;
+  BOOST_TEST(leftovers == 0u);
 }

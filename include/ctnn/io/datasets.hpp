@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,23 @@ inline std::filesystem::path cache_dir() {
 }
 
 namespace detail {
+/// Refuses a cached file that another user could have planted or changed: it must be a regular
+/// file (not a symbolic link), owned by this user or root, and writable by no one else; and so
+/// must be its folder unless that folder is sticky (as /tmp is).
+inline void check_cached(const std::filesystem::path& cached) {
+  struct ::stat file{}, folder{};
+  const bool ok_file = ::lstat(cached.c_str(), &file) == 0 && S_ISREG(file.st_mode) &&
+                       (file.st_uid == ::geteuid() || file.st_uid == 0) && (file.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+  const bool ok_folder = ::stat(cached.parent_path().c_str(), &folder) == 0 &&
+                         ((folder.st_mode & (S_IWGRP | S_IWOTH)) == 0 || (folder.st_mode & S_ISVTX) != 0);
+  if (!ok_file || !ok_folder)
+    throw file_error(cached.string(), "checking the dataset cache",
+                     "a regular file owned by you or root that no one else can write, in a folder no one else can "
+                     "write",
+                     std::string(!ok_file ? "another kind of file or owner" : "a folder others can write") +
+                         " (remove it, or set CTNN_CACHE_DIR to a folder of your own)");
+}
+
 /// Runs a program with an argument vector, no shell (so no quoting to get wrong: the cache path
 /// may hold quotes, spaces or '$'), in directory `dir`, its output discarded. Returns whether it
 /// exited with status 0.
@@ -69,22 +87,26 @@ inline std::filesystem::path fetch_debian_file(const std::string& package, const
                                                const std::filesystem::path& cache) {
   namespace fs = std::filesystem;
   const fs::path cached = cache / package / path_in_package;
-  if (fs::exists(cached)) return cached;
-  // Per process, and the result renamed into place: two programs may fetch into one cache at once
-  // (the demo and the tests do).
-  const std::string own = "." + std::to_string(::getpid());
-  const fs::path download = cache / (package + ".download" + own);
+  std::error_code ec;
+  if (fs::symlink_status(cached, ec).type() != fs::file_type::not_found) {
+    detail::check_cached(cached);
+    return cached;
+  }
+  // In a folder of its own (a unique name, made by mkdtemp), and the result written beside the
+  // cached name and renamed into place: two programs may fetch into one cache at once (the demo
+  // and the tests do), and nothing planted in a shared cache is followed.
+  fs::create_directories(cache, ec);
+  std::string folder = (cache / (package + ".download-XXXXXX")).string();
+  const bool made = ::mkdtemp(folder.data()) != nullptr;
+  const fs::path download = folder;
   auto fail = [&](const std::string& step) {
-    std::error_code ec;
-    fs::remove_all(download, ec);
+    std::error_code ignored;
+    if (made) fs::remove_all(download, ignored);
     return file_error(cached.string(), "fetching from Debian package " + package,
                       step + " to succeed and provide " + path_in_package,
                       "a failure (run 'apt-get update' first, or install " + package + ")");
   };
-  std::error_code ec;
-  fs::remove_all(download, ec);
-  fs::create_directories(download, ec);
-  if (ec) throw fail("creating " + download.string());
+  if (!made) throw fail("creating a folder in " + cache.string());
   if (!detail::run_quietly({"apt-get", "download", "-q", package}, download)) throw fail("'apt-get download " + package + "'");
   fs::path deb;
   for (const auto& e : fs::directory_iterator(download, ec))
@@ -94,10 +116,13 @@ inline std::filesystem::path fetch_debian_file(const std::string& package, const
       !fs::exists(download / "root" / path_in_package))
     throw fail("'dpkg -x " + deb.filename().string() + "'");
   fs::create_directories(cached.parent_path(), ec);
-  const fs::path partial = cached.string() + own;
-  fs::copy_file(download / "root" / path_in_package, partial, fs::copy_options::overwrite_existing, ec);
-  if (!ec) fs::rename(partial, cached, ec);
-  if (ec) throw fail("copying into the cache (" + ec.message() + ")");
+  try {
+    const std::string bytes = ctnn::detail::read_file((download / "root" / path_in_package).string(),
+                                                      "the extracted " + path_in_package, {.gzip = true, .raw = true});
+    ctnn::detail::write_file_atomically(cached.string(), bytes.data(), bytes.size(), "a file in the cache");
+  } catch (const file_error& e) {
+    throw fail(std::string("copying into the cache (") + e.what() + ")");
+  }
   fs::remove_all(download, ec);
   return cached;
 }
@@ -254,9 +279,21 @@ struct yearly_series {
   std::vector<double> values;
 };
 
-/// The sunspot series. Throws file_error naming the file and line for a bad header, a
-/// non-finite value, a year out of sequence or a series other than 1700-2008.
+/// The highest yearly sunspot number load_sunspots accepts (the series peaks near 190).
+inline constexpr double max_sunspot_number = 1000;
+
+/// The sunspot series. Throws file_error naming the file and line for a header other than
+/// "YEAR","SUNACTIVITY", a value that is not a number in [0, max_sunspot_number], a year out of
+/// sequence or a series other than 1700-2008.
 inline yearly_series load_sunspots(const std::filesystem::path& csv = sunspots_csv()) {
+  {
+    const std::string text = ctnn::detail::read_file(csv.string(), "statsmodels' sunspots.csv");
+    std::string header = text.substr(0, text.find('\n'));
+    std::erase_if(header, [](char c) { return c == '"' || c == '\r' || c == ' '; });
+    if (header != "YEAR,SUNACTIVITY")
+      throw file_error(csv.string(), "line 1", "the header \"YEAR\",\"SUNACTIVITY\"",
+                       "a line of " + std::to_string(header.size()) + " other characters");
+  }
   const auto table = read_csv(csv.string(), {.skip_lines = 1});
   if (table.cols != 2)
     throw file_error(csv.string(), "line 2", "2 fields (YEAR, SUNACTIVITY)", std::to_string(table.cols) + " fields");
@@ -266,8 +303,12 @@ inline yearly_series load_sunspots(const std::filesystem::path& csv = sunspots_c
     const int expected = r == 0 ? 1700 : s.years.back() + 1;
     if (year != expected)
       throw file_error(csv.string(), table.where(r, 0), "the year " + std::to_string(expected), std::to_string(year));
+    const double v = table(r, 1);
+    if (!(v >= 0 && v <= max_sunspot_number))
+      throw file_error(csv.string(), table.where(r, 1),
+                       "a sunspot number from 0 to " + std::to_string(int(max_sunspot_number)), std::to_string(v));
     s.years.push_back(expected);
-    s.values.push_back(table(r, 1));
+    s.values.push_back(v);
   }
   if (s.years.empty() || s.years.back() != 2008)
     throw file_error(csv.string(), "the data rows", "the years 1700 to 2008",
@@ -298,6 +339,9 @@ sunspots_task<T, Lags> sunspots(const std::filesystem::path& csv = sunspots_csv(
   task.mean = sum / double(last_train + 1);
   for (std::size_t i = 0; i <= last_train; ++i) squares += (s.values[i] - task.mean) * (s.values[i] - task.mean);
   task.scale = std::sqrt(squares / double(last_train + 1));
+  if (!(task.scale > 0))
+    throw file_error(csv.string(), "the years 1700 to 1958", "values that vary (they are scaled by their spread)",
+                     "the same value every year");
   tensor<T, sequence<Lags, 1>> x;
   for (std::size_t i = 10; i < s.values.size(); ++i) { // targets from 1710
     for (std::size_t k = 0; k < Lags; ++k) x[k] = T((s.values[i - Lags + k] - task.mean) / task.scale);

@@ -51,7 +51,7 @@ struct golden_activations {
 /// expected for a missing, truncated, corrupt or foreign file.
 inline golden_activations read_golden(const std::string& path) {
   namespace wf = weights_format;
-  const std::string bytes = detail::read_file(path, "a ctnn golden-activation file");
+  const std::string bytes = detail::read_file(path, "a ctnn golden-activation file", {.gzip = false});
   const std::vector<unsigned char> b(bytes.begin(), bytes.end());
   auto at_byte = [](std::size_t o) { return "byte " + std::to_string(o); };
   auto need = [&](std::size_t at, std::size_t n, const std::string& what) {

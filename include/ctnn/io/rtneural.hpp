@@ -182,7 +182,11 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
 template <class Model, class T>
 void load_rtneural(net<Model, T>& n, const std::string& path) {
   namespace rt = detail::rtneural;
-  const std::string text = detail::read_file(path, "an RTNeural JSON model file");
+  // a JSON model holds the network's parameters as text: 256 bytes each (numbers, indentation) and
+  // 1 MiB of structure is far more than RTNeural writes
+  const std::string text = detail::read_file(path, "an RTNeural JSON model file",
+                                             {.max_bytes = 256 * std::uint64_t(Model::param_count) + (1u << 20),
+                                              .gzip = false});
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);

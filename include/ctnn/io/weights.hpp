@@ -65,7 +65,8 @@ inline std::vector<std::string> split(const std::string& s) {
 }
 } // namespace weights_format
 
-/// Writes net's parameters to path. Throws file_error if the file cannot be written.
+/// Writes net's parameters to path (a new file renamed over it, see detail::write_file_atomically).
+/// Throws file_error if the file cannot be written; path is then unchanged.
 template <class Net>
 void save(const Net& net, const std::string& path) {
   using T = typename Net::value_type;
@@ -80,10 +81,9 @@ void save(const Net& net, const std::string& path) {
   for (T v : values) wf::put<T>(bytes, v);
   wf::put<std::uint64_t>(bytes, wf::fnv1a(bytes.data(), bytes.size()));
 
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw file_error(path, "opening for writing", "a writable file", "an error (does the directory exist?)");
-  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!f) throw file_error(path, "writing", std::to_string(bytes.size()) + " bytes written", "a write error");
+  // beside it, then renamed: a reader never sees half a file, and a symbolic link planted at
+  // path is replaced, not followed
+  detail::write_file_atomically(path, bytes.data(), bytes.size(), "a writable ctnn weight file");
 }
 
 /// Reads parameters saved by save() into net. Throws file_error naming the file, the place and

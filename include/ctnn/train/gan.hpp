@@ -38,7 +38,12 @@ struct gan_round {
   double d_loss = 0;  ///< the discriminator's BCE on its last batch (real and generated, averaged)
   double g_loss = 0;  ///< the generator's non-saturating loss, mean of -log sigmoid(D(G(z)))
   double d_fake = 0;  ///< mean sigmoid(D(G(z))) in the generator step: 0.5 when D is fooled half the time
-  bool applied = true; ///< false if a loss or gradient was not finite (nothing was updated then)
+  /// Whether every step of the round was applied: false if a loss or gradient of a discriminator
+  /// step or of the generator step was not finite. That step updated nothing; the others did
+  /// (see discriminator_applied and generator_applied).
+  bool applied = true;
+  bool discriminator_applied = true; ///< every discriminator step was applied
+  bool generator_applied = true;     ///< the generator step was applied (G's weights moved)
 };
 
 namespace detail {
@@ -115,9 +120,10 @@ public:
       generate(in + options_.batch * sample_size);
       const auto s = d_fit_.step(2 * options_.batch);
       out.d_loss = double(s.loss);
-      out.applied = out.applied && s.applied();
+      out.discriminator_applied = out.discriminator_applied && s.applied();
     }
     generator_step(out);
+    out.applied = out.discriminator_applied && out.generator_applied;
     return out;
   }
 
@@ -159,7 +165,7 @@ private:
     out.g_loss = double(l);
     out.d_fake = fooled / double(n);
     if (!std::isfinite(l)) {
-      out.applied = false;
+      out.generator_applied = false;
       return;
     }
     d_->backward_input(d_ws_, fake_.data(), n, dfake_.data());
@@ -171,7 +177,7 @@ private:
     g_->backward(g_ws_, noise_.data(), n, g_grads_.data(), kernels::store_mode::overwrite);
     // (buffers and padding have zero gradients: the whole array can be checked)
     if (!std::all_of(g_grads_.begin(), g_grads_.end(), [](T v) { return std::isfinite(v); })) {
-      out.applied = false;
+      out.generator_applied = false;
       return;
     }
     const std::int64_t t = ++g_steps_;

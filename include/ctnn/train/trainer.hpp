@@ -665,22 +665,21 @@ private:
       wf::put<double>(b, e.lr);
     }
     wf::put<std::uint64_t>(b, wf::fnv1a(b.data(), b.size()));
-    // written beside, then renamed: an interruption while writing leaves the last checkpoint whole
-    const std::string partial = path + ".partial";
-    {
-      std::ofstream f(partial, std::ios::binary | std::ios::trunc);
-      if (!f) throw file_error(partial, "opening for writing", "a writable checkpoint file", "an error");
-      f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
-      if (!f) throw file_error(partial, "writing", std::to_string(b.size()) + " bytes written", "a write error");
-    }
-    std::error_code ec;
-    std::filesystem::rename(partial, path, ec);
-    if (ec) throw file_error(path, "renaming " + partial, "the checkpoint in place", ec.message());
+    // written beside (a new file, never through a symbolic link), flushed, then renamed: an
+    // interruption while writing leaves the last checkpoint whole
+    detail::write_file_atomically(path, b.data(), b.size(), "a writable checkpoint file");
   }
 
   checkpoint_contents read_checkpoint(const std::string& path, std::size_t samples, run_state& st) const {
     namespace wf = weights_format;
-    const std::string text = detail::read_file(path, "a ctnn checkpoint file");
+    // the most a checkpoint of this network and dataset holds: its fixed fields, the values
+    // (parameters, optimizer slots, best weights), the shuffled order, and a history of up to
+    // 2^20 epochs
+    const std::uint64_t max_bytes = 4096 + wf::join(Net::fingerprint()).size() + Optim::name().size() +
+                                    Loss::name().size() +
+                                    (Optim::slots + 2) * std::uint64_t(Net::value_count) * sizeof(T) +
+                                    8 * std::uint64_t(samples) + 64 * (std::uint64_t(1) << 20);
+    const std::string text = detail::read_file(path, "a ctnn checkpoint file", {.max_bytes = max_bytes, .gzip = false});
     const std::vector<unsigned char> b(text.begin(), text.end());
     std::size_t at = 0;
     auto fail = [&](const std::string& where, const std::string& expected, const std::string& found) {
@@ -688,12 +687,17 @@ private:
     };
     if (b.size() < 20 || std::memcmp(b.data(), checkpoint_magic, 8) != 0)
       fail("byte 0", "the checkpoint magic \"CTNNCKP\"", "other bytes (not a ctnn checkpoint)");
-    if (wf::get<std::uint64_t>(b, b.size() - 8) != wf::fnv1a(b.data(), b.size() - 8))
-      fail("byte " + std::to_string(b.size() - 8), "the checksum of the preceding bytes", "another value (corrupt)");
+    const bool sum_ok = wf::get<std::uint64_t>(b, b.size() - 8) == wf::fnv1a(b.data(), b.size() - 8);
     const std::size_t end = b.size() - 8;
     at = 8;
+    std::string field = "version";
+    bool truncated = false;
     auto need = [&](std::size_t n) {
-      if (n > end - std::min(at, end)) fail("byte " + std::to_string(at), std::to_string(n) + " more bytes", "the end");
+      if (n > end - std::min(at, end)) {
+        truncated = true;
+        fail(field + " (byte " + std::to_string(at) + ")", std::to_string(n) + " more bytes",
+             "the end of the file (truncated at byte " + std::to_string(b.size()) + ")");
+      }
     };
     auto u32 = [&] { need(4); const auto v = wf::get<std::uint32_t>(b, at); at += 4; return v; };
     auto u64 = [&] { need(8); const auto v = wf::get<std::uint64_t>(b, at); at += 8; return v; };
@@ -706,18 +710,21 @@ private:
       at += n;
       return v;
     };
-    auto values = [&](std::vector<T>& out, const char* field) {
+    auto values = [&](std::vector<T>& out, const char* name) {
+      field = name;
       need(Net::value_count * sizeof(T));
       out.resize(Net::value_count);
       for (std::size_t i = 0; i < out.size(); ++i) {
         out[i] = wf::get<T>(b, at);
         if (!std::isfinite(out[i]))
-          fail(std::string(field) + ", value " + std::to_string(i) + " (byte " + std::to_string(at) + ")",
+          fail(field + ", value " + std::to_string(i) + " (byte " + std::to_string(at) + ")",
                "a finite number", std::to_string(double(out[i])));
         at += sizeof(T);
       }
     };
+    auto parse = [&] {
     if (const auto v = u32(); v != 1) fail("byte 8", "checkpoint version 1", "version " + std::to_string(v));
+    field = "fingerprint";
     const auto file_lines = wf::split(str());
     const auto net_lines = Net::fingerprint();
     for (std::size_t i = 0; i < std::max(file_lines.size(), net_lines.size()); ++i) {
@@ -727,10 +734,13 @@ private:
         fail(i == 0 ? "fingerprint, scalar type" : "fingerprint, layer " + std::to_string(i - 1),
              "'" + want + "' (the network being trained)", "'" + have + "' (in the checkpoint)");
     }
+    field = "optimizer";
     if (const auto o = str(); o != Optim::name())
       fail("optimizer", "'" + Optim::name() + "' (the trainer's)", "'" + o + "' (in the checkpoint)");
+    field = "loss";
     if (const auto l = str(); l != Loss::name())
       fail("loss", "'" + Loss::name() + "' (the trainer's)", "'" + l + "' (in the checkpoint)");
+    field = "parameter count";
     if (const auto n = u64(); n != Net::value_count)
       fail("parameter count", std::to_string(Net::value_count), std::to_string(n));
     checkpoint_contents c;
@@ -741,12 +751,14 @@ private:
       values(slot, "optimizer state");
       std::copy(slot.begin(), slot.end(), c.state.begin() + std::ptrdiff_t(k * Net::value_count));
     }
+    field = "step count, bounds and shuffling generator";
     c.steps = std::int64_t(u64());
     c.bounds = {f64(), f64(), f64(), f64()};
     st.epochs_done = u64();
     std::array<std::uint64_t, 4> g{};
     for (auto& v : g) v = u64();
     st.gen = rng::from_state(g);
+    field = "shuffled order";
     if (const auto n = u64(); n != samples)
       fail("shuffled order", std::to_string(samples) + " samples (the dataset given)", std::to_string(n) + " (the dataset saved)");
     st.order.resize(samples);
@@ -754,17 +766,20 @@ private:
       v = std::size_t(u64());
       if (v >= samples) fail("shuffled order", "sample indices below " + std::to_string(samples), std::to_string(v));
     }
+    field = "early stopping";
     st.since_best = u64();
     st.report.best_loss = f64();
     st.report.best_epoch = u64();
     c.has_best = u8() != 0;
     if (c.has_best) values(c.best, "early stopping's best weights");
+    field = "learning-rate schedule and dropout seed";
     st.base_lr = f64();
     st.lr_state.lr = f64();
     st.lr_state.best = f64();
     st.lr_state.bad_epochs = u64();
     st.lr_state.cooldown_left = u64();
     c.noise_seed = u64();
+    field = "history";
     const std::size_t records = u64();
     if (records != st.epochs_done) fail("history", std::to_string(st.epochs_done) + " epochs", std::to_string(records));
     if (st.report.best_epoch > records)
@@ -784,6 +799,15 @@ private:
     }
     if (at != end) fail("byte " + std::to_string(at), "the checksum after the history", "trailing data");
     return c;
+    };
+    if (sum_ok) return parse();
+    try { // a damaged file: truncated if its fields run past its end, else corrupt
+      (void)parse();
+    } catch (const file_error&) {
+      if (truncated) throw;
+    }
+    fail("byte " + std::to_string(b.size() - 8), "the checksum of the preceding bytes", "another value (corrupt)");
+    return {};
   }
   static constexpr char checkpoint_magic[8] = {'C', 'T', 'N', 'N', 'C', 'K', 'P', '\0'};
 
