@@ -1,4 +1,4 @@
-// expect: dataset_input_mismatch<ctnn::diag::network_input<ctnn::shape<3> ?>, ctnn::diag::dataset_input<ctnn::shape<4> ?> ?>
+// expect: dataset_input_mismatch<ctnn::diag::network_input<ctnn::shape<3> ?>, ctnn::diag::dataset_input<ctnn::shape<4> ?>, ctnn::diag::fix_make_the_dataset_with_the_network_input_shape ?>
 #include <ctnn/ctnn.hpp>
 
 using model = ctnn::network<ctnn::input<ctnn::shape<3>>, ctnn::dense<2>>;

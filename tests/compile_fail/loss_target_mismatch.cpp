@@ -1,4 +1,4 @@
-// expect: loss_target_mismatch<ctnn::loss::mse, ctnn::diag::network_output<ctnn::shape<1> ?>, ctnn::diag::target<ctnn::shape<2> ?>, ctnn::diag::expects<ctnn::shape<1> ?> ?>
+// expect: loss_target_mismatch<ctnn::loss::mse, ctnn::diag::network_output<ctnn::shape<1> ?>, ctnn::diag::target<ctnn::shape<2> ?>, ctnn::diag::expects<ctnn::shape<1> ?>, ctnn::diag::fix_make_the_targets_the_expected_shape ?>
 // The loss compares the network output with the dataset's targets: their shapes must agree.
 #include <ctnn/ctnn.hpp>
 

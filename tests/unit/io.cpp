@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -425,4 +426,33 @@ BOOST_AUTO_TEST_CASE(writes_replace_a_planted_symlink_and_leave_its_target_alone
   for (const auto& e : fs::directory_iterator(dir.path))
     leftovers += e.path().filename().string().find(".tmp-") != std::string::npos;
   BOOST_TEST(leftovers == 0u);
+}
+
+// What a message quotes from a file is escaped: control and non-ASCII bytes as \xNN, quotes and
+// backslashes with a backslash (a foreign fingerprint cannot write raw bytes to a terminal).
+BOOST_AUTO_TEST_CASE(quoted_file_bytes_are_escaped) {
+  BOOST_TEST(nn::weights_format::quoted("dense<4>") == "'dense<4>'");
+  BOOST_TEST(nn::weights_format::quoted(std::string("a\x01\x1b[2J'\\\xff", 9)) == "'a\\x01\\x1b[2J\\'\\\\\\xff'");
+  BOOST_TEST(nn::weights_format::quoted(std::string(300, 'x')).size() == 200u + 5u);
+  temp_dir dir;
+  const auto path = dir.file("escaped.ctnn");
+  nn::save(nn::make<model>(nn::init::he_uniform{}, 1), path);
+  auto bytes = read_all(path);
+  const std::string text(bytes.begin(), bytes.end());
+  const std::size_t at = text.find("dense<8>");
+  BOOST_TEST_REQUIRE(at != std::string::npos);
+  bytes[at + 1] = '\x1b'; // "d\x1bnse<8>"
+  const auto body = std::vector<unsigned char>(bytes.begin(), bytes.end() - 8);
+  const std::uint64_t sum = nn::weights_format::fnv1a(body.data(), body.size());
+  std::memcpy(bytes.data() + bytes.size() - 8, &sum, 8);
+  write_all(path, bytes);
+  nn::net<model> n;
+  try {
+    nn::load(n, path);
+    BOOST_FAIL("a foreign fingerprint was accepted");
+  } catch (const nn::file_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("'1 d\\x1bnse<8> -> shape<8>' (saved in the file)") != std::string::npos, what);
+    BOOST_TEST(what.find('\x1b') == std::string::npos, what);
+  }
 }

@@ -7,6 +7,9 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include <span>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace nn = ctnn;
@@ -108,6 +111,36 @@ BOOST_AUTO_TEST_CASE(predict_over_a_dataset_probabilities_and_classes) {
   BOOST_TEST(std::abs(p[0][1] - std::exp(2.f) / (std::exp(1.f) + std::exp(2.f) + 1.f)) < 1e-6f);
   BOOST_CHECK_THROW((nn::dataset<float, nn::shape<3>, nn::shape<1>>::from(std::vector<float>(7), ts)),
                     std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(predict_and_call_on_plain_containers_and_evaluate_without_an_optimizer) {
+  auto net = identity_net<3>();
+  // inputs as tensors in a vector (or a span of them): the same as a dataset of them
+  const std::vector<nn::tensor<float, nn::shape<3>>> xs = {{1, 2, 0}, {0, 0, 3}, {-1, -1, -2}, {5, 4, 4}};
+  BOOST_TEST((nn::predict_classes(net, xs) == std::vector<std::size_t>{1, 2, 0, 0}));
+  BOOST_TEST(nn::predict(net, xs)[1][2] == 3.f);
+  BOOST_TEST(nn::predict_probabilities(net, std::span<const nn::tensor<float, nn::shape<3>>>(xs)).size() == 4u);
+  // one sample from a vector or a span of run-time size: checked
+  const std::vector<float> v = {5, 4, 4};
+  BOOST_TEST(net(v)[0] == 5.f);
+  BOOST_TEST(net(std::span<const float>(v))[2] == 4.f);
+  try {
+    (void)net(std::vector<float>(4));
+    BOOST_FAIL("an input of 4 values was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("an input of 4 values; the network takes 3 (shape<3>)") != std::string::npos,
+               e.what());
+  }
+  // evaluate with a loss alone: what a trainer's evaluate gives
+  const std::vector<float> flat = {1, 2, 0, 0, 0, 3, -1, -1, -2, 5, 4, 4};
+  const auto data = nn::dataset<float, nn::shape<3>, nn::shape<1>>::from(flat, std::vector<float>{1, 2, 0, 1});
+  const auto alone = nn::evaluate(net, data, nn::loss::softmax_cross_entropy{});
+  nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::adam{}};
+  const auto with_trainer = fit.evaluate(data);
+  BOOST_TEST(alone.loss == with_trainer.loss);
+  BOOST_TEST(alone.metric == 0.75);
+  BOOST_TEST(alone.classification->confusion == with_trainer.classification->confusion);
+  BOOST_CHECK_THROW((void)nn::evaluate(net, decltype(data){}, nn::loss::softmax_cross_entropy{}), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(split_by_fraction_with_a_seed) {

@@ -273,6 +273,21 @@ BOOST_AUTO_TEST_CASE(optimizer_settings_are_checked_as_pytorch_checks_them) {
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(std::string(e.what()).find("train_options::threads is 3") != std::string::npos, e.what());
   }
+  // and the learning-rate schedule's settings
+  auto schedule_refused = [&](nn::schedule::any s, const std::string& message) {
+    try {
+      fit.train(data, {.schedule = s, .log = nullptr});
+      BOOST_ERROR("accepted: " << message);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string(e.what()).find(message) != std::string::npos, e.what());
+    }
+  };
+  schedule_refused(nn::schedule::step{.step_size = 0}, "ctnn::schedule::step: step_size must be at least 1");
+  schedule_refused(nn::schedule::exponential{.gamma = -0.5}, "gamma must be a positive number");
+  schedule_refused(nn::schedule::cosine{.t_max = 0}, "t_max must be at least 1");
+  schedule_refused(nn::schedule::cosine{.warmup = 2, .warmup_start_factor = 0}, "Starting multiplicative factor");
+  schedule_refused(nn::schedule::plateau{.factor = 1.5}, "Factor should be < 1.0");
+  BOOST_TEST(fit.steps() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(softmax_cross_entropy_learns_classes) {

@@ -154,15 +154,23 @@ struct network_is_empty {
   static constexpr bool ok = false;
 };
 
-template <class Loss, class Output, class Target, class Expected>
+template <class Loss, class Output, class Target, class Expected, class Fix>
 struct loss_target_mismatch {
   static constexpr bool ok = false;
 };
+/// A one-hot target where the loss takes class indices (softmax_cross_entropy, nll).
+struct fix_give_each_sample_its_class_index_as_a_shape_1_target {};
+struct fix_make_the_targets_the_expected_shape {};
 
-template <class Input, class DatasetInput>
+template <class Input, class DatasetInput, class Fix>
 struct dataset_input_mismatch {
   static constexpr bool ok = false;
 };
+/// The dataset holds as many values per sample in another shape: declare the network's input as
+/// the dataset's shape and reshape it (e.g. input<shape<64>>, reshape<1, 8, 8>).
+template <class Input, class Reshape>
+struct fix_declare_the_input_as_the_dataset_shape_then_reshape {};
+struct fix_make_the_dataset_with_the_network_input_shape {};
 
 template <class Network, class Dataset, class Fix>
 struct dataset_scalar_mismatch {
@@ -213,6 +221,12 @@ struct layer_has_no_parameters {
 
 template <class Input, class Fix>
 struct network_has_no_parameters {
+  static constexpr bool ok = false;
+};
+
+/// net.step(...) on a network whose input is not a sequence<Steps, Features>: nothing to step.
+template <class Input, class Fix>
+struct network_has_no_time_steps {
   static constexpr bool ok = false;
 };
 

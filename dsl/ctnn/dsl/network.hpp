@@ -187,13 +187,19 @@ struct network {
   static constexpr dims layer_input(std::size_t i) noexcept { return analysis.out[i - 1]; }
 
 private:
-  static constexpr dims first = valid ? analysis.out[0] : dims{1, {1}};
+  /// The declared input shape is kept when a later layer fails, so that the program's uses of the
+  /// network (net(x) with a tensor of that shape, a dataset of it) add no error to the diagnosis.
+  static constexpr bool input_declared =
+      valid || ((analysis.problem == detail::network_problem::layer ||
+                 analysis.problem == detail::network_problem::input_not_first) &&
+                analysis.failing != detail::npos && analysis.failing > 0);
+  static constexpr dims first = input_declared ? analysis.out[0] : dims{1, {1}};
   static constexpr dims last = valid ? analysis.out[layer_count - 1] : dims{1, {1}};
   static constexpr auto plan = detail::plan_stages(detail::traits_of<Ls...>(), valid);
 
 public:
-  /// The shape of one input sample and of one output (shape<1> for an ill-formed network, so
-  /// that its one diagnostic is not followed by others).
+  /// The shape of one input sample (as declared, even if a later layer fails) and of one output
+  /// (shape<1> for an ill-formed network), so that its one diagnostic is not followed by others.
   using input_shape = CTNN_SHAPE_OF(first);
   using output_shape = CTNN_SHAPE_OF(last);
 

@@ -18,9 +18,11 @@ namespace CTNN_NAMESPACE {
 /// and activation bytes (output values x sizeof(T)), with totals. Everything in it is also a
 /// compile-time constant: Model::layer_count, param_count, macs, activation_count,
 /// layer_params(i), layer_macs(i), layer_output(i).
+/// (An ill-formed Model gives its one diagnostic and an empty string.)
 template <class Model, class T = float>
-requires Model::valid
-std::string summary() {
+[[nodiscard]] std::string summary() {
+  using checked [[maybe_unused]] = typename Model::checked;
+  if constexpr (!Model::valid) return {};
   const auto names = Model::layer_names();
   std::vector<std::vector<std::string>> rows{{"#", "layer", "output shape", "params", "MACs", "activation bytes"}};
   auto num = [](std::size_t v) { // thousands separated: 192,064

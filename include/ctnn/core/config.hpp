@@ -28,9 +28,15 @@
 #endif
 
 /// Whether ctnn may use zlib (gzip-compressed CSV and IDX files). ctnn's CMake target defines it
-/// to 1, and links zlib, when it finds zlib; without CMake, define it and link -lz yourself.
+/// to 1, and links zlib, when it finds zlib. Without CMake it is 1 when <zlib.h> can be included:
+/// link -lz then (a program that reads files and lacks it fails to link, naming inflate); define
+/// CTNN_HAS_ZLIB=0 to build without zlib.
 #ifndef CTNN_HAS_ZLIB
+#if __has_include(<zlib.h>)
+#define CTNN_HAS_ZLIB 1
+#else
 #define CTNN_HAS_ZLIB 0
+#endif
 #endif
 
 /// The shape<...> type of a constexpr ctnn::dims value D (for the front end and lowering). A macro

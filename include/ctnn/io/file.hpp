@@ -175,8 +175,8 @@ inline std::string read_file(const std::string& path, const std::string& expecte
   inflateEnd(&z);
   return out;
 #else
-  throw file_error(path, "byte 0", "an uncompressed file (this build of ctnn has no zlib)",
-                   "gzip-compressed data (build with zlib: Debian's zlib1g-dev)");
+  throw file_error(path, "byte 0", "an uncompressed file (this program was compiled with CTNN_HAS_ZLIB=0)",
+                   "gzip-compressed data (install zlib1g-dev, or compile with -DCTNN_HAS_ZLIB=1, and link -lz)");
 #endif
 }
 

@@ -153,14 +153,8 @@ inline constexpr double golden_tolerance = sizeof(T) == 4 ? 1e-5 : 1e-9;
 template <class Model, class T>
 layer_check check_layers(const net<Model, T>& n, const golden_activations& g,
                          double tolerance = detail::golden_tolerance<T>) {
-  const auto mine = net<Model, T>::fingerprint();
-  for (std::size_t i = 1; i < std::max(mine.size(), g.fingerprint.size()); ++i) {
-    const std::string want = i < mine.size() ? mine[i] : "(no more layers)";
-    const std::string have = i < g.fingerprint.size() ? g.fingerprint[i] : "(no more layers)";
-    if (want != have)
-      throw file_error(g.path, "fingerprint, layer " + std::to_string(i - 1), "'" + want + "' (the network checked)",
-                       "'" + have + "' (in the golden file)");
-  }
+  weights_format::compare_fingerprints(g.path, g.fingerprint, net<Model, T>::fingerprint(), 1, "the network checked",
+                                       "in the golden file");
   for (std::size_t l = 0; l < Model::layer_count; ++l)
     if (g.sizes[l] != Model::layer_output(l).size())
       throw file_error(g.path, "layer " + std::to_string(l), std::to_string(Model::layer_output(l).size()) +

@@ -63,6 +63,46 @@ inline std::vector<std::string> split(const std::string& s) {
   }
   return lines;
 }
+/// s as a message can quote it: printable ASCII as it is; other bytes, quotes and backslashes
+/// escaped (\xNN, \', \\); at most 200 characters of s, then "...".
+inline std::string quoted(const std::string& s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == 200) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\'' || c == '\\')
+      (out += '\\') += char(c);
+    else if (c >= 0x20 && c < 0x7f)
+      out += char(c);
+    else
+      ((out += "\\x") += hex[c >> 4]) += hex[c & 15];
+  }
+  return out + "'";
+}
+
+/// Throws file_error (where: "fingerprint, scalar type" or "fingerprint, layer I") if line i of
+/// a file's fingerprint differs from the network's (line 0: the scalar type; line i: layer i - 1;
+/// a missing line reads "(no more layers)"). `network_is` and `file_is` say whose each line is.
+inline void compare_fingerprint_line(const std::string& path, const std::vector<std::string>& in_file,
+                                     const std::vector<std::string>& network, std::size_t i,
+                                     const std::string& network_is, const std::string& file_is) {
+  const std::string have = i < in_file.size() ? in_file[i] : "(no more layers)";
+  const std::string want = i < network.size() ? network[i] : "(no more layers)";
+  if (have == want) return;
+  throw file_error(path, i == 0 ? "fingerprint, scalar type" : "fingerprint, layer " + std::to_string(i - 1),
+                   quoted(want) + " (" + network_is + ")", quoted(have) + " (" + file_is + ")");
+}
+/// The same for every line from `first` on: the first line that differs.
+inline void compare_fingerprints(const std::string& path, const std::vector<std::string>& in_file,
+                                 const std::vector<std::string>& network, std::size_t first,
+                                 const std::string& network_is, const std::string& file_is) {
+  for (std::size_t i = first; i < std::max(in_file.size(), network.size()); ++i)
+    compare_fingerprint_line(path, in_file, network, i, network_is, file_is);
+}
 } // namespace weights_format
 
 /// Writes net's parameters to path (a new file renamed over it, see detail::write_file_atomically).
@@ -126,14 +166,10 @@ void load(Net& net, const std::string& path) {
   // Order of checks: the scalar type (it fixes the expected size), the size (truncation), the
   // checksum (corruption), then the topology, naming the first differing layer.
   auto differs = [&](std::size_t i) {
-    const std::string have = i < file_lines.size() ? file_lines[i] : "(no more layers)";
-    const std::string want = i < net_lines.size() ? net_lines[i] : "(no more layers)";
-    if (have == want) return;
-    const std::string where = i == 0 ? "fingerprint, scalar type" : "fingerprint, layer " + std::to_string(i - 1);
-    throw file_error(path, where, "'" + want + "' (the network being loaded)", "'" + have + "' (saved in the file)");
+    wf::compare_fingerprint_line(path, file_lines, net_lines, i, "the network being loaded", "saved in the file");
   };
   auto check_topology = [&] {
-    for (std::size_t i = 1; i < std::max(file_lines.size(), net_lines.size()); ++i) differs(i);
+    wf::compare_fingerprints(path, file_lines, net_lines, 1, "the network being loaded", "saved in the file");
     if (count != Net::value_count)
       throw file_error(path, at_byte(count_at),
                        std::to_string(Net::value_count) +

@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -62,7 +64,14 @@ private:
   std::array<std::size_t, 2> grad_{};
   std::array<std::size_t, 2> own_dz_{}; ///< per-core scratch of a split step (net::backward_shared)
   std::uint64_t noise_ = 0;
+  bool inference_only_ = false; ///< from make_inference_workspace: no room for training
   aligned_buffer<T> discarded_; ///< parameter gradients net::backward_input computes and drops
+
+public:
+  /// Whether it came from make_inference_workspace (forward_batch and predict only).
+  bool inference_only() const noexcept { return inference_only_; }
+  /// Bytes its buffers hold.
+  std::size_t bytes() const noexcept { return (buffer_.size() + discarded_.size()) * sizeof(T); }
 };
 
 /// A network of topology Model (a ctnn::network<...>) with parameters of type T.
@@ -130,6 +139,21 @@ public:
     (*this)(x.data(), y.data());
     return y;
   }
+  /// One sample from a buffer whose size is known only at run time (a std::vector, a span of
+  /// dynamic extent). Throws std::invalid_argument if it does not hold input_size values.
+  template <class Values>
+  requires(std::convertible_to<const Values&, std::span<const T>> &&
+           !std::convertible_to<const Values&, std::span<const T, input_size>> &&
+           !std::same_as<std::remove_cvref_t<Values>, input_type>)
+  output_type operator()(const Values& values) const {
+    const std::span<const T> x(values);
+    if (x.size() != input_size)
+      throw std::invalid_argument("ctnn::net: an input of " + std::to_string(x.size()) + " values; the network takes " +
+                                  std::to_string(input_size) + " (" + to_string(input_shape::dims) + ")");
+    output_type y;
+    (*this)(x.data(), y.data());
+    return y;
+  }
   /// One sample: x points to input_size values, y to room for output_size. They may overlap only
   /// if they are the same buffer.
   void operator()(const T* x, T* y) const noexcept {
@@ -168,6 +192,11 @@ public:
   static constexpr bool stochastic = capability::stochastic<stage<S>>;
 
 private:
+  /// diag::no_error for a sequence network, else what step(...) reports.
+  using no_time_steps =
+      std::conditional_t<input_shape::dims.sequence || !Model::valid, diag::no_error,
+                         diag::network_has_no_time_steps<diag::network_input<input_shape>,
+                                                         diag::fix_declare_the_input_as_sequence_steps_features>>;
   template <std::size_t S>
   static constexpr bool steps = capability::steps<stage<S>>;
   template <std::size_t S>
@@ -231,6 +260,16 @@ public:
 
   stream_state make_state() const noexcept { return {}; }
 
+  /// step(...) on a network whose input is not a sequence: its one diagnostic, whatever the
+  /// arguments (diag::network_has_no_time_steps).
+  template <class State, class X>
+  requires(!input_shape::dims.sequence)
+  step_output_type step(State&, const X&) const noexcept {
+    static_assert(no_time_steps::ok, "net::step: the network's input is not a sequence<Steps, Features>; the failed "
+                                     "condition names its input and the fix");
+    return {};
+  }
+
   /// Advances one stream by one time step: the same outputs, step by step, as net(x) gives for
   /// the whole sequence (at its last step after `last`). noexcept, allocation-free.
   step_output_type step(stream_state& state, const step_input_type& x) const noexcept {
@@ -241,8 +280,10 @@ public:
 
   /// Advances n streams by one time step each: x holds n steps' features (n x F, row-major), y
   /// receives n outputs (n x step_output_size). Stepping stages run the streams in blocks that
-  /// share each weight load (a matrix product across streams); the same results as n calls of
-  /// step(state, x). noexcept, allocation-free.
+  /// share each weight load (a matrix product across streams): each stream's outputs are those
+  /// of n calls of step(state, x) up to float rounding (the product sums in another order:
+  /// differences of a few units in the last place, e.g. 4.5e-8 in float; checked within the
+  /// PyTorch fixtures' tolerance in tests/oracle/recurrent.cpp). noexcept, allocation-free.
   void step(std::span<stream_state> states, const T* x, T* y) const noexcept {
     constexpr std::size_t chunk = 64, ld_state = sizeof(stream_state) / sizeof(T);
     static_assert(sizeof(stream_state) % sizeof(T) == 0);
@@ -279,7 +320,8 @@ private:
   /// outputs compact rows.
   template <std::size_t Chunk>
   void advance(T* first_state, std::size_t ld_state, const T* x, T* y, std::size_t streams) const noexcept {
-    static_assert(input_shape::dims.sequence, "ctnn::net::step: the network's input is not a sequence<Steps, Features>");
+    static_assert(no_time_steps::ok, "net::step: the network's input is not a sequence<Steps, Features>; the failed "
+                                     "condition names its input and the fix");
     const std::size_t n = Chunk == 1 ? 1 : streams; // one stream: every loop below folds away
     alignas(alignment) T buf[2][Chunk * step_stride];
     const T* src = x;
@@ -344,9 +386,34 @@ public:
     return ws;
   }
 
+  /// A workspace for batched inference only (forward_batch, predict) of up to `capacity`
+  /// samples: the input rows and two output buffers the stages write in turn, none of what
+  /// training keeps (allocates; call once). What evaluation and prediction use: for a CNN on
+  /// 28x28 images this is a small fraction of make_workspace's (tests/unit/memory.cpp).
+  workspace<T> make_inference_workspace(std::size_t capacity) const {
+    workspace<T> ws;
+    ws.capacity_ = capacity;
+    ws.inference_only_ = true;
+    ws.z_.assign(stage_count, 0);
+    ws.y_.assign(stage_count, 0);
+    const std::size_t rows = kernels::round_up(capacity * lowered::max_stride, alignment / sizeof(T));
+    ws.input_ = 0;
+    const std::size_t first = kernels::round_up(capacity * input_size, alignment / sizeof(T));
+    unsigned next = 0; // in turn among the stages that run (run_batch skips inference identities)
+    detail::for_each_index<stage_count>([&](auto s) {
+      if constexpr (!(identity_at_inference<s> && s + 1 < stage_count)) {
+        ws.y_[s] = first + next * rows;
+        next ^= 1u;
+      }
+    });
+    ws.buffer_ = aligned_buffer<T>(first + 2 * rows);
+    return ws;
+  }
+
   /// Batched forward keeping what backward needs. x: n rows of input_size (n <= capacity).
   /// Returns the outputs: n rows with stride output_stride.
   const T* forward_train(workspace<T>& ws, const T* x, std::size_t n) const noexcept {
+    assert(!ws.inference_only() && "ctnn::net::forward_train: an inference workspace has no room for training");
     return run_batch(ws, x, n, true);
   }
 

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <limits>
 #include <numbers>
+#include <stdexcept>
+#include <string>
 #include <variant>
 
 namespace CTNN_NAMESPACE::schedule {
@@ -79,6 +81,34 @@ inline double rate(const any& s, double base, std::size_t e) noexcept {
     return detail::cosine_at(base, *p, e - p->warmup);
   }
   return base;
+}
+
+/// Throws std::invalid_argument("ctnn::schedule::<name>: ...") for settings PyTorch's schedulers
+/// refuse or that would give no learning rate (a zero period, a non-positive factor, NaN).
+inline void validate(const any& s) {
+  auto require = [](bool ok, const char* which, const std::string& message, double value) {
+    if (!ok)
+      throw std::invalid_argument(std::string("ctnn::schedule::") + which + ": " + message + ", got " +
+                                  std::to_string(value));
+  };
+  if (const auto* p = std::get_if<step>(&s)) {
+    require(p->step_size >= 1, "step", "step_size must be at least 1", double(p->step_size));
+    require(p->gamma > 0 && std::isfinite(p->gamma), "step", "gamma must be a positive number", p->gamma);
+  } else if (const auto* p = std::get_if<exponential>(&s)) {
+    require(p->gamma > 0 && std::isfinite(p->gamma), "exponential", "gamma must be a positive number", p->gamma);
+  } else if (const auto* p = std::get_if<cosine>(&s)) {
+    require(p->t_max >= 1, "cosine", "t_max must be at least 1", double(p->t_max));
+    require(p->eta_min >= 0 && std::isfinite(p->eta_min), "cosine", "eta_min must be a number >= 0", p->eta_min);
+    require(p->warmup_start_factor > 0 && p->warmup_start_factor <= 1, "cosine",
+            "Starting multiplicative factor expected to be greater than 0 and less or equal to 1",
+            p->warmup_start_factor);
+  } else if (const auto* p = std::get_if<plateau>(&s)) {
+    require(p->factor > 0 && p->factor < 1, "plateau", "Factor should be < 1.0 (and > 0)", p->factor);
+    require(p->threshold >= 0 && std::isfinite(p->threshold), "plateau", "threshold must be a number >= 0",
+            p->threshold);
+    require(p->min_lr >= 0 && std::isfinite(p->min_lr), "plateau", "min_lr must be a number >= 0", p->min_lr);
+    require(p->eps >= 0 && std::isfinite(p->eps), "plateau", "eps must be a number >= 0", p->eps);
+  }
 }
 
 /// The state before epoch 0.

@@ -149,6 +149,13 @@ struct train_report {
 };
 
 namespace detail {
+/// reshape<D...> for shape<D...> (the fix a dataset of another shape names).
+template <class Shape>
+struct reshape_of;
+template <std::size_t... D>
+struct reshape_of<shape<D...>> {
+  using type = reshape<D...>;
+};
 template <class Net, class Loss, class Dataset>
 constexpr auto check_training_data() noexcept {
   using out = typename Net::output_shape;
@@ -159,11 +166,18 @@ constexpr auto check_training_data() noexcept {
                                                             diag::dataset_scalar<typename Dataset::value_type>,
                                                             diag::fix_make_the_network_and_the_dataset_with_one_scalar_type>>{};
   else if constexpr (!std::is_same_v<typename Dataset::input_shape, typename Net::input_shape>)
-    return std::type_identity<diag::dataset_input_mismatch<diag::network_input<typename Net::input_shape>,
-                                                           diag::dataset_input<typename Dataset::input_shape>>>{};
-  else if constexpr (!std::is_same_v<expected, target>)
-    return std::type_identity<
-        diag::loss_target_mismatch<Loss, diag::network_output<out>, diag::target<target>, diag::expects<expected>>>{};
+    return std::type_identity<diag::dataset_input_mismatch<
+        diag::network_input<typename Net::input_shape>, diag::dataset_input<typename Dataset::input_shape>,
+        std::conditional_t<Dataset::input_shape::size == Net::input_shape::size,
+                           diag::fix_declare_the_input_as_the_dataset_shape_then_reshape<
+                               input<typename Dataset::input_shape>, typename reshape_of<typename Net::input_shape>::type>,
+                           diag::fix_make_the_dataset_with_the_network_input_shape>>>{};
+  else if constexpr (!std::is_same_v<expected, target> && Net::model::valid) // (else: the network's one error)
+    return std::type_identity<diag::loss_target_mismatch<
+        Loss, diag::network_output<out>, diag::target<target>, diag::expects<expected>,
+        std::conditional_t<std::is_base_of_v<loss::detail::class_index_target, Loss> && std::is_same_v<target, out>,
+                           diag::fix_give_each_sample_its_class_index_as_a_shape_1_target,
+                           diag::fix_make_the_targets_the_expected_shape>>>{};
   else
     return std::type_identity<diag::no_error>{};
 }
@@ -178,7 +192,9 @@ constexpr auto check_trainable() noexcept {
   using model = typename Net::model;
   constexpr std::size_t last = model::layer_count - 1;
   using final = typename model::template layer<last>;
-  if constexpr (Net::param_count == 0)
+  if constexpr (!model::valid) // the network's own diagnostic is the one error
+    return std::type_identity<diag::no_error>{};
+  else if constexpr (Net::param_count == 0)
     return std::type_identity<diag::network_has_no_parameters<diag::network_input<typename Net::input_shape>,
                                                               diag::fix_add_a_layer_with_parameters_such_as_dense>>{};
   else if constexpr (applies_activation<Loss>) {
@@ -258,6 +274,17 @@ public:
   Optim& optimizer() noexcept { return optim_; }
   /// Optimizer steps taken so far.
   std::int64_t steps() const noexcept { return steps_; }
+
+  /// Frees the batch buffers (the workspace and the targets, sized by the largest batch so far):
+  /// after training at a large batch, before a long phase of inference. The next train(), resume()
+  /// or reserve() allocates them again. (evaluate() and predict() never use them: they reserve
+  /// only what inference needs.)
+  void release() {
+    ws_ = workspace<T>{};
+    targets_ = aligned_buffer<T>{};
+  }
+  /// Bytes the batch buffers hold now (see release()).
+  std::size_t reserved_bytes() const noexcept { return ws_.bytes() + targets_.size() * sizeof(T); }
 
   /// Makes room for batches of up to `batch` samples (allocates; idempotent).
   void reserve(std::size_t batch, std::size_t target_size) {
@@ -485,6 +512,7 @@ private:
       throw std::invalid_argument(std::string("ctnn::trainer::") + what + ": train_options::threads is " +
                                   std::to_string(opts.threads) + "; use 0 (as set_threads left it), 1 or 2");
     validate_optimizer(); // its settings may have changed through optimizer()
+    schedule::validate(opts.schedule);
   }
   /// The optimizer's settings, as PyTorch checks them (a user's optimizer may have no validate()).
   void validate_optimizer() const {
@@ -725,21 +753,14 @@ private:
     auto parse = [&] {
     if (const auto v = u32(); v != 1) fail("byte 8", "checkpoint version 1", "version " + std::to_string(v));
     field = "fingerprint";
-    const auto file_lines = wf::split(str());
-    const auto net_lines = Net::fingerprint();
-    for (std::size_t i = 0; i < std::max(file_lines.size(), net_lines.size()); ++i) {
-      const std::string have = i < file_lines.size() ? file_lines[i] : "(no more layers)";
-      const std::string want = i < net_lines.size() ? net_lines[i] : "(no more layers)";
-      if (have != want)
-        fail(i == 0 ? "fingerprint, scalar type" : "fingerprint, layer " + std::to_string(i - 1),
-             "'" + want + "' (the network being trained)", "'" + have + "' (in the checkpoint)");
-    }
+    wf::compare_fingerprints(path, wf::split(str()), Net::fingerprint(), 0, "the network being trained",
+                             "in the checkpoint");
     field = "optimizer";
     if (const auto o = str(); o != Optim::name())
-      fail("optimizer", "'" + Optim::name() + "' (the trainer's)", "'" + o + "' (in the checkpoint)");
+      fail("optimizer", wf::quoted(Optim::name()) + " (the trainer's)", wf::quoted(o) + " (in the checkpoint)");
     field = "loss";
     if (const auto l = str(); l != Loss::name())
-      fail("loss", "'" + Loss::name() + "' (the trainer's)", "'" + l + "' (in the checkpoint)");
+      fail("loss", wf::quoted(Loss::name()) + " (the trainer's)", wf::quoted(l) + " (in the checkpoint)");
     field = "parameter count";
     if (const auto n = u64(); n != Net::value_count)
       fail("parameter count", std::to_string(Net::value_count), std::to_string(n));
@@ -1179,15 +1200,20 @@ private:
 
   /// evaluate on data whose targets were validated.
   template <class Dataset>
-  evaluation evaluate_valid(const Dataset& data) {
-    const std::size_t chunk = std::max<std::size_t>(ws_.capacity(), std::min<std::size_t>(data.size(), 256));
-    reserve(chunk, Dataset::target_size);
+  evaluation evaluate_valid(const Dataset& data) { return evaluate_rows(*net_, loss_, data); }
+  /// Loss and metrics of network n on data (targets validated): inference only, in its own
+  /// workspace of at most 256 rows, none of the training scratch.
+  template <class Dataset>
+  static evaluation evaluate_rows(const Net& network, const Loss& loss, const Dataset& data) {
+    const Net* net_ = &network;
+    const Loss& loss_ = loss;
+    auto ws = net_->make_inference_workspace(std::min<std::size_t>(data.size(), 256));
     double loss_sum = 0, metric_sum = 0;
     constexpr bool multi_label = Loss::kind == task::binary && Net::output_size != 1; // no confusion matrix
     detail::metric_accumulator metrics(Loss::kind, Net::output_size);
-    for (std::size_t at = 0; at < data.size(); at += ws_.capacity()) {
-      const std::size_t n = std::min(ws_.capacity(), data.size() - at);
-      const T* y = net_->forward_batch(ws_, data.input(at), n);
+    for (std::size_t at = 0; at < data.size(); at += ws.capacity()) {
+      const std::size_t n = std::min(ws.capacity(), data.size() - at);
+      const T* y = net_->forward_batch(ws, data.input(at), n);
       if constexpr (!multi_label)
         metrics.add(y, Net::output_stride, data.target(at), Dataset::target_size, n);
       loss_sum += double(loss_.value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
@@ -1202,6 +1228,9 @@ private:
     }
     return e;
   }
+
+  template <class M, class U, class D, class L>
+  friend evaluation evaluate(const net<M, U>& n, const D& data, const L& loss);
 
   static void print(std::ostream& os, const epoch_record& r, std::size_t epochs) {
     const auto flags = os.flags();
@@ -1238,5 +1267,20 @@ private:
   bool split_mode_ = false, probing_ = true; // starts by measuring one thread
   int steps_in_mode_ = 0, exploit_steps_ = min_exploit, slow_streak_ = 0;
 };
+
+/// Loss and metrics of `n` on `data` under `loss`, without a trainer or an optimizer: what
+/// trainer::evaluate returns (accuracy, precision, recall, F1 and the confusion matrix for
+/// classification losses; RMSE and MAE for regression ones). Throws std::invalid_argument for an
+/// empty dataset, a non-finite input or a target the loss cannot take (naming the sample).
+template <class M, class U, class D, class L>
+evaluation evaluate(const net<M, U>& n, const D& data, const L& loss) {
+  using fit = trainer<net<M, U>, L, optim::sgd>;
+  if constexpr (!fit::template fits<D>()) {
+    return {};
+  } else {
+    fit::validate(data, "evaluate", "evaluation");
+    return fit::evaluate_rows(n, loss, data);
+  }
+}
 
 } // namespace ctnn
