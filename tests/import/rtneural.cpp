@@ -89,6 +89,18 @@ BOOST_AUTO_TEST_CASE(malformed_files_name_the_layer_the_field_and_both_values) {
   check_refusal("no_such_file.json", {"no_such_file.json", "no such file"});
   // a number beyond double's range: nlohmann/json's out_of_range, turned into a file_error
   check_refusal("number_overflow.json", {"number_overflow.json", "JSON numbers within double's range", "406"});
+  // bounded by what the network can hold: a device that never ends is a file_error, not bad_alloc;
+  // and a JSON model is never compressed
+  auto n = ctnn::make<small>(ctnn::init::glorot_uniform{}, 3);
+  const auto before = n.export_parameters();
+  try {
+    ctnn::load_rtneural(n, "/dev/zero");
+    BOOST_ERROR("/dev/zero was read");
+  } catch (const ctnn::file_error& e) {
+    BOOST_TEST(std::string(e.what()).find("ctnn's limit for this file") != std::string::npos, e.what());
+  }
+  check_refusal("compressed.json.gz", {"compressed.json.gz", "byte 0", "gzip-compressed data (decompress it first)"});
+  BOOST_TEST(n.export_parameters() == before);
   const auto gru = refusal<small_gru>("gru_reset_before.json");
   BOOST_TEST(gru.find("layers[0], weights[2]") != std::string::npos, gru);
   BOOST_TEST(gru.find("reset_after=False") != std::string::npos, gru);
