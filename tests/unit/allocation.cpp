@@ -84,12 +84,14 @@ BOOST_AUTO_TEST_CASE(hot_paths_do_not_allocate) {
   BOOST_TEST(std::isfinite(sink));
 }
 
-// The same for the convolutional layers: conv, pools, a residual block (its inner buffers live
-// in the workspace), global average pooling; one thread and two.
+// The same for the convolutional layers: conv, pools, a residual block holding batch_norm and
+// dropout (its inner buffers live in the workspace; its running statistics move after each step),
+// global average pooling; one thread and two.
 BOOST_AUTO_TEST_CASE(convolutional_hot_paths_do_not_allocate) {
   using model = nn::network<nn::input<nn::shape<2, 12, 12>>, nn::conv2d<8, nn::kernel<3>, nn::same>, nn::relu,
                             nn::max_pool2d<nn::window<2>>,
-                            nn::residual<nn::conv2d<8, nn::kernel<3>, nn::same>, nn::relu, nn::conv2d<8, nn::kernel<3>, nn::same>>,
+                            nn::residual<nn::conv2d<8, nn::kernel<3>, nn::same>, nn::batch_norm, nn::relu,
+                                         nn::dropout<1, 5>, nn::conv2d<8, nn::kernel<3>, nn::same>>,
                             nn::relu, nn::avg_pool2d<nn::window<2>>, nn::conv2d<4, nn::kernel<1>>, nn::global_avg_pool,
                             nn::dense<3>>;
   auto net = nn::make<model>(nn::init::he_uniform{}, 2);
@@ -120,7 +122,8 @@ BOOST_AUTO_TEST_CASE(convolutional_hot_paths_do_not_allocate) {
 // Recurrent networks: streams (one and many, with clipping on in training), the whole-sequence
 // forward and training steps on one thread and two.
 BOOST_AUTO_TEST_CASE(recurrent_hot_paths_do_not_allocate) {
-  using model = nn::network<nn::input<nn::sequence<6, 2>>, nn::lstm<8>, nn::gru<5>, nn::last, nn::dense<1>>;
+  using model = nn::network<nn::input<nn::sequence<6, 2>>, nn::lstm<8>, nn::residual<nn::gru<8>, nn::layer_norm>,
+                            nn::gru<5>, nn::last, nn::dense<1>>; // the block steps its inner layers
   using net_t = nn::net<model>;
   auto net = nn::make<model>(nn::init::pytorch_default{}, 2);
   net_t::input_type x{};

@@ -211,3 +211,19 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_streams_as_its_layers_do, C, cases) {
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_blocks_layers_are_reached_through_its_view) {
+  using model = nn::network<nn::input<nn::shape<4>>, nn::dense<6>,
+                            nn::residual<nn::dense<6>, nn::batch_norm, nn::residual<nn::dense<6>, nn::tanh>>,
+                            nn::residual<nn::project, nn::dense<3>>>;
+  auto n = nn::make<model>(nn::init::pytorch_default{}, 1);
+  const auto values = n.export_parameters(); // dense 4x6+6, then the block: dense 6x6+6, batch_norm 4x6, ...
+  auto block = n.layer<2>();
+  BOOST_TEST(block.layer<0>().weight(1, 2) == values[30 + 1 * 6 + 2]);
+  BOOST_TEST(block.layer<0>().bias(5) == values[30 + 36 + 5]);
+  BOOST_TEST(block.layer<1>().gamma(0) == 1.f);
+  BOOST_TEST(block.layer<1>().running_var(3) == 1.f);
+  block.layer<2>().layer<0>().weight(0, 0) = 0.25f; // a block inside the block
+  BOOST_TEST(n.export_parameters()[30 + 42 + 24] == 0.25f);
+  BOOST_TEST(n.layer<3>().projection().weight(2, 5) == n.export_parameters()[30 + 42 + 24 + 42 + 6 * 3 + 3 + 2 * 6 + 5]);
+}

@@ -17,9 +17,36 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <span>
 #include <type_traits>
 
 namespace CTNN_NAMESPACE::layers {
+
+/// What net.layer<I>() returns for a residual block: its inner layers' own views, by their index
+/// inside the block (net.layer<2>().layer<0>().weight(o, i); a block inside a block gives its
+/// own block_view), and the skip path's projection.
+template <class T, class Inner, class Projection, std::size_t ProjectionOffset>
+struct block_view {
+  T* params;
+  /// Inner layer J (0: the block's first layer).
+  template <std::size_t J>
+  auto layer() const noexcept {
+    static_assert(J + 1 < Inner::model::layer_count, "block.layer<J>(): J is past the block's last layer");
+    constexpr std::size_t s = Inner::stage_of_layer(J + 1);
+    static_assert(s != std::size_t(-1),
+                  "block.layer<J>(): the block's layer J has no parameters (layers such as dense and conv2d have)");
+    if constexpr (s == std::size_t(-1))
+      return std::span<T>{};
+    else
+      return capability::view_of<typename Inner::template stage<s>>(params + Inner::offsets[s]);
+  }
+  /// The 1x1 projection of residual<project, ...> (a dense or conv view).
+  auto projection() const noexcept
+  requires(!std::is_void_v<Projection>)
+  {
+    return capability::view_of<Projection>(params + ProjectionOffset);
+  }
+};
 
 namespace detail {
 /// Whether any of Inner's stages (and the projection, unless void) has a capability.
@@ -121,6 +148,8 @@ struct residual_stage
     return n;
   }();
   static constexpr std::size_t grad_stride = std::max(Inner::max_stride, in_stride);
+
+  static block_view<T, Inner, Projection, projection_offset> view(T* p) noexcept { return {p}; }
 
   // ---- capabilities carried from the inner stages (layers/stage.hpp) ----
   static constexpr std::size_t buffer_count = [] {

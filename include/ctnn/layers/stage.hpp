@@ -11,6 +11,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace CTNN_NAMESPACE {
 
@@ -217,6 +218,15 @@ inline constexpr bool splits_columns = [] {
   else
     return false;
 }();
+/// What net.layer<I>() returns for the stage's slice p: S::view(p) (dense_view, batch_norm_view,
+/// a block's view of its inner layers, ...), else the slice as stored (std::span of param_size).
+template <class S, class T>
+auto view_of(T* p) noexcept {
+  if constexpr (requires { S::view(p); })
+    return S::view(p);
+  else
+    return std::span<T>(p, S::param_size);
+}
 } // namespace capability
 
 namespace layers::detail {

@@ -623,7 +623,7 @@ public:
                       "net::layer<I>(): layer I has no parameters (layers such as dense and conv2d have)");
         return detail::no_view<T>{};
       } else {
-        return stage<s>::view(params_.data() + lowered::offsets[s]);
+        return capability::view_of<stage<s>>(params_.data() + lowered::offsets[s]);
       }
     }
   }

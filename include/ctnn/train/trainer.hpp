@@ -9,6 +9,7 @@
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/runtime/worker.hpp>
+#include <ctnn/train/loss.hpp>
 #include <ctnn/train/optim.hpp>
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
