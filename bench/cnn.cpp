@@ -1,4 +1,4 @@
-// mnist_cnn (BENCH.md): ctnn beside oneDNN (direct convolution), a hand-written im2col + Eigen
+// mnist_cnn (bench/README.md): ctnn beside oneDNN (direct convolution), a hand-written im2col + Eigen
 // GEMM and libtorch, in one process, with the same weights and inputs, every output checked
 // against a double reference before anything is timed. Single samples (independent and
 // dependent calls), batch-64 inference, batch-64 training steps on one and two threads.

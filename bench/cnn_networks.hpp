@@ -1,4 +1,4 @@
-// mnist_cnn of BENCH.md (conv 1->8 3x3 relu, maxpool 2, conv 8->16 3x3 relu, maxpool 2, dense
+// mnist_cnn of bench/README.md (conv 1->8 3x3 relu, maxpool 2, conv 8->16 3x3 relu, maxpool 2, dense
 // 400->10) as a ctnn type, its sizes as plain numbers for the anchors, and a direct double
 // reference of its forward pass that checks every implementation before anything is timed.
 #pragma once

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile cost (BENCH.md): wall time and peak memory of compiling a TU that includes only
+# Compile cost (bench/README.md): wall time and peak memory of compiling a TU that includes only
 # <ctnn/ctnn.hpp>, one with mlp_trading, and generated networks of depth 8, 64 and 512.
 # Usage: bench/compile_cost.sh COMPILER   (prints markdown table rows)
 set -euo pipefail

@@ -1,7 +1,7 @@
 // One binary for every CPU, measured: the dispatched network (ctnn::dispatched, kernels built
 // with -march=x86-64-v4 / v3 / x86-64 and generic tuning, one indirect call per sample) beside
 // the same network built for this machine (ctnn::net with -march=native), same weights, same
-// inputs, in the two modes of BENCH.md.
+// inputs, in the two modes of bench/README.md.
 #include "dispatch.hpp"
 
 #include "dispatch_models.hpp"

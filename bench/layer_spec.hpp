@@ -1,4 +1,4 @@
-// The standard networks of BENCH.md described at run time (layer sizes and activations), in
+// The standard networks of bench/README.md described at run time (layer sizes and activations), in
 // plain C++17 so that the libtorch anchor can use it without ctnn's (C++20) headers: Debian's
 // libtorch 1.13 headers do not compile as C++20 with Clang 14.
 #pragma once

@@ -1,5 +1,5 @@
 // ctnn against hand-written Eigen and libtorch, in one process, on the standard networks of
-// BENCH.md. Every implementation gets the same weights and is checked against a double
+// bench/README.md. Every implementation gets the same weights and is checked against a double
 // reference before anything is timed. Medians of repetitions; the closing markdown table gives
 // ratios taken in this run, the fraction of this core's FMA peak and of the L2 read bound,
 // both measured in this run too.

@@ -1,4 +1,4 @@
-// lstm16 and gru16 (BENCH.md: 1 input, 16 hidden units, dense 16 -> 1, one time step per call,
+// lstm16 and gru16 (bench/README.md: 1 input, 16 hidden units, dense 16 -> 1, one time step per call,
 // state carried): ctnn's streams beside a hand-written fixed-size Eigen cell and libtorch's
 // nn::LSTM / nn::GRU with explicit state, in one process, with the same weights, every output
 // checked against a double reference first. One stream (dependent calls: each input derived

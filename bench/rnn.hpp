@@ -1,4 +1,4 @@
-// The recurrent benchmarks (rnn.cpp): lstm16 and gru16 of BENCH.md, registered and reported from
+// The recurrent benchmarks (rnn.cpp): lstm16 and gru16 of bench/README.md, registered and reported from
 // main.cpp.
 #pragma once
 

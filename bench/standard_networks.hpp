@@ -1,4 +1,4 @@
-// The standard networks of BENCH.md as ctnn types, with a runtime description of the same
+// The standard networks of bench/README.md as ctnn types, with a runtime description of the same
 // layers for the anchors (Eigen, libtorch) and the double reference that checks them all.
 #pragma once
 

@@ -24,7 +24,7 @@ namespace nn = ctnn;
 using model = nn::network<nn::input<nn::shape<30>>, nn::dense<32>, nn::relu, nn::dense<1>>;
 
 int run() {
-  // 1. Data: 569 tumours, 30 features each; label 1 = benign. The fixed split of DATA.md:
+  // 1. Data: 569 tumours, 30 features each; label 1 = benign. The fixed split of tests/README.md:
   //    every fifth row (index % 5 == 4) is the test set. Features are z-scored with the
   //    training set's statistics only (datasets::breast_cancer_split does both; written out it
   //    is load_breast_cancer(), dataset::subset(...) twice, standardizer::fit(train).apply(...)).

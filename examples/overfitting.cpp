@@ -5,8 +5,8 @@
 //
 //   overfitting [PNG]   (default: overfitting.png in the current directory)
 //
-// Data: breast cancer WDBC (DATA.md's split, z-scored), but only the first 40 training samples;
-// validation: DATA.md's 113 test samples.
+// Data: breast cancer WDBC (tests/README.md's split, z-scored), but only the first 40 training samples;
+// validation: tests/README.md's 113 test samples.
 #include <ctnn/ctnn.hpp>
 #include <ctnn/io/plot.hpp>
 

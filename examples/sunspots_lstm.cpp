@@ -1,10 +1,10 @@
 // Forecasting yearly sunspot numbers with an LSTM, trained in C++, then deployed as a stream.
 //
-//   build/<compiler>/examples/sunspots_lstm [steps]     (default 100 full-batch Adam steps, as DATA.md)
+//   build/<compiler>/examples/sunspots_lstm [steps]     (default 100 full-batch Adam steps, as tests/README.md)
 //
 // The series (1700-2008) comes from Debian's python3-statsmodels data files, fetched into the
 // cache and extracted, not installed. Each sample is the 10 years before a target year, a
-// sequence<10, 1>; training targets are 1710-1958, test targets 1959-2008 (DATA.md). The
+// sequence<10, 1>; training targets are 1710-1958, test targets 1959-2008 (tests/README.md). The
 // network reads the window one year at a time and predicts the next year from its last state.
 //
 // Deployment: the same trained network then runs as a stream, one year per call
@@ -113,7 +113,7 @@ int run(int argc, char** argv) {
               task.test.size(), worst);
   std::printf("%d: forecast %.1f, observed %.1f\n", task.test_years.back(), predicted.back(),
               task.unscale(task.test.target(task.test.size() - 1)[0]));
-  return rmse <= 20 && rmse < naive_rmse(task) && worst < 1e-3 ? 0 : 1; // DATA.md's floor
+  return rmse <= 20 && rmse < naive_rmse(task) && worst < 1e-3 ? 0 : 1; // tests/README.md's floor
 }
 
 } // namespace

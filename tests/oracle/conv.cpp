@@ -1,7 +1,7 @@
 // ctnn's convolutional layers against PyTorch (tests/oracle/generate.py, float64): conv2d and
 // conv1d with every option (stride, padding, same, causal, dilation), max/avg pools 2-D and 1-D,
 // global average pooling: outputs, MSE loss and parameter gradients, in float and double; and
-// BENCH.md's mnist_cnn: forward, cross-entropy gradients and 4 Adam steps.
+// bench/README.md's mnist_cnn: forward, cross-entropy gradients and 4 Adam steps.
 #define BOOST_TEST_MODULE oracle_conv
 #include <boost/test/unit_test.hpp>
 

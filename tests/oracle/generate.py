@@ -197,7 +197,7 @@ def conv_fixtures():
 
 
 def mnist_cnn_fixtures():
-    """BENCH.md's mnist_cnn on 28x28: forward, cross-entropy gradients, and 4 Adam steps."""
+    """bench/README.md's mnist_cnn on 28x28: forward, cross-entropy gradients, and 4 Adam steps."""
     nn = torch.nn
     w = Writer("cnn.txt")
     torch.manual_seed(31)

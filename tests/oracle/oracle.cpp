@@ -1,6 +1,6 @@
 // ctnn against PyTorch: dense layers with every activation (outputs, loss, gradients), every loss
 // (value and gradient), and 4-step trajectories of SGD, momentum, Nesterov, Adam and AdamW.
-// Fixtures come from tests/oracle/generate.py (float64 PyTorch); tolerances from DATA.md.
+// Fixtures come from tests/oracle/generate.py (float64 PyTorch); tolerances from tests/README.md.
 #define BOOST_TEST_MODULE oracle
 #include <boost/test/unit_test.hpp>
 

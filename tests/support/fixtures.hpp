@@ -1,5 +1,5 @@
 // Reading the PyTorch fixtures of tests/oracle/fixtures (written by tests/oracle/generate.py),
-// and DATA.md's tolerances against them.
+// and tests/README.md's tolerances against them.
 #pragma once
 
 #include <ctnn/ctnn.hpp>

@@ -20,7 +20,7 @@ std::vector<T> random_values(std::size_t n, std::uint64_t seed, double lo = -1.0
   return v;
 }
 
-/// max |a - b| / max(1, max |b|): the error measure of DATA.md ("x scale").
+/// max |a - b| / max(1, max |b|): the error measure of tests/README.md ("x scale").
 template <class A, class B>
 double scaled_error(const A& a, const B& b) {
   double scale = 1.0, err = 0.0;

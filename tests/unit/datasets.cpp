@@ -82,8 +82,8 @@ BOOST_AUTO_TEST_CASE(the_fetch_takes_any_cache_path_literally) {
   fs::remove_all(base);
 }
 
-// The sunspot task of DATA.md: 249 training windows (targets 1710-1958), 50 test windows
-// (1959-2008), z-scored with the statistics of 1700-1958; the two baselines DATA.md gives.
+// The sunspot task of tests/README.md: 249 training windows (targets 1710-1958), 50 test windows
+// (1959-2008), z-scored with the statistics of 1700-1958; the two baselines tests/README.md gives.
 BOOST_AUTO_TEST_CASE(sunspots_has_the_documented_split_and_baselines) {
   const auto series = nn::datasets::load_sunspots();
   BOOST_TEST(series.years.size() == 309u);
@@ -103,7 +103,7 @@ BOOST_AUTO_TEST_CASE(sunspots_has_the_documented_split_and_baselines) {
     const double e = task.unscale(task.test.input(i)[9]) - task.unscale(task.test.target(i)[0]);
     naive += e * e;
   }
-  BOOST_TEST(std::sqrt(naive / 50) == 30.35, boost::test_tools::tolerance(1e-3)); // DATA.md's naive RMSE
+  BOOST_TEST(std::sqrt(naive / 50) == 30.35, boost::test_tools::tolerance(1e-3)); // tests/README.md's naive RMSE
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_sunspot_file_names_the_line) {
@@ -147,7 +147,7 @@ BOOST_AUTO_TEST_CASE(digits_read_from_the_gzip_file_and_reach_the_accuracy_targe
   float hi = 0;
   for (float v : train.inputs()) hi = std::max(hi, v);
   BOOST_TEST(hi == 1.f); // pixels / 16
-  // DATA.md: dense 64 -> 32 relu -> 10 reaches 0.941 in PyTorch; the floor is 0.92
+  // tests/README.md: dense 64 -> 32 relu -> 10 reaches 0.941 in PyTorch; the floor is 0.92
   using model = nn::network<nn::input<nn::shape<64>>, nn::dense<32>, nn::relu, nn::dense<10>>;
   auto net = nn::make<model>(nn::init::pytorch_default{}, 1);
   nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::adam{.lr = 1e-2}};

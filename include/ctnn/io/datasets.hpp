@@ -171,7 +171,7 @@ struct split {
   D train, test;
 };
 
-/// WDBC with the fixed split of DATA.md: rows whose index % 5 == 4 are the test set (113), the
+/// WDBC with the fixed split of tests/README.md: rows whose index % 5 == 4 are the test set (113), the
 /// others the training set (456); features are z-scored with the training set's statistics only.
 template <class T = float>
 split<dataset<T, shape<30>, shape<1>>> breast_cancer_split(const std::filesystem::path& csv = breast_cancer_csv()) {
@@ -234,7 +234,7 @@ inline std::filesystem::path digits_csv() {
   return debian_file("python3-sklearn", "usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz");
 }
 
-/// scikit-learn's digits: 1797 images of 8x8 pixels (0..16, scaled here to [0, 1] as DATA.md
+/// scikit-learn's digits: 1797 images of 8x8 pixels (0..16, scaled here to [0, 1] as tests/README.md
 /// says) and the digit 0..9. No header. Throws file_error naming the file and line for a
 /// malformed file (a row of other than 65 fields, a pixel outside 0..16, a label outside 0..9).
 template <class T = float>
@@ -260,7 +260,7 @@ dataset<T, shape<64>, shape<1>> load_digits(const std::filesystem::path& csv = d
   return d;
 }
 
-/// The digits with DATA.md's split: the first 898 rows train, the last 899 test.
+/// The digits with tests/README.md's split: the first 898 rows train, the last 899 test.
 template <class T = float>
 split<dataset<T, shape<64>, shape<1>>> digits_split(const std::filesystem::path& csv = digits_csv()) {
   const auto all = load_digits<T>(csv);
@@ -316,7 +316,7 @@ inline yearly_series load_sunspots(const std::filesystem::path& csv = sunspots_c
   return s;
 }
 
-/// The sunspot forecasting task of DATA.md: each sample is the Lags years before a target year
+/// The sunspot forecasting task of tests/README.md: each sample is the Lags years before a target year
 /// (a sequence<Lags, 1>, oldest first) and the target is that year's value. Training targets
 /// are the years 1710-1958, test targets 1959-2008. Values are z-scored with the mean and
 /// (population) standard deviation of the years the training set sees, 1700-1958; `unscale`

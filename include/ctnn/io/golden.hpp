@@ -141,7 +141,7 @@ network<typename Model::template layer<Is>...> prefix_of(std::index_sequence<Is.
 template <class Model, std::size_t I>
 using network_prefix = decltype(prefix_of<Model>(std::make_index_sequence<I + 1>{}));
 
-/// The default tolerance of DATA.md for forward values: 1e-5 x scale in float, 1e-9 in double.
+/// The default tolerance of tests/README.md for forward values: 1e-5 x scale in float, 1e-9 in double.
 template <class T>
 inline constexpr double golden_tolerance = sizeof(T) == 4 ? 1e-5 : 1e-9;
 } // namespace detail
