@@ -12,17 +12,24 @@
 
 namespace CTNN_NAMESPACE {
 
+/// splitmix64 (Steele, Lea, Flood): z advanced by the golden-ratio increment and mixed; a good
+/// 64-bit hash of z. The one mixing function of ctnn: rng's seeding, dropout's counter-based masks
+/// (noise in layers/stage.hpp).
+constexpr std::uint64_t splitmix64(std::uint64_t z) noexcept {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 /// xoshiro256** seeded through splitmix64. std::mt19937 would be portable too, but the
 /// standard distributions are not, and initialization must reproduce across toolchains.
 class rng {
 public:
   explicit constexpr rng(std::uint64_t seed) noexcept {
     for (auto& s : state_) {
+      s = splitmix64(seed);
       seed += 0x9E3779B97F4A7C15ull;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      s = z ^ (z >> 31);
     }
   }
 

@@ -104,12 +104,7 @@ struct noise {
   static std::uint64_t bits(std::uint64_t row_key, std::size_t k) noexcept { return mix(row_key ^ std::uint64_t(k)); }
 
 private:
-  static std::uint64_t mix(std::uint64_t z) noexcept {
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
+  static std::uint64_t mix(std::uint64_t z) noexcept { return splitmix64(z); }
 };
 
 template <class S, class T>

@@ -187,16 +187,20 @@ inline bounds adam_next_bounds(const bounds& b, std::int64_t t, double lr, doubl
 }
 } // namespace detail
 
-/// Adam (L2 weight decay added to the gradient, as torch.optim.Adam):
-/// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr mhat / (sqrt(vhat) + eps).
-struct adam {
+/// Adam (torch.optim.Adam, Decoupled = false): g += wd w; m = b1 m + (1 - b1) g;
+/// v = b2 v + (1 - b2) g^2; w -= lr mhat / (sqrt(vhat) + eps), with the bias corrections of step t.
+/// AdamW (torch.optim.AdamW, Decoupled = true): w *= 1 - lr wd first, then Adam's step without the
+/// L2 term; weight decay 0.01 by default. One template, spelled optim::adam and optim::adamw:
+/// `optim::adam{.lr = 1e-3}`.
+template <bool Decoupled>
+struct adam_family {
   double lr = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  double weight_decay = 0.0;
+  double weight_decay = Decoupled ? 1e-2 : 0.0;
 
-  static std::string name() { return "adam"; }
+  static std::string name() { return Decoupled ? "adamw" : "adam"; }
   void validate() const {
     detail::require_common(name(), lr, eps, weight_decay);
     detail::require_betas(name(), beta1, beta2);
@@ -208,42 +212,16 @@ struct adam {
   }
   static constexpr std::size_t slots = 2;
   bounds next_bounds(const bounds& b, std::int64_t t) const noexcept {
-    return detail::adam_next_bounds(b, t, lr, beta1, beta2, eps, weight_decay, false);
+    return detail::adam_next_bounds(b, t, lr, beta1, beta2, eps, weight_decay, Decoupled);
   }
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
-         std::size_t end = std::size_t(-1)) const noexcept {
-    detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, false);
+            std::size_t end = std::size_t(-1)) const noexcept {
+    detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, Decoupled);
   }
 };
-
-/// AdamW (torch.optim.AdamW): w *= 1 - lr wd, then Adam's step without L2 term.
-struct adamw {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 1e-2;
-
-  static std::string name() { return "adamw"; }
-  void validate() const {
-    detail::require_common(name(), lr, eps, weight_decay);
-    detail::require_betas(name(), beta1, beta2);
-  }
-  template <class T>
-  static constexpr std::size_t state_size(std::size_t n) noexcept {
-    return 2 * detail::slot<T>(n);
-  }
-  static constexpr std::size_t slots = 2;
-  bounds next_bounds(const bounds& b, std::int64_t t) const noexcept {
-    return detail::adam_next_bounds(b, t, lr, beta1, beta2, eps, weight_decay, true);
-  }
-  template <class T>
-  void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
-         std::size_t end = std::size_t(-1)) const noexcept {
-    detail::adam_step(w, g, state, n, begin, end, t, lr, beta1, beta2, eps, weight_decay, true);
-  }
-};
+using adam = adam_family<false>;
+using adamw = adam_family<true>;
 
 /// RMSprop (torch.optim.RMSprop): g += wd w; v = alpha v + (1 - alpha) g^2; with centered,
 /// a = alpha a + (1 - alpha) g and the denominator sqrt(v - a^2) + eps, else sqrt(v) + eps; with
