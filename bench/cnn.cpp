@@ -94,28 +94,27 @@ using single_call = std::function<void(cnn_contestants&, const sample&, float*)>
 
 void register_single(const std::string& who, single_call run, std::function<std::string(cnn_contestants&)> missing) {
   for (bool dependent : {false, true})
-    benchmark::RegisterBenchmark(
-        ("infer/mnist_cnn/" + who + (dependent ? "/dependent" : "/independent")).c_str(),
-        [run, missing, dependent](benchmark::State& st) {
-          auto& c = contestants();
-          if (const auto why = missing(c); !why.empty()) return st.SkipWithError(why.c_str());
-          sample x = c.inputs[0];
-          const float x0 = x[0];
-          float y[cnn::classes];
-          std::size_t k = 0;
-          for (auto _ : st) {
-            if (dependent) {
-              run(c, x, y);
-              x[0] = x0 + y[0] * 1e-30f; // numerically x0, but the next call must wait for y
-              benchmark::DoNotOptimize(x.data());
-            } else {
-              run(c, c.inputs[k++ % ring], y);
-            }
-            benchmark::DoNotOptimize(y);
-            benchmark::ClobberMemory();
-          }
-          set_counters(st, 1);
-        });
+    benchmark::RegisterBenchmark(("infer/mnist_cnn/" + who + (dependent ? "/dependent" : "/independent")).c_str(),
+                                 [run, missing, dependent](benchmark::State& st) {
+                                   auto& c = contestants();
+                                   if (const auto why = missing(c); !why.empty()) return st.SkipWithError(why.c_str());
+                                   sample x = c.inputs[0];
+                                   const float x0 = x[0];
+                                   float y[cnn::classes];
+                                   std::size_t k = 0;
+                                   for (auto _ : st) {
+                                     if (dependent) {
+                                       run(c, x, y);
+                                       x[0] = x0 + y[0] * 1e-30f; // numerically x0, but the next call must wait for y
+                                       benchmark::DoNotOptimize(x.data());
+                                     } else {
+                                       run(c, c.inputs[k++ % ring], y);
+                                     }
+                                     benchmark::DoNotOptimize(y);
+                                     benchmark::ClobberMemory();
+                                   }
+                                   set_counters(st, 1);
+                                 });
 }
 
 std::string none(cnn_contestants&) { return {}; }
@@ -149,26 +148,27 @@ void register_training() {
   for (auto opt : {torch_optimizer::sgd, torch_optimizer::adam}) {
     const std::string name = opt == torch_optimizer::sgd ? "sgd" : "adam";
     for (int threads : {1, 2})
-      benchmark::RegisterBenchmark(
-          ("train/mnist_cnn/ctnn/" + name + (threads == 2 ? "/2threads" : "")).c_str(),
-          [opt, threads](benchmark::State& st) {
-            auto net = nn::make<mnist_cnn>(nn::init::pytorch_default{}, 5);
-            const auto d = training_batch();
-            auto run = [&](auto optimizer) {
-              nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, optimizer};
-              fit.set_threads(std::size_t(threads), false); // exactly this many: the comparison is 1 vs 2
-              fit.reserve(batch, 1);
-              std::copy(d.first.begin(), d.first.end(), fit.work().input());
-              for (int r = 0; r < batch; ++r) fit.targets()[r] = float(d.second[std::size_t(r)]);
-              for (int warm = 0; warm < 10; ++warm) fit.step(batch);
-              for (auto _ : st) benchmark::DoNotOptimize(fit.step(batch).loss);
-            };
-            if (opt == torch_optimizer::sgd)
-              run(nn::optim::sgd{.lr = 0.01});
-            else
-              run(nn::optim::adam{.lr = 1e-3});
-            set_counters(st, batch, 3);
-          });
+      benchmark::RegisterBenchmark(("train/mnist_cnn/ctnn/" + name + (threads == 2 ? "/2threads" : "")).c_str(),
+                                   [opt, threads](benchmark::State& st) {
+                                     auto net = nn::make<mnist_cnn>(nn::init::pytorch_default{}, 5);
+                                     const auto d = training_batch();
+                                     auto run = [&](auto optimizer) {
+                                       nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, optimizer};
+                                       fit.set_threads(std::size_t(threads),
+                                                       false); // exactly this many: the comparison is 1 vs 2
+                                       fit.reserve(batch, 1);
+                                       std::copy(d.first.begin(), d.first.end(), fit.work().input());
+                                       for (int r = 0; r < batch; ++r)
+                                         fit.targets()[r] = float(d.second[std::size_t(r)]);
+                                       for (int warm = 0; warm < 10; ++warm) fit.step(batch);
+                                       for (auto _ : st) benchmark::DoNotOptimize(fit.step(batch).loss);
+                                     };
+                                     if (opt == torch_optimizer::sgd)
+                                       run(nn::optim::sgd{.lr = 0.01});
+                                     else
+                                       run(nn::optim::adam{.lr = 1e-3});
+                                     set_counters(st, batch, 3);
+                                   });
     benchmark::RegisterBenchmark(("train/mnist_cnn/libtorch/" + name).c_str(), [opt](benchmark::State& st) {
       const auto params = nn::make<mnist_cnn>(nn::init::pytorch_default{}, 5).export_parameters();
       std::string why;
@@ -271,9 +271,11 @@ std::string cnn_table(const collector& c, double peak_gflops) {
        << fmt(rate(two) / rate(one), "%.2fx") << " |\n";
   }
   const auto& k = contestants();
-  if (k.onednn_single) md << "\noneDNN's choice: " << k.onednn_single->configuration() << " (one sample); "
-                          << k.onednn_batch->configuration() << " (batch 64).\n";
-  else md << "\n" << k.onednn_note << "\n";
+  if (k.onednn_single)
+    md << "\noneDNN's choice: " << k.onednn_single->configuration() << " (one sample); "
+       << k.onednn_batch->configuration() << " (batch 64).\n";
+  else
+    md << "\n" << k.onednn_note << "\n";
   if (!k.torch) md << "\n" << k.torch_note << "\n";
   return md.str();
 }

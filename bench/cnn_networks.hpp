@@ -10,12 +10,12 @@
 
 namespace bench {
 
-using mnist_cnn = nn::network<nn::input<nn::shape<1, 28, 28>>,                // [1, 28, 28]
-                              nn::conv2d<8, nn::kernel<3, 3>>, nn::relu,       // [8, 26, 26]
-                              nn::max_pool2d<nn::window<2, 2>>,                // [8, 13, 13]
-                              nn::conv2d<16, nn::kernel<3, 3>>, nn::relu,      // [16, 11, 11]
-                              nn::max_pool2d<nn::window<2, 2>>,                // [16, 5, 5]
-                              nn::flatten, nn::dense<10>>;                     // [10]
+using mnist_cnn = nn::network<nn::input<nn::shape<1, 28, 28>>,            // [1, 28, 28]
+                              nn::conv2d<8, nn::kernel<3, 3>>, nn::relu,  // [8, 26, 26]
+                              nn::max_pool2d<nn::window<2, 2>>,           // [8, 13, 13]
+                              nn::conv2d<16, nn::kernel<3, 3>>, nn::relu, // [16, 11, 11]
+                              nn::max_pool2d<nn::window<2, 2>>,           // [16, 5, 5]
+                              nn::flatten, nn::dense<10>>;                // [10]
 
 namespace detail {
 /// Valid 3x3 convolution plus relu, then 2x2 max pooling (floor), in double, channel-major.

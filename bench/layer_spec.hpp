@@ -42,7 +42,8 @@ inline constexpr int in = h0 * h0, flat = c2 * p2 * p2; // 784, 400
 inline constexpr int w1 = 0, b1 = w1 + c1 * 9, w2 = b1 + c1, b2 = w2 + c2 * c1 * 9, w3 = b2 + c2,
                      b3 = w3 + classes * flat, param_count = b3 + classes;
 /// Multiply-adds of one inference (FLOPs = 2 x this): the two convolutions and the dense layer.
-inline constexpr double multiply_adds = double(c1) * h1 * h1 * 9 + double(c2) * h2 * h2 * c1 * 9 + double(classes) * flat;
+inline constexpr double multiply_adds =
+    double(c1) * h1 * h1 * 9 + double(c2) * h2 * h2 * c1 * 9 + double(classes) * flat;
 } // namespace cnn
 
 } // namespace bench

@@ -11,9 +11,9 @@
 
 #include "cnn.hpp"
 #include "dispatch.hpp"
-#include "rnn.hpp"
 #include "eigen_anchor.hpp"
 #include "report.hpp"
+#include "rnn.hpp"
 #include "torch_anchor.hpp"
 
 #include <atomic>

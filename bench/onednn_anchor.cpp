@@ -32,36 +32,52 @@ public:
     fused.set_post_ops(relu);
 
     // conv1 + relu
-    const dnnl::convolution_forward::primitive_desc conv1(
-        {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, any({n, 1, cnn::h0, cnn::h0}),
-         any({cnn::c1, 1, 3, 3}), {{cnn::c1}, dt::f32, tag::x}, any({n, cnn::c1, cnn::h1, cnn::h1}), {1, 1}, {0, 0},
-         {0, 0}},
-        fused, engine_);
+    const dnnl::convolution_forward::primitive_desc conv1({dnnl::prop_kind::forward_inference,
+                                                           dnnl::algorithm::convolution_direct,
+                                                           any({n, 1, cnn::h0, cnn::h0}),
+                                                           any({cnn::c1, 1, 3, 3}),
+                                                           {{cnn::c1}, dt::f32, tag::x},
+                                                           any({n, cnn::c1, cnn::h1, cnn::h1}),
+                                                           {1, 1},
+                                                           {0, 0},
+                                                           {0, 0}},
+                                                          fused, engine_);
     dnnl::memory src = user_in_;
     if (conv1.src_desc() != user_in_.get_desc()) {
       conv1_in_ = dnnl::memory(conv1.src_desc(), engine_);
       src = conv1_in_;
     }
     auto a1 = dnnl::memory(conv1.dst_desc(), engine_);
-    add(dnnl::convolution_forward(conv1), {{DNNL_ARG_SRC, src},
-                                           {DNNL_ARG_WEIGHTS, weights(params, cnn::w1, {cnn::c1, 1, 3, 3}, conv1.weights_desc())},
-                                           {DNNL_ARG_BIAS, weights(params, cnn::b1, {cnn::c1}, conv1.bias_desc())},
-                                           {DNNL_ARG_DST, a1}});
+    add(dnnl::convolution_forward(conv1),
+        {{DNNL_ARG_SRC, src},
+         {DNNL_ARG_WEIGHTS, weights(params, cnn::w1, {cnn::c1, 1, 3, 3}, conv1.weights_desc())},
+         {DNNL_ARG_BIAS, weights(params, cnn::b1, {cnn::c1}, conv1.bias_desc())},
+         {DNNL_ARG_DST, a1}});
     names_ += "conv1 " + std::string(conv1.impl_info_str());
     // pool1
-    const dnnl::pooling_forward::primitive_desc pool1(
-        {dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, conv1.dst_desc(),
-         any({n, cnn::c1, cnn::p1, cnn::p1}), {2, 2}, {2, 2}, {0, 0}, {0, 0}},
-        engine_);
+    const dnnl::pooling_forward::primitive_desc pool1({dnnl::prop_kind::forward_inference,
+                                                       dnnl::algorithm::pooling_max,
+                                                       conv1.dst_desc(),
+                                                       any({n, cnn::c1, cnn::p1, cnn::p1}),
+                                                       {2, 2},
+                                                       {2, 2},
+                                                       {0, 0},
+                                                       {0, 0}},
+                                                      engine_);
     auto p1 = dnnl::memory(pool1.dst_desc(), engine_);
     add(dnnl::pooling_forward(pool1), {{DNNL_ARG_SRC, a1}, {DNNL_ARG_DST, p1}});
     names_ += ", pool1 " + std::string(pool1.impl_info_str());
     // conv2 + relu
-    const dnnl::convolution_forward::primitive_desc conv2(
-        {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, pool1.dst_desc(),
-         any({cnn::c2, cnn::c1, 3, 3}), {{cnn::c2}, dt::f32, tag::x}, any({n, cnn::c2, cnn::h2, cnn::h2}), {1, 1},
-         {0, 0}, {0, 0}},
-        fused, engine_);
+    const dnnl::convolution_forward::primitive_desc conv2({dnnl::prop_kind::forward_inference,
+                                                           dnnl::algorithm::convolution_direct,
+                                                           pool1.dst_desc(),
+                                                           any({cnn::c2, cnn::c1, 3, 3}),
+                                                           {{cnn::c2}, dt::f32, tag::x},
+                                                           any({n, cnn::c2, cnn::h2, cnn::h2}),
+                                                           {1, 1},
+                                                           {0, 0},
+                                                           {0, 0}},
+                                                          fused, engine_);
     dnnl::memory conv2_src = p1;
     if (conv2.src_desc() != pool1.dst_desc()) { // oneDNN wants another layout: reorder between
       conv2_src = dnnl::memory(conv2.src_desc(), engine_);
@@ -75,19 +91,26 @@ public:
          {DNNL_ARG_DST, a2}});
     names_ += ", conv2 " + std::string(conv2.impl_info_str());
     // pool2
-    const dnnl::pooling_forward::primitive_desc pool2(
-        {dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, conv2.dst_desc(),
-         any({n, cnn::c2, cnn::p2, cnn::p2}), {2, 2}, {2, 2}, {0, 0}, {0, 0}},
-        engine_);
+    const dnnl::pooling_forward::primitive_desc pool2({dnnl::prop_kind::forward_inference,
+                                                       dnnl::algorithm::pooling_max,
+                                                       conv2.dst_desc(),
+                                                       any({n, cnn::c2, cnn::p2, cnn::p2}),
+                                                       {2, 2},
+                                                       {2, 2},
+                                                       {0, 0},
+                                                       {0, 0}},
+                                                      engine_);
     auto p2 = dnnl::memory(pool2.dst_desc(), engine_);
     add(dnnl::pooling_forward(pool2), {{DNNL_ARG_SRC, a2}, {DNNL_ARG_DST, p2}});
     names_ += ", pool2 " + std::string(pool2.impl_info_str());
     // the classifier: an inner product over the [16, 5, 5] block (weights as oihw [10, 16, 5, 5])
     user_out_ = dnnl::memory({{n, cnn::classes}, dt::f32, tag::nc}, engine_, DNNL_MEMORY_NONE);
-    const dnnl::inner_product_forward::primitive_desc fc(
-        {dnnl::prop_kind::forward_inference, pool2.dst_desc(), any({cnn::classes, cnn::c2, cnn::p2, cnn::p2}),
-         {{cnn::classes}, dt::f32, tag::x}, user_out_.get_desc()},
-        engine_);
+    const dnnl::inner_product_forward::primitive_desc fc({dnnl::prop_kind::forward_inference,
+                                                          pool2.dst_desc(),
+                                                          any({cnn::classes, cnn::c2, cnn::p2, cnn::p2}),
+                                                          {{cnn::classes}, dt::f32, tag::x},
+                                                          user_out_.get_desc()},
+                                                         engine_);
     add(dnnl::inner_product_forward(fc),
         {{DNNL_ARG_SRC, p2},
          {DNNL_ARG_WEIGHTS, weights(params, cnn::w3, {cnn::classes, cnn::c2, cnn::p2, cnn::p2}, fc.weights_desc())},

@@ -242,7 +242,8 @@ void register_net() {
                                  });
   benchmark::RegisterBenchmark(("train/" + id + "/libtorch").c_str(), [data](benchmark::State& st) {
     std::string why;
-    auto model_ = make_torch_recurrent(Lstm, hidden, nn::make<model<Lstm>>(nn::init::pytorch_default{}, 5).export_parameters(), why);
+    auto model_ = make_torch_recurrent(Lstm, hidden,
+                                       nn::make<model<Lstm>>(nn::init::pytorch_default{}, 5).export_parameters(), why);
     if (!model_) return st.SkipWithError(why.c_str());
     const auto d = data();
     for (auto _ : st) benchmark::DoNotOptimize(model_->train_step(d.first.data(), d.second.data(), batch, window));

@@ -23,7 +23,8 @@ int run(const char* expect) {
   ctnn::load(trained, std::string(CTNN_EXAMPLE_PYTORCH_DIR) + "/" + wave_mlp::weights_file);
   ctnn::dispatched<wave_mlp::model> net(wave_dispatch(), trained);
   std::printf("instruction sets built:");
-  for (const auto& e : wave_dispatch()) std::printf(" %s%s", e.isa, ctnn::cpu_supports(e.isa) ? "" : " (not on this CPU)");
+  for (const auto& e : wave_dispatch())
+    std::printf(" %s%s", e.isa, ctnn::cpu_supports(e.isa) ? "" : " (not on this CPU)");
   std::printf("; running %s\n", net.isa());
 
   // the chosen kernels give PyTorch's outputs

@@ -72,8 +72,8 @@ namespace nn = ctnn;
 
 // The user's layer sits in a network like any other: after a convolution (one slope per
 // filter) and after a dense layer (one per unit).
-using model = nn::network<nn::input<nn::shape<1, 16>>, nn::conv1d<4, 3, nn::same>, my::prelu, nn::flatten,
-                          nn::dense<8>, my::prelu, nn::dense<1>>;
+using model = nn::network<nn::input<nn::shape<1, 16>>, nn::conv1d<4, 3, nn::same>, my::prelu, nn::flatten, nn::dense<8>,
+                          my::prelu, nn::dense<1>>;
 
 int run() {
   // Learn the energy of the second half of a signal: mean(x[8..15]^2) (a sign-blind target, so

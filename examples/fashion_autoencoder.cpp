@@ -22,11 +22,12 @@ using encoder = nn::network<nn::input<nn::shape<1, 28, 28>>,
                             nn::conv2d<16, nn::kernel<3>, nn::stride<2>, nn::padding<1>>, nn::relu, // [16, 14, 14]
                             nn::conv2d<32, nn::kernel<3>, nn::stride<2>, nn::padding<1>>, nn::relu, // [32, 7, 7]
                             nn::flatten, nn::dense<32>>;                                            // the code
-using decoder = nn::network<nn::input<nn::shape<32>>, nn::dense<32 * 7 * 7>, nn::relu, nn::reshape<32, 7, 7>,
-                            nn::conv_transpose2d<16, nn::kernel<3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
-                            nn::relu,                                                                // [16, 14, 14]
-                            nn::conv_transpose2d<1, nn::kernel<3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
-                            nn::sigmoid>;                                                            // [1, 28, 28]
+using decoder =
+    nn::network<nn::input<nn::shape<32>>, nn::dense<32 * 7 * 7>, nn::relu, nn::reshape<32, 7, 7>,
+                nn::conv_transpose2d<16, nn::kernel<3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
+                nn::relu, // [16, 14, 14]
+                nn::conv_transpose2d<1, nn::kernel<3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
+                nn::sigmoid>; // [1, 28, 28]
 using autoencoder = nn::chain<encoder, decoder>;
 
 using images = nn::dataset<float, nn::shape<1, 28, 28>, nn::shape<1, 28, 28>>;
@@ -47,8 +48,9 @@ int main(int argc, char** argv) try {
   const std::size_t test_limit = argc > 4 ? std::stoul(argv[4]) : 10000;
   const auto [labelled_train, labelled_test] = nn::datasets::fashion_mnist(train_limit, test_limit);
   const images train = as_reconstruction_task(labelled_train), test = as_reconstruction_task(labelled_test);
-  std::printf("Fashion-MNIST autoencoder: %zu training and %zu test images; %zu parameters (encoder %zu, decoder %zu)\n",
-              train.size(), test.size(), autoencoder::param_count, encoder::param_count, decoder::param_count);
+  std::printf(
+      "Fashion-MNIST autoencoder: %zu training and %zu test images; %zu parameters (encoder %zu, decoder %zu)\n",
+      train.size(), test.size(), autoencoder::param_count, encoder::param_count, decoder::param_count);
 
   auto net = nn::make<autoencoder>(nn::init::pytorch_default{}, 1);
   nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{.lr = 1e-3}};
@@ -61,10 +63,13 @@ int main(int argc, char** argv) try {
 
   // the halves, apart: the code of a test image, and the image the decoder makes of it
   const auto [enc, dec] = nn::split_chain<encoder, decoder>(net);
-  nn::plot::image_grid grid{.height = 28, .width = 28, .columns = 8,
+  nn::plot::image_grid grid{.height = 28,
+                            .width = 28,
+                            .columns = 8,
                             .title = "Fashion-MNIST test images (rows 1, 3) and their reconstructions (rows 2, 4)"};
   for (std::size_t half = 0; half < 2; ++half) {
-    for (std::size_t k = 0; k < 8; ++k) grid.pixels.insert(grid.pixels.end(), test.input(half * 8 + k), test.input(half * 8 + k) + 784);
+    for (std::size_t k = 0; k < 8; ++k)
+      grid.pixels.insert(grid.pixels.end(), test.input(half * 8 + k), test.input(half * 8 + k) + 784);
     for (std::size_t k = 0; k < 8; ++k) {
       nn::tensor<float, nn::shape<1, 28, 28>> x;
       std::copy_n(test.input(half * 8 + k), 784, x.data());

@@ -18,9 +18,10 @@
 namespace nn = ctnn;
 
 using leaky = nn::leaky_relu_slope<1, 5>; // slope 0.2
-using generator = nn::network<nn::input<nn::shape<64>>, nn::dense<256>, leaky, nn::dense<512>, leaky, nn::dense<784>,
-                              nn::tanh>;
-using discriminator = nn::network<nn::input<nn::shape<784>>, nn::dense<512>, leaky, nn::dense<256>, leaky, nn::dense<1>>;
+using generator =
+    nn::network<nn::input<nn::shape<64>>, nn::dense<256>, leaky, nn::dense<512>, leaky, nn::dense<784>, nn::tanh>;
+using discriminator =
+    nn::network<nn::input<nn::shape<784>>, nn::dense<512>, leaky, nn::dense<256>, leaky, nn::dense<1>>;
 
 int main(int argc, char** argv) try {
   const std::string prefix = argc > 1 ? argv[1] : "fashion_gan";
@@ -38,7 +39,10 @@ int main(int argc, char** argv) try {
   auto g = nn::make<generator>(nn::init::pytorch_default{}, 1);
   auto d = nn::make<discriminator>(nn::init::pytorch_default{}, 2);
   constexpr std::size_t batch = 64;
-  nn::gan_trainer gan{g, d, nn::optim::adam{.lr = 2e-4, .beta1 = 0.5}, nn::optim::adam{.lr = 2e-4, .beta1 = 0.5},
+  nn::gan_trainer gan{g,
+                      d,
+                      nn::optim::adam{.lr = 2e-4, .beta1 = 0.5},
+                      nn::optim::adam{.lr = 2e-4, .beta1 = 0.5},
                       {.batch = batch, .d_steps = 1, .seed = 3}};
   // the same 64 noise vectors for every grid
   nn::rng noise_gen(7);
@@ -46,8 +50,14 @@ int main(int argc, char** argv) try {
   for (auto& v : z) v = float(noise_gen.normal());
   auto ws = g.make_workspace(64);
   auto draw = [&](const std::string& path, const std::string& title) {
-    nn::plot::image_grid grid{.height = 28, .width = 28, .columns = 8, .pixels = std::vector<float>(64 * 784),
-                              .lo = -1, .hi = 1, .scale = 2, .title = title};
+    nn::plot::image_grid grid{.height = 28,
+                              .width = 28,
+                              .columns = 8,
+                              .pixels = std::vector<float>(64 * 784),
+                              .lo = -1,
+                              .hi = 1,
+                              .scale = 2,
+                              .title = title};
     g.predict(ws, z.data(), grid.pixels.data(), 64);
     nn::plot::save_png(path, grid);
     std::printf("samples written to %s\n", path.c_str());

@@ -16,14 +16,14 @@
 
 namespace nn = ctnn;
 
-using model = nn::network<nn::input<nn::shape<1, 28, 28>>,                        // 0
-                          nn::conv2d<32, nn::kernel<3>, nn::same>, nn::relu,      // 1, 2: [32, 28, 28]
-                          nn::max_pool2d<nn::window<2>>,                          // 3: [32, 14, 14]
-                          nn::conv2d<64, nn::kernel<3>, nn::same>, nn::relu,      // 4, 5: [64, 14, 14]
-                          nn::max_pool2d<nn::window<2>>,                          // 6: [64, 7, 7]
-                          nn::flatten,                                            // 7: [3136]
-                          nn::dense<128>, nn::relu,                               // 8, 9
-                          nn::dense<10>>;                                         // 10: logits
+using model = nn::network<nn::input<nn::shape<1, 28, 28>>,                   // 0
+                          nn::conv2d<32, nn::kernel<3>, nn::same>, nn::relu, // 1, 2: [32, 28, 28]
+                          nn::max_pool2d<nn::window<2>>,                     // 3: [32, 14, 14]
+                          nn::conv2d<64, nn::kernel<3>, nn::same>, nn::relu, // 4, 5: [64, 14, 14]
+                          nn::max_pool2d<nn::window<2>>,                     // 6: [64, 7, 7]
+                          nn::flatten,                                       // 7: [3136]
+                          nn::dense<128>, nn::relu,                          // 8, 9
+                          nn::dense<10>>;                                    // 10: logits
 
 int run(int argc, char** argv) {
   const std::size_t epochs = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 8;
@@ -35,7 +35,8 @@ int run(int argc, char** argv) {
   nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::adam{.lr = 1e-3}};
   fit.set_threads(2); // both cores share each batch (by samples for convolutions); falls back if slower
   const auto start = std::chrono::steady_clock::now();
-  const auto report = fit.train(train, {.epochs = epochs, .batch = 64, .validation = test, .seed = 1, .log = &std::cout});
+  const auto report =
+      fit.train(train, {.epochs = epochs, .batch = 64, .validation = test, .seed = 1, .log = &std::cout});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto result = fit.evaluate(test);
   std::printf("test accuracy %.4f (loss %.4f) after %zu epochs, %.0f s of training (%.1f s per epoch)\n", result.metric,

@@ -32,8 +32,12 @@ outcome run(const Data& train, const Data& val, Optim optim, std::size_t patienc
   auto net = nn::make<Model>(nn::init::pytorch_default{}, 3);
   nn::trainer fit{net, nn::loss::bce_with_logits{}, optim};
   outcome o;
-  o.report = fit.train(train, {.epochs = 300, .batch = train.size(), .validation = val,
-                               .early_stopping = {.patience = patience}, .seed = 5, .log = nullptr});
+  o.report = fit.train(train, {.epochs = 300,
+                               .batch = train.size(),
+                               .validation = val,
+                               .early_stopping = {.patience = patience},
+                               .seed = 5,
+                               .log = nullptr});
   o.train = fit.evaluate(train); // the weights the network ends with (early stopping: the best epoch's)
   o.validation = fit.evaluate(val);
   return o;

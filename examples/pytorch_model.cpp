@@ -23,7 +23,7 @@
 #endif
 
 int run(const std::string& dir) {
-  ctnn::net<wave_mlp::model> net;                   // the type the exporter wrote
+  ctnn::net<wave_mlp::model> net;                      // the type the exporter wrote
   ctnn::load(net, dir + "/" + wave_mlp::weights_file); // fingerprint-checked against that type
 
   // Every layer against PyTorch's golden activations: names the first layer that differs.

@@ -21,9 +21,9 @@
 namespace nn = ctnn;
 
 using model = nn::network<nn::input<nn::sequence<10, 1>>, // the 10 years before the target
-                          nn::lstm<16>,                    // [10, 16]: h of every year
-                          nn::last,                        // [16]: the state after the last year
-                          nn::dense<1>>;                   // next year's (z-scored) value
+                          nn::lstm<16>,                   // [10, 16]: h of every year
+                          nn::last,                       // [16]: the state after the last year
+                          nn::dense<1>>;                  // next year's (z-scored) value
 
 namespace {
 
@@ -82,8 +82,8 @@ int run(int argc, char** argv) {
   auto net = nn::make<model>(nn::init::pytorch_default{}, 7);
   nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{.lr = 0.01}};
   // full batch: one Adam step per epoch, gradients clipped by global norm as recurrent nets need
-  fit.train(task.train, {.epochs = steps, .batch = task.train.size(), .shuffle = false, .clip_grad_norm = 1.0,
-                         .log = nullptr});
+  fit.train(task.train,
+            {.epochs = steps, .batch = task.train.size(), .shuffle = false, .clip_grad_norm = 1.0, .log = nullptr});
 
   // whole-window predictions, in sunspot units
   std::vector<double> predicted(task.test.size());

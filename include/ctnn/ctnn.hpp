@@ -20,9 +20,9 @@
 #include <ctnn/runtime/chain.hpp>
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/train/dataset.hpp>
+#include <ctnn/train/gan.hpp>
 #include <ctnn/train/init.hpp>
 #include <ctnn/train/loss.hpp>
-#include <ctnn/train/gan.hpp>
 #include <ctnn/train/metrics.hpp>
 #include <ctnn/train/optim.hpp>
 #include <ctnn/train/predict.hpp>

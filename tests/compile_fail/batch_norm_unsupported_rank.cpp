@@ -2,9 +2,11 @@
 #include "program.hpp" // and the network used as a program uses it: still one error
 
 #ifdef CTNN_PASSING_TWIN
-using model = ctnn::network<ctnn::input<ctnn::sequence<8, 4>>, ctnn::layer_norm, ctnn::lstm<6>, ctnn::last, ctnn::dense<1>>;
+using model =
+    ctnn::network<ctnn::input<ctnn::sequence<8, 4>>, ctnn::layer_norm, ctnn::lstm<6>, ctnn::last, ctnn::dense<1>>;
 #else
-using model = ctnn::network<ctnn::input<ctnn::sequence<8, 4>>, ctnn::batch_norm, ctnn::lstm<6>, ctnn::last, ctnn::dense<1>>;
+using model =
+    ctnn::network<ctnn::input<ctnn::sequence<8, 4>>, ctnn::batch_norm, ctnn::lstm<6>, ctnn::last, ctnn::dense<1>>;
 #endif
 
 int main() { return program::use<model, ctnn::sequence<8, 4>, ctnn::shape<1>>(); }

@@ -7,8 +7,8 @@
 using model = ctnn::network<ctnn::input<ctnn::shape<64>>, ctnn::reshape<1, 8, 8>, ctnn::conv2d<4, ctnn::kernel<3>>,
                             ctnn::flatten, ctnn::dense<10>>;
 #else
-using model = ctnn::network<ctnn::input<ctnn::shape<1, 8, 8>>, ctnn::conv2d<4, ctnn::kernel<3>>, ctnn::flatten,
-                            ctnn::dense<10>>;
+using model =
+    ctnn::network<ctnn::input<ctnn::shape<1, 8, 8>>, ctnn::conv2d<4, ctnn::kernel<3>>, ctnn::flatten, ctnn::dense<10>>;
 #endif
 using data = ctnn::dataset<float, ctnn::shape<64>, ctnn::shape<1>>;
 

@@ -4,8 +4,9 @@
 #include "program.hpp"
 
 #ifdef CTNN_PASSING_TWIN
-using model = ctnn::network<ctnn::input<ctnn::shape<1, 6, 6>>, ctnn::conv2d<2, ctnn::kernel<5>, ctnn::dilation<2>, ctnn::padding<4>>,
-                            ctnn::flatten, ctnn::dense<3>>;
+using model =
+    ctnn::network<ctnn::input<ctnn::shape<1, 6, 6>>,
+                  ctnn::conv2d<2, ctnn::kernel<5>, ctnn::dilation<2>, ctnn::padding<4>>, ctnn::flatten, ctnn::dense<3>>;
 #else
 using model = ctnn::network<ctnn::input<ctnn::shape<1, 6, 6>>, ctnn::conv2d<2, ctnn::kernel<5>, ctnn::dilation<2>>,
                             ctnn::flatten, ctnn::dense<3>>;

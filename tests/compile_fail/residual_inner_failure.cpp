@@ -3,9 +3,11 @@
 #include "program.hpp" // and the network used as a program uses it: still one error
 
 #ifdef CTNN_PASSING_TWIN
-using model = ctnn::network<ctnn::input<ctnn::shape<2, 6, 6>>, ctnn::residual<ctnn::conv2d<2, ctnn::kernel<3>, ctnn::same>, ctnn::relu>>;
+using model = ctnn::network<ctnn::input<ctnn::shape<2, 6, 6>>,
+                            ctnn::residual<ctnn::conv2d<2, ctnn::kernel<3>, ctnn::same>, ctnn::relu>>;
 #else
-using model = ctnn::network<ctnn::input<ctnn::shape<2, 6, 6>>, ctnn::residual<ctnn::conv2d<2, ctnn::kernel<3>, ctnn::same>, ctnn::dense<4>>>;
+using model = ctnn::network<ctnn::input<ctnn::shape<2, 6, 6>>,
+                            ctnn::residual<ctnn::conv2d<2, ctnn::kernel<3>, ctnn::same>, ctnn::dense<4>>>;
 #endif
 
 int main() { return program::use<model, ctnn::shape<2, 6, 6>, ctnn::shape<2, 6, 6>>(); }

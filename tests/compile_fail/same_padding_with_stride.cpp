@@ -3,9 +3,11 @@
 #include "program.hpp" // and the network used as a program uses it: still one error
 
 #ifdef CTNN_PASSING_TWIN
-using model = ctnn::network<ctnn::input<ctnn::shape<2, 9, 9>>, ctnn::conv2d<4, ctnn::kernel<3>, ctnn::padding<1>, ctnn::stride<2>>>;
+using model = ctnn::network<ctnn::input<ctnn::shape<2, 9, 9>>,
+                            ctnn::conv2d<4, ctnn::kernel<3>, ctnn::padding<1>, ctnn::stride<2>>>;
 #else
-using model = ctnn::network<ctnn::input<ctnn::shape<2, 9, 9>>, ctnn::conv2d<4, ctnn::kernel<3>, ctnn::same, ctnn::stride<2>>>;
+using model =
+    ctnn::network<ctnn::input<ctnn::shape<2, 9, 9>>, ctnn::conv2d<4, ctnn::kernel<3>, ctnn::same, ctnn::stride<2>>>;
 #endif
 
 int main() { return program::use<model, ctnn::shape<2, 9, 9>, ctnn::shape<4, 5, 5>>(); }

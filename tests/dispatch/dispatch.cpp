@@ -8,9 +8,9 @@
 #include "../import/fixtures/net_cnn.hpp"
 #include "../import/fixtures/net_lstm.hpp"
 #include "../import/fixtures/net_mlp.hpp"
-#include "mlp_dispatch.hpp"
 #include "cnn_dispatch.hpp"
 #include "lstm_dispatch.hpp"
+#include "mlp_dispatch.hpp"
 
 #include <ctnn/runtime/dispatch.hpp>
 

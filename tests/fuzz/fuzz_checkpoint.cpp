@@ -25,8 +25,8 @@ const std::string& scratch() {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::ofstream(scratch(), std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                                      static_cast<std::streamsize>(size));
+  std::ofstream(scratch(), std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   const auto samples = ctnn::fuzz::checkpoint_data();
   auto net = ctnn::make<ctnn::fuzz::model>(ctnn::init::he_uniform{}, 1);
   const auto before = net.export_parameters();

@@ -26,8 +26,8 @@ const std::string& scratch() {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::ofstream(scratch(), std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                                      static_cast<std::streamsize>(size));
+  std::ofstream(scratch(), std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   static const ctnn::net<model> net = ctnn::make<model>(ctnn::init::glorot_uniform{}, 1);
   try {
     const auto g = ctnn::read_golden(scratch());

@@ -22,8 +22,8 @@ const std::string& scratch() {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::ofstream(scratch(), std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                                      static_cast<std::streamsize>(size));
+  std::ofstream(scratch(), std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   for (std::size_t rank : {0u, 3u}) {
     try {
       const auto a = ctnn::read_idx(scratch(), rank);

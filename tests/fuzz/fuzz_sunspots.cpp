@@ -23,8 +23,8 @@ const std::string& scratch() {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::ofstream(scratch(), std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                                      static_cast<std::streamsize>(size));
+  std::ofstream(scratch(), std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   try {
     const auto task = ctnn::datasets::sunspots<double>(scratch());
     if (task.train.size() != 249 || task.test.size() != 50 || !(task.scale > 0) || !std::isfinite(task.mean))

@@ -38,14 +38,20 @@ int main(int argc, char** argv) {
   for (std::size_t epochs : {1u, 2u}) {
     auto n = ctnn::make<ctnn::fuzz::model>(ctnn::init::he_uniform{}, 1);
     ctnn::trainer fit{n, ctnn::loss::mse{}, ctnn::optim::adam{}};
-    (void)fit.train(samples, {.epochs = epochs, .batch = 4, .log = nullptr,
+    (void)fit.train(samples, {.epochs = epochs,
+                              .batch = 4,
+                              .log = nullptr,
                               .checkpoint = {.path = (ckpt / ("epoch" + std::to_string(epochs) + ".ckpt")).string()}});
   }
   {
     auto n = ctnn::make<ctnn::fuzz::model>(ctnn::init::he_uniform{}, 1);
     ctnn::trainer fit{n, ctnn::loss::mse{}, ctnn::optim::adam{}};
-    (void)fit.train(samples, {.epochs = 2, .batch = 4, .validation = samples, .early_stopping = {.patience = 1},
-                              .log = nullptr, .checkpoint = {.path = (ckpt / "early_stopping.ckpt").string()}});
+    (void)fit.train(samples, {.epochs = 2,
+                              .batch = 4,
+                              .validation = samples,
+                              .early_stopping = {.patience = 1},
+                              .log = nullptr,
+                              .checkpoint = {.path = (ckpt / "early_stopping.ckpt").string()}});
   }
   const auto c = read_bytes(ckpt / "epoch2.ckpt");
   write_bytes(ckpt / "truncated.ckpt", c.data(), c.size() / 2);

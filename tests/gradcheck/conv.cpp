@@ -7,13 +7,14 @@
 #include "../support/gradcheck.hpp"
 
 namespace nn = ctnn;
-using nn::test::check_network;
 using nn::test::check_input_gradient;
+using nn::test::check_network;
 
 BOOST_AUTO_TEST_CASE(conv2d_with_stride_padding_and_dilation) {
-  using model = nn::network<nn::input<nn::shape<3, 5, 7>>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>,
-                            nn::tanh, nn::conv2d<2, nn::kernel<2, 3>, nn::dilation<2>, nn::padding<1, 2>>, nn::flatten,
-                            nn::dense<3>>;
+  using model =
+      nn::network<nn::input<nn::shape<3, 5, 7>>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>,
+                  nn::tanh, nn::conv2d<2, nn::kernel<2, 3>, nn::dilation<2>, nn::padding<1, 2>>, nn::flatten,
+                  nn::dense<3>>;
   static_assert(std::is_same_v<model::layer<1>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>>);
   static_assert(model::layer_output(1) == nn::dims{3, {4, 3, 4}});
   check_network<model, nn::loss::mse>(11);
@@ -39,8 +40,8 @@ BOOST_AUTO_TEST_CASE(max_and_average_pools) {
 BOOST_AUTO_TEST_CASE(conv1d_causal_same_and_1d_pools) {
   using model = nn::network<nn::input<nn::shape<3, 11>>, nn::conv1d<4, 3, nn::causal, nn::dilation<2>>, nn::gelu,
                             nn::max_pool1d<nn::window<2>>, nn::conv1d<3, 3, nn::same>,
-                            nn::avg_pool1d<nn::window<3>, nn::stride<2>>, nn::conv1d<2, 2, nn::stride<2>, nn::padding<1>>,
-                            nn::flatten, nn::dense<2>>;
+                            nn::avg_pool1d<nn::window<3>, nn::stride<2>>,
+                            nn::conv1d<2, 2, nn::stride<2>, nn::padding<1>>, nn::flatten, nn::dense<2>>;
   static_assert(model::layer_output(1) == nn::dims{2, {4, 11}});
   check_network<model, nn::loss::mse>(15);
 }
@@ -53,10 +54,11 @@ BOOST_AUTO_TEST_CASE(global_average_pool) {
 
 BOOST_AUTO_TEST_CASE(residual_blocks) {
   // identity skip with relu after the sum, then a projected block that halves the image
-  using model = nn::network<nn::input<nn::shape<2, 5, 6>>, nn::conv2d<3, nn::kernel<3>, nn::same>, nn::tanh,
-                            nn::residual<nn::conv2d<3, nn::kernel<3>, nn::same>, nn::relu, nn::conv2d<3, nn::kernel<3>, nn::same>>,
-                            nn::relu, nn::residual<nn::project, nn::conv2d<4, nn::kernel<3>, nn::stride<2>, nn::padding<1>>, nn::gelu>,
-                            nn::flatten, nn::dense<2>>;
+  using model = nn::network<
+      nn::input<nn::shape<2, 5, 6>>, nn::conv2d<3, nn::kernel<3>, nn::same>, nn::tanh,
+      nn::residual<nn::conv2d<3, nn::kernel<3>, nn::same>, nn::relu, nn::conv2d<3, nn::kernel<3>, nn::same>>, nn::relu,
+      nn::residual<nn::project, nn::conv2d<4, nn::kernel<3>, nn::stride<2>, nn::padding<1>>, nn::gelu>, nn::flatten,
+      nn::dense<2>>;
   static_assert(model::layer_output(5) == nn::dims{3, {4, 3, 3}});
   check_network<model, nn::loss::mse>(17);
   // on vectors: a dense block, and a projected one that changes the width
@@ -67,16 +69,17 @@ BOOST_AUTO_TEST_CASE(residual_blocks) {
 
 BOOST_AUTO_TEST_CASE(blocks_holding_batch_norm_and_dropout) {
   // the block carries its inner layers' batch statistics and masks (and those of a block inside it)
-  using mlp = nn::network<nn::input<nn::shape<5>>, nn::dense<6>,
-                          nn::residual<nn::dense<6>, nn::batch_norm, nn::tanh, nn::dropout<1, 3>, nn::dense<6>>, nn::relu,
-                          nn::residual<nn::project, nn::dropout<1, 4>, nn::residual<nn::dense<6>, nn::batch_norm>,
-                                       nn::dense<4>>,
-                          nn::dense<2>>;
+  using mlp = nn::network<
+      nn::input<nn::shape<5>>, nn::dense<6>,
+      nn::residual<nn::dense<6>, nn::batch_norm, nn::tanh, nn::dropout<1, 3>, nn::dense<6>>, nn::relu,
+      nn::residual<nn::project, nn::dropout<1, 4>, nn::residual<nn::dense<6>, nn::batch_norm>, nn::dense<4>>,
+      nn::dense<2>>;
   check_network<mlp, nn::loss::softmax_cross_entropy>(19);
   check_input_gradient<mlp, nn::loss::softmax_cross_entropy>(20);
-  using cnn = nn::network<nn::input<nn::shape<2, 5, 5>>,
-                          nn::residual<nn::conv2d<2, nn::kernel<3>, nn::same>, nn::batch_norm, nn::relu, nn::dropout<1, 5>>,
-                          nn::flatten, nn::dense<2>>;
+  using cnn =
+      nn::network<nn::input<nn::shape<2, 5, 5>>,
+                  nn::residual<nn::conv2d<2, nn::kernel<3>, nn::same>, nn::batch_norm, nn::relu, nn::dropout<1, 5>>,
+                  nn::flatten, nn::dense<2>>;
   check_network<cnn, nn::loss::mse>(21);
 }
 
@@ -84,9 +87,9 @@ BOOST_AUTO_TEST_CASE(direct_kernel_blocks_tails_and_bands) {
   // Stride-1 convolutions run the direct kernels (kernels/direct_conv.hpp): 24 filters on 22-wide
   // rows span two bands of output rows in double (the second one partial) and three blocks of
   // eight outputs; 10 filters leave a tail block of two; both leave a tail of position vectors.
-  using model = nn::network<nn::input<nn::shape<1, 4, 20>>, nn::conv2d<24, nn::kernel<3>, nn::same>, nn::relu,
-                            nn::conv2d<10, nn::kernel<2, 3>, nn::dilation<2>>, nn::tanh, nn::global_avg_pool,
-                            nn::dense<2>>;
+  using model =
+      nn::network<nn::input<nn::shape<1, 4, 20>>, nn::conv2d<24, nn::kernel<3>, nn::same>, nn::relu,
+                  nn::conv2d<10, nn::kernel<2, 3>, nn::dilation<2>>, nn::tanh, nn::global_avg_pool, nn::dense<2>>;
   static_assert(ctnn::kernels::wide_conv<1, 24, 3, 3, 1, 1, 4, 20>::band_rows<double> == 3);
   static_assert(model::layer_output(3) == nn::dims{3, {10, 2, 16}});
   check_network<model, nn::loss::mse>(19);
@@ -94,11 +97,12 @@ BOOST_AUTO_TEST_CASE(direct_kernel_blocks_tails_and_bands) {
 
 BOOST_AUTO_TEST_CASE(conv_transpose2d_and_upsample2d) {
   // the decoder's layers, each after a layer with parameters (so their input gradient is checked)
-  check_network<nn::network<nn::input<nn::shape<2, 3, 3>>,
-                            nn::conv_transpose2d<3, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
-                            nn::tanh, nn::conv_transpose2d<2, nn::kernel<2, 3>, nn::stride<1, 2>, nn::dilation<2, 1>>,
-                            nn::flatten, nn::dense<2>>,
-                nn::loss::mse>(30);
+  check_network<
+      nn::network<nn::input<nn::shape<2, 3, 3>>,
+                  nn::conv_transpose2d<3, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
+                  nn::tanh, nn::conv_transpose2d<2, nn::kernel<2, 3>, nn::stride<1, 2>, nn::dilation<2, 1>>,
+                  nn::flatten, nn::dense<2>>,
+      nn::loss::mse>(30);
   check_network<nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::reshape<2, 2, 2>, nn::upsample2d<2, 3>,
                             nn::conv2d<2, nn::kernel<3, 3>>, nn::flatten, nn::dense<2>>,
                 nn::loss::mse>(31);

@@ -106,25 +106,26 @@ BOOST_AUTO_TEST_CASE(batch_norm_on_features_and_channels) {
   // batch_norm reaches the layer before it; the batch_norm's first input is a dense layer's)
   check_network<nn::network<nn::input<nn::shape<5>>, nn::dense<4>, nn::batch_norm, nn::tanh, nn::dense<3>>,
                 nn::loss::mse>(15);
-  check_network<nn::network<nn::input<nn::shape<2, 6>>, nn::conv1d<3, 3>, nn::batch_norm, nn::relu, nn::flatten,
+  check_network<
+      nn::network<nn::input<nn::shape<2, 6>>, nn::conv1d<3, 3>, nn::batch_norm, nn::relu, nn::flatten, nn::dense<2>>,
+      nn::loss::mse>(16);
+  check_network<nn::network<nn::input<nn::shape<2, 5, 5>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::batch_norm, nn::flatten,
                             nn::dense<2>>,
-                nn::loss::mse>(16);
-  check_network<nn::network<nn::input<nn::shape<2, 5, 5>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::batch_norm,
-                            nn::flatten, nn::dense<2>>,
                 nn::loss::softmax_cross_entropy>(17);
   check_network<nn::network<nn::input<nn::shape<4>>, nn::batch_norm, nn::dense<2>>, nn::loss::mse>(18); // on the input
 }
 
 BOOST_AUTO_TEST_CASE(input_gradient_without_parameter_gradients) {
   // net::backward_input, what a GAN's generator learns through; input sizes off the register width
-  check_input_gradient<nn::network<nn::input<nn::shape<2>>, nn::dense<16>, nn::tanh, nn::dense<16>, nn::relu,
-                                   nn::dense<1>>,
-                       nn::loss::bce_with_logits>(20);
-  check_input_gradient<nn::network<nn::input<nn::shape<1, 6, 6>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::batch_norm,
-                                   nn::relu, nn::max_pool2d<nn::kernel<2, 2>>, nn::flatten, nn::dropout<1, 4>,
-                                   nn::dense<1>>,
-                       nn::loss::bce_with_logits>(21);
-  check_input_gradient<nn::network<nn::input<nn::shape<5>>, nn::layer_norm, nn::dense<3>, nn::sigmoid>, nn::loss::mse>(22);
+  check_input_gradient<
+      nn::network<nn::input<nn::shape<2>>, nn::dense<16>, nn::tanh, nn::dense<16>, nn::relu, nn::dense<1>>,
+      nn::loss::bce_with_logits>(20);
+  check_input_gradient<
+      nn::network<nn::input<nn::shape<1, 6, 6>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::batch_norm, nn::relu,
+                  nn::max_pool2d<nn::kernel<2, 2>>, nn::flatten, nn::dropout<1, 4>, nn::dense<1>>,
+      nn::loss::bce_with_logits>(21);
+  check_input_gradient<nn::network<nn::input<nn::shape<5>>, nn::layer_norm, nn::dense<3>, nn::sigmoid>, nn::loss::mse>(
+      22);
 }
 
 BOOST_AUTO_TEST_CASE(three_layer_network) {

@@ -21,14 +21,14 @@ using ctnn::test::import_fixture;
 // finds the first layer that differs (the compile error reports this index).
 static_assert(ctnn::detail::first_differing_layer<net_cnn::model, net_cnn::model>() == ctnn::detail::npos);
 static_assert(ctnn::detail::first_differing_layer<net_cnn::model, net_lstm::model>() == 0);
-using cnn_with_other_head = ctnn::network<
-    ctnn::input<ctnn::shape<1, 28, 28>>, ctnn::conv2d<8, ctnn::kernel<3, 3>, ctnn::padding<1, 1>>, ctnn::relu,
-    ctnn::max_pool2d<ctnn::window<2, 2>>, ctnn::conv2d<16, ctnn::kernel<3, 3>>, ctnn::relu,
-    ctnn::max_pool2d<ctnn::window<2, 2>>, ctnn::flatten, ctnn::dense<32>, ctnn::tanh, ctnn::dense<10>>;
+using cnn_with_other_head =
+    ctnn::network<ctnn::input<ctnn::shape<1, 28, 28>>, ctnn::conv2d<8, ctnn::kernel<3, 3>, ctnn::padding<1, 1>>,
+                  ctnn::relu, ctnn::max_pool2d<ctnn::window<2, 2>>, ctnn::conv2d<16, ctnn::kernel<3, 3>>, ctnn::relu,
+                  ctnn::max_pool2d<ctnn::window<2, 2>>, ctnn::flatten, ctnn::dense<32>, ctnn::tanh, ctnn::dense<10>>;
 static_assert(ctnn::detail::first_differing_layer<net_cnn::model, cnn_with_other_head>() == 9);
 static_assert(ctnn::detail::first_differing_layer<net_cnn::model, cnn_with_other_head>() == 9);
-using cnn_cut_short = ctnn::network<ctnn::input<ctnn::shape<1, 28, 28>>,
-                                    ctnn::conv2d<8, ctnn::kernel<3, 3>, ctnn::padding<1, 1>>>;
+using cnn_cut_short =
+    ctnn::network<ctnn::input<ctnn::shape<1, 28, 28>>, ctnn::conv2d<8, ctnn::kernel<3, 3>, ctnn::padding<1, 1>>>;
 static_assert(ctnn::detail::first_differing_layer<net_cnn::model, cnn_cut_short>() == 2);
 
 template <class Model, class Weights>

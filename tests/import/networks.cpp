@@ -29,7 +29,8 @@ BOOST_AUTO_TEST_CASE(streaming_the_lstm_model_gives_the_golden_output) {
     auto state = n.make_state();
     const auto x = g.output(0, k);
     ctnn::tensor<float, ctnn::shape<1>> y{};
-    for (std::size_t t = 0; t < 12; ++t) y = n.step(state, ctnn::tensor<float, ctnn::shape<2>>{float(x[2 * t]), float(x[2 * t + 1])});
+    for (std::size_t t = 0; t < 12; ++t)
+      y = n.step(state, ctnn::tensor<float, ctnn::shape<2>>{float(x[2 * t]), float(x[2 * t + 1])});
     const double ref = g.output(net_lstm::model::layer_count - 1, k)[0];
     BOOST_TEST(std::abs(double(y[0]) - ref) <= 1e-5 * std::max(1.0, std::abs(ref)));
   }

@@ -85,7 +85,8 @@ BOOST_AUTO_TEST_CASE(malformed_files_name_the_layer_the_field_and_both_values) {
   check_refusal("string_value.json", {"layers[1], weights[0][2][0]", "expected a number", "the string \"0.5\""});
   check_refusal("in_shape.json", {"\"in_shape\"", "expected 2 input features", "found 3"});
   check_refusal("missing_weights.json", {"layers[1], weights", "no such field"});
-  check_refusal("missing_layer.json", {"\"layers\"", "a layer for the network's layer 3, dense<1>", "found the end of the 1 layers"});
+  check_refusal("missing_layer.json",
+                {"\"layers\"", "a layer for the network's layer 3, dense<1>", "found the end of the 1 layers"});
   check_refusal("no_such_file.json", {"no_such_file.json", "no such file"});
   // a number beyond double's range: nlohmann/json's out_of_range, turned into a file_error
   check_refusal("number_overflow.json", {"number_overflow.json", "JSON numbers within double's range", "406"});

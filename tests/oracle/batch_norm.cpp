@@ -28,8 +28,8 @@ namespace {
 using scalars = boost::mpl::list<float, double>;
 
 using dense_model = nn::network<nn::input<nn::shape<4>>, nn::dense<6>, nn::batch_norm, nn::relu, nn::dense<2>>;
-using conv1d_model = nn::network<nn::input<nn::shape<2, 7>>, nn::conv1d<3, 3>, nn::batch_norm, nn::tanh, nn::flatten,
-                                 nn::dense<2>>;
+using conv1d_model =
+    nn::network<nn::input<nn::shape<2, 7>>, nn::conv1d<3, 3>, nn::batch_norm, nn::tanh, nn::flatten, nn::dense<2>>;
 using conv2d_model = nn::network<nn::input<nn::shape<2, 6, 6>>, nn::conv2d<3, nn::kernel<3, 3>>, nn::batch_norm,
                                  nn::relu, nn::flatten, nn::dense<2>>;
 
@@ -50,7 +50,8 @@ void check_case(const std::string& name, const std::string& file = "batch_norm.t
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t k = 0; k < out; ++k) got[r * out + k] = y[r * net_t::output_stride + k];
   BOOST_TEST(scaled_error(got, at("y")) <= forward_tol<T>, name);
-  const T loss = nn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), out, ws.output_gradient(), n);
+  const T loss =
+      nn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), out, ws.output_gradient(), n);
   BOOST_TEST(std::abs(double(loss) - at("loss")[0]) <= forward_tol<T> * std::max(1.0, at("loss")[0]), name);
   nn::aligned_buffer<T> grads(net_t::param_size);
   net.backward(ws, x.data(), n, grads.data(), nn::kernels::store_mode::overwrite);
@@ -59,7 +60,8 @@ void check_case(const std::string& name, const std::string& file = "batch_norm.t
   net_t view, trainable;
   std::copy(grads.begin(), grads.end(), view.parameters().begin());
   net_t::for_each_trainable_stage([&](std::size_t, std::size_t b, std::size_t e) {
-    std::fill(trainable.parameters().begin() + std::ptrdiff_t(b), trainable.parameters().begin() + std::ptrdiff_t(e), T(1));
+    std::fill(trainable.parameters().begin() + std::ptrdiff_t(b), trainable.parameters().begin() + std::ptrdiff_t(e),
+              T(1));
   });
   const auto all = view.export_parameters(), is_parameter = trainable.export_parameters();
   std::vector<double> param_grads;
@@ -98,9 +100,9 @@ void check_case(const std::string& name, const std::string& file = "batch_norm.t
 // A residual block holding batch_norm and dropout (generate.py block): the block updates the
 // running statistics inside it, draws ctnn's masks (reproduced in PyTorch) as the same layers
 // outside a block would, and skips the dropout at inference.
-using block_model = nn::network<nn::input<nn::shape<4>>, nn::dense<6>,
-                                nn::residual<nn::dense<6>, nn::batch_norm, nn::relu, nn::dropout<1, 3>, nn::dense<6>>,
-                                nn::dense<2>>;
+using block_model =
+    nn::network<nn::input<nn::shape<4>>, nn::dense<6>,
+                nn::residual<nn::dense<6>, nn::batch_norm, nn::relu, nn::dropout<1, 3>, nn::dense<6>>, nn::dense<2>>;
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_with_batch_norm_and_dropout_matches_pytorch, T, scalars) {
   // the fixture draws the dropout's masks from stream 4: the block is stage 1, and its dropout
   // comes after its dense, batch_norm and relu stages

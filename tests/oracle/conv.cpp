@@ -35,8 +35,9 @@ using scalar_types = boost::mpl::list<float, double>;
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(conv2d_options_match_pytorch, T, scalar_types) {
   check_case<T, nn::network<nn::input<nn::shape<3, 5, 7>>, nn::conv2d<4, nn::kernel<3>>>>("conv2d_basic");
-  check_case<T, nn::network<nn::input<nn::shape<3, 5, 7>>, nn::conv2d<4, nn::kernel<3, 2>, nn::stride<2>, nn::padding<1>>,
-                            nn::relu>>("conv2d_stride_padding");
+  check_case<T, nn::network<nn::input<nn::shape<3, 5, 7>>,
+                            nn::conv2d<4, nn::kernel<3, 2>, nn::stride<2>, nn::padding<1>>, nn::relu>>(
+      "conv2d_stride_padding");
   check_case<T, nn::network<nn::input<nn::shape<2, 6, 7>>,
                             nn::conv2d<3, nn::kernel<3>, nn::dilation<2>, nn::padding<1, 2>>, nn::tanh>>(
       "conv2d_dilation");
@@ -47,8 +48,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(conv2d_options_match_pytorch, T, scalar_types) {
 BOOST_AUTO_TEST_CASE_TEMPLATE(conv1d_options_match_pytorch, T, scalar_types) {
   check_case<T, nn::network<nn::input<nn::shape<3, 9>>, nn::conv1d<4, 3, nn::causal, nn::dilation<2>>, nn::gelu>>(
       "conv1d_causal");
-  check_case<T, nn::network<nn::input<nn::shape<3, 10>>, nn::conv1d<4, 3, nn::stride<2>, nn::padding<1>>,
-                            nn::leaky_relu>>("conv1d_stride_padding");
+  check_case<T,
+             nn::network<nn::input<nn::shape<3, 10>>, nn::conv1d<4, 3, nn::stride<2>, nn::padding<1>>, nn::leaky_relu>>(
+      "conv1d_stride_padding");
   check_case<T, nn::network<nn::input<nn::shape<2, 8>>, nn::conv1d<3, 4, nn::same>>>("conv1d_same");
 }
 
@@ -61,19 +63,21 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pools_match_pytorch, T, scalar_types) {
                             nn::avg_pool2d<nn::window<2>, nn::stride<1>, nn::padding<1>>>>("avg_pool2d");
   check_case<T, nn::network<nn::input<nn::shape<2, 11>>, nn::conv1d<3, 3>, nn::max_pool1d<nn::window<2>>>>(
       "max_pool1d");
-  check_case<T, nn::network<nn::input<nn::shape<2, 11>>, nn::conv1d<3, 2>, nn::avg_pool1d<nn::window<3>, nn::stride<2>>>>(
+  check_case<T,
+             nn::network<nn::input<nn::shape<2, 11>>, nn::conv1d<3, 2>, nn::avg_pool1d<nn::window<3>, nn::stride<2>>>>(
       "avg_pool1d");
   check_case<T, nn::network<nn::input<nn::shape<2, 4, 5>>, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>, nn::relu,
                             nn::global_avg_pool, nn::dense<2>>>("global_avg_pool");
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(residual_blocks_match_pytorch, T, scalar_types) {
-  check_case<T, nn::network<nn::input<nn::shape<3, 6, 7>>, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>,
-                            nn::residual<nn::conv2d<3, nn::kernel<3>, nn::padding<1>>, nn::relu,
-                                         nn::conv2d<3, nn::kernel<3>, nn::padding<1>>>,
-                            nn::relu,
-                            nn::residual<nn::project, nn::conv2d<4, nn::kernel<3>, nn::stride<2>, nn::padding<1>>,
-                                         nn::tanh>>>("residual");
+  check_case<
+      T, nn::network<nn::input<nn::shape<3, 6, 7>>, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>,
+                     nn::residual<nn::conv2d<3, nn::kernel<3>, nn::padding<1>>, nn::relu,
+                                  nn::conv2d<3, nn::kernel<3>, nn::padding<1>>>,
+                     nn::relu,
+                     nn::residual<nn::project, nn::conv2d<4, nn::kernel<3>, nn::stride<2>, nn::padding<1>>, nn::tanh>>>(
+      "residual");
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(mnist_cnn_trains_as_pytorch, T, scalar_types) {
@@ -94,8 +98,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(mnist_cnn_trains_as_pytorch, T, scalar_types) {
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t k = 0; k < 10; ++k) got[r * 10 + k] = y[r * net_t::output_stride + k];
   BOOST_TEST(scaled_error(got, fx.at("y")) <= forward_tol<T>);
-  nn::loss::softmax_cross_entropy::value_and_gradient(y, net_t::output_stride, labels.data(), 10,
-                                                      ws.output_gradient(), n);
+  nn::loss::softmax_cross_entropy::value_and_gradient(y, net_t::output_stride, labels.data(), 10, ws.output_gradient(),
+                                                      n);
   nn::aligned_buffer<T> grads(net_t::param_size);
   net.backward(ws, x.data(), n, grads.data());
   net_t view;

@@ -88,7 +88,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_gives_the_whole_sequence_outputs, T, scal
       const auto ya = a.step(sa, xt);
       const auto yb = b.step(sb, xt);
       BOOST_TEST(scaled_error(std::vector<double>(ya.begin(), ya.end()),
-                              std::vector<double>(whole.begin() + t * 4, whole.begin() + (t + 1) * 4)) <= forward_tol<T>);
+                              std::vector<double>(whole.begin() + t * 4, whole.begin() + (t + 1) * 4)) <=
+                 forward_tol<T>);
       if (t == 8)
         BOOST_TEST(scaled_error(std::vector<double>(yb.begin(), yb.end()),
                                 std::vector<double>(final_output.begin(), final_output.end())) <= forward_tol<T>);
@@ -134,7 +135,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_gives_the_whole_sequence_outputs, T, scal
     for (auto& xt : in)
       for (auto& v : xt) v = T(g.uniform(-2, 2));
     const auto from_array = b.step(fixed, in);
-    const auto from_vector = b.step(many, std::vector<typename nn::net<head, T>::step_input_type>(in.begin(), in.end()));
+    const auto from_vector =
+        b.step(many, std::vector<typename nn::net<head, T>::step_input_type>(in.begin(), in.end()));
     for (std::size_t s = 0; s < 3; ++s) {
       const auto y = b.step(one_by_one[s], in[s]);
       for (std::size_t k = 0; k < 2; ++k) {

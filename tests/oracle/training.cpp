@@ -45,7 +45,8 @@ void check_loss(const std::string& name, const Loss& loss, bool log_softmax_firs
   }
   std::vector<T> dy(y.size());
   const T value = loss.value_and_gradient(y.data(), 5, t.data(), 5, dy.data(), 4);
-  BOOST_TEST(std::abs(double(value) - fx.at(name + ".loss")[0]) <= forward_tol<T> * std::max(1.0, std::abs(fx.at(name + ".loss")[0])),
+  BOOST_TEST(std::abs(double(value) - fx.at(name + ".loss")[0]) <=
+                 forward_tol<T> * std::max(1.0, std::abs(fx.at(name + ".loss")[0])),
              name);
   if (!log_softmax_first) {
     BOOST_TEST(scaled_error(dy, fx.at(name + ".grad")) <= gradient_tol<T>, name);
@@ -54,8 +55,8 @@ void check_loss(const std::string& name, const Loss& loss, bool log_softmax_firs
   // dL/dz through log_softmax's backward (the layer's kernel)
   std::vector<T> dz(dy.size());
   for (std::size_t r = 0; r < 4; ++r)
-    nn::kernels::activation_backward<nn::kernels::log_softmax_fn>(z.data() + r * 5, y.data() + r * 5,
-                                                                   dy.data() + r * 5, dz.data() + r * 5, 5);
+    nn::kernels::activation_backward<nn::kernels::log_softmax_fn>(z.data() + r * 5, y.data() + r * 5, dy.data() + r * 5,
+                                                                  dz.data() + r * 5, 5);
   BOOST_TEST(scaled_error(dz, fx.at(name + ".grad")) <= gradient_tol<T>, name);
 }
 
@@ -75,7 +76,8 @@ void check_trajectory(const std::string& name, const Optim& optimizer, Setup&& s
   for (int step = 1; step <= 4; ++step) {
     const auto report = fit.train(data, {.epochs = 1, .batch = 8, .shuffle = false, .log = nullptr});
     const std::string s = std::to_string(step);
-    BOOST_TEST(scaled_error(net.export_parameters(), fx.at(name + ".step" + s)) <= gradient_tol<T>, name << " step " << s);
+    BOOST_TEST(scaled_error(net.export_parameters(), fx.at(name + ".step" + s)) <= gradient_tol<T>,
+               name << " step " << s);
     // the reported loss is the step's (penalties included), before its update
     BOOST_TEST(std::abs(report.history[0].train.loss - fx.at(name + ".loss" + s)[0]) <= forward_tol<T> * 10,
                name << " loss " << s);
@@ -91,20 +93,23 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(losses_match_pytorch, T, scalars) {
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(rmsprop_and_adagrad_match_pytorch, T, scalars) {
   check_trajectory<T>("rmsprop", nn::optim::rmsprop{.lr = 0.01}, [](auto&) {});
-  check_trajectory<T>("rmsprop_full",
-                      nn::optim::rmsprop{.lr = 0.01, .alpha = 0.9, .eps = 1e-6, .weight_decay = 0.01, .momentum = 0.5,
-                                         .centered = true},
-                      [](auto&) {});
+  check_trajectory<T>(
+      "rmsprop_full",
+      nn::optim::rmsprop{
+          .lr = 0.01, .alpha = 0.9, .eps = 1e-6, .weight_decay = 0.01, .momentum = 0.5, .centered = true},
+      [](auto&) {});
   check_trajectory<T>("adagrad", nn::optim::adagrad{.lr = 0.1}, [](auto&) {});
-  check_trajectory<T>("adagrad_full",
-                      nn::optim::adagrad{.lr = 0.1, .lr_decay = 0.05, .weight_decay = 0.01,
-                                         .initial_accumulator_value = 0.2, .eps = 1e-8},
-                      [](auto&) {});
+  check_trajectory<T>(
+      "adagrad_full",
+      nn::optim::adagrad{
+          .lr = 0.1, .lr_decay = 0.05, .weight_decay = 0.01, .initial_accumulator_value = 0.2, .eps = 1e-8},
+      [](auto&) {});
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(clipping_by_value_and_penalties_match_pytorch, T, scalars) {
   check_trajectory<T>("clip_value", nn::optim::sgd{.lr = 0.1}, [](auto& fit) { fit.set_clip_grad_value(0.05); });
-  check_trajectory<T>("l1_l2", nn::optim::sgd{.lr = 0.1}, [](auto& fit) { fit.set_regularization({.l1 = 0.01, .l2 = 0.02}); });
+  check_trajectory<T>("l1_l2", nn::optim::sgd{.lr = 0.1},
+                      [](auto& fit) { fit.set_regularization({.l1 = 0.01, .l2 = 0.02}); });
 }
 
 namespace {
@@ -124,7 +129,8 @@ void check_rates(const std::string& name, const std::vector<double>& got) {
   const auto want = read_fixture("training.txt").at("schedule." + name);
   BOOST_REQUIRE_EQUAL(got.size(), want.size());
   for (std::size_t e = 0; e < got.size(); ++e)
-    BOOST_TEST(std::abs(got[e] - want[e]) <= 1e-12 * want[e], name << " epoch " << e << ": " << got[e] << " vs " << want[e]);
+    BOOST_TEST(std::abs(got[e] - want[e]) <= 1e-12 * want[e],
+               name << " epoch " << e << ": " << got[e] << " vs " << want[e]);
 }
 } // namespace
 
@@ -134,9 +140,10 @@ BOOST_AUTO_TEST_CASE(schedules_match_pytorch) {
   check_rates("cosine", rates(nn::schedule::cosine{.t_max = 20, .eta_min = 0.01}));
   check_rates("cosine_warmup", rates(nn::schedule::cosine{.t_max = 25, .warmup = 5, .warmup_start_factor = 0.1}));
   const auto losses = read_fixture("training.txt").at("schedule.plateau_losses");
-  check_rates("plateau", rates(nn::schedule::plateau{.factor = 0.5, .patience = 2, .threshold = 0.01, .cooldown = 1,
-                                                     .min_lr = 0.05},
-                               losses));
+  check_rates(
+      "plateau",
+      rates(nn::schedule::plateau{.factor = 0.5, .patience = 2, .threshold = 0.01, .cooldown = 1, .min_lr = 0.05},
+            losses));
 }
 
 BOOST_AUTO_TEST_CASE(train_uses_the_schedule_and_records_it) {
@@ -145,8 +152,8 @@ BOOST_AUTO_TEST_CASE(train_uses_the_schedule_and_records_it) {
   nn::dataset<float, nn::shape<2>, nn::shape<1>> data;
   for (int i = 0; i < 16; ++i) data.push_back({float(i % 4), float(i / 4)}, {float(i % 3)});
   nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.5}};
-  const auto report = fit.train(data, {.epochs = 30, .batch = 16, .schedule = nn::schedule::step{.step_size = 7, .gamma = 0.5},
-                                       .log = nullptr});
+  const auto report = fit.train(
+      data, {.epochs = 30, .batch = 16, .schedule = nn::schedule::step{.step_size = 7, .gamma = 0.5}, .log = nullptr});
   const auto want = read_fixture("training.txt").at("schedule.step");
   BOOST_REQUIRE_EQUAL(report.history.size(), 30u);
   for (std::size_t e = 0; e < 30; ++e) BOOST_TEST(report.history[e].lr == want[e]);

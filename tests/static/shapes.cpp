@@ -47,7 +47,8 @@ static_assert(twice::stages[2].layer == 4 && twice::stages[2].activation == deta
 // views make no stage, and an activation after a view is not fused across it
 using viewed = network<input<shape<2, 3>>, flatten, relu, dense<4>, reshape<2, 2>, tanh>;
 static_assert(viewed::valid && viewed::stage_count == 3);
-static_assert(viewed::stages[0].layer == 2 && viewed::stages[1].layer == 3 && viewed::stages[1].activation == detail::npos);
+static_assert(viewed::stages[0].layer == 2 && viewed::stages[1].layer == 3 &&
+              viewed::stages[1].activation == detail::npos);
 static_assert(std::is_same_v<viewed::output_shape, shape<2, 2>>);
 
 // ill-formed networks are reported by the diagnosis type (compile_fail/ checks the message)
@@ -56,8 +57,8 @@ static_assert(std::is_same_v<typename decltype(detail::diagnose<input<shape<2, 2
                                                              diag::expects<diag::rank<1>>, diag::receives<shape<2, 2>>,
                                                              diag::fix_insert_flatten_before_this_layer>>);
 static_assert(detail::analyze<input<shape<4>>, dense<3>, dense<0>, dense<2>>().failing == 2);
-static_assert(std::is_same_v<typename decltype(detail::diagnose<input<shape<6>>, reshape<4, 2>>())::type,
-                             diag::layer_rejects_input_shape<diag::layer_index<1>, reshape<4, 2>,
-                                                             diag::expects<diag::size<8>>, diag::receives<shape<6>>,
-                                                             diag::fix_reshape_to_as_many_elements>>);
+static_assert(
+    std::is_same_v<typename decltype(detail::diagnose<input<shape<6>>, reshape<4, 2>>())::type,
+                   diag::layer_rejects_input_shape<diag::layer_index<1>, reshape<4, 2>, diag::expects<diag::size<8>>,
+                                                   diag::receives<shape<6>>, diag::fix_reshape_to_as_many_elements>>);
 } // namespace

@@ -78,7 +78,8 @@ void check_mse_case(const std::string& file, const std::string& name, std::size_
   BOOST_TEST(scaled_error(std::vector<double>(y1.begin(), y1.end()),
                           std::vector<double>(got.begin() + out, got.begin() + 2 * out)) <= forward_tol<T>,
              name);
-  const T loss = ctnn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), out, ws.output_gradient(), n);
+  const T loss =
+      ctnn::loss::mse::value_and_gradient(y, net_t::output_stride, target.data(), out, ws.output_gradient(), n);
   BOOST_TEST(std::abs(double(loss) - at("loss")[0]) / std::max(1.0, at("loss")[0]) <= forward_tol<T>, name);
   ctnn::aligned_buffer<T> grads(net_t::param_size);
   net.backward(ws, x.data(), n, grads.data());

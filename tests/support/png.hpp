@@ -14,7 +14,9 @@ namespace ctnn::test {
 struct image {
   int width = 0, height = 0;
   std::vector<unsigned char> rgb; ///< height rows of width pixels, 3 bytes each
-  const unsigned char* at(int x, int y) const { return rgb.data() + 3 * (std::size_t(y) * std::size_t(width) + std::size_t(x)); }
+  const unsigned char* at(int x, int y) const {
+    return rgb.data() + 3 * (std::size_t(y) * std::size_t(width) + std::size_t(x));
+  }
 };
 
 /// Decodes an 8-bit PNG (any colour type) into RGB.
@@ -40,7 +42,8 @@ inline image read_png(const std::string& path) {
   img.height = int(png_get_image_height(png, info));
   img.rgb.resize(std::size_t(img.width) * std::size_t(img.height) * 3);
   std::vector<png_bytep> rows(std::size_t(img.height));
-  for (int y = 0; y < img.height; ++y) rows[std::size_t(y)] = img.rgb.data() + std::size_t(y) * std::size_t(img.width) * 3;
+  for (int y = 0; y < img.height; ++y)
+    rows[std::size_t(y)] = img.rgb.data() + std::size_t(y) * std::size_t(img.width) * 3;
   png_read_image(png, rows.data());
   png_destroy_read_struct(&png, &info, nullptr);
   std::fclose(f);

@@ -88,12 +88,11 @@ BOOST_AUTO_TEST_CASE(hot_paths_do_not_allocate) {
 // dropout (its inner buffers live in the workspace; its running statistics move after each step),
 // global average pooling; one thread and two.
 BOOST_AUTO_TEST_CASE(convolutional_hot_paths_do_not_allocate) {
-  using model = nn::network<nn::input<nn::shape<2, 12, 12>>, nn::conv2d<8, nn::kernel<3>, nn::same>, nn::relu,
-                            nn::max_pool2d<nn::window<2>>,
-                            nn::residual<nn::conv2d<8, nn::kernel<3>, nn::same>, nn::batch_norm, nn::relu,
-                                         nn::dropout<1, 5>, nn::conv2d<8, nn::kernel<3>, nn::same>>,
-                            nn::relu, nn::avg_pool2d<nn::window<2>>, nn::conv2d<4, nn::kernel<1>>, nn::global_avg_pool,
-                            nn::dense<3>>;
+  using model = nn::network<
+      nn::input<nn::shape<2, 12, 12>>, nn::conv2d<8, nn::kernel<3>, nn::same>, nn::relu, nn::max_pool2d<nn::window<2>>,
+      nn::residual<nn::conv2d<8, nn::kernel<3>, nn::same>, nn::batch_norm, nn::relu, nn::dropout<1, 5>,
+                   nn::conv2d<8, nn::kernel<3>, nn::same>>,
+      nn::relu, nn::avg_pool2d<nn::window<2>>, nn::conv2d<4, nn::kernel<1>>, nn::global_avg_pool, nn::dense<3>>;
   auto net = nn::make<model>(nn::init::he_uniform{}, 2);
   nn::tensor<float, nn::shape<2, 12, 12>> x{};
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 17) / 17;

@@ -12,19 +12,21 @@
 namespace nn = ctnn;
 
 namespace {
-using encoder = nn::network<nn::input<nn::shape<1, 8, 8>>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>,
-                            nn::relu, nn::flatten, nn::dense<6>>;
-using decoder = nn::network<nn::input<nn::shape<6>>, nn::relu, nn::dense<64>, nn::reshape<4, 4, 4>,
-                            nn::conv_transpose2d<1, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
-                            nn::sigmoid>;
+using encoder =
+    nn::network<nn::input<nn::shape<1, 8, 8>>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>, nn::relu,
+                nn::flatten, nn::dense<6>>;
+using decoder =
+    nn::network<nn::input<nn::shape<6>>, nn::relu, nn::dense<64>, nn::reshape<4, 4, 4>,
+                nn::conv_transpose2d<1, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
+                nn::sigmoid>;
 using autoencoder = nn::chain<encoder, decoder>;
-static_assert(std::is_same_v<autoencoder, nn::network<nn::input<nn::shape<1, 8, 8>>,
-                                                      nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>,
-                                                      nn::relu, nn::flatten, nn::dense<6>, nn::relu, nn::dense<64>,
-                                                      nn::reshape<4, 4, 4>,
-                                                      nn::conv_transpose2d<1, nn::kernel<3, 3>, nn::stride<2>,
-                                                                           nn::padding<1>, nn::output_padding<1>>,
-                                                      nn::sigmoid>>);
+static_assert(
+    std::is_same_v<
+        autoencoder,
+        nn::network<nn::input<nn::shape<1, 8, 8>>, nn::conv2d<4, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>>,
+                    nn::relu, nn::flatten, nn::dense<6>, nn::relu, nn::dense<64>, nn::reshape<4, 4, 4>,
+                    nn::conv_transpose2d<1, nn::kernel<3, 3>, nn::stride<2>, nn::padding<1>, nn::output_padding<1>>,
+                    nn::sigmoid>>);
 static_assert(autoencoder::param_count == encoder::param_count + decoder::param_count);
 static_assert(std::is_same_v<autoencoder::output_shape, nn::shape<1, 8, 8>>);
 } // namespace

@@ -24,9 +24,9 @@ namespace nn = ctnn;
 namespace {
 using scalars = boost::mpl::list<float, double>;
 using dense_model = nn::network<nn::input<nn::shape<5>>, nn::dense<8>, nn::batch_norm, nn::relu, nn::dense<3>>;
-using conv_model =
-    nn::network<nn::input<nn::shape<2, 6, 6>>, nn::conv2d<4, nn::kernel<3, 3>, nn::padding<1>>, nn::batch_norm, nn::relu,
-                nn::max_pool2d<nn::kernel<2, 2>>, nn::flatten, nn::dense<6>, nn::batch_norm, nn::tanh, nn::dense<3>>;
+using conv_model = nn::network<nn::input<nn::shape<2, 6, 6>>, nn::conv2d<4, nn::kernel<3, 3>, nn::padding<1>>,
+                               nn::batch_norm, nn::relu, nn::max_pool2d<nn::kernel<2, 2>>, nn::flatten, nn::dense<6>,
+                               nn::batch_norm, nn::tanh, nn::dense<3>>;
 
 template <class T, class Model>
 nn::dataset<T, typename Model::input_shape, nn::shape<1>> make_data(std::size_t n, std::uint64_t seed) {
@@ -77,10 +77,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(folding_gives_the_same_outputs, T, scalars) {
   BOOST_TEST(std::abs(double(nn::net<conv_model, T>(n).template layer<2>().running_var(0)) - 1) > 1e-3);
   const auto folded = nn::fold_batch_norm(n);
   using folded_model = typename std::remove_cvref_t<decltype(folded)>::model;
-  static_assert(std::is_same_v<folded_model, nn::network<nn::input<nn::shape<2, 6, 6>>,
-                                                         nn::conv2d<4, nn::kernel<3, 3>, nn::padding<1>>, nn::relu,
-                                                         nn::max_pool2d<nn::kernel<2, 2>>, nn::flatten, nn::dense<6>,
-                                                         nn::tanh, nn::dense<3>>>);
+  static_assert(std::is_same_v<
+                folded_model,
+                nn::network<nn::input<nn::shape<2, 6, 6>>, nn::conv2d<4, nn::kernel<3, 3>, nn::padding<1>>, nn::relu,
+                            nn::max_pool2d<nn::kernel<2, 2>>, nn::flatten, nn::dense<6>, nn::tanh, nn::dense<3>>>);
   static_assert(folded_model::param_count == conv_model::param_count - 2 * 4 - 2 * 6);
   BOOST_TEST(max_relative_difference<T>(n, folded, 32) <= (sizeof(T) == 4 ? 2e-6 : 1e-13));
 
@@ -153,8 +153,8 @@ BOOST_AUTO_TEST_CASE(weight_files_and_checkpoints_keep_the_running_statistics) {
   // interrupted after epoch 2 and resumed: bit-identical to the run of 4 epochs
   const auto data = make_data<float, dense_model>(96, 3);
   auto options = [&](const std::string& ckpt) {
-    return nn::train_options<std::remove_cvref_t<decltype(data)>>{.epochs = 4, .batch = 16, .seed = 6, .log = nullptr,
-                                             .checkpoint = {.path = ckpt}};
+    return nn::train_options<std::remove_cvref_t<decltype(data)>>{
+        .epochs = 4, .batch = 16, .seed = 6, .log = nullptr, .checkpoint = {.path = ckpt}};
   };
   auto a = nn::make<dense_model>(nn::init::pytorch_default{}, 8);
   nn::trainer fa{a, nn::loss::softmax_cross_entropy{}, nn::optim::adam{.lr = 1e-2}};

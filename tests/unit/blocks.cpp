@@ -44,18 +44,18 @@ using signal = nn::shape<3, 10>;
 using seq = nn::sequence<5, 4>;
 
 using cases = boost::mpl::list<
-    block_case<vec, nn::dense<6>, nn::relu>,                                          // dense, fused activation
-    block_case<vec, nn::dense<6>, nn::batch_norm, nn::tanh, nn::dense<6>>,           // batch_norm after dense
-    block_case<vec, nn::dense<6>, nn::sigmoid, nn::dropout<1, 4>, nn::dense<6>>,     // dropout, layers before it
-    block_case<vec, nn::dropout<1, 2>, nn::dense<6>>,                                 // dropout first
-    block_case<vec, nn::layer_norm, nn::dense<6>, nn::gelu>,                          // layer_norm
-    block_case<signal, nn::conv1d<3, 3, nn::same>, nn::batch_norm, nn::relu>,         // conv1d, batch_norm 1d
-    block_case<maps, nn::conv2d<2, nn::kernel<3>, nn::same>, nn::batch_norm, nn::leaky_relu>, // conv2d, 2d
+    block_case<vec, nn::dense<6>, nn::relu>,                                     // dense, fused activation
+    block_case<vec, nn::dense<6>, nn::batch_norm, nn::tanh, nn::dense<6>>,       // batch_norm after dense
+    block_case<vec, nn::dense<6>, nn::sigmoid, nn::dropout<1, 4>, nn::dense<6>>, // dropout, layers before it
+    block_case<vec, nn::dropout<1, 2>, nn::dense<6>>,                            // dropout first
+    block_case<vec, nn::layer_norm, nn::dense<6>, nn::gelu>,                     // layer_norm
+    block_case<signal, nn::conv1d<3, 3, nn::same>, nn::batch_norm, nn::relu>,    // conv1d, batch_norm 1d
+    block_case<maps, nn::conv2d<2, nn::kernel<3>, nn::same>, nn::batch_norm, nn::leaky_relu>,         // conv2d, 2d
     block_case<maps, nn::max_pool2d<nn::kernel<2>>, nn::upsample2d<2>, nn::conv2d<2, nn::kernel<1>>>, // pools
     block_case<maps, nn::avg_pool2d<nn::kernel<2>>, nn::conv_transpose2d<2, nn::kernel<2>, nn::stride<2>>>,
     block_case<maps, nn::flatten, nn::dense<72>, nn::dropout<1, 5>, nn::reshape<2, 6, 6>>, // views
-    block_case<signal, nn::conv1d<3, 3, nn::same>, my::prelu>,                        // the user's layer
-    block_case<seq, nn::lstm<4>, nn::layer_norm>,                                     // sequences
+    block_case<signal, nn::conv1d<3, 3, nn::same>, my::prelu>,                             // the user's layer
+    block_case<seq, nn::lstm<4>, nn::layer_norm>,                                          // sequences
     block_case<seq, nn::gru<4>>, block_case<seq, nn::rnn<4>, nn::dropout<1, 3>>,
     block_case<vec, nn::residual<nn::dense<6>, nn::batch_norm>, nn::dropout<1, 3>, nn::dense<6>> // a block inside
     >;
@@ -114,8 +114,7 @@ double residual_error(const Inside& inside, const Outside& outside) {
 }
 
 std::string temp(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("ctnn-blocks-" + std::to_string(::getpid()) + "-" + name))
-      .string();
+  return (std::filesystem::temp_directory_path() / ("ctnn-blocks-" + std::to_string(::getpid()) + "-" + name)).string();
 }
 
 constexpr double tight = 1e-9; // the block and the plain layers differ by rounding only
@@ -138,9 +137,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_trains_as_its_layers_do, C, cases) {
   train(a, block_data, 1);
   train(b, plain_data, 1);
   const auto va = a.export_parameters(), vb = b.export_parameters();
-  BOOST_TEST(nn::test::scaled_error(va, vb) <= tight); // parameters, running statistics, masks
+  BOOST_TEST(nn::test::scaled_error(va, vb) <= tight);  // parameters, running statistics, masks
   BOOST_TEST(nn::test::scaled_error(va, start) > 1e-3); // and training did move them
-  BOOST_TEST(residual_error(a, b) <= tight);           // inference: running statistics, no dropout
+  BOOST_TEST(residual_error(a, b) <= tight);            // inference: running statistics, no dropout
 
   // two cores: batch statistics on one core, masks per row, gradients of both halves
   nn::net<inside, double> two{std::span<const double>(start)};
@@ -204,8 +203,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_streams_as_its_layers_do, C, cases) {
         typename nn::net<inside, double>::step_input_type xt;
         std::copy_n(x.data() + t * features, features, xt.data());
         const auto yt = a.step(state, xt);
-        for (std::size_t k = 0; k < yt.size(); ++k)
-          worst = std::max(worst, std::abs(yt[k] - whole[t * yt.size() + k]));
+        for (std::size_t k = 0; k < yt.size(); ++k) worst = std::max(worst, std::abs(yt[k] - whole[t * yt.size() + k]));
       }
       BOOST_TEST(worst <= 1e-12);
     }
@@ -225,5 +223,6 @@ BOOST_AUTO_TEST_CASE(a_blocks_layers_are_reached_through_its_view) {
   BOOST_TEST(block.layer<1>().running_var(3) == 1.f);
   block.layer<2>().layer<0>().weight(0, 0) = 0.25f; // a block inside the block
   BOOST_TEST(n.export_parameters()[30 + 42 + 24] == 0.25f);
-  BOOST_TEST(n.layer<3>().projection().weight(2, 5) == n.export_parameters()[30 + 42 + 24 + 42 + 6 * 3 + 3 + 2 * 6 + 5]);
+  BOOST_TEST(n.layer<3>().projection().weight(2, 5) ==
+             n.export_parameters()[30 + 42 + 24 + 42 + 6 * 3 + 3 + 2 * 6 + 5]);
 }

@@ -10,9 +10,9 @@
 
 #include <cstring>
 #include <filesystem>
-#include <limits>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -53,8 +53,14 @@ struct run_result {
 };
 
 nn::train_options<data_t> options(const data_t& val, const std::string& ckpt, std::size_t patience = 0) {
-  return {.epochs = 12, .batch = 16, .validation = val, .early_stopping = {.patience = patience}, .seed = 3,
-          .schedule = nn::schedule::cosine{.t_max = 12, .warmup = 2}, .log = nullptr, .checkpoint = {.path = ckpt}};
+  return {.epochs = 12,
+          .batch = 16,
+          .validation = val,
+          .early_stopping = {.patience = patience},
+          .seed = 3,
+          .schedule = nn::schedule::cosine{.t_max = 12, .warmup = 2},
+          .log = nullptr,
+          .checkpoint = {.path = ckpt}};
 }
 } // namespace
 
@@ -123,7 +129,8 @@ BOOST_AUTO_TEST_CASE(a_foreign_or_damaged_checkpoint_is_refused_and_changes_noth
   BOOST_TEST(n.export_parameters() == before);
   // another dataset size
   nn::trainer fa{n, nn::loss::softmax_cross_entropy{}, nn::optim::adam{}};
-  const auto e3 = error_of([&] { (void)fa.resume(path, make_data(65, 1), {.epochs = 3, .batch = 16, .log = nullptr}); });
+  const auto e3 =
+      error_of([&] { (void)fa.resume(path, make_data(65, 1), {.epochs = 3, .batch = 16, .log = nullptr}); });
   BOOST_TEST(e3.find("65 samples") != std::string::npos, e3);
   BOOST_TEST(n.export_parameters() == before);
   // a damaged file
@@ -161,8 +168,8 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_with_values_no_run_has_or_other_options_is_ref
   const auto before = n.export_parameters();
   nn::trainer fa{n, nn::loss::softmax_cross_entropy{}, nn::optim::adam{}};
   try {
-    (void)fa.resume(path, train, {.epochs = 3, .batch = 16, .validation = train, .early_stopping = {.patience = 1},
-                                  .log = nullptr});
+    (void)fa.resume(path, train,
+                    {.epochs = 3, .batch = 16, .validation = train, .early_stopping = {.patience = 1}, .log = nullptr});
     BOOST_FAIL("a resume with other early-stopping options was accepted");
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(std::string(e.what()).find("early_stopping.patience 0") != std::string::npos, e.what());
@@ -175,7 +182,8 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_with_values_no_run_has_or_other_options_is_ref
   std::string nan_bytes = bytes;
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::memcpy(nan_bytes.data() + first_value + 4 * sizeof(float), &nan, sizeof nan);
-  const std::uint64_t sum = nn::weights_format::fnv1a(reinterpret_cast<const unsigned char*>(nan_bytes.data()), nan_bytes.size() - 8);
+  const std::uint64_t sum =
+      nn::weights_format::fnv1a(reinterpret_cast<const unsigned char*>(nan_bytes.data()), nan_bytes.size() - 8);
   std::memcpy(nan_bytes.data() + nan_bytes.size() - 8, &sum, 8);
   const auto bad = temp("nan.ckpt");
   std::ofstream(bad, std::ios::binary) << nan_bytes;

@@ -107,7 +107,8 @@ BOOST_AUTO_TEST_CASE(sunspots_has_the_documented_split_and_baselines) {
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_sunspot_file_names_the_line) {
-  const auto path = (std::filesystem::temp_directory_path() / ("ctnn-bad-sunspots-" + std::to_string(::getpid()) + ".csv")).string();
+  const auto path =
+      (std::filesystem::temp_directory_path() / ("ctnn-bad-sunspots-" + std::to_string(::getpid()) + ".csv")).string();
   const auto expect_text = [&](const std::string& text, const std::string& message) {
     {
       std::ofstream f(path);
@@ -124,10 +125,10 @@ BOOST_AUTO_TEST_CASE(a_malformed_sunspot_file_names_the_line) {
   const auto expect = [&](const std::string& body, const std::string& message) {
     expect_text("\"YEAR\",\"SUNACTIVITY\"\n" + body, message);
   };
-  expect("1700,5\n1702,3\n", "line 3");      // a year missing
-  expect("1700,5,1\n", "2 fields");          // a column too many
-  expect("1700,5\n1701,nan\n", "line 3");    // not a number
-  expect("1700,5\n1701,7\n", "1700 to 2008"); // the series ends early
+  expect("1700,5\n1702,3\n", "line 3");                                                         // a year missing
+  expect("1700,5,1\n", "2 fields");                                                             // a column too many
+  expect("1700,5\n1701,nan\n", "line 3");                                                       // not a number
+  expect("1700,5\n1701,7\n", "1700 to 2008");                                                   // the series ends early
   expect("1700,5\n1701,1e200\n", "line 3, column 2: expected a sunspot number from 0 to 1000"); // once read as zeros
   expect("1700,-3\n", "a sunspot number");
   expect_text("\"DATE\",\"VALUE\"\n1700,5\n", "line 1: expected the header \"YEAR\",\"SUNACTIVITY\"");
@@ -158,7 +159,6 @@ BOOST_AUTO_TEST_CASE(digits_read_from_the_gzip_file_and_reach_the_accuracy_targe
   BOOST_REQUIRE(e.classification);
   BOOST_TEST(e.classification->classes == 10u);
 }
-
 
 // A cache shared with others is not trusted as it is: a cached file that is a symbolic link, or
 // that others can write, is refused with what to do.

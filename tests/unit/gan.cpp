@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 namespace nn = ctnn;
@@ -37,7 +37,8 @@ std::vector<float> mixture(const std::vector<std::size_t>& per_mode, std::size_t
 
 BOOST_AUTO_TEST_CASE(ring_centres_lie_on_the_circle) {
   BOOST_REQUIRE_EQUAL(centres.size(), 16u);
-  for (std::size_t c = 0; c < 8; ++c) BOOST_TEST(std::hypot(centres[2 * c], centres[2 * c + 1]) == 2.0, boost::test_tools::tolerance(1e-12));
+  for (std::size_t c = 0; c < 8; ++c)
+    BOOST_TEST(std::hypot(centres[2 * c], centres[2 * c + 1]) == 2.0, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(centres[0] == 2.0);
   BOOST_TEST(std::abs(centres[5] - 2.0) < 1e-12); // the third centre is at 90 degrees
 }
@@ -85,7 +86,10 @@ std::vector<float> run(std::size_t rounds, std::uint64_t seed) {
   }
   auto gen = nn::make<generator>(nn::init::pytorch_default{}, 1);
   auto dis = nn::make<discriminator>(nn::init::pytorch_default{}, 2);
-  nn::gan_trainer gan{gen, dis, nn::optim::adam{.lr = 2e-3, .beta1 = 0.5}, nn::optim::adam{.lr = 2e-3, .beta1 = 0.5},
+  nn::gan_trainer gan{gen,
+                      dis,
+                      nn::optim::adam{.lr = 2e-3, .beta1 = 0.5},
+                      nn::optim::adam{.lr = 2e-3, .beta1 = 0.5},
                       {.batch = 64, .d_steps = 1, .seed = seed}};
   BOOST_CHECK_THROW(gan.round(std::span<const float>(real.data(), 3)), std::invalid_argument);
   for (std::size_t r = 0; r < rounds; ++r) BOOST_TEST_REQUIRE(gan.round(real).applied);
@@ -104,7 +108,7 @@ BOOST_AUTO_TEST_CASE(the_generator_learns_through_the_discriminator) {
   const double before = mean_distance(run(0, 3)), after = mean_distance(run(1000, 3));
   BOOST_TEST_MESSAGE("mean distance of the samples to the data: " << before << " before, " << after << " after");
   BOOST_TEST(before > 1.0);
-  BOOST_TEST(after < 0.15); // the data lie 0.063 from their mean on average
+  BOOST_TEST(after < 0.15);             // the data lie 0.063 from their mean on average
   BOOST_TEST(run(50, 4) == run(50, 4)); // a seed repeats a run
   BOOST_TEST(run(50, 4) != run(50, 5));
 }
@@ -117,7 +121,8 @@ BOOST_AUTO_TEST_CASE(a_round_reports_which_steps_were_applied) {
   auto gen = nn::make<generator>(nn::init::pytorch_default{}, 1);
   auto dis = nn::make<discriminator>(nn::init::pytorch_default{}, 2);
   const auto g0 = gen.export_parameters(), d0 = dis.export_parameters();
-  nn::gan_trainer gan{gen, dis, nn::optim::sgd{.lr = 0.1}, nn::optim::sgd{.lr = 0.1}, {.batch = 64, .d_steps = 1, .seed = 3}};
+  nn::gan_trainer gan{
+      gen, dis, nn::optim::sgd{.lr = 0.1}, nn::optim::sgd{.lr = 0.1}, {.batch = 64, .d_steps = 1, .seed = 3}};
   const auto r = gan.round(std::span<const float>(real.data(), 2)); // one real sample, drawn every time
   BOOST_TEST(!r.discriminator_applied);
   BOOST_TEST(r.generator_applied);

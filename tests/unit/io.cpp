@@ -137,10 +137,12 @@ BOOST_AUTO_TEST_CASE(directories_devices_and_absurd_counts_are_file_errors) {
   expect_failed_load(net, "/dev/zero", {"byte 0", "magic"});
   nn::save(net, dir.file("m.ctnn"));
   auto bytes = read_all(dir.file("m.ctnn"));
-  const std::size_t fp_len = std::size_t(static_cast<unsigned char>(bytes[12])) | std::size_t(static_cast<unsigned char>(bytes[13])) << 8;
+  const std::size_t fp_len =
+      std::size_t(static_cast<unsigned char>(bytes[12])) | std::size_t(static_cast<unsigned char>(bytes[13])) << 8;
   for (std::size_t k = 0; k < 8; ++k) bytes[16 + fp_len + k] = char(0xff); // count = 2^64 - 1
   write_all(dir.file("count.ctnn"), bytes);
-  expect_failed_load(net, dir.file("count.ctnn"), {"parameter count the file can hold", "18446744073709551615 parameters"});
+  expect_failed_load(net, dir.file("count.ctnn"),
+                     {"parameter count the file can hold", "18446744073709551615 parameters"});
   try {
     nn::load(net, dir.file("count.ctnn"));
   } catch (const nn::file_error& e) {
@@ -215,7 +217,8 @@ BOOST_AUTO_TEST_CASE(csv_reads_numbers_and_names_bad_places) {
   // a UTF-8 byte order mark is skipped
   {
     std::ofstream f(dir.file("bom.csv"));
-    f << "\xEF\xBB\xBF" << "7,8\n";
+    f << "\xEF\xBB\xBF"
+      << "7,8\n";
   }
   BOOST_TEST(nn::read_csv(dir.file("bom.csv"))(0, 0) == 7.0);
 
@@ -341,7 +344,7 @@ std::string file_error_of(F&& f) {
 BOOST_AUTO_TEST_CASE(every_reader_bounds_what_it_reads) {
   temp_dir dir;
   BOOST_TEST(nn::max_file_bytes() == std::uint64_t(1) << 30); // the documented default
-  nn::set_max_file_bytes(64u << 20); // the same code path, a test-sized limit
+  nn::set_max_file_bytes(64u << 20);                          // the same code path, a test-sized limit
   struct restore {
     ~restore() { nn::set_max_file_bytes(std::uint64_t(1) << 30); }
   } restore_default;
@@ -350,9 +353,9 @@ BOOST_AUTO_TEST_CASE(every_reader_bounds_what_it_reads) {
   write_gzip_zeros(bomb, (64u << 20) + (1 << 20));
   BOOST_TEST(fs::file_size(bomb) < (1u << 20));
   for (const std::string& path : {std::string("/dev/zero"), bomb}) {
-    for (const auto& e : {file_error_of([&] { (void)nn::read_idx(path); }),
-                          file_error_of([&] { (void)nn::read_csv(path); }),
-                          file_error_of([&] { (void)nn::datasets::load_sunspots(path); })}) {
+    for (const auto& e :
+         {file_error_of([&] { (void)nn::read_idx(path); }), file_error_of([&] { (void)nn::read_csv(path); }),
+          file_error_of([&] { (void)nn::datasets::load_sunspots(path); })}) {
       BOOST_TEST(e.find(path) != std::string::npos, e);
       BOOST_TEST(e.find(limit) != std::string::npos, e);
     }

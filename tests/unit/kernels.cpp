@@ -105,8 +105,7 @@ void check_dense() {
       BOOST_TEST(test::scaled_error(zh, zs) == 0.0);
       aligned<T> grad_h(layout::size, T(-7));
       for (const auto cols : {k::register_range{0, half}, k::register_range{half, layout::registers}})
-        k::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_h.data(), n, cols,
-                                          k::store_mode::overwrite);
+        k::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_h.data(), n, cols, k::store_mode::overwrite);
       aligned<T> grad_0(layout::size, T(0));
       k::dense_backward_params<In, Out>(x.data(), ldx, dy_r.data(), grad_0.data(), n);
       BOOST_TEST(test::scaled_error(std::span(grad_h).first(layout::weight_size),
@@ -216,9 +215,9 @@ BOOST_AUTO_TEST_CASE(vectorized_transcendentals_stay_within_documented_error) {
     for (std::size_t i = 0; i < n; ++i) err = std::max(err, std::abs(double(y[i]) - Act::scalar(double(x[i]))));
     return err;
   };
-  BOOST_TEST(max_error(k::sigmoid_fn{}) <= 2e-7); // half of tanh's error, plus rounding
+  BOOST_TEST(max_error(k::sigmoid_fn{}) <= 2e-7);    // half of tanh's error, plus rounding
   BOOST_TEST(max_error(k::tanh_fn{}) <= tanh_bound); // the rational approximation: ~5 ulp near +-1
-  BOOST_TEST(max_error(k::gelu_fn{}) <= 4e-6); // absolute; |gelu(x)| reaches 20 on this range
+  BOOST_TEST(max_error(k::gelu_fn{}) <= 4e-6);       // absolute; |gelu(x)| reaches 20 on this range
 }
 
 /// Float tanh is a clamped rational function: it must still saturate exactly at +-1, be odd,

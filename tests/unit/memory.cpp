@@ -20,7 +20,8 @@ std::atomic<std::size_t> live{0}, peak{0};
 void note(std::size_t n) {
   const std::size_t now = live += n;
   std::size_t p = peak.load();
-  while (now > p && !peak.compare_exchange_weak(p, now)) {}
+  while (now > p && !peak.compare_exchange_weak(p, now)) {
+  }
 }
 /// The most bytes live at once while f runs, beyond those live before it.
 template <class F>
@@ -39,8 +40,8 @@ void* operator new(std::size_t n) {
   return p;
 }
 void* operator new(std::size_t n, std::align_val_t a) {
-  void* p = std::aligned_alloc(std::size_t(a), (std::max<std::size_t>(n, 1) + std::size_t(a) - 1) / std::size_t(a) *
-                                                   std::size_t(a));
+  void* p = std::aligned_alloc(std::size_t(a),
+                               (std::max<std::size_t>(n, 1) + std::size_t(a) - 1) / std::size_t(a) * std::size_t(a));
   if (!p) throw std::bad_alloc();
   note(malloc_usable_size(p));
   return p;

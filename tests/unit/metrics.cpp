@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(binary_classification_by_the_sign_of_the_logit) {
 BOOST_AUTO_TEST_CASE(regression_rmse_and_mae) {
   auto net = identity_net<2>();
   nn::dataset<float, nn::shape<2>, nn::shape<2>> data;
-  data.push_back({1.f, 2.f}, {1.f, 0.f}); // errors 0, 2
+  data.push_back({1.f, 2.f}, {1.f, 0.f});   // errors 0, 2
   data.push_back({0.f, -1.f}, {3.f, -1.f}); // errors -3, 0
   for (auto loss_kind : {0, 1, 2}) {
     nn::evaluation e;
@@ -140,7 +140,8 @@ BOOST_AUTO_TEST_CASE(predict_and_call_on_plain_containers_and_evaluate_without_a
   BOOST_TEST(alone.loss == with_trainer.loss);
   BOOST_TEST(alone.metric == 0.75);
   BOOST_TEST(alone.classification->confusion == with_trainer.classification->confusion);
-  BOOST_CHECK_THROW((void)nn::evaluate(net, decltype(data){}, nn::loss::softmax_cross_entropy{}), std::invalid_argument);
+  BOOST_CHECK_THROW((void)nn::evaluate(net, decltype(data){}, nn::loss::softmax_cross_entropy{}),
+                    std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(split_by_fraction_with_a_seed) {
@@ -150,9 +151,11 @@ BOOST_AUTO_TEST_CASE(split_by_fraction_with_a_seed) {
   BOOST_TEST(a.size() == 80u);
   BOOST_TEST(b.size() == 20u);
   const auto [c, d] = data.split(0.8, 7);
-  BOOST_TEST((std::vector<float>(b.inputs().begin(), b.inputs().end()) == std::vector<float>(d.inputs().begin(), d.inputs().end())));
+  BOOST_TEST((std::vector<float>(b.inputs().begin(), b.inputs().end()) ==
+              std::vector<float>(d.inputs().begin(), d.inputs().end())));
   const auto [e, f] = data.split(0.8, 8);
-  BOOST_TEST((std::vector<float>(b.inputs().begin(), b.inputs().end()) != std::vector<float>(f.inputs().begin(), f.inputs().end())));
+  BOOST_TEST((std::vector<float>(b.inputs().begin(), b.inputs().end()) !=
+              std::vector<float>(f.inputs().begin(), f.inputs().end())));
   std::vector<float> all(a.inputs().begin(), a.inputs().end());
   all.insert(all.end(), b.inputs().begin(), b.inputs().end());
   std::sort(all.begin(), all.end());

@@ -243,12 +243,12 @@ BOOST_AUTO_TEST_CASE(every_activation_propagates_nan_on_both_paths) {
 }
 
 BOOST_AUTO_TEST_CASE(summary_lists_every_layer_with_totals) {
-  using model = nn::network<nn::input<nn::shape<1, 8, 8>>, nn::conv2d<4, nn::kernel<3, 3>>, nn::relu, nn::flatten,
-                            nn::dense<10>>;
+  using model =
+      nn::network<nn::input<nn::shape<1, 8, 8>>, nn::conv2d<4, nn::kernel<3, 3>>, nn::relu, nn::flatten, nn::dense<10>>;
   const std::string s = nn::summary<model>();
   BOOST_TEST_MESSAGE(s);
   BOOST_TEST(s.find("conv2d<4, kernel<3, 3>>  shape<4, 6, 6>") != std::string::npos, s);
-  BOOST_TEST(s.find("1,440") != std::string::npos, s);  // dense<10> on 144 inputs: 1,450 parameters, 1,440 MACs
+  BOOST_TEST(s.find("1,440") != std::string::npos, s); // dense<10> on 144 inputs: 1,450 parameters, 1,440 MACs
   BOOST_TEST(s.find("1,450") != std::string::npos, s);
   BOOST_TEST(s.find("total") != std::string::npos, s);
   BOOST_TEST(s.find("1,490") != std::string::npos, s); // 40 + 1450
@@ -266,4 +266,3 @@ BOOST_AUTO_TEST_CASE(a_network_is_made_from_pytorch_layout_parameters) {
   BOOST_TEST(std::abs(y[0] - (0.7 * h0 - 0.8 * h1 + 0.05)) < 1e-6);
   BOOST_CHECK_THROW(nn::net<model>(std::vector<float>(10)), std::invalid_argument);
 }
-

@@ -70,7 +70,8 @@ BOOST_AUTO_TEST_CASE(a_scatter_panel_draws_its_points) {
     cloud.y.push_back(std::sin(i * 0.0157 * 4));
   }
   const auto path = temp("scatter.png");
-  nn::plot::save_png(path, {{.title = "ring", .x_label = "x", .y_label = "y", .scatter = {cloud}, .equal_axes = true}}, 420, 420);
+  nn::plot::save_png(path, {{.title = "ring", .x_label = "x", .y_label = "y", .scatter = {cloud}, .equal_axes = true}},
+                     420, 420);
   const auto img = nn::test::read_png(path);
   BOOST_TEST(img.width == 420);
   BOOST_TEST(img.height == 420);
@@ -100,8 +101,8 @@ BOOST_AUTO_TEST_CASE(an_image_grid_puts_each_pixel_where_it_belongs) {
   for (std::size_t k = 0; k < 10; ++k) {
     const int x0 = 2 + int(k % 4) * 17, y0 = nn::plot::image_grid::title_height + 2 + int(k / 4) * 14;
     const int want = int(std::lround(255.0 * double(k) / 9.0));
-    BOOST_TEST(int(img.at(x0 + 7, y0 + 7)[0]) == want, "image " << k);  // inside the image
-    BOOST_TEST(int(img.at(x0 + 1, y0 + 1)[1]) == 0, "image " << k);     // its black first pixel
+    BOOST_TEST(int(img.at(x0 + 7, y0 + 7)[0]) == want, "image " << k); // inside the image
+    BOOST_TEST(int(img.at(x0 + 1, y0 + 1)[1]) == 0, "image " << k);    // its black first pixel
   }
   BOOST_TEST(int(img.at(1, nn::plot::image_grid::title_height + 1)[0]) == 153); // the grey gap (0.6)
   std::filesystem::remove(path);

@@ -73,8 +73,8 @@ BOOST_AUTO_TEST_CASE(max_pooling_gives_the_gradient_to_the_first_maximum_and_pro
   constexpr k::conv_shape s{1, 2, 10, 2, 2, 2, 2, 1, 1, 0, 0, 1, 5};
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   // five 2x2 windows, row 0 then row 1 of each: all tied; -0 before +0; NaN second; two NaNs; -inf and a NaN
-  const std::vector<float> x{3, 3, -0.0f, 0.0f, 1, nan, nan, 2, -inf, -inf,  // row 0
-                             3, 3, 0.0f, -0.0f, 5, nan, 7, nan, -inf, nan}; // row 1
+  const std::vector<float> x{3, 3, -0.0f, 0.0f,  1, nan, nan, 2,   -inf, -inf, // row 0
+                             3, 3, 0.0f,  -0.0f, 5, nan, 7,   nan, -inf, nan}; // row 1
   std::vector<float> y(5), dy{1, 2, 3, 4, 5}, dx(20, 0.0f);
   k::pool_forward<s, true>(x.data(), y.data());
   BOOST_TEST(y[0] == 3.0f);

@@ -114,7 +114,8 @@ BOOST_AUTO_TEST_CASE(streams_normalize_each_step_as_the_whole_sequence_does) {
   using model = nn::network<nn::input<nn::sequence<5, 3>>, nn::rnn<6>, nn::layer_norm, nn::last, nn::dense<2>>;
   auto net = nn::make<model>(nn::init::pytorch_default{}, 3);
   auto p = net.export_parameters();
-  for (std::size_t i = 3 * 6 + 6 * 6 + 12; i < 3 * 6 + 6 * 6 + 12 + 12; ++i) p[i] = 0.5f + 0.1f * float(i % 5); // gamma, beta
+  for (std::size_t i = 3 * 6 + 6 * 6 + 12; i < 3 * 6 + 6 * 6 + 12 + 12; ++i)
+    p[i] = 0.5f + 0.1f * float(i % 5); // gamma, beta
   net.import_parameters(p);
   nn::tensor<float, nn::shape<5, 3>> xs;
   for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = std::sin(float(i));
@@ -126,7 +127,6 @@ BOOST_AUTO_TEST_CASE(streams_normalize_each_step_as_the_whole_sequence_does) {
   for (std::size_t t = 0; t < 5; ++t) y = net.step(state, {xs[t * 3], xs[t * 3 + 1], xs[t * 3 + 2]});
   for (std::size_t k = 0; k < 2; ++k) BOOST_TEST(std::abs(y[k] - whole[k]) < 1e-5f);
 }
-
 
 BOOST_AUTO_TEST_CASE(penalties_of_one_layer_touch_that_layer_only) {
   using model = nn::network<nn::input<nn::shape<4>>, nn::dense<5>, nn::tanh, nn::dense<2>>;

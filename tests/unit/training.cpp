@@ -310,8 +310,8 @@ BOOST_AUTO_TEST_CASE(softmax_cross_entropy_learns_classes) {
 // here dense<24> and dense<20> (three registers of double each: unequal panels; the second one
 // also passes its input gradient back), a standalone sigmoid and dense<4> (by rows).
 BOOST_AUTO_TEST_CASE(two_threads_give_one_threads_results_up_to_reassociation) {
-  using classifier = nn::network<nn::input<nn::shape<6>>, nn::dense<24>, nn::gelu, nn::dense<20>, nn::tanh,
-                                 nn::sigmoid, nn::dense<4>>;
+  using classifier =
+      nn::network<nn::input<nn::shape<6>>, nn::dense<24>, nn::gelu, nn::dense<20>, nn::tanh, nn::sigmoid, nn::dense<4>>;
   nn::dataset<double, nn::shape<6>, nn::shape<1>> data;
   nn::rng g(12);
   for (int i = 0; i < 203; ++i) { // the last batch is odd-sized: unequal halves
@@ -436,8 +436,8 @@ BOOST_AUTO_TEST_CASE(gradient_clipping_by_global_norm_follows_pytorch) {
       labels[i] = data.target(i)[0];
     }
     const double* y = net.forward_train(ws, x.data(), n);
-    nn::loss::softmax_cross_entropy::value_and_gradient(y, net_t::output_stride, labels.data(), 4,
-                                                        ws.output_gradient(), n);
+    nn::loss::softmax_cross_entropy::value_and_gradient(y, net_t::output_stride, labels.data(), 4, ws.output_gradient(),
+                                                        n);
     nn::aligned_buffer<double> grads(net_t::param_size);
     net.backward(ws, x.data(), n, grads.data(), nn::kernels::store_mode::overwrite);
     double squares = 0;
@@ -476,12 +476,19 @@ BOOST_AUTO_TEST_CASE(callbacks_see_every_step_and_epoch_and_can_stop) {
   std::vector<nn::step_info> steps;
   std::vector<std::size_t> epochs;
   std::ostringstream log; // not a terminal: epoch lines only, no progress bar
-  const auto report = fit.train(data, {.epochs = 5, .batch = 16, .log = &log,
-                                       .on_step = [&](const nn::step_info& s) { steps.push_back(s); return true; },
-                                       .on_epoch = [&](const nn::epoch_record& e) {
-                                         epochs.push_back(e.epoch);
-                                         return e.epoch < 3; // stop after the third epoch
-                                       }});
+  const auto report = fit.train(data, {.epochs = 5,
+                                       .batch = 16,
+                                       .log = &log,
+                                       .on_step =
+                                           [&](const nn::step_info& s) {
+                                             steps.push_back(s);
+                                             return true;
+                                           },
+                                       .on_epoch =
+                                           [&](const nn::epoch_record& e) {
+                                             epochs.push_back(e.epoch);
+                                             return e.epoch < 3; // stop after the third epoch
+                                           }});
   BOOST_TEST(report.stopped_by_callback);
   BOOST_TEST(report.history.size() == 3u);
   BOOST_TEST((epochs == std::vector<std::size_t>{1, 2, 3}));
@@ -499,8 +506,9 @@ BOOST_AUTO_TEST_CASE(callbacks_see_every_step_and_epoch_and_can_stop) {
   // a step callback stops in the middle of an epoch: the record covers the samples seen
   auto net2 = nn::make<model>(nn::init::pytorch_default{}, 1);
   nn::trainer fit2{net2, nn::loss::mse{}, nn::optim::sgd{.lr = 0.1}};
-  const auto r2 = fit2.train(data, {.epochs = 5, .batch = 16, .log = nullptr,
-                                    .on_step = [](const nn::step_info& s) { return !(s.epoch == 2 && s.step == 2); }});
+  const auto r2 = fit2.train(data, {.epochs = 5, .batch = 16, .log = nullptr, .on_step = [](const nn::step_info& s) {
+                                      return !(s.epoch == 2 && s.step == 2);
+                                    }});
   BOOST_TEST(r2.stopped_by_callback);
   BOOST_TEST(r2.history.size() == 2u);
   BOOST_TEST(fit2.steps() == 6);

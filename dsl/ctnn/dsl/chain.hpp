@@ -33,9 +33,10 @@ struct chained<network<Es...>, network<DIn, Ds...>> {
   using encoder = network<Es...>;
   using decoder = network<DIn, Ds...>;
   static constexpr bool fits = encoder::output_shape::dims == decoder::input_shape::dims;
-  using mismatch = diag::decoder_input_is_not_encoder_output<diag::encoder_output<typename encoder::output_shape>,
-                                                             diag::decoder_input<typename decoder::input_shape>,
-                                                             diag::fix_start_the_decoder_with_the_encoders_output_shape>;
+  using mismatch =
+      diag::decoder_input_is_not_encoder_output<diag::encoder_output<typename encoder::output_shape>,
+                                                diag::decoder_input<typename decoder::input_shape>,
+                                                diag::fix_start_the_decoder_with_the_encoders_output_shape>;
   using type = std::conditional_t<fits, network<Es..., Ds...>, network<Es..., chain_mismatch<mismatch>>>;
 };
 } // namespace detail
@@ -45,4 +46,4 @@ struct chained<network<Es...>, network<DIn, Ds...>> {
 template <class Encoder, class Decoder>
 using chain = typename detail::chained<Encoder, Decoder>::type;
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -5,17 +5,17 @@
 #pragma once
 
 #include <ctnn/dsl/layers/activation.hpp>
-#include <ctnn/dsl/layers/window.hpp>
+#include <ctnn/dsl/layers/batch_norm.hpp>
+#include <ctnn/dsl/layers/conv.hpp>
+#include <ctnn/dsl/layers/conv_transpose.hpp>
+#include <ctnn/dsl/layers/dense.hpp>
+#include <ctnn/dsl/layers/dropout.hpp>
+#include <ctnn/dsl/layers/flatten.hpp>
+#include <ctnn/dsl/layers/input.hpp>
+#include <ctnn/dsl/layers/norm.hpp>
 #include <ctnn/dsl/layers/pool.hpp>
 #include <ctnn/dsl/layers/recurrent.hpp>
 #include <ctnn/dsl/layers/residual.hpp>
-#include <ctnn/dsl/layers/conv.hpp>
-#include <ctnn/dsl/layers/conv_transpose.hpp>
 #include <ctnn/dsl/layers/upsample.hpp>
-#include <ctnn/dsl/layers/dense.hpp>
-#include <ctnn/dsl/layers/dropout.hpp>
-#include <ctnn/dsl/layers/norm.hpp>
-#include <ctnn/dsl/layers/batch_norm.hpp>
-#include <ctnn/dsl/layers/flatten.hpp>
-#include <ctnn/dsl/layers/input.hpp>
+#include <ctnn/dsl/layers/window.hpp>
 #include <ctnn/dsl/protocol.hpp>

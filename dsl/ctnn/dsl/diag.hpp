@@ -308,4 +308,4 @@ struct report {
                                "receives and how to fix it.");
 };
 
-} // namespace ctnn::diag
+} // namespace CTNN_NAMESPACE::diag

@@ -40,7 +40,7 @@ constexpr auto check_stage() noexcept {
                        S::export_params(c, p);
                      })
     return std::type_identity<stage_lacks_member<L, S, diag::import_params_and_export_params>>{};
-  else if constexpr (!requires(T* p, const probe_init& i, rng& g) { S::initialize(p, i, g); })
+  else if constexpr (!requires(T * p, const probe_init& i, rng& g) { S::initialize(p, i, g); })
     return std::type_identity<stage_lacks_member<L, S, diag::initialize>>{};
   else
     return std::type_identity<diag::no_error>{};
@@ -109,7 +109,8 @@ struct lowered<network<Ls...>, T> {
     std::size_t s = 0;
     while (s < sizeof...(S) && ok[s]) ++s;
     return s;
-  }(std::make_index_sequence<stage_count>{});
+  }
+  (std::make_index_sequence<stage_count>{});
   static constexpr bool stages_ok = first_bad_stage == stage_count;
   template <std::size_t S>
   static constexpr auto first_diagnosis() noexcept {
@@ -136,7 +137,8 @@ public:
     constexpr std::size_t per_line = alignment / sizeof(T);
     [&]<std::size_t... S>(std::index_sequence<S...>) {
       const std::size_t sizes[] = {std::size_t{0}, stage<S>::param_size...};
-      for (std::size_t s = 0; s < stage_count; ++s) o[s + 1] = (o[s] + sizes[s + 1] + per_line - 1) / per_line * per_line;
+      for (std::size_t s = 0; s < stage_count; ++s)
+        o[s + 1] = (o[s] + sizes[s + 1] + per_line - 1) / per_line * per_line;
     }
     (std::make_index_sequence<stage_count>{});
     return o;
@@ -158,11 +160,12 @@ public:
   static constexpr std::size_t stage_of_layer(std::size_t layer) noexcept {
     constexpr auto counts = []<std::size_t... S>(std::index_sequence<S...>) {
       return std::array<std::size_t, stage_count + 1>{stage<S>::param_count..., 0};
-    }(std::make_index_sequence<stage_count>{});
+    }
+    (std::make_index_sequence<stage_count>{});
     for (std::size_t s = 0; s < stage_count; ++s)
       if (model::stages[s].layer == layer && counts[s] > 0) return s;
     return npos;
   }
 };
 
-} // namespace ctnn::detail
+} // namespace CTNN_NAMESPACE::detail

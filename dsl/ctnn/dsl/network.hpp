@@ -189,10 +189,9 @@ struct network {
 private:
   /// The declared input shape is kept when a later layer fails, so that the program's uses of the
   /// network (net(x) with a tensor of that shape, a dataset of it) add no error to the diagnosis.
-  static constexpr bool input_declared =
-      valid || ((analysis.problem == detail::network_problem::layer ||
-                 analysis.problem == detail::network_problem::input_not_first) &&
-                analysis.failing != detail::npos && analysis.failing > 0);
+  static constexpr bool input_declared = valid || ((analysis.problem == detail::network_problem::layer ||
+                                                    analysis.problem == detail::network_problem::input_not_first) &&
+                                                   analysis.failing != detail::npos && analysis.failing > 0);
   static constexpr dims first = input_declared ? analysis.out[0] : dims{1, {1}};
   static constexpr dims last = valid ? analysis.out[layer_count - 1] : dims{1, {1}};
   static constexpr auto plan = detail::plan_stages(detail::traits_of<Ls...>(), valid);
@@ -273,4 +272,4 @@ struct is_network<network<Ls...>> : std::true_type {};
 template <class T>
 concept Model = detail::is_network<T>::value;
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

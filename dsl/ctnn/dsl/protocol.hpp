@@ -133,4 +133,4 @@ constexpr auto diagnosis_of() noexcept {
 }
 
 } // namespace detail
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

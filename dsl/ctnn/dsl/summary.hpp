@@ -37,7 +37,8 @@ template <class Model, class T = float>
   for (std::size_t i = 0; i < Model::layer_count; ++i)
     rows.push_back({std::to_string(i), names[i], to_string(Model::layer_output(i)), num(Model::layer_params(i)),
                     num(Model::layer_macs(i)), i == 0 ? "-" : num(Model::layer_output(i).size() * sizeof(T))});
-  rows.push_back({"", "total", "", num(Model::param_count), num(Model::macs), num(Model::activation_count * sizeof(T))});
+  rows.push_back(
+      {"", "total", "", num(Model::param_count), num(Model::macs), num(Model::activation_count * sizeof(T))});
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& r : rows)
     for (std::size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
@@ -61,4 +62,4 @@ template <class Model, class T = float>
   return out;
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

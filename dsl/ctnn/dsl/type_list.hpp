@@ -28,4 +28,4 @@ using type_at = typename decltype(select<I>(indexer<std::index_sequence_for<Ts..
 template <class...>
 inline constexpr bool dependent_false = false;
 
-} // namespace ctnn::detail
+} // namespace CTNN_NAMESPACE::detail

@@ -11,13 +11,8 @@
 #include <ctnn/ctnn.hpp>
 
 namespace wave_mlp {
-using model = ctnn::network<
-    ctnn::input<ctnn::shape<2>>,
-    ctnn::dense<32>,
-    ctnn::tanh,
-    ctnn::dense<32>,
-    ctnn::tanh,
-    ctnn::dense<1>>;
+using model = ctnn::network<ctnn::input<ctnn::shape<2>>, ctnn::dense<32>, ctnn::tanh, ctnn::dense<32>, ctnn::tanh,
+                            ctnn::dense<1>>;
 inline constexpr const char* weights_file = "wave_mlp.ctnn";
 inline constexpr const char* golden_file = "wave_mlp.golden";
 } // namespace wave_mlp

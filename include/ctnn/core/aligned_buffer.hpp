@@ -72,4 +72,4 @@ private:
   std::size_t size_ = 0;
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

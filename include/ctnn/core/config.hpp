@@ -42,7 +42,7 @@
 /// The shape<...> type of a constexpr ctnn::dims value D (for the front end and lowering). A macro
 /// because dims cannot be a template parameter: GCC 12 crashes on class-type template
 /// parameters used this way, so the extents go in as plain integers.
-#define CTNN_SHAPE_OF(D)                                                                                           \
+#define CTNN_SHAPE_OF(D)                                                                                               \
   ::ctnn::shape_of<(D).rank, (D).extent[0], (D).extent[1], (D).extent[2], (D).extent[3], (D).sequence>
 
 /// The namespace every ctnn header opens: ctnn, or, in a translation unit compiled for one
@@ -60,4 +60,4 @@
 
 namespace CTNN_NAMESPACE {
 inline constexpr std::size_t alignment = CTNN_ALIGNMENT;
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

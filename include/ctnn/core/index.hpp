@@ -27,4 +27,4 @@ constexpr void for_each_index_reversed(F&& f) {
   for_each_index<N>([&](auto k) { f(std::integral_constant<std::size_t, N - 1 - k>{}); });
 }
 
-} // namespace ctnn::detail
+} // namespace CTNN_NAMESPACE::detail

@@ -4,8 +4,8 @@
 
 #include <ctnn/core/config.hpp>
 
-#include <cmath>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <numbers>
@@ -82,4 +82,4 @@ private:
   std::uint64_t state_[4]{};
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

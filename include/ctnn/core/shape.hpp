@@ -20,7 +20,6 @@ struct dims {
   std::array<std::size_t, max_rank> extent{};
   bool sequence = false; ///< sequence<Steps, Features>: rank 2, time-major
 
-
   constexpr std::size_t size() const noexcept {
     std::size_t n = rank == 0 ? 0 : 1;
     for (std::size_t i = 0; i < rank; ++i) n *= extent[i];
@@ -94,4 +93,4 @@ template <std::size_t Rank, std::size_t E0 = 0, std::size_t E1 = 0, std::size_t 
           bool Sequence = false>
 using shape_of = typename detail::shape_from_extents<Rank, E0, E1, E2, E3, Sequence>::type;
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -55,4 +55,4 @@ private:
   }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

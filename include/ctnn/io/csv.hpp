@@ -30,8 +30,8 @@ struct csv_options {
 struct csv_table {
   std::size_t rows = 0, cols = 0;
   std::vector<double> values;
-  std::string path;                  ///< the file read
-  std::vector<std::size_t> line_of;  ///< line_of[r]: the 1-based line of row r
+  std::string path;                 ///< the file read
+  std::vector<std::size_t> line_of; ///< line_of[r]: the 1-based line of row r
   double operator()(std::size_t r, std::size_t c) const noexcept { return values[r * cols + c]; }
 
   /// The value at (r, c) as T; throws file_error naming the line and column if it is finite but
@@ -40,7 +40,8 @@ struct csv_table {
   T get(std::size_t r, std::size_t c) const {
     const double v = (*this)(r, c);
     if (std::isfinite(v) && std::abs(v) > double(std::numeric_limits<T>::max()))
-      throw file_error(path, where(r, c), std::string("a value within the range of ") + (sizeof(T) == 4 ? "float" : "double"),
+      throw file_error(path, where(r, c),
+                       std::string("a value within the range of ") + (sizeof(T) == 4 ? "float" : "double"),
                        std::to_string(v) + " (out of range)");
     return static_cast<T>(v);
   }
@@ -76,7 +77,8 @@ inline std::vector<double> parse_csv_line(std::string_view line, char delimiter,
       // overflow is an error; underflow (1e-400) reads as the nearest double, as strtod does
       v = std::strtod(std::string(field).c_str(), nullptr);
       if (std::isinf(v))
-        throw file_error(path, where(), "a number within the range of double", "'" + std::string(written) + "' (out of range)");
+        throw file_error(path, where(), "a number within the range of double",
+                         "'" + std::string(written) + "' (out of range)");
     } else if (!whole || ec != std::errc{}) {
       throw file_error(path, where(), "a number",
                        written.empty() ? std::string("an empty field") : "'" + std::string(written) + "'");
@@ -125,4 +127,4 @@ inline csv_table read_csv(const std::string& path, const csv_options& opts = {})
   return t;
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -40,7 +40,8 @@ namespace detail {
 /// file (not a symbolic link), owned by this user or root, and writable by no one else; and so
 /// must be its folder unless that folder is sticky (as /tmp is).
 inline void check_cached(const std::filesystem::path& cached) {
-  struct ::stat file{}, folder{};
+  struct ::stat file {
+  }, folder{};
   const bool ok_file = ::lstat(cached.c_str(), &file) == 0 && S_ISREG(file.st_mode) &&
                        (file.st_uid == ::geteuid() || file.st_uid == 0) && (file.st_mode & (S_IWGRP | S_IWOTH)) == 0;
   const bool ok_folder = ::stat(cached.parent_path().c_str(), &folder) == 0 &&
@@ -107,7 +108,8 @@ inline std::filesystem::path fetch_debian_file(const std::string& package, const
                       "a failure (run 'apt-get update' first, or install " + package + ")");
   };
   if (!made) throw fail("creating a folder in " + cache.string());
-  if (!detail::run_quietly({"apt-get", "download", "-q", package}, download)) throw fail("'apt-get download " + package + "'");
+  if (!detail::run_quietly({"apt-get", "download", "-q", package}, download))
+    throw fail("'apt-get download " + package + "'");
   fs::path deb;
   for (const auto& e : fs::directory_iterator(download, ec))
     if (e.path().extension() == ".deb" && e.path().filename().string().rfind(package + "_", 0) == 0) deb = e.path();
@@ -158,8 +160,7 @@ dataset<T, shape<30>, shape<1>> load_breast_cancer(const std::filesystem::path& 
     for (std::size_t k = 0; k < 30; ++k) x[k] = table.get<T>(r, k);
     const double label = table(r, 30);
     if (label != 0 && label != 1)
-      throw file_error(csv.string(), table.where(r, 30), "a label 0 or 1",
-                       std::to_string(label));
+      throw file_error(csv.string(), table.where(r, 30), "a label 0 or 1", std::to_string(label));
     d.push_back(x, tensor<T, shape<1>>{static_cast<T>(label)});
   }
   return d;
@@ -202,7 +203,8 @@ dataset<T, shape<1, 28, 28>, shape<1>> load_fashion_mnist(const std::filesystem:
     throw file_error(images.string(), "byte 8", "28 x 28 images",
                      std::to_string(x.dims[1]) + " x " + std::to_string(x.dims[2]) + " images");
   if (x.count() != y.count())
-    throw file_error(labels.string(), "byte 4", std::to_string(x.count()) + " labels (one per image of " + images.string() + ")",
+    throw file_error(labels.string(), "byte 4",
+                     std::to_string(x.count()) + " labels (one per image of " + images.string() + ")",
                      std::to_string(y.count()) + " labels");
   const std::size_t n = limit ? std::min(limit, x.count()) : x.count();
   dataset<T, shape<1, 28, 28>, shape<1>> d;
@@ -241,7 +243,8 @@ template <class T = float>
 dataset<T, shape<64>, shape<1>> load_digits(const std::filesystem::path& csv = digits_csv()) {
   const auto table = read_csv(csv.string());
   if (table.cols != 65)
-    throw file_error(csv.string(), "line 1", "65 fields (64 pixels and the label)", std::to_string(table.cols) + " fields");
+    throw file_error(csv.string(), "line 1", "65 fields (64 pixels and the label)",
+                     std::to_string(table.cols) + " fields");
   if (table.rows != 1797) throw file_error(csv.string(), "the data rows", "1797 rows", std::to_string(table.rows));
   dataset<T, shape<64>, shape<1>> d;
   d.reserve(table.rows);
@@ -249,7 +252,8 @@ dataset<T, shape<64>, shape<1>> load_digits(const std::filesystem::path& csv = d
     tensor<T, shape<64>> x;
     for (std::size_t k = 0; k < 64; ++k) {
       const double v = table(r, k);
-      if (!(v >= 0 && v <= 16)) throw file_error(csv.string(), table.where(r, k), "a pixel in 0..16", std::to_string(v));
+      if (!(v >= 0 && v <= 16))
+        throw file_error(csv.string(), table.where(r, k), "a pixel in 0..16", std::to_string(v));
       x[k] = static_cast<T>(v / 16);
     }
     const double label = table(r, 64);
@@ -357,4 +361,4 @@ sunspots_task<T, Lags> sunspots(const std::filesystem::path& csv = sunspots_csv(
   return task;
 }
 
-} // namespace ctnn::datasets
+} // namespace CTNN_NAMESPACE::datasets

@@ -46,13 +46,14 @@ template <class A, class B>
 constexpr std::size_t first_differing_layer() noexcept {
   constexpr std::size_t n = std::max(A::layer_count, B::layer_count);
   return []<std::size_t... I>(std::index_sequence<I...>) {
-    constexpr bool same[] = {
-        std::is_same_v<typename decltype(layer_or_none<A, I>())::type, typename decltype(layer_or_none<B, I>())::type>...,
-        true};
+    constexpr bool same[] = {std::is_same_v<typename decltype(layer_or_none<A, I>())::type,
+                                            typename decltype(layer_or_none<B, I>())::type>...,
+                             true};
     for (std::size_t i = 0; i < sizeof...(I); ++i)
       if (!same[i]) return i;
     return npos;
-  }(std::make_index_sequence<n>{});
+  }
+  (std::make_index_sequence<n>{});
 }
 } // namespace detail
 
@@ -72,11 +73,12 @@ requires ctnn::Model<Model> net<Model, T> make(const embedded_parameters<Topolog
                   "condition names the first differing layer (regenerate the header with ctnn_export.py)");
     return net<Model, T>{};
   } else {
-    static_assert(N == Model::param_count + Model::buffer_count, "embedded_parameters: the count differs from the topology's");
+    static_assert(N == Model::param_count + Model::buffer_count,
+                  "embedded_parameters: the count differs from the topology's");
     net<Model, T> n;
     n.import_parameters(std::span<const T>(weights.values.data(), N));
     return n;
   }
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -27,4 +27,4 @@ private:
   std::string path_, where_, expected_, found_;
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

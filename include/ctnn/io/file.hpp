@@ -47,7 +47,8 @@ public:
     check_readable(path, expected);
     f_ = std::fopen(path.c_str(), "rb");
     if (!f_)
-      throw file_error(path, "opening", expected, "a file that cannot be opened (" + std::string(std::strerror(errno)) + ")");
+      throw file_error(path, "opening", expected,
+                       "a file that cannot be opened (" + std::string(std::strerror(errno)) + ")");
     std::error_code ec;
     if (std::filesystem::is_regular_file(path, ec)) size_ = std::filesystem::file_size(path, ec);
     if (ec) size_ = unknown;
@@ -77,7 +78,7 @@ private:
   std::uint64_t size_ = unknown, offset_ = 0;
 };
 
-} // namespace ctnn::detail
+} // namespace CTNN_NAMESPACE::detail
 
 namespace CTNN_NAMESPACE {
 /// The most bytes the data readers (CSV, IDX, the datasets, golden files) take from one file,
@@ -121,13 +122,15 @@ inline std::string read_file(const std::string& path, const std::string& expecte
   {
     input_file f(path, expected);
     if (f.size() != input_file::unknown) {
-      if (f.size() > policy.max_bytes) too_large(path, "opening", policy.max_bytes, std::to_string(f.size()) + " bytes");
+      if (f.size() > policy.max_bytes)
+        too_large(path, "opening", policy.max_bytes, std::to_string(f.size()) + " bytes");
       data.reserve(std::size_t(f.size()));
     }
     char buf[1 << 16];
     for (std::size_t got; (got = f.read(buf, sizeof buf)) > 0;) {
       if (data.size() + got > policy.max_bytes)
-        too_large(path, "byte " + std::to_string(policy.max_bytes), policy.max_bytes, "more (a device or a growing file)");
+        too_large(path, "byte " + std::to_string(policy.max_bytes), policy.max_bytes,
+                  "more (a device or a growing file)");
       data.append(buf, got);
     }
   }
@@ -220,4 +223,4 @@ inline void write_file_atomically(const std::string& path, const void* bytes, st
   if (std::rename(temp.c_str(), path.c_str()) != 0) fail("renaming " + temp + " into place");
 }
 
-} // namespace ctnn::detail
+} // namespace CTNN_NAMESPACE::detail

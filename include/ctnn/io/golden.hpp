@@ -56,7 +56,8 @@ inline golden_activations read_golden(const std::string& path) {
   auto at_byte = [](std::size_t o) { return "byte " + std::to_string(o); };
   auto need = [&](std::size_t at, std::size_t n, const std::string& what) {
     if (at + n > b.size() || at + n < at)
-      throw file_error(path, at_byte(at), what, "the end of the file at byte " + std::to_string(b.size()) + " (truncated)");
+      throw file_error(path, at_byte(at), what,
+                       "the end of the file at byte " + std::to_string(b.size()) + " (truncated)");
   };
   static constexpr char magic[8] = {'C', 'T', 'N', 'N', 'G', 'L', 'D', '\0'};
   if (b.size() < 16 || std::memcmp(b.data(), magic, 8) != 0)
@@ -83,8 +84,10 @@ inline golden_activations read_golden(const std::string& path) {
     const std::uint64_t size = wf::get<std::uint64_t>(b, at);
     at += 8;
     if (size != 0 && g.inputs > (end - std::min(at, end)) / 8 / size)
-      throw file_error(path, at_byte(at), std::to_string(g.inputs) + " x " + std::to_string(size) + " values of layer " +
-                           std::to_string(l), "the end of the file at byte " + std::to_string(end) + " (truncated)");
+      throw file_error(path, at_byte(at),
+                       std::to_string(g.inputs) + " x " + std::to_string(size) + " values of layer " +
+                           std::to_string(l),
+                       "the end of the file at byte " + std::to_string(end) + " (truncated)");
     std::vector<double> v(g.inputs * size);
     for (auto& x : v) {
       x = wf::get<double>(b, at);
@@ -99,11 +102,11 @@ inline golden_activations read_golden(const std::string& path) {
 
 /// One layer's comparison against its golden output.
 struct layer_error {
-  std::size_t layer = 0;  ///< index in network<...> (input<> is 0)
-  std::string name;       ///< the layer as written, e.g. "conv2d<8, kernel<3, 3>>"
-  double max_error = 0;   ///< max |ctnn - golden| over the layer's outputs for every golden input
-  double scale = 1;       ///< max(1, max |golden|)
-  bool within = true;     ///< max_error <= tolerance * scale
+  std::size_t layer = 0; ///< index in network<...> (input<> is 0)
+  std::string name;      ///< the layer as written, e.g. "conv2d<8, kernel<3, 3>>"
+  double max_error = 0;  ///< max |ctnn - golden| over the layer's outputs for every golden input
+  double scale = 1;      ///< max(1, max |golden|)
+  bool within = true;    ///< max_error <= tolerance * scale
 };
 
 /// What check_layers found: one entry per layer after the input, and the first that differs.
@@ -157,8 +160,9 @@ layer_check check_layers(const net<Model, T>& n, const golden_activations& g,
                                        "in the golden file");
   for (std::size_t l = 0; l < Model::layer_count; ++l)
     if (g.sizes[l] != Model::layer_output(l).size())
-      throw file_error(g.path, "layer " + std::to_string(l), std::to_string(Model::layer_output(l).size()) +
-                       " values per sample", std::to_string(g.sizes[l]) + " (the file contradicts its fingerprint)");
+      throw file_error(g.path, "layer " + std::to_string(l),
+                       std::to_string(Model::layer_output(l).size()) + " values per sample",
+                       std::to_string(g.sizes[l]) + " (the file contradicts its fingerprint)");
   layer_check report;
   report.tolerance = tolerance;
   const std::vector<T> params = n.export_parameters();
@@ -188,4 +192,4 @@ layer_check check_layers(const net<Model, T>& n, const golden_activations& g,
   return report;
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

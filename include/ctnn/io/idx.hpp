@@ -17,8 +17,8 @@ namespace CTNN_NAMESPACE {
 
 /// An IDX array of unsigned bytes.
 struct idx_array {
-  std::vector<std::size_t> dims;   ///< extents, outermost first
-  std::vector<std::uint8_t> data;  ///< row-major
+  std::vector<std::size_t> dims;                                            ///< extents, outermost first
+  std::vector<std::uint8_t> data;                                           ///< row-major
   std::size_t count() const noexcept { return dims.empty() ? 0 : dims[0]; } ///< items (the first extent)
 };
 
@@ -30,7 +30,8 @@ inline idx_array read_idx(const std::string& path, std::size_t expected_rank = 0
   auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(bytes[i]); };
   if (bytes.size() < 4 || byte(0) != 0 || byte(1) != 0)
     throw file_error(path, "byte 0", "the IDX magic number 00 00 08 <rank>",
-                     bytes.size() < 4 ? "a file of " + std::to_string(bytes.size()) + " bytes" : "other bytes (not an IDX file)");
+                     bytes.size() < 4 ? "a file of " + std::to_string(bytes.size()) + " bytes"
+                                      : "other bytes (not an IDX file)");
   if (byte(2) != 0x08)
     throw file_error(path, "byte 2", "type code 0x08 (unsigned bytes)", "type code " + std::to_string(byte(2)));
   const std::size_t rank = byte(3);
@@ -51,16 +52,17 @@ inline idx_array read_idx(const std::string& path, std::size_t expected_rank = 0
     a.dims.push_back(std::size_t(e));
     total *= e; // at most 2^32 per extent and 4 bytes of header each: checked against the size below
     if (total > bytes.size())
-      throw file_error(path, "byte " + std::to_string(at), "extents whose product fits the file's " +
-                                                             std::to_string(bytes.size() - header) + " data bytes",
+      throw file_error(path, "byte " + std::to_string(at),
+                       "extents whose product fits the file's " + std::to_string(bytes.size() - header) + " data bytes",
                        "extent " + std::to_string(e) + " (the data would be larger: truncated or corrupt)");
   }
   if (bytes.size() - header != total)
     throw file_error(path, "byte " + std::to_string(bytes.size()),
                      std::to_string(total) + " data bytes after the " + std::to_string(header) + "-byte header",
-                     std::to_string(bytes.size() - header) + (bytes.size() - header < total ? " (truncated)" : " (trailing data)"));
+                     std::to_string(bytes.size() - header) +
+                         (bytes.size() - header < total ? " (truncated)" : " (trailing data)"));
   a.data.assign(bytes.begin() + std::ptrdiff_t(header), bytes.end());
   return a;
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -67,7 +67,8 @@ inline std::vector<double> ticks(double lo, double hi, int target = 6) {
   const double raw = span / target, mag = std::pow(10.0, std::floor(std::log10(raw)));
   const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
   std::vector<double> t;
-  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) t.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
+  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
+    t.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
   return t;
 }
 /// Ticks of a log10 axis (positions in log10 units): the decades, with 2 and 5 between them
@@ -259,7 +260,8 @@ inline void save_png(const std::string& path, const std::vector<panel>& panels, 
   cairo_t* cr = cairo_create(surface);
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
-  for (int i = 0; i < int(panels.size()); ++i) detail::draw_panel(cr, panels[std::size_t(i)], i * panel_width, 0, panel_width, height);
+  for (int i = 0; i < int(panels.size()); ++i)
+    detail::draw_panel(cr, panels[std::size_t(i)], i * panel_width, 0, panel_width, height);
   cairo_destroy(cr);
   detail::write_png(surface, path);
 }
@@ -370,4 +372,4 @@ inline void append_training_curves(std::vector<panel>& panels, const train_repor
     }
 }
 
-} // namespace ctnn::plot
+} // namespace CTNN_NAMESPACE::plot

@@ -112,7 +112,8 @@ public:
     const auto& l = *it.layer;
     const std::string field = "weights[" + std::to_string(w) + "]";
     if (!l.contains("weights") || !l["weights"].is_array())
-      fail(at(it.json_layer, "weights"), "an array of weights", l.contains("weights") ? describe(l["weights"]) : "no such field");
+      fail(at(it.json_layer, "weights"), "an array of weights",
+           l.contains("weights") ? describe(l["weights"]) : "no such field");
     if (l["weights"].size() <= w)
       fail(at(it.json_layer, "weights"), "at least " + std::to_string(w + 1) + " arrays",
            std::to_string(l["weights"].size()));
@@ -132,7 +133,8 @@ public:
       if (!row.is_array() || row.size() != cols)
         fail(at(it.json_layer, rf), std::to_string(cols) + " columns (" + what + ")",
              row.is_array() ? std::to_string(row.size()) + " columns" : describe(row));
-      for (std::size_t c = 0; c < cols; ++c) v.push_back(number(row[c], it.json_layer, rf + "[" + std::to_string(c) + "]"));
+      for (std::size_t c = 0; c < cols; ++c)
+        v.push_back(number(row[c], it.json_layer, rf + "[" + std::to_string(c) + "]"));
     }
     return v;
   }
@@ -143,7 +145,8 @@ private:
   }
   std::size_t units_of(const nlohmann::json& l, std::size_t j) const {
     if (!l.contains("shape") || !l["shape"].is_array() || l["shape"].empty() || !l["shape"].back().is_number_unsigned())
-      fail(at(j, "shape"), "an array ending in the layer's output features", l.contains("shape") ? describe(l["shape"]) : "no such field");
+      fail(at(j, "shape"), "an array ending in the layer's output features",
+           l.contains("shape") ? describe(l["shape"]) : "no such field");
     return l["shape"].back().get<std::size_t>();
   }
   double number(const nlohmann::json& v, std::size_t j, const std::string& field) const {
@@ -159,7 +162,8 @@ private:
 
 /// Keras's gate blocks (z, r, h) of each row of a [rows][3H] matrix -> PyTorch's (r, z, n), and
 /// transposed to PyTorch's [3H][rows].
-inline void keras_gru_to_torch(const std::vector<double>& m, std::size_t rows, std::size_t h, std::vector<double>& out) {
+inline void keras_gru_to_torch(const std::vector<double>& m, std::size_t rows, std::size_t h,
+                               std::vector<double>& out) {
   const std::size_t keras_block[3] = {1, 0, 2}; // PyTorch's r, z, n are Keras's blocks 1, 0, 2
   for (std::size_t g = 0; g < 3; ++g)
     for (std::size_t u = 0; u < h; ++u)
@@ -184,9 +188,9 @@ void load_rtneural(net<Model, T>& n, const std::string& path) {
   namespace rt = detail::rtneural;
   // a JSON model holds the network's parameters as text: 256 bytes each (numbers, indentation) and
   // 1 MiB of structure is far more than RTNeural writes
-  const std::string text = detail::read_file(path, "an RTNeural JSON model file",
-                                             {.max_bytes = 256 * std::uint64_t(Model::param_count) + (1u << 20),
-                                              .gzip = false});
+  const std::string text =
+      detail::read_file(path, "an RTNeural JSON model file",
+                        {.max_bytes = 256 * std::uint64_t(Model::param_count) + (1u << 20), .gzip = false});
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
@@ -211,7 +215,8 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
   const auto names = Model::layer_names();
   constexpr dims first = Model::layer_output(0);
   if (const std::size_t f = r.input_features(); f != first.extent[first.rank - 1])
-    r.fail("\"in_shape\"", std::to_string(first.extent[first.rank - 1]) + " input features (the network's " + names[0] + ")",
+    r.fail("\"in_shape\"",
+           std::to_string(first.extent[first.rank - 1]) + " input features (the network's " + names[0] + ")",
            std::to_string(f));
 
   std::vector<double> params;
@@ -229,14 +234,15 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
     const auto& it = items[next++];
     const std::string kind = name.substr(0, name.find('<'));
     if (kind != it.kind)
-      r.fail(rt::reader::at(it.json_layer, it.field), "'" + kind + "' (the network's " + layer + ")", "'" + it.kind + "'");
+      r.fail(rt::reader::at(it.json_layer, it.field), "'" + kind + "' (the network's " + layer + ")",
+             "'" + it.kind + "'");
     if (it.units != 0 && it.units != units)
       r.fail(rt::reader::at(it.json_layer, "shape"), std::to_string(units) + " features (the network's " + layer + ")",
              std::to_string(it.units));
     if (kind == "dense") {
       if (in.rank != 1 || in.sequence)
-        r.fail(rt::reader::at(it.json_layer), "a dense layer the network can read", "the network's " + layer +
-               " on input " + to_string(in));
+        r.fail(rt::reader::at(it.json_layer), "a dense layer the network can read",
+               "the network's " + layer + " on input " + to_string(in));
       const auto k = r.matrix(it, 0, in_features, units, "the input size of the network's " + layer);
       rt::transposed(k, in_features, units, params);
       const auto b = r.matrix(it, 1, units, 0, "the units of the network's " + layer);
@@ -266,9 +272,9 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
     // activations hold no parameters: the kind matched
   }
   if (next != items.size())
-    r.fail(rt::reader::at(items[next].json_layer), "no more layers (the network ends at layer " +
-                                                       std::to_string(Model::layer_count - 1) + ", " +
-                                                       names.back() + ")",
+    r.fail(rt::reader::at(items[next].json_layer),
+           "no more layers (the network ends at layer " + std::to_string(Model::layer_count - 1) + ", " + names.back() +
+               ")",
            "'" + items[next].kind + "'");
   if (params.size() != Model::param_count)
     r.fail("\"layers\"", std::to_string(Model::param_count) + " parameters (the network's)",
@@ -286,4 +292,4 @@ net<Model, T> read_rtneural(const std::string& path) {
   return n;
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -7,9 +7,9 @@
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -195,7 +195,8 @@ void load(Net& net, const std::string& path) {
   b.resize(expected_size);
   if (const std::size_t got = f.read(b.data() + have, expected_size - have); got != expected_size - have)
     throw file_error(path, at_byte(have + got),
-                     "a file of " + std::to_string(expected_size) + " bytes for " + std::to_string(count) + " parameters",
+                     "a file of " + std::to_string(expected_size) + " bytes for " + std::to_string(count) +
+                         " parameters",
                      std::to_string(have + got) + " bytes (truncated)");
   if (unsigned char extra; file_size == f.unknown && f.read(&extra, 1) == 1)
     throw file_error(path, at_byte(expected_size), "the end of the file after the checksum", "trailing data");
@@ -210,4 +211,4 @@ void load(Net& net, const std::string& path) {
   net.import_parameters(values); // cannot fail now: the count matches
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

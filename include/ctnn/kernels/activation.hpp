@@ -304,4 +304,4 @@ void activation_backward(const T* x, const T* y, const T* dy, T* dx, std::size_t
 }
 } // namespace reference
 
-} // namespace ctnn::kernels
+} // namespace CTNN_NAMESPACE::kernels

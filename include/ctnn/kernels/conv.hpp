@@ -86,4 +86,4 @@ void conv_forward(const conv_shape& s, std::size_t filters, const T* w, const T*
 }
 } // namespace reference
 
-} // namespace ctnn::kernels
+} // namespace CTNN_NAMESPACE::kernels

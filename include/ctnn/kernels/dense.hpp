@@ -128,10 +128,8 @@ CTNN_ALWAYS_INLINE void for_each_panel(F&& f) {
 /// MR samples x NB register-wide columns: the register-blocked micro-kernel of the batched path.
 /// wt points at the first column in its panel (rows of W elements); b, z and y at the same
 /// columns of the bias and the output rows (stride P).
-template <class Act, std::size_t In, std::size_t W, std::size_t P, std::size_t MR, std::size_t NB, class T,
-          class Arch>
-CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, std::size_t ldx, T* z,
-                                           T* y) noexcept {
+template <class Act, std::size_t In, std::size_t W, std::size_t P, std::size_t MR, std::size_t NB, class T, class Arch>
+CTNN_ALWAYS_INLINE void dense_forward_tile(const T* wt, const T* b, const T* x, std::size_t ldx, T* z, T* y) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t L = V::size;
   V acc[MR][NB];
@@ -212,7 +210,8 @@ CTNN_ALWAYS_INLINE void dense_forward(const T* params, const T* x, T* z, T* y) n
   constexpr std::size_t NV = layout::registers, NB = 8;
   [&]<std::size_t... B>(std::index_sequence<B...>) {
     (detail::dense_forward_columns<Act, layout, B * NB, NB, T, Arch>(params, x, z, y), ...);
-  }(std::make_index_sequence<NV / NB>{});
+  }
+  (std::make_index_sequence<NV / NB>{});
   if constexpr (NV % NB != 0)
     detail::dense_forward_columns<Act, layout, NV / NB * NB, NV % NB, T, Arch>(params, x, z, y);
   if constexpr (!Act::elementwise) Act::scalar_row(y, y, Out);
@@ -228,11 +227,11 @@ void dense_forward_batch(const T* params, const T* x, std::size_t ldx, T* z, T* 
   constexpr std::size_t P = layout::padded_out, MR = detail::tile_shape<Arch>::rows;
   const T* b = params + layout::weight_size;
   auto rows = [&]<std::size_t M>(std::size_t r) {
-    detail::for_each_column_tile<layout, Arch>(params, cols.begin, cols.end, [&](auto nb, auto w, const T* wt,
-                                                                                 std::size_t col) {
-      detail::dense_forward_tile<Act, In, w, P, M, nb, T, Arch>(wt, b + col, x + r * ldx, ldx,
-                                                                z ? z + r * P + col : nullptr, y + r * P + col);
-    });
+    detail::for_each_column_tile<layout, Arch>(
+        params, cols.begin, cols.end, [&](auto nb, auto w, const T* wt, std::size_t col) {
+          detail::dense_forward_tile<Act, In, w, P, M, nb, T, Arch>(wt, b + col, x + r * ldx, ldx,
+                                                                    z ? z + r * P + col : nullptr, y + r * P + col);
+        });
   };
   std::size_t r = 0;
   for (; r + MR <= n; r += MR) rows.template operator()<MR>(r);
@@ -320,7 +319,8 @@ void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, 
       const T* wt = params + layout::panel_offset(p);
       for (std::size_t c = 0; c < W; c += L) {
         const V dv = V::load_aligned(d + first + c);
-        for (std::size_t ii = 0; ii < M; ++ii) acc[ii] = kernels::fma(dv, V::load_aligned(wt + (i + ii) * W + c), acc[ii]);
+        for (std::size_t ii = 0; ii < M; ++ii)
+          acc[ii] = kernels::fma(dv, V::load_aligned(wt + (i + ii) * W + c), acc[ii]);
       }
     });
   };
@@ -406,4 +406,4 @@ void dense_backward_input(const T* params, const T* dz, T* dx, std::size_t ldx, 
 }
 
 } // namespace reference
-} // namespace ctnn::kernels
+} // namespace CTNN_NAMESPACE::kernels

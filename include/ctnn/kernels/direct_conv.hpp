@@ -33,7 +33,7 @@ struct wide_conv {
   static constexpr std::size_t positions = OH * ws; ///< wide output positions of one plane
   /// Elements of one input (Cin planes plus zeros for the discarded positions' last loads).
   template <class T, class Arch = default_arch>
-  static constexpr std::size_t input_size = round_up(Cin * plane + lanes<T, Arch> + (KW - 1) * DW, lanes<T, Arch>);
+  static constexpr std::size_t input_size = round_up(Cin* plane + lanes<T, Arch> + (KW - 1) * DW, lanes<T, Arch>);
   /// One output plane as the weight gradient reads it: positions, whole registers.
   template <class T, class Arch = default_arch>
   static constexpr std::size_t output_plane = round_up(positions, lanes<T, Arch>);
@@ -119,8 +119,7 @@ struct wide_conv {
       for (std::size_t o = 0; o < Cout; ++o) {
         V acc(T(0));
         for (std::size_t s = 0; s < n; ++s)
-          for (std::size_t v = 0; v < nv; ++v)
-            acc += V::load_aligned(dz + s * ldz + o * output_plane<T, Arch> + v * L);
+          for (std::size_t v = 0; v < nv; ++v) acc += V::load_aligned(dz + s * ldz + o * output_plane<T, Arch> + v * L);
         db[o] += xsimd::hadd(acc);
       }
   }
@@ -153,13 +152,12 @@ private:
               CTNN_UNROLL for (std::size_t v = 0; v < nv; ++v) acc[o][v] = kernels::fma(w, xv[v], acc[o][v]);
             }
           }
-      CTNN_UNROLL for (std::size_t o = 0; o < no; ++o)
-        CTNN_UNROLL for (std::size_t v = 0; v < nv; ++v) {
-          T* at = zt + (o0 + o) * band + (v0 + v) * L;
-          acc[o][v].store_aligned(at);
-          if constexpr (!std::is_same_v<Act, identity_fn>)
-            Act::simd(acc[o][v]).store_aligned(yt + (o0 + o) * band + (v0 + v) * L);
-        }
+      CTNN_UNROLL for (std::size_t o = 0; o < no; ++o) CTNN_UNROLL for (std::size_t v = 0; v < nv; ++v) {
+        T* at = zt + (o0 + o) * band + (v0 + v) * L;
+        acc[o][v].store_aligned(at);
+        if constexpr (!std::is_same_v<Act, identity_fn>)
+          Act::simd(acc[o][v]).store_aligned(yt + (o0 + o) * band + (v0 + v) * L);
+      }
     };
     const auto columns = [&]<std::size_t no>(std::size_t o0) {
       constexpr std::size_t NV = std::max<std::size_t>(1, budget / no);
@@ -173,4 +171,4 @@ private:
   }
 };
 
-} // namespace ctnn::kernels
+} // namespace CTNN_NAMESPACE::kernels

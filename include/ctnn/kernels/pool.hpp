@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 
@@ -81,7 +81,8 @@ void pool_forward(const T* x, T* y) noexcept {
   for (std::size_t c = 0; c < S.c; ++c) {
     for (std::size_t oy = 0; oy < S.oh; ++oy) {
       T* row = rows + oy * row_size;
-      const std::size_t i0 = detail::first_tap(oy, S.sh, S.pt, S.dh), i1 = detail::end_tap(oy, S.sh, S.pt, S.dh, S.kh, S.h);
+      const std::size_t i0 = detail::first_tap(oy, S.sh, S.pt, S.dh),
+                        i1 = detail::end_tap(oy, S.sh, S.pt, S.dh, S.kh, S.h);
       std::fill_n(row, S.pl, fill);
       if (i0 >= i1) { // the window lies in the padding (only with padding > window / 2)
         std::fill(row, row + row_size, fill);
@@ -114,9 +115,11 @@ template <conv_shape S, bool Max, class T>
 void pool_backward(const T* x, const T* dy, T* dx) noexcept {
   for (std::size_t c = 0; c < S.c; ++c)
     for (std::size_t oy = 0; oy < S.oh; ++oy) {
-      const std::size_t i0 = detail::first_tap(oy, S.sh, S.pt, S.dh), i1 = detail::end_tap(oy, S.sh, S.pt, S.dh, S.kh, S.h);
+      const std::size_t i0 = detail::first_tap(oy, S.sh, S.pt, S.dh),
+                        i1 = detail::end_tap(oy, S.sh, S.pt, S.dh, S.kh, S.h);
       for (std::size_t ox = 0; ox < S.ow; ++ox) {
-        const std::size_t j0 = detail::first_tap(ox, S.sw, S.pl, S.dw), j1 = detail::end_tap(ox, S.sw, S.pl, S.dw, S.kw, S.w);
+        const std::size_t j0 = detail::first_tap(ox, S.sw, S.pl, S.dw),
+                          j1 = detail::end_tap(ox, S.sw, S.pl, S.dw, S.kw, S.w);
         if (i0 >= i1 || j0 >= j1) continue;
         const T g = dy[(c * S.oh + oy) * S.ow + ox];
         const std::size_t base = c * S.h * S.w;
@@ -141,4 +144,4 @@ void pool_backward(const T* x, const T* dy, T* dx) noexcept {
     }
 }
 
-} // namespace ctnn::kernels
+} // namespace CTNN_NAMESPACE::kernels

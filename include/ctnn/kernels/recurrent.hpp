@@ -21,7 +21,9 @@ namespace CTNN_NAMESPACE::kernels {
 enum class cell_kind { rnn_tanh, rnn_relu, lstm, gru };
 
 template <cell_kind K>
-inline constexpr std::size_t gate_count = K == cell_kind::lstm ? 4 : K == cell_kind::gru ? 3 : 1;
+inline constexpr std::size_t gate_count = K == cell_kind::lstm  ? 4
+                                          : K == cell_kind::gru ? 3
+                                                                : 1;
 
 /// Parameters of a recurrent layer of F inputs and H hidden units, as stored: two dense layers
 /// (kernels/dense.hpp's layout, so that its register-blocked kernels run the affine maps, also
@@ -37,8 +39,12 @@ struct recurrent_layout {
   static constexpr std::size_t param_count = gates * H * (F + H + 2);
   /// Where PyTorch's row r (= gate * H + j) of a [G H, ...] weight or bias lands: output column.
   static constexpr std::size_t column(std::size_t r) noexcept { return r / H * hp + r % H; }
-  static constexpr std::size_t w_ih(std::size_t r, std::size_t k) noexcept { return ih + input_map::index(k, column(r)); }
-  static constexpr std::size_t w_hh(std::size_t r, std::size_t k) noexcept { return hh + hidden_map::index(k, column(r)); }
+  static constexpr std::size_t w_ih(std::size_t r, std::size_t k) noexcept {
+    return ih + input_map::index(k, column(r));
+  }
+  static constexpr std::size_t w_hh(std::size_t r, std::size_t k) noexcept {
+    return hh + hidden_map::index(k, column(r));
+  }
   static constexpr std::size_t b_ih(std::size_t r) noexcept { return ih + input_map::weight_size + column(r); }
   static constexpr std::size_t b_hh(std::size_t r) noexcept { return hh + hidden_map::weight_size + column(r); }
 };
@@ -74,7 +80,8 @@ void map_input_gradient(const T* params, const T* d, T* dx) noexcept {
     for (std::size_t p = 0; p < Layout::panels; ++p) {
       const std::size_t w = Layout::panel_width(p), c0 = Layout::panel_begin(p);
       const T* row = params + Layout::panel_offset(p) + k * w;
-      for (std::size_t j = 0; j < w; j += L) acc = kernels::fma(V::load_aligned(row + j), V::load_aligned(d + c0 + j), acc);
+      for (std::size_t j = 0; j < w; j += L)
+        acc = kernels::fma(V::load_aligned(row + j), V::load_aligned(d + c0 + j), acc);
     }
     dx[k] = xsimd::hadd(acc);
   }
@@ -96,7 +103,8 @@ T tanh(T x) noexcept {
 /// what backward needs: the activated gates (G Hp) and `extra` (Hp: the LSTM's c, the GRU's
 /// W_hn h + b_hn; unused by the RNN). Every pointer aligned.
 template <cell_kind K, std::size_t H, class T, class Arch = default_arch>
-CTNN_ALWAYS_INLINE void cell_forward(const T* ai, const T* ah, const T* h_prev, const T* c_prev, T* h, T* c, T* gates, T* extra) noexcept {
+CTNN_ALWAYS_INLINE void cell_forward(const T* ai, const T* ah, const T* h_prev, const T* c_prev, T* h, T* c, T* gates,
+                                     T* extra) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t hp = padded<T, Arch>(H), L = V::size;
   const auto at = [](const T* p, std::size_t j) { return V::load_aligned(p + j); };
@@ -122,7 +130,7 @@ CTNN_ALWAYS_INLINE void cell_forward(const T* ai, const T* ah, const T* h_prev, 
       const V z = sigmoid_fn::simd(at(ai, hp + j) + at(ah, hp + j));
       const V hn = at(ah, 2 * hp + j);
       const V n = tanh_fn::simd(kernels::fma(r, hn, at(ai, 2 * hp + j))); // b_hn inside the reset product
-      kernels::fma(z, at(h_prev, j) - n, n).store_aligned(h + j);          // (1 - z) n + z h
+      kernels::fma(z, at(h_prev, j) - n, n).store_aligned(h + j);         // (1 - z) n + z h
       r.store_aligned(gates + j), z.store_aligned(gates + hp + j), n.store_aligned(gates + 2 * hp + j);
       hn.store_aligned(extra + j);
     }
@@ -134,8 +142,8 @@ CTNN_ALWAYS_INLINE void cell_forward(const T* ai, const T* ah, const T* h_prev, 
 /// (dL/d of the two affine outputs, G Hp each) and dh_prev, the part of dL/dh_prev that does
 /// not go through W_hh. Every pointer aligned; padding lanes of dh and dc are 0 and stay so.
 template <cell_kind K, std::size_t H, class T, class Arch = default_arch>
-void cell_backward(const T* gates, const T* extra, const T* h_prev, const T* c_prev, const T* dh, T* dc, T* dai,
-                   T* dah, T* dh_prev) noexcept {
+void cell_backward(const T* gates, const T* extra, const T* h_prev, const T* c_prev, const T* dh, T* dc, T* dai, T* dah,
+                   T* dh_prev) noexcept {
   using V = simd<T, Arch>;
   constexpr std::size_t hp = padded<T, Arch>(H), L = V::size;
   const auto at = [](const T* p, std::size_t j) { return V::load_aligned(p + j); };
@@ -174,4 +182,4 @@ void cell_backward(const T* gates, const T* extra, const T* h_prev, const T* c_p
   }
 }
 
-} // namespace ctnn::kernels
+} // namespace CTNN_NAMESPACE::kernels

@@ -56,10 +56,10 @@ inline constexpr bool has_fma = true;
 inline constexpr bool has_fma = false;
 #endif
 
-/// a * b + c, rounded once where the instruction set has FMA. Kernels call this rather than xsimd::fma: xsimd 8.1 implements
-/// AVX-512 fma as its generic a * b + c (its avx512f architecture does not derive from fma3),
-/// which GCC happens to contract into one instruction and Clang 14 does not, so that Clang
-/// builds ran a multiply and an add, with two roundings, wherever a kernel asked for an FMA.
+/// a * b + c, rounded once where the instruction set has FMA. Kernels call this rather than xsimd::fma: xsimd 8.1
+/// implements AVX-512 fma as its generic a * b + c (its avx512f architecture does not derive from fma3), which GCC
+/// happens to contract into one instruction and Clang 14 does not, so that Clang builds ran a multiply and an add, with
+/// two roundings, wherever a kernel asked for an FMA.
 template <class T, class A>
 CTNN_ALWAYS_INLINE xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
                                           const xsimd::batch<T, A>& c) noexcept {
@@ -94,4 +94,4 @@ struct register_range {
 /// buffer and reading the zeros back: a trainer's step starts from no gradient).
 enum class store_mode { add, overwrite };
 
-} // namespace ctnn::kernels
+} // namespace CTNN_NAMESPACE::kernels

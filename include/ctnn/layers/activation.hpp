@@ -45,4 +45,4 @@ struct activation_stage {
   static void initialize(T*, const Init&, rng&) noexcept {}
 };
 
-} // namespace ctnn::layers
+} // namespace CTNN_NAMESPACE::layers

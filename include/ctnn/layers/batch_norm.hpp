@@ -150,7 +150,9 @@ struct batch_norm_stage {
 namespace detail {
 /// Whether L is a composite block (protocol.hpp: inner_network and with_layers).
 template <class L>
-concept composite_layer = requires { typename L::template inner_network<shape<1>>; };
+concept composite_layer = requires {
+  typename L::template inner_network<shape<1>>;
+};
 
 template <class Block, class InnerNetwork>
 struct rebuilt_block;
@@ -208,9 +210,9 @@ constexpr auto fold_diagnosis_from() noexcept {
     } else if constexpr (std::is_same_v<L, batch_norm>) {
       using previous = typename Model::template layer<I - 1>;
       if constexpr (!absorbs_channel_scale<previous>())
-        return std::type_identity<diag::batch_norm_cannot_fold<typename Where::template at<I>, batch_norm,
-                                                               diag::previous_layer<previous>,
-                                                               diag::fix_put_batch_norm_right_after_dense_or_conv>>{};
+        return std::type_identity<
+            diag::batch_norm_cannot_fold<typename Where::template at<I>, batch_norm, diag::previous_layer<previous>,
+                                         diag::fix_put_batch_norm_right_after_dense_or_conv>>{};
       else
         return fold_diagnosis_from<Model, Where, I + 1>();
     } else if constexpr (composite_layer<L>) {
@@ -254,7 +256,8 @@ std::size_t fold_values(const T* values, std::vector<T>& out) {
         previous = out.size();
         std::size_t done = 0;
         if constexpr (composite_layer<L>) // the inner layers' values come first in the block's
-          done = fold_values<typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(i))>>(values + at, out);
+          done =
+              fold_values<typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(i))>>(values + at, out);
         out.insert(out.end(), values + at + done, values + at + count);
       }
       at += count;
@@ -293,4 +296,4 @@ auto fold_batch_norm(const net<Model, T>& trained) {
   }
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

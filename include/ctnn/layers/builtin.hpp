@@ -3,14 +3,14 @@
 #pragma once
 
 #include <ctnn/layers/activation.hpp>
-#include <ctnn/layers/pool.hpp>
-#include <ctnn/layers/recurrent.hpp>
-#include <ctnn/layers/residual.hpp>
+#include <ctnn/layers/batch_norm.hpp>
 #include <ctnn/layers/conv.hpp>
 #include <ctnn/layers/conv_transpose.hpp>
-#include <ctnn/layers/upsample.hpp>
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/dropout.hpp>
 #include <ctnn/layers/norm.hpp>
-#include <ctnn/layers/batch_norm.hpp>
+#include <ctnn/layers/pool.hpp>
+#include <ctnn/layers/recurrent.hpp>
+#include <ctnn/layers/residual.hpp>
 #include <ctnn/layers/stage.hpp>
+#include <ctnn/layers/upsample.hpp>

@@ -34,9 +34,9 @@ struct conv_stage {
                                              geometry.sh, geometry.sw, geometry.dh, geometry.dw, geometry.pt,
                                              geometry.pl, geometry.oh, geometry.ow};
   static constexpr std::size_t filters = Descriptor::filters;
-  static constexpr std::size_t window = shape.window();      ///< C * KH * KW: one position's inputs
+  static constexpr std::size_t window = shape.window();       ///< C * KH * KW: one position's inputs
   static constexpr std::size_t positions = shape.positions(); ///< H' * W'
-  using gemm = dense_stage<T, window, filters, Act>;            ///< one position: a dense layer
+  using gemm = dense_stage<T, window, filters, Act>;          ///< one position: a dense layer
   using layout = typename gemm::layout;
   static constexpr std::size_t padded_filters = layout::padded_out;
 
@@ -58,7 +58,8 @@ struct conv_stage {
   static constexpr std::size_t kept_dz = kept_input + wide::template input_size<T>;
   static constexpr std::size_t kept_dz_padded = 0;
   static constexpr std::size_t kept_stride =
-      direct ? std::max(kept_dz + filters * wide::template output_plane<T>, wide_t::template input_size<T>) : out_stride;
+      direct ? std::max(kept_dz + filters * wide::template output_plane<T>, wide_t::template input_size<T>)
+             : out_stride;
   /// Output positions per tile: the gathered windows of a tile stay within 16 KiB (L1).
   static constexpr std::size_t tile = std::clamp<std::size_t>(16384 / sizeof(T) / window, 4, 64);
 
@@ -86,8 +87,8 @@ struct conv_stage {
     }
   }
 
-  static void backward(const T* p, T* g, const T* x, std::size_t ldx, T* kept, const T* y, T* dy, T* dx,
-                       std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
+  static void backward(const T* p, T* g, const T* x, std::size_t ldx, T* kept, const T* y, T* dy, T* dx, std::size_t n,
+                       kernels::store_mode mode = kernels::store_mode::add) noexcept {
     if constexpr (direct)
       backward_direct(p, g, x, ldx, kept, y, dy, dx, n, mode);
     else
@@ -117,7 +118,9 @@ private:
   /// channel-major, padding zero.
   static void run_direct(const T* p, const T* x, T* in, T* z, T* y) noexcept {
     wide::pad(x, shape.h, shape.w, shape.pt, shape.pl, in);
-    const auto weight = [p](std::size_t f, std::size_t c, std::size_t i, std::size_t j) { return p[weight_at(f, c, i, j)]; };
+    const auto weight = [p](std::size_t f, std::size_t c, std::size_t i, std::size_t j) {
+      return p[weight_at(f, c, i, j)];
+    };
     const auto rows = [&](std::size_t f, std::size_t r, const T* zr, const T* yr) {
       T* at = y + f * positions + r * shape.ow;
       std::copy_n(yr, shape.ow, at);
@@ -142,7 +145,8 @@ private:
       T* k = kept + s * kept_stride;
       if constexpr (!std::is_same_v<Act, kernels::identity_fn>)
         for (std::size_t i = 0; i < out_stride; i += L)
-          (V::load_aligned(d + i) * Act::simd_derivative(V::load_aligned(k + i), V::load_aligned(y + s * out_stride + i)))
+          (V::load_aligned(d + i) *
+           Act::simd_derivative(V::load_aligned(k + i), V::load_aligned(y + s * out_stride + i)))
               .store_aligned(d + i);
       T* dz = k + kept_dz; // [F][OH][WS]: dz at x < OW, zero at the discarded positions
       std::fill(dz, dz + filters * plane, T(0));
@@ -168,7 +172,8 @@ private:
           [p](std::size_t c, std::size_t f, std::size_t i, std::size_t j) {
             return p[weight_at(f, c, shape.kh - 1 - i, shape.kw - 1 - j)];
           },
-          static_cast<const T*>(nullptr), [&](std::size_t c, std::size_t r, const T*, const T* row) {
+          static_cast<const T*>(nullptr),
+          [&](std::size_t c, std::size_t r, const T*, const T* row) {
             if (r >= shape.pt && r < shape.pt + shape.h)
               std::copy_n(row + shape.pl, shape.w, ds + (c * shape.h + r - shape.pt) * shape.w);
           });
@@ -176,7 +181,7 @@ private:
   }
 
   static void backward_im2col(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
-                       std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
+                              std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
     alignas(alignment) T col[tile * window];
     alignas(alignment) T dcol[tile * window];
     alignas(alignment) T zt[tile * padded_filters], yt[tile * padded_filters], dyt[tile * padded_filters];
@@ -231,4 +236,4 @@ private:
   }
 };
 
-} // namespace ctnn::layers
+} // namespace CTNN_NAMESPACE::layers

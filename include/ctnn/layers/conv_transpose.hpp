@@ -62,7 +62,8 @@ struct conv_transpose2d_stage : detail::batch_by_samples<conv_transpose2d_stage<
         T* out = col + r * row;
         for (std::size_t k = 0; k < row; k += L) {
           V acc(T(0));
-          for (std::size_t c = 0; c < C; ++c) acc = xsimd::fma(V(x[c * positions + q0 + r]), V::load_aligned(p + c * row + k), acc);
+          for (std::size_t c = 0; c < C; ++c)
+            acc = xsimd::fma(V(x[c * positions + q0 + r]), V::load_aligned(p + c * row + k), acc);
           acc.store_aligned(out + k);
         }
       }
@@ -144,4 +145,4 @@ private:
 };
 
 } // namespace layers
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -96,8 +96,7 @@ struct dense_stage {
   /// these columns there: its many passes over dz then stay on lines the other core never
   /// touches (reading the shared rows in place made that kernel ~35% slower on two cores).
   static void backward_params(T* g, const T* x, std::size_t ldx, const T* z, const T* y, T* dy, std::size_t n,
-                              kernels::register_range cols, kernels::store_mode mode,
-                              T* own_dz = nullptr) noexcept {
+                              kernels::register_range cols, kernels::store_mode mode, T* own_dz = nullptr) noexcept {
     kernels::dense_backward_activation<Act, Out>(z, y, dy, g + layout::weight_size, n, cols, mode);
     const T* dz = dy;
     if (own_dz) {
@@ -129,4 +128,4 @@ struct dense_stage {
 };
 
 } // namespace layers
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -22,7 +22,8 @@ struct dropout_stage : detail::no_parameters<T> {
   static constexpr bool stochastic = true;
   /// An element is kept when its 64 random bits are at least p 2^64 (exact for p = Num / Den up
   /// to 2^-64).
-  static constexpr std::uint64_t threshold = std::uint64_t((unsigned __int128)Num * (((unsigned __int128)1) << 64) / Den);
+  static constexpr std::uint64_t threshold =
+      std::uint64_t((unsigned __int128)Num * (((unsigned __int128)1) << 64) / Den);
   static constexpr T scale = T(Den) / T(Den - Num);
 
   /// Inference (the runtime skips it; what it would do): y = x.
@@ -58,4 +59,4 @@ struct dropout_stage : detail::no_parameters<T> {
   }
 };
 
-} // namespace ctnn::layers
+} // namespace CTNN_NAMESPACE::layers

@@ -112,4 +112,4 @@ struct layer_norm_stage {
   }
 };
 
-} // namespace ctnn::layers
+} // namespace CTNN_NAMESPACE::layers

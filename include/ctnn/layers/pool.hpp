@@ -68,4 +68,4 @@ struct global_avg_pool_stage : detail::no_parameters<T>,
   }
 };
 
-} // namespace ctnn::layers
+} // namespace CTNN_NAMESPACE::layers

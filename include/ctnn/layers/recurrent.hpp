@@ -42,7 +42,8 @@ struct recurrent_stage {
 
   static void forward(const T* p, const T* x, T* y) noexcept { run(p, x, nullptr, y); }
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) run(p, x + s * ldx, kept ? kept + s * kept_stride : nullptr, y + s * out_stride);
+    for (std::size_t s = 0; s < n; ++s)
+      run(p, x + s * ldx, kept ? kept + s * kept_stride : nullptr, y + s * out_stride);
   }
 
   /// One time step of n streams: state_s at states + s * ld_state, x_s at x + s * ldx, h_s (Hp
@@ -55,8 +56,8 @@ struct recurrent_stage {
     advance(p, state, x, h, gates, extra);
   }
 
-  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x,
-                                              std::size_t ldx, T* h, std::size_t ldh, std::size_t n) noexcept {
+  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* h,
+                           std::size_t ldh, std::size_t n) noexcept {
     std::size_t s = 0;
     for (; s + block <= n; s += block) streams(p, states + s * ld_state, ld_state, x + s * ldx, ldx, h + s * ldh, ldh);
     for (; s < n; ++s) {
@@ -80,11 +81,13 @@ struct recurrent_stage {
       for (std::size_t t = Steps; t-- > 0;) {
         const T* dyt = dy + s * out_stride + t * H;
         for (std::size_t j = 0; j < hp; ++j) dh[j] = (j < H ? dyt[j] : T(0)) + dh_next[j];
-        if (t > 0) std::copy_n(ys + (t - 1) * H, H, h_prev); // y rows are compact: an aligned copy
-        else std::fill_n(h_prev, H, T(0));
+        if (t > 0)
+          std::copy_n(ys + (t - 1) * H, H, h_prev); // y rows are compact: an aligned copy
+        else
+          std::fill_n(h_prev, H, T(0));
         const T* c_prev = t > 0 ? ks + (t - 1) * step_kept + width : zero;
-        kernels::cell_backward<K, H>(ks + t * step_kept, ks + t * step_kept + width, h_prev, c_prev, dh, dc, dai,
-                                     dah, dh_prev);
+        kernels::cell_backward<K, H>(ks + t * step_kept, ks + t * step_kept + width, h_prev, c_prev, dh, dc, dai, dah,
+                                     dh_prev);
         kernels::map_gradient<input_map>(xs + t * F, dai, g + layout::ih);
         kernels::map_gradient<hidden_map>(h_prev, dah, g + layout::hh);
         if (dxs) kernels::map_input_gradient<input_map>(p + layout::ih, dai, dxs + t * F);
@@ -176,7 +179,6 @@ private:
     }
     std::fill(y + out_size, y + out_stride, T(0));
   }
-
 };
 
 /// in sequence<Steps, F> -> out shape<F>: the final step. No parameters. In a stream, the
@@ -202,4 +204,4 @@ struct last_stage : detail::no_parameters<T>, detail::batch_by_samples<last_stag
   }
 };
 
-} // namespace ctnn::layers
+} // namespace CTNN_NAMESPACE::layers

@@ -8,8 +8,8 @@
 
 #include <ctnn/core/config.hpp>
 
-#include <ctnn/core/random.hpp>
 #include <ctnn/core/index.hpp>
+#include <ctnn/core/random.hpp>
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/kernels/simd.hpp>
 #include <ctnn/layers/stage.hpp>
@@ -41,9 +41,7 @@ struct block_view {
       return capability::view_of<typename Inner::template stage<s>>(params + Inner::offsets[s]);
   }
   /// The 1x1 projection of residual<project, ...> (a dense or conv view).
-  auto projection() const noexcept
-  requires(!std::is_void_v<Projection>)
-  {
+  auto projection() const noexcept requires(!std::is_void_v<Projection>) {
     return capability::view_of<Projection>(params + ProjectionOffset);
   }
 };
@@ -126,10 +124,9 @@ struct residual_streams<T, Inner, Act, StepSize, true> {
 /// step if the input is a sequence (0 otherwise).
 template <class T, class Inner, class Projection, class Act, std::size_t InSize, std::size_t OutSize,
           std::size_t StepSize>
-struct residual_stage
-    : detail::residual_streams<T, Inner, Act, StepSize,
-                               StepSize != 0 && std::is_void_v<Projection> &&
-                                   !detail::any_stage<Inner, void, detail::cannot_step>()> {
+struct residual_stage : detail::residual_streams<T, Inner, Act, StepSize,
+                                                 StepSize != 0 && std::is_void_v<Projection> &&
+                                                     !detail::any_stage<Inner, void, detail::cannot_step>()> {
   static constexpr bool projected = !std::is_void_v<Projection>;
   static constexpr std::size_t L = kernels::lanes<T>;
   static constexpr std::size_t stages = Inner::stage_count;
@@ -181,11 +178,11 @@ struct residual_stage
   /// After a training step: each inner stage that keeps batch statistics folds them into its
   /// buffers (the block's kept buffer holds what the forward of n rows kept).
   static void update_buffers(T* p, const T* kept, std::size_t n) noexcept
-  requires(detail::any_stage<Inner, Projection, detail::has_batch_statistics>())
-  {
+      requires(detail::any_stage<Inner, Projection, detail::has_batch_statistics>()) {
     const auto at = carve(const_cast<T*>(kept), n);
     ctnn::detail::for_each_index<stages>([&](auto s) {
-      if constexpr (capability::updates_buffers<inner<s>, T>) inner<s>::update_buffers(p + Inner::offsets[s], at[2 * s], n);
+      if constexpr (capability::updates_buffers<inner<s>, T>)
+        inner<s>::update_buffers(p + Inner::offsets[s], at[2 * s], n);
     });
     if constexpr (projected && capability::updates_buffers<skip, T>)
       skip::update_buffers(p + projection_offset, at[2 * stages], n);
@@ -249,8 +246,7 @@ struct residual_stage
   /// Training with random masks: each inner stochastic stage draws from its own stream id.
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n,
                             const noise& nz) noexcept
-  requires(detail::any_stage<Inner, Projection, detail::is_stochastic>())
-  {
+      requires(detail::any_stage<Inner, Projection, detail::is_stochastic>()) {
     train_forward(p, x, ldx, kept, y, n, nz);
   }
 
@@ -272,15 +268,15 @@ struct residual_stage
       const T* in = s == 0 ? x : at[2 * (s == 0 ? 0 : s - 1) + 1];
       const std::size_t ld = s == 0 ? ldx : Inner::strides[s == 0 ? 0 : s - 1];
       T* in_grad = s == 0 ? dx : grads[s % 2];
-      inner<s>::backward(p + Inner::offsets[s], g + Inner::offsets[s], in, ld, inner<s>::kept_stride ? at[2 * s] : nullptr,
-                         at[2 * s + 1], out_grad, in_grad, n, mode);
+      inner<s>::backward(p + Inner::offsets[s], g + Inner::offsets[s], in, ld,
+                         inner<s>::kept_stride ? at[2 * s] : nullptr, at[2 * s + 1], out_grad, in_grad, n, mode);
       out_grad = in_grad;
     });
     // the skip path adds into dx
     if constexpr (projected) {
       T* dxp = dx ? at[2 * stages + 4] : nullptr;
-      skip::backward(p + projection_offset, g + projection_offset, x, ldx,
-                     skip::kept_stride ? at[2 * stages] : nullptr, at[2 * stages + 1], dz, dxp, n, mode);
+      skip::backward(p + projection_offset, g + projection_offset, x, ldx, skip::kept_stride ? at[2 * stages] : nullptr,
+                     at[2 * stages + 1], dz, dxp, n, mode);
       if (dx)
         for (std::size_t r = 0; r < n; ++r)
           for (std::size_t k = 0; k < in_size; ++k) dx[r * ldx + k] += dxp[r * ldx + k];
@@ -368,4 +364,4 @@ private:
   }
 };
 
-} // namespace ctnn::layers
+} // namespace CTNN_NAMESPACE::layers

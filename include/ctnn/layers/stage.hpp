@@ -167,7 +167,9 @@ inline constexpr bool batch_statistics = [] {
 }();
 /// It folds what its training forward kept into its buffers after a step: update_buffers(p, kept, n).
 template <class S, class T>
-inline constexpr bool updates_buffers = requires(T* p, const T* kept, std::size_t n) { S::update_buffers(p, kept, n); };
+inline constexpr bool updates_buffers = requires(T* p, const T* kept, std::size_t n) {
+  S::update_buffers(p, kept, n);
+};
 /// Its training forward takes random masks: forward_batch(p, x, ldx, kept, y, n, noise).
 template <class S>
 inline constexpr bool stochastic = [] {
@@ -196,7 +198,9 @@ inline constexpr bool inference_identity = [] {
 }();
 /// It runs one time step of a stream (state_size, step_stride, step, step_streams).
 template <class S>
-inline constexpr bool steps = requires { S::state_size; };
+inline constexpr bool steps = requires {
+  S::state_size;
+};
 /// It turns a sequence into its current step (`last`).
 template <class S>
 inline constexpr bool ends_sequence = [] {
@@ -244,4 +248,4 @@ struct batch_by_samples {
 };
 } // namespace layers::detail
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -47,4 +47,4 @@ struct upsample2d_stage : detail::no_parameters<T>, detail::batch_by_samples<ups
   }
 };
 
-} // namespace ctnn::layers
+} // namespace CTNN_NAMESPACE::layers

@@ -17,10 +17,12 @@ namespace CTNN_NAMESPACE {
 /// The encoder and the decoder of a trained chain<Encoder, Decoder>, with its parameters.
 template <class Encoder, class Decoder, class T>
 std::pair<net<Encoder, T>, net<Decoder, T>> split_chain(const net<chain<Encoder, Decoder>, T>& whole) {
-  static_assert(net<Encoder, T>::value_count + net<Decoder, T>::value_count == net<chain<Encoder, Decoder>, T>::value_count);
+  static_assert(net<Encoder, T>::value_count + net<Decoder, T>::value_count ==
+                net<chain<Encoder, Decoder>, T>::value_count);
   const std::vector<T> v = whole.export_parameters();
   constexpr std::size_t e = net<Encoder, T>::value_count;
-  return {net<Encoder, T>(std::span<const T>(v.data(), e)), net<Decoder, T>(std::span<const T>(v.data() + e, v.size() - e))};
+  return {net<Encoder, T>(std::span<const T>(v.data(), e)),
+          net<Decoder, T>(std::span<const T>(v.data() + e, v.size() - e))};
 }
 
 /// The chain<Encoder, Decoder> of an encoder and a decoder, with their parameters.
@@ -32,4 +34,4 @@ net<chain<Encoder, Decoder>, T> join_chain(const net<Encoder, T>& encoder, const
   return net<chain<Encoder, Decoder>, T>(std::span<const T>(v));
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

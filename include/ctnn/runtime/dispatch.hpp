@@ -97,7 +97,8 @@ public:
   void use(std::string_view isa) {
     for (const auto& e : entries_)
       if (e.isa == isa) {
-        if (!cpu_supports(isa)) throw std::invalid_argument("ctnn::dispatched::use: this CPU lacks " + std::string(isa));
+        if (!cpu_supports(isa))
+          throw std::invalid_argument("ctnn::dispatched::use: this CPU lacks " + std::string(isa));
         select(e);
         return;
       }

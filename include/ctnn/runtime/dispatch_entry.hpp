@@ -11,8 +11,8 @@ namespace ctnn {
 /// CTNN_DISPATCH_TARGET in a translation unit compiled for that instruction set
 /// (ctnn/runtime/dispatch_target.hpp); used by ctnn::dispatched (ctnn/runtime/dispatch.hpp).
 struct dispatch_entry {
-  const char* isa = "";                   ///< "avx512", "avx2" or "sse2"
-  std::size_t param_count = 0;            ///< of the model, as PyTorch counts them
+  const char* isa = "";        ///< "avx512", "avx2" or "sse2"
+  std::size_t param_count = 0; ///< of the model, as PyTorch counts them
   std::size_t input_size = 0, output_size = 0;
   void* (*create)(const float* params) = nullptr; ///< a network with these parameters (PyTorch order)
   void (*destroy)(void* net) noexcept = nullptr;

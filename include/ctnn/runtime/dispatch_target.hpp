@@ -43,7 +43,7 @@ struct dispatch_target {
     }
   }
   static constexpr dispatch_entry entry(const char* isa) noexcept {
-    return {isa, net_type::param_count, net_type::input_size, net_type::output_size, &create, &destroy, &forward,
+    return {isa,     net_type::param_count, net_type::input_size, net_type::output_size, &create, &destroy, &forward,
             &predict};
   }
 };
@@ -58,7 +58,7 @@ struct dispatch_target {
 /// Defines `const ctnn::dispatch_entry ctnn_dispatch_<name>_<CTNN_ISA>` for the model type
 /// `model`. Constant-initialized data, not a function: reading it runs no code of this
 /// instruction set, so any CPU can list the entries before choosing one.
-#define CTNN_DISPATCH_TARGET(name, model)                                                                           \
-  extern const ::ctnn::dispatch_entry CTNN_DISPATCH_CAT(ctnn_dispatch_, name, CTNN_ISA);                           \
-  constinit const ::ctnn::dispatch_entry CTNN_DISPATCH_CAT(ctnn_dispatch_, name, CTNN_ISA) =                       \
+#define CTNN_DISPATCH_TARGET(name, model)                                                                              \
+  extern const ::ctnn::dispatch_entry CTNN_DISPATCH_CAT(ctnn_dispatch_, name, CTNN_ISA);                               \
+  constinit const ::ctnn::dispatch_entry CTNN_DISPATCH_CAT(ctnn_dispatch_, name, CTNN_ISA) =                           \
       ::ctnn::detail::dispatch_target<model>::entry(CTNN_DISPATCH_STR(CTNN_ISA));

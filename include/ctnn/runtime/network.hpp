@@ -101,19 +101,27 @@ public:
   static constexpr std::size_t stage_count = lowered::stage_count;
   /// Trainable parameters as PyTorch counts them.
   static constexpr std::size_t param_count = Model::param_count;
-  static_assert(!Model::valid || !lowered::stages_ok || param_count == [] {
-    std::size_t n = 0;
-    detail::for_each_index<lowered::stage_count>([&](auto s) { n += stage<s>::param_count; });
-    return n;
-  }(), "ctnn: a layer's descriptor counts other parameters (param_count) than its stage holds");
+  static_assert(
+      !Model::valid || !lowered::stages_ok ||
+          param_count ==
+              [] {
+                std::size_t n = 0;
+                detail::for_each_index<lowered::stage_count>([&](auto s) { n += stage<s>::param_count; });
+                return n;
+              }(),
+      "ctnn: a layer's descriptor counts other parameters (param_count) than its stage holds");
   /// Values export_parameters returns and weight files hold: the param_count parameters and the
   /// buffers (batch_norm's running statistics), each layer's parameters then its buffers.
   static constexpr std::size_t value_count = param_count + Model::buffer_count;
-  static_assert(!Model::valid || !lowered::stages_ok || Model::buffer_count == [] {
-    std::size_t n = 0;
-    detail::for_each_index<lowered::stage_count>([&](auto s) { n += capability::buffer_count<stage<s>>; });
-    return n;
-  }(), "ctnn: a layer's descriptor counts other buffers (buffer_count) than its stage holds");
+  static_assert(
+      !Model::valid || !lowered::stages_ok ||
+          Model::buffer_count ==
+              [] {
+                std::size_t n = 0;
+                detail::for_each_index<lowered::stage_count>([&](auto s) { n += capability::buffer_count<stage<s>>; });
+                return n;
+              }(),
+      "ctnn: a layer's descriptor counts other buffers (buffer_count) than its stage holds");
   /// Stored parameter array length (with padding to whole registers).
   static constexpr std::size_t param_size = lowered::param_size;
   /// Row stride of batched outputs (output_size padded to whole registers).
@@ -144,8 +152,8 @@ public:
   template <class Values>
   requires(std::convertible_to<const Values&, std::span<const T>> &&
            !std::convertible_to<const Values&, std::span<const T, input_size>> &&
-           !std::same_as<std::remove_cvref_t<Values>, input_type>)
-  output_type operator()(const Values& values) const {
+           !std::same_as<std::remove_cvref_t<Values>, input_type>) output_type
+  operator()(const Values& values) const {
     const std::span<const T> x(values);
     if (x.size() != input_size)
       throw std::invalid_argument("ctnn::net: an input of " + std::to_string(x.size()) + " values; the network takes " +
@@ -263,8 +271,8 @@ public:
   /// step(...) on a network whose input is not a sequence: its one diagnostic, whatever the
   /// arguments (diag::network_has_no_time_steps).
   template <class State, class X>
-  requires(!input_shape::dims.sequence)
-  step_output_type step(State&, const X&) const noexcept {
+  requires(!input_shape::dims.sequence) step_output_type step(State&, const X&)
+  const noexcept {
     static_assert(no_time_steps::ok, "net::step: the network's input is not a sequence<Steps, Features>; the failed "
                                      "condition names its input and the fix");
     return {};
@@ -332,8 +340,9 @@ private:
         const T* p = params_.data() + lowered::offsets[s];
         T* dst = buf[next];
         if constexpr (s < sequence_end) {
-          static_assert(steps<s>, "ctnn::net::step: a stage before the one that ends the sequence cannot run one time "
-                                  "step at a time (it declares no state_size, step and step_streams; layers/stage.hpp)");
+          static_assert(steps<s>,
+                        "ctnn::net::step: a stage before the one that ends the sequence cannot run one time "
+                        "step at a time (it declares no state_size, step and step_streams; layers/stage.hpp)");
           if constexpr (Chunk == 1)
             stage<s>::step(p, first_state + state_offsets[s], src, dst);
           else
@@ -745,10 +754,11 @@ struct is_embedded_parameters : std::false_type {};
 
 /// A network of topology Model, parameters drawn from `init` with `seed`.
 template <class Model, class T = float, class Init>
-requires(ctnn::Model<Model> && !detail::is_embedded_parameters<Init>::value) net<Model, T> make(const Init& init, std::uint64_t seed = 0) {
+requires(ctnn::Model<Model> &&
+         !detail::is_embedded_parameters<Init>::value) net<Model, T> make(const Init& init, std::uint64_t seed = 0) {
   net<Model, T> n;
   n.initialize(init, seed);
   return n;
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

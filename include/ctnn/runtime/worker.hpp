@@ -119,4 +119,4 @@ private:
   alignas(64) std::atomic<unsigned> phase_{0};
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -4,17 +4,17 @@
 
 #include <ctnn/core/config.hpp>
 
-#include <ctnn/core/shape.hpp>
 #include <ctnn/core/random.hpp>
+#include <ctnn/core/shape.hpp>
 #include <ctnn/core/tensor.hpp>
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace CTNN_NAMESPACE {
@@ -86,7 +86,8 @@ public:
   /// second, each keeping the dataset's order; the same seed gives the same split.
   std::pair<dataset, dataset> split(double fraction, std::uint64_t seed = 0) const {
     if (!(fraction >= 0 && fraction <= 1))
-      throw std::invalid_argument("ctnn::dataset::split: the fraction must be in [0, 1], got " + std::to_string(fraction));
+      throw std::invalid_argument("ctnn::dataset::split: the fraction must be in [0, 1], got " +
+                                  std::to_string(fraction));
     std::vector<std::size_t> order(size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     rng gen(seed);
@@ -94,7 +95,8 @@ public:
     const std::size_t first = static_cast<std::size_t>(fraction * double(size()));
     std::vector<bool> in_first(size(), false);
     for (std::size_t k = 0; k < first; ++k) in_first[order[k]] = true;
-    return {subset([&](std::size_t i) { return bool(in_first[i]); }), subset([&](std::size_t i) { return !in_first[i]; })};
+    return {subset([&](std::size_t i) { return bool(in_first[i]); }),
+            subset([&](std::size_t i) { return !in_first[i]; })};
   }
 
 private:
@@ -143,4 +145,4 @@ private:
   std::vector<T> mean_, scale_;
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -28,16 +28,16 @@ namespace CTNN_NAMESPACE {
 
 /// gan_trainer's settings.
 struct gan_options {
-  std::size_t batch = 64;   ///< real samples per discriminator step, generated ones per step
-  std::size_t d_steps = 1;  ///< discriminator steps per generator step (k)
-  std::uint64_t seed = 0;   ///< the noise (z ~ N(0, 1)) and the choice of real samples
+  std::size_t batch = 64;  ///< real samples per discriminator step, generated ones per step
+  std::size_t d_steps = 1; ///< discriminator steps per generator step (k)
+  std::uint64_t seed = 0;  ///< the noise (z ~ N(0, 1)) and the choice of real samples
 };
 
 /// What one round (k discriminator steps, one generator step) did.
 struct gan_round {
-  double d_loss = 0;  ///< the discriminator's BCE on its last batch (real and generated, averaged)
-  double g_loss = 0;  ///< the generator's non-saturating loss, mean of -log sigmoid(D(G(z)))
-  double d_fake = 0;  ///< mean sigmoid(D(G(z))) in the generator step: 0.5 when D is fooled half the time
+  double d_loss = 0; ///< the discriminator's BCE on its last batch (real and generated, averaged)
+  double g_loss = 0; ///< the generator's non-saturating loss, mean of -log sigmoid(D(G(z)))
+  double d_fake = 0; ///< mean sigmoid(D(G(z))) in the generator step: 0.5 when D is fooled half the time
   /// Whether every step of the round was applied: false if a loss or gradient of a discriminator
   /// step or of the generator step was not finite. That step updated nothing; the others did
   /// (see discriminator_applied and generator_applied).
@@ -149,7 +149,8 @@ private:
   void generate(T* out) noexcept {
     for (auto& v : noise_) v = T(gen_.normal());
     const T* y = g_->forward_train(g_ws_, noise_.data(), options_.batch);
-    for (std::size_t r = 0; r < options_.batch; ++r) std::copy_n(y + r * G::output_stride, sample_size, out + r * sample_size);
+    for (std::size_t r = 0; r < options_.batch; ++r)
+      std::copy_n(y + r * G::output_stride, sample_size, out + r * sample_size);
   }
 
   /// G's step through D: loss -log sigmoid(D(G(z))) = BCE with target 1; D's input gradient
@@ -204,10 +205,10 @@ private:
 /// `within` standard deviations of it (3: "high-quality"); a mode is covered when at least
 /// `min_share` of all samples belong to it.
 struct mode_coverage {
-  std::size_t covered = 0;            ///< modes covered
-  std::size_t modes = 0;              ///< modes in the mixture
-  double high_quality = 0;            ///< share of samples within `within` std of some centre
-  std::vector<std::size_t> counts{};  ///< samples belonging to each mode
+  std::size_t covered = 0;           ///< modes covered
+  std::size_t modes = 0;             ///< modes in the mixture
+  double high_quality = 0;           ///< share of samples within `within` std of some centre
+  std::vector<std::size_t> counts{}; ///< samples belonging to each mode
 };
 
 /// points: n 2-D samples (x0, y0, x1, y1, ...); centres likewise.
@@ -238,7 +239,8 @@ mode_coverage measure_modes(std::span<const T> points, std::span<const double> c
       ++m.counts[best];
     }
   }
-  for (std::size_t c = 0; c < m.modes; ++c) m.covered += double(m.counts[c]) >= min_share * double(n) && m.counts[c] > 0;
+  for (std::size_t c = 0; c < m.modes; ++c)
+    m.covered += double(m.counts[c]) >= min_share * double(n) && m.counts[c] > 0;
   m.high_quality = n ? double(good) / double(n) : 0;
   return m;
 }
@@ -254,4 +256,4 @@ inline std::vector<double> ring_centres(std::size_t k, double radius) {
   return c;
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

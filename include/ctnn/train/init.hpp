@@ -54,4 +54,4 @@ struct glorot_normal {
   double bias(std::size_t, std::size_t, rng&) const noexcept { return 0.0; }
 };
 
-} // namespace ctnn::init
+} // namespace CTNN_NAMESPACE::init

@@ -274,4 +274,4 @@ struct softmax_cross_entropy : detail::class_index_target {
   }
 };
 
-} // namespace ctnn::loss
+} // namespace CTNN_NAMESPACE::loss

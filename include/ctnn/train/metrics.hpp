@@ -137,4 +137,4 @@ private:
 };
 } // namespace detail
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

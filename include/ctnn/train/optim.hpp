@@ -120,7 +120,7 @@ struct sgd {
   /// state (state_size<T>(n) elements, laid out for all n) are aligned to CTNN_ALIGNMENT.
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t t, std::size_t begin = 0,
-         std::size_t end = std::size_t(-1)) const noexcept {
+            std::size_t end = std::size_t(-1)) const noexcept {
     const T lr_ = T(lr), mu = T(momentum), damp = T(1.0 - dampening), wd = T(weight_decay);
     detail::for_each_register<T>(begin, std::min(end, n), [&](std::size_t i, auto tag) {
       using V = decltype(tag);
@@ -263,8 +263,7 @@ struct rmsprop {
   template <class T>
   void step(T* w, const T* g, T* state, std::size_t n, std::int64_t, std::size_t begin = 0,
             std::size_t end = std::size_t(-1)) const noexcept {
-    const T lr_ = T(lr), a = T(alpha), one_minus_a = T(1.0 - alpha), e = T(eps), wd = T(weight_decay),
-            mu = T(momentum);
+    const T lr_ = T(lr), a = T(alpha), one_minus_a = T(1.0 - alpha), e = T(eps), wd = T(weight_decay), mu = T(momentum);
     T* sq = state;
     T* avg = state + detail::slot<T>(n);
     T* buf = state + 2 * detail::slot<T>(n);
@@ -341,4 +340,4 @@ struct adagrad {
   }
 };
 
-} // namespace ctnn::optim
+} // namespace CTNN_NAMESPACE::optim

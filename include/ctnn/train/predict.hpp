@@ -20,7 +20,7 @@ namespace detail {
 template <class D>
 concept input_rows = requires(const D& d, std::size_t i) {
   { d.size() } -> std::convertible_to<std::size_t>;
-  { d.input(i) };
+  {d.input(i)};
   D::input_size;
 };
 /// Input tensors gathered into rows, for predict over a span or a vector of them.
@@ -41,7 +41,8 @@ struct gathered_inputs {
 /// shape), in order.
 template <class Model, class T, detail::input_rows Dataset>
 std::vector<typename net<Model, T>::output_type> predict(const net<Model, T>& n, const Dataset& data) {
-  static_assert(Dataset::input_size == net<Model, T>::input_size, "ctnn::predict: the dataset's inputs are not the network's");
+  static_assert(Dataset::input_size == net<Model, T>::input_size,
+                "ctnn::predict: the dataset's inputs are not the network's");
   std::vector<typename net<Model, T>::output_type> out(data.size());
   constexpr std::size_t chunk = 256;
   auto ws = n.make_inference_workspace(std::min<std::size_t>(chunk, std::max<std::size_t>(data.size(), 1)));
@@ -96,8 +97,9 @@ predict_probabilities(const net<Model, T>& n, std::span<const typename net<Model
   return predict_probabilities(n, detail::gathered_inputs<T, net<Model, T>::input_size>(xs));
 }
 template <class Model, class T>
-std::vector<std::size_t> predict_classes(const net<Model, T>& n, std::span<const typename net<Model, T>::input_type> xs) {
+std::vector<std::size_t> predict_classes(const net<Model, T>& n,
+                                         std::span<const typename net<Model, T>::input_type> xs) {
   return predict_classes(n, detail::gathered_inputs<T, net<Model, T>::input_size>(xs));
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

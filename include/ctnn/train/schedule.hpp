@@ -71,7 +71,8 @@ inline double cosine_at(double base, const cosine& c, std::size_t e) noexcept {
 /// The rate of epoch e (0-based) for the closed-form schedules (not plateau, which depends on
 /// the losses: see advance).
 inline double rate(const any& s, double base, std::size_t e) noexcept {
-  if (const auto* p = std::get_if<step>(&s)) return base * std::pow(p->gamma, double(e / std::max<std::size_t>(p->step_size, 1)));
+  if (const auto* p = std::get_if<step>(&s))
+    return base * std::pow(p->gamma, double(e / std::max<std::size_t>(p->step_size, 1)));
   if (const auto* p = std::get_if<exponential>(&s)) return base * std::pow(p->gamma, double(e));
   if (const auto* p = std::get_if<cosine>(&s)) {
     if (e < p->warmup) {
@@ -143,4 +144,4 @@ inline void advance(const any& s, state& st, double base, std::size_t e, double 
   }
 }
 
-} // namespace ctnn::schedule
+} // namespace CTNN_NAMESPACE::schedule

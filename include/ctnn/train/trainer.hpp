@@ -7,26 +7,26 @@
 #include <ctnn/core/aligned_buffer.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/dsl/diag.hpp>
-#include <ctnn/runtime/network.hpp>
-#include <ctnn/runtime/worker.hpp>
-#include <ctnn/train/loss.hpp>
-#include <ctnn/train/optim.hpp>
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
 #include <ctnn/io/weights.hpp>
+#include <ctnn/runtime/network.hpp>
+#include <ctnn/runtime/worker.hpp>
+#include <ctnn/train/loss.hpp>
 #include <ctnn/train/metrics.hpp>
+#include <ctnn/train/optim.hpp>
 #include <ctnn/train/schedule.hpp>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <cstdint>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -66,10 +66,10 @@ struct checkpoint_options {
 
 /// What a training step did, for train_options::on_step.
 struct step_info {
-  std::size_t epoch = 0;    ///< 1-based
-  std::size_t step = 0;     ///< 1-based within the epoch
-  std::size_t samples = 0;  ///< in this step's batch
-  double loss = 0;          ///< the batch loss (penalties included)
+  std::size_t epoch = 0;   ///< 1-based
+  std::size_t step = 0;    ///< 1-based within the epoch
+  std::size_t samples = 0; ///< in this step's batch
+  double loss = 0;         ///< the batch loss (penalties included)
   double lr = 0;
 };
 struct epoch_record;
@@ -129,8 +129,8 @@ struct train_report {
   double best_loss = INFINITY; ///< the monitored loss at best_epoch
   bool stopped_early = false;
   bool stopped_by_callback = false; ///< on_step or on_epoch returned false
-  bool diverged = false;  ///< a non-finite loss stopped training
-  std::string divergence; ///< what happened, naming the epoch and step
+  bool diverged = false;            ///< a non-finite loss stopped training
+  std::string divergence;           ///< what happened, naming the epoch and step
 
   /// The history as CSV, one row per epoch: epoch, loss, <metric>, val_loss, val_<metric> (empty
   /// without validation data), lr, samples_per_second. Throws file_error if it cannot be written.
@@ -141,8 +141,10 @@ struct train_report {
     f << std::setprecision(9);
     for (const auto& e : history) {
       f << e.epoch << ',' << e.train.loss << ',' << e.train.metric << ',';
-      if (e.validation) f << e.validation->loss << ',' << e.validation->metric;
-      else f << ',';
+      if (e.validation)
+        f << e.validation->loss << ',' << e.validation->metric;
+      else
+        f << ',';
       f << ',' << e.lr << ',' << e.samples_per_second << '\n';
     }
     if (!f) throw file_error(path, "writing", "the history written", "a write error");
@@ -163,16 +165,17 @@ constexpr auto check_training_data() noexcept {
   using expected = typename Loss::template expected_target<out>;
   using target = typename Dataset::target_shape;
   if constexpr (!std::is_same_v<typename Dataset::value_type, typename Net::value_type>)
-    return std::type_identity<diag::dataset_scalar_mismatch<diag::network_scalar<typename Net::value_type>,
-                                                            diag::dataset_scalar<typename Dataset::value_type>,
-                                                            diag::fix_make_the_network_and_the_dataset_with_one_scalar_type>>{};
+    return std::type_identity<diag::dataset_scalar_mismatch<
+        diag::network_scalar<typename Net::value_type>, diag::dataset_scalar<typename Dataset::value_type>,
+        diag::fix_make_the_network_and_the_dataset_with_one_scalar_type>>{};
   else if constexpr (!std::is_same_v<typename Dataset::input_shape, typename Net::input_shape>)
     return std::type_identity<diag::dataset_input_mismatch<
         diag::network_input<typename Net::input_shape>, diag::dataset_input<typename Dataset::input_shape>,
-        std::conditional_t<Dataset::input_shape::size == Net::input_shape::size,
-                           diag::fix_declare_the_input_as_the_dataset_shape_then_reshape<
-                               input<typename Dataset::input_shape>, typename reshape_of<typename Net::input_shape>::type>,
-                           diag::fix_make_the_dataset_with_the_network_input_shape>>>{};
+        std::conditional_t<
+            Dataset::input_shape::size == Net::input_shape::size,
+            diag::fix_declare_the_input_as_the_dataset_shape_then_reshape<
+                input<typename Dataset::input_shape>, typename reshape_of<typename Net::input_shape>::type>,
+            diag::fix_make_the_dataset_with_the_network_input_shape>>>{};
   else if constexpr (!std::is_same_v<expected, target> && Net::model::valid) // (else: the network's one error)
     return std::type_identity<diag::loss_target_mismatch<
         Loss, diag::network_output<out>, diag::target<target>, diag::expects<expected>,
@@ -183,7 +186,9 @@ constexpr auto check_training_data() noexcept {
     return std::type_identity<diag::no_error>{};
 }
 template <class Loss>
-concept applies_activation = requires { typename Loss::applies; };
+concept applies_activation = requires {
+  typename Loss::applies;
+};
 
 /// Whether Net can be trained with Loss at all: it has parameters, and does not end in the
 /// activation the loss applies itself (softmax before cross-entropy would be applied twice, and
@@ -200,8 +205,8 @@ constexpr auto check_trainable() noexcept {
                                                               diag::fix_add_a_layer_with_parameters_such_as_dense>>{};
   else if constexpr (applies_activation<Loss>) {
     if constexpr (std::is_same_v<final, typename Loss::applies>)
-      return std::type_identity<diag::loss_applies_the_final_activation<Loss, diag::layer_index<last>,
-                                                                        diag::final_layer<final>, typename Loss::fix_applies>>{};
+      return std::type_identity<diag::loss_applies_the_final_activation<
+          Loss, diag::layer_index<last>, diag::final_layer<final>, typename Loss::fix_applies>>{};
     else
       return std::type_identity<diag::no_error>{};
   } else
@@ -216,8 +221,10 @@ namespace detail {
 class progress_bar {
 public:
   progress_bar(std::ostream* os, std::size_t epoch, std::size_t epochs) : epoch_(epoch), epochs_(epochs) {
-    if (os == &std::clog || os == &std::cerr) os_ = ::isatty(2) ? os : nullptr;
-    else if (os == &std::cout) os_ = ::isatty(1) ? os : nullptr;
+    if (os == &std::clog || os == &std::cerr)
+      os_ = ::isatty(2) ? os : nullptr;
+    else if (os == &std::cout)
+      os_ = ::isatty(1) ? os : nullptr;
   }
   explicit operator bool() const noexcept { return os_ != nullptr; }
   void update(std::size_t done, std::size_t total, double loss, std::chrono::steady_clock::time_point start) {
@@ -229,10 +236,11 @@ public:
     constexpr int width = 24;
     const int filled = int(double(width) * double(done) / double(std::max<std::size_t>(total, 1)));
     char line[160];
-    std::snprintf(line, sizeof line, "\repoch %zu/%zu [%.*s%s%*s] %3d%%  %.0f samples/s  loss %.4f  ETA %.1fs ",
-                  epoch_, epochs_, filled, "========================", filled < width ? ">" : "",
-                  width - filled - (filled < width ? 1 : 0), "", int(100.0 * double(done) / double(std::max<std::size_t>(total, 1))),
-                  rate, loss, rate > 0 ? double(total - done) / rate : 0.0);
+    std::snprintf(line, sizeof line, "\repoch %zu/%zu [%.*s%s%*s] %3d%%  %.0f samples/s  loss %.4f  ETA %.1fs ", epoch_,
+                  epochs_, filled, "========================", filled < width ? ">" : "",
+                  width - filled - (filled < width ? 1 : 0), "",
+                  int(100.0 * double(done) / double(std::max<std::size_t>(total, 1))), rate, loss,
+                  rate > 0 ? double(total - done) / rate : 0.0);
     *os_ << line << std::flush;
     drawn_ = true;
   }
@@ -334,8 +342,7 @@ public:
   /// clamped to [-clip_value, clip_value] before the update (before clipping by norm, if both
   /// are on). 0 (the default) turns it off.
   void set_clip_grad_value(double clip_value) {
-    if (!(clip_value >= 0))
-      throw std::invalid_argument("ctnn::trainer::set_clip_grad_value: clip_value must be >= 0");
+    if (!(clip_value >= 0)) throw std::invalid_argument("ctnn::trainer::set_clip_grad_value: clip_value must be >= 0");
     clip_value_ = clip_value;
   }
   double clip_grad_value() const noexcept { return clip_value_; }
@@ -462,12 +469,11 @@ public:
       run_state st(0);
       checkpoint_contents c = read_checkpoint(path, data.size(), st); // throws before anything changes
       if (bool(opts.early_stopping.patience) != c.has_best)
-        throw std::invalid_argument(
-            "ctnn::trainer::resume: " + path + " was written by a run " +
-            (c.has_best ? "with" : "without") + " early stopping, and this resume " +
-            (c.has_best ? "has none" : "has it") +
-            ": resume with the checkpointed run's train_options (early_stopping.patience " +
-            (c.has_best ? "> 0" : "0") + ")");
+        throw std::invalid_argument("ctnn::trainer::resume: " + path + " was written by a run " +
+                                    (c.has_best ? "with" : "without") + " early stopping, and this resume " +
+                                    (c.has_best ? "has none" : "has it") +
+                                    ": resume with the checkpointed run's train_options (early_stopping.patience " +
+                                    (c.has_best ? "> 0" : "0") + ")");
       // everything read and checked: now it takes effect
       apply_run_options(opts);
       Net::from_logical(c.params.data(), net_->parameters().data());
@@ -728,10 +734,28 @@ private:
              "the end of the file (truncated at byte " + std::to_string(b.size()) + ")");
       }
     };
-    auto u32 = [&] { need(4); const auto v = wf::get<std::uint32_t>(b, at); at += 4; return v; };
-    auto u64 = [&] { need(8); const auto v = wf::get<std::uint64_t>(b, at); at += 8; return v; };
-    auto f64 = [&] { need(8); const auto v = wf::get<double>(b, at); at += 8; return v; };
-    auto u8 = [&] { need(1); return b[at++]; };
+    auto u32 = [&] {
+      need(4);
+      const auto v = wf::get<std::uint32_t>(b, at);
+      at += 4;
+      return v;
+    };
+    auto u64 = [&] {
+      need(8);
+      const auto v = wf::get<std::uint64_t>(b, at);
+      at += 8;
+      return v;
+    };
+    auto f64 = [&] {
+      need(8);
+      const auto v = wf::get<double>(b, at);
+      at += 8;
+      return v;
+    };
+    auto u8 = [&] {
+      need(1);
+      return b[at++];
+    };
     auto str = [&] {
       const std::size_t n = u32();
       need(n);
@@ -746,81 +770,83 @@ private:
       for (std::size_t i = 0; i < out.size(); ++i) {
         out[i] = wf::get<T>(b, at);
         if (!std::isfinite(out[i]))
-          fail(field + ", value " + std::to_string(i) + " (byte " + std::to_string(at) + ")",
-               "a finite number", std::to_string(double(out[i])));
+          fail(field + ", value " + std::to_string(i) + " (byte " + std::to_string(at) + ")", "a finite number",
+               std::to_string(double(out[i])));
         at += sizeof(T);
       }
     };
     auto parse = [&] {
-    if (const auto v = u32(); v != 1) fail("byte 8", "checkpoint version 1", "version " + std::to_string(v));
-    field = "fingerprint";
-    wf::compare_fingerprints(path, wf::split(str()), Net::fingerprint(), 0, "the network being trained",
-                             "in the checkpoint");
-    field = "optimizer";
-    if (const auto o = str(); o != Optim::name())
-      fail("optimizer", wf::quoted(Optim::name()) + " (the trainer's)", wf::quoted(o) + " (in the checkpoint)");
-    field = "loss";
-    if (const auto l = str(); l != Loss::name())
-      fail("loss", wf::quoted(Loss::name()) + " (the trainer's)", wf::quoted(l) + " (in the checkpoint)");
-    field = "parameter count";
-    if (const auto n = u64(); n != Net::value_count)
-      fail("parameter count", std::to_string(Net::value_count), std::to_string(n));
-    checkpoint_contents c;
-    values(c.params, "parameters and buffers");
-    c.state.resize(Optim::slots * Net::value_count);
-    for (std::size_t k = 0; k < Optim::slots; ++k) {
-      std::vector<T> slot;
-      values(slot, "optimizer state");
-      std::copy(slot.begin(), slot.end(), c.state.begin() + std::ptrdiff_t(k * Net::value_count));
-    }
-    field = "step count, bounds and shuffling generator";
-    c.steps = std::int64_t(u64());
-    c.bounds = {f64(), f64(), f64(), f64()};
-    st.epochs_done = u64();
-    std::array<std::uint64_t, 4> g{};
-    for (auto& v : g) v = u64();
-    st.gen = rng::from_state(g);
-    field = "shuffled order";
-    if (const auto n = u64(); n != samples)
-      fail("shuffled order", std::to_string(samples) + " samples (the dataset given)", std::to_string(n) + " (the dataset saved)");
-    st.order.resize(samples);
-    for (auto& v : st.order) {
-      v = std::size_t(u64());
-      if (v >= samples) fail("shuffled order", "sample indices below " + std::to_string(samples), std::to_string(v));
-    }
-    field = "early stopping";
-    st.since_best = u64();
-    st.report.best_loss = f64();
-    st.report.best_epoch = u64();
-    c.has_best = u8() != 0;
-    if (c.has_best) values(c.best, "early stopping's best weights");
-    field = "learning-rate schedule and dropout seed";
-    st.base_lr = f64();
-    st.lr_state.lr = f64();
-    st.lr_state.best = f64();
-    st.lr_state.bad_epochs = u64();
-    st.lr_state.cooldown_left = u64();
-    c.noise_seed = u64();
-    field = "history";
-    const std::size_t records = u64();
-    if (records != st.epochs_done) fail("history", std::to_string(st.epochs_done) + " epochs", std::to_string(records));
-    if (st.report.best_epoch > records)
-      fail("best epoch", "an epoch of the " + std::to_string(records) + " in the history",
-           "epoch " + std::to_string(st.report.best_epoch));
-    for (std::size_t i = 0; i < records; ++i) {
-      epoch_record e;
-      e.epoch = u64();
-      e.train.loss = f64();
-      e.train.metric = f64();
-      const bool has_val = u8() != 0;
-      const double vl = f64(), vm = f64();
-      if (has_val) e.validation = evaluation{vl, vm};
-      e.samples_per_second = f64();
-      e.lr = f64();
-      st.report.history.push_back(e);
-    }
-    if (at != end) fail("byte " + std::to_string(at), "the checksum after the history", "trailing data");
-    return c;
+      if (const auto v = u32(); v != 1) fail("byte 8", "checkpoint version 1", "version " + std::to_string(v));
+      field = "fingerprint";
+      wf::compare_fingerprints(path, wf::split(str()), Net::fingerprint(), 0, "the network being trained",
+                               "in the checkpoint");
+      field = "optimizer";
+      if (const auto o = str(); o != Optim::name())
+        fail("optimizer", wf::quoted(Optim::name()) + " (the trainer's)", wf::quoted(o) + " (in the checkpoint)");
+      field = "loss";
+      if (const auto l = str(); l != Loss::name())
+        fail("loss", wf::quoted(Loss::name()) + " (the trainer's)", wf::quoted(l) + " (in the checkpoint)");
+      field = "parameter count";
+      if (const auto n = u64(); n != Net::value_count)
+        fail("parameter count", std::to_string(Net::value_count), std::to_string(n));
+      checkpoint_contents c;
+      values(c.params, "parameters and buffers");
+      c.state.resize(Optim::slots * Net::value_count);
+      for (std::size_t k = 0; k < Optim::slots; ++k) {
+        std::vector<T> slot;
+        values(slot, "optimizer state");
+        std::copy(slot.begin(), slot.end(), c.state.begin() + std::ptrdiff_t(k * Net::value_count));
+      }
+      field = "step count, bounds and shuffling generator";
+      c.steps = std::int64_t(u64());
+      c.bounds = {f64(), f64(), f64(), f64()};
+      st.epochs_done = u64();
+      std::array<std::uint64_t, 4> g{};
+      for (auto& v : g) v = u64();
+      st.gen = rng::from_state(g);
+      field = "shuffled order";
+      if (const auto n = u64(); n != samples)
+        fail("shuffled order", std::to_string(samples) + " samples (the dataset given)",
+             std::to_string(n) + " (the dataset saved)");
+      st.order.resize(samples);
+      for (auto& v : st.order) {
+        v = std::size_t(u64());
+        if (v >= samples) fail("shuffled order", "sample indices below " + std::to_string(samples), std::to_string(v));
+      }
+      field = "early stopping";
+      st.since_best = u64();
+      st.report.best_loss = f64();
+      st.report.best_epoch = u64();
+      c.has_best = u8() != 0;
+      if (c.has_best) values(c.best, "early stopping's best weights");
+      field = "learning-rate schedule and dropout seed";
+      st.base_lr = f64();
+      st.lr_state.lr = f64();
+      st.lr_state.best = f64();
+      st.lr_state.bad_epochs = u64();
+      st.lr_state.cooldown_left = u64();
+      c.noise_seed = u64();
+      field = "history";
+      const std::size_t records = u64();
+      if (records != st.epochs_done)
+        fail("history", std::to_string(st.epochs_done) + " epochs", std::to_string(records));
+      if (st.report.best_epoch > records)
+        fail("best epoch", "an epoch of the " + std::to_string(records) + " in the history",
+             "epoch " + std::to_string(st.report.best_epoch));
+      for (std::size_t i = 0; i < records; ++i) {
+        epoch_record e;
+        e.epoch = u64();
+        e.train.loss = f64();
+        e.train.metric = f64();
+        const bool has_val = u8() != 0;
+        const double vl = f64(), vm = f64();
+        if (has_val) e.validation = evaluation{vl, vm};
+        e.samples_per_second = f64();
+        e.lr = f64();
+        st.report.history.push_back(e);
+      }
+      if (at != end) fail("byte " + std::to_string(at), "the checksum after the history", "trailing data");
+      return c;
     };
     if (sum_ok) return parse();
     try { // a damaged file: truncated if its fields run past its end, else corrupt
@@ -910,7 +936,9 @@ private:
     Net::for_each_update_range(core, [&](std::size_t b, std::size_t e, bool) { m = combine(m, measure(b, e)); });
     return m;
   }
-  static double max_or_nan(double a, double b) noexcept { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
+  static double max_or_nan(double a, double b) noexcept {
+    return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
+  }
 
   static void check_penalties(const regularization& r) {
     if (!(r.l1 >= 0) || !(r.l2 >= 0))
@@ -1032,14 +1060,14 @@ private:
     unsigned core;
     std::size_t n;
     std::int64_t step;
-    T loss = 0; ///< this core's rows' share of the batch loss
-    double g = NAN; ///< max |g| over the ranges this core updates (NaN: not finite)
+    T loss = 0;         ///< this core's rows' share of the batch loss
+    double g = NAN;     ///< max |g| over the ranges this core updates (NaN: not finite)
     double squares = 0; ///< sum of g^2 over them (for clipping by global norm)
     double penalty = 0; ///< the L1/L2 penalty of the parameters in them
     const T* outputs = nullptr;
     // the update (see step_whole): both cores take the same decision from the same bounds
-    optim::bounds next{};     ///< bounds after the step (core 0's; core 1's are equal)
-    bool guarded = false;     ///< the ranges were backed up and checked
+    optim::bounds next{};               ///< bounds after the step (core 0's; core 1's are equal)
+    bool guarded = false;               ///< the ranges were backed up and checked
     optim::bounds before{}, measured{}; ///< magnitudes of this core's ranges before and after the update
     bool finite_update = true;
   };
@@ -1058,7 +1086,7 @@ private:
     // gradient of the whole batch.
     T* dy = t.ws_.output_gradient() + r0 * Net::output_stride;
     const T l = t.loss_.value_and_gradient(y + r0 * Net::output_stride, Net::output_stride,
-                                         t.targets_.data() + r0 * t.target_size_, Net::output_size, dy, rows);
+                                           t.targets_.data() + r0 * t.target_size_, Net::output_size, dy, rows);
     const T scale = T(rows) / T(h.n);
     for (std::size_t k = 0; k < rows * Net::output_stride; ++k) dy[k] *= scale;
     h.loss = l * scale;
@@ -1119,12 +1147,12 @@ private:
 
   // ---- choosing between one and two threads ----
 
-  static constexpr std::size_t min_split_rows = 8; ///< below this a half is not worth a thread
-  static constexpr int probe_steps = 8;            ///< a probe runs the other mode this many steps ...
-  static constexpr int probe_warmup = 2;           ///< ... ignoring the first ones (cold caches, wake-up)
-  static constexpr int min_exploit = 256;          ///< then the faster mode runs at least this many steps,
-  static constexpr int max_exploit = 16384;        ///< growing 4x up to this while probes keep losing
-  static constexpr double clearly_slower = 1.5;    ///< a step this much slower than the other mode ends a
+  static constexpr std::size_t min_split_rows = 8;  ///< below this a half is not worth a thread
+  static constexpr int probe_steps = 8;             ///< a probe runs the other mode this many steps ...
+  static constexpr int probe_warmup = 2;            ///< ... ignoring the first ones (cold caches, wake-up)
+  static constexpr int min_exploit = 256;           ///< then the faster mode runs at least this many steps,
+  static constexpr int max_exploit = 16384;         ///< growing 4x up to this while probes keep losing
+  static constexpr double clearly_slower = 1.5;     ///< a step this much slower than the other mode ends a
   static constexpr int slow_steps_to_fall_back = 3; ///< probe at once, an exploited split after this many
 
   /// Whether this step runs split. A small state machine: probe one thread, probe split, then
@@ -1166,7 +1194,7 @@ private:
     const double other = ns_per_sample_[split ? 0 : 1];
     double& ema = ns_per_sample_[split ? 1 : 0];
     if (other > 0 && v > clearly_slower * other) { // clearly slower than the other mode
-      if (probing_) { // a probe loses at once
+      if (probing_) {                              // a probe loses at once
         ema = std::max(ema, v);
         steps_in_mode_ = probe_steps;
       } else if (split && ++slow_streak_ >= slow_steps_to_fall_back) { // a busy core, not a hiccup
@@ -1195,13 +1223,15 @@ private:
     for (std::size_t i = 0; i < data.size(); ++i)
       if (!Loss::template valid_target<T>(data.target(i), Net::output_size))
         throw std::invalid_argument(who + which + " sample " + std::to_string(i) + " has a target that " +
-                                    Loss::name() + " cannot take (value " +
-                                    std::to_string(double(data.target(i)[0])) + ")");
+                                    Loss::name() + " cannot take (value " + std::to_string(double(data.target(i)[0])) +
+                                    ")");
   }
 
   /// evaluate on data whose targets were validated.
   template <class Dataset>
-  evaluation evaluate_valid(const Dataset& data) { return evaluate_rows(*net_, loss_, data); }
+  evaluation evaluate_valid(const Dataset& data) {
+    return evaluate_rows(*net_, loss_, data);
+  }
   /// Loss and metrics of network n on data (targets validated): inference only, in its own
   /// workspace of at most 256 rows, none of the training scratch.
   template <class Dataset>
@@ -1215,8 +1245,7 @@ private:
     for (std::size_t at = 0; at < data.size(); at += ws.capacity()) {
       const std::size_t n = std::min(ws.capacity(), data.size() - at);
       const T* y = net_->forward_batch(ws, data.input(at), n);
-      if constexpr (!multi_label)
-        metrics.add(y, Net::output_stride, data.target(at), Dataset::target_size, n);
+      if constexpr (!multi_label) metrics.add(y, Net::output_stride, data.target(at), Dataset::target_size, n);
       loss_sum += double(loss_.value_and_gradient(y, Net::output_stride, data.target(at), Net::output_size,
                                                   static_cast<T*>(nullptr), n)) *
                   double(n);
@@ -1247,16 +1276,16 @@ private:
   Loss loss_;
   Optim optim_;
   aligned_buffer<T> grads_, state_, targets_;
-  aligned_buffer<T> backup_;         ///< parameters, then state, of a guarded update
-  optim::bounds bounds_{};           ///< what the last update left (see safe())
+  aligned_buffer<T> backup_; ///< parameters, then state, of a guarded update
+  optim::bounds bounds_{};   ///< what the last update left (see safe())
   workspace<T> ws_;
   std::size_t target_size_ = 0;
   const T* last_outputs_ = nullptr; ///< the last step's outputs (in ws_)
   std::int64_t steps_ = 0;
-  double clip_norm_ = 0, last_norm_ = 0; ///< set_clip_grad_norm; the last step's global norm
-  double clip_value_ = 0;               ///< set_clip_grad_value
-  std::uint64_t noise_seed_ = 1;        ///< the seed of dropout masks (train's seed)
-  regularization penalties_{};          ///< set_regularization (for the whole network)
+  double clip_norm_ = 0, last_norm_ = 0;                           ///< set_clip_grad_norm; the last step's global norm
+  double clip_value_ = 0;                                          ///< set_clip_grad_value
+  std::uint64_t noise_seed_ = 1;                                   ///< the seed of dropout masks (train's seed)
+  regularization penalties_{};                                     ///< set_regularization (for the whole network)
   std::array<regularization, Net::stage_count> layer_penalties_{}; ///< each stage's
   // two-thread training (set_threads)
   std::unique_ptr<worker> helper_;
@@ -1284,4 +1313,4 @@ evaluation evaluate(const net<M, U>& n, const D& data, const L& loss) {
   }
 }
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

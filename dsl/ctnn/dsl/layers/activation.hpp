@@ -76,4 +76,4 @@ struct gelu : activation_layer<kernels::gelu_fn> {
   static std::string name() { return "gelu"; }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

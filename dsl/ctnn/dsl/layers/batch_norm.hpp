@@ -41,10 +41,10 @@ struct batch_norm {
   static constexpr std::size_t buffer_count(const dims& in) noexcept { return 2 * channels(in); }
   template <int, class Index, class Received>
   using diagnosis = diag::batch_norm_unsupported_rank<Index, batch_norm, diag::expects<diag::features_or_channel_maps>,
-                                                       diag::receives<Received>, diag::fix_use_layer_norm_on_sequences>;
+                                                      diag::receives<Received>, diag::fix_use_layer_norm_on_sequences>;
   template <class T, class In, class Out, class>
   using stage = layers::batch_norm_stage<T, channels(In::dims), spatial(In::dims)>;
   static std::string name() { return "batch_norm"; }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -21,8 +21,9 @@ namespace detail {
 /// What conv2d and conv1d share; OneD: [C, L] -> [F, L'].
 template <class Self, std::size_t Filters, std::size_t KH, std::size_t KW, bool OneD, class... Options>
 struct conv_base {
-  static_assert((is_window_option<Options> && ...),
-                "conv2d/conv1d: the options are stride<...>, padding<...>, dilation<...>, same, valid (conv1d: causal)");
+  static_assert(
+      (is_window_option<Options> && ...),
+      "conv2d/conv1d: the options are stride<...>, padding<...>, dilation<...>, same, valid (conv1d: causal)");
   static_assert(OneD || !has_option<causal, Options...>, "conv2d: causal padding is for conv1d");
   static constexpr std::size_t filters = Filters;
   static constexpr bool one_d = OneD;
@@ -48,9 +49,9 @@ struct conv_base {
     return infer(in).out.size() * in.extent[0] * (OneD ? KW : KH * KW);
   }
   template <int Error, class Index, class Received>
-  using diagnosis = window_diagnosis<Error, Index, Self, Received, OneD ? 2 : 3,
-                                     std::conditional_t<OneD, diag::fix_reshape_to_channels_length,
-                                                        diag::fix_reshape_to_channels_height_width>>;
+  using diagnosis = window_diagnosis<
+      Error, Index, Self, Received, OneD ? 2 : 3,
+      std::conditional_t<OneD, diag::fix_reshape_to_channels_length, diag::fix_reshape_to_channels_height_width>>;
   template <class T, class In, class Out, class Act>
   using stage = layers::conv_stage<T, Self, In, Out, Act>;
 };
@@ -61,7 +62,8 @@ struct conv_base {
 /// stride<SH, SW>, padding<P> or padding<PH, PW>, same, valid (the default), dilation<D>.
 /// Filters * C * KH * KW + Filters parameters. An elementwise activation after it is fused.
 template <std::size_t Filters, class Kernel, class... Options>
-struct conv2d : detail::conv_base<conv2d<Filters, Kernel, Options...>, Filters, Kernel::h, Kernel::w, false, Options...> {
+struct conv2d
+    : detail::conv_base<conv2d<Filters, Kernel, Options...>, Filters, Kernel::h, Kernel::w, false, Options...> {
   static std::string name() {
     return "conv2d<" + std::to_string(Filters) + ", kernel<" + std::to_string(Kernel::h) + ", " +
            std::to_string(Kernel::w) + ">" + detail::option_names<Options...>() + ">";
@@ -78,4 +80,4 @@ struct conv1d : detail::conv_base<conv1d<Filters, Kernel, Options...>, Filters, 
   }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

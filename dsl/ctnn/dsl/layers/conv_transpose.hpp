@@ -25,9 +25,9 @@ struct output_padding {
 
 /// The placement of a transposed convolution over an input [C, H, W].
 struct transposed_geometry {
-  std::size_t c = 0, h = 0, w = 0, f = 0;  ///< input channels and extent, output channels
+  std::size_t c = 0, h = 0, w = 0, f = 0; ///< input channels and extent, output channels
   std::size_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0, oph = 0, opw = 0;
-  std::size_t oh = 0, ow = 0;              ///< output extent
+  std::size_t oh = 0, ow = 0; ///< output extent
 };
 
 namespace layers {
@@ -38,8 +38,7 @@ struct conv_transpose2d_stage;
 namespace detail {
 template <class O>
 inline constexpr bool is_transposed_option = option_match<stride, O>::value || option_match<padding, O>::value ||
-                                             option_match<dilation, O>::value ||
-                                             option_match<output_padding, O>::value;
+                                             option_match<dilation, O>::value || option_match<output_padding, O>::value;
 }
 
 /// conv_transpose2d<Filters, kernel<KH, KW>, options...>: in [C, H, W] -> out [Filters, H', W'],
@@ -64,8 +63,8 @@ struct conv_transpose2d {
     const auto d = detail::option_value<dilation, Options...>(1, 1);
     const auto p = detail::option_value<padding, Options...>(0, 0);
     const auto op = detail::option_value<output_padding, Options...>(0, 0);
-    g = {in.extent[0], in.extent[1], in.extent[2], Filters, Kernel::h, Kernel::w, s[0], s[1], d[0], d[1],
-         p[0], p[1], op[0], op[1], 0, 0};
+    g = {in.extent[0], in.extent[1], in.extent[2], Filters, Kernel::h, Kernel::w, s[0], s[1],
+         d[0],         d[1],         p[0],         p[1],    op[0],     op[1],     0,    0};
     if (g.sh == 0 || g.sw == 0 || g.dh == 0 || g.dw == 0) return {g, detail::zero_stride_or_dilation};
     if ((g.oph >= g.sh && g.oph >= g.dh) || (g.opw >= g.sw && g.opw >= g.dw)) return {g, output_padding_too_large};
     const std::size_t full_h = (g.h - 1) * g.sh + g.dh * (g.kh - 1) + g.oph + 1;
@@ -87,10 +86,12 @@ struct conv_transpose2d {
   /// Every input value meets every tap of every filter.
   static constexpr std::size_t macs(const dims& in) noexcept { return in.size() * Filters * Kernel::h * Kernel::w; }
   template <int Error, class Index, class Received>
-  using diagnosis = std::conditional_t<
-      Error == output_padding_too_large,
-      diag::output_padding_too_large<Index, conv_transpose2d, diag::fix_keep_output_padding_below_the_stride_or_dilation>,
-      detail::window_diagnosis<Error, Index, conv_transpose2d, Received, 3, diag::fix_reshape_to_channels_height_width>>;
+  using diagnosis =
+      std::conditional_t<Error == output_padding_too_large,
+                         diag::output_padding_too_large<Index, conv_transpose2d,
+                                                        diag::fix_keep_output_padding_below_the_stride_or_dilation>,
+                         detail::window_diagnosis<Error, Index, conv_transpose2d, Received, 3,
+                                                  diag::fix_reshape_to_channels_height_width>>;
   template <class T, class In, class Out, class>
   using stage = layers::conv_transpose2d_stage<T, geometry(In::dims)>;
   static std::string name() {
@@ -99,4 +100,4 @@ struct conv_transpose2d {
   }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -37,4 +37,4 @@ struct dropout {
   static std::string name() { return "dropout<" + std::to_string(Num) + ", " + std::to_string(Den) + ">"; }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -34,4 +34,4 @@ struct reshape {
   static std::string name() { return "reshape<" + to_string(shape_type::dims).substr(6); }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

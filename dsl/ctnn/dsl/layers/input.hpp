@@ -22,4 +22,4 @@ struct input {
   static std::string name() { return "input<" + to_string(S::dims) + ">"; }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

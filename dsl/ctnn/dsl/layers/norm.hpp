@@ -31,4 +31,4 @@ struct layer_norm {
   static std::string name() { return "layer_norm"; }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

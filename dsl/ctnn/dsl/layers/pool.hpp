@@ -37,9 +37,9 @@ struct pool_base {
     return {0, window_output(g, g.c, OneD)};
   }
   template <int Error, class Index, class Received>
-  using diagnosis = window_diagnosis<Error, Index, Self, Received, OneD ? 2 : 3,
-                                     std::conditional_t<OneD, diag::fix_reshape_to_channels_length,
-                                                        diag::fix_reshape_to_channels_height_width>>;
+  using diagnosis = window_diagnosis<
+      Error, Index, Self, Received, OneD ? 2 : 3,
+      std::conditional_t<OneD, diag::fix_reshape_to_channels_length, diag::fix_reshape_to_channels_height_width>>;
   template <class T, class In, class Out, class>
   using stage = layers::pool_stage<T, Self, In, Out>;
   static std::string name(const char* kind) {
@@ -82,12 +82,12 @@ struct global_avg_pool {
     return {none, dims{1, {in.extent[0]}}};
   }
   template <int, class Index, class Received>
-  using diagnosis = diag::layer_rejects_input_shape<Index, global_avg_pool, diag::expects<diag::rank<3>>,
-                                                    diag::receives<Received>,
-                                                    diag::fix_reshape_to_channels_height_width>;
+  using diagnosis =
+      diag::layer_rejects_input_shape<Index, global_avg_pool, diag::expects<diag::rank<3>>, diag::receives<Received>,
+                                      diag::fix_reshape_to_channels_height_width>;
   template <class T, class In, class Out, class>
   using stage = layers::global_avg_pool_stage<T, In::dims.extent[0], In::size / In::dims.extent[0]>;
   static std::string name() { return "global_avg_pool"; }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -62,9 +62,7 @@ template <std::size_t Hidden, class Act = tanh>
 struct rnn : detail::recurrent_base<rnn<Hidden, Act>, std::is_same_v<Act, relu> ? 1 : 0, Hidden, 1> {
   static_assert(std::is_same_v<Act, tanh> || std::is_same_v<Act, relu>,
                 "ctnn::rnn<Hidden, Act>: Act is tanh or relu (PyTorch's nonlinearities)");
-  static std::string name() {
-    return "rnn<" + std::to_string(Hidden) + (std::is_same_v<Act, relu> ? ", relu>" : ">");
-  }
+  static std::string name() { return "rnn<" + std::to_string(Hidden) + (std::is_same_v<Act, relu> ? ", relu>" : ">"); }
 };
 
 /// lstm<Hidden>: PyTorch's nn.LSTM, gates i, f, g, o; c_t = f c_{t-1} + i g, h_t = o tanh(c_t).
@@ -90,11 +88,12 @@ struct last {
     return {none, dims{1, {in.extent[1]}}};
   }
   template <int, class Index, class Received>
-  using diagnosis = diag::layer_rejects_input_shape<Index, last, diag::expects<diag::a_sequence>, diag::receives<Received>,
-                                                    diag::fix_declare_the_input_as_sequence_steps_features>;
+  using diagnosis =
+      diag::layer_rejects_input_shape<Index, last, diag::expects<diag::a_sequence>, diag::receives<Received>,
+                                      diag::fix_declare_the_input_as_sequence_steps_features>;
   template <class T, class In, class Out, class>
   using stage = layers::last_stage<T, In::steps, In::features>;
   static std::string name() { return "last"; }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

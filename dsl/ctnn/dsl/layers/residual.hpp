@@ -125,16 +125,15 @@ struct residual_base {
       constexpr std::size_t j = std::size_t(E / 1000 - 1);
       using inner_index = diag::in_block<Index, diag::inner_index<j>>;
       if constexpr (E % 1000 == 999)
-        return std::type_identity<diag::input_is_not_first<inner_index, type_at<j, Inner...>,
-                                                           diag::fix_keep_one_input_at_index_0>>{};
+        return std::type_identity<
+            diag::input_is_not_first<inner_index, type_at<j, Inner...>, diag::fix_keep_one_input_at_index_0>>{};
       else
         return diagnosis_of<type_at<j, Inner...>, E % 1000, inner_index, CTNN_SHAPE_OF(w.received)>();
     } else {
-      return std::type_identity<diag::residual_changes_the_shape<Index, Self, diag::receives<R>,
-                                                                 diag::inner_output<CTNN_SHAPE_OF(w.out)>,
-                                                                 std::conditional_t<E == changes_shape,
-                                                                                    diag::fix_start_the_block_with_project,
-                                                                                    diag::fix_keep_the_rank_and_shrink_by_a_whole_stride>>>{};
+      return std::type_identity<diag::residual_changes_the_shape<
+          Index, Self, diag::receives<R>, diag::inner_output<CTNN_SHAPE_OF(w.out)>,
+          std::conditional_t<E == changes_shape, diag::fix_start_the_block_with_project,
+                             diag::fix_keep_the_rank_and_shrink_by_a_whole_stride>>>{};
     }
   }
 
@@ -154,8 +153,7 @@ struct residual_base {
       return std::type_identity<layers::dense_stage<T, In::size, Out::size, kernels::identity_fn>>{};
     } else {
       constexpr auto s = projection_stride(In::dims, Out::dims);
-      using conv = std::conditional_t<In::rank == 3,
-                                      conv2d<Out::dims.extent[0], kernel<1>, ctnn::stride<s[0], s[1]>>,
+      using conv = std::conditional_t<In::rank == 3, conv2d<Out::dims.extent[0], kernel<1>, ctnn::stride<s[0], s[1]>>,
                                       conv1d<Out::dims.extent[0], 1, ctnn::stride<s[0]>>>;
       return std::type_identity<typename conv::template stage<T, In, Out, kernels::identity_fn>>{};
     }
@@ -194,4 +192,4 @@ struct residual<project, Ls...> : detail::residual_base<true, Ls...> {
   }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -41,4 +41,4 @@ struct upsample2d {
   }
 };
 
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE

@@ -59,12 +59,12 @@ struct causal {
 
 /// A window's placement over an input [c, h, w] (1-D: h = 1): everything kernels need.
 struct window_geometry {
-  std::size_t c = 0, h = 0, w = 0;       ///< input
-  std::size_t kh = 1, kw = 1;            ///< window
-  std::size_t sh = 1, sw = 1;            ///< stride
-  std::size_t dh = 1, dw = 1;            ///< dilation
+  std::size_t c = 0, h = 0, w = 0;            ///< input
+  std::size_t kh = 1, kw = 1;                 ///< window
+  std::size_t sh = 1, sw = 1;                 ///< stride
+  std::size_t dh = 1, dw = 1;                 ///< dilation
   std::size_t pt = 0, pb = 0, pl = 0, pr = 0; ///< padding: top, bottom, left, right
-  std::size_t oh = 0, ow = 0;            ///< output
+  std::size_t oh = 0, ow = 0;                 ///< output
 };
 
 namespace detail {
@@ -82,7 +82,10 @@ struct option_match<Opt, Opt<H, W>> : std::true_type {
 template <template <std::size_t, std::size_t> class Opt, class... Os>
 constexpr std::array<std::size_t, 2> option_value(std::size_t dh, std::size_t dw) noexcept {
   std::array<std::size_t, 2> v{dh, dw};
-  ((option_match<Opt, Os>::value ? (v = std::array<std::size_t, 2>{option_match<Opt, Os>::h, option_match<Opt, Os>::w}, 0) : 0), ...);
+  ((option_match<Opt, Os>::value
+        ? (v = std::array<std::size_t, 2>{option_match<Opt, Os>::h, option_match<Opt, Os>::w}, 0)
+        : 0),
+   ...);
   return v;
 }
 template <class O, class... Os>
@@ -90,12 +93,19 @@ inline constexpr bool has_option = (std::is_same_v<O, Os> || ...);
 
 /// Which options a window layer accepts; anything else is reported by its static_assert.
 template <class O>
-inline constexpr bool is_window_option = option_match<stride, O>::value || option_match<padding, O>::value ||
-                                         option_match<dilation, O>::value || std::is_same_v<O, same> ||
-                                         std::is_same_v<O, valid> || std::is_same_v<O, causal>;
+inline constexpr bool is_window_option =
+    option_match<stride, O>::value || option_match<padding, O>::value || option_match<dilation, O>::value ||
+    std::is_same_v<O, same> || std::is_same_v<O, valid> || std::is_same_v<O, causal>;
 
 /// Failure codes shared by window layers (each maps them to its diagnostics).
-enum window_error : int { window_ok, wrong_rank, zero_size, zero_stride_or_dilation, window_too_large, same_needs_stride_1 };
+enum window_error : int {
+  window_ok,
+  wrong_rank,
+  zero_size,
+  zero_stride_or_dilation,
+  window_too_large,
+  same_needs_stride_1
+};
 
 /// Places a window of kh x kw over in (rank 3 [C, H, W], or rank 2 [C, L] when one_d) with the
 /// options Os; `pool_stride`: the stride defaults to the window. Returns the geometry and a
@@ -158,10 +168,11 @@ using window_diagnosis = std::conditional_t<
         std::conditional_t<
             E == zero_stride_or_dilation,
             diag::layer_has_zero_stride_or_dilation<Index, L, diag::fix_give_stride_and_dilation_at_least_1>,
-            std::conditional_t<E == same_needs_stride_1,
-                               diag::same_padding_needs_stride_1<Index, L, diag::fix_use_explicit_padding_with_a_stride>,
-                               diag::window_larger_than_padded_input<Index, L, diag::receives<R>,
-                                                                     diag::fix_pad_the_input_or_use_a_smaller_window>>>>>;
+            std::conditional_t<
+                E == same_needs_stride_1,
+                diag::same_padding_needs_stride_1<Index, L, diag::fix_use_explicit_padding_with_a_stride>,
+                diag::window_larger_than_padded_input<Index, L, diag::receives<R>,
+                                                      diag::fix_pad_the_input_or_use_a_smaller_window>>>>>;
 
 } // namespace detail
-} // namespace ctnn
+} // namespace CTNN_NAMESPACE
