@@ -3,6 +3,7 @@
 //
 //   bash .ci/demo        (installs what is missing, builds, runs this program)
 #include <ctnn/ctnn.hpp>
+#include <ctnn/data/datasets.hpp>
 
 #include <algorithm>
 #include <chrono>

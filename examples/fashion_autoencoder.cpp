@@ -8,7 +8,8 @@
 //   fashion_autoencoder [PNG] [epochs] [train_limit] [test_limit]
 //     (defaults: fashion_autoencoder.png, 3 epochs, all 60,000 training and 10,000 test images)
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/plot.hpp>
+#include <ctnn/data/datasets.hpp>
+#include <ctnn/plot/plot.hpp>
 
 #include <chrono>
 #include <cstdio>

@@ -7,7 +7,8 @@
 //     (defaults: fashion_gan, 20 epochs, every 5, all 60,000 training images; writes
 //      PREFIX_epoch_<N>.png and PREFIX.png for the last epoch)
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/plot.hpp>
+#include <ctnn/data/datasets.hpp>
+#include <ctnn/plot/plot.hpp>
 
 #include <chrono>
 #include <cstdio>

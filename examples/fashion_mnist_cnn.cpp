@@ -7,6 +7,7 @@
 // kernel) and 2x2 max pooling, then a hidden dense layer: the classic small CNN the dataset's
 // benchmark lists at about 0.916.
 #include <ctnn/ctnn.hpp>
+#include <ctnn/data/datasets.hpp>
 
 #include <chrono>
 #include <cstdio>

@@ -8,7 +8,7 @@
 //
 // Exits with 2 if fewer than min_modes modes are covered (the test suite's short run asks for 6).
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/plot.hpp>
+#include <ctnn/plot/plot.hpp>
 
 #include <chrono>
 #include <cmath>

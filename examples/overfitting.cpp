@@ -1,14 +1,15 @@
 // Overfitting, seen and fought: a large network on a small real training set learns it by heart
 // (training loss near 0) while its validation loss climbs; the same network with dropout,
 // decoupled weight decay and early stopping keeps the two close. Prints the train/validation gap
-// of each run and writes both runs' curves into one PNG (ctnn/io/plot.hpp, cairo).
+// of each run and writes both runs' curves into one PNG (ctnn/plot/plot.hpp, cairo).
 //
 //   overfitting [PNG]   (default: overfitting.png in the current directory)
 //
 // Data: breast cancer WDBC (tests/README.md's split, z-scored), but only the first 40 training samples;
 // validation: tests/README.md's 113 test samples.
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/plot.hpp>
+#include <ctnn/data/datasets.hpp>
+#include <ctnn/plot/plot.hpp>
 
 #include <cstdio>
 #include <exception>

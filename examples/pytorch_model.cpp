@@ -10,8 +10,8 @@
 #include "pytorch/generated/wave_mlp_weights.hpp"
 
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/embedded.hpp>
-#include <ctnn/io/golden.hpp>
+#include <ctnn/interop/embedded.hpp>
+#include <ctnn/interop/golden.hpp>
 
 #include <cmath>
 #include <cstdio>

@@ -10,6 +10,7 @@
 // Deployment: the same trained network then runs as a stream, one year per call
 // (net.step(state, x)), and gives the same predictions as the whole-window forward.
 #include <ctnn/ctnn.hpp>
+#include <ctnn/data/datasets.hpp>
 
 #include <array>
 #include <cmath>

@@ -1,6 +1,6 @@
 // expect: embedded_weights_for_another_topology<ctnn::diag::layer_index<2> ?, ctnn::diag::network_layer<ctnn::tanh> ?, ctnn::diag::weights_layer<ctnn::relu> ?>
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/embedded.hpp>
+#include <ctnn/interop/embedded.hpp>
 
 // As an exporter-generated NAME_weights.hpp holds them: the topology beside the data.
 inline constexpr ctnn::embedded_parameters<

@@ -3,7 +3,7 @@
 // this is built with abort on memory errors and undefined behaviour).
 // Run long: ./fuzz_golden -max_total_time=600 <new corpus dir> tests/fuzz/corpus/golden
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/golden.hpp>
+#include <ctnn/interop/golden.hpp>
 
 #include <cstdint>
 #include <cstdio>

@@ -3,7 +3,7 @@
 // exception of nlohmann/json's escaping the reader, a crash) aborts.
 // Run long: ./fuzz_rtneural -max_total_time=600 <new corpus dir> tests/fuzz/corpus/rtneural
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/rtneural.hpp>
+#include <ctnn/interop/rtneural.hpp>
 
 #include <cstdint>
 #include <cstdio>

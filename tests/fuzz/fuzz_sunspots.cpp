@@ -3,6 +3,7 @@
 // (249 training and 50 test windows) and finite, scaled values. Built with ASan and UBSan.
 // Run long: ./fuzz_sunspots -max_total_time=600 <new corpus dir> tests/fuzz/corpus/sunspots
 #include <ctnn/ctnn.hpp>
+#include <ctnn/data/datasets.hpp>
 
 #include <cmath>
 #include <cstdint>

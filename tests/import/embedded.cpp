@@ -4,7 +4,7 @@
 #define BOOST_TEST_MODULE import_embedded
 #include "exported.hpp"
 
-#include <ctnn/io/embedded.hpp>
+#include <ctnn/interop/embedded.hpp>
 
 #include "fixtures/layer_batch_norm_layer.hpp"
 #include "fixtures/layer_batch_norm_layer_weights.hpp"

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/golden.hpp>
+#include <ctnn/interop/golden.hpp>
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,4 @@
-// RTNeural's JSON model files (include/ctnn/io/rtneural.hpp): files written from PyTorch models
+// RTNeural's JSON model files (include/ctnn/interop/rtneural.hpp): files written from PyTorch models
 // in RTNeural's layout (tests/import/generate.py) load into ctnn types and match PyTorch's golden
 // outputs, also when stepped as RTNeural runs them; hand-written malformed files
 // (fixtures/rtneural_bad/) are refused naming the layer, the field and both values, and leave the
@@ -6,7 +6,7 @@
 #define BOOST_TEST_MODULE import_rtneural
 #include "exported.hpp"
 
-#include <ctnn/io/rtneural.hpp>
+#include <ctnn/interop/rtneural.hpp>
 
 #include "fixtures/rtneural_dense.hpp"
 #include "fixtures/rtneural_gru.hpp"

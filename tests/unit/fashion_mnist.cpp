@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <ctnn/ctnn.hpp>
+#include <ctnn/data/datasets.hpp>
 
 #include <zlib.h>
 

@@ -4,7 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/golden.hpp>
+#include <ctnn/data/datasets.hpp>
+#include <ctnn/interop/golden.hpp>
 
 #include <filesystem>
 #include <unistd.h>

@@ -1,10 +1,10 @@
-// The plotting component (ctnn/io/plot.hpp, cairo): PNGs of training curves and point clouds,
+// The plotting component (ctnn/plot/plot.hpp, cairo): PNGs of training curves and point clouds,
 // decoded with libpng and checked for size and content; the history CSV parsed back.
 #define BOOST_TEST_MODULE plot
 #include <boost/test/unit_test.hpp>
 
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/plot.hpp>
+#include <ctnn/plot/plot.hpp>
 
 #include "../support/png.hpp"
 

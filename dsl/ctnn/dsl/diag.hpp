@@ -202,7 +202,7 @@ struct batch_norm_cannot_fold {
   static constexpr bool ok = false;
 };
 
-// Embedded weights (ctnn/io/embedded.hpp) generated for another topology: the first layer where
+// Embedded weights (ctnn/interop/embedded.hpp) generated for another topology: the first layer where
 // the network being made and the weights' topology differ (no_layer past either one's end).
 template <class Layer>
 struct network_layer {};

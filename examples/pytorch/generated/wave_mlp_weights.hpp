@@ -3,7 +3,7 @@
 #pragma once
 
 #include <ctnn/ctnn.hpp>
-#include <ctnn/io/embedded.hpp>
+#include <ctnn/interop/embedded.hpp>
 
 namespace wave_mlp {
 inline constexpr ctnn::embedded_parameters<ctnn::network<ctnn::input<ctnn::shape<2>>, ctnn::dense<32>, ctnn::tanh,

@@ -4,6 +4,7 @@
 
 #include <ctnn/core/config.hpp>
 
+#include <ctnn/io/binary.hpp>
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
 
@@ -30,22 +31,14 @@ namespace weights_format {
 inline constexpr char magic[8] = {'C', 'T', 'N', 'N', 'W', 'T', 'S', '\0'};
 inline constexpr std::uint32_t version = 1;
 
-inline std::uint64_t fnv1a(const unsigned char* p, std::size_t n) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
+inline std::uint64_t fnv1a(const unsigned char* p, std::size_t n) noexcept { return detail::fnv1a(p, n); }
 template <class U>
 void put(std::vector<unsigned char>& out, U v) {
-  unsigned char b[sizeof(U)];
-  std::memcpy(b, &v, sizeof(U)); // the supported targets are little-endian
-  out.insert(out.end(), b, b + sizeof(U));
+  detail::put_bytes(out, v);
 }
 template <class U>
 U get(const std::vector<unsigned char>& in, std::size_t at) noexcept {
-  U v;
-  std::memcpy(&v, in.data() + at, sizeof(U));
-  return v;
+  return detail::get_bytes<U>(in.data(), at);
 }
 inline std::string join(const std::vector<std::string>& lines) {
   std::string s;
@@ -111,19 +104,15 @@ template <class Net>
 void save(const Net& net, const std::string& path) {
   using T = typename Net::value_type;
   namespace wf = weights_format;
-  std::vector<unsigned char> bytes(wf::magic, wf::magic + 8);
-  const std::string fp = wf::join(Net::fingerprint());
-  wf::put<std::uint32_t>(bytes, wf::version);
-  wf::put<std::uint32_t>(bytes, static_cast<std::uint32_t>(fp.size()));
-  bytes.insert(bytes.end(), fp.begin(), fp.end());
+  detail::binary_writer out(wf::magic);
+  out.put<std::uint32_t>(wf::version);
+  out.put_string(wf::join(Net::fingerprint()));
   const auto values = net.export_parameters();
-  wf::put<std::uint64_t>(bytes, values.size());
-  for (T v : values) wf::put<T>(bytes, v);
-  wf::put<std::uint64_t>(bytes, wf::fnv1a(bytes.data(), bytes.size()));
-
+  out.put<std::uint64_t>(values.size());
+  out.put_values<T>(values.data(), values.size());
   // beside it, then renamed: a reader never sees half a file, and a symbolic link planted at
   // path is replaced, not followed
-  detail::write_file_atomically(path, bytes.data(), bytes.size(), "a writable ctnn weight file");
+  out.write(path, "a writable ctnn weight file");
 }
 
 /// Reads parameters saved by save() into net. Throws file_error naming the file, the place and

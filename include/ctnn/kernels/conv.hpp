@@ -6,6 +6,7 @@
 
 #include <ctnn/core/config.hpp>
 
+#include <ctnn/core/window.hpp>
 #include <ctnn/kernels/simd.hpp>
 
 #include <cstddef>
@@ -18,6 +19,12 @@ struct conv_shape {
   constexpr std::size_t window() const noexcept { return c * kh * kw; }
   constexpr std::size_t positions() const noexcept { return oh * ow; }
 };
+
+/// The kernels' view of a window's geometry (they read the top and left padding only: the output
+/// extent fixes the rest).
+constexpr conv_shape conv_shape_of(const window_geometry& g) noexcept {
+  return {g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh, g.ow};
+}
 
 /// col[r][(c, i, j)] = x[c][oh * sh - pt + i dh][ow * sw - pl + j dw] (0 outside the input) for
 /// the output positions p0 .. p0 + rows - 1 (row-major over (oh, ow)); col rows have window()

@@ -1,15 +1,13 @@
 // The batch_norm stage (dsl/layers/batch_norm.hpp): Channels channels of Spatial values each
 // (channel-major), normalized by the batch's statistics in training and by the running ones at
-// inference. And fold_batch_norm(net): the network without its batch_norm layers, each folded
-// into the dense or conv layer before it, for deployment.
+// inference. fold_batch_norm, which folds it into the layer before it for deployment, is in
+// runtime/fold.hpp (the type rewrite in dsl/rewrite.hpp).
 #pragma once
 
 #include <ctnn/core/config.hpp>
 
-#include <ctnn/dsl/layers/batch_norm.hpp>
 #include <ctnn/kernels/simd.hpp>
 #include <ctnn/layers/stage.hpp>
-#include <ctnn/runtime/network.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -34,7 +32,8 @@ struct batch_norm_view {
 
 namespace layers {
 
-template <class T, std::size_t Channels, std::size_t Spatial>
+/// Spec: the descriptor (dsl/layers/batch_norm.hpp), which gives eps and momentum.
+template <class T, std::size_t Channels, std::size_t Spatial, class Spec>
 struct batch_norm_stage {
   static constexpr std::size_t C = Channels, S = Spatial, N = C * S;
   static constexpr std::size_t in_size = N, out_size = N;
@@ -48,7 +47,7 @@ struct batch_norm_stage {
   /// variance and 1 / sqrt(variance + eps) of each channel (for update_buffers and backward).
   static constexpr std::size_t stats = kernels::padded<T>(N);
   static constexpr std::size_t kept_stride = stats + 3 * slot;
-  static constexpr double eps = batch_norm::eps, momentum = batch_norm::momentum;
+  static constexpr double eps = Spec::eps, momentum = Spec::momentum;
 
   static batch_norm_view<T> view(T* p) noexcept { return {p, C, slot}; }
 
@@ -146,154 +145,5 @@ struct batch_norm_stage {
 };
 
 } // namespace layers
-
-namespace detail {
-/// Whether L is a composite block (protocol.hpp: inner_network and with_layers).
-template <class L>
-concept composite_layer = requires {
-  typename L::template inner_network<shape<1>>;
-};
-
-template <class Block, class InnerNetwork>
-struct rebuilt_block;
-template <class Block, class In, class... Ls>
-struct rebuilt_block<Block, network<In, Ls...>> {
-  using type = typename Block::template with_layers<Ls...>;
-};
-
-template <class Model>
-struct folded_model;
-/// Layers I.. of Model without batch_norm, blocks folded inside, after the Kept ones.
-template <class Model, std::size_t I, class Kept, bool Done = (I >= Model::layer_count)>
-struct fold_walk {
-  using type = Kept;
-};
-template <class Model, std::size_t I, class... Kept>
-struct fold_walk<Model, I, network<Kept...>, false> {
-  using L = typename Model::template layer<I>;
-  static constexpr auto next() noexcept {
-    if constexpr (std::is_same_v<L, batch_norm>)
-      return std::type_identity<network<Kept...>>{};
-    else if constexpr (I > 0 && composite_layer<L>) {
-      using inner = typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(I))>;
-      return std::type_identity<
-          network<Kept..., typename rebuilt_block<L, typename folded_model<inner>::type>::type>>{};
-    } else
-      return std::type_identity<network<Kept..., L>>{};
-  }
-  using type = typename fold_walk<Model, I + 1, typename decltype(next())::type>::type;
-};
-template <class Model>
-struct folded_model : fold_walk<Model, 0, network<>> {};
-
-/// The diagnostic of the first batch_norm that cannot be folded (its previous layer does not
-/// absorb a channel scale), looking inside blocks; At<I> names layer I where Model stands.
-struct at_top {
-  template <std::size_t I>
-  using at = diag::layer_index<I>;
-};
-template <class Block>
-struct at_inner { // layer I of a block's inner network is its inner index I - 1
-  template <std::size_t I>
-  using at = diag::in_block<Block, diag::inner_index<I - 1>>;
-};
-template <class Model, class Where>
-constexpr auto fold_diagnosis() noexcept;
-template <class Model, class Where, std::size_t I>
-constexpr auto fold_diagnosis_from() noexcept {
-  if constexpr (I >= Model::layer_count) {
-    return std::type_identity<diag::no_error>{};
-  } else {
-    using L = typename Model::template layer<I>;
-    if constexpr (I == 0) {
-      return fold_diagnosis_from<Model, Where, 1>();
-    } else if constexpr (std::is_same_v<L, batch_norm>) {
-      using previous = typename Model::template layer<I - 1>;
-      if constexpr (!absorbs_channel_scale<previous>())
-        return std::type_identity<
-            diag::batch_norm_cannot_fold<typename Where::template at<I>, batch_norm, diag::previous_layer<previous>,
-                                         diag::fix_put_batch_norm_right_after_dense_or_conv>>{};
-      else
-        return fold_diagnosis_from<Model, Where, I + 1>();
-    } else if constexpr (composite_layer<L>) {
-      using inner = typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(I))>;
-      using found = typename decltype(fold_diagnosis<inner, at_inner<typename Where::template at<I>>>())::type;
-      if constexpr (!found::ok)
-        return std::type_identity<found>{};
-      else
-        return fold_diagnosis_from<Model, Where, I + 1>();
-    } else {
-      return fold_diagnosis_from<Model, Where, I + 1>();
-    }
-  }
-}
-template <class Model, class Where>
-constexpr auto fold_diagnosis() noexcept {
-  return fold_diagnosis_from<Model, Where, 0>();
-}
-
-/// Appends Model's values (from `values`, export order) to out with every batch_norm folded into
-/// the layer before it, inside blocks too; returns the number of values read.
-template <class Model, class T>
-std::size_t fold_values(const T* values, std::vector<T>& out) {
-  std::size_t at = 0, previous = 0; // where the values of the last layer kept start in out
-  for_each_index<Model::layer_count>([&](auto i) {
-    if constexpr (i > 0) {
-      using L = typename Model::template layer<i>;
-      const std::size_t count = Model::layer_params(i) + Model::layer_buffers(i);
-      if constexpr (std::is_same_v<L, batch_norm>) {
-        const std::size_t channels = count / 4, weights = Model::layer_params(i - 1) - channels;
-        const std::size_t row = weights / channels;
-        const T* bn = values + at; // gamma, beta, running mean, running variance
-        T* w = out.data() + previous;
-        T* b = w + weights;
-        for (std::size_t c = 0; c < channels; ++c) {
-          const double scale = double(bn[c]) / std::sqrt(double(bn[3 * channels + c]) + batch_norm::eps);
-          for (std::size_t k = 0; k < row; ++k) w[c * row + k] = T(double(w[c * row + k]) * scale);
-          b[c] = T((double(b[c]) - double(bn[2 * channels + c])) * scale + double(bn[channels + c]));
-        }
-      } else {
-        previous = out.size();
-        std::size_t done = 0;
-        if constexpr (composite_layer<L>) // the inner layers' values come first in the block's
-          done =
-              fold_values<typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(i))>>(values + at, out);
-        out.insert(out.end(), values + at + done, values + at + count);
-      }
-      at += count;
-    }
-  });
-  return at;
-}
-} // namespace detail
-
-/// Model without its batch_norm layers (inside blocks too): what fold_batch_norm returns a
-/// network of.
-template <class Model>
-using batch_norm_folded = typename detail::folded_model<Model>::type;
-
-/// For deployment: a network of topology batch_norm_folded<Model> that computes what `trained`
-/// computes at inference, with every batch_norm (inside blocks too) folded into the dense or conv
-/// layer right before it: W' = W gamma / sqrt(running_var + eps) per output channel, b' = (b -
-/// running_mean) gamma / sqrt(running_var + eps) + beta (computed in double, rounded once). A
-/// batch_norm after any other layer (or first in a block) is a compile error
-/// (diag::batch_norm_cannot_fold) naming it.
-template <class Model, class T>
-auto fold_batch_norm(const net<Model, T>& trained) {
-  using problem = typename decltype(detail::fold_diagnosis<Model, detail::at_top>())::type;
-  if constexpr (!problem::ok) {
-    static_assert(problem::ok,
-                  "fold_batch_norm: a batch_norm folds only into a dense or conv layer right before it; the "
-                  "failed condition names it and the layer before it");
-    return trained;
-  } else {
-    using folded = batch_norm_folded<Model>;
-    const std::vector<T> values = trained.export_parameters();
-    std::vector<T> out;
-    out.reserve(net<folded, T>::value_count);
-    detail::fold_values<Model>(values.data(), out);
-    return net<folded, T>(std::span<const T>(out));
-  }
-}
 
 } // namespace CTNN_NAMESPACE

@@ -30,9 +30,7 @@ namespace CTNN_NAMESPACE::layers {
 template <class T, class Descriptor, class In, class Out, class Act>
 struct conv_stage {
   static constexpr auto geometry = Descriptor::geometry(In::dims);
-  static constexpr kernels::conv_shape shape{geometry.c,  geometry.h,  geometry.w,  geometry.kh, geometry.kw,
-                                             geometry.sh, geometry.sw, geometry.dh, geometry.dw, geometry.pt,
-                                             geometry.pl, geometry.oh, geometry.ow};
+  static constexpr kernels::conv_shape shape = kernels::conv_shape_of(geometry);
   static constexpr std::size_t filters = Descriptor::filters;
   static constexpr std::size_t window = shape.window();       ///< C * KH * KW: one position's inputs
   static constexpr std::size_t positions = shape.positions(); ///< H' * W'

@@ -6,7 +6,6 @@
 
 #include <ctnn/core/config.hpp>
 
-#include <ctnn/dsl/layers/conv_transpose.hpp>
 #include <ctnn/kernels/conv.hpp>
 #include <ctnn/kernels/simd.hpp>
 #include <ctnn/layers/stage.hpp>
@@ -35,14 +34,18 @@ namespace layers {
 /// which col2im adds in place. That is the input gradient of the conv2d [F, OH, OW] -> [C, H, W]
 /// with the same weight (the "mirror" convolution below), so backward is that conv2d's forward
 /// (dx: windows gathered by im2col, dotted with M's rows) and weight gradient.
-template <class T, transposed_geometry G>
-struct conv_transpose2d_stage : detail::batch_by_samples<conv_transpose2d_stage<T, G>, T> {
+///
+/// C: input channels; Mirror: the geometry of the mirror convolution [F, OH, OW] -> [C, H, W]
+/// (core/window.hpp), the one geometry convolutions and pooling use too.
+template <class T, std::size_t Channels, window_geometry Mirror>
+struct conv_transpose2d_stage : detail::batch_by_samples<conv_transpose2d_stage<T, Channels, Mirror>, T> {
   using V = kernels::simd<T>;
   static constexpr std::size_t L = V::size;
-  static constexpr std::size_t C = G.c, H = G.h, W = G.w, F = G.f, OH = G.oh, OW = G.ow;
+  static constexpr window_geometry G = Mirror;
+  static constexpr std::size_t C = Channels, H = G.oh, W = G.ow, F = G.c, OH = G.h, OW = G.w;
   static constexpr std::size_t positions = H * W, window = F * G.kh * G.kw;
   static constexpr std::size_t row = kernels::round_up(window, L); ///< M's row stride
-  static constexpr kernels::conv_shape mirror{F, OH, OW, G.kh, G.kw, G.sh, G.sw, G.dh, G.dw, G.ph, G.pw, H, W};
+  static constexpr kernels::conv_shape mirror = kernels::conv_shape_of(Mirror);
   static constexpr std::size_t in_size = C * positions, out_size = F * OH * OW;
   static constexpr std::size_t out_stride = kernels::padded<T>(out_size);
   static constexpr std::size_t bias_at = C * row;

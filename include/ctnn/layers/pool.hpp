@@ -20,7 +20,7 @@ namespace CTNN_NAMESPACE::layers {
 template <class T, class Descriptor, class In, class Out>
 struct pool_stage : detail::no_parameters<T>, detail::batch_by_samples<pool_stage<T, Descriptor, In, Out>, T> {
   static constexpr auto g = Descriptor::geometry(In::dims);
-  static constexpr kernels::conv_shape shape{g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh, g.ow};
+  static constexpr kernels::conv_shape shape = kernels::conv_shape_of(g);
   static constexpr bool is_max = Descriptor::is_max;
   static constexpr std::size_t in_size = In::size;
   static constexpr std::size_t out_size = Out::size;

@@ -8,8 +8,8 @@
 #include <ctnn/core/aligned_buffer.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/core/tensor.hpp>
-#include <ctnn/dsl/lower.hpp>
 #include <ctnn/dsl/type_list.hpp>
+#include <ctnn/runtime/lower.hpp>
 
 #include <algorithm>
 #include <array>
@@ -747,7 +747,7 @@ private:
 };
 
 namespace detail {
-/// Parameters compiled into the program (ctnn/io/embedded.hpp) have their own make.
+/// Parameters compiled into the program (ctnn/interop/embedded.hpp) have their own make.
 template <class Init>
 struct is_embedded_parameters : std::false_type {};
 } // namespace detail

@@ -13,6 +13,7 @@
 #include <ctnn/runtime/network.hpp>
 #include <ctnn/train/loss.hpp>
 #include <ctnn/train/trainer.hpp>
+#include <ctnn/train/update.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -85,12 +86,10 @@ public:
 
   gan_trainer(G& generator, D& discriminator, GOptim g_optimizer, DOptim d_optimizer, gan_options options = {})
       : g_(&generator), d_(&discriminator), options_(checked_options(options)),
-        d_fit_(discriminator, loss::bce_with_logits{}, d_optimizer), g_optim_(g_optimizer), gen_(options.seed),
-        g_ws_(generator.make_workspace(options.batch)), d_ws_(discriminator.make_workspace(options.batch)),
-        g_grads_(G::param_size), g_state_(GOptim::template state_size<T>(G::param_size)),
-        noise_(options.batch * noise_size), fake_(options.batch * sample_size), dfake_(options.batch * sample_size),
-        ones_(options.batch, T(1)) {
-    if constexpr (requires { g_optim_.validate(); }) g_optim_.validate(); // the discriminator's trainer checks its own
+        d_fit_(discriminator, loss::bce_with_logits{}, d_optimizer), g_update_(generator, g_optimizer),
+        gen_(options.seed), g_ws_(generator.make_workspace(options.batch)),
+        d_ws_(discriminator.make_workspace(options.batch)), g_grads_(G::param_size), noise_(options.batch * noise_size),
+        fake_(options.batch * sample_size), dfake_(options.batch * sample_size), ones_(options.batch, T(1)) {
     d_fit_.reserve(2 * options.batch, 1);
     for (std::size_t r = 0; r < 2 * options.batch; ++r) d_fit_.targets()[r] = r < options.batch ? T(1) : T(0);
     // warm-up: the first backward_input allocates its scratch here, not in a round
@@ -102,8 +101,12 @@ public:
   const gan_options& options() const noexcept { return options_; }
   /// The discriminator's trainer (its optimizer settings, steps).
   auto& discriminator_trainer() noexcept { return d_fit_; }
-  GOptim& generator_optimizer() noexcept { return g_optim_; }
-  std::int64_t generator_steps() const noexcept { return g_steps_; }
+  GOptim& generator_optimizer() noexcept { return g_update_.optimizer(); }
+  /// The generator's update (train/update.hpp), with the guards of a trainer's: clipping
+  /// (set_clip_grad_norm, set_clip_grad_value) and penalties (set_regularization) apply to its
+  /// steps, and an update that would overflow a weight is rolled back.
+  detail::guarded_update<G, GOptim>& generator_update() noexcept { return g_update_; }
+  std::int64_t generator_steps() const noexcept { return g_update_.steps(); }
 
   /// One round on real samples chosen at random (seeded) from `data`: rows of sample_size
   /// values. Throws std::invalid_argument if data is empty or not whole rows.
@@ -176,15 +179,14 @@ private:
       std::fill(dy + r * G::output_stride + sample_size, dy + (r + 1) * G::output_stride, T(0));
     }
     g_->backward(g_ws_, noise_.data(), n, g_grads_.data(), kernels::store_mode::overwrite);
-    // (buffers and padding have zero gradients: the whole array can be checked)
-    if (!std::all_of(g_grads_.begin(), g_grads_.end(), [](T v) { return std::isfinite(v); })) {
+    // the trainer's update: penalties, clipping, and nothing changed unless the gradients are
+    // finite and the update leaves every weight finite
+    const auto o = g_update_.apply(g_grads_.data());
+    out.g_loss += o.penalty;
+    if (!o.finite_gradients || !o.finite_update) {
       out.generator_applied = false;
       return;
     }
-    const std::int64_t t = ++g_steps_;
-    G::for_each_trainable_stage([&](std::size_t, std::size_t b, std::size_t e) {
-      g_optim_.step(g_->parameters().data(), g_grads_.data(), g_state_.data(), G::param_size, t, b, e);
-    });
     g_->update_buffers(g_ws_, n);
   }
 
@@ -192,12 +194,11 @@ private:
   D* d_;
   gan_options options_;
   trainer<D, loss::bce_with_logits, DOptim> d_fit_;
-  GOptim g_optim_;
+  detail::guarded_update<G, GOptim> g_update_;
   rng gen_;
   workspace<T> g_ws_, d_ws_;
-  aligned_buffer<T> g_grads_, g_state_;
+  aligned_buffer<T> g_grads_;
   std::vector<T> noise_, fake_, dfake_, ones_;
-  std::int64_t g_steps_ = 0;
 };
 
 /// How a generator's samples cover the modes of a mixture of Gaussians of one standard

@@ -12,7 +12,7 @@
 
 namespace CTNN_NAMESPACE {
 namespace layers {
-template <class T, std::size_t Channels, std::size_t Spatial>
+template <class T, std::size_t Channels, std::size_t Spatial, class Spec>
 struct batch_norm_stage;
 } // namespace layers
 
@@ -43,7 +43,7 @@ struct batch_norm {
   using diagnosis = diag::batch_norm_unsupported_rank<Index, batch_norm, diag::expects<diag::features_or_channel_maps>,
                                                       diag::receives<Received>, diag::fix_use_layer_norm_on_sequences>;
   template <class T, class In, class Out, class>
-  using stage = layers::batch_norm_stage<T, channels(In::dims), spatial(In::dims)>;
+  using stage = layers::batch_norm_stage<T, channels(In::dims), spatial(In::dims), batch_norm>;
   static std::string name() { return "batch_norm"; }
 };
 

@@ -31,7 +31,7 @@ struct transposed_geometry {
 };
 
 namespace layers {
-template <class T, transposed_geometry G>
+template <class T, std::size_t Channels, window_geometry Mirror>
 struct conv_transpose2d_stage;
 } // namespace layers
 
@@ -75,6 +75,13 @@ struct conv_transpose2d {
     return {g, none};
   }
   static constexpr transposed_geometry geometry(const dims& in) noexcept { return place(in).first; }
+  /// The geometry of the mirror convolution [Filters, H', W'] -> [C, H, W] (same window, stride,
+  /// dilation and padding), which the stage and its kernels run on. Its output extent is the
+  /// input's; the output padding lies below and right of what the windows cover.
+  static constexpr window_geometry mirror(const dims& in) noexcept {
+    const transposed_geometry g = geometry(in);
+    return {g.f, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.ph, g.ph, g.pw, g.pw, g.h, g.w};
+  }
   static constexpr layer_shape infer(const dims& in) noexcept {
     const auto [g, e] = place(in);
     if (e != none) return {e, {}};
@@ -93,7 +100,7 @@ struct conv_transpose2d {
                          detail::window_diagnosis<Error, Index, conv_transpose2d, Received, 3,
                                                   diag::fix_reshape_to_channels_height_width>>;
   template <class T, class In, class Out, class>
-  using stage = layers::conv_transpose2d_stage<T, geometry(In::dims)>;
+  using stage = layers::conv_transpose2d_stage<T, In::dims.extent[0], mirror(In::dims)>;
   static std::string name() {
     return "conv_transpose2d<" + std::to_string(Filters) + ", kernel<" + std::to_string(Kernel::h) + ", " +
            std::to_string(Kernel::w) + ">" + detail::option_names<Options...>() + ">";

@@ -4,6 +4,7 @@
 
 #include <ctnn/core/config.hpp>
 
+#include <ctnn/core/window.hpp>
 #include <ctnn/dsl/protocol.hpp>
 
 #include <array>
@@ -55,16 +56,6 @@ struct valid {
 /// up to t only; the output has the input's length.
 struct causal {
   static std::string name() { return "causal"; }
-};
-
-/// A window's placement over an input [c, h, w] (1-D: h = 1): everything kernels need.
-struct window_geometry {
-  std::size_t c = 0, h = 0, w = 0;            ///< input
-  std::size_t kh = 1, kw = 1;                 ///< window
-  std::size_t sh = 1, sw = 1;                 ///< stride
-  std::size_t dh = 1, dw = 1;                 ///< dilation
-  std::size_t pt = 0, pb = 0, pl = 0, pr = 0; ///< padding: top, bottom, left, right
-  std::size_t oh = 0, ow = 0;                 ///< output
 };
 
 namespace detail {

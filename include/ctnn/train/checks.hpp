@@ -1,0 +1,116 @@
+// What is checked before training: at compile time, that a network can be trained with a loss
+// (it has parameters, it does not end in the activation the loss applies) and that a dataset fits
+// the network's input and the loss's target (one diagnostic each, dsl/diag.hpp); at run time, that
+// a dataset's inputs are finite and its targets are ones the loss takes.
+#pragma once
+
+#include <ctnn/core/config.hpp>
+
+#include <ctnn/core/shape.hpp>
+#include <ctnn/dsl/descriptors.hpp>
+#include <ctnn/dsl/diag.hpp>
+#include <ctnn/train/loss.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace CTNN_NAMESPACE {
+
+namespace detail {
+/// reshape<D...> for shape<D...> (the fix a dataset of another shape names).
+template <class Shape>
+struct reshape_of;
+template <std::size_t... D>
+struct reshape_of<shape<D...>> {
+  using type = reshape<D...>;
+};
+template <class Net, class Loss, class Dataset>
+constexpr auto check_training_data() noexcept {
+  using out = typename Net::output_shape;
+  using expected = typename Loss::template expected_target<out>;
+  using target = typename Dataset::target_shape;
+  if constexpr (!std::is_same_v<typename Dataset::value_type, typename Net::value_type>)
+    return std::type_identity<diag::dataset_scalar_mismatch<
+        diag::network_scalar<typename Net::value_type>, diag::dataset_scalar<typename Dataset::value_type>,
+        diag::fix_make_the_network_and_the_dataset_with_one_scalar_type>>{};
+  else if constexpr (!std::is_same_v<typename Dataset::input_shape, typename Net::input_shape>)
+    return std::type_identity<diag::dataset_input_mismatch<
+        diag::network_input<typename Net::input_shape>, diag::dataset_input<typename Dataset::input_shape>,
+        std::conditional_t<
+            Dataset::input_shape::size == Net::input_shape::size,
+            diag::fix_declare_the_input_as_the_dataset_shape_then_reshape<
+                input<typename Dataset::input_shape>, typename reshape_of<typename Net::input_shape>::type>,
+            diag::fix_make_the_dataset_with_the_network_input_shape>>>{};
+  else if constexpr (!std::is_same_v<expected, target> && Net::model::valid) // (else: the network's one error)
+    return std::type_identity<diag::loss_target_mismatch<
+        Loss, diag::network_output<out>, diag::target<target>, diag::expects<expected>,
+        std::conditional_t<std::is_base_of_v<loss::detail::class_index_target, Loss> && std::is_same_v<target, out>,
+                           diag::fix_give_each_sample_its_class_index_as_a_shape_1_target,
+                           diag::fix_make_the_targets_the_expected_shape>>>{};
+  else
+    return std::type_identity<diag::no_error>{};
+}
+template <class Loss>
+concept applies_activation = requires {
+  typename Loss::applies;
+};
+
+/// Whether Net can be trained with Loss at all: it has parameters, and does not end in the
+/// activation the loss applies itself (softmax before cross-entropy would be applied twice, and
+/// PyTorch trains such a model without a word).
+template <class Net, class Loss>
+constexpr auto check_trainable() noexcept {
+  using model = typename Net::model;
+  constexpr std::size_t last = model::layer_count - 1;
+  using final = typename model::template layer<last>;
+  if constexpr (!model::valid) // the network's own diagnostic is the one error
+    return std::type_identity<diag::no_error>{};
+  else if constexpr (Net::param_count == 0)
+    return std::type_identity<diag::network_has_no_parameters<diag::network_input<typename Net::input_shape>,
+                                                              diag::fix_add_a_layer_with_parameters_such_as_dense>>{};
+  else if constexpr (applies_activation<Loss>) {
+    if constexpr (std::is_same_v<final, typename Loss::applies>)
+      return std::type_identity<diag::loss_applies_the_final_activation<
+          Loss, diag::layer_index<last>, diag::final_layer<final>, typename Loss::fix_applies>>{};
+    else
+      return std::type_identity<diag::no_error>{};
+  } else
+    return std::type_identity<diag::no_error>{};
+}
+
+/// Whether Dataset fits Net's input and Loss's target. Holds the one static_assert for a misfit
+/// (instantiated once per Dataset, however many functions use it).
+template <class Net, class Loss, class Dataset>
+constexpr bool dataset_fits() noexcept {
+  using diagnosis = typename decltype(check_training_data<Net, Loss, Dataset>())::type;
+  static_assert(diagnosis::ok, "ctnn: trainer: the dataset does not fit the network and the loss; the "
+                               "failed condition names the shapes");
+  return diagnosis::ok;
+}
+
+/// Throws std::invalid_argument, naming the sample, for an empty dataset, a non-finite input or a
+/// target Loss cannot take: what train, resume and evaluate check before anything runs. `caller`
+/// names the function ("train"), `which` the dataset ("training", "validation").
+template <class Net, class Loss, class Dataset>
+void validate_dataset(const Dataset& data, const char* caller, const char* which) {
+  using T = typename Net::value_type;
+  const std::string who = std::string("ctnn::trainer::") + caller + ": ";
+  if (data.empty()) throw std::invalid_argument(who + "the " + which + " dataset is empty");
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const T* x = data.input(i);
+    for (std::size_t k = 0; k < Dataset::input_size; ++k)
+      if (!std::isfinite(x[k]))
+        throw std::invalid_argument(who + which + " sample " + std::to_string(i) + " has a non-finite input (" +
+                                    std::to_string(double(x[k])) + " at element " + std::to_string(k) + ")");
+  }
+  for (std::size_t i = 0; i < data.size(); ++i)
+    if (!Loss::template valid_target<T>(data.target(i), Net::output_size))
+      throw std::invalid_argument(who + which + " sample " + std::to_string(i) + " has a target that " + Loss::name() +
+                                  " cannot take (value " + std::to_string(double(data.target(i)[0])) + ")");
+}
+} // namespace detail
+
+} // namespace CTNN_NAMESPACE
