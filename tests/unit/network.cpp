@@ -181,7 +181,7 @@ BOOST_AUTO_TEST_CASE(two_cores_update_every_parameter_exactly_once) {
   std::vector<int> updates(net::param_size, 0);
   std::size_t summed = 0;
   for (unsigned core : {0u, 1u})
-    net::for_each_update_range(core, [&](std::size_t b, std::size_t e, bool sum) {
+    nn::detail::two_core_passes<model, float>::for_each_update_range(core, [&](std::size_t b, std::size_t e, bool sum) {
       BOOST_TEST(b % nn::kernels::lanes<float> == 0u);
       for (std::size_t i = b; i < e; ++i) ++updates[i];
       summed += sum ? e - b : 0;

@@ -18,6 +18,7 @@
 #include <ctnn/core/random.hpp>
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/runtime/network.hpp>
+#include <ctnn/runtime/two_cores.hpp>
 #include <ctnn/runtime/worker.hpp>
 #include <ctnn/train/checkpoint.hpp>
 #include <ctnn/train/checks.hpp>
@@ -493,6 +494,7 @@ private:
   // ---- one step: gradients on one core or split over two, then the guarded update ----
 
   using update_type = detail::guarded_update<Net, Optim>;
+  using two_cores = detail::two_core_passes<typename Net::model, T>; // runtime/two_cores.hpp
 
   step_result step_whole(std::size_t n) noexcept {
     const T* y = net_->forward_train(ws_, ws_.input(), n);
@@ -553,7 +555,8 @@ private:
     update_type& u = t.update_;
     auto sync = [&t] { t.barrier_.arrive_and_wait(); };
     const T* x = t.ws_.input();
-    const T* y = t.net_->forward_train_shared(t.ws_, x, h.n, h.core, sync);
+    const T* params = t.net_->parameters().data();
+    const T* y = two_cores::forward_train_shared(params, t.ws_, x, h.n, h.core, sync);
     h.outputs = y;
     const std::size_t r0 = h.core == 0 ? 0 : h.n / 2, rows = h.core == 0 ? h.n / 2 : h.n - h.n / 2;
     // The loss gradient is a mean over these rows; scaled by rows / n, the two parts make up the
@@ -566,11 +569,11 @@ private:
     h.loss = l * scale;
     sync();
     if (!std::isfinite(t.parts_[0]->loss + t.parts_[1]->loss)) return; // both cores see the same sum
-    t.net_->backward_shared(t.ws_, x, h.n, h.core, t.grads_.data(), t.grads2_.data(), sync);
+    two_cores::backward_shared(params, t.ws_, x, h.n, h.core, t.grads_.data(), t.grads2_.data(), sync);
     sync(); // row-split gradients of both cores complete
     T* g = t.grads_.data();
     double own = 0;
-    Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool summed) {
+    two_cores::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool summed) {
       using V = kernels::simd<T>;
       if (summed)
         for (std::size_t i = b; i < e; i += V::size)
@@ -587,7 +590,7 @@ private:
     double gmax = std::max(p0.g, p1.g);
     if (u.clip_grad_norm() > 0) { // both cores scale their own ranges by the same factor
       double scale = 1;
-      Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
+      two_cores::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
         scale = u.clip(g, b, e, p0.squares + p1.squares, h.core == 0);
       });
       gmax *= scale;
@@ -601,7 +604,7 @@ private:
       h.next = u.next_bounds_from(now, h.step);
     }
     h.guarded = !update_type::safe(h.next);
-    Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
+    two_cores::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) {
       if (h.guarded) u.back_up(b, e);
       u.step_range(g, h.step, b, e);
     });
@@ -610,7 +613,7 @@ private:
     h.finite_update = update_type::finite(h.measured);
     sync();
     if (p0.finite_update && p1.finite_update) return;
-    Net::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) { u.restore(b, e); });
+    two_cores::for_each_update_range(h.core, [&](std::size_t b, std::size_t e, bool) { u.restore(b, e); });
   }
 
   Net* net_;

@@ -8,6 +8,7 @@
 
 #include <ctnn/core/aligned_buffer.hpp>
 #include <ctnn/kernels/simd.hpp>
+#include <ctnn/runtime/two_cores.hpp>
 #include <ctnn/train/optim.hpp>
 #include <ctnn/train/options.hpp>
 
@@ -177,7 +178,8 @@ public:
   /// measure over the ranges `core` updates in a split step.
   optim::bounds measure_ranges(unsigned core) noexcept {
     optim::bounds m{0, 0, 0, 0};
-    Net::for_each_update_range(core, [&](std::size_t b, std::size_t e, bool) { m = combine(m, measure(b, e)); });
+    two_core_passes<typename Net::model, T>::for_each_update_range(
+        core, [&](std::size_t b, std::size_t e, bool) { m = combine(m, measure(b, e)); });
     return m;
   }
   /// The gradient terms of the L1/L2 penalties (each stage's own, on its trainable parameters)
