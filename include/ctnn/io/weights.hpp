@@ -115,6 +115,73 @@ void save(const Net& net, const std::string& path) {
   out.write(path, "a writable ctnn weight file");
 }
 
+namespace detail {
+/// What a weight file's header says, read and checked as far as it can be without the network:
+/// the magic, the version, the fingerprint and the value count. `bytes` holds the file so far.
+struct weight_header {
+  std::vector<unsigned char> bytes;
+  std::uint64_t file_size = 0; ///< input_file::unknown for a pipe or device
+  std::size_t count_at = 0;    ///< where the value count is
+  std::uint64_t count = 0;
+  std::vector<std::string> fingerprint;
+};
+inline std::string at_byte(std::uint64_t o) { return "byte " + std::to_string(o); }
+
+inline weight_header read_weight_header(input_file& f, const std::string& path) {
+  namespace wf = weights_format;
+  weight_header h;
+  std::vector<unsigned char>& b = h.bytes;
+  b.resize(16);
+  b.resize(f.read(b.data(), 16));
+  if (b.size() < 16 || std::memcmp(b.data(), wf::magic, 8) != 0)
+    throw file_error(path, at_byte(0), "the ctnn weight file magic \"CTNNWTS\"",
+                     b.size() < 8 ? "a file of " + std::to_string(b.size()) + " bytes"
+                                  : "other bytes (not a ctnn weight file)");
+  if (const auto v = wf::get<std::uint32_t>(b, 8); v != wf::version)
+    throw file_error(path, at_byte(8), "format version " + std::to_string(wf::version), "version " + std::to_string(v));
+  const std::size_t fp_len = wf::get<std::uint32_t>(b, 12);
+  h.file_size = f.size();
+  constexpr std::size_t max_fingerprint = std::size_t(1) << 24;
+  if (fp_len > max_fingerprint || (h.file_size != f.unknown && 16 + fp_len + 8 > h.file_size))
+    throw file_error(path, at_byte(12), "a fingerprint of " + std::to_string(fp_len) + " bytes and a parameter count",
+                     h.file_size != f.unknown ? "the file ends at byte " + std::to_string(h.file_size) + " (truncated)"
+                                              : "a fingerprint length over " + std::to_string(max_fingerprint));
+  b.resize(16 + fp_len + 8);
+  if (const std::size_t got = f.read(b.data() + 16, fp_len + 8); got != fp_len + 8)
+    throw file_error(path, at_byte(12), "a fingerprint of " + std::to_string(fp_len) + " bytes and a parameter count",
+                     "the file ends at byte " + std::to_string(16 + got) + " (truncated)");
+  h.count_at = 16 + fp_len;
+  h.count = wf::get<std::uint64_t>(b, h.count_at);
+  h.fingerprint = wf::split(std::string(b.begin() + 16, b.begin() + static_cast<std::ptrdiff_t>(h.count_at)));
+  return h;
+}
+
+/// Reads the rest of a weight file whose header announced h.count values of `value_size` bytes:
+/// exactly that many bytes (a file of another size is truncated or has trailing data), then the
+/// checksum checked.
+inline void read_weight_values(input_file& f, const std::string& path, weight_header& h, std::size_t value_size) {
+  namespace wf = weights_format;
+  std::vector<unsigned char>& b = h.bytes;
+  const std::size_t expected_size = h.count_at + 8 + static_cast<std::size_t>(h.count) * value_size + 8;
+  const std::string expected =
+      "a file of " + std::to_string(expected_size) + " bytes for " + std::to_string(h.count) + " parameters";
+  if (h.file_size != f.unknown && h.file_size != expected_size)
+    throw file_error(path, at_byte(h.file_size), expected,
+                     std::to_string(h.file_size) + " bytes (" +
+                         (h.file_size < expected_size ? "truncated" : "trailing data") + ")");
+  const std::size_t have = b.size();
+  b.resize(expected_size);
+  if (const std::size_t got = f.read(b.data() + have, expected_size - have); got != expected_size - have)
+    throw file_error(path, at_byte(have + got), expected, std::to_string(have + got) + " bytes (truncated)");
+  if (unsigned char extra; h.file_size == f.unknown && f.read(&extra, 1) == 1)
+    throw file_error(path, at_byte(expected_size), "the end of the file after the checksum", "trailing data");
+  const std::size_t sum_at = expected_size - 8;
+  if (const auto sum = wf::get<std::uint64_t>(b, sum_at); sum != wf::fnv1a(b.data(), sum_at))
+    throw file_error(path, at_byte(sum_at), "checksum " + std::to_string(wf::fnv1a(b.data(), sum_at)),
+                     std::to_string(sum) + " (the file is corrupt)");
+}
+} // namespace detail
+
 /// Reads parameters saved by save() into net. Throws file_error naming the file, the place and
 /// the problem for a missing, unreadable, truncated, corrupt or foreign file, or one saved from
 /// another topology or scalar type (naming the first differing layer). The header is checked
@@ -126,77 +193,31 @@ void load(Net& net, const std::string& path) {
   using T = typename Net::value_type;
   namespace wf = weights_format;
   detail::input_file f(path, "a readable ctnn weight file");
-  auto at_byte = [](std::uint64_t o) { return "byte " + std::to_string(o); };
-  std::vector<unsigned char> b(16);
-  b.resize(f.read(b.data(), 16));
-  if (b.size() < 16 || std::memcmp(b.data(), wf::magic, 8) != 0)
-    throw file_error(path, at_byte(0), "the ctnn weight file magic \"CTNNWTS\"",
-                     b.size() < 8 ? "a file of " + std::to_string(b.size()) + " bytes"
-                                  : "other bytes (not a ctnn weight file)");
-  if (const auto v = wf::get<std::uint32_t>(b, 8); v != wf::version)
-    throw file_error(path, at_byte(8), "format version " + std::to_string(wf::version), "version " + std::to_string(v));
-  const std::size_t fp_len = wf::get<std::uint32_t>(b, 12);
-  const std::uint64_t file_size = f.size(); // detail::input_file::unknown for a pipe or device
-  constexpr std::size_t max_fingerprint = std::size_t(1) << 24;
-  if (fp_len > max_fingerprint || (file_size != f.unknown && 16 + fp_len + 8 > file_size))
-    throw file_error(path, at_byte(12), "a fingerprint of " + std::to_string(fp_len) + " bytes and a parameter count",
-                     file_size != f.unknown ? "the file ends at byte " + std::to_string(file_size) + " (truncated)"
-                                            : "a fingerprint length over " + std::to_string(max_fingerprint));
-  b.resize(16 + fp_len + 8);
-  if (const std::size_t got = f.read(b.data() + 16, fp_len + 8); got != fp_len + 8)
-    throw file_error(path, at_byte(12), "a fingerprint of " + std::to_string(fp_len) + " bytes and a parameter count",
-                     "the file ends at byte " + std::to_string(16 + got) + " (truncated)");
-  const std::size_t count_at = 16 + fp_len;
-  const std::uint64_t count = wf::get<std::uint64_t>(b, count_at);
-  const std::string fp(b.begin() + 16, b.begin() + static_cast<std::ptrdiff_t>(count_at));
-  const auto file_lines = wf::split(fp);
+  detail::weight_header h = detail::read_weight_header(f, path);
   const auto net_lines = Net::fingerprint();
-
   // Order of checks: the scalar type (it fixes the expected size), the size (truncation), the
   // checksum (corruption), then the topology, naming the first differing layer.
-  auto differs = [&](std::size_t i) {
-    wf::compare_fingerprint_line(path, file_lines, net_lines, i, "the network being loaded", "saved in the file");
-  };
   auto check_topology = [&] {
-    wf::compare_fingerprints(path, file_lines, net_lines, 1, "the network being loaded", "saved in the file");
-    if (count != Net::value_count)
-      throw file_error(path, at_byte(count_at),
+    wf::compare_fingerprints(path, h.fingerprint, net_lines, 1, "the network being loaded", "saved in the file");
+    if (h.count != Net::value_count)
+      throw file_error(path, detail::at_byte(h.count_at),
                        std::to_string(Net::value_count) +
                            (Net::value_count == Net::param_count ? " parameters" : " values (parameters and buffers)"),
-                       std::to_string(count));
+                       std::to_string(h.count));
   };
-  differs(0);
-  if (file_size == f.unknown) {
+  wf::compare_fingerprint_line(path, h.fingerprint, net_lines, 0, "the network being loaded", "saved in the file");
+  if (h.file_size == f.unknown) {
     check_topology(); // no size to compare with: a count that differs from the network's is wrong
-  } else if (count > file_size / sizeof(T)) {
+  } else if (h.count > h.file_size / sizeof(T)) {
     // a corrupt count: the size it implies need not even be representable
-    throw file_error(path, at_byte(count_at),
-                     "a parameter count the file can hold (its " + std::to_string(file_size) + " bytes)",
-                     std::to_string(count) + " parameters (the file is corrupt)");
+    throw file_error(path, detail::at_byte(h.count_at),
+                     "a parameter count the file can hold (its " + std::to_string(h.file_size) + " bytes)",
+                     std::to_string(h.count) + " parameters (the file is corrupt)");
   }
-  const std::size_t expected_size = count_at + 8 + static_cast<std::size_t>(count) * sizeof(T) + 8;
-  if (file_size != f.unknown && file_size != expected_size)
-    throw file_error(
-        path, at_byte(file_size),
-        "a file of " + std::to_string(expected_size) + " bytes for " + std::to_string(count) + " parameters",
-        std::to_string(file_size) + " bytes (" + (file_size < expected_size ? "truncated" : "trailing data") + ")");
-  const std::size_t have = b.size();
-  b.resize(expected_size);
-  if (const std::size_t got = f.read(b.data() + have, expected_size - have); got != expected_size - have)
-    throw file_error(path, at_byte(have + got),
-                     "a file of " + std::to_string(expected_size) + " bytes for " + std::to_string(count) +
-                         " parameters",
-                     std::to_string(have + got) + " bytes (truncated)");
-  if (unsigned char extra; file_size == f.unknown && f.read(&extra, 1) == 1)
-    throw file_error(path, at_byte(expected_size), "the end of the file after the checksum", "trailing data");
-  const std::size_t sum_at = expected_size - 8;
-  if (const auto sum = wf::get<std::uint64_t>(b, sum_at); sum != wf::fnv1a(b.data(), sum_at))
-    throw file_error(path, at_byte(sum_at), "checksum " + std::to_string(wf::fnv1a(b.data(), sum_at)),
-                     std::to_string(sum) + " (the file is corrupt)");
+  detail::read_weight_values(f, path, h, sizeof(T));
   check_topology();
-
-  std::vector<T> values(count);
-  for (std::size_t i = 0; i < count; ++i) values[i] = wf::get<T>(b, count_at + 8 + i * sizeof(T));
+  std::vector<T> values(h.count);
+  for (std::size_t i = 0; i < h.count; ++i) values[i] = wf::get<T>(h.bytes, h.count_at + 8 + i * sizeof(T));
   net.import_parameters(values); // cannot fail now: the count matches
 }
 

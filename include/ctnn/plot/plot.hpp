@@ -90,12 +90,24 @@ inline std::string label_of(double v) {
   return s;
 }
 
-inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double w, double h) {
-  // data ranges
+/// Where a panel's data lands: the plot area in pixels and the data range it shows.
+struct panel_frame {
+  double left, right, top, bottom;
+  double xmin, xmax, ymin, ymax;
+  double px(double x) const noexcept { return left + (x - xmin) / (xmax - xmin) * (right - left); }
+  double py(double y) const noexcept { return bottom - (y - ymin) / (ymax - ymin) * (bottom - top); }
+};
+
+/// y as the panel plots it (log10 on a log axis; NaN where it cannot be plotted).
+inline double plotted_y(const panel& p, double y) noexcept { return p.log_y ? (y > 0 ? std::log10(y) : NAN) : y; }
+
+/// The plot area of a panel at (x0, y0) of size w x h, and the range of its finite data (padded;
+/// both axes at one scale if the panel asks for equal axes).
+inline panel_frame frame_of(const panel& p, double x0, double y0, double w, double h) {
   double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
   auto extend = [&](const std::vector<double>& xs, const std::vector<double>& ys) {
     for (std::size_t i = 0; i < std::min(xs.size(), ys.size()); ++i) {
-      const double y = p.log_y ? (ys[i] > 0 ? std::log10(ys[i]) : NAN) : ys[i];
+      const double y = plotted_y(p, ys[i]);
       if (!std::isfinite(xs[i]) || !std::isfinite(y)) continue;
       xmin = std::min(xmin, xs[i]), xmax = std::max(xmax, xs[i]), ymin = std::min(ymin, y), ymax = std::max(ymax, y);
     }
@@ -111,7 +123,6 @@ inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double
     const double pad_x = 0.05 * (xmax - xmin);
     xmin -= pad_x, xmax += pad_x;
   }
-  // plot area
   const double left = x0 + 62, right = x0 + w - 16, top = y0 + 34, bottom = y0 + h - 46;
   if (p.equal_axes) { // widen the narrower range so that one unit is as long on both axes
     const double sx = (xmax - xmin) / (right - left), sy = (ymax - ymin) / (bottom - top), s = std::max(sx, sy);
@@ -119,87 +130,102 @@ inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double
     xmin = cx - s * (right - left) / 2, xmax = cx + s * (right - left) / 2;
     ymin = cy - s * (bottom - top) / 2, ymax = cy + s * (bottom - top) / 2;
   }
-  auto px = [&](double x) { return left + (x - xmin) / (xmax - xmin) * (right - left); };
-  auto py = [&](double y) { return bottom - (y - ymin) / (ymax - ymin) * (bottom - top); };
+  return {left, right, top, bottom, xmin, xmax, ymin, ymax};
+}
 
-  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+/// s with its anchor (ax, ay: 0 left/top .. 1 right/bottom of the text) at (x, y).
+inline void draw_text(cairo_t* cr, const std::string& s, double x, double y, double ax, double ay, double size) {
   cairo_text_extents_t ext;
-  auto text = [&](const std::string& s, double x, double y, double ax, double ay, double size) {
-    cairo_set_font_size(cr, size);
-    cairo_text_extents(cr, s.c_str(), &ext);
-    cairo_move_to(cr, x - ax * ext.width - ext.x_bearing, y + ay * ext.height - (ext.height + ext.y_bearing));
-    cairo_show_text(cr, s.c_str());
-  };
-  // grid, ticks, labels
+  cairo_set_font_size(cr, size);
+  cairo_text_extents(cr, s.c_str(), &ext);
+  cairo_move_to(cr, x - ax * ext.width - ext.x_bearing, y + ay * ext.height - (ext.height + ext.y_bearing));
+  cairo_show_text(cr, s.c_str());
+}
+
+/// Grid, ticks and their labels, the frame, the title and the axis labels.
+inline void draw_axes(cairo_t* cr, const panel& p, const panel_frame& f, double x0, double y0, double h) {
   cairo_set_line_width(cr, 1);
-  for (double t : ticks(xmin, xmax)) {
+  for (double t : ticks(f.xmin, f.xmax)) {
     cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, px(t), top), cairo_line_to(cr, px(t), bottom), cairo_stroke(cr);
+    cairo_move_to(cr, f.px(t), f.top), cairo_line_to(cr, f.px(t), f.bottom), cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    text(label_of(t), px(t), bottom + 6, 0.5, 1, 11);
+    draw_text(cr, label_of(t), f.px(t), f.bottom + 6, 0.5, 1, 11);
   }
-  for (double t : p.log_y ? log_ticks(ymin, ymax) : ticks(ymin, ymax)) {
+  for (double t : p.log_y ? log_ticks(f.ymin, f.ymax) : ticks(f.ymin, f.ymax)) {
     cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, left, py(t)), cairo_line_to(cr, right, py(t)), cairo_stroke(cr);
+    cairo_move_to(cr, f.left, f.py(t)), cairo_line_to(cr, f.right, f.py(t)), cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    text(p.log_y ? label_of(std::pow(10.0, t)) : label_of(t), left - 6, py(t), 1, 0.5, 11);
+    draw_text(cr, p.log_y ? label_of(std::pow(10.0, t)) : label_of(t), f.left - 6, f.py(t), 1, 0.5, 11);
   }
   cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-  cairo_rectangle(cr, left, top, right - left, bottom - top);
+  cairo_rectangle(cr, f.left, f.top, f.right - f.left, f.bottom - f.top);
   cairo_stroke(cr);
-  text(p.title, (left + right) / 2, y0 + 10, 0.5, 1, 14);
-  text(p.x_label, (left + right) / 2, y0 + h - 8, 0.5, 0, 12);
+  draw_text(cr, p.title, (f.left + f.right) / 2, y0 + 10, 0.5, 1, 14);
+  draw_text(cr, p.x_label, (f.left + f.right) / 2, y0 + h - 8, 0.5, 0, 12);
   if (!p.y_label.empty()) {
     cairo_save(cr);
-    cairo_translate(cr, x0 + 14, (top + bottom) / 2);
+    cairo_translate(cr, x0 + 14, (f.top + f.bottom) / 2);
     cairo_rotate(cr, -std::numbers::pi / 2);
-    text(p.y_label + (p.log_y ? " (log scale)" : ""), 0, 0, 0.5, 0.5, 12);
+    draw_text(cr, p.y_label + (p.log_y ? " (log scale)" : ""), 0, 0, 0.5, 0.5, 12);
     cairo_restore(cr);
   }
-  // data, clipped to the plot area
+}
+
+/// Each series' colour, once for the data and the legend: its own, or the next of the palette
+/// (scatter series first, then lines).
+struct series_colors {
+  std::vector<rgb> scatter, lines;
+  explicit series_colors(const panel& p) {
+    int next = 0;
+    for (const auto& sc : p.scatter) scatter.push_back(palette(sc.color >= 0 ? sc.color : next++));
+    for (const auto& l : p.lines) lines.push_back(palette(l.color >= 0 ? l.color : next++));
+  }
+};
+
+/// The scatter series, then the lines (broken where a value cannot be plotted), clipped to the
+/// plot area.
+inline void draw_series(cairo_t* cr, const panel& p, const panel_frame& f, const series_colors& colors) {
   cairo_save(cr);
-  cairo_rectangle(cr, left, top, right - left, bottom - top);
+  cairo_rectangle(cr, f.left, f.top, f.right - f.left, f.bottom - f.top);
   cairo_clip(cr);
-  // each series' colour, once for the data and the legend: its own, or the next of the palette
-  std::vector<rgb> scatter_color, line_color;
-  int next = 0;
-  for (const auto& sc : p.scatter) scatter_color.push_back(palette(sc.color >= 0 ? sc.color : next++));
-  for (const auto& l : p.lines) line_color.push_back(palette(l.color >= 0 ? l.color : next++));
   for (std::size_t j = 0; j < p.scatter.size(); ++j) {
     const auto& s = p.scatter[j];
-    const rgb c = scatter_color[j];
+    const rgb c = colors.scatter[j];
     cairo_set_source_rgba(cr, c.r, c.g, c.b, 0.75);
     for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-      cairo_arc(cr, px(s.x[i]), py(s.y[i]), s.radius, 0, 2 * std::numbers::pi);
+      cairo_arc(cr, f.px(s.x[i]), f.py(s.y[i]), s.radius, 0, 2 * std::numbers::pi);
       cairo_fill(cr);
     }
   }
+  const double dash[] = {6, 4};
   for (std::size_t j = 0; j < p.lines.size(); ++j) {
     const auto& l = p.lines[j];
-    const rgb c = line_color[j];
+    const rgb c = colors.lines[j];
     cairo_set_source_rgb(cr, c.r, c.g, c.b);
     cairo_set_line_width(cr, 2);
-    const double dash[] = {6, 4};
     cairo_set_dash(cr, dash, l.dashed ? 2 : 0, 0);
     bool open = false;
     for (std::size_t i = 0; i < std::min(l.x.size(), l.y.size()); ++i) {
-      const double y = p.log_y ? (l.y[i] > 0 ? std::log10(l.y[i]) : NAN) : l.y[i];
+      const double y = plotted_y(p, l.y[i]);
       if (!std::isfinite(l.x[i]) || !std::isfinite(y)) {
         open = false;
         continue;
       }
       if (open)
-        cairo_line_to(cr, px(l.x[i]), py(y));
+        cairo_line_to(cr, f.px(l.x[i]), f.py(y));
       else
-        cairo_move_to(cr, px(l.x[i]), py(y));
+        cairo_move_to(cr, f.px(l.x[i]), f.py(y));
       open = true;
     }
     cairo_stroke(cr);
     cairo_set_dash(cr, dash, 0, 0);
   }
   cairo_restore(cr);
-  // legend (where the panel puts it), on a white box as wide as its longest label
+}
+
+/// The legend (where the panel puts it), on a white box as wide as its longest label.
+inline void draw_legend(cairo_t* cr, const panel& p, const panel_frame& f, const series_colors& colors) {
   struct entry {
     std::string label;
     rgb color;
@@ -207,40 +233,50 @@ inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double
   };
   std::vector<entry> entries;
   for (std::size_t j = 0; j < p.scatter.size(); ++j)
-    if (!p.scatter[j].label.empty()) entries.push_back({p.scatter[j].label, scatter_color[j], true, false});
+    if (!p.scatter[j].label.empty()) entries.push_back({p.scatter[j].label, colors.scatter[j], true, false});
   for (std::size_t j = 0; j < p.lines.size(); ++j)
-    if (!p.lines[j].label.empty()) entries.push_back({p.lines[j].label, line_color[j], false, p.lines[j].dashed});
-  if (!entries.empty()) {
-    cairo_set_font_size(cr, 11);
-    double widest = 0;
-    for (const auto& e : entries) {
-      cairo_text_extents(cr, e.label.c_str(), &ext);
-      widest = std::max(widest, ext.x_advance);
-    }
-    const double box_w = widest + 42, box_h = 16.0 * double(entries.size()) + 8;
-    const double bx = left + 6 + p.legend_x * (right - left - box_w - 12);
-    const double by = top + 6 + p.legend_y * (bottom - top - box_h - 12);
-    cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-    cairo_rectangle(cr, bx, by, box_w, box_h);
-    cairo_fill(cr);
-    double ly = by + 12;
-    for (const auto& e : entries) {
-      cairo_set_source_rgb(cr, e.color.r, e.color.g, e.color.b);
-      if (e.dot) {
-        cairo_arc(cr, bx + 18, ly, 4, 0, 2 * std::numbers::pi);
-        cairo_fill(cr);
-      } else {
-        cairo_set_line_width(cr, 2);
-        const double dash[] = {6, 4};
-        cairo_set_dash(cr, dash, e.dashed ? 2 : 0, 0);
-        cairo_move_to(cr, bx + 6, ly), cairo_line_to(cr, bx + 30, ly), cairo_stroke(cr);
-        cairo_set_dash(cr, dash, 0, 0);
-      }
-      cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-      text(e.label, bx + 36, ly, 0, 0.5, 11);
-      ly += 16;
-    }
+    if (!p.lines[j].label.empty()) entries.push_back({p.lines[j].label, colors.lines[j], false, p.lines[j].dashed});
+  if (entries.empty()) return;
+  cairo_set_font_size(cr, 11);
+  double widest = 0;
+  for (const auto& e : entries) {
+    cairo_text_extents_t ext;
+    cairo_text_extents(cr, e.label.c_str(), &ext);
+    widest = std::max(widest, ext.x_advance);
   }
+  const double box_w = widest + 42, box_h = 16.0 * double(entries.size()) + 8;
+  const double bx = f.left + 6 + p.legend_x * (f.right - f.left - box_w - 12);
+  const double by = f.top + 6 + p.legend_y * (f.bottom - f.top - box_h - 12);
+  cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+  cairo_rectangle(cr, bx, by, box_w, box_h);
+  cairo_fill(cr);
+  double ly = by + 12;
+  const double dash[] = {6, 4};
+  for (const auto& e : entries) {
+    cairo_set_source_rgb(cr, e.color.r, e.color.g, e.color.b);
+    if (e.dot) {
+      cairo_arc(cr, bx + 18, ly, 4, 0, 2 * std::numbers::pi);
+      cairo_fill(cr);
+    } else {
+      cairo_set_line_width(cr, 2);
+      cairo_set_dash(cr, dash, e.dashed ? 2 : 0, 0);
+      cairo_move_to(cr, bx + 6, ly), cairo_line_to(cr, bx + 30, ly), cairo_stroke(cr);
+      cairo_set_dash(cr, dash, 0, 0);
+    }
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    draw_text(cr, e.label, bx + 36, ly, 0, 0.5, 11);
+    ly += 16;
+  }
+}
+
+/// One panel at (x0, y0), w x h: its axes, its data and its legend.
+inline void draw_panel(cairo_t* cr, const panel& p, double x0, double y0, double w, double h) {
+  const panel_frame f = frame_of(p, x0, y0, w, h);
+  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  draw_axes(cr, p, f, x0, y0, h);
+  const series_colors colors(p);
+  draw_series(cr, p, f, colors);
+  draw_legend(cr, p, f, colors);
 }
 
 inline void write_png(cairo_surface_t* surface, const std::string& path) {

@@ -123,7 +123,8 @@ checkpoint_data<T> read_checkpoint(const std::string& path, std::size_t samples,
                 "a finite number", std::to_string(double(out[i])));
     }
   };
-  auto parse = [&] {
+  // the fields, in the order write_checkpoint puts them
+  auto read_identity = [&] { // what the checkpoint was written for
     in.seek(8);
     in.field = "version";
     if (const auto v = in.get<std::uint32_t>(); v != 1)
@@ -140,9 +141,8 @@ checkpoint_data<T> read_checkpoint(const std::string& path, std::size_t samples,
     in.field = "parameter count";
     if (const auto n = in.get<std::uint64_t>(); n != Net::value_count)
       in.fail("parameter count", std::to_string(Net::value_count), std::to_string(n));
-    checkpoint_data<T> c;
-    values(c.params, Net::value_count, "parameters and buffers");
-    values(c.state, slots * Net::value_count, "optimizer state");
+  };
+  auto read_run = [&](checkpoint_data<T>& c) { // the optimizer's progress, the data order, early stopping
     in.field = "step count, bounds and shuffling generator";
     c.steps = in.get<std::int64_t>();
     c.bounds.w = in.get<double>();
@@ -172,6 +172,8 @@ checkpoint_data<T> read_checkpoint(const std::string& path, std::size_t samples,
     c.lr_state.bad_epochs = in.get<std::uint64_t>();
     c.lr_state.cooldown_left = in.get<std::uint64_t>();
     c.noise_seed = in.get<std::uint64_t>();
+  };
+  auto read_history = [&](checkpoint_data<T>& c) {
     in.field = "history";
     const std::size_t records = in.get<std::uint64_t>();
     if (records != c.epochs_done)
@@ -191,6 +193,14 @@ checkpoint_data<T> read_checkpoint(const std::string& path, std::size_t samples,
       e.lr = in.get<double>();
       c.history.push_back(e);
     }
+  };
+  auto parse = [&] {
+    read_identity();
+    checkpoint_data<T> c;
+    values(c.params, Net::value_count, "parameters and buffers");
+    values(c.state, slots * Net::value_count, "optimizer state");
+    read_run(c);
+    read_history(c);
     in.expect_end("the history");
     return c;
   };
