@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <string>
 #include <system_error>
 
@@ -32,12 +31,13 @@ namespace CTNN_NAMESPACE::detail {
 /// Throws file_error (where: "opening") unless path names something that can be read as a file.
 /// `expected` says what the caller wanted, e.g. "a readable ctnn weight file".
 inline void check_readable(const std::string& path, const std::string& expected) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const auto st = fs::status(path, ec);
-  if (st.type() == fs::file_type::not_found) throw file_error(path, "opening", expected, "no such file");
-  if (st.type() == fs::file_type::directory) throw file_error(path, "opening", expected, "a directory");
-  if (ec) throw file_error(path, "opening", expected, "an error (" + ec.message() + ")");
+  struct ::stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int e = errno;
+    if (e == ENOENT || e == ENOTDIR) throw file_error(path, "opening", expected, "no such file");
+    throw file_error(path, "opening", expected, "an error (" + std::string(std::strerror(e)) + ")");
+  }
+  if (S_ISDIR(st.st_mode)) throw file_error(path, "opening", expected, "a directory");
 }
 
 /// A file opened for reading (C stdio underneath: errno gives the reason of a failure).
@@ -49,9 +49,8 @@ public:
     if (!f_)
       throw file_error(path, "opening", expected,
                        "a file that cannot be opened (" + std::string(std::strerror(errno)) + ")");
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec)) size_ = std::filesystem::file_size(path, ec);
-    if (ec) size_ = unknown;
+    struct ::stat st {};
+    if (::fstat(::fileno(f_), &st) == 0 && S_ISREG(st.st_mode)) size_ = std::uint64_t(st.st_size);
   }
   input_file(const input_file&) = delete;
   input_file& operator=(const input_file&) = delete;

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
-#include <iomanip>
+#include <ios>
 #include <iostream>
 #include <ostream>
 #include <string>
@@ -64,10 +64,13 @@ private:
 /// samples/s".
 inline void print_epoch(std::ostream& os, const epoch_record& r, std::size_t epochs, const std::string& metric_name) {
   const auto flags = os.flags();
-  os << "epoch " << r.epoch << '/' << epochs << std::fixed << std::setprecision(4) << "  loss " << r.train.loss << "  "
-     << metric_name << ' ' << r.train.metric;
+  const auto precision = os.precision(4);
+  os << "epoch " << r.epoch << '/' << epochs << std::fixed << "  loss " << r.train.loss << "  " << metric_name << ' '
+     << r.train.metric;
   if (r.validation) os << "  val_loss " << r.validation->loss << "  val_" << metric_name << ' ' << r.validation->metric;
-  os << std::setprecision(0) << "  " << r.samples_per_second << " samples/s\n";
+  os.precision(0);
+  os << "  " << r.samples_per_second << " samples/s\n";
+  os.precision(precision);
   os.flags(flags);
 }
 } // namespace detail

@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstddef>
 #include <fstream>
-#include <iomanip>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,7 +52,7 @@ struct train_report {
     std::ofstream f(path, std::ios::trunc);
     if (!f) throw file_error(path, "opening for writing", "a writable file", "an error (does the directory exist?)");
     f << "epoch,loss," << metric_name << ",val_loss,val_" << metric_name << ",lr,samples_per_second\n";
-    f << std::setprecision(9);
+    f.precision(9);
     for (const auto& e : history) {
       f << e.epoch << ',' << e.train.loss << ',' << e.train.metric << ',';
       if (e.validation)
