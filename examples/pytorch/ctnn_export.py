@@ -139,7 +139,11 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
                                                    tuple(in_shape)))
 
     if isinstance(m, nn.Linear):
-        needs_rank(1, "a vector (put an nn.Flatten before it)")
+        if in_sequence:
+            refuse("applied to every step of a sequence %s, as PyTorch does; ctnn's dense takes a vector: take the "
+                   "last step first (out[-1], or out[:, -1] with batch_first; a per-step dense is not supported yet)"
+                   % (tuple(in_shape),))
+        needs_rank(1, "a vector (put nn.Flatten() or x.view(x.size(0), -1) before it)")
         w, b = m.weight, _zeros_if_none(m.bias, m.out_features)
         if folded_bn is not None:
             w, b = _fold_batch_norm(m.weight, m.bias, folded_bn, path)
@@ -316,6 +320,25 @@ def _activation(m, refuse, in_shape, in_sequence):
             refuse("negative_slope=%r is not a ratio Num/Den in [0, 1)" % m.negative_slope)
         return ("ctnn::leaky_relu_slope<%d, %d>" % (slope.numerator, slope.denominator),
                 "leaky_relu_slope<%d, %d>" % (slope.numerator, slope.denominator))
+    if isinstance(m, nn.SiLU):
+        return "ctnn::silu", "silu"
+    if isinstance(m, nn.ELU):
+        alpha = fractions.Fraction(m.alpha).limit_denominator(1000000)
+        if float(alpha) != float(m.alpha) or alpha <= 0:
+            refuse("alpha=%r is not a positive ratio Num/Den" % m.alpha)
+        name = "elu_alpha<%d, %d>" % (alpha.numerator, alpha.denominator)
+        return ("ctnn::elu" if alpha == 1 else "ctnn::" + name), name
+    if isinstance(m, nn.Hardtanh):  # nn.ReLU6 too
+        lo, hi = m.min_val, m.max_val
+        if lo != int(lo) or hi != int(hi):
+            refuse("min_val=%r, max_val=%r (ctnn's hardtanh_range takes whole bounds)" % (lo, hi))
+        name = "hardtanh_range<%d, %d>" % (lo, hi)
+        cpp = {(0, 6): "ctnn::relu6", (-1, 1): "ctnn::hardtanh"}.get((int(lo), int(hi)), "ctnn::" + name)
+        return cpp, name
+    if isinstance(m, nn.Hardswish):
+        return "ctnn::hardswish", "hardswish"
+    if isinstance(m, nn.Hardsigmoid):
+        return "ctnn::hardsigmoid", "hardsigmoid"
     if isinstance(m, nn.LogSoftmax):
         if in_sequence or len(in_shape) != 1 or m.dim not in (1, -1):
             refuse("log_softmax over dim=%s of %s (ctnn's is over a whole vector sample)" % (m.dim, in_shape))
@@ -337,18 +360,140 @@ def _is_last_step_index(idx, batch_first):
     return idx == -1 or idx in ((-1,), (-1, full), (-1, full, full))
 
 
-_FUNCTIONS = {torch.relu: nn.ReLU, torch.nn.functional.relu: nn.ReLU, torch.tanh: nn.Tanh,
-              torch.sigmoid: nn.Sigmoid, torch.nn.functional.gelu: nn.GELU}
+_F = torch.nn.functional
+
+
+def _dropout_at_inference(a, what):
+    if a["training"]:
+        raise UnsupportedModel("%s with training=True (its default) drops values at inference too; write "
+                               "%s(x, p, training=self.training) or use nn.Dropout" % (what, what))
+    return nn.Identity()
+
+
+def _pool_args(a, *names):
+    return {k: a[k] for k in names}
+
+
+# A traced call of a function (torch.relu(x), F.max_pool2d(x, 2), ...) as the module it stands
+# for: function -> (its parameters after the input, in order, with their defaults; the module).
+# Every keyword the function takes is accepted (F.relu(x, inplace=True) is ReLU); values the
+# module refuses are refused as for the module.
+_FUNCTION_MODULES = [
+    ((torch.relu, _F.relu), (("inplace", False),), lambda a: nn.ReLU()),
+    ((torch.sigmoid, _F.sigmoid), (), lambda a: nn.Sigmoid()),
+    ((torch.tanh, _F.tanh), (), lambda a: nn.Tanh()),
+    ((_F.gelu,), (("approximate", "none"),), lambda a: nn.GELU(approximate=a["approximate"])),
+    ((_F.leaky_relu,), (("negative_slope", 0.01), ("inplace", False)), lambda a: nn.LeakyReLU(a["negative_slope"])),
+    ((_F.silu,), (("inplace", False),), lambda a: nn.SiLU()),
+    ((_F.elu,), (("alpha", 1.0), ("inplace", False)), lambda a: nn.ELU(a["alpha"])),
+    ((_F.relu6,), (("inplace", False),), lambda a: nn.ReLU6()),
+    ((_F.hardtanh,), (("min_val", -1.0), ("max_val", 1.0), ("inplace", False)),
+     lambda a: nn.Hardtanh(a["min_val"], a["max_val"])),
+    ((_F.hardswish,), (("inplace", False),), lambda a: nn.Hardswish()),
+    ((_F.hardsigmoid,), (("inplace", False),), lambda a: nn.Hardsigmoid()),
+    ((_F.max_pool2d, torch.max_pool2d),
+     (("kernel_size", None), ("stride", None), ("padding", 0), ("dilation", 1), ("ceil_mode", False),
+      ("return_indices", False)),
+     lambda a: nn.MaxPool2d(**_pool_args(a, "kernel_size", "stride", "padding", "dilation", "ceil_mode",
+                                         "return_indices"))),
+    ((_F.max_pool1d, torch.max_pool1d),
+     (("kernel_size", None), ("stride", None), ("padding", 0), ("dilation", 1), ("ceil_mode", False),
+      ("return_indices", False)),
+     lambda a: nn.MaxPool1d(**_pool_args(a, "kernel_size", "stride", "padding", "dilation", "ceil_mode",
+                                         "return_indices"))),
+    ((_F.avg_pool2d,),
+     (("kernel_size", None), ("stride", None), ("padding", 0), ("ceil_mode", False), ("count_include_pad", True),
+      ("divisor_override", None)),
+     lambda a: nn.AvgPool2d(**a)),
+    ((_F.avg_pool1d,),
+     (("kernel_size", None), ("stride", None), ("padding", 0), ("ceil_mode", False), ("count_include_pad", True)),
+     lambda a: nn.AvgPool1d(**a)),
+    ((_F.adaptive_avg_pool2d,), (("output_size", None),), lambda a: nn.AdaptiveAvgPool2d(a["output_size"])),
+    ((_F.adaptive_avg_pool1d,), (("output_size", None),), lambda a: nn.AdaptiveAvgPool1d(a["output_size"])),
+    ((_F.dropout,), (("p", 0.5), ("training", True), ("inplace", False)),
+     lambda a: _dropout_at_inference(a, "F.dropout")),
+    ((_F.dropout2d,), (("p", 0.5), ("training", True), ("inplace", False)),
+     lambda a: _dropout_at_inference(a, "F.dropout2d")),
+    ((_F.softmax,), (("dim", None), ("_stacklevel", 3), ("dtype", None)), lambda a: nn.Softmax(a["dim"])),
+    ((torch.softmax,), (("dim", None), ("dtype", None)), lambda a: nn.Softmax(a["dim"])),
+    ((_F.log_softmax,), (("dim", None), ("_stacklevel", 3), ("dtype", None)), lambda a: nn.LogSoftmax(a["dim"])),
+    ((torch.log_softmax,), (("dim", None), ("dtype", None)), lambda a: nn.LogSoftmax(a["dim"])),
+    ((torch.flatten,), (("start_dim", 0), ("end_dim", -1)), lambda a: nn.Flatten(a["start_dim"], a["end_dim"])),
+]
+
+# The same for methods of the tensor: x.relu(), x.softmax(dim=1), x.flatten(1), ...
+_METHOD_MODULES = {
+    "relu": ((), lambda a: nn.ReLU()),
+    "sigmoid": ((), lambda a: nn.Sigmoid()),
+    "tanh": ((), lambda a: nn.Tanh()),
+    "softmax": ((("dim", None),), lambda a: nn.Softmax(a["dim"])),
+    "log_softmax": ((("dim", None),), lambda a: nn.LogSoftmax(a["dim"])),
+    "flatten": ((("start_dim", 0), ("end_dim", -1)), lambda a: nn.Flatten(a["start_dim"], a["end_dim"])),
+    "contiguous": ((), lambda a: nn.Identity()),
+}
+
+
+def _bind(n, parameters, what):
+    """The arguments of call n after its input, by parameter name, defaults filled in."""
+    names = [p for p, _ in parameters]
+    values = dict(parameters)
+    positional = list(n.args[1:])
+    if len(positional) > len(names):
+        raise UnsupportedModel("%s: %s takes %d arguments after the input, got %d" %
+                               (n.name, what, len(names), len(positional)))
+    for name, v in zip(names, positional):
+        values[name] = v
+    for name, v in n.kwargs.items():
+        if name not in values:
+            raise UnsupportedModel("%s: %s has no argument '%s'" % (n.name, what, name))
+        values[name] = v
+    for name, v in values.items():
+        if isinstance(v, torch.fx.Node):
+            raise UnsupportedModel("%s: %s's argument '%s' is computed at run time; ctnn needs it fixed" %
+                                   (n.name, what, name))
+    return values
 
 
 def _module_for_function(n):
-    """The module a traced function call stands for (torch.relu(x) is nn.ReLU()), or None."""
-    if n.kwargs:
+    """The module a traced function or method call stands for (torch.relu(x) is nn.ReLU()), or None."""
+    if n.op == "call_function":
+        for functions, parameters, make in _FUNCTION_MODULES:
+            if any(n.target is f for f in functions):
+                return make(_bind(n, parameters, getattr(n.target, "__name__", str(n.target))))
+    if n.op == "call_method" and n.target in _METHOD_MODULES:
+        parameters, make = _METHOD_MODULES[n.target]
+        return make(_bind(n, parameters, "x." + n.target + "()"))
+    return None
+
+
+def _is_batch_size(a, value, chain_at):
+    """Whether argument a of a view is the batch size of the chain's value (x.size(0), x.shape[0])."""
+    return isinstance(a, torch.fx.Node) and value.get(a.name) == ("batch size", chain_at)
+
+
+def _view_shape(n, value, chain_at, in_shape):
+    """The per-sample shape x.view(...) / x.reshape(...) gives, or None if it does not keep the batch
+    as the first dimension. Accepts x.view(x.size(0), -1), x.view(-1, N), x.view(x.shape[0], C, H)."""
+    dims = list(n.args[1:])
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = list(dims[0])
+    size = math.prod(in_shape)
+    if not dims:
         return None
-    if n.target in _FUNCTIONS:
-        return _FUNCTIONS[n.target]()
-    if n.target is torch.flatten and tuple(n.args[1:]) in ((1,), (1, -1)):
-        return nn.Flatten()
+    first, rest = dims[0], dims[1:]
+    if any(isinstance(d, torch.fx.Node) for d in rest):
+        return None
+    if _is_batch_size(first, value, chain_at):
+        if rest.count(-1) > 1:
+            return None
+        known = math.prod(d for d in rest if d != -1)
+        if -1 in rest:
+            if known == 0 or size % known:
+                return None
+            rest = [size // known if d == -1 else d for d in rest]
+        return tuple(rest) if math.prod(rest) == size else None
+    if first == -1 and rest and -1 not in rest and math.prod(rest) == size:
+        return tuple(rest)  # x.view(-1, N): the batch is what remains
     return None
 
 
@@ -382,12 +527,44 @@ class _Walk:
                              input_shape, sequence=sequence, source="input")]
         self.folded = set()  # batch-norm nodes folded into the layer before them
 
+    def _batch_size(self, n, value, at):
+        """x.size(0), x.shape and x.shape[0] of the chain's value: the batch size a view keeps."""
+        if n.op == "call_method" and n.target == "size" and tuple(n.args[1:]) == (0,) and not n.kwargs:
+            value[n.name] = ("batch size", at)
+            return True
+        if n.op == "call_function" and n.target is getattr and n.args[1:] == ("shape",):
+            value[n.name] = ("shape", at)
+            return True
+        return False
+
+    def _view(self, n, value, at):
+        """x.view(...) / x.reshape(...): a flatten (or nothing) when it keeps the batch first."""
+        prev = self.layers[-1]
+        shape = None if prev.sequence else _view_shape(n, value, at, prev.shape)
+        if shape is None:
+            raise UnsupportedModel("%s: x.%s%s of a %s %s: ctnn takes views that keep the batch first and flatten "
+                                   "the rest, as x.view(x.size(0), -1) or x.view(-1, %d)" %
+                                   (n.name, n.target, tuple(a.name if isinstance(a, torch.fx.Node) else a
+                                                            for a in n.args[1:]),
+                                    "sequence" if prev.sequence else "sample of shape", tuple(prev.shape),
+                                    math.prod(prev.shape)))
+        if shape == tuple(prev.shape):
+            value[n.name] = ("layer", at)
+            return
+        if len(shape) != 1:
+            raise UnsupportedModel("%s: x.%s to per-sample shape %s (ctnn exports views that flatten, to %s)" %
+                                   (n.name, n.target, shape, (math.prod(prev.shape),)))
+        self.layers += _layer_for_module(nn.Flatten(), n.name, prev.shape, prev.sequence, None)
+        self.layers[-1].module = nn.Flatten()
+        value[n.name] = ("layer", len(self.layers) - 1)
+
     def run(self):
         try:
             graph = _Tracer().trace(self.model)
         except Exception as e:  # a forward torch.fx cannot trace (data-dependent control flow, ...)
-            raise UnsupportedModel("%s: torch.fx cannot trace its forward (%s); write it as nn.Sequential or a "
-                                   "simple chain of modules" % (type(self.model).__name__, e))
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise UnsupportedModel("%s: torch.fx cannot trace its forward (%s: %s); write it as nn.Sequential or a "
+                                   "simple chain of modules" % (type(self.model).__name__, type(e).__name__, first))
         modules = dict(self.model.named_modules())
         nodes = [n for n in graph.nodes]
         # node name -> ("layer", layer index) | ("tuple", layer index) | ("same", layer index)
@@ -412,13 +589,22 @@ class _Walk:
             if not inputs or inputs[0].name not in value:
                 raise UnsupportedModel("%s: '%s' does not take the chain's value" % (type(self.model).__name__, n.name))
             kind, at = value[inputs[0].name]
-            if at != len(self.layers) - 1 or len(inputs) != 1 or n.kwargs and n.op != "call_function":
+            if n.op == "call_module" and isinstance(modules[n.target], nn.MultiheadAttention):
+                raise UnsupportedModel("%s (MultiheadAttention): not supported yet (ctnn has no attention layer)" %
+                                       n.target)
+            if kind == "layer" and at == len(self.layers) - 1 and self._batch_size(n, value, at):
+                continue
+            if kind == "layer" and at == len(self.layers) - 1 and n.op == "call_method" and \
+                    n.target in ("view", "reshape"):
+                self._view(n, value, at)
+                continue
+            if at != len(self.layers) - 1 or len(inputs) != 1 or n.kwargs and n.op == "call_module":
                 raise UnsupportedModel("%s: '%s' (%s) is not a step of a simple chain (branches and skips are "
                                        "not exported yet)" % (type(self.model).__name__, n.name, n.target))
             prev = self.layers[-1]
             if n.op == "call_module":
                 m = modules[n.target]
-                if isinstance(m, (nn.Identity, nn.Dropout)):
+                if isinstance(m, (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)):
                     value[n.name] = (kind, at)
                     continue
                 if kind != "layer":
@@ -445,6 +631,9 @@ class _Walk:
                 continue
             if n.op == "call_function" and n.target is operator.getitem:
                 idx = n.args[1]
+                if kind == "shape" and idx == 0:  # x.shape[0]
+                    value[n.name] = ("batch size", at)
+                    continue
                 if kind == "tuple" and idx == 0:
                     value[n.name] = ("layer", at)
                     continue
@@ -454,8 +643,11 @@ class _Walk:
                     continue
                 raise UnsupportedModel("%s: indexing [%s] of '%s' (supported: out, _ = rnn(x), then the last "
                                        "step, out[-1] or out[:, -1] with batch_first)" % (n.name, idx, prev.source))
-            m = _module_for_function(n) if n.op == "call_function" and kind == "layer" else None
-            if m is not None:  # torch.relu(x), torch.flatten(x, 1), ...: as their modules
+            m = _module_for_function(n) if kind == "layer" else None
+            if isinstance(m, nn.Identity):  # x.contiguous(), F.dropout(x, training=self.training)
+                value[n.name] = (kind, at)
+                continue
+            if m is not None:  # torch.relu(x), F.max_pool2d(x, 2), x.flatten(1), ...: as their modules
                 self.layers += _layer_for_module(m, n.name, prev.shape, prev.sequence, None)
                 self.layers[-1].module = m
                 value[n.name] = ("layer", len(self.layers) - 1)
@@ -660,7 +852,13 @@ def main(argv=None):
         sys.path.insert(0, os.path.dirname(os.path.abspath(f)))
         module = __import__(os.path.splitext(os.path.basename(f))[0])
         sys.modules["__main__"].__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
-    model = torch.load(args.model)
+    try:
+        model = torch.load(args.model)
+    except (AttributeError, ModuleNotFoundError, ImportError) as e:  # the model's class is not importable
+        print("ctnn_export: cannot load %s: %s. torch.save(model) stores the model's class by name; pass the Python "
+              "file that defines it with --import FILE (e.g. --import train_model.py)" % (args.model, e),
+              file=sys.stderr)
+        return 2
     dims = tuple(int(v) for v in (args.input_shape or args.sequence).split(","))
     try:
         layers = export(model, dims, args.name, args.out, sequence=args.sequence is not None,

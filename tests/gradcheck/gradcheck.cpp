@@ -64,6 +64,20 @@ BOOST_AUTO_TEST_CASE(tanh_activation) { check_activation<nn::tanh>(); }
 BOOST_AUTO_TEST_CASE(softmax_activation) { check_activation<nn::softmax>(); }
 BOOST_AUTO_TEST_CASE(gelu_activation) { check_activation<nn::gelu>(); }
 BOOST_AUTO_TEST_CASE(log_softmax_activation) { check_activation<nn::log_softmax>(); }
+BOOST_AUTO_TEST_CASE(silu_activation) { check_activation<nn::silu>(); }
+BOOST_AUTO_TEST_CASE(elu_activations) {
+  check_activation<nn::elu>();
+  check_activation<nn::elu_alpha<1, 2>>();
+}
+BOOST_AUTO_TEST_CASE(hardtanh_activations) {
+  check_activation<nn::hardtanh>();
+  check_activation<nn::relu6>();
+  check_activation<nn::hardtanh_range<-2, 3>>();
+}
+BOOST_AUTO_TEST_CASE(hardswish_and_hardsigmoid_activations) {
+  check_activation<nn::hardswish>();
+  check_activation<nn::hardsigmoid>();
+}
 
 BOOST_AUTO_TEST_CASE(dense_stage_under_every_loss) {
   using one = nn::network<nn::input<nn::shape<4>>, nn::dense<3>>;

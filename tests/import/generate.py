@@ -10,14 +10,19 @@ and the embedded weights (NAME_weights.hpp). It also writes RTNeural-format JSON
 (rtneural_*.json) from PyTorch models, in the layout RTNeural's Keras exporter writes (kernels
 [in][out], Keras gate orders), with the same golden activations. tests/import/*.cpp read these
 files and need no Python. Every parameter is drawn from a seeded generator, batch-norm running
-statistics included, so that folding is exercised with values far from the identity.
+statistics included, so that folding is exercised with values far from the identity. The
+golden values come from PyTorch's float64 kernels, which may round differently on another CPU
+(a few units in the last place): regenerate only the fixtures a change needs.
 """
 import json
 import os
+import shutil
+import subprocess
 import sys
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
@@ -97,6 +102,115 @@ def later_layer_models():
     }
 
 
+class MnistNet(nn.Module):
+    """pytorch/examples' mnist/main.py Net as written there (functional relu, max_pool2d, flatten and
+    log_softmax between modules), at a size for a fixture: 12x12 inputs, fewer channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, 1)
+        self.conv2 = nn.Conv2d(4, 8, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(128, 16)
+        self.fc2 = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(x)
+        x = self.conv2(x)
+        x = F.relu(x)
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = self.fc1(x)
+        x = F.relu(x)
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        output = F.log_softmax(x, dim=1)
+        return output
+
+
+class FunctionalNet(nn.Module):
+    """Functions with keywords, tensor methods, dropout as people switch it, views that flatten."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 6, 3, padding=1)
+        self.conv2 = nn.Conv2d(6, 6, 3)
+        self.drop = nn.Dropout2d(0.2)
+        self.fc1 = nn.Linear(6, 12)
+        self.fc2 = nn.Linear(12, 5)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x), inplace=True)
+        x = F.max_pool2d(x, kernel_size=2, stride=2)
+        x = self.drop(x)
+        x = F.leaky_relu(self.conv2(x), 0.2)
+        x = F.avg_pool2d(x, 2)
+        x = x.view(x.size(0), -1)
+        x = F.dropout(x, p=0.3, training=self.training)
+        x = self.fc1(x).relu()
+        x = x.contiguous()
+        return F.softmax(self.fc2(x), dim=1)
+
+
+class MethodNet(nn.Module):
+    """Views by shape and by -1, adaptive pooling to 1, tensor methods, torch.* functions."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc1 = nn.Linear(4, 8)
+        self.fc2 = nn.Linear(8, 8)
+        self.fc3 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.conv(x).tanh()
+        x = F.adaptive_avg_pool2d(x, 1)
+        x = x.reshape(x.shape[0], -1)
+        x = torch.sigmoid(self.fc1(x))
+        x = x.view(-1, 8)
+        x = F.gelu(self.fc2(x))
+        x = torch.flatten(x, start_dim=1)
+        return torch.log_softmax(self.fc3(x), dim=-1)
+
+
+class ActivationNet(nn.Module):
+    """The activations of MobileNet- and EfficientNet-style models, as modules and as functions."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.ModuleList([nn.Linear(6 if i == 0 else 9, 9) for i in range(10)])
+        self.silu, self.elu, self.relu6 = nn.SiLU(), nn.ELU(alpha=0.5), nn.ReLU6()
+        self.hardtanh, self.hardswish, self.hardsigmoid = nn.Hardtanh(-2, 3), nn.Hardswish(), nn.Hardsigmoid()
+        self.out = nn.Linear(9, 3)
+
+    def forward(self, x):
+        x = self.silu(self.fc[0](x))
+        x = F.silu(self.fc[1](x))
+        x = self.elu(self.fc[2](x))
+        x = F.elu(self.fc[3](x))
+        x = self.relu6(self.fc[4](x))
+        x = F.hardtanh(self.fc[5](x), -2.0, 3.0)
+        x = self.hardtanh(self.fc[6](x))
+        x = self.hardswish(self.fc[7](x))
+        x = F.hardsigmoid(self.fc[8](x))
+        x = F.relu6(self.fc[9](x))
+        return self.out(x)
+
+
+def idiom_models():
+    """forward() as people write it (functions with keywords, methods, views): added after the layer
+    fixtures, seeded after all of them."""
+    return {
+        "idiom_mnist": (MnistNet(), (1, 12, 12), False),
+        "idiom_functional": (FunctionalNet(), (2, 9, 9), False),
+        "idiom_methods": (MethodNet(), (3, 6, 6), False),
+        "idiom_activations": (ActivationNet(), (6,), False),
+    }
+
+
 def network_models():
     """Whole networks of each kind, the sizes people deploy."""
     mlp = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
@@ -162,16 +276,64 @@ def rtneural_models():
     }
 
 
+class SequenceHead(nn.Module):
+    """Linear on every step of a sequence: ctnn's dense takes a vector."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn, self.fc = nn.GRU(2, 3), nn.Linear(3, 1)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out)
+
+
+class FixedBatchView(nn.Module):
+    """A view that fixes the batch size: not a per-sample shape."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.fc(x.view(4, 6))
+
+
+class DropoutAlways(nn.Module):
+    """F.dropout without training=self.training: active at inference too."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(F.dropout(x, 0.5))
+
+
+class Attention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(4, 2)
+
+    def forward(self, x):
+        return self.attn(x, x, x)[0]
+
+
 def check_refusals():
     """What the exporter cannot express is refused, naming the module's path and type."""
     cases = [
         (nn.Sequential(nn.Linear(4, 8), nn.PReLU()), (4,), False, "1 (PReLU)"),
-        (nn.Sequential(nn.Sequential(nn.Linear(4, 4), nn.Hardswish())), (4,), False, "0.1 (Hardswish)"),
+        (nn.Sequential(nn.Sequential(nn.Linear(4, 4), nn.Softplus())), (4,), False, "0.1 (Softplus)"),
+        (nn.Sequential(nn.Linear(4, 4), nn.Hardtanh(-0.5, 2.0)), (4,), False, "1 (Hardtanh): min_val=-0.5"),
         (LastStep(nn.LSTM(2, 3, bidirectional=True), nn.Linear(6, 1)), (5, 2), True, "rnn (LSTM): bidirectional"),
         (nn.Sequential(nn.Conv2d(2, 2, 3, groups=2)), (2, 5, 5), False, "0 (Conv2d): groups=2"),
         (nn.Sequential(nn.ReLU(), nn.BatchNorm1d(4, track_running_stats=False)), (4,), False,
          "1 (BatchNorm1d): track_running_stats=False"),
         (nn.Sequential(nn.Linear(4, 4)), (2, 4), False, "0 (Linear): expects a vector"),
+        (FixedBatchView(), (2, 3), False, "keep the batch first and flatten the rest, as x.view(x.size(0), -1)"),
+        (SequenceHead(), (4, 2), True, "take the last step first (out[-1]"),
+        (DropoutAlways(), (4,), False, "training=True (its default) drops values at inference too"),
+        (Attention(), (5, 4), True, "(MultiheadAttention): not supported yet"),
     ]
     for model, shape, sequence, expected in cases:
         try:
@@ -183,8 +345,32 @@ def check_refusals():
             raise AssertionError("exported a model it should refuse (%s)" % expected)
 
 
+def check_missing_class():
+    """A model saved from a script whose class Python cannot import: the CLI asks for --import FILE."""
+    import contextlib
+    import io
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        script = os.path.join(d, "tiny_model.py")
+        with open(script, "w") as f:
+            f.write("import torch\nimport torch.nn as nn\n\nclass Tiny(nn.Module):\n    def __init__(self):\n"
+                    "        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n    def forward(self, x):\n"
+                    "        return self.fc(x)\n\nif __name__ == '__main__':\n"
+                    "    torch.save(Tiny(), %r)\n" % os.path.join(d, "tiny.pt"))
+        subprocess.run([sys.executable, script], check=True)
+        args = [os.path.join(d, "tiny.pt"), "--input-shape", "4", "--name", "tiny", "--out", d]
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            status = ctnn_export.main(args)
+        assert status == 2 and "--import FILE" in err.getvalue(), err.getvalue()
+        print("missing class: %s" % err.getvalue().strip())
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert ctnn_export.main(args + ["--import", script]) == 0
+
+
 def main():
     check_refusals()
+    check_missing_class()
     os.makedirs(OUT, exist_ok=True)
     torch.set_grad_enabled(False)
     seed = 1
@@ -204,11 +390,15 @@ def main():
         with open(os.path.join(OUT, name + ".json"), "w") as f:
             json.dump(doc, f, indent=1)
         print("%-22s %2d layers, %d RTNeural layers" % (name, len(layers), len(doc["layers"])))
-    for name, (model, shape, sequence) in later_layer_models().items():
+    for name, (model, shape, sequence) in {**later_layer_models(), **idiom_models()}.items():
         randomized(model, seed)
         seed += 1
         layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")
         print("%-22s %2d layers" % (name, len(layers)))
+    # the repository's C++ files follow .clang-format (.ci/format checks them)
+    if shutil.which("clang-format"):
+        subprocess.run(["clang-format", "-i"] + sorted(os.path.join(OUT, f) for f in os.listdir(OUT)
+                                                       if f.endswith(".hpp")), check=True)
 
 
 if __name__ == "__main__":

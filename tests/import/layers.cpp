@@ -3,6 +3,10 @@
 #define BOOST_TEST_MODULE import_layers
 #include "exported.hpp"
 
+#include "fixtures/idiom_activations.hpp"
+#include "fixtures/idiom_functional.hpp"
+#include "fixtures/idiom_methods.hpp"
+#include "fixtures/idiom_mnist.hpp"
 #include "fixtures/layer_activations.hpp"
 #include "fixtures/layer_batch_norm.hpp"
 #include "fixtures/layer_batch_norm_1d.hpp"
@@ -51,3 +55,17 @@ BOOST_AUTO_TEST_CASE(batch_norm_layers_with_running_statistics) {
 // ConvTranspose2d (stride, padding, output_padding, dilation) and nearest Upsample
 BOOST_AUTO_TEST_CASE(decoder_layers) { check_exported<layer_decoder::model>("layer_decoder"); }
 BOOST_AUTO_TEST_CASE(layer_norm_and_log_softmax) { check_exported<layer_layer_norm::model>("layer_layer_norm"); }
+
+// forward() as people write it: pytorch/examples' MNIST Net (F.relu, F.max_pool2d, torch.flatten,
+// F.log_softmax between modules); functions with keywords (F.relu(x, inplace=True),
+// F.max_pool2d(x, kernel_size=2, stride=2), F.leaky_relu(x, 0.2), F.dropout(x, training=
+// self.training)), nn.Dropout2d, x.view(x.size(0), -1), tensor methods (.relu(), .tanh(),
+// .contiguous()); views by shape and by -1, F.adaptive_avg_pool2d(x, 1), torch.sigmoid,
+// torch.log_softmax(dim=-1), torch.flatten(x, start_dim=1)
+BOOST_AUTO_TEST_CASE(forward_as_people_write_it) {
+  check_exported<idiom_mnist::model>("idiom_mnist");
+  check_exported<idiom_functional::model>("idiom_functional");
+  check_exported<idiom_methods::model>("idiom_methods");
+}
+// SiLU, ELU(alpha), ReLU6, Hardtanh(min, max), Hardswish, Hardsigmoid as modules and as functions
+BOOST_AUTO_TEST_CASE(mobile_activations) { check_exported<idiom_activations::model>("idiom_activations"); }

@@ -37,11 +37,23 @@ ACTIVATIONS = {
 }
 
 
-def dense_fixtures():
+# Activations added later, in a file of their own (dense.txt stays as it was).
+MORE_ACTIVATIONS = {
+    "silu": torch.nn.SiLU(),
+    "elu": torch.nn.ELU(),
+    "elu_alpha_1_2": torch.nn.ELU(alpha=0.5),
+    "relu6": torch.nn.ReLU6(),
+    "hardtanh_range_m2_3": torch.nn.Hardtanh(-2.0, 3.0),
+    "hardswish": torch.nn.Hardswish(),
+    "hardsigmoid": torch.nn.Hardsigmoid(),
+}
+
+
+def dense_fixtures(activations=ACTIVATIONS, file="dense.txt", first_seed=100):
     """Linear(9, 17) -> activation -> Linear(17, 4), MSE against a target: outputs and gradients."""
-    w = Writer("dense.txt")
-    for k, (name, act) in enumerate(ACTIVATIONS.items()):
-        torch.manual_seed(100 + k)
+    w = Writer(file)
+    for k, (name, act) in enumerate(activations.items()):
+        torch.manual_seed(first_seed + k)
         first, second = torch.nn.Linear(9, 17), torch.nn.Linear(17, 4)
         x = torch.randn(3, 9)
         target = torch.randn(3, 4)
@@ -552,6 +564,7 @@ GENERATORS = {
     "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
     "decoder": decoder_fixtures,
     "block": block_fixtures,
+    "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }
 
 if __name__ == "__main__":

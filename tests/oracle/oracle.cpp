@@ -47,6 +47,27 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(dense_layers_match_pytorch, T, scalars) {
 }
 
 namespace {
+template <class T, class Act>
+void check_more_activations(const std::string& name, double gradient_tolerance = nn::test::gradient_tol<T>) {
+  nn::test::check_mse_case<T, nn::network<nn::input<nn::shape<9>>, nn::dense<17>, Act, nn::dense<4>>>(
+      "dense_activations.txt", name, 3, gradient_tolerance);
+}
+} // namespace
+
+// SiLU, ELU, ReLU6, Hardtanh, Hardswish, Hardsigmoid (fixtures: generate.py activations)
+BOOST_AUTO_TEST_CASE_TEMPLATE(mobile_activations_match_pytorch, T, scalars) {
+  check_more_activations<T, nn::silu>("silu");
+  check_more_activations<T, nn::elu>("elu");
+  check_more_activations<T, nn::elu_alpha<1, 2>>("elu_alpha_1_2");
+  check_more_activations<T, nn::relu6>("relu6");
+  check_more_activations<T, nn::hardtanh_range<-2, 3>>("hardtanh_range_m2_3");
+  check_more_activations<T, nn::hardswish>("hardswish");
+  // PyTorch 1.13's Hardsigmoid backward multiplies by 1/6 rounded to float even in float64
+  // (0.1666666716...); ctnn uses 1/6 in T, so in double the gradients differ by 3e-8 relative
+  check_more_activations<T, nn::hardsigmoid>("hardsigmoid", std::max(nn::test::gradient_tol<T>, 1e-7));
+}
+
+namespace {
 template <class Loss, class T>
 void check_loss_fixture(const std::string& name) {
   const auto fx = read_fixture("losses.txt");

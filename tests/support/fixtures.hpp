@@ -54,7 +54,8 @@ std::vector<T> as(const std::vector<double>& v) {
 /// or double T) must give PyTorch's outputs, loss and parameter gradients on the batch of n
 /// samples, and single-sample inference must agree with the batch.
 template <class T, class Model>
-void check_mse_case(const std::string& file, const std::string& name, std::size_t n) {
+void check_mse_case(const std::string& file, const std::string& name, std::size_t n,
+                    double gradient_tolerance = gradient_tol<T>) {
   using net_t = ctnn::net<Model, T>;
   const auto fx = read_fixture(file);
   const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
@@ -85,7 +86,7 @@ void check_mse_case(const std::string& file, const std::string& name, std::size_
   net.backward(ws, x.data(), n, grads.data());
   net_t view;
   std::copy(grads.begin(), grads.end(), view.parameters().begin());
-  BOOST_TEST(scaled_error(view.export_parameters(), at("grads")) <= gradient_tol<T>, name);
+  BOOST_TEST(scaled_error(view.export_parameters(), at("grads")) <= gradient_tolerance, name);
 }
 
 } // namespace ctnn::test

@@ -193,6 +193,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(standalone_activations_match_reference, T, scalars
     check_activation<T, k::sigmoid_fn>(n);
     check_activation<T, k::tanh_fn>(n);
     check_activation<T, k::gelu_fn>(n);
+    check_activation<T, k::silu_fn>(n);
+    check_activation<T, k::elu_fn<1, 2>>(n);
+    check_activation<T, k::hardtanh_fn<0, 6>>(n);
+    check_activation<T, k::hardtanh_fn<-2, 3>>(n);
+    check_activation<T, k::hardswish_fn>(n);
+    check_activation<T, k::hardsigmoid_fn>(n);
     check_activation<T, k::softmax_fn>(n);
   }
 }
@@ -218,6 +224,8 @@ BOOST_AUTO_TEST_CASE(vectorized_transcendentals_stay_within_documented_error) {
   BOOST_TEST(max_error(k::sigmoid_fn{}) <= 2e-7);    // half of tanh's error, plus rounding
   BOOST_TEST(max_error(k::tanh_fn{}) <= tanh_bound); // the rational approximation: ~5 ulp near +-1
   BOOST_TEST(max_error(k::gelu_fn{}) <= 4e-6);       // absolute; |gelu(x)| reaches 20 on this range
+  BOOST_TEST(max_error(k::silu_fn{}) <= 4e-6);       // z times the float sigmoid: up to 20 x its error
+  BOOST_TEST(max_error(k::elu_fn<1, 1>{}) <= 2e-7);  // xsimd's expm1, a few ulp of values in (-1, 0]
 }
 
 /// Float tanh is a clamped rational function: it must still saturate exactly at +-1, be odd,

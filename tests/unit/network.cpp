@@ -232,6 +232,11 @@ void check_nan_propagates_through_every_activation() {
   check_nan_propagates<T, nn::tanh>();
   check_nan_propagates<T, nn::softmax>();
   check_nan_propagates<T, nn::gelu>();
+  check_nan_propagates<T, nn::silu>();
+  check_nan_propagates<T, nn::elu>();
+  check_nan_propagates<T, nn::relu6>();
+  check_nan_propagates<T, nn::hardswish>();
+  check_nan_propagates<T, nn::hardsigmoid>();
 }
 } // namespace
 

@@ -210,6 +210,133 @@ struct gelu_fn {
   }
 };
 
+/// silu (swish): y = z sigmoid(z); dy/dz = s (1 + z (1 - s)), s = sigmoid(z). PyTorch's SiLU.
+struct silu_fn {
+  static constexpr bool elementwise = true;
+  template <class V>
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
+    return z * sigmoid_fn::simd(z);
+  }
+  template <class V>
+  static V simd_derivative(const V& z, const V&) noexcept {
+    const V s = sigmoid_fn::simd(z);
+    return s * kernels::fma(z, V(1) - s, V(1));
+  }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return z * sigmoid_fn::scalar(z);
+  }
+  template <class T>
+  static T scalar_derivative(T z, T) noexcept {
+    const T s = sigmoid_fn::scalar(z);
+    return s * (T(1) + z * (T(1) - s));
+  }
+};
+
+/// elu with alpha = Num/Den: y = z for z > 0, else alpha (exp(z) - 1); dy/dz = 1, else y + alpha.
+/// PyTorch's ELU (alpha 1 by default).
+template <int Num, int Den>
+struct elu_fn {
+  static_assert(Den > 0 && Num > 0, "elu's alpha must be positive");
+  static constexpr bool elementwise = true;
+  template <class T>
+  static constexpr T alpha = T(Num) / T(Den);
+  template <class V>
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
+    using T = typename V::value_type;
+    const V negative = V(alpha<T>) * xsimd::expm1(detail::tame(xsimd::min(z, V(0)), T(100))); // expm1(-100): -1
+    return detail::keep_nan(z, xsimd::select(z > V(0), z, negative));
+  }
+  template <class V>
+  static V simd_derivative(const V& z, const V& y) noexcept {
+    using T = typename V::value_type;
+    return xsimd::select(z > V(0), V(1), y + V(alpha<T>));
+  }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return z > T(0) ? z : alpha<T> * std::expm1(z);
+  }
+  template <class T>
+  static T scalar_derivative(T z, T y) noexcept {
+    return z > T(0) ? T(1) : y + alpha<T>;
+  }
+};
+
+/// hardtanh with bounds [Min, Max]: y = clamp(z, Min, Max); dy/dz = 1 strictly between them, else
+/// 0 (PyTorch's Hardtanh; ReLU6 is [0, 6]). NaN stays NaN.
+template <int Min, int Max>
+struct hardtanh_fn {
+  static_assert(Min < Max, "hardtanh's lower bound must be below its upper bound");
+  static constexpr bool elementwise = true;
+  template <class V>
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
+    using T = typename V::value_type;
+    return xsimd::select(z < V(T(Min)), V(T(Min)), xsimd::select(z > V(T(Max)), V(T(Max)), z));
+  }
+  template <class V>
+  static V simd_derivative(const V& z, const V&) noexcept {
+    using T = typename V::value_type;
+    return xsimd::select((z > V(T(Min))) && (z < V(T(Max))), V(1), V(0));
+  }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return z < T(Min) ? T(Min) : z > T(Max) ? T(Max) : z;
+  }
+  template <class T>
+  static T scalar_derivative(T z, T) noexcept {
+    return z > T(Min) && z < T(Max) ? T(1) : T(0);
+  }
+};
+
+/// hardswish: y = z relu6(z + 3) / 6; dy/dz = 0 below -3, 1 above 3, (2z + 3) / 6 between
+/// (PyTorch's Hardswish, whose gradient takes the middle form at z = 3 too).
+struct hardswish_fn {
+  static constexpr bool elementwise = true;
+  template <class V>
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
+    using T = typename V::value_type;
+    return z * hardtanh_fn<0, 6>::simd(z + V(T(3))) * V(T(1) / T(6));
+  }
+  template <class V>
+  static V simd_derivative(const V& z, const V&) noexcept {
+    using T = typename V::value_type;
+    const V middle = kernels::fma(z, V(T(1) / T(3)), V(T(0.5)));
+    return xsimd::select(z < V(T(-3)), V(0), xsimd::select(z > V(T(3)), V(1), middle));
+  }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return z * hardtanh_fn<0, 6>::scalar(z + T(3)) / T(6);
+  }
+  template <class T>
+  static T scalar_derivative(T z, T) noexcept {
+    return z < T(-3) ? T(0) : z > T(3) ? T(1) : z / T(3) + T(0.5);
+  }
+};
+
+/// hardsigmoid: y = relu6(z + 3) / 6; dy/dz = 1/6 strictly between -3 and 3, else 0 (PyTorch's
+/// Hardsigmoid).
+struct hardsigmoid_fn {
+  static constexpr bool elementwise = true;
+  template <class V>
+  CTNN_ALWAYS_INLINE static V simd(const V& z) noexcept {
+    using T = typename V::value_type;
+    return hardtanh_fn<0, 6>::simd(z + V(T(3))) * V(T(1) / T(6));
+  }
+  template <class V>
+  static V simd_derivative(const V& z, const V&) noexcept {
+    using T = typename V::value_type;
+    return xsimd::select((z > V(T(-3))) && (z < V(T(3))), V(T(1) / T(6)), V(0));
+  }
+  template <class T>
+  static T scalar(T z) noexcept {
+    return hardtanh_fn<0, 6>::scalar(z + T(3)) / T(6);
+  }
+  template <class T>
+  static T scalar_derivative(T z, T) noexcept {
+    return z > T(-3) && z < T(3) ? T(1) / T(6) : T(0);
+  }
+};
+
 /// softmax over the whole vector: y_k = exp(z_k - max z) / sum_j exp(z_j - max z).
 /// Not elementwise: its backward is dz = y (dy - <dy, y>), applied per row.
 struct softmax_fn {

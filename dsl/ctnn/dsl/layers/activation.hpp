@@ -1,4 +1,5 @@
-// Activation descriptors: identity, relu, leaky_relu, sigmoid, tanh, softmax, gelu. Each keeps
+// Activation descriptors: identity, relu, leaky_relu, sigmoid, tanh, softmax, log_softmax, gelu,
+// silu, elu, hardtanh (relu6), hardswish, hardsigmoid. Each keeps
 // the shape, is fused into the stage before it where that stage accepts it, and otherwise
 // lowers to layers::activation_stage. The kernels live in include/ctnn/kernels/activation.hpp.
 #pragma once
@@ -21,6 +22,13 @@ struct tanh_fn;
 struct softmax_fn;
 struct log_softmax_fn;
 struct gelu_fn;
+struct silu_fn;
+template <int Num, int Den>
+struct elu_fn;
+template <int Min, int Max>
+struct hardtanh_fn;
+struct hardswish_fn;
+struct hardsigmoid_fn;
 } // namespace kernels
 namespace layers {
 template <class T, std::size_t N, class Act>
@@ -74,6 +82,36 @@ struct log_softmax : activation_layer<kernels::log_softmax_fn, false> {
 /// y = z/2 (1 + erf(z / sqrt 2)): the exact GELU, PyTorch's default (approximate='none').
 struct gelu : activation_layer<kernels::gelu_fn> {
   static std::string name() { return "gelu"; }
+};
+/// y = z sigmoid(z): PyTorch's SiLU (swish).
+struct silu : activation_layer<kernels::silu_fn> {
+  static std::string name() { return "silu"; }
+};
+/// y = z for z > 0, else (Num / Den) (exp(z) - 1): PyTorch's ELU(alpha = Num / Den).
+template <int Num, int Den>
+struct elu_alpha : activation_layer<kernels::elu_fn<Num, Den>> {
+  static_assert(Den > 0 && Num > 0, "elu_alpha<Num, Den>: alpha = Num/Den must be positive");
+  static std::string name() { return "elu_alpha<" + std::to_string(Num) + ", " + std::to_string(Den) + ">"; }
+};
+/// elu with PyTorch's default alpha 1.
+using elu = elu_alpha<1, 1>;
+/// y = clamp(z, Min, Max): PyTorch's Hardtanh(min_val = Min, max_val = Max) for whole bounds.
+template <int Min, int Max>
+struct hardtanh_range : activation_layer<kernels::hardtanh_fn<Min, Max>> {
+  static_assert(Min < Max, "hardtanh_range<Min, Max>: Min must be below Max");
+  static std::string name() { return "hardtanh_range<" + std::to_string(Min) + ", " + std::to_string(Max) + ">"; }
+};
+/// hardtanh with PyTorch's default bounds [-1, 1].
+using hardtanh = hardtanh_range<-1, 1>;
+/// y = min(max(z, 0), 6): PyTorch's ReLU6.
+using relu6 = hardtanh_range<0, 6>;
+/// y = z relu6(z + 3) / 6: PyTorch's Hardswish.
+struct hardswish : activation_layer<kernels::hardswish_fn> {
+  static std::string name() { return "hardswish"; }
+};
+/// y = relu6(z + 3) / 6: PyTorch's Hardsigmoid.
+struct hardsigmoid : activation_layer<kernels::hardsigmoid_fn> {
+  static std::string name() { return "hardsigmoid"; }
 };
 
 } // namespace CTNN_NAMESPACE
