@@ -58,6 +58,11 @@ enum class fusion {
 ///   absorbs_channel_scale      true if its parameters (PyTorch's order) are a weight with one
 ///                              row per output channel, then one bias per channel (dense, conv):
 ///                              a batch_norm right after it folds into it (fold_batch_norm)
+///   folds_into<Previous>, fold_diagnosis<Where, Previous>, fold_into(own, count, w, n)
+///                              for a layer that fold_batch_norm removes by folding its values
+///                              into the layer before it (batch_norm): whether it can fold into
+///                              Previous, the one diagnostic when it cannot, and the folding of its
+///                              `count` values into the previous layer's n values at w
 ///   macs(dims in)              multiply-adds of one sample's forward pass (default 0: layers
 ///                              without weights; summaries and network<...>::macs)
 /// and, for composite blocks (residual<...>), so that type rewrites and every capability reach
@@ -69,6 +74,17 @@ enum class fusion {
 ///                              (layers/stage.hpp)
 ///   template <class... Ls> using with_layers
 ///                              the same block over other inner layers
+/// A layer that folds into the layer before it at deployment (dsl/rewrite.hpp, runtime/fold.hpp).
+template <class L>
+concept folding_layer = requires(const float* own, float* w, std::size_t n) {
+  L::fold_into(own, n, w, n);
+};
+/// A composite block (residual<...>): its inner layers are a network of their own.
+template <class L>
+concept composite_layer = requires {
+  typename L::template inner_network<shape<1>>;
+};
+
 template <class L>
 concept LayerDescriptor = requires(const dims& d) {
   { L::role } -> std::convertible_to<layer_role>;

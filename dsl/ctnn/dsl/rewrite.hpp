@@ -1,13 +1,13 @@
 // Type rewrites of a model: the same network with some layers taken out or replaced, computed
-// from its descriptors alone. batch_norm_folded<Model> is Model without its batch_norm layers
-// (inside blocks too), the topology fold_batch_norm (runtime/fold.hpp) returns; the composite
-// protocol (inner_network and with_layers, dsl/protocol.hpp) lets it rebuild blocks.
+// from its descriptors alone. batch_norm_folded<Model> is Model without the layers that fold
+// into the layer before them (the protocol's folding_layer: batch_norm), inside blocks too: the
+// topology fold_batch_norm (runtime/fold.hpp) returns. The composite protocol (inner_network and
+// with_layers, dsl/protocol.hpp) lets it rebuild blocks. Names no layer kind.
 #pragma once
 
 #include <ctnn/core/config.hpp>
 
 #include <ctnn/dsl/diag.hpp>
-#include <ctnn/dsl/layers/batch_norm.hpp>
 #include <ctnn/dsl/network.hpp>
 #include <ctnn/dsl/protocol.hpp>
 
@@ -17,12 +17,6 @@
 namespace CTNN_NAMESPACE {
 
 namespace detail {
-/// Whether L is a composite block (protocol.hpp: inner_network and with_layers).
-template <class L>
-concept composite_layer = requires {
-  typename L::template inner_network<shape<1>>;
-};
-
 template <class Block, class InnerNetwork>
 struct rebuilt_block;
 template <class Block, class In, class... Ls>
@@ -32,7 +26,7 @@ struct rebuilt_block<Block, network<In, Ls...>> {
 
 template <class Model>
 struct folded_model;
-/// Layers I.. of Model without batch_norm, blocks folded inside, after the Kept ones.
+/// Layers I.. of Model without folding layers, blocks folded inside, after the Kept ones.
 template <class Model, std::size_t I, class Kept, bool Done = (I >= Model::layer_count)>
 struct fold_walk {
   using type = Kept;
@@ -41,7 +35,7 @@ template <class Model, std::size_t I, class... Kept>
 struct fold_walk<Model, I, network<Kept...>, false> {
   using L = typename Model::template layer<I>;
   static constexpr auto next() noexcept {
-    if constexpr (std::is_same_v<L, batch_norm>)
+    if constexpr (folding_layer<L>)
       return std::type_identity<network<Kept...>>{};
     else if constexpr (I > 0 && composite_layer<L>) {
       using inner = typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(I))>;
@@ -55,8 +49,8 @@ struct fold_walk<Model, I, network<Kept...>, false> {
 template <class Model>
 struct folded_model : fold_walk<Model, 0, network<>> {};
 
-/// The diagnostic of the first batch_norm that cannot be folded (its previous layer does not
-/// absorb a channel scale), looking inside blocks; At<I> names layer I where Model stands.
+/// The diagnostic of the first folding layer that cannot fold into the layer before it, looking
+/// inside blocks; At<I> names layer I where Model stands.
 struct at_top {
   template <std::size_t I>
   using at = diag::layer_index<I>;
@@ -76,12 +70,10 @@ constexpr auto fold_diagnosis_from() noexcept {
     using L = typename Model::template layer<I>;
     if constexpr (I == 0) {
       return fold_diagnosis_from<Model, Where, 1>();
-    } else if constexpr (std::is_same_v<L, batch_norm>) {
+    } else if constexpr (folding_layer<L>) {
       using previous = typename Model::template layer<I - 1>;
-      if constexpr (!absorbs_channel_scale<previous>())
-        return std::type_identity<
-            diag::batch_norm_cannot_fold<typename Where::template at<I>, batch_norm, diag::previous_layer<previous>,
-                                         diag::fix_put_batch_norm_right_after_dense_or_conv>>{};
+      if constexpr (!L::template folds_into<previous>)
+        return std::type_identity<typename L::template fold_diagnosis<typename Where::template at<I>, previous>>{};
       else
         return fold_diagnosis_from<Model, Where, I + 1>();
     } else if constexpr (composite_layer<L>) {
@@ -103,8 +95,8 @@ constexpr auto fold_diagnosis() noexcept {
 
 } // namespace detail
 
-/// Model without its batch_norm layers (inside blocks too): what fold_batch_norm returns a
-/// network of.
+/// Model without its folding layers (batch_norm; inside blocks too): what fold_batch_norm
+/// returns a network of.
 template <class Model>
 using batch_norm_folded = typename detail::folded_model<Model>::type;
 

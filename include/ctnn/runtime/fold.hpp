@@ -1,6 +1,7 @@
-// fold_batch_norm(net): for deployment, the network without its batch_norm layers, each folded
-// into the dense or conv layer before it (inside blocks too). The topology it returns is the type
-// rewrite batch_norm_folded<Model> of dsl/rewrite.hpp; here the values are folded.
+// fold_batch_norm(net): for deployment, the network without the layers that fold into the layer
+// before them (batch_norm into dense or conv; inside blocks too). The topology it returns is the
+// type rewrite batch_norm_folded<Model> of dsl/rewrite.hpp; here the values are folded, by each
+// folding layer's own fold_into (dsl/protocol.hpp). Names no layer kind.
 #pragma once
 
 #include <ctnn/core/config.hpp>
@@ -17,8 +18,9 @@
 namespace CTNN_NAMESPACE {
 
 namespace detail {
-/// Appends Model's values (from `values`, export order) to out with every batch_norm folded into
-/// the layer before it, inside blocks too; returns the number of values read.
+/// Appends Model's values (from `values`, export order) to out with every folding layer's
+/// folded into the layer before it (its fold_into), inside blocks too; returns the number of
+/// values read.
 template <class Model, class T>
 std::size_t fold_values(const T* values, std::vector<T>& out) {
   std::size_t at = 0, previous = 0; // where the values of the last layer kept start in out
@@ -26,17 +28,8 @@ std::size_t fold_values(const T* values, std::vector<T>& out) {
     if constexpr (i > 0) {
       using L = typename Model::template layer<i>;
       const std::size_t count = Model::layer_params(i) + Model::layer_buffers(i);
-      if constexpr (std::is_same_v<L, batch_norm>) {
-        const std::size_t channels = count / 4, weights = Model::layer_params(i - 1) - channels;
-        const std::size_t row = weights / channels;
-        const T* bn = values + at; // gamma, beta, running mean, running variance
-        T* w = out.data() + previous;
-        T* b = w + weights;
-        for (std::size_t c = 0; c < channels; ++c) {
-          const double scale = double(bn[c]) / std::sqrt(double(bn[3 * channels + c]) + batch_norm::eps);
-          for (std::size_t k = 0; k < row; ++k) w[c * row + k] = T(double(w[c * row + k]) * scale);
-          b[c] = T((double(b[c]) - double(bn[2 * channels + c])) * scale + double(bn[channels + c]));
-        }
+      if constexpr (folding_layer<L>) {
+        L::fold_into(values + at, count, out.data() + previous, Model::layer_params(i - 1));
       } else {
         previous = out.size();
         std::size_t done = 0;

@@ -1,12 +1,14 @@
 // batch_norm: batch normalization as PyTorch's nn.BatchNorm1d / nn.BatchNorm2d (momentum 0.1,
 // eps 1e-5, affine, running statistics). Lowers to layers::batch_norm_stage
-// (include/ctnn/layers/batch_norm.hpp), where fold_batch_norm lives too.
+// (include/ctnn/layers/batch_norm.hpp). It folds (dsl/rewrite.hpp, runtime/fold.hpp): for
+// deployment, fold_batch_norm(net) moves it into the dense or conv layer before it.
 #pragma once
 
 #include <ctnn/core/config.hpp>
 
 #include <ctnn/dsl/protocol.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 
@@ -45,6 +47,29 @@ struct batch_norm {
   template <class T, class In, class Out, class>
   using stage = layers::batch_norm_stage<T, channels(In::dims), spatial(In::dims), batch_norm>;
   static std::string name() { return "batch_norm"; }
+
+  // ---- folding (the protocol's `folds_into`, dsl/protocol.hpp) ----
+  /// It folds into a layer before it that absorbs a per-channel scale (dense, conv).
+  template <class Previous>
+  static constexpr bool folds_into = detail::absorbs_channel_scale<Previous>();
+  /// The diagnostic of a batch_norm at Where that cannot fold into Previous.
+  template <class Where, class Previous>
+  using fold_diagnosis = diag::batch_norm_cannot_fold<Where, batch_norm, diag::previous_layer<Previous>,
+                                                      diag::fix_put_batch_norm_right_after_dense_or_conv>;
+  /// Folds this layer's `count` values (gamma, beta, running mean, running variance, PyTorch's
+  /// order) into the previous layer's `previous_params` values at w (a weight row per channel,
+  /// then the bias): W' = W gamma / sqrt(var + eps), b' = (b - mean) gamma / sqrt(var + eps) +
+  /// beta, computed in double and rounded once.
+  template <class T>
+  static void fold_into(const T* own, std::size_t count, T* w, std::size_t previous_params) noexcept {
+    const std::size_t channels = count / 4, weights = previous_params - channels, row = weights / channels;
+    T* b = w + weights;
+    for (std::size_t c = 0; c < channels; ++c) {
+      const double scale = double(own[c]) / std::sqrt(double(own[3 * channels + c]) + eps);
+      for (std::size_t k = 0; k < row; ++k) w[c * row + k] = T(double(w[c * row + k]) * scale);
+      b[c] = T((double(b[c]) - double(own[2 * channels + c])) * scale + double(own[channels + c]));
+    }
+  }
 };
 
 } // namespace CTNN_NAMESPACE
