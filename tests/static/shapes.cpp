@@ -45,7 +45,7 @@ static_assert(twice::stages[0].layer == 1 && twice::stages[0].activation == deta
 static_assert(twice::stages[1].layer == 2 && twice::stages[1].activation == 3);
 static_assert(twice::stages[2].layer == 4 && twice::stages[2].activation == detail::npos);
 // views make no stage, and an activation after a view is not fused across it
-using viewed = network<input<shape<2, 3>>, flatten, relu, dense<4>, reshape<2, 2>, tanh>;
+using viewed = network<input<shape<2, 3>>, flatten, relu, dense<4>, reshape<2, 2>, ctnn::tanh>;
 static_assert(viewed::valid && viewed::stage_count == 3);
 static_assert(viewed::stages[0].layer == 2 && viewed::stages[1].layer == 3 &&
               viewed::stages[1].activation == detail::npos);
