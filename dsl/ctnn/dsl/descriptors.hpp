@@ -13,6 +13,7 @@
 #include <ctnn/dsl/layers/flatten.hpp>
 #include <ctnn/dsl/layers/input.hpp>
 #include <ctnn/dsl/layers/norm.hpp>
+#include <ctnn/dsl/layers/parallel.hpp>
 #include <ctnn/dsl/layers/pool.hpp>
 #include <ctnn/dsl/layers/recurrent.hpp>
 #include <ctnn/dsl/layers/residual.hpp>

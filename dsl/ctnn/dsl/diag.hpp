@@ -113,6 +113,25 @@ struct residual_changes_the_shape {
   static constexpr bool ok = false;
 };
 
+/// parallel<Merge, branch<...>...> whose branch outputs Merge cannot join: Outputs is
+/// branch_outputs<branch_output<branch_index<B>, Shape>...>.
+template <std::size_t B>
+struct branch_index {};
+template <class Branch, class Inner>
+struct in_branch {};
+template <class Branch, class Shape>
+struct branch_output {};
+template <class... Outputs>
+struct branch_outputs {};
+template <class Merge>
+struct merge {};
+struct fix_give_every_branch_the_same_output_shape {};
+struct fix_give_every_branch_the_same_rank_and_extents_but_the_first {};
+template <class Index, class Block, class Merge, class Received, class Outputs, class Fix>
+struct branches_cannot_be_merged {
+  static constexpr bool ok = false;
+};
+
 /// A user's layer whose descriptor gives no diagnosis for its failure code E.
 template <class Index, class Layer, class Received, class Code>
 struct layer_rejects_input {

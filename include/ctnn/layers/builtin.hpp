@@ -9,6 +9,7 @@
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/dropout.hpp>
 #include <ctnn/layers/norm.hpp>
+#include <ctnn/layers/parallel.hpp>
 #include <ctnn/layers/pool.hpp>
 #include <ctnn/layers/recurrent.hpp>
 #include <ctnn/layers/residual.hpp>

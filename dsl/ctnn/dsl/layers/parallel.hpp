@@ -1,0 +1,215 @@
+// parallel<Merge, branch<layers...>...>: branches side by side over the block's input, joined by a
+// merge: concat (the features of vectors, the channels of maps [C, L] / [C, H, W], the features
+// of each step of a sequence), add, or multiply (gating). Each branch is checked by the same shape
+// pass as a network (a failure inside names the block, the branch and the inner index);
+// branch<> is the block's input itself (DenseNet's concat of x and f(x)). An elementwise
+// activation after the block is applied to the merged output. Lowers to layers::parallel_stage,
+// which runs each branch's own stages.
+#pragma once
+
+#include <ctnn/core/config.hpp>
+
+#include <ctnn/dsl/diag.hpp>
+#include <ctnn/dsl/layers/input.hpp>
+#include <ctnn/dsl/layers/residual.hpp>
+#include <ctnn/dsl/protocol.hpp>
+#include <ctnn/dsl/type_list.hpp>
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace CTNN_NAMESPACE {
+template <class... Ls>
+struct network;
+namespace detail {
+template <class M, class T>
+struct lowered;
+}
+namespace layers {
+template <class T, class Merge, class Act, std::size_t InSize, std::size_t OutSize, class... Branches>
+struct parallel_stage;
+template <class T, std::size_t Steps, std::size_t... Widths>
+struct concat_merge;
+template <class T, std::size_t Size, std::size_t Branches>
+struct add_merge;
+template <class T, std::size_t Size, std::size_t Branches>
+struct multiply_merge;
+} // namespace layers
+
+/// One path of a parallel block: its layers, applied to the block's input (none: the input).
+template <class... Ls>
+struct branch {
+  static_assert((LayerDescriptor<Ls> && ...), "branch<...>: every argument must be a layer");
+  static std::string name() {
+    std::string s;
+    ((s += (s.empty() ? "" : ", ") + Ls::name()), ...);
+    return "branch<" + s + ">";
+  }
+};
+
+/// The merges of parallel<...>. join(outs, n, out) gives the merged shape, or false.
+struct concat {
+  static std::string name() { return "concat"; }
+  /// Equal rank and kind; vectors join their features, sequences the features of each step
+  /// (equal steps), maps their channels (equal spatial extents).
+  static constexpr bool join(const dims* outs, std::size_t n, dims& out) noexcept {
+    out = outs[0];
+    const std::size_t axis = outs[0].sequence ? 1 : 0;
+    for (std::size_t b = 1; b < n; ++b) {
+      if (outs[b].rank != out.rank || outs[b].sequence != out.sequence) return false;
+      for (std::size_t a = 0; a < out.rank; ++a)
+        if (a != axis && outs[b].extent[a] != out.extent[a]) return false;
+      out.extent[axis] += outs[b].extent[axis];
+    }
+    return true;
+  }
+  using fix = diag::fix_give_every_branch_the_same_rank_and_extents_but_the_first;
+  /// Branch b's output is `widths[b]` values in each of `steps` blocks of the merged output.
+  template <class T, class In, std::size_t... Out>
+  using kernel = layers::concat_merge<T, (In::dims.sequence ? In::dims.extent[0] : 1),
+                                      (In::dims.sequence ? Out / In::dims.extent[0] : Out)...>;
+};
+namespace detail {
+/// add and multiply: every branch gives the same shape.
+struct same_shape_merge {
+  static constexpr bool join(const dims* outs, std::size_t n, dims& out) noexcept {
+    out = outs[0];
+    for (std::size_t b = 1; b < n; ++b)
+      if (!(outs[b] == out)) return false;
+    return true;
+  }
+  using fix = diag::fix_give_every_branch_the_same_output_shape;
+};
+template <std::size_t First, std::size_t...>
+inline constexpr std::size_t first_of = First;
+} // namespace detail
+/// The elementwise sum of the branches.
+struct add : detail::same_shape_merge {
+  static std::string name() { return "add"; }
+  template <class T, class In, std::size_t... Out>
+  using kernel = layers::add_merge<T, detail::first_of<Out...>, sizeof...(Out)>;
+};
+/// The elementwise product of the branches (gating: a sigmoid branch times a linear one).
+struct multiply : detail::same_shape_merge {
+  static std::string name() { return "multiply"; }
+  template <class T, class In, std::size_t... Out>
+  using kernel = layers::multiply_merge<T, detail::first_of<Out...>, sizeof...(Out)>;
+};
+
+namespace detail {
+template <class B>
+struct branch_traits {
+  static constexpr bool is_branch = false;
+};
+template <class... Ls>
+struct branch_traits<branch<Ls...>> {
+  static constexpr bool is_branch = true;
+  static constexpr block_walk walk(const dims& in) noexcept {
+    if constexpr (sizeof...(Ls) == 0)
+      return block_walk{std::size_t(-1), 0, in, in, 0, 0, 0};
+    else
+      return walk_block<Ls...>(in);
+  }
+  template <std::size_t J>
+  using layer = type_at<J, Ls...>;
+  template <class In>
+  using network_over = network<input<In>, Ls...>;
+};
+/// Merge names a merge of parallel<...>.
+template <class M>
+concept merge_kind = requires(const dims* d, std::size_t n, dims& out) {
+  { M::join(d, n, out) } -> std::convertible_to<bool>;
+};
+
+template <class Merge, class... Branches>
+struct parallel_base {
+  static_assert(merge_kind<Merge>, "parallel<Merge, branch<...>...>: the first argument is concat, add or multiply");
+  static_assert(sizeof...(Branches) >= 2, "parallel<Merge, branch<...>...>: give the block at least two branches");
+  static_assert((branch_traits<Branches>::is_branch && ...),
+                "parallel<Merge, branch<...>...>: every argument after the merge is a branch<layers...>");
+  static constexpr std::size_t branch_count = sizeof...(Branches);
+  static constexpr layer_role role = layer_role::stage;
+  static constexpr fusion accepts = fusion::elementwise;
+  /// Failure codes: branch b's inner failure j, code e is 100000 b + 1000 (j + 1) + e; 1: merge.
+  enum error : int { none, cannot_merge };
+  static constexpr std::array<block_walk, branch_count> walks(const dims& in) noexcept {
+    return {branch_traits<Branches>::walk(in)...};
+  }
+  static constexpr layer_shape infer(const dims& in) noexcept {
+    const auto w = walks(in);
+    std::array<dims, branch_count> outs{};
+    for (std::size_t b = 0; b < branch_count; ++b) {
+      if (w[b].failing != std::size_t(-1))
+        return {int(100000 * b + 1000 * (w[b].failing + 1)) + (w[b].error < 0 ? 999 : w[b].error), {}};
+      outs[b] = w[b].out;
+    }
+    dims out{};
+    if (!Merge::join(outs.data(), branch_count, out)) return {cannot_merge, {}};
+    return {0, out};
+  }
+  static constexpr std::size_t param_count(const dims& in) noexcept {
+    std::size_t n = 0;
+    for (const block_walk& w : walks(in)) n += w.params;
+    return n;
+  }
+  static constexpr std::size_t buffer_count(const dims& in) noexcept {
+    std::size_t n = 0;
+    for (const block_walk& w : walks(in)) n += w.buffers;
+    return n;
+  }
+  static constexpr std::size_t macs(const dims& in) noexcept {
+    std::size_t n = 0;
+    for (const block_walk& w : walks(in)) n += w.macs;
+    return n;
+  }
+  template <class R, std::size_t... B>
+  static auto outputs_of(std::index_sequence<B...>) {
+    constexpr auto w = walks(R::dims);
+    return diag::branch_outputs<diag::branch_output<diag::branch_index<B>, CTNN_SHAPE_OF(w[B].out)>...>{};
+  }
+  template <class Self, int E, class Index, class R>
+  static constexpr auto diagnose() noexcept {
+    if constexpr (E >= 1000) {
+      constexpr std::size_t b = std::size_t(E / 100000), j = std::size_t(E % 100000 / 1000 - 1);
+      constexpr int code = E % 1000;
+      using B = type_at<b, Branches...>;
+      using where = diag::in_block<Index, diag::in_branch<diag::branch_index<b>, diag::inner_index<j>>>;
+      using L = typename branch_traits<B>::template layer<j>;
+      constexpr block_walk w = walks(R::dims)[b];
+      if constexpr (code == 999)
+        return std::type_identity<diag::input_is_not_first<where, L, diag::fix_keep_one_input_at_index_0>>{};
+      else
+        return diagnosis_of<L, code, where, CTNN_SHAPE_OF(w.received)>();
+    } else {
+      using outputs = decltype(outputs_of<R>(std::make_index_sequence<branch_count>{}));
+      return std::type_identity<diag::branches_cannot_be_merged<Index, Self, diag::merge<Merge>, diag::receives<R>,
+                                                                outputs, typename Merge::fix>>{};
+    }
+  }
+
+  /// The lowered branches for input shape In and scalar type T.
+  template <class T, class In>
+  using merge_kernel =
+      typename Merge::template kernel<T, In, CTNN_SHAPE_OF(branch_traits<Branches>::walk(In::dims).out)::size...>;
+  template <class T, class In, class Out, class Act>
+  using stage = layers::parallel_stage<T, merge_kernel<T, In>, Act, In::size, Out::size,
+                                       lowered<typename branch_traits<Branches>::template network_over<In>, T>...>;
+};
+} // namespace detail
+
+/// parallel<Merge, branch<layers...>...>: see the top of this file.
+template <class Merge, class... Branches>
+struct parallel : detail::parallel_base<Merge, Branches...> {
+  template <int E, class Index, class R>
+  using diagnosis = typename decltype(parallel::template diagnose<parallel, E, Index, R>())::type;
+  static std::string name() {
+    std::string s = "parallel<" + Merge::name();
+    ((s += ", " + Branches::name()), ...);
+    return s + ">";
+  }
+};
+
+} // namespace CTNN_NAMESPACE
