@@ -1,7 +1,7 @@
 // ctnn's convolutional layers against PyTorch (tests/oracle/generate.py, float64): conv2d and
 // conv1d with every option (stride, padding, same, causal, dilation), max/avg pools 2-D and 1-D,
-// global average pooling: outputs, MSE loss and parameter gradients, in float and double; and
-// bench/README.md's mnist_cnn: forward, cross-entropy gradients and 4 Adam steps.
+// global average pooling, parallel blocks: outputs, MSE loss and parameter gradients, in float
+// and double; and bench/README.md's mnist_cnn: forward, cross-entropy gradients and 4 Adam steps.
 #define BOOST_TEST_MODULE oracle_conv
 #include <boost/test/unit_test.hpp>
 
@@ -118,4 +118,23 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(mnist_cnn_trains_as_pytorch, T, scalar_types) {
                    (sizeof(T) == 4 ? 2e-4 : 1e-8),
                "step " << step);
   }
+}
+
+// parallel blocks against generate.py's graph_cases(): an Inception-style module (concat of
+// 1x1, 1x1-3x3, pool-1x1 and the input itself) and a gated unit (multiply, then add).
+BOOST_AUTO_TEST_CASE_TEMPLATE(parallel_blocks_match_pytorch, T, scalar_types) {
+  using inception = nn::network<
+      nn::input<nn::shape<2, 5, 6>>,
+      nn::parallel<nn::concat, nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu>,
+                   nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>>,
+                   nn::branch<nn::max_pool2d<nn::window<3>, nn::stride<1>, nn::padding<1>>, nn::conv2d<1, nn::kernel<1>>>,
+                   nn::branch<>>,
+      nn::relu, nn::flatten, nn::dense<3>>;
+  static_assert(inception::layer_output(1) == nn::dims{3, {8, 5, 6}});
+  nn::test::check_mse_case<T, inception>("graphs.txt", "inception", 3);
+  using gated = nn::network<
+      nn::input<nn::shape<4>>, nn::dense<5>,
+      nn::parallel<nn::multiply, nn::branch<nn::dense<3>, nn::tanh>, nn::branch<nn::dense<3>, nn::sigmoid>>,
+      nn::parallel<nn::add, nn::branch<nn::dense<3>>, nn::branch<>>, nn::elu, nn::dense<2>>;
+  nn::test::check_mse_case<T, gated>("graphs.txt", "gated", 3);
 }

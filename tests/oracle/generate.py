@@ -146,6 +146,47 @@ class Residual(torch.nn.Module):
         return self.body(x) + (self.proj(x) if self.proj is not None else x)
 
 
+class Parallel(torch.nn.Module):
+    """Branches side by side over one input, merged: ctnn's parallel<Merge, branch<...>...>
+    (an empty branch is nn.Identity()); the branches' parameters in branch order."""
+
+    def __init__(self, merge, *branches):
+        super().__init__()
+        self.merge = merge
+        self.branches = torch.nn.ModuleList(branches)
+
+    def forward(self, x):
+        outs = [b(x) for b in self.branches]
+        if self.merge == "concat":
+            return torch.cat(outs, dim=1)
+        y = outs[0]
+        for o in outs[1:]:
+            y = y + o if self.merge == "add" else y * o
+        return y
+
+
+def graph_cases():
+    """name -> (input shape of one sample, module). Mirrored in tests/oracle/conv.cpp."""
+    nn = torch.nn
+    return {
+        "inception": ((2, 5, 6), nn.Sequential(
+            Parallel("concat", nn.Sequential(nn.Conv2d(2, 2, 1), nn.ReLU()),
+                     nn.Sequential(nn.Conv2d(2, 2, 1), nn.ReLU(), nn.Conv2d(2, 3, 3, padding=1)),
+                     nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(2, 1, 1)),
+                     nn.Identity()),
+            nn.ReLU(), nn.Flatten(), nn.Linear(8 * 5 * 6, 3))),
+        "gated": ((4,), nn.Sequential(
+            nn.Linear(4, 5),
+            Parallel("multiply", nn.Sequential(nn.Linear(5, 3), nn.Tanh()), nn.Sequential(nn.Linear(5, 3), nn.Sigmoid())),
+            Parallel("add", nn.Linear(3, 3), nn.Identity()), nn.ELU(), nn.Linear(3, 2))),
+    }
+
+
+def graph_fixtures():
+    """Each graph case: a batch of 3, MSE against a target: outputs, loss, parameter gradients."""
+    mse_case_fixtures("graphs.txt", graph_cases(), 300)
+
+
 def conv_cases():
     """name -> (input shape of one sample, module). Mirrored in tests/oracle/conv.cpp."""
     nn = torch.nn
@@ -562,7 +603,7 @@ GENERATORS = {
     "dense": dense_fixtures, "losses": loss_fixtures, "optim": optimizer_fixtures, "conv": conv_fixtures,
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
     "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
-    "decoder": decoder_fixtures,
+    "decoder": decoder_fixtures, "graphs": graph_fixtures,
     "block": block_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }
