@@ -36,6 +36,9 @@ struct block_case {
   using outside = nn::network<nn::input<In>, Ls...>;
   /// the same, one block deeper: residual<residual<Ls...>> is x + (x + f(x))
   using nested = nn::network<nn::input<In>, nn::residual<nn::residual<Ls...>>>;
+  /// x + f(x) again, as a parallel block, and [f(x), x] concatenated
+  using added = nn::network<nn::input<In>, nn::parallel<nn::add, nn::branch<Ls...>, nn::branch<>>>;
+  using joined = nn::network<nn::input<In>, nn::parallel<nn::concat, nn::branch<Ls...>, nn::branch<>>>;
 };
 
 using vec = nn::shape<6>;
@@ -208,6 +211,70 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_streams_as_its_layers_do, C, cases) {
       BOOST_TEST(worst <= 1e-12);
     }
   }
+}
+
+// parallel<add, branch<f>, branch<>> is residual<f> by another mechanism: the same values, masks
+// and batch statistics, trained on one core and on two, saved and loaded.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_parallel_add_of_f_and_the_input_trains_as_a_residual_block, C, cases) {
+  using added = typename C::added;
+  using inside = typename C::inside;
+  using In = typename inside::input_shape;
+  static_assert(nn::net<added, double>::value_count == nn::net<inside, double>::value_count);
+  const auto start = nn::make<inside, double>(nn::init::pytorch_default{}, 3).export_parameters();
+  nn::net<added, double> a{std::span<const double>(start)};
+  nn::net<inside, double> b{std::span<const double>(start)};
+  BOOST_TEST(a.export_parameters() == start);
+  for (const auto& x : probes<In>(3)) BOOST_TEST(nn::test::scaled_error(a(x), b(x)) <= tight);
+  const auto block_data = make_data<In>(48, 5).first;
+  train(a, block_data, 1);
+  train(b, block_data, 1);
+  const auto va = a.export_parameters();
+  BOOST_TEST(nn::test::scaled_error(va, b.export_parameters()) <= tight);
+  BOOST_TEST(nn::test::scaled_error(va, start) > 1e-3);
+  for (const auto& x : probes<In>(3)) BOOST_TEST(nn::test::scaled_error(a(x), b(x)) <= tight);
+  nn::net<added, double> two{std::span<const double>(start)};
+  train(two, block_data, 2);
+  BOOST_TEST(nn::test::scaled_error(two.export_parameters(), va) <= tight);
+
+  const auto path = temp("parallel.ctnn");
+  nn::save(a, path);
+  nn::net<added, double> loaded;
+  nn::load(loaded, path);
+  std::filesystem::remove(path);
+  BOOST_TEST(loaded.export_parameters() == va);
+}
+
+// concat puts each branch's output after the ones before it (for sequences, in each step).
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_parallel_concat_joins_its_branches_in_order, C, cases) {
+  using joined = typename C::joined;
+  using outside = typename C::outside;
+  using In = typename outside::input_shape;
+  const auto start = nn::make<outside, double>(nn::init::pytorch_default{}, 3).export_parameters();
+  nn::net<joined, double> a{std::span<const double>(start)};
+  nn::net<outside, double> f{std::span<const double>(start)};
+  constexpr std::size_t steps = In::dims.sequence ? In::dims.extent[0] : 1;
+  constexpr std::size_t width = In::size / steps; // f keeps the shape
+  for (const auto& x : probes<In>(3)) {
+    const auto y = a(x), fx = f(x);
+    BOOST_TEST(y.size() == 2 * In::size);
+    std::vector<double> expected;
+    for (std::size_t t = 0; t < steps; ++t) {
+      expected.insert(expected.end(), fx.data() + t * width, fx.data() + (t + 1) * width);
+      expected.insert(expected.end(), x.data() + t * width, x.data() + (t + 1) * width);
+    }
+    BOOST_TEST(nn::test::scaled_error(std::vector<double>(y.begin(), y.end()), expected) <= tight);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_parallel_blocks_branches_are_reached_through_its_view) {
+  using model = nn::network<nn::input<nn::shape<4>>,
+                            nn::parallel<nn::concat, nn::branch<nn::dense<3>>, nn::branch<nn::tanh, nn::dense<2>>>>;
+  auto n = nn::make<model>(nn::init::pytorch_default{}, 1);
+  const auto values = n.export_parameters(); // branch 0: dense 4x3+3, branch 1: dense 4x2+2
+  BOOST_TEST(n.layer<1>().branch<0>().layer<0>().weight(2, 1) == values[2 * 4 + 1]);
+  BOOST_TEST(n.layer<1>().branch<1>().layer<1>().bias(1) == values[15 + 8 + 1]);
+  n.layer<1>().branch<1>().layer<1>().weight(0, 3) = 0.5f;
+  BOOST_TEST(n.export_parameters()[15 + 3] == 0.5f);
 }
 
 BOOST_AUTO_TEST_CASE(a_blocks_layers_are_reached_through_its_view) {
