@@ -242,6 +242,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_parallel_add_of_f_and_the_input_trains_as_a_resi
   nn::load(loaded, path);
   std::filesystem::remove(path);
   BOOST_TEST(loaded.export_parameters() == va);
+
+  if constexpr (has_batch_norm<added>) { // folding reaches into branches
+    const auto folded = nn::fold_batch_norm(a);
+    static_assert(!has_batch_norm<typename std::remove_cvref_t<decltype(folded)>::model>);
+    for (const auto& x : probes<In>(4)) BOOST_TEST(nn::test::scaled_error(folded(x), a(x)) <= 1e-12);
+  }
 }
 
 // concat puts each branch's output after the ones before it (for sequences, in each step).

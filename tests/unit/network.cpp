@@ -261,6 +261,42 @@ BOOST_AUTO_TEST_CASE(summary_lists_every_layer_with_totals) {
   BOOST_TEST(std::count(s.begin(), s.end(), '\n') == 5 + 4); // header, rule, 5 layers, rule, total
 }
 
+BOOST_AUTO_TEST_CASE(summary_indents_the_layers_of_blocks_and_branches) {
+  using model = nn::network<
+      nn::input<nn::shape<2, 6, 6>>,
+      nn::parallel<nn::concat, nn::branch<nn::conv2d<3, nn::kernel<1>>, nn::relu>,
+                   nn::branch<nn::conv2d<2, nn::kernel<3>, nn::same>, nn::residual<nn::conv2d<2, nn::kernel<3>, nn::same>>>,
+                   nn::branch<>>,
+      nn::relu, nn::global_avg_pool, nn::dense<4>>;
+  const std::string s = nn::summary<model>();
+  BOOST_TEST_MESSAGE(s);
+  const auto row = [&](const std::string& id) { // the line whose first column is id
+    for (std::size_t at = 0, end; (end = s.find('\n', at)) != std::string::npos; at = end + 1)
+      if (s.compare(at, id.size() + 1, id + " ") == 0) return s.substr(at, end - at);
+    return std::string();
+  };
+  const auto has = [](const std::string& line, const std::string& part) {
+    return line.find(part) != std::string::npos;
+  };
+  // each row: its label, indented two columns per level of nesting, and its output shape
+  const auto column = [&](const std::string& id, const std::string& label) { return row(id).find(label); };
+  const std::size_t top = column("1", "parallel<concat>");
+  BOOST_TEST(top != std::string::npos, s);
+  BOOST_TEST(column("1.b0", "branch 0") == top + 2, s);
+  BOOST_TEST(column("1.b0.0", "conv2d<3, kernel<1, 1>>") == top + 4, s);
+  BOOST_TEST(column("1.b1.1", "residual") == top + 4, s);
+  BOOST_TEST(column("1.b1.1.0", "conv2d<2, kernel<3, 3>, same>") == top + 6, s);
+  BOOST_TEST(column("1.b2", "branch 2 (the block's input)") == top + 2, s);
+  BOOST_TEST(column("2", "relu") == top, s);
+  BOOST_TEST(has(row("1"), "shape<7, 6, 6>"), s);
+  BOOST_TEST(has(row("1.b0"), "shape<3, 6, 6>"), s);
+  BOOST_TEST(has(row("1.b2"), "shape<2, 6, 6>"), s);
+  // the block's row carries the totals of its branches: 9 + 38 + 38 parameters
+  BOOST_TEST(has(row("1"), " 85 "), s);
+  for (std::size_t at = 0, end; (end = s.find('\n', at)) != std::string::npos; at = end + 1)
+    BOOST_TEST(end - at <= 100u, s.substr(at, end - at)); // no 160-character rows
+}
+
 BOOST_AUTO_TEST_CASE(a_network_is_made_from_pytorch_layout_parameters) {
   using model = nn::network<nn::input<nn::shape<3>>, nn::dense<2>, nn::tanh, nn::dense<1>>;
   const std::vector<float> values = {0.1f, -0.2f, 0.3f, 0.4f, 0.5f, -0.6f, 0.01f, 0.02f, 0.7f, -0.8f, 0.05f};

@@ -65,24 +65,25 @@ enum class fusion {
 ///                              `count` values into the previous layer's n values at w
 ///   macs(dims in)              multiply-adds of one sample's forward pass (default 0: layers
 ///                              without weights; summaries and network<...>::macs)
-/// and, for composite blocks (residual<...>), so that type rewrites and every capability reach
-/// the layers inside them:
-///   template <class In> using inner_network
-///                              the inner layers as network<input<In>, ...> over the block's
-///                              input shape In; their values (export order) come first in the
-///                              block's, and its stage carries their stage capabilities
-///                              (layers/stage.hpp)
-///   template <class... Ls> using with_layers
-///                              the same block over other inner layers
+/// and, for composite blocks (residual<...>, parallel<...>), so that type rewrites and every
+/// capability reach the layers inside them:
+///   template <class In> using inner_networks
+///                              detail::type_list<network<input<In>, ...>...>: the inner layers
+///                              as networks over the block's input shape In (one for residual,
+///                              one per branch for parallel); their values (export order) come
+///                              first in the block's, one network after the other, and its stage
+///                              carries their stage capabilities (layers/stage.hpp)
+///   template <class... Networks> using with_inner
+///                              the same block over other inner networks (as many)
 /// A layer that folds into the layer before it at deployment (dsl/rewrite.hpp, runtime/fold.hpp).
 template <class L>
 concept folding_layer = requires(const float* own, float* w, std::size_t n) {
   L::fold_into(own, n, w, n);
 };
-/// A composite block (residual<...>): its inner layers are a network of their own.
+/// A composite block (residual<...>, parallel<...>): its inner layers are networks of their own.
 template <class L>
 concept composite_layer = requires {
-  typename L::template inner_network<shape<1>>;
+  typename L::template inner_networks<shape<1>>;
 };
 
 template <class L>

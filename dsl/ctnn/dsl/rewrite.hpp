@@ -1,8 +1,8 @@
 // Type rewrites of a model: the same network with some layers taken out or replaced, computed
 // from its descriptors alone. batch_norm_folded<Model> is Model without the layers that fold
 // into the layer before them (the protocol's folding_layer: batch_norm), inside blocks too: the
-// topology fold_batch_norm (runtime/fold.hpp) returns. The composite protocol (inner_network and
-// with_layers, dsl/protocol.hpp) lets it rebuild blocks. Names no layer kind.
+// topology fold_batch_norm (runtime/fold.hpp) returns. The composite protocol (inner_networks and
+// with_inner, dsl/protocol.hpp) lets it rebuild blocks. Names no layer kind.
 #pragma once
 
 #include <ctnn/core/config.hpp>
@@ -17,15 +17,15 @@
 namespace CTNN_NAMESPACE {
 
 namespace detail {
-template <class Block, class InnerNetwork>
-struct rebuilt_block;
-template <class Block, class In, class... Ls>
-struct rebuilt_block<Block, network<In, Ls...>> {
-  using type = typename Block::template with_layers<Ls...>;
-};
-
 template <class Model>
 struct folded_model;
+/// Block over its inner networks Nets with their folding layers folded.
+template <class Block, class Nets>
+struct rebuilt_block;
+template <class Block, class... Nets>
+struct rebuilt_block<Block, type_list<Nets...>> {
+  using type = typename Block::template with_inner<typename folded_model<Nets>::type...>;
+};
 /// Layers I.. of Model without folding layers, blocks folded inside, after the Kept ones.
 template <class Model, std::size_t I, class Kept, bool Done = (I >= Model::layer_count)>
 struct fold_walk {
@@ -38,9 +38,8 @@ struct fold_walk<Model, I, network<Kept...>, false> {
     if constexpr (folding_layer<L>)
       return std::type_identity<network<Kept...>>{};
     else if constexpr (I > 0 && composite_layer<L>) {
-      using inner = typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(I))>;
-      return std::type_identity<
-          network<Kept..., typename rebuilt_block<L, typename folded_model<inner>::type>::type>>{};
+      using nets = typename L::template inner_networks<CTNN_SHAPE_OF(Model::layer_input(I))>;
+      return std::type_identity<network<Kept..., typename rebuilt_block<L, nets>::type>>{};
     } else
       return std::type_identity<network<Kept..., L>>{};
   }
@@ -55,11 +54,19 @@ struct at_top {
   template <std::size_t I>
   using at = diag::layer_index<I>;
 };
-template <class Block>
+template <class Block, std::size_t K, bool Several>
 struct at_inner { // layer I of a block's inner network is its inner index I - 1
   template <std::size_t I>
   using at = diag::in_block<Block, diag::inner_index<I - 1>>;
 };
+template <class Block, std::size_t K>
+struct at_inner<Block, K, true> { // ... in its branch K
+  template <std::size_t I>
+  using at = diag::in_block<Block, diag::in_branch<diag::branch_index<K>, diag::inner_index<I - 1>>>;
+};
+/// The first failure of the inner networks Nets (K on) of the block at Where.
+template <class Block, class Nets, std::size_t K = 0>
+constexpr auto inner_fold_diagnosis() noexcept;
 template <class Model, class Where>
 constexpr auto fold_diagnosis() noexcept;
 template <class Model, class Where, std::size_t I>
@@ -77,8 +84,8 @@ constexpr auto fold_diagnosis_from() noexcept {
       else
         return fold_diagnosis_from<Model, Where, I + 1>();
     } else if constexpr (composite_layer<L>) {
-      using inner = typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(I))>;
-      using found = typename decltype(fold_diagnosis<inner, at_inner<typename Where::template at<I>>>())::type;
+      using nets = typename L::template inner_networks<CTNN_SHAPE_OF(Model::layer_input(I))>;
+      using found = typename decltype(inner_fold_diagnosis<typename Where::template at<I>, nets>())::type;
       if constexpr (!found::ok)
         return std::type_identity<found>{};
       else
@@ -91,6 +98,21 @@ constexpr auto fold_diagnosis_from() noexcept {
 template <class Model, class Where>
 constexpr auto fold_diagnosis() noexcept {
   return fold_diagnosis_from<Model, Where, 0>();
+}
+template <class Block, class Nets, std::size_t K>
+constexpr auto inner_fold_diagnosis() noexcept {
+  if constexpr (K == Nets::size) {
+    return std::type_identity<diag::no_error>{};
+  } else {
+    using net = typename decltype([]<class... Ns>(type_list<Ns...>) {
+      return std::type_identity<type_at<K, Ns...>>{};
+    }(Nets{}))::type;
+    using found = typename decltype(fold_diagnosis<net, at_inner<Block, K, (Nets::size > 1)>>())::type;
+    if constexpr (!found::ok)
+      return std::type_identity<found>{};
+    else
+      return inner_fold_diagnosis<Block, Nets, K + 1>();
+  }
 }
 
 } // namespace detail

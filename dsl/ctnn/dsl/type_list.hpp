@@ -28,4 +28,17 @@ using type_at = typename decltype(select<I>(indexer<std::index_sequence_for<Ts..
 template <class...>
 inline constexpr bool dependent_false = false;
 
+/// A list of types (a composite block's inner networks).
+template <class... Ts>
+struct type_list {
+  static constexpr std::size_t size = sizeof...(Ts);
+};
+/// Tmpl<Ts...> for type_list<Ts...>.
+template <template <class...> class Tmpl, class List>
+struct apply_list;
+template <template <class...> class Tmpl, class... Ts>
+struct apply_list<Tmpl, type_list<Ts...>> {
+  using type = Tmpl<Ts...>;
+};
+
 } // namespace CTNN_NAMESPACE::detail

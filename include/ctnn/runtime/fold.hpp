@@ -33,9 +33,10 @@ std::size_t fold_values(const T* values, std::vector<T>& out) {
       } else {
         previous = out.size();
         std::size_t done = 0;
-        if constexpr (composite_layer<L>) // the inner layers' values come first in the block's
-          done =
-              fold_values<typename L::template inner_network<CTNN_SHAPE_OF(Model::layer_input(i))>>(values + at, out);
+        if constexpr (composite_layer<L>) // the inner networks' values come first in the block's
+          [&]<class... Nets>(type_list<Nets...>) {
+            ((done += fold_values<Nets>(values + at + done, out)), ...);
+          }(typename L::template inner_networks<CTNN_SHAPE_OF(Model::layer_input(i))>{});
         out.insert(out.end(), values + at + done, values + at + count);
       }
       at += count;

@@ -194,6 +194,11 @@ struct parallel_base {
   template <class T, class In>
   using merge_kernel =
       typename Merge::template kernel<T, In, CTNN_SHAPE_OF(branch_traits<Branches>::walk(In::dims).out)::size...>;
+  /// Composite protocol (protocol.hpp): each branch as a network over the block's input shape
+  /// In; their values, branch after branch, are the block's.
+  template <class In>
+  using inner_networks = type_list<typename branch_traits<Branches>::template network_over<In>...>;
+
   template <class T, class In, class Out, class Act>
   using stage = layers::parallel_stage<T, merge_kernel<T, In>, Act, In::size, Out::size,
                                        lowered<typename branch_traits<Branches>::template network_over<In>, T>...>;
@@ -205,6 +210,12 @@ template <class Merge, class... Branches>
 struct parallel : detail::parallel_base<Merge, Branches...> {
   template <int E, class Index, class R>
   using diagnosis = typename decltype(parallel::template diagnose<parallel, E, Index, R>())::type;
+  /// The same block over other inner networks, one per branch (type rewrites such as
+  /// fold_batch_norm).
+  template <class... Nets>
+  using with_inner =
+      parallel<Merge, typename detail::apply_list<branch, typename detail::inner_layers<Nets>::type>::type...>;
+  static std::string block_name() { return "parallel<" + Merge::name() + ">"; }
   static std::string name() {
     std::string s = "parallel<" + Merge::name();
     ((s += ", " + Branches::name()), ...);

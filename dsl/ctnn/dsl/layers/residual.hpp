@@ -87,6 +87,14 @@ constexpr std::array<std::size_t, 3> projection_stride(const dims& in, const dim
   return {s[0], s[1], 1};
 }
 
+/// The layers of an inner network, without its input: type_list<Ls...>.
+template <class Net>
+struct inner_layers;
+template <class In, class... Ls>
+struct inner_layers<network<In, Ls...>> {
+  using type = type_list<Ls...>;
+};
+
 template <bool Projected, class... Inner>
 struct residual_base {
   static_assert(sizeof...(Inner) > 0, "residual<...>: give the block at least one layer");
@@ -140,7 +148,7 @@ struct residual_base {
   /// Composite protocol (protocol.hpp): the inner layers as a network over the block's input
   /// shape In; their values come first in the block's (the projection's follow).
   template <class In>
-  using inner_network = network<input<In>, Inner...>;
+  using inner_networks = type_list<network<input<In>, Inner...>>;
   /// The lowered inner layers for input shape In and scalar type T.
   template <class T, class In>
   using inner = lowered<network<input<In>, Inner...>, T>;
@@ -170,9 +178,12 @@ struct residual : detail::residual_base<false, Ls...> {
   /// The same block over other inner layers (type rewrites such as fold_batch_norm).
   template <class... Xs>
   using with_layers = residual<Xs...>;
+  template <class Net>
+  using with_inner = typename detail::apply_list<with_layers, typename detail::inner_layers<Net>::type>::type;
   template <int E, class Index, class R>
   using diagnosis = typename decltype(residual::template diagnose<residual, E, Index, R>())::type;
   static std::string name() { return "residual<" + join() + ">"; }
+  static std::string block_name() { return "residual"; }
   static std::string join() {
     std::string s;
     ((s += (s.empty() ? "" : ", ") + Ls::name()), ...);
@@ -183,8 +194,11 @@ template <class... Ls>
 struct residual<project, Ls...> : detail::residual_base<true, Ls...> {
   template <class... Xs>
   using with_layers = residual<project, Xs...>;
+  template <class Net>
+  using with_inner = typename detail::apply_list<with_layers, typename detail::inner_layers<Net>::type>::type;
   template <int E, class Index, class R>
   using diagnosis = typename decltype(residual::template diagnose<residual, E, Index, R>())::type;
+  static std::string block_name() { return "residual<project>"; }
   static std::string name() {
     std::string s = "residual<project";
     ((s += ", " + Ls::name()), ...);
