@@ -11,7 +11,6 @@
 
 #include <ctnn/core/index.hpp>
 #include <ctnn/core/random.hpp>
-#include <ctnn/dsl/type_list.hpp>
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/kernels/simd.hpp>
 #include <ctnn/layers/merge.hpp>
@@ -21,6 +20,7 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <tuple>
 #include <type_traits>
 
 namespace CTNN_NAMESPACE::layers {
@@ -60,7 +60,7 @@ template <class T, class Merge, class Act, std::size_t InSize, std::size_t OutSi
 struct parallel_stage {
   static constexpr std::size_t branch_count = sizeof...(Branches);
   template <std::size_t B>
-  using branch_type = ctnn::detail::type_at<B, Branches...>;
+  using branch_type = std::tuple_element_t<B, std::tuple<Branches...>>;
   template <std::size_t B, std::size_t S>
   using inner = typename branch_type<B>::template stage<S>;
   static constexpr std::size_t L = kernels::lanes<T>;
