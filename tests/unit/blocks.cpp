@@ -261,7 +261,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_parallel_concat_joins_its_branches_in_order, C, 
   constexpr std::size_t steps = In::dims.sequence ? In::dims.extent[0] : 1;
   constexpr std::size_t width = In::size / steps; // f keeps the shape
   for (const auto& x : probes<In>(3)) {
-    const auto y = a(x), fx = f(x);
+    const auto y = a(x);
+    const auto fx = f(x);
     BOOST_TEST(y.size() == 2 * In::size);
     std::vector<double> expected;
     for (std::size_t t = 0; t < steps; ++t) {
