@@ -86,9 +86,11 @@ void summary_rows(std::vector<std::vector<std::string>>& rows, const std::string
 template <class Model, class T = float>
 [[nodiscard]] std::string summary() {
   using checked [[maybe_unused]] = typename Model::checked;
-  if constexpr (!Model::valid) return {};
   std::vector<std::vector<std::string>> rows{{"#", "layer", "output shape", "params", "MACs", "activation bytes"}};
-  detail::summary_rows<Model, T, true>(rows, "", "");
+  if constexpr (!Model::valid) // nothing below is instantiated: no second error from inside a block
+    return {};
+  else
+    detail::summary_rows<Model, T, true>(rows, "", "");
   rows.push_back({"", "total", "", detail::thousands(Model::param_count), detail::thousands(Model::macs),
                   detail::thousands(Model::activation_count * sizeof(T))});
   std::vector<std::size_t> width(rows[0].size(), 0);
