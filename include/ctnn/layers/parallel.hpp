@@ -13,6 +13,7 @@
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/kernels/simd.hpp>
+#include <ctnn/layers/composite.hpp>
 #include <ctnn/layers/merge.hpp>
 #include <ctnn/layers/stage.hpp>
 
@@ -116,12 +117,8 @@ struct parallel_stage {
     each_stage([&](auto b, auto s) { any = any || Has<inner<b, s>>::value; });
     return any;
   }
-  template <class S>
-  struct has_batch_statistics : std::bool_constant<capability::batch_statistics<S>> {};
-  template <class S>
-  struct is_stochastic : std::bool_constant<capability::stochastic<S>> {};
-  static constexpr bool batch_statistics = any_stage<has_batch_statistics>();
-  static constexpr bool stochastic = any_stage<is_stochastic>();
+  static constexpr bool batch_statistics = any_stage<detail::has_batch_statistics>();
+  static constexpr bool stochastic = any_stage<detail::is_stochastic>();
   /// The inner stages' stream ids, numbered as they would be outside the block, branch by branch.
   static constexpr std::array<std::size_t, stages + 1> noise_ids = [] {
     std::array<std::size_t, stages + 1> o{};
@@ -141,7 +138,7 @@ struct parallel_stage {
     });
   }
   static void update_buffers(T* p, const T* kept, std::size_t n) noexcept requires(batch_statistics) {
-    const auto at = carve(const_cast<T*>(kept), n);
+    const auto at = detail::carve(const_cast<T*>(kept), n, widths);
     each_stage([&](auto b, auto s) {
       if constexpr (capability::updates_buffers<inner<b, s>, T>)
         inner<b, s>::update_buffers(p + offset_of<b, s>, at[2 * (first_stage[b] + s)], n);
@@ -186,7 +183,7 @@ struct parallel_stage {
       });
       Merge::put(b, src, z);
     });
-    activate(z, y);
+    detail::activate<Act>(z, y, out_size, out_stride);
   }
 
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
@@ -204,15 +201,10 @@ struct parallel_stage {
 
   static void backward(const T* p, T* g, const T* x, std::size_t ldx, T* kept, const T* y, T* dy, T* dx, std::size_t n,
                        kernels::store_mode mode = kernels::store_mode::add) noexcept {
-    const auto at = carve(kept, n);
+    const auto at = detail::carve(kept, n, widths);
     const T* z = at[Z];
     T* dz = at[DZ];
-    for (std::size_t r = 0; r < n; ++r) { // dz = dy act'(z); each branch's gradient is read from it
-      if constexpr (!std::is_same_v<Act, kernels::identity_fn>)
-        kernels::activation_backward<Act>(z + r * out_stride, y + r * out_stride, dy + r * out_stride,
-                                          dy + r * out_stride, out_size);
-      std::copy(dy + r * out_stride, dy + (r + 1) * out_stride, dz + r * out_stride);
-    }
+    detail::join_gradient<Act>(z, y, dy, dz, n, out_size, out_stride); // each branch's gradient is read from it
     ctnn::detail::for_each_index<branch_count>([&](auto b) {
       using B = branch_type<b>;
       const std::size_t ldg = row_of<b>(ldx); // the rows of dy that branch b's last stage reads
@@ -292,7 +284,7 @@ private:
   }
   static void train_forward(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n,
                             const noise& nz) noexcept {
-    const auto at = carve(kept, n);
+    const auto at = detail::carve(kept, n, widths);
     each_stage([&](auto b, auto s) {
       constexpr std::size_t g = first_stage[b] + s;
       const T* src = s == 0 ? x : at[2 * (g == 0 ? 0 : g - 1) + 1];
@@ -309,24 +301,8 @@ private:
       ctnn::detail::for_each_index<branch_count>(
           [&](auto b) { Merge::put(b, output_of<b>(at, x, ldx) + r * row_of<b>(ldx), z + r * out_stride); });
       std::fill(z + r * out_stride + out_size, z + (r + 1) * out_stride, T(0));
-      activate(z + r * out_stride, y + r * out_stride);
+      detail::activate<Act>(z + r * out_stride, y + r * out_stride, out_size, out_stride);
     }
-  }
-  /// y = act(z) over one sample, padding 0.
-  static void activate(const T* z, T* y) noexcept {
-    if constexpr (std::is_same_v<Act, kernels::identity_fn>)
-      std::copy_n(z, out_size, y);
-    else
-      kernels::activation_forward<Act>(z, y, out_size);
-    std::fill(y + out_size, y + out_stride, T(0));
-  }
-  static std::array<T*, regions> carve(T* kept, std::size_t n) noexcept {
-    std::array<T*, regions> at{};
-    for (std::size_t i = 0; i < regions; ++i) {
-      at[i] = kept;
-      kept += n * widths[i];
-    }
-    return at;
   }
 };
 

@@ -12,6 +12,7 @@
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/activation.hpp>
 #include <ctnn/kernels/simd.hpp>
+#include <ctnn/layers/composite.hpp>
 #include <ctnn/layers/stage.hpp>
 
 #include <algorithm>
@@ -56,10 +57,6 @@ constexpr bool any_stage() noexcept {
   if constexpr (!std::is_void_v<Projection>) any = any || Has<Projection>::value;
   return any;
 }
-template <class S>
-struct has_batch_statistics : std::bool_constant<capability::batch_statistics<S>> {};
-template <class S>
-struct is_stochastic : std::bool_constant<capability::stochastic<S>> {};
 /// A stage a stream can run: it steps, or it is nothing at inference.
 template <class S>
 struct cannot_step : std::bool_constant<!capability::steps<S> && !capability::inference_identity<S>> {};
@@ -179,7 +176,7 @@ struct residual_stage : detail::residual_streams<T, Inner, Act, StepSize,
   /// buffers (the block's kept buffer holds what the forward of n rows kept).
   static void update_buffers(T* p, const T* kept, std::size_t n) noexcept
       requires(detail::any_stage<Inner, Projection, detail::has_batch_statistics>()) {
-    const auto at = carve(const_cast<T*>(kept), n);
+    const auto at = detail::carve(const_cast<T*>(kept), n, widths);
     ctnn::detail::for_each_index<stages>([&](auto s) {
       if constexpr (capability::updates_buffers<inner<s>, T>)
         inner<s>::update_buffers(p + Inner::offsets[s], at[2 * s], n);
@@ -233,7 +230,7 @@ struct residual_stage : detail::residual_streams<T, Inner, Act, StepSize,
     }
     T* sum = buf[next];
     for (std::size_t k = 0; k < out_size; ++k) sum[k] = src[k] + from[k];
-    activate(sum, y);
+    detail::activate<Act>(sum, y, out_size, out_stride);
   }
 
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
@@ -252,15 +249,10 @@ struct residual_stage : detail::residual_streams<T, Inner, Act, StepSize,
 
   static void backward(const T* p, T* g, const T* x, std::size_t ldx, T* kept, const T* y, T* dy, T* dx, std::size_t n,
                        kernels::store_mode mode = kernels::store_mode::add) noexcept {
-    const auto at = carve(kept, n);
+    const auto at = detail::carve(kept, n, widths);
     const T* z = at[2 * stages + 2];
     T* dz = at[2 * stages + 3];
-    for (std::size_t r = 0; r < n; ++r) { // dz = dy act'(z), kept for the skip path
-      if constexpr (!std::is_same_v<Act, kernels::identity_fn>)
-        kernels::activation_backward<Act>(z + r * out_stride, y + r * out_stride, dy + r * out_stride,
-                                          dy + r * out_stride, out_size);
-      std::copy(dy + r * out_stride, dy + (r + 1) * out_stride, dz + r * out_stride);
-    }
+    detail::join_gradient<Act>(z, y, dy, dz, n, out_size, out_stride); // kept for the skip path
     // f: the inner stages backwards; the first one writes the block's dx
     T* grads[2] = {at[2 * stages + 5], at[2 * stages + 6]};
     T* out_grad = dy;
@@ -311,7 +303,7 @@ private:
   /// The training forward over n rows, keeping every inner stage's kept and output.
   static void train_forward(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n,
                             const noise& nz) noexcept {
-    const auto at = carve(kept, n);
+    const auto at = detail::carve(kept, n, widths);
     const T* src = x;
     std::size_t ld = ldx;
     ctnn::detail::for_each_index<stages>([&](auto s) {
@@ -336,16 +328,8 @@ private:
     for (std::size_t r = 0; r < n; ++r) {
       for (std::size_t k = 0; k < out_size; ++k) z[r * out_stride + k] = src[r * ld + k] + from[r * ldf + k];
       std::fill(z + r * out_stride + out_size, z + (r + 1) * out_stride, T(0));
-      activate(z + r * out_stride, y + r * out_stride);
+      detail::activate<Act>(z + r * out_stride, y + r * out_stride, out_size, out_stride);
     }
-  }
-  /// y = act(z) over one sample, padding 0.
-  static void activate(const T* z, T* y) noexcept {
-    if constexpr (std::is_same_v<Act, kernels::identity_fn>)
-      std::copy_n(z, out_size, y);
-    else
-      kernels::activation_forward<Act>(z, y, out_size);
-    std::fill(y + out_size, y + out_stride, T(0));
   }
   /// f(std::type_identity<stage>, slice) for each inner stage, then the projection: PyTorch's
   /// order for a block whose skip path is registered after its body.
@@ -353,14 +337,6 @@ private:
   static void each_slice(T* p, F&& f) {
     ctnn::detail::for_each_index<stages>([&](auto s) { f(std::type_identity<inner<s>>{}, p + Inner::offsets[s]); });
     if constexpr (projected) f(std::type_identity<skip>{}, p + projection_offset);
-  }
-  static std::array<T*, regions> carve(T* kept, std::size_t n) noexcept {
-    std::array<T*, regions> at{};
-    for (std::size_t i = 0; i < regions; ++i) {
-      at[i] = kept;
-      kept += n * widths[i];
-    }
-    return at;
   }
 };
 
