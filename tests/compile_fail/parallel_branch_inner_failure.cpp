@@ -4,10 +4,12 @@
 
 #ifdef CTNN_PASSING_TWIN
 using model = ctnn::network<ctnn::input<ctnn::shape<2, 6, 6>>,
-                            ctnn::parallel<ctnn::add, ctnn::branch<ctnn::flatten, ctnn::dense<4>>, ctnn::branch<ctnn::flatten, ctnn::dense<4>>>>;
+                            ctnn::parallel<ctnn::add, ctnn::branch<ctnn::flatten, ctnn::dense<4>>,
+                                           ctnn::branch<ctnn::flatten, ctnn::dense<4>>>>;
 #else
-using model = ctnn::network<ctnn::input<ctnn::shape<2, 6, 6>>,
-                            ctnn::parallel<ctnn::add, ctnn::branch<ctnn::flatten, ctnn::dense<4>>, ctnn::branch<ctnn::dense<4>>>>;
+using model =
+    ctnn::network<ctnn::input<ctnn::shape<2, 6, 6>>,
+                  ctnn::parallel<ctnn::add, ctnn::branch<ctnn::flatten, ctnn::dense<4>>, ctnn::branch<ctnn::dense<4>>>>;
 #endif
 
 int main() { return program::use<model, ctnn::shape<2, 6, 6>, ctnn::shape<4>>(); }

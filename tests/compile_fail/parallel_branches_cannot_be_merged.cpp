@@ -4,11 +4,13 @@
 #include "program.hpp" // and the network used as a program uses it: still one error
 
 #ifdef CTNN_PASSING_TWIN
-using model = ctnn::network<ctnn::input<ctnn::shape<1, 10, 10>>, ctnn::conv2d<4, ctnn::kernel<3>>,
-                            ctnn::parallel<ctnn::concat, ctnn::branch<>, ctnn::branch<ctnn::conv2d<2, ctnn::kernel<3>, ctnn::same>>>>;
+using model = ctnn::network<
+    ctnn::input<ctnn::shape<1, 10, 10>>, ctnn::conv2d<4, ctnn::kernel<3>>,
+    ctnn::parallel<ctnn::concat, ctnn::branch<>, ctnn::branch<ctnn::conv2d<2, ctnn::kernel<3>, ctnn::same>>>>;
 #else
-using model = ctnn::network<ctnn::input<ctnn::shape<1, 10, 10>>, ctnn::conv2d<4, ctnn::kernel<3>>,
-                            ctnn::parallel<ctnn::concat, ctnn::branch<>, ctnn::branch<ctnn::conv2d<2, ctnn::kernel<3>>>>>;
+using model =
+    ctnn::network<ctnn::input<ctnn::shape<1, 10, 10>>, ctnn::conv2d<4, ctnn::kernel<3>>,
+                  ctnn::parallel<ctnn::concat, ctnn::branch<>, ctnn::branch<ctnn::conv2d<2, ctnn::kernel<3>>>>>;
 #endif
 
 int main() { return program::use<model, ctnn::shape<1, 10, 10>, ctnn::shape<6, 8, 8>>(); }

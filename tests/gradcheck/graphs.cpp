@@ -23,9 +23,10 @@ BOOST_AUTO_TEST_CASE(concat_of_vectors_with_the_input_as_a_branch) {
 BOOST_AUTO_TEST_CASE(concat_of_channel_maps_inception_style) {
   using model = nn::network<
       nn::input<nn::shape<2, 5, 6>>,
-      nn::parallel<nn::concat, nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu>,
-                   nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu, nn::conv2d<3, nn::kernel<3>, nn::same>>,
-                   nn::branch<nn::max_pool2d<nn::window<3>, nn::stride<1>, nn::padding<1>>, nn::conv2d<1, nn::kernel<1>>>>,
+      nn::parallel<
+          nn::concat, nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu>,
+          nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu, nn::conv2d<3, nn::kernel<3>, nn::same>>,
+          nn::branch<nn::max_pool2d<nn::window<3>, nn::stride<1>, nn::padding<1>>, nn::conv2d<1, nn::kernel<1>>>>,
       nn::tanh, nn::flatten, nn::dense<2>>;
   static_assert(model::layer_output(1) == nn::dims{3, {6, 5, 6}});
   check_network<model, nn::loss::mse>(33);
@@ -34,10 +35,11 @@ BOOST_AUTO_TEST_CASE(concat_of_channel_maps_inception_style) {
 
 BOOST_AUTO_TEST_CASE(add_and_multiply) {
   // a gated unit: tanh(W1 x) * sigmoid(W2 x), then a sum of two paths
-  using model = nn::network<nn::input<nn::shape<4>>, nn::dense<5>,
-                            nn::parallel<nn::multiply, nn::branch<nn::dense<3>, nn::tanh>, nn::branch<nn::dense<3>, nn::sigmoid>>,
-                            nn::parallel<nn::add, nn::branch<nn::dense<3>>, nn::branch<nn::dense<3>, nn::relu, nn::dense<3>>, nn::branch<>>,
-                            nn::dense<2>>;
+  using model = nn::network<
+      nn::input<nn::shape<4>>, nn::dense<5>,
+      nn::parallel<nn::multiply, nn::branch<nn::dense<3>, nn::tanh>, nn::branch<nn::dense<3>, nn::sigmoid>>,
+      nn::parallel<nn::add, nn::branch<nn::dense<3>>, nn::branch<nn::dense<3>, nn::relu, nn::dense<3>>, nn::branch<>>,
+      nn::dense<2>>;
   check_network<model, nn::loss::mse>(35);
   check_input_gradient<model, nn::loss::mse>(36);
 }

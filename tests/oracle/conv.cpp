@@ -125,16 +125,17 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(mnist_cnn_trains_as_pytorch, T, scalar_types) {
 BOOST_AUTO_TEST_CASE_TEMPLATE(parallel_blocks_match_pytorch, T, scalar_types) {
   using inception = nn::network<
       nn::input<nn::shape<2, 5, 6>>,
-      nn::parallel<nn::concat, nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu>,
-                   nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>>,
-                   nn::branch<nn::max_pool2d<nn::window<3>, nn::stride<1>, nn::padding<1>>, nn::conv2d<1, nn::kernel<1>>>,
-                   nn::branch<>>,
+      nn::parallel<
+          nn::concat, nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu>,
+          nn::branch<nn::conv2d<2, nn::kernel<1>>, nn::relu, nn::conv2d<3, nn::kernel<3>, nn::padding<1>>>,
+          nn::branch<nn::max_pool2d<nn::window<3>, nn::stride<1>, nn::padding<1>>, nn::conv2d<1, nn::kernel<1>>>,
+          nn::branch<>>,
       nn::relu, nn::flatten, nn::dense<3>>;
   static_assert(inception::layer_output(1) == nn::dims{3, {8, 5, 6}});
   nn::test::check_mse_case<T, inception>("graphs.txt", "inception", 3);
-  using gated = nn::network<
-      nn::input<nn::shape<4>>, nn::dense<5>,
-      nn::parallel<nn::multiply, nn::branch<nn::dense<3>, nn::tanh>, nn::branch<nn::dense<3>, nn::sigmoid>>,
-      nn::parallel<nn::add, nn::branch<nn::dense<3>>, nn::branch<>>, nn::elu, nn::dense<2>>;
+  using gated =
+      nn::network<nn::input<nn::shape<4>>, nn::dense<5>,
+                  nn::parallel<nn::multiply, nn::branch<nn::dense<3>, nn::tanh>, nn::branch<nn::dense<3>, nn::sigmoid>>,
+                  nn::parallel<nn::add, nn::branch<nn::dense<3>>, nn::branch<>>, nn::elu, nn::dense<2>>;
   nn::test::check_mse_case<T, gated>("graphs.txt", "gated", 3);
 }

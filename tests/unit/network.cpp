@@ -262,12 +262,12 @@ BOOST_AUTO_TEST_CASE(summary_lists_every_layer_with_totals) {
 }
 
 BOOST_AUTO_TEST_CASE(summary_indents_the_layers_of_blocks_and_branches) {
-  using model = nn::network<
-      nn::input<nn::shape<2, 6, 6>>,
-      nn::parallel<nn::concat, nn::branch<nn::conv2d<3, nn::kernel<1>>, nn::relu>,
-                   nn::branch<nn::conv2d<2, nn::kernel<3>, nn::same>, nn::residual<nn::conv2d<2, nn::kernel<3>, nn::same>>>,
-                   nn::branch<>>,
-      nn::relu, nn::global_avg_pool, nn::dense<4>>;
+  using model = nn::network<nn::input<nn::shape<2, 6, 6>>,
+                            nn::parallel<nn::concat, nn::branch<nn::conv2d<3, nn::kernel<1>>, nn::relu>,
+                                         nn::branch<nn::conv2d<2, nn::kernel<3>, nn::same>,
+                                                    nn::residual<nn::conv2d<2, nn::kernel<3>, nn::same>>>,
+                                         nn::branch<>>,
+                            nn::relu, nn::global_avg_pool, nn::dense<4>>;
   const std::string s = nn::summary<model>();
   BOOST_TEST_MESSAGE(s);
   const auto row = [&](const std::string& id) { // the line whose first column is id

@@ -104,9 +104,8 @@ constexpr auto inner_fold_diagnosis() noexcept {
   if constexpr (K == Nets::size) {
     return std::type_identity<diag::no_error>{};
   } else {
-    using net = typename decltype([]<class... Ns>(type_list<Ns...>) {
-      return std::type_identity<type_at<K, Ns...>>{};
-    }(Nets{}))::type;
+    using net = typename decltype(
+        []<class... Ns>(type_list<Ns...>) { return std::type_identity<type_at<K, Ns...>>{}; }(Nets{}))::type;
     using found = typename decltype(fold_diagnosis<net, at_inner<Block, K, (Nets::size > 1)>>())::type;
     if constexpr (!found::ok)
       return std::type_identity<found>{};

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <ctnn/core/config.hpp>
-#include <ctnn/core/shape.hpp>
 #include <ctnn/core/index.hpp>
+#include <ctnn/core/shape.hpp>
 #include <ctnn/dsl/network.hpp>
 #include <ctnn/dsl/protocol.hpp>
 
@@ -61,10 +61,11 @@ void summary_rows(std::vector<std::vector<std::string>>& rows, const std::string
                   summary_rows<Nets, T, false>(rows, indent + "  ", id + ".");
                 } else {
                   const std::string branch = id + ".b" + std::to_string(k);
-                  rows.push_back({branch, indent + "  branch " + std::to_string(k) +
-                                              (Nets::layer_count == 1 ? " (the block's input)" : ""),
-                                  to_string(Nets::layer_output(Nets::layer_count - 1)),
-                                  thousands(Nets::param_count), thousands(Nets::macs), ""});
+                  rows.push_back({branch,
+                                  indent + "  branch " + std::to_string(k) +
+                                      (Nets::layer_count == 1 ? " (the block's input)" : ""),
+                                  to_string(Nets::layer_output(Nets::layer_count - 1)), thousands(Nets::param_count),
+                                  thousands(Nets::macs), ""});
                   summary_rows<Nets, T, false>(rows, indent + "    ", branch + ".");
                 }
                 ++k;

@@ -44,8 +44,7 @@ void activate(const T* z, T* y, std::size_t size, std::size_t stride) noexcept {
 /// dz = dy act'(z) over n rows of stride values (dy is overwritten with it, and dz keeps a copy
 /// that the block's paths read after the inner stages have used dy as scratch).
 template <class Act, class T>
-void join_gradient(const T* z, const T* y, T* dy, T* dz, std::size_t n, std::size_t size,
-                   std::size_t stride) noexcept {
+void join_gradient(const T* z, const T* y, T* dy, T* dz, std::size_t n, std::size_t size, std::size_t stride) noexcept {
   for (std::size_t r = 0; r < n; ++r) {
     if constexpr (!std::is_same_v<Act, kernels::identity_fn>)
       kernels::activation_backward<Act>(z + r * stride, y + r * stride, dy + r * stride, dy + r * stride, size);

@@ -24,12 +24,10 @@ struct concat_merge {
     return s;
   }();
   static void put(std::size_t b, const T* out, T* z) noexcept {
-    for (std::size_t t = 0; t < Steps; ++t)
-      std::copy_n(out + t * widths[b], widths[b], z + t * block + starts[b]);
+    for (std::size_t t = 0; t < Steps; ++t) std::copy_n(out + t * widths[b], widths[b], z + t * block + starts[b]);
   }
   static void gradient(std::size_t b, const T* dz, const T* const*, T* g) noexcept {
-    for (std::size_t t = 0; t < Steps; ++t)
-      std::copy_n(dz + t * block + starts[b], widths[b], g + t * widths[b]);
+    for (std::size_t t = 0; t < Steps; ++t) std::copy_n(dz + t * block + starts[b], widths[b], g + t * widths[b]);
   }
 };
 

@@ -72,8 +72,7 @@ struct parallel_stage {
   static constexpr std::array<std::size_t, branch_count + 1> branch_offsets = [] {
     std::array<std::size_t, branch_count + 1> o{};
     const std::size_t sizes[] = {Branches::param_size...};
-    for (std::size_t b = 0; b < branch_count; ++b)
-      o[b + 1] = kernels::round_up(o[b] + sizes[b], alignment / sizeof(T));
+    for (std::size_t b = 0; b < branch_count; ++b) o[b + 1] = kernels::round_up(o[b] + sizes[b], alignment / sizeof(T));
     return o;
   }();
   static constexpr std::size_t param_size = branch_offsets[branch_count];
