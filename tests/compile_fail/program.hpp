@@ -7,8 +7,18 @@
 #include <ctnn/ctnn.hpp>
 
 #include <string>
+#include <tuple>
 
 namespace program {
+/// The first output value (of the first head, for a network with heads<...>).
+template <class Y>
+float first_value(const Y& y) {
+  if constexpr (requires { y[0]; })
+    return y[0];
+  else
+    return std::get<0>(y)[0];
+}
+
 /// Every use of a network of topology Model whose declared input is Input, trained with Loss on
 /// targets of shape Target. Compiled, never run.
 template <class Model, class Input, class Target, class Loss = ctnn::loss::mse>
@@ -25,7 +35,8 @@ int use() {
   ctnn::save(net, "compile-only.ctnn");
   ctnn::load(net, "compile-only.ctnn");
   const std::string table = ctnn::summary<Model>();
-  return static_cast<int>(y[0]) + static_cast<int>(report.history.size() + predictions.size() + table.size()) +
+  return static_cast<int>(first_value(y)) +
+         static_cast<int>(report.history.size() + predictions.size() + table.size()) +
          static_cast<int>(evaluation.loss);
 }
 } // namespace program

@@ -1,6 +1,7 @@
 // Central finite differences in double through parallel blocks: each merge (concat of vectors,
 // of channel maps and of the steps of a sequence; add; multiply), a branch that is the block's
-// input, batch_norm and dropout inside branches, and a parallel block inside a residual block.
+// input, batch_norm and dropout inside branches, a parallel block inside a residual block, and
+// heads trained with one loss each.
 #define BOOST_TEST_MODULE gradcheck_graphs
 #include <boost/test/unit_test.hpp>
 
@@ -61,4 +62,15 @@ BOOST_AUTO_TEST_CASE(batch_norm_and_dropout_in_branches_and_nesting) {
       nn::dense<2>>;
   check_network<model, nn::loss::softmax_cross_entropy>(38);
   check_input_gradient<model, nn::loss::softmax_cross_entropy>(39);
+}
+
+BOOST_AUTO_TEST_CASE(heads_with_one_loss_each) {
+  // a policy (cross-entropy) and a value (MSE) head on a trunk; a head with a block inside
+  using model =
+      nn::network<nn::input<nn::shape<5>>, nn::dense<6>, nn::tanh,
+                  nn::heads<nn::branch<nn::dense<4>, nn::relu, nn::dense<3>>,
+                            nn::branch<nn::residual<nn::dense<6>, nn::gelu>, nn::dense<2>, nn::sigmoid>, nn::branch<>>>;
+  using losses = nn::loss::heads<nn::loss::softmax_cross_entropy, nn::loss::mse, nn::loss::huber>;
+  check_network<model, losses>(40);
+  check_input_gradient<model, losses>(41);
 }

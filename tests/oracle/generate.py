@@ -599,11 +599,64 @@ def decoder_fixtures():
     mse_case_fixtures("decoder.txt", cases, 700)
 
 
+class TwoHeads(torch.nn.Module):
+    """A trunk and two heads (ctnn: heads<branch<...>, branch<...>> after the trunk); forward
+    returns a tuple, parameters in order trunk, head 0, head 1."""
+
+    def __init__(self, trunk, *heads):
+        super().__init__()
+        self.trunk = trunk
+        self.heads = torch.nn.ModuleList(heads)
+
+    def forward(self, x):
+        z = self.trunk(x)
+        return tuple(h(z) for h in self.heads)
+
+
+def heads_fixtures():
+    """heads.txt: a policy/value network (Linear(6, 8), ReLU; policy Linear(8, 5), ReLU,
+    Linear(5, 3); value Linear(8, 1), Tanh) on a batch of 5, loss CE(policy) + 0.5 MSE(value):
+    outputs, loss, gradients, then 4 Adam steps (lr 0.01) on that batch: parameters and loss."""
+    nn = torch.nn
+    w = Writer("heads.txt")
+    torch.manual_seed(900)
+    model = TwoHeads(nn.Sequential(nn.Linear(6, 8), nn.ReLU()),
+                     nn.Sequential(nn.Linear(8, 5), nn.ReLU(), nn.Linear(5, 3)),
+                     nn.Sequential(nn.Linear(8, 1), nn.Tanh()))
+    x = torch.randn(5, 6)
+    labels = torch.tensor([0, 2, 1, 2, 0])
+    values = torch.rand(5, 1) * 2 - 1
+
+    def loss_of(policy, value):
+        return torch.nn.functional.cross_entropy(policy, labels) + 0.5 * torch.nn.functional.mse_loss(value, values)
+
+    w.put("params", parameters_of(model))
+    w.put("x", x)
+    w.put("targets", torch.cat([labels.reshape(5, 1).to(torch.float64), values], dim=1))
+    policy, value = model(x)
+    loss = loss_of(policy, value)
+    loss.backward()
+    w.put("policy", policy)
+    w.put("value", value)
+    w.put("loss", loss)
+    w.put("policy_loss", torch.nn.functional.cross_entropy(policy, labels))
+    w.put("value_loss", torch.nn.functional.mse_loss(value, values))
+    w.put("grads", gradients_of(model))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for step in range(1, 5):
+        opt.zero_grad()
+        loss = loss_of(*model(x))
+        loss.backward()
+        opt.step()
+        w.put("adam.step%d" % step, parameters_of(model))
+        w.put("adam.loss%d" % step, loss)
+
+
 GENERATORS = {
     "dense": dense_fixtures, "losses": loss_fixtures, "optim": optimizer_fixtures, "conv": conv_fixtures,
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
     "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
-    "decoder": decoder_fixtures, "graphs": graph_fixtures,
+    "decoder": decoder_fixtures, "graphs": graph_fixtures, "heads": heads_fixtures,
     "block": block_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }

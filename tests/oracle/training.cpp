@@ -1,7 +1,8 @@
 // ctnn against PyTorch for the training loop's depth: the losses mae, huber and nll (after a
 // log_softmax layer), RMSprop and Adagrad (plain and with every option), clipping by value, L1
 // and L2 penalties (4-step trajectories of Linear(6, 3)), and the learning-rate schedules (the
-// rate of each of 30 epochs). Fixtures: tests/oracle/generate.py training.
+// rate of each of 30 epochs), and a network with two heads trained with one loss per head.
+// Fixtures: tests/oracle/generate.py training, heads.
 #define BOOST_TEST_MODULE oracle_training
 #include <boost/test/unit_test.hpp>
 
@@ -173,4 +174,57 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(layer_norm_matches_pytorch, T, scalars) {
                                           nn::layer_norm, nn::flatten, nn::dense<2>>>("norm.txt", "image", 3);
   nn::test::check_mse_case<T, nn::network<nn::input<nn::sequence<3, 4>>, nn::layer_norm, nn::last, nn::dense<2>>>(
       "norm.txt", "sequence", 3);
+}
+
+// A network with two heads against PyTorch (fixtures: generate.py heads): a policy head trained
+// with cross-entropy and a value head with MSE at weight 0.5. Outputs per head, the weighted loss
+// and each head's, the gradients of every parameter, then 4 Adam steps.
+BOOST_AUTO_TEST_CASE_TEMPLATE(two_heads_match_pytorch, T, scalars) {
+  using model =
+      nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::relu,
+                  nn::heads<nn::branch<nn::dense<5>, nn::relu, nn::dense<3>>, nn::branch<nn::dense<1>, nn::tanh>>>;
+  using net_t = nn::net<model, T>;
+  const auto fx = read_fixture("heads.txt");
+  net_t net(as<T>(fx.at("params")));
+  const auto x = as<T>(fx.at("x"));
+  const auto targets = as<T>(fx.at("targets"));
+  nn::dataset<T, nn::shape<6>, nn::shape<2>> data;
+  for (std::size_t r = 0; r < 5; ++r)
+    data.push_back(std::span<const T, 6>(x.data() + r * 6, 6), std::span<const T, 2>(targets.data() + r * 2, 2));
+  std::vector<T> policy, value;
+  for (std::size_t r = 0; r < 5; ++r) {
+    const auto [p, v] = net(data.input_tensor(r));
+    policy.insert(policy.end(), p.begin(), p.end());
+    value.insert(value.end(), v.begin(), v.end());
+  }
+  BOOST_TEST(scaled_error(policy, fx.at("policy")) <= forward_tol<T>);
+  BOOST_TEST(scaled_error(value, fx.at("value")) <= forward_tol<T>);
+
+  const nn::loss::heads<nn::loss::softmax_cross_entropy, nn::loss::mse> losses{.weights = {1, 0.5}};
+  const auto e = nn::evaluate(net, data, losses);
+  BOOST_TEST(std::abs(e.loss - fx.at("loss")[0]) <= forward_tol<T> * 10);
+  BOOST_TEST(std::abs(e.heads[0].loss - fx.at("policy_loss")[0]) <= forward_tol<T> * 10);
+  BOOST_TEST(std::abs(e.heads[1].loss - fx.at("value_loss")[0]) <= forward_tol<T> * 10);
+
+  // gradients: the bound loss over a batched pass, then backward
+  using bound = nn::detail::bound_loss<std::remove_const_t<decltype(losses)>, net_t>;
+  const auto loss = bound::bind(losses);
+  auto ws = net.make_workspace(5);
+  const T* y = net.forward_train(ws, x.data(), 5);
+  const T value_of_batch =
+      loss.value_and_gradient(y, net_t::output_stride, targets.data(), net_t::output_size, ws.output_gradient(), 5);
+  BOOST_TEST(std::abs(double(value_of_batch) - fx.at("loss")[0]) <= forward_tol<T> * 10);
+  nn::aligned_buffer<T> grads(net_t::param_size);
+  net.backward(ws, x.data(), 5, grads.data());
+  net_t view;
+  std::copy(grads.begin(), grads.end(), view.parameters().begin());
+  BOOST_TEST(scaled_error(view.export_parameters(), fx.at("grads")) <= gradient_tol<T>);
+
+  nn::trainer fit{net, losses, nn::optim::adam{.lr = 0.01}};
+  for (int step = 1; step <= 4; ++step) {
+    const auto report = fit.train(data, {.epochs = 1, .batch = 5, .shuffle = false, .log = nullptr});
+    const std::string s = std::to_string(step);
+    BOOST_TEST(scaled_error(net.export_parameters(), fx.at("adam.step" + s)) <= gradient_tol<T>, "step " << s);
+    BOOST_TEST(std::abs(report.history[0].train.loss - fx.at("adam.loss" + s)[0]) <= forward_tol<T> * 10, "loss " << s);
+  }
 }

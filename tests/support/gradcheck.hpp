@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace ctnn::test {
@@ -19,8 +20,25 @@ inline constexpr double eps = 1e-6;
 inline constexpr double tolerance = 1e-6; // |numeric - analytic| / max(1, |analytic|)
 
 /// Targets the loss accepts: class indices for cross-entropy, values in [0, 1] otherwise.
+/// (Loss: bound to the network; loss::heads gives each head's targets in turn.)
 template <class Loss>
 inline std::vector<double> make_targets(std::size_t n, std::size_t out, std::size_t target_size) {
+  if constexpr (nn::detail::per_head_loss<Loss>) {
+    std::vector<double> t(n * target_size);
+    [&]<std::size_t... H>(std::index_sequence<H...>) {
+      (
+          [&] {
+            const auto head =
+                make_targets<typename Loss::template loss_at<H>>(n, Loss::out_sizes[H], Loss::target_sizes[H]);
+            for (std::size_t r = 0; r < n; ++r)
+              std::copy_n(head.data() + r * Loss::target_sizes[H], Loss::target_sizes[H],
+                          t.data() + r * target_size + Loss::template target_start<H>);
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<Loss::head_count>{});
+    return t;
+  }
   nn::rng g(77);
   std::vector<double> t(n * target_size);
   constexpr bool classes = std::is_same_v<Loss, nn::loss::softmax_cross_entropy> || std::is_same_v<Loss, nn::loss::nll>;
@@ -32,15 +50,17 @@ inline std::vector<double> make_targets(std::size_t n, std::size_t out, std::siz
 template <class Model, class Loss>
 void check_network(std::uint64_t seed) {
   using net_t = nn::net<Model, double>;
+  using bound = nn::detail::bound_loss_t<Loss, net_t>; // loss::heads: bound to the heads
+  const bound loss = nn::detail::bound_loss<Loss, net_t>::bind(Loss{});
   constexpr std::size_t n = 3, out = net_t::output_size;
-  constexpr std::size_t target_size = Loss::template expected_target<typename Model::output_shape>::size;
+  constexpr std::size_t target_size = bound::template expected_target<typename Model::output_shape>::size;
   auto net = nn::make<Model, double>(nn::init::pytorch_default{}, seed);
   auto ws = net.make_workspace(n);
   const auto x = nn::test::random_values<double>(n * net_t::input_size, seed + 1, -2, 2);
-  const auto t = make_targets<Loss>(n, out, target_size);
+  const auto t = make_targets<bound>(n, out, target_size);
 
   const double* y = net.forward_train(ws, x.data(), n);
-  Loss{}.value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
+  loss.value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
   nn::aligned_buffer<double> grads(net_t::param_size);
   net.backward(ws, x.data(), n, grads.data());
   net_t as_logical; // reads the stored-layout gradient in PyTorch order
@@ -50,7 +70,7 @@ void check_network(std::uint64_t seed) {
   auto loss_at = [&](const std::vector<double>& p) {
     net.import_parameters(p);
     const double* yy = net.forward_train(ws, x.data(), n);
-    return Loss{}.value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
+    return loss.value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
   };
   const auto p0 = net.export_parameters();
   double worst = 0;
@@ -72,19 +92,21 @@ void check_network(std::uint64_t seed) {
 template <class Model, class Loss>
 void check_input_gradient(std::uint64_t seed) {
   using net_t = nn::net<Model, double>;
+  using bound = nn::detail::bound_loss_t<Loss, net_t>; // loss::heads: bound to the heads
+  const bound loss = nn::detail::bound_loss<Loss, net_t>::bind(Loss{});
   constexpr std::size_t n = 3, out = net_t::output_size, in = net_t::input_size;
-  constexpr std::size_t target_size = Loss::template expected_target<typename Model::output_shape>::size;
+  constexpr std::size_t target_size = bound::template expected_target<typename Model::output_shape>::size;
   const auto net = nn::make<Model, double>(nn::init::pytorch_default{}, seed);
   auto ws = net.make_workspace(n);
   auto x = nn::test::random_values<double>(n * in, seed + 1, -2, 2);
-  const auto t = make_targets<Loss>(n, out, target_size);
+  const auto t = make_targets<bound>(n, out, target_size);
   const double* y = net.forward_train(ws, x.data(), n);
-  Loss{}.value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
+  loss.value_and_gradient(y, net_t::output_stride, t.data(), out, ws.output_gradient(), n);
   std::vector<double> dx(n * in, -1);
   net.backward_input(ws, x.data(), n, dx.data());
   auto loss_at = [&] {
     const double* yy = net.forward_train(ws, x.data(), n);
-    return Loss{}.value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
+    return loss.value_and_gradient(yy, net_t::output_stride, t.data(), out, static_cast<double*>(nullptr), n);
   };
   double worst = 0;
   for (std::size_t j = 0; j < x.size(); ++j) {

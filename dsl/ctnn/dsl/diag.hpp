@@ -132,6 +132,26 @@ struct branches_cannot_be_merged {
   static constexpr bool ok = false;
 };
 
+/// A layer after one that ends the network (heads<...>): Following is the layer after it.
+template <class Layer>
+struct following_layer {};
+struct fix_put_the_layer_inside_each_head {};
+template <class Index, class Layer, class Following, class Fix>
+struct nothing_may_follow {
+  static constexpr bool ok = false;
+};
+
+/// A network with several heads trained or evaluated with another number of losses.
+template <std::size_t N>
+struct head_count {};
+template <std::size_t N>
+struct loss_count {};
+struct fix_give_loss_heads_one_loss_per_head_in_order {};
+template <class Heads, class Losses, class Fix>
+struct head_count_differs_from_loss_count {
+  static constexpr bool ok = false;
+};
+
 /// A user's layer whose descriptor gives no diagnosis for its failure code E.
 template <class Index, class Layer, class Received, class Code>
 struct layer_rejects_input {

@@ -24,7 +24,16 @@ namespace detail {
 
 inline constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
-enum class network_problem { none, empty, not_a_layer, no_input, activation_before_input, input_not_first, layer };
+enum class network_problem {
+  none,
+  empty,
+  not_a_layer,
+  no_input,
+  activation_before_input,
+  input_not_first,
+  after_the_end,
+  layer
+};
 
 /// Index of the first argument that is not a LayerDescriptor, or npos. A braced list, not a
 /// fold over && (Clang 14 limits folds to 256 operands; networks may be deeper).
@@ -41,11 +50,12 @@ struct layer_traits {
   layer_role role = layer_role::input;
   fusion accepts = fusion::none;
   bool elementwise = true;
+  bool ends = false; ///< no layer may follow (ends_the_network)
 };
 template <class... Ls>
 constexpr std::array<layer_traits, sizeof...(Ls)> traits_of() noexcept {
   if constexpr (first_non_descriptor<Ls...>() == npos)
-    return {layer_traits{Ls::role, accepts_of<Ls>(), elementwise_of<Ls>()}...};
+    return {layer_traits{Ls::role, accepts_of<Ls>(), elementwise_of<Ls>(), ends_the_network_of<Ls>()}...};
   else
     return {};
 }
@@ -86,6 +96,11 @@ constexpr auto analyze() noexcept {
         a.failing = i;
         return a;
       }
+      if (i > 0 && traits[i - 1].ends) {
+        a.problem = network_problem::after_the_end;
+        a.failing = i;
+        return a;
+      }
       const layer_shape r = rules[i](current);
       if (r.error != 0) {
         a.problem = network_problem::layer;
@@ -122,9 +137,23 @@ constexpr auto diagnose() noexcept {
   } else if constexpr (a.problem == network_problem::input_not_first) {
     return std::type_identity<
         diag::input_is_not_first<diag::layer_index<i>, type_at<i, Ls...>, diag::fix_keep_one_input_at_index_0>>{};
+  } else if constexpr (a.problem == network_problem::after_the_end) {
+    using end = type_at<i - 1, Ls...>;
+    return std::type_identity<diag::nothing_may_follow<
+        diag::layer_index<i - 1>, end, diag::following_layer<type_at<i, Ls...>>, typename end::fix_following>>{};
   } else {
     return diagnosis_of<type_at<i, Ls...>, a.error, diag::layer_index<i>, CTNN_SHAPE_OF(a.received)>();
   }
+}
+
+/// The network's outputs: the last layer's parts<In> (heads<...>: one shape per head), else
+/// the one output shape.
+template <bool Valid, class Last, class In, class Out>
+constexpr auto output_parts_of() noexcept {
+  if constexpr (Valid && requires { typename Last::template parts<In>; })
+    return std::type_identity<typename Last::template parts<In>>{};
+  else
+    return std::type_identity<type_list<Out>>{};
 }
 
 /// One fused stage of the lowered network: layer `layer` with the activation at layer index
@@ -194,6 +223,7 @@ private:
                                                    analysis.failing != detail::npos && analysis.failing > 0);
   static constexpr dims first = input_declared ? analysis.out[0] : dims{1, {1}};
   static constexpr dims last = valid ? analysis.out[layer_count - 1] : dims{1, {1}};
+  static constexpr dims before_last = valid && layer_count > 1 ? analysis.out[layer_count - 2] : dims{1, {1}};
   static constexpr auto plan = detail::plan_stages(detail::traits_of<Ls...>(), valid);
 
 public:
@@ -201,6 +231,10 @@ public:
   /// (shape<1> for an ill-formed network), so that its one diagnostic is not followed by others.
   using input_shape = CTNN_SHAPE_OF(first);
   using output_shape = CTNN_SHAPE_OF(last);
+  /// One shape per output: detail::type_list<output_shape>, or, for a network ending in
+  /// heads<...>, each head's (output_shape is then all of them, one after the other, flat).
+  using output_parts = typename decltype(detail::output_parts_of<valid, detail::type_at<layer_count, void, Ls...>,
+                                                                 CTNN_SHAPE_OF(before_last), output_shape>())::type;
 
   static constexpr std::size_t stage_count = plan.count;
   /// stages[0, stage_count): which layer each stage runs and which activation it fuses.

@@ -102,6 +102,14 @@ constexpr fusion accepts_of() noexcept {
   else
     return fusion::none;
 }
+/// Whether no layer may follow L (heads<...>: the network's outputs).
+template <class L>
+constexpr bool ends_the_network_of() noexcept {
+  if constexpr (requires { L::ends_the_network; })
+    return L::ends_the_network;
+  else
+    return false;
+}
 template <class L>
 constexpr bool elementwise_of() noexcept {
   if constexpr (requires { L::elementwise; })

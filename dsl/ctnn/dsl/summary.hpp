@@ -36,6 +36,15 @@ std::string block_label() {
   else
     return L::name();
 }
+/// What a block calls each of its inner networks: its inner_label ("head"), else "branch".
+template <class Block>
+constexpr const char* inner_label() noexcept {
+  if constexpr (requires { Block::inner_label; })
+    return Block::inner_label;
+  else
+    return "branch";
+}
+
 /// The rows of Model's layers after its input (all of them if Top), a composite block's inner
 /// layers indented under it (by branch when it has several inner networks), numbered as
 /// net.layer<I>() and the block views reach them: "2", "2.0", "2.b1.0".
@@ -62,7 +71,7 @@ void summary_rows(std::vector<std::vector<std::string>>& rows, const std::string
                 } else {
                   const std::string branch = id + ".b" + std::to_string(k);
                   rows.push_back({branch,
-                                  indent + "  branch " + std::to_string(k) +
+                                  indent + "  " + inner_label<L>() + " " + std::to_string(k) +
                                       (Nets::layer_count == 1 ? " (the block's input)" : ""),
                                   to_string(Nets::layer_output(Nets::layer_count - 1)), thousands(Nets::param_count),
                                   thousands(Nets::macs), ""});

@@ -109,9 +109,9 @@ public:
   /// One sample: x holds input_size values, y receives output_size. noexcept, no allocation.
   void operator()(const float* x, float* y) const noexcept { entry_.forward(impl_, x, y); }
   output_type operator()(const input_type& x) const noexcept {
-    output_type y;
-    entry_.forward(impl_, x.data(), y.data());
-    return y;
+    alignas(alignment) float y[output_size];
+    entry_.forward(impl_, x.data(), y);
+    return detail::outputs<float, typename reference::output_parts>::split(y);
   }
   /// n samples (rows of input_size values) into rows of output_size. One caller at a time: the
   /// batch path reuses a workspace (the single-sample path is safe from any number of threads).

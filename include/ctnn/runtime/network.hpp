@@ -17,6 +17,7 @@
 #include <ctnn/dsl/type_list.hpp>
 #include <ctnn/runtime/layout.hpp>
 #include <ctnn/runtime/lower.hpp>
+#include <ctnn/runtime/outputs.hpp>
 #include <ctnn/runtime/passes.hpp>
 #include <ctnn/runtime/stream.hpp>
 #include <ctnn/runtime/workspace.hpp>
@@ -73,7 +74,12 @@ public:
   using input_shape = typename Model::input_shape;
   using output_shape = typename Model::output_shape;
   using input_type = tensor<T, input_shape>;
-  using output_type = tensor<T, output_shape>;
+  /// The shape of each output: type_list<output_shape>, or one per head (heads<...>).
+  using output_parts = typename Model::output_parts;
+  /// What net(x) returns: tensor<T, output_shape>, or for heads<...> a std::tuple of one tensor
+  /// per head (output_shape is then every head's values, one head after the other).
+  using output_type = typename detail::outputs<T, output_parts>::type;
+  static constexpr std::size_t head_count = output_parts::size;
 
   static constexpr std::size_t input_size = input_shape::size;
   static constexpr std::size_t output_size = output_shape::size;
@@ -114,18 +120,10 @@ public:
   explicit net(std::span<const T> logical) : net() { import_parameters(logical); }
 
   /// One sample. noexcept, allocation-free; activations live in two stack buffers.
-  output_type operator()(const input_type& x) const noexcept {
-    output_type y;
-    (*this)(x.data(), y.data());
-    return y;
-  }
+  output_type operator()(const input_type& x) const noexcept { return run_one(x.data()); }
   /// One sample from a caller's buffer of input_size values (an array, a vector, a frame of
   /// audio), into a new tensor. Viewing such a buffer as a tensor would be undefined behaviour.
-  output_type operator()(std::span<const T, input_size> x) const noexcept {
-    output_type y;
-    (*this)(x.data(), y.data());
-    return y;
-  }
+  output_type operator()(std::span<const T, input_size> x) const noexcept { return run_one(x.data()); }
   /// One sample from a buffer whose size is known only at run time (a std::vector, a span of
   /// dynamic extent). Throws std::invalid_argument if it does not hold input_size values.
   template <class Values>
@@ -137,9 +135,7 @@ public:
     if (x.size() != input_size)
       throw std::invalid_argument("ctnn::net: an input of " + std::to_string(x.size()) + " values; the network takes " +
                                   std::to_string(input_size) + " (" + to_string(input_shape::dims) + ")");
-    output_type y;
-    (*this)(x.data(), y.data());
-    return y;
+    return run_one(x.data());
   }
   /// One sample: x points to input_size values, y to room for output_size. They may overlap only
   /// if they are the same buffer.
@@ -370,6 +366,18 @@ public:
   }
 
 private:
+  /// One sample into what net(x) returns.
+  output_type run_one(const T* x) const noexcept {
+    if constexpr (head_count == 1) {
+      output_type y;
+      (*this)(x, y.data());
+      return y;
+    } else {
+      alignas(alignment) T y[output_size];
+      (*this)(x, y);
+      return detail::outputs<T, output_parts>::split(y);
+    }
+  }
   /// step(states, x, y) for tensors: gathers the inputs into x, scatters y into out.
   template <class States, class Inputs>
   void step_tensors(States& states, const Inputs& xs, T* x, T* y, step_output_type* out) const noexcept {

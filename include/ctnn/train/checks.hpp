@@ -9,13 +9,16 @@
 #include <ctnn/core/shape.hpp>
 #include <ctnn/dsl/descriptors.hpp>
 #include <ctnn/dsl/diag.hpp>
+#include <ctnn/train/head_losses.hpp>
 #include <ctnn/train/loss.hpp>
 
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace CTNN_NAMESPACE {
 
@@ -27,8 +30,14 @@ template <std::size_t... D>
 struct reshape_of<shape<D...>> {
   using type = reshape<D...>;
 };
-template <class Net, class Loss, class Dataset>
+/// Whether Loss gives one loss per output of Net (check_trainable's diagnostic if not).
+template <class Net, class Loss>
+inline constexpr bool losses_fit_heads = loss_count<Loss> == Net::head_count;
+
+/// (Loss: as the user gives it; loss::heads is bound to the network's heads here.)
+template <class Net, class UserLoss, class Dataset>
 constexpr auto check_training_data() noexcept {
+  using Loss = bound_loss_t<UserLoss, Net>;
   using out = typename Net::output_shape;
   using expected = typename Loss::template expected_target<out>;
   using target = typename Dataset::target_shape;
@@ -44,7 +53,8 @@ constexpr auto check_training_data() noexcept {
             diag::fix_declare_the_input_as_the_dataset_shape_then_reshape<
                 input<typename Dataset::input_shape>, typename reshape_of<typename Net::input_shape>::type>,
             diag::fix_make_the_dataset_with_the_network_input_shape>>>{};
-  else if constexpr (!std::is_same_v<expected, target> && Net::model::valid) // (else: the network's one error)
+  else if constexpr (!std::is_same_v<expected, target> && Net::model::valid && // (else: the network's one error
+                     losses_fit_heads<Net, UserLoss>)                          // or check_trainable's)
     return std::type_identity<diag::loss_target_mismatch<
         Loss, diag::network_output<out>, diag::target<target>, diag::expects<expected>,
         std::conditional_t<std::is_base_of_v<loss::detail::class_index_target, Loss> && std::is_same_v<target, out>,
@@ -57,6 +67,55 @@ template <class Loss>
 concept applies_activation = requires {
   typename Loss::applies;
 };
+
+/// A loss that applies the activation Final (softmax before cross-entropy) is an error.
+template <class Loss, class Index, class Final>
+constexpr auto check_final_activation() noexcept {
+  if constexpr (applies_activation<Loss>) {
+    if constexpr (std::is_same_v<Final, typename Loss::applies>)
+      return std::type_identity<
+          diag::loss_applies_the_final_activation<Loss, Index, diag::final_layer<Final>, typename Loss::fix_applies>>{};
+    else
+      return std::type_identity<diag::no_error>{};
+  } else {
+    return std::type_identity<diag::no_error>{};
+  }
+}
+/// The first of the diagnoses Ds that is an error, or no_error.
+template <class... Ds>
+constexpr auto first_error(type_list<Ds...>) noexcept {
+  constexpr bool ok[] = {Ds::ok..., false};
+  constexpr std::size_t i = [&] {
+    std::size_t k = 0;
+    while (k < sizeof...(Ds) && ok[k]) ++k;
+    return k;
+  }();
+  if constexpr (i == sizeof...(Ds))
+    return std::type_identity<diag::no_error>{};
+  else
+    return std::type_identity<type_at<i, Ds...>>{};
+}
+/// check_final_activation for head H's loss and the last layer of head H (none when the head is
+/// the trunk's output itself), named inside the heads at layer Last.
+template <class HeadLoss, std::size_t Last, std::size_t H, class Head>
+constexpr auto check_head() noexcept {
+  if constexpr (Head::layer_count < 2)
+    return std::type_identity<diag::no_error>{};
+  else
+    return check_final_activation<
+        HeadLoss,
+        diag::in_block<diag::layer_index<Last>,
+                       diag::in_branch<diag::branch_index<H>, diag::inner_index<Head::layer_count - 2>>>,
+        typename Head::template layer<Head::layer_count - 1>>();
+}
+template <class Loss, std::size_t Last, class... Heads>
+constexpr auto check_each_head(type_list<Heads...>) noexcept {
+  return []<std::size_t... H>(std::index_sequence<H...>) {
+    return first_error(type_list<typename decltype(check_head<std::tuple_element_t<H, decltype(Loss{}.losses)>, Last, H,
+                                                              Heads>())::type...>{});
+  }
+  (std::index_sequence_for<Heads...>{});
+}
 
 /// Whether Net can be trained with Loss at all: it has parameters, and does not end in the
 /// activation the loss applies itself (softmax before cross-entropy would be applied twice, and
@@ -71,14 +130,17 @@ constexpr auto check_trainable() noexcept {
   else if constexpr (Net::param_count == 0)
     return std::type_identity<diag::network_has_no_parameters<diag::network_input<typename Net::input_shape>,
                                                               diag::fix_add_a_layer_with_parameters_such_as_dense>>{};
-  else if constexpr (applies_activation<Loss>) {
-    if constexpr (std::is_same_v<final, typename Loss::applies>)
-      return std::type_identity<diag::loss_applies_the_final_activation<
-          Loss, diag::layer_index<last>, diag::final_layer<final>, typename Loss::fix_applies>>{};
-    else
-      return std::type_identity<diag::no_error>{};
-  } else
-    return std::type_identity<diag::no_error>{};
+  else if constexpr (!losses_fit_heads<Net, Loss>)
+    return std::type_identity<
+        diag::head_count_differs_from_loss_count<diag::head_count<Net::head_count>, diag::loss_count<loss_count<Loss>>,
+                                                 diag::fix_give_loss_heads_one_loss_per_head_in_order>>{};
+  else if constexpr (per_head_loss<bound_loss_t<Loss, Net>>) {
+    // each head's loss against the last layer of its head (heads<...>'s inner networks)
+    using heads = typename final::template inner_networks<CTNN_SHAPE_OF(model::layer_input(last))>;
+    return check_each_head<Loss, last>(heads{});
+  } else {
+    return check_final_activation<Loss, diag::layer_index<last>, final>();
+  }
 }
 
 /// Whether Dataset fits Net's input and Loss's target. Holds the one static_assert for a misfit
@@ -94,9 +156,10 @@ constexpr bool dataset_fits() noexcept {
 /// Throws std::invalid_argument, naming the sample, for an empty dataset, a non-finite input or a
 /// target Loss cannot take: what train, resume and evaluate check before anything runs. `caller`
 /// names the function ("train"), `which` the dataset ("training", "validation").
-template <class Net, class Loss, class Dataset>
+template <class Net, class UserLoss, class Dataset>
 void validate_dataset(const Dataset& data, const char* caller, const char* which) {
   using T = typename Net::value_type;
+  using Loss = bound_loss_t<UserLoss, Net>;
   const std::string who = std::string("ctnn::trainer::") + caller + ": ";
   if (data.empty()) throw std::invalid_argument(who + "the " + which + " dataset is empty");
   for (std::size_t i = 0; i < data.size(); ++i) {

@@ -38,7 +38,7 @@ struct gathered_inputs {
 } // namespace detail
 
 /// The outputs of `n` for every sample of `data` (any dataset with inputs of the network's
-/// shape), in order.
+/// shape), in order: what net(x) returns for each (a network with heads: a tuple per sample).
 template <class Model, class T, detail::input_rows Dataset>
 std::vector<typename net<Model, T>::output_type> predict(const net<Model, T>& n, const Dataset& data) {
   static_assert(Dataset::input_size == net<Model, T>::input_size,
@@ -50,7 +50,7 @@ std::vector<typename net<Model, T>::output_type> predict(const net<Model, T>& n,
     const std::size_t m = std::min(chunk, data.size() - at);
     const T* y = n.forward_batch(ws, data.input(at), m);
     for (std::size_t r = 0; r < m; ++r)
-      std::copy_n(y + r * net<Model, T>::output_stride, net<Model, T>::output_size, out[at + r].data());
+      out[at + r] = detail::outputs<T, typename Model::output_parts>::split(y + r * net<Model, T>::output_stride);
   }
   return out;
 }
@@ -59,6 +59,8 @@ std::vector<typename net<Model, T>::output_type> predict(const net<Model, T>& n,
 /// for a single output (a binary classifier trained with bce_with_logits), the sigmoid.
 template <class Model, class T, detail::input_rows Dataset>
 std::vector<typename net<Model, T>::output_type> predict_probabilities(const net<Model, T>& n, const Dataset& data) {
+  static_assert(net<Model, T>::head_count == 1,
+                "ctnn::predict_probabilities: the network has several heads; use predict and read each head");
   auto out = predict(n, data);
   for (auto& y : out) {
     if (y.size() == 1) {
@@ -77,6 +79,8 @@ std::vector<typename net<Model, T>::output_type> predict_probabilities(const net
 /// logit is positive.
 template <class Model, class T, detail::input_rows Dataset>
 std::vector<std::size_t> predict_classes(const net<Model, T>& n, const Dataset& data) {
+  static_assert(net<Model, T>::head_count == 1,
+                "ctnn::predict_classes: the network has several heads; use predict and read each head");
   const auto out = predict(n, data);
   std::vector<std::size_t> classes(out.size());
   for (std::size_t i = 0; i < out.size(); ++i)

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -62,12 +63,27 @@ private:
 
 /// The line of one finished epoch: "epoch 3/10  loss 0.1234  accuracy 0.9600  val_loss ...
 /// samples/s".
-inline void print_epoch(std::ostream& os, const epoch_record& r, std::size_t epochs, const std::string& metric_name) {
+inline void print_epoch(std::ostream& os, const epoch_record& r, std::size_t epochs, const std::string& metric_name,
+                        const std::vector<std::string>& head_metric_names = {}) {
   const auto flags = os.flags();
   const auto precision = os.precision(4);
-  os << "epoch " << r.epoch << '/' << epochs << std::fixed << "  loss " << r.train.loss << "  " << metric_name << ' '
-     << r.train.metric;
-  if (r.validation) os << "  val_loss " << r.validation->loss << "  val_" << metric_name << ' ' << r.validation->metric;
+  os << "epoch " << r.epoch << '/' << epochs << std::fixed << "  loss " << r.train.loss;
+  const auto heads = [&](const evaluation& e, const char* prefix) {
+    for (std::size_t h = 0; h < e.heads.size() && h < head_metric_names.size(); ++h)
+      os << "  " << prefix << "head" << h << " loss " << e.heads[h].loss << ' ' << head_metric_names[h] << ' '
+         << e.heads[h].metric;
+  };
+  if (head_metric_names.empty())
+    os << "  " << metric_name << ' ' << r.train.metric;
+  else
+    heads(r.train, "");
+  if (r.validation) {
+    os << "  val_loss " << r.validation->loss;
+    if (head_metric_names.empty())
+      os << "  val_" << metric_name << ' ' << r.validation->metric;
+    else
+      heads(*r.validation, "val_");
+  }
   os.precision(0);
   os << "  " << r.samples_per_second << " samples/s\n";
   os.precision(precision);

@@ -24,6 +24,7 @@
 #include <ctnn/train/checks.hpp>
 #include <ctnn/train/early_stopping.hpp>
 #include <ctnn/train/evaluate.hpp>
+#include <ctnn/train/head_losses.hpp>
 #include <ctnn/train/loss.hpp>
 #include <ctnn/train/optim.hpp>
 #include <ctnn/train/options.hpp>
@@ -63,7 +64,8 @@ public:
 
   /// The loss and the optimizer are kept by value (a loss may have settings, as huber's delta).
   trainer(Net& network, Loss loss, Optim optimizer)
-      : net_(&network), loss_(loss), update_(network, optimizer), grads_(Net::param_size) {}
+      : net_(&network), loss_(detail::bound_loss<Loss, Net>::bind(loss)), update_(network, optimizer),
+        grads_(Net::param_size) {}
 
   Net& network() noexcept { return *net_; }
   const Optim& optimizer() const noexcept { return update_.optimizer(); }
@@ -301,7 +303,9 @@ private:
   template <class Dataset>
   train_report run(const Dataset& data, const train_options<Dataset>& opts, run_state& st) {
     reserve(std::min(opts.batch, data.size()), Dataset::target_size);
-    st.report.metric_name = Loss::metric_name;
+    st.report.metric_name = loss_type::metric_name;
+    if constexpr (detail::per_head_loss<loss_type>)
+      st.report.head_metric_names.assign(loss_type::metric_names.begin(), loss_type::metric_names.end());
     if (opts.early_stopping.patience && !st.best.size()) st.best = aligned_buffer<T>(Net::param_size);
     for (std::size_t epoch = st.epochs_done + 1; epoch <= opts.epochs; ++epoch) {
       optimizer().lr = st.lr_state.lr;
@@ -323,6 +327,7 @@ private:
     const std::vector<std::size_t>& order = st.order;
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0, metric_sum = 0;
+    head_sums heads{}; // each head's (loss::heads)
     std::size_t step_in_epoch = 0, seen = 0;
     detail::progress_bar bar(opts.log, epoch, opts.epochs);
     for (std::size_t at = 0; at < order.size(); at += batch) {
@@ -341,6 +346,8 @@ private:
       loss_sum += double(r.loss) * double(n);
       // outputs of this step's forward pass, before the update: a free running metric
       metric_sum += loss_.metric_sum(last_outputs_, Net::output_stride, targets_.data(), Net::output_size, n);
+      if constexpr (detail::per_head_loss<loss_type>)
+        loss_.add_head_sums(last_outputs_, Net::output_stride, targets_.data(), n, heads.data());
       seen = at + n;
       if (bar) bar.update(at + n, order.size(), loss_sum / double(at + n), start);
       if (opts.on_step && !opts.on_step(step_info{epoch, step_in_epoch, n, double(r.loss), optimizer().lr})) {
@@ -353,7 +360,9 @@ private:
     epoch_record rec;
     rec.epoch = epoch;
     // (a callback may have stopped the epoch early: the means are over the samples seen)
-    rec.train = {loss_sum / double(seen), Loss::finish_metric(metric_sum, seen, Net::output_size)};
+    rec.train = {loss_sum / double(seen), loss_type::finish_metric(metric_sum, seen, Net::output_size)};
+    if constexpr (detail::per_head_loss<loss_type>)
+      rec.train.heads = detail::head_evaluations<loss_type>(heads.data(), seen);
     if (opts.validation) rec.validation = detail::evaluate_rows(*net_, loss_, opts.validation->get());
     rec.samples_per_second = seconds > 0 ? double(data.size()) / seconds : 0.0;
     rec.lr = optimizer().lr;
@@ -368,7 +377,7 @@ private:
     const std::size_t epoch = rec.epoch;
     report.history.push_back(rec);
     if (opts.log && (epoch % std::max<std::size_t>(opts.log_every, 1) == 0 || epoch == opts.epochs))
-      detail::print_epoch(*opts.log, rec, opts.epochs, Loss::metric_name);
+      detail::print_epoch(*opts.log, rec, opts.epochs, loss_type::metric_name, report.head_metric_names);
     if (report.stopped_by_callback) return false; // in the middle of an epoch: no checkpoint of it
 
     const double monitored = rec.validation ? rec.validation->loss : rec.train.loss;
@@ -494,6 +503,15 @@ private:
   // ---- one step: gradients on one core or split over two, then the guarded update ----
 
   using update_type = detail::guarded_update<Net, Optim>;
+  /// The loss bound to the network (loss::heads to its heads' shapes).
+  using loss_type = detail::bound_loss_t<Loss, Net>;
+  /// Each head's loss and metric sums over an epoch (none without loss::heads).
+  using head_sums = std::array<loss::detail::head_sums, [] {
+    if constexpr (detail::per_head_loss<loss_type>)
+      return loss_type::head_count;
+    else
+      return std::size_t(0);
+  }()>;
   using two_cores = detail::two_core_passes<typename Net::model, T>; // runtime/two_cores.hpp
 
   step_result step_whole(std::size_t n) noexcept {
@@ -617,7 +635,7 @@ private:
   }
 
   Net* net_;
-  Loss loss_;
+  loss_type loss_;
   update_type update_; ///< the optimizer, its state, clipping, penalties
   aligned_buffer<T> grads_, targets_;
   workspace<T> ws_;

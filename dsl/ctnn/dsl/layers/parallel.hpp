@@ -124,12 +124,9 @@ concept merge_kind = requires(const dims* d, std::size_t n, dims& out) {
   { M::join(d, n, out) } -> std::convertible_to<bool>;
 };
 
+/// What parallel<...> and heads<...> share: branches over one input, joined by Merge.
 template <class Merge, class... Branches>
 struct parallel_base {
-  static_assert(merge_kind<Merge>, "parallel<Merge, branch<...>...>: the first argument is concat, add or multiply");
-  static_assert(sizeof...(Branches) >= 2, "parallel<Merge, branch<...>...>: give the block at least two branches");
-  static_assert((branch_traits<Branches>::is_branch && ...),
-                "parallel<Merge, branch<...>...>: every argument after the merge is a branch<layers...>");
   static constexpr std::size_t branch_count = sizeof...(Branches);
   static constexpr layer_role role = layer_role::stage;
   static constexpr fusion accepts = fusion::elementwise;
@@ -208,6 +205,11 @@ struct parallel_base {
 /// parallel<Merge, branch<layers...>...>: see the top of this file.
 template <class Merge, class... Branches>
 struct parallel : detail::parallel_base<Merge, Branches...> {
+  static_assert(detail::merge_kind<Merge>,
+                "parallel<Merge, branch<...>...>: the first argument is concat, add or multiply");
+  static_assert(sizeof...(Branches) >= 2, "parallel<Merge, branch<...>...>: give the block at least two branches");
+  static_assert((detail::branch_traits<Branches>::is_branch && ...),
+                "parallel<Merge, branch<...>...>: every argument after the merge is a branch<layers...>");
   template <int E, class Index, class R>
   using diagnosis = typename decltype(parallel::template diagnose<parallel, E, Index, R>())::type;
   /// The same block over other inner networks, one per branch (type rewrites such as
