@@ -1,7 +1,7 @@
 // Central finite differences in double through parallel blocks: each merge (concat of vectors,
 // of channel maps and of the steps of a sequence; add; multiply), a branch that is the block's
 // input, batch_norm and dropout inside branches, a parallel block inside a residual block, and
-// heads trained with one loss each.
+// heads trained with one loss each, and two inputs read by branches.
 #define BOOST_TEST_MODULE gradcheck_graphs
 #include <boost/test/unit_test.hpp>
 
@@ -73,4 +73,16 @@ BOOST_AUTO_TEST_CASE(heads_with_one_loss_each) {
   using losses = nn::loss::heads<nn::loss::softmax_cross_entropy, nn::loss::mse, nn::loss::huber>;
   check_network<model, losses>(40);
   check_input_gradient<model, losses>(41);
+}
+
+BOOST_AUTO_TEST_CASE(two_inputs_read_by_branches) {
+  // a recurrent branch over a window and a dense branch over static features; input 1 is read
+  // by two branches, whose gradients add up at that input
+  using model =
+      nn::network<nn::inputs<nn::sequence<4, 2>, nn::shape<3>>,
+                  nn::parallel<nn::concat, nn::branch<nn::from<0>, nn::gru<3>, nn::last>,
+                               nn::branch<nn::from<1>, nn::dense<2>>, nn::branch<nn::from<1>, nn::dense<2>, nn::tanh>>,
+                  nn::dense<2>>;
+  check_network<model, nn::loss::mse>(42);
+  check_input_gradient<model, nn::loss::mse>(43);
 }

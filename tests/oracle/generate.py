@@ -652,11 +652,56 @@ def heads_fixtures():
         w.put("adam.loss%d" % step, loss)
 
 
+class TwoInputs(torch.nn.Module):
+    """A price window through an LSTM (last step) and static features through Linear, ReLU,
+    concatenated, then Linear (ctnn: inputs<sequence<5, 2>, shape<3>>, parallel<concat,
+    branch<from<0>, lstm<4>, last>, branch<from<1>, dense<3>, relu>>, dense<2>)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(2, 4, batch_first=True)
+        self.static = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.ReLU())
+        self.head = torch.nn.Linear(7, 2)
+
+    def forward(self, window, features):
+        out, _ = self.lstm(window)
+        return self.head(torch.cat([out[:, -1], self.static(features)], dim=1))
+
+
+def inputs_fixtures():
+    """inputs.txt: TwoInputs on a batch of 4, MSE against a target: outputs, loss, gradients, then
+    4 Adam steps (lr 0.01) on that batch: parameters and loss."""
+    w = Writer("inputs.txt")
+    torch.manual_seed(950)
+    model = TwoInputs()
+    window, features = torch.randn(4, 5, 2), torch.randn(4, 3)
+    target = torch.randn(4, 2)
+    w.put("params", parameters_of(model))
+    w.put("window", window)
+    w.put("features", features)
+    w.put("target", target)
+    y = model(window, features)
+    loss = torch.nn.functional.mse_loss(y, target)
+    loss.backward()
+    w.put("y", y)
+    w.put("loss", loss)
+    w.put("grads", gradients_of(model))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for step in range(1, 5):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(window, features), target)
+        loss.backward()
+        opt.step()
+        w.put("adam.step%d" % step, parameters_of(model))
+        w.put("adam.loss%d" % step, loss)
+
+
 GENERATORS = {
     "dense": dense_fixtures, "losses": loss_fixtures, "optim": optimizer_fixtures, "conv": conv_fixtures,
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
     "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
     "decoder": decoder_fixtures, "graphs": graph_fixtures, "heads": heads_fixtures,
+    "inputs": inputs_fixtures,
     "block": block_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }

@@ -1,8 +1,9 @@
 // ctnn against PyTorch for the training loop's depth: the losses mae, huber and nll (after a
 // log_softmax layer), RMSprop and Adagrad (plain and with every option), clipping by value, L1
 // and L2 penalties (4-step trajectories of Linear(6, 3)), and the learning-rate schedules (the
-// rate of each of 30 epochs), and a network with two heads trained with one loss per head.
-// Fixtures: tests/oracle/generate.py training, heads.
+// rate of each of 30 epochs), a network with two heads trained with one loss per head, and one
+// with two inputs.
+// Fixtures: tests/oracle/generate.py training, heads, inputs.
 #define BOOST_TEST_MODULE oracle_training
 #include <boost/test/unit_test.hpp>
 
@@ -14,6 +15,7 @@
 #include <boost/mpl/list.hpp>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace nn = ctnn;
@@ -223,6 +225,55 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(two_heads_match_pytorch, T, scalars) {
   nn::trainer fit{net, losses, nn::optim::adam{.lr = 0.01}};
   for (int step = 1; step <= 4; ++step) {
     const auto report = fit.train(data, {.epochs = 1, .batch = 5, .shuffle = false, .log = nullptr});
+    const std::string s = std::to_string(step);
+    BOOST_TEST(scaled_error(net.export_parameters(), fx.at("adam.step" + s)) <= gradient_tol<T>, "step " << s);
+    BOOST_TEST(std::abs(report.history[0].train.loss - fx.at("adam.loss" + s)[0]) <= forward_tol<T> * 10, "loss " << s);
+  }
+}
+
+// A network with two inputs against PyTorch (fixtures: generate.py inputs): an LSTM over a window
+// and a dense branch over static features, concatenated. Outputs, loss, gradients, 4 Adam steps.
+BOOST_AUTO_TEST_CASE_TEMPLATE(two_inputs_match_pytorch, T, scalars) {
+  using window = nn::sequence<5, 2>;
+  using features = nn::shape<3>;
+  using model = nn::network<nn::inputs<window, features>,
+                            nn::parallel<nn::concat, nn::branch<nn::from<0>, nn::lstm<4>, nn::last>,
+                                         nn::branch<nn::from<1>, nn::dense<3>, nn::relu>>,
+                            nn::dense<2>>;
+  using net_t = nn::net<model, T>;
+  const auto fx = read_fixture("inputs.txt");
+  net_t net(as<T>(fx.at("params")));
+  const auto w = as<T>(fx.at("window"));
+  const auto f = as<T>(fx.at("features"));
+  const auto target = as<T>(fx.at("target"));
+  nn::dataset<T, nn::inputs<window, features>, nn::shape<2>> data;
+  std::vector<T> y;
+  for (std::size_t r = 0; r < 4; ++r) {
+    std::tuple<nn::tensor<T, window>, nn::tensor<T, features>> x;
+    std::copy_n(w.data() + r * 10, 10, std::get<0>(x).data());
+    std::copy_n(f.data() + r * 3, 3, std::get<1>(x).data());
+    nn::tensor<T, nn::shape<2>> t;
+    std::copy_n(target.data() + r * 2, 2, t.data());
+    data.push_back(x, t);
+    const auto out = net(std::get<0>(x), std::get<1>(x));
+    y.insert(y.end(), out.begin(), out.end());
+  }
+  BOOST_TEST(scaled_error(y, fx.at("y")) <= forward_tol<T>);
+
+  auto ws = net.make_workspace(4);
+  const T* out = net.forward_train(ws, data.input(0), 4);
+  const T loss =
+      nn::loss::mse::value_and_gradient(out, net_t::output_stride, data.target(0), 2, ws.output_gradient(), 4);
+  BOOST_TEST(std::abs(double(loss) - fx.at("loss")[0]) <= forward_tol<T> * 10);
+  nn::aligned_buffer<T> grads(net_t::param_size);
+  net.backward(ws, data.input(0), 4, grads.data());
+  net_t view;
+  std::copy(grads.begin(), grads.end(), view.parameters().begin());
+  BOOST_TEST(scaled_error(view.export_parameters(), fx.at("grads")) <= gradient_tol<T>);
+
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{.lr = 0.01}};
+  for (int step = 1; step <= 4; ++step) {
+    const auto report = fit.train(data, {.epochs = 1, .batch = 4, .shuffle = false, .log = nullptr});
     const std::string s = std::to_string(step);
     BOOST_TEST(scaled_error(net.export_parameters(), fx.at("adam.step" + s)) <= gradient_tol<T>, "step " << s);
     BOOST_TEST(std::abs(report.history[0].train.loss - fx.at("adam.loss" + s)[0]) <= forward_tol<T> * 10, "loss " << s);

@@ -11,6 +11,7 @@
 #include <ctnn/dsl/layers/dense.hpp>
 #include <ctnn/dsl/layers/dropout.hpp>
 #include <ctnn/dsl/layers/flatten.hpp>
+#include <ctnn/dsl/layers/from.hpp>
 #include <ctnn/dsl/layers/heads.hpp>
 #include <ctnn/dsl/layers/input.hpp>
 #include <ctnn/dsl/layers/norm.hpp>

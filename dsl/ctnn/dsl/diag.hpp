@@ -152,6 +152,26 @@ struct head_count_differs_from_loss_count {
   static constexpr bool ok = false;
 };
 
+/// Several inputs (inputs<...>): from<I> where there are no inputs to read, or no input I; a
+/// block right after inputs<...> none of whose branches reads input I.
+template <std::size_t I>
+struct input_index {};
+struct fix_put_from_first_in_a_branch_of_the_block_right_after_inputs {};
+struct fix_read_one_of_the_declared_inputs {};
+struct fix_read_every_input_with_from_in_some_branch {};
+template <class Index, class Layer, class Received, class Fix>
+struct from_reads_no_inputs {
+  static constexpr bool ok = false;
+};
+template <class Index, class Layer, class Received, class Fix>
+struct no_such_input {
+  static constexpr bool ok = false;
+};
+template <class Index, class Block, class Input, class Received, class Fix>
+struct input_read_by_no_branch {
+  static constexpr bool ok = false;
+};
+
 /// A user's layer whose descriptor gives no diagnosis for its failure code E.
 template <class Index, class Layer, class Received, class Code>
 struct layer_rejects_input {

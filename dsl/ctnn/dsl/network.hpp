@@ -109,10 +109,21 @@ constexpr auto analyze() noexcept {
         a.received = current;
         return a;
       }
-      a.out[i] = current = r.out;
+      current = r.out;
+      if (i > 0) current.parts = 0; // the shapes of inputs<...> are for the layer right after it
+      a.out[i] = current;
     }
   }
   return a;
+}
+
+/// The shape type layer 0 declares (input<S>: S; inputs<S...>: itself), else Fallback.
+template <bool Declared, class First, class Fallback>
+constexpr auto declared_input() noexcept {
+  if constexpr (Declared && requires { typename First::shape_type; })
+    return std::type_identity<typename First::shape_type>{};
+  else
+    return std::type_identity<Fallback>{};
 }
 
 /// The first failure as a diag:: type (diag::no_error if there is none). Computed, never
@@ -142,7 +153,10 @@ constexpr auto diagnose() noexcept {
     return std::type_identity<diag::nothing_may_follow<
         diag::layer_index<i - 1>, end, diag::following_layer<type_at<i, Ls...>>, typename end::fix_following>>{};
   } else {
-    return diagnosis_of<type_at<i, Ls...>, a.error, diag::layer_index<i>, CTNN_SHAPE_OF(a.received)>();
+    // layer 1 receives the input as declared (inputs<S...> names each input)
+    using received =
+        typename decltype(declared_input<i == 1, type_at<0, Ls..., void>, CTNN_SHAPE_OF(a.received)>())::type;
+    return diagnosis_of<type_at<i, Ls...>, a.error, diag::layer_index<i>, received>();
   }
 }
 
@@ -214,6 +228,14 @@ struct network {
   static constexpr dims layer_output(std::size_t i) noexcept { return analysis.out[i]; }
   /// Input dims of layer I >= 1 (the output of layer I - 1).
   static constexpr dims layer_input(std::size_t i) noexcept { return analysis.out[i - 1]; }
+  /// The shape type layer I >= 1 receives: for layer 1 the input as declared (inputs<S...> knows
+  /// where each input starts), else the shape of layer I - 1's output.
+  template <std::size_t I>
+  using input_of =
+      std::conditional_t<I == 1,
+                         typename decltype(detail::declared_input<true, detail::type_at<0, Ls..., void>,
+                                                                  CTNN_SHAPE_OF(analysis.out[I - 1])>())::type,
+                         CTNN_SHAPE_OF(analysis.out[I - 1])>;
 
 private:
   /// The declared input shape is kept when a later layer fails, so that the program's uses of the
@@ -229,7 +251,8 @@ private:
 public:
   /// The shape of one input sample (as declared, even if a later layer fails) and of one output
   /// (shape<1> for an ill-formed network), so that its one diagnostic is not followed by others.
-  using input_shape = CTNN_SHAPE_OF(first);
+  using input_shape = typename decltype(detail::declared_input<input_declared, detail::type_at<0, Ls..., void>,
+                                                               CTNN_SHAPE_OF(first)>())::type;
   using output_shape = CTNN_SHAPE_OF(last);
   /// One shape per output: detail::type_list<output_shape>, or, for a network ending in
   /// heads<...>, each head's (output_shape is then all of them, one after the other, flat).

@@ -38,7 +38,7 @@ struct fold_walk<Model, I, network<Kept...>, false> {
     if constexpr (folding_layer<L>)
       return std::type_identity<network<Kept...>>{};
     else if constexpr (I > 0 && composite_layer<L>) {
-      using nets = typename L::template inner_networks<CTNN_SHAPE_OF(Model::layer_input(I))>;
+      using nets = typename L::template inner_networks<typename Model::template input_of<I>>;
       return std::type_identity<network<Kept..., typename rebuilt_block<L, nets>::type>>{};
     } else
       return std::type_identity<network<Kept..., L>>{};
@@ -84,7 +84,7 @@ constexpr auto fold_diagnosis_from() noexcept {
       else
         return fold_diagnosis_from<Model, Where, I + 1>();
     } else if constexpr (composite_layer<L>) {
-      using nets = typename L::template inner_networks<CTNN_SHAPE_OF(Model::layer_input(I))>;
+      using nets = typename L::template inner_networks<typename Model::template input_of<I>>;
       using found = typename decltype(inner_fold_diagnosis<typename Where::template at<I>, nets>())::type;
       if constexpr (!found::ok)
         return std::type_identity<found>{};

@@ -61,7 +61,7 @@ void summary_rows(std::vector<std::vector<std::string>>& rows, const std::string
                       thousands(Model::layer_macs(i)),
                       i == 0 ? "-" : thousands(Model::layer_output(i).size() * sizeof(T))});
       if constexpr (i > 0 && composite_layer<L>) {
-        using nets = typename L::template inner_networks<CTNN_SHAPE_OF(Model::layer_input(i))>;
+        using nets = typename L::template inner_networks<typename Model::template input_of<i>>;
         [&]<class... Nets>(type_list<Nets...>) {
           std::size_t k = 0;
           (

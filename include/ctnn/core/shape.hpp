@@ -13,23 +13,46 @@ namespace CTNN_NAMESPACE {
 
 /// The largest rank the shape algebra carries. Enough for [C,H,W] images plus one.
 inline constexpr std::size_t max_rank = 4;
+/// The most inputs a network over inputs<...> takes.
+inline constexpr std::size_t max_inputs = 4;
 
 /// dims: a shape as a value, so that shape inference is an ordinary constexpr loop.
 struct dims {
   std::size_t rank = 0;
   std::array<std::size_t, max_rank> extent{};
   bool sequence = false; ///< sequence<Steps, Features>: rank 2, time-major
+  /// inputs<S...> (several inputs, one after the other in a flat [size()]): each input's shape.
+  /// Only the layer right after inputs<...> sees them (shape inference clears them after it).
+  std::size_t parts = 0;
+  std::array<std::size_t, max_inputs> part_rank{};
+  std::array<std::array<std::size_t, max_rank>, max_inputs> part_extent{};
+  std::array<bool, max_inputs> part_sequence{};
 
   constexpr std::size_t size() const noexcept {
     std::size_t n = rank == 0 ? 0 : 1;
     for (std::size_t i = 0; i < rank; ++i) n *= extent[i];
     return n;
   }
+  /// Input i's shape (i < parts).
+  constexpr dims part(std::size_t i) const noexcept { return dims{part_rank[i], part_extent[i], part_sequence[i]}; }
+  /// Where input i starts in the flat values.
+  constexpr std::size_t part_offset(std::size_t i) const noexcept {
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < i; ++k) at += part(k).size();
+    return at;
+  }
+  /// The same dims without the inputs' shapes.
+  constexpr dims whole() const noexcept { return dims{rank, extent, sequence}; }
   friend constexpr bool operator==(const dims&, const dims&) = default;
 };
 
-/// Renders dims the way users spell shapes: "shape<28, 28, 1>".
+/// Renders dims the way users spell shapes: "shape<28, 28, 1>", "inputs<sequence<32, 4>, shape<12>>".
 inline std::string to_string(const dims& d) {
+  if (d.parts > 0) {
+    std::string s = "inputs<";
+    for (std::size_t i = 0; i < d.parts; ++i) s += (i ? ", " : "") + to_string(d.part(i));
+    return s + ">";
+  }
   std::string s = d.sequence ? "sequence<" : "shape<";
   for (std::size_t i = 0; i < d.rank; ++i) {
     if (i) s += ", ";

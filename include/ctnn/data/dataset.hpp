@@ -14,6 +14,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,13 @@ public:
     targets_.insert(targets_.end(), t.begin(), t.end());
   }
   void push_back(const tensor<T, InputShape>& x, const tensor<T, TargetShape>& t) { push_back(x.span(), t.span()); }
+  /// A sample of several inputs (InputShape inputs<S...>): one tensor per input, in order.
+  template <class... Parts>
+  requires((Parts::size + ... + 0) == input_size) void push_back(const std::tuple<tensor<T, Parts>...>& x,
+                                                                 const tensor<T, TargetShape>& t) {
+    std::apply([&](const auto&... part) { (inputs_.insert(inputs_.end(), part.begin(), part.end()), ...); }, x);
+    targets_.insert(targets_.end(), t.begin(), t.end());
+  }
 
   const T* input(std::size_t i) const noexcept { return inputs_.data() + i * input_size; }
   const T* target(std::size_t i) const noexcept { return targets_.data() + i * target_size; }

@@ -36,7 +36,7 @@ std::size_t fold_values(const T* values, std::vector<T>& out) {
         if constexpr (composite_layer<L>) // the inner networks' values come first in the block's
           [&]<class... Nets>(type_list<Nets...>) {
             ((done += fold_values<Nets>(values + at + done, out)), ...);
-          }(typename L::template inner_networks<CTNN_SHAPE_OF(Model::layer_input(i))>{});
+          }(typename L::template inner_networks<typename Model::template input_of<i>>{});
         out.insert(out.end(), values + at + done, values + at + count);
       }
       at += count;

@@ -87,10 +87,12 @@ struct lowered<network<Ls...>, T> {
   template <std::size_t S>
   static constexpr auto candidate_type() noexcept {
     constexpr stage_plan p = model::stages[S];
-    constexpr dims in = model::layer_input(p.layer), out = model::layer_output(p.layer);
+    constexpr dims out = model::layer_output(p.layer);
     using layer = type_at<p.layer, Ls...>;
     using fused = typename fused_kernel<p.activation, Ls...>::type;
-    return std::type_identity<typename layer::template stage<T, CTNN_SHAPE_OF(in), CTNN_SHAPE_OF(out), fused>>{};
+    // layer 1 receives the input as declared (inputs<S...> keeps where each input starts)
+    using in_shape = typename model::template input_of<p.layer>;
+    return std::type_identity<typename layer::template stage<T, in_shape, CTNN_SHAPE_OF(out), fused>>{};
   }
   /// diag::no_error, or what stage S lacks of the protocol.
   template <std::size_t S>

@@ -121,6 +121,16 @@ public:
 
   /// One sample. noexcept, allocation-free; activations live in two stack buffers.
   output_type operator()(const input_type& x) const noexcept { return run_one(x.data()); }
+  /// One sample of a network over inputs<S...>: one tensor per input, in the declared order
+  /// (`net(prices, features)`).
+  template <class... Parts>
+  requires(sizeof...(Parts) >= 2 && std::is_same_v<inputs<Parts...>, input_shape>) output_type
+  operator()(const tensor<T, Parts>&... xs) const noexcept {
+    alignas(alignment) T x[input_size];
+    std::size_t at = 0;
+    ((std::copy_n(xs.data(), Parts::size, x + at), at += Parts::size), ...);
+    return run_one(x);
+  }
   /// One sample from a caller's buffer of input_size values (an array, a vector, a frame of
   /// audio), into a new tensor. Viewing such a buffer as a tensor would be undefined behaviour.
   output_type operator()(std::span<const T, input_size> x) const noexcept { return run_one(x.data()); }

@@ -31,6 +31,16 @@ struct reshape_of<shape<D...>> {
   using type = reshape<D...>;
 };
 /// Whether Loss gives one loss per output of Net (check_trainable's diagnostic if not).
+/// What to do about a dataset whose inputs are not the network's: when it holds as many values
+/// per sample in another shape (and the network has one input), declare its shape and reshape.
+template <class NetInput, class DataInput>
+constexpr auto fix_for_dataset_input() noexcept {
+  if constexpr (DataInput::size == NetInput::size && requires { typename reshape_of<NetInput>::type; })
+    return std::type_identity<diag::fix_declare_the_input_as_the_dataset_shape_then_reshape<
+        input<DataInput>, typename reshape_of<NetInput>::type>>{};
+  else
+    return std::type_identity<diag::fix_make_the_dataset_with_the_network_input_shape>{};
+}
 template <class Net, class Loss>
 inline constexpr bool losses_fit_heads = loss_count<Loss> == Net::head_count;
 
@@ -48,11 +58,7 @@ constexpr auto check_training_data() noexcept {
   else if constexpr (!std::is_same_v<typename Dataset::input_shape, typename Net::input_shape>)
     return std::type_identity<diag::dataset_input_mismatch<
         diag::network_input<typename Net::input_shape>, diag::dataset_input<typename Dataset::input_shape>,
-        std::conditional_t<
-            Dataset::input_shape::size == Net::input_shape::size,
-            diag::fix_declare_the_input_as_the_dataset_shape_then_reshape<
-                input<typename Dataset::input_shape>, typename reshape_of<typename Net::input_shape>::type>,
-            diag::fix_make_the_dataset_with_the_network_input_shape>>>{};
+        typename decltype(fix_for_dataset_input<typename Net::input_shape, typename Dataset::input_shape>())::type>>{};
   else if constexpr (!std::is_same_v<expected, target> && Net::model::valid && // (else: the network's one error
                      losses_fit_heads<Net, UserLoss>)                          // or check_trainable's)
     return std::type_identity<diag::loss_target_mismatch<
@@ -136,7 +142,7 @@ constexpr auto check_trainable() noexcept {
                                                  diag::fix_give_loss_heads_one_loss_per_head_in_order>>{};
   else if constexpr (per_head_loss<bound_loss_t<Loss, Net>>) {
     // each head's loss against the last layer of its head (heads<...>'s inner networks)
-    using heads = typename final::template inner_networks<CTNN_SHAPE_OF(model::layer_input(last))>;
+    using heads = typename final::template inner_networks<typename model::template input_of<last>>;
     return check_each_head<Loss, last>(heads{});
   } else {
     return check_final_activation<Loss, diag::layer_index<last>, final>();

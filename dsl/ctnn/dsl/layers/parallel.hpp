@@ -107,6 +107,13 @@ struct branch_traits {
 template <class... Ls>
 struct branch_traits<branch<Ls...>> {
   static constexpr bool is_branch = true;
+  /// The input of inputs<...> the branch reads (its first layer is from<I>), or npos.
+  static constexpr std::size_t reads_input = [] {
+    if constexpr (sizeof...(Ls) > 0 && requires { type_at<0, Ls...>::reads_input; })
+      return std::size_t(type_at<0, Ls...>::reads_input);
+    else
+      return std::size_t(-1);
+  }();
   static constexpr block_walk walk(const dims& in) noexcept {
     if constexpr (sizeof...(Ls) == 0)
       return block_walk{std::size_t(-1), 0, in, in, 0, 0, 0};
@@ -115,8 +122,12 @@ struct branch_traits<branch<Ls...>> {
   }
   template <std::size_t J>
   using layer = type_at<J, Ls...>;
+  /// The branch as a network over In (inputs<...> is its own layer 0).
   template <class In>
-  using network_over = network<input<In>, Ls...>;
+  using network_over = network < std::conditional_t < requires {
+    In::role;
+  }
+  , In, input < In >>, Ls... > ;
 };
 /// Merge names a merge of parallel<...>.
 template <class M>
@@ -130,8 +141,19 @@ struct parallel_base {
   static constexpr std::size_t branch_count = sizeof...(Branches);
   static constexpr layer_role role = layer_role::stage;
   static constexpr fusion accepts = fusion::elementwise;
-  /// Failure codes: branch b's inner failure j, code e is 100000 b + 1000 (j + 1) + e; 1: merge.
-  enum error : int { none, cannot_merge };
+  /// Failure codes: branch b's inner failure j, code e is 100000 b + 1000 (j + 1) + e; 1: merge;
+  /// unread_input + i: right after inputs<...>, no branch reads input i.
+  enum error : int { none, cannot_merge, unread_input = 10 };
+  /// Right after inputs<...>: the first input no branch reads (from<I>), or npos.
+  static constexpr std::size_t first_unread_input(const dims& in) noexcept {
+    constexpr std::size_t reads[] = {branch_traits<Branches>::reads_input...};
+    for (std::size_t i = 0; i < in.parts; ++i) {
+      bool read = false;
+      for (std::size_t r : reads) read = read || r == i;
+      if (!read) return i;
+    }
+    return std::size_t(-1);
+  }
   static constexpr std::array<block_walk, branch_count> walks(const dims& in) noexcept {
     return {branch_traits<Branches>::walk(in)...};
   }
@@ -143,6 +165,7 @@ struct parallel_base {
         return {int(100000 * b + 1000 * (w[b].failing + 1)) + (w[b].error < 0 ? 999 : w[b].error), {}};
       outs[b] = w[b].out;
     }
+    if (const std::size_t i = first_unread_input(in); i != std::size_t(-1)) return {int(unread_input + i), {}};
     dims out{};
     if (!Merge::join(outs.data(), branch_count, out)) return {cannot_merge, {}};
     return {0, out};
@@ -180,6 +203,10 @@ struct parallel_base {
         return std::type_identity<diag::input_is_not_first<where, L, diag::fix_keep_one_input_at_index_0>>{};
       else
         return diagnosis_of<L, code, where, CTNN_SHAPE_OF(w.received)>();
+    } else if constexpr (E >= unread_input) {
+      return std::type_identity<
+          diag::input_read_by_no_branch<Index, Self, diag::input_index<E - unread_input>, diag::receives<R>,
+                                        diag::fix_read_every_input_with_from_in_some_branch>>{};
     } else {
       using outputs = decltype(outputs_of<R>(std::make_index_sequence<branch_count>{}));
       return std::type_identity<diag::branches_cannot_be_merged<Index, Self, diag::merge<Merge>, diag::receives<R>,

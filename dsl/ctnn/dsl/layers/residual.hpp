@@ -67,6 +67,7 @@ constexpr block_walk walk_block(const dims& in) noexcept {
     w.buffers += buffer_counts[j](cur);
     w.macs += mac_counts[j](cur);
     cur = r.out;
+    cur.parts = 0; // the inputs' shapes are for the first layer only
   }
   w.out = cur;
   return w;
