@@ -21,7 +21,7 @@ It writes four files into DIR:
     NAME_weights.hpp  the weights as constexpr data (ctnn::make<NAME::model>(NAME::embedded_weights))
 
 Supported modules, in nn.Sequential (nested too) or in a module whose forward is a simple chain
-that torch.fx can trace: Linear, Conv1d, Conv2d (groups 1, zero padding), MaxPool1d/2d,
+that torch.fx can trace: Linear, Conv1d, Conv2d (any groups, zero padding), MaxPool1d/2d,
 AvgPool1d/2d (count_include_pad), AdaptiveAvgPool1d/2d(1), Flatten, ReLU, LeakyReLU, Sigmoid,
 Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), ConvTranspose2d (groups 1), Upsample
 (nearest, whole scale factors), LayerNorm (over the sample, or the
@@ -89,7 +89,7 @@ def _options(items):
     return "".join(", " + c for c, _ in items), "".join(", " + n for _, n in items)
 
 
-def _window_options(stride, padding, dilation, one_d, default_stride):
+def _window_options(stride, padding, dilation, one_d, default_stride, groups=1):
     opts = []
     if stride != default_stride:
         opts.append(("ctnn::stride<%d>" % stride[1] if one_d else "ctnn::stride<%d, %d>" % stride,
@@ -102,6 +102,8 @@ def _window_options(stride, padding, dilation, one_d, default_stride):
     if dilation != (1, 1):
         opts.append(("ctnn::dilation<%d>" % dilation[1] if one_d else "ctnn::dilation<%d, %d>" % dilation,
                      "dilation<%d, %d>" % ((dilation[1], dilation[1]) if one_d else dilation)))
+    if groups != 1:
+        opts.append(("ctnn::groups<%d>" % groups, "groups<%d>" % groups))
     return _options(opts)
 
 
@@ -152,8 +154,6 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
     if isinstance(m, (nn.Conv1d, nn.Conv2d)):
         one_d = isinstance(m, nn.Conv1d)
         needs_rank(2 if one_d else 3, "[channels, length]" if one_d else "[channels, height, width]")
-        if m.groups != 1:
-            refuse("groups=%d (ctnn's convolutions have groups=1)" % m.groups)
         if m.padding_mode != "zeros":
             refuse("padding_mode='%s' (ctnn pads with zeros)" % m.padding_mode)
         k = (1, m.kernel_size[0]) if one_d else tuple(m.kernel_size)
@@ -163,7 +163,7 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
             pad = "same" if m.padding == "same" else (0, 0)
         else:
             pad = (0, m.padding[0]) if one_d else tuple(m.padding)
-        cpp_opts, name_opts = _window_options(s, pad, d, one_d, (1, 1))
+        cpp_opts, name_opts = _window_options(s, pad, d, one_d, (1, 1), m.groups)
         f = m.out_channels
         if pad == "same":
             pad = tuple(dd * (kk - 1) // 2 for kk, dd in zip(k, d))
@@ -182,7 +182,7 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
     if isinstance(m, nn.ConvTranspose2d):
         needs_rank(3, "[channels, height, width]")
         if m.groups != 1:
-            refuse("groups=%d (ctnn's convolutions have groups=1)" % m.groups)
+            refuse("groups=%d (ctnn's transposed convolutions have groups=1)" % m.groups)
         if m.padding_mode != "zeros":
             refuse("padding_mode='%s' (ctnn pads with zeros)" % m.padding_mode)
         k, s, p, d, op = (tuple(v) for v in (m.kernel_size, m.stride, m.padding, m.dilation, m.output_padding))

@@ -1,6 +1,7 @@
 // Central finite differences in double for the convolutional layers at odd sizes: conv2d with
 // stride, padding and dilation (a second conv also checks the first one's input gradient),
-// max and average pools 2-D and 1-D, conv1d with causal and same padding, global_avg_pool.
+// max and average pools 2-D and 1-D, conv1d with causal and same padding, global_avg_pool, and
+// grouped and depthwise convolutions.
 #define BOOST_TEST_MODULE gradcheck_conv
 #include <boost/test/unit_test.hpp>
 
@@ -106,4 +107,23 @@ BOOST_AUTO_TEST_CASE(conv_transpose2d_and_upsample2d) {
   check_network<nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::reshape<2, 2, 2>, nn::upsample2d<2, 3>,
                             nn::conv2d<2, nn::kernel<3, 3>>, nn::flatten, nn::dense<2>>,
                 nn::loss::mse>(31);
+}
+
+BOOST_AUTO_TEST_CASE(grouped_and_depthwise_convolutions) {
+  // depthwise at stride 1 (direct kernels) and stride 2 (grouped windows), groups of two channels
+  // with more filters than channels, and a grouped conv1d; each followed by another layer so that
+  // the input gradient is checked too
+  using model =
+      nn::network<nn::input<nn::shape<4, 6, 7>>, nn::conv2d<4, nn::kernel<3>, nn::same, nn::groups<4>>, nn::relu6,
+                  nn::conv2d<6, nn::kernel<3>, nn::stride<2>, nn::padding<1>, nn::groups<2>>, nn::tanh,
+                  nn::conv2d<6, nn::kernel<2>, nn::stride<2>, nn::groups<6>>, nn::flatten, nn::dense<2>>;
+  static_assert(model::layer_params(1) == 4 * 1 * 9 + 4);
+  static_assert(model::layer_params(3) == 6 * 2 * 9 + 6);
+  static_assert(model::layer_output(3) == nn::dims{3, {6, 3, 4}});
+  check_network<model, nn::loss::mse>(61);
+  check_input_gradient<model, nn::loss::mse>(62);
+  using signal = nn::network<nn::input<nn::shape<4, 9>>, nn::conv1d<6, 3, nn::causal, nn::dilation<2>, nn::groups<2>>,
+                             nn::gelu, nn::conv1d<6, 3, nn::stride<2>, nn::groups<3>>, nn::flatten, nn::dense<2>>;
+  check_network<signal, nn::loss::mse>(63);
+  check_input_gradient<signal, nn::loss::mse>(64);
 }

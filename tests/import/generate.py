@@ -102,6 +102,18 @@ def later_layer_models():
     }
 
 
+def graph_layer_models():
+    """Layers of the graphs issue (seeded after every earlier fixture): grouped and depthwise
+    convolutions in a MobileNet-style block."""
+    return {
+        "layer_grouped": (nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False), nn.BatchNorm2d(4),
+                                        nn.ReLU6(), nn.Conv2d(4, 8, 1), nn.Hardswish(),
+                                        nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=4), nn.SiLU(),
+                                        nn.Flatten(),
+                                        nn.Linear(8 * 3 * 4, 3)), (4, 6, 7), False),
+    }
+
+
 class MnistNet(nn.Module):
     """pytorch/examples' mnist/main.py Net as written there (functional relu, max_pool2d, flatten and
     log_softmax between modules), at a size for a fixture: 12x12 inputs, fewer channels."""
@@ -326,7 +338,7 @@ def check_refusals():
         (nn.Sequential(nn.Sequential(nn.Linear(4, 4), nn.Softplus())), (4,), False, "0.1 (Softplus)"),
         (nn.Sequential(nn.Linear(4, 4), nn.Hardtanh(-0.5, 2.0)), (4,), False, "1 (Hardtanh): min_val=-0.5"),
         (LastStep(nn.LSTM(2, 3, bidirectional=True), nn.Linear(6, 1)), (5, 2), True, "rnn (LSTM): bidirectional"),
-        (nn.Sequential(nn.Conv2d(2, 2, 3, groups=2)), (2, 5, 5), False, "0 (Conv2d): groups=2"),
+        (nn.Sequential(nn.ConvTranspose2d(2, 2, 3, groups=2)), (2, 5, 5), False, "0 (ConvTranspose2d): groups=2"),
         (nn.Sequential(nn.ReLU(), nn.BatchNorm1d(4, track_running_stats=False)), (4,), False,
          "1 (BatchNorm1d): track_running_stats=False"),
         (nn.Sequential(nn.Linear(4, 4)), (2, 4), False, "0 (Linear): expects a vector"),
@@ -391,6 +403,11 @@ def main():
             json.dump(doc, f, indent=1)
         print("%-22s %2d layers, %d RTNeural layers" % (name, len(layers), len(doc["layers"])))
     for name, (model, shape, sequence) in {**later_layer_models(), **idiom_models()}.items():
+        randomized(model, seed)
+        seed += 1
+        layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")
+        print("%-22s %2d layers" % (name, len(layers)))
+    for name, (model, shape, sequence) in graph_layer_models().items():
         randomized(model, seed)
         seed += 1
         layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")

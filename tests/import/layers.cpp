@@ -16,6 +16,7 @@
 #include "fixtures/layer_decoder.hpp"
 #include "fixtures/layer_dense.hpp"
 #include "fixtures/layer_dense_no_bias.hpp"
+#include "fixtures/layer_grouped.hpp"
 #include "fixtures/layer_gru.hpp"
 #include "fixtures/layer_layer_norm.hpp"
 #include "fixtures/layer_lstm.hpp"
@@ -53,6 +54,10 @@ BOOST_AUTO_TEST_CASE(batch_norm_layers_with_running_statistics) {
   BOOST_TEST(ctnn::net<layer_batch_norm_1d::model>::value_count == layer_batch_norm_1d::model::param_count + 2 * 3);
 }
 // ConvTranspose2d (stride, padding, output_padding, dilation) and nearest Upsample
+BOOST_AUTO_TEST_CASE(grouped_and_depthwise_convolutions) {
+  // depthwise 3x3 with a batch norm folded into it, pointwise 1x1, a strided grouped 3x3
+  check_exported<layer_grouped::model>("layer_grouped");
+}
 BOOST_AUTO_TEST_CASE(decoder_layers) { check_exported<layer_decoder::model>("layer_decoder"); }
 BOOST_AUTO_TEST_CASE(layer_norm_and_log_softmax) { check_exported<layer_layer_norm::model>("layer_layer_norm"); }
 

@@ -1,6 +1,7 @@
 // ctnn's convolutional layers against PyTorch (tests/oracle/generate.py, float64): conv2d and
 // conv1d with every option (stride, padding, same, causal, dilation), max/avg pools 2-D and 1-D,
-// global average pooling, parallel blocks: outputs, MSE loss and parameter gradients, in float
+// global average pooling, parallel blocks, grouped and depthwise convolutions: outputs, MSE loss
+// and parameter gradients, in float
 // and double; and bench/README.md's mnist_cnn: forward, cross-entropy gradients and 4 Adam steps.
 #define BOOST_TEST_MODULE oracle_conv
 #include <boost/test/unit_test.hpp>
@@ -138,4 +139,22 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(parallel_blocks_match_pytorch, T, scalar_types) {
                   nn::parallel<nn::multiply, nn::branch<nn::dense<3>, nn::tanh>, nn::branch<nn::dense<3>, nn::sigmoid>>,
                   nn::parallel<nn::add, nn::branch<nn::dense<3>>, nn::branch<>>, nn::elu, nn::dense<2>>;
   nn::test::check_mse_case<T, gated>("graphs.txt", "gated", 3);
+}
+
+// Grouped and depthwise convolutions against PyTorch (groups=; fixtures: generate.py grouped): a
+// MobileNet-style depthwise-separable block (depthwise 3x3 at stride 1 and 2, pointwise 1x1,
+// ReLU6, hardswish), groups of two channels, and a grouped strided conv1d.
+BOOST_AUTO_TEST_CASE_TEMPLATE(grouped_convolutions_match_pytorch, T, scalar_types) {
+  using separable =
+      nn::network<nn::input<nn::shape<4, 7, 8>>, nn::conv2d<4, nn::kernel<3>, nn::padding<1>, nn::groups<4>>, nn::relu6,
+                  nn::conv2d<8, nn::kernel<1>>, nn::relu,
+                  nn::conv2d<8, nn::kernel<3>, nn::stride<2>, nn::padding<1>, nn::groups<8>>, nn::hardswish,
+                  nn::flatten, nn::dense<3>>;
+  nn::test::check_mse_case<T, separable>("grouped.txt", "depthwise_separable", 3);
+  using grouped = nn::network<nn::input<nn::shape<4, 6, 6>>, nn::conv2d<6, nn::kernel<3>, nn::groups<2>>, nn::silu,
+                              nn::flatten, nn::dense<2>>;
+  nn::test::check_mse_case<T, grouped>("grouped.txt", "grouped", 3);
+  using signal = nn::network<nn::input<nn::shape<4, 10>>, nn::conv1d<6, 3, nn::stride<2>, nn::groups<2>>, nn::tanh,
+                             nn::flatten, nn::dense<2>>;
+  nn::test::check_mse_case<T, signal>("grouped.txt", "grouped_conv1d", 3);
 }

@@ -244,6 +244,23 @@ def mse_case_fixtures(file, cases, seed):
     return w
 
 
+def grouped_fixtures():
+    """grouped.txt: grouped and depthwise convolutions (groups=), a MobileNet-style
+    depthwise-separable block; a batch of 3, MSE: outputs, loss, gradients. Mirrored in
+    tests/oracle/conv.cpp."""
+    nn = torch.nn
+    cases = {
+        "depthwise_separable": ((4, 7, 8), nn.Sequential(
+            nn.Conv2d(4, 4, 3, padding=1, groups=4), nn.ReLU6(), nn.Conv2d(4, 8, 1), nn.ReLU(),
+            nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8), nn.Hardswish(), nn.Flatten(), nn.Linear(8 * 4 * 4, 3))),
+        "grouped": ((4, 6, 6), nn.Sequential(nn.Conv2d(4, 6, 3, groups=2), nn.SiLU(), nn.Flatten(),
+                                             nn.Linear(6 * 4 * 4, 2))),
+        "grouped_conv1d": ((4, 10), nn.Sequential(nn.Conv1d(4, 6, 3, stride=2, groups=2), nn.Tanh(), nn.Flatten(),
+                                                  nn.Linear(6 * 4, 2))),
+    }
+    mse_case_fixtures("grouped.txt", cases, 1000)
+
+
 def conv_fixtures():
     """Each conv/pool case: a batch of 3, MSE against a target: outputs, loss, parameter gradients."""
     mse_case_fixtures("conv.txt", conv_cases(), 200)
@@ -701,7 +718,7 @@ GENERATORS = {
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
     "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
     "decoder": decoder_fixtures, "graphs": graph_fixtures, "heads": heads_fixtures,
-    "inputs": inputs_fixtures,
+    "inputs": inputs_fixtures, "grouped": grouped_fixtures,
     "block": block_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }

@@ -172,6 +172,13 @@ struct input_read_by_no_branch {
   static constexpr bool ok = false;
 };
 
+/// conv2d/conv1d with groups<G> whose input channels or filters are not a multiple of G.
+struct fix_make_channels_and_filters_multiples_of_the_groups {};
+template <class Index, class Layer, class Received, class Fix>
+struct groups_do_not_divide_channels {
+  static constexpr bool ok = false;
+};
+
 /// A user's layer whose descriptor gives no diagnosis for its failure code E.
 template <class Index, class Layer, class Received, class Code>
 struct layer_rejects_input {

@@ -8,6 +8,9 @@
 //   the stack) and multiplied by the filters with the dense layer's register-blocked
 //   micro-kernel; backward runs the same tiles through the dense layer's backward kernels and
 //   scatters the input gradient back (col2im).
+// - groups<G>: each group of filters runs over its group of channels: the direct kernels per
+//   group at stride 1; other strides with grouped windows and plain loops (depthwise layers are
+//   memory-bound: a handful of taps per output).
 #pragma once
 
 #include <ctnn/core/config.hpp>
@@ -32,7 +35,15 @@ struct conv_stage {
   static constexpr auto geometry = Descriptor::geometry(In::dims);
   static constexpr kernels::conv_shape shape = kernels::conv_shape_of(geometry);
   static constexpr std::size_t filters = Descriptor::filters;
-  static constexpr std::size_t window = shape.window();       ///< C * KH * KW: one position's inputs
+  static constexpr std::size_t groups = Descriptor::groups;
+  static constexpr std::size_t group_channels = shape.c / groups, group_filters = filters / groups;
+  /// One group's geometry: its channels only.
+  static constexpr kernels::conv_shape group_shape = [] {
+    kernels::conv_shape g = shape;
+    g.c = group_channels;
+    return g;
+  }();
+  static constexpr std::size_t window = group_shape.window(); ///< C / G * KH * KW: one position's inputs
   static constexpr std::size_t positions = shape.positions(); ///< H' * W'
   using gemm = dense_stage<T, window, filters, Act>;          ///< one position: a dense layer
   using layout = typename gemm::layout;
@@ -46,14 +57,18 @@ struct conv_stage {
   /// Stride 1: the direct kernels, over wide planes of the padded input (`wide`) and, for the
   /// input gradient, of the padded output gradient (`wide_t`, flipped weights).
   static constexpr bool direct = shape.sh == 1 && shape.sw == 1;
-  using wide = kernels::wide_conv<shape.c, filters, shape.kh, shape.kw, shape.dh, shape.dw, shape.oh, shape.ow>;
-  using wide_t = kernels::wide_conv<filters, shape.c, shape.kh, shape.kw, shape.dh, shape.dw, wide::hp, wide::ws>;
+  /// wide_in pads every channel; wide and wide_t run one group's channels and filters.
+  using wide_in = kernels::wide_conv<shape.c, filters, shape.kh, shape.kw, shape.dh, shape.dw, shape.oh, shape.ow>;
+  using wide =
+      kernels::wide_conv<group_channels, group_filters, shape.kh, shape.kw, shape.dh, shape.dw, shape.oh, shape.ow>;
+  using wide_t =
+      kernels::wide_conv<group_filters, group_channels, shape.kh, shape.kw, shape.dh, shape.dw, wide::hp, wide::ws>;
   /// What forward_batch keeps per sample, at these offsets: z (channel-major), and with the
   /// direct kernels the padded input; backward's scratch follows: the output gradient's wide
   /// planes for the weight gradient, and then, over all of it (which the input gradient no
   /// longer reads), its padded planes for the input gradient.
   static constexpr std::size_t kept_input = out_stride;
-  static constexpr std::size_t kept_dz = kept_input + wide::template input_size<T>;
+  static constexpr std::size_t kept_dz = kept_input + wide_in::template input_size<T>;
   static constexpr std::size_t kept_dz_padded = 0;
   static constexpr std::size_t kept_stride =
       direct ? std::max(kept_dz + filters * wide::template output_plane<T>, wide_t::template input_size<T>)
@@ -66,22 +81,29 @@ struct conv_stage {
 
   static void forward(const T* p, const T* x, T* y) noexcept {
     if constexpr (direct) {
-      alignas(alignment) T in[wide::template input_size<T>];
+      alignas(alignment) T in[wide_in::template input_size<T>];
       run_direct(p, x, in, nullptr, y);
+    } else if constexpr (groups > 1) {
+      run_grouped(p, x, nullptr, y);
     } else {
       run(p, x, nullptr, y);
     }
   }
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
     if constexpr (direct) {
-      alignas(alignment) T in[wide::template input_size<T>]; // when nothing is kept
+      alignas(alignment) T in[wide_in::template input_size<T>]; // when nothing is kept
       for (std::size_t s = 0; s < n; ++s) {
         T* k = kept ? kept + s * kept_stride : nullptr;
         run_direct(p, x + s * ldx, k ? k + kept_input : in, k, y + s * out_stride);
       }
     } else {
-      for (std::size_t s = 0; s < n; ++s)
-        run(p, x + s * ldx, kept ? kept + s * kept_stride : nullptr, y + s * out_stride);
+      for (std::size_t s = 0; s < n; ++s) {
+        T* z = kept ? kept + s * kept_stride : nullptr;
+        if constexpr (groups > 1)
+          run_grouped(p, x + s * ldx, z, y + s * out_stride);
+        else
+          run(p, x + s * ldx, z, y + s * out_stride);
+      }
     }
   }
 
@@ -89,6 +111,8 @@ struct conv_stage {
                        kernels::store_mode mode = kernels::store_mode::add) noexcept {
     if constexpr (direct)
       backward_direct(p, g, x, ldx, kept, y, dy, dx, n, mode);
+    else if constexpr (groups > 1)
+      backward_grouped(p, g, x, ldx, kept, y, dy, dx, n, mode);
     else
       backward_im2col(p, g, x, ldx, kept, y, dy, dx, n, mode);
   }
@@ -96,7 +120,7 @@ struct conv_stage {
   /// PyTorch order: weight [F][C][KH][KW], then bias [F] (a dense layer's [F][C*KH*KW] order).
   static void import_params(const T* logical, T* p) noexcept { gemm::import_params(logical, p); }
   static void export_params(const T* p, T* logical) noexcept { gemm::export_params(p, logical); }
-  /// As PyTorch counts fans for a convolution: fan_in = C KH KW, fan_out = F KH KW.
+  /// As PyTorch counts fans for a convolution: fan_in = C / G KH KW, fan_out = F KH KW.
   template <class Init>
   static void initialize(T* p, const Init& init, rng& gen) {
     const auto v = view(p);
@@ -115,19 +139,23 @@ private:
   /// One sample by the direct kernel: x padded into `in` (wide planes), y (and z unless null)
   /// channel-major, padding zero.
   static void run_direct(const T* p, const T* x, T* in, T* z, T* y) noexcept {
-    wide::pad(x, shape.h, shape.w, shape.pt, shape.pl, in);
-    const auto weight = [p](std::size_t f, std::size_t c, std::size_t i, std::size_t j) {
-      return p[weight_at(f, c, i, j)];
-    };
-    const auto rows = [&](std::size_t f, std::size_t r, const T* zr, const T* yr) {
-      T* at = y + f * positions + r * shape.ow;
-      std::copy_n(yr, shape.ow, at);
-      if (z) std::copy_n(zr ? zr : yr, shape.ow, z + (at - y));
-    };
-    if (z)
-      wide::template forward<Act, true>(in, weight, p + layout::weight_size, rows);
-    else
-      wide::template forward<Act, false>(in, weight, p + layout::weight_size, rows);
+    wide_in::pad(x, shape.h, shape.w, shape.pt, shape.pl, in);
+    for (std::size_t gr = 0; gr < groups; ++gr) {
+      const std::size_t f0 = gr * group_filters;
+      const auto weight = [p, f0](std::size_t f, std::size_t c, std::size_t i, std::size_t j) {
+        return p[weight_at(f0 + f, c, i, j)];
+      };
+      const auto rows = [&](std::size_t f, std::size_t r, const T* zr, const T* yr) {
+        T* at = y + (f0 + f) * positions + r * shape.ow;
+        std::copy_n(yr, shape.ow, at);
+        if (z) std::copy_n(zr ? zr : yr, shape.ow, z + (at - y));
+      };
+      const T* group_in = in + gr * group_channels * wide::plane;
+      if (z)
+        wide::template forward<Act, true>(group_in, weight, p + layout::weight_size + f0, rows);
+      else
+        wide::template forward<Act, false>(group_in, weight, p + layout::weight_size + f0, rows);
+    }
     std::fill(y + out_size, y + out_stride, T(0));
     if (z) std::fill(z + out_size, z + out_stride, T(0));
   }
@@ -153,28 +181,37 @@ private:
           std::copy_n(d + f * positions + r * shape.ow, shape.ow, dz + f * plane + r * wide::ws);
     }
     if (mode == kernels::store_mode::overwrite) std::fill(g, g + param_size, T(0));
-    wide::weight_gradient(
-        kept + kept_input, kept_stride, kept + kept_dz, kept_stride, n,
-        [g](std::size_t f, std::size_t c, std::size_t i, std::size_t j) -> T& { return g[weight_at(f, c, i, j)]; },
-        g + layout::weight_size);
+    for (std::size_t gr = 0; gr < groups; ++gr) {
+      const std::size_t f0 = gr * group_filters;
+      wide::weight_gradient(
+          kept + kept_input + gr * group_channels * wide::plane, kept_stride, kept + kept_dz + f0 * plane, kept_stride,
+          n,
+          [g, f0](std::size_t f, std::size_t c, std::size_t i, std::size_t j) -> T& {
+            return g[weight_at(f0 + f, c, i, j)];
+          },
+          g + layout::weight_size + f0);
+    }
     if (!dx) return;
     for (std::size_t s = 0; s < n; ++s) { // (sample s's kept values are read: its region is scratch now)
       T* k = kept + s * kept_stride;
       T* ds = dx + s * ldx;
       std::fill(ds, ds + ldx, T(0));
-      // dL/d(padded input) = dz padded by the kernel's extent, correlated with W[f][c] flipped
-      wide_t::pad(dy + s * out_stride, shape.oh, shape.ow, (shape.kh - 1) * shape.dh, (shape.kw - 1) * shape.dw,
-                  k + kept_dz_padded);
-      wide_t::template forward<kernels::identity_fn, false>(
-          k + kept_dz_padded,
-          [p](std::size_t c, std::size_t f, std::size_t i, std::size_t j) {
-            return p[weight_at(f, c, shape.kh - 1 - i, shape.kw - 1 - j)];
-          },
-          static_cast<const T*>(nullptr),
-          [&](std::size_t c, std::size_t r, const T*, const T* row) {
-            if (r >= shape.pt && r < shape.pt + shape.h)
-              std::copy_n(row + shape.pl, shape.w, ds + (c * shape.h + r - shape.pt) * shape.w);
-          });
+      for (std::size_t gr = 0; gr < groups; ++gr) {
+        const std::size_t f0 = gr * group_filters, c0 = gr * group_channels;
+        // dL/d(padded input) = dz padded by the kernel's extent, correlated with W[f][c] flipped
+        wide_t::pad(dy + s * out_stride + f0 * positions, shape.oh, shape.ow, (shape.kh - 1) * shape.dh,
+                    (shape.kw - 1) * shape.dw, k + kept_dz_padded);
+        wide_t::template forward<kernels::identity_fn, false>(
+            k + kept_dz_padded,
+            [p, f0](std::size_t c, std::size_t f, std::size_t i, std::size_t j) {
+              return p[weight_at(f0 + f, c, shape.kh - 1 - i, shape.kw - 1 - j)];
+            },
+            static_cast<const T*>(nullptr),
+            [&](std::size_t c, std::size_t r, const T*, const T* row) {
+              if (r >= shape.pt && r < shape.pt + shape.h)
+                std::copy_n(row + shape.pl, shape.w, ds + ((c0 + c) * shape.h + r - shape.pt) * shape.w);
+            });
+      }
     }
   }
 
@@ -201,6 +238,72 @@ private:
         if (dx) {
           kernels::dense_backward_input<window, filters>(p, dyt, dcol, window, rows);
           kernels::col2im_add(shape, dcol, p0, rows, dx + s * ldx);
+        }
+      }
+    }
+  }
+
+  /// Grouped, stride > 1, one sample: each group's windows (im2col over its channels) times its
+  /// filters' weights; y (and z unless null) channel-major, padding zero.
+  static void run_grouped(const T* p, const T* x, T* z, T* y) noexcept {
+    alignas(alignment) T col[tile * window];
+    alignas(alignment) T acc[tile];
+    for (std::size_t gr = 0; gr < groups; ++gr) {
+      const T* xg = x + gr * group_channels * shape.h * shape.w;
+      for (std::size_t p0 = 0; p0 < positions; p0 += tile) {
+        const std::size_t rows = std::min(tile, positions - p0);
+        kernels::im2col(group_shape, xg, p0, rows, col);
+        for (std::size_t f = gr * group_filters; f < (gr + 1) * group_filters; ++f) {
+          const T b = p[layout::weight_size + f];
+          for (std::size_t r = 0; r < rows; ++r) acc[r] = b;
+          for (std::size_t k = 0; k < window; ++k) {
+            const T w = p[layout::index(k, f)];
+            for (std::size_t r = 0; r < rows; ++r) acc[r] += w * col[r * window + k];
+          }
+          T* yf = y + f * positions + p0;
+          if (z) std::copy_n(acc, rows, z + f * positions + p0);
+          kernels::activation_forward<Act>(acc, yf, rows);
+        }
+      }
+    }
+    std::fill(y + out_size, y + out_stride, T(0));
+    if (z) std::fill(z + out_size, z + out_stride, T(0));
+  }
+
+  /// Backward of run_grouped: dz = dy act'(z, y) in place, then per group and tile of positions
+  /// the weight and bias gradients and (with dx) the windows' gradients scattered back (col2im).
+  static void backward_grouped(const T* p, T* g, const T* x, std::size_t ldx, const T* kept, const T* y, T* dy, T* dx,
+                               std::size_t n, kernels::store_mode mode) noexcept {
+    alignas(alignment) T col[tile * window];
+    alignas(alignment) T dcol[tile * window];
+    if (mode == kernels::store_mode::overwrite) std::fill(g, g + param_size, T(0));
+    for (std::size_t s = 0; s < n; ++s) {
+      T* d = dy + s * out_stride;
+      if constexpr (!std::is_same_v<Act, kernels::identity_fn>)
+        kernels::activation_backward<Act>(kept + s * kept_stride, y + s * out_stride, d, d, out_size);
+      if (dx) std::fill(dx + s * ldx, dx + (s + 1) * ldx, T(0));
+      for (std::size_t gr = 0; gr < groups; ++gr) {
+        const std::size_t offset = gr * group_channels * shape.h * shape.w;
+        for (std::size_t p0 = 0; p0 < positions; p0 += tile) {
+          const std::size_t rows = std::min(tile, positions - p0);
+          kernels::im2col(group_shape, x + s * ldx + offset, p0, rows, col);
+          if (dx) std::fill(dcol, dcol + rows * window, T(0));
+          for (std::size_t f = gr * group_filters; f < (gr + 1) * group_filters; ++f) {
+            const T* df = d + f * positions + p0;
+            T bias = 0;
+            for (std::size_t r = 0; r < rows; ++r) bias += df[r];
+            g[layout::weight_size + f] += bias;
+            for (std::size_t k = 0; k < window; ++k) {
+              T sum = 0;
+              for (std::size_t r = 0; r < rows; ++r) sum += df[r] * col[r * window + k];
+              g[layout::index(k, f)] += sum;
+              if (dx) {
+                const T w = p[layout::index(k, f)];
+                for (std::size_t r = 0; r < rows; ++r) dcol[r * window + k] += w * df[r];
+              }
+            }
+          }
+          if (dx) kernels::col2im_add(group_shape, dcol, p0, rows, dx + s * ldx + offset);
         }
       }
     }

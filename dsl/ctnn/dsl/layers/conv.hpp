@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 
 namespace CTNN_NAMESPACE {
 namespace layers {
@@ -17,15 +18,44 @@ template <class T, class Descriptor, class In, class Out, class Act>
 struct conv_stage;
 } // namespace layers
 
+/// groups<G> (conv2d, conv1d): the input channels and the filters in G groups, each group of
+/// filters seeing its own group of channels (PyTorch's groups=G; weight [F, C / G, KH, KW]).
+/// Depthwise when G is the channel count. C and F must be multiples of G.
+template <std::size_t G>
+struct groups {
+  static constexpr std::size_t count = G;
+  static std::string name() { return "groups<" + std::to_string(G) + ">"; }
+};
+
 namespace detail {
+template <class O>
+struct groups_match : std::false_type {
+  static constexpr std::size_t count = 1;
+};
+template <std::size_t G>
+struct groups_match<groups<G>> : std::true_type {
+  static constexpr std::size_t count = G;
+};
+/// The G of groups<G> among Os, or 1.
+template <class... Os>
+constexpr std::size_t group_count() noexcept {
+  std::size_t g = 1;
+  ((g = groups_match<Os>::value ? groups_match<Os>::count : g), ...);
+  return g;
+}
+
 /// What conv2d and conv1d share; OneD: [C, L] -> [F, L'].
 template <class Self, std::size_t Filters, std::size_t KH, std::size_t KW, bool OneD, class... Options>
 struct conv_base {
-  static_assert(
-      (is_window_option<Options> && ...),
-      "conv2d/conv1d: the options are stride<...>, padding<...>, dilation<...>, same, valid (conv1d: causal)");
+  static_assert(((is_window_option<Options> || groups_match<Options>::value) && ...),
+                "conv2d/conv1d: the options are stride<...>, padding<...>, dilation<...>, same, valid, groups<G> "
+                "(conv1d: causal)");
   static_assert(OneD || !has_option<causal, Options...>, "conv2d: causal padding is for conv1d");
   static constexpr std::size_t filters = Filters;
+  /// groups<G>: the filters and input channels in G groups (1 without the option).
+  static constexpr std::size_t groups = group_count<Options...>();
+  /// Failure codes after the window's: channels or filters not a multiple of the groups.
+  enum conv_error : int { groups_do_not_divide = 100 };
   static constexpr bool one_d = OneD;
   static constexpr layer_role role = layer_role::stage;
   static constexpr fusion accepts = fusion::elementwise;
@@ -36,22 +66,27 @@ struct conv_base {
   /// The window's placement over input dims `in` (a valid input).
   static constexpr window_geometry geometry(const dims& in) noexcept { return place(in).first; }
   static constexpr layer_shape infer(const dims& in) noexcept {
-    if (Filters == 0) return {zero_size, {}};
+    if (Filters == 0 || groups == 0) return {zero_size, {}};
     const auto [g, e] = place(in);
     if (e != window_ok) return {e, {}};
+    if (g.c % groups != 0 || Filters % groups != 0) return {groups_do_not_divide, {}};
     return {0, window_output(g, Filters, OneD)};
   }
   static constexpr std::size_t param_count(const dims& in) noexcept {
-    return Filters * in.extent[0] * (OneD ? KW : KH * KW) + Filters;
+    return Filters * (in.extent[0] / groups) * (OneD ? KW : KH * KW) + Filters;
   }
-  /// Every output value is a dot product over the window and the input channels.
+  /// Every output value is a dot product over the window and its group's input channels.
   static constexpr std::size_t macs(const dims& in) noexcept {
-    return infer(in).out.size() * in.extent[0] * (OneD ? KW : KH * KW);
+    return infer(in).out.size() * (in.extent[0] / groups) * (OneD ? KW : KH * KW);
   }
   template <int Error, class Index, class Received>
-  using diagnosis = window_diagnosis<
-      Error, Index, Self, Received, OneD ? 2 : 3,
-      std::conditional_t<OneD, diag::fix_reshape_to_channels_length, diag::fix_reshape_to_channels_height_width>>;
+  using diagnosis = std::conditional_t<
+      Error == groups_do_not_divide,
+      diag::groups_do_not_divide_channels<Index, Self, diag::receives<Received>,
+                                          diag::fix_make_channels_and_filters_multiples_of_the_groups>,
+      window_diagnosis<
+          Error, Index, Self, Received, OneD ? 2 : 3,
+          std::conditional_t<OneD, diag::fix_reshape_to_channels_length, diag::fix_reshape_to_channels_height_width>>>;
   template <class T, class In, class Out, class Act>
   using stage = layers::conv_stage<T, Self, In, Out, Act>;
 };
@@ -59,8 +94,8 @@ struct conv_base {
 
 /// conv2d<Filters, kernel<KH, KW>, options...>: in [C, H, W] -> out [Filters, H', W'], with
 /// H' = floor((H + pt + pb - dh (KH - 1) - 1) / sh) + 1 (likewise W'). Options: stride<S> or
-/// stride<SH, SW>, padding<P> or padding<PH, PW>, same, valid (the default), dilation<D>.
-/// Filters * C * KH * KW + Filters parameters. An elementwise activation after it is fused.
+/// stride<SH, SW>, padding<P> or padding<PH, PW>, same, valid (the default), dilation<D>,
+/// groups<G>. Filters * C / G * KH * KW + Filters parameters. An elementwise activation after it is fused.
 template <std::size_t Filters, class Kernel, class... Options>
 struct conv2d
     : detail::conv_base<conv2d<Filters, Kernel, Options...>, Filters, Kernel::h, Kernel::w, false, Options...> {
