@@ -1,6 +1,7 @@
 // The hot paths allocate nothing: global operator new/delete are replaced by counting versions,
 // and after warm-up single-sample inference, batched forward/backward, loss gradient and the
-// optimizer step (whole trainer steps) must not call them.
+// optimizer step (whole trainer steps) must not call them; a network too large for the stack
+// runs from the thread's frames, allocating on its first call only.
 #define BOOST_TEST_MODULE allocation
 #include <boost/test/unit_test.hpp>
 
@@ -9,9 +10,12 @@
 #include <array>
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <span>
 #include <vector>
+
+#include <pthread.h>
 
 // These replacements pair malloc with free on purpose; GCC cannot see that they replace the
 // global operators and warns when it inlines them.
@@ -171,4 +175,56 @@ BOOST_AUTO_TEST_CASE(gan_rounds_do_not_allocate) {
   for (int r = 0; r < 10; ++r) applied = gan.round(real).applied && applied;
   BOOST_TEST(allocations == before);
   BOOST_TEST(applied);
+}
+
+namespace {
+/// Runs f on a thread whose stack is `bytes` (a small stack: what a 224x224 network's activations
+/// would overflow if they lived on it).
+template <class F>
+void on_small_stack(std::size_t bytes, F f) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, bytes);
+  pthread_t thread;
+  auto run = [](void* arg) -> void* {
+    (*static_cast<F*>(arg))();
+    return nullptr;
+  };
+  BOOST_REQUIRE(pthread_create(&thread, &attr, run, &f) == 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(large_activations_run_from_the_thread_frames) {
+  // a 224x224 image network: megabytes per activation, its blocks' buffers and a convolution's
+  // padded input on top; net(x) runs on a 256 KiB stack, and after the first call allocates nothing
+  using model = nn::network<nn::input<nn::shape<3, 224, 224>>, nn::conv2d<8, nn::kernel<3>, nn::same>, nn::relu,
+                            nn::residual<nn::conv2d<8, nn::kernel<3>, nn::same>, nn::relu>,
+                            nn::parallel<nn::concat, nn::branch<nn::conv2d<4, nn::kernel<1>>>, nn::branch<>>,
+                            nn::max_pool2d<nn::window<2>>, nn::conv2d<8, nn::kernel<3>, nn::stride<2>, nn::padding<1>>,
+                            nn::global_avg_pool, nn::dense<10>>;
+  using net_t = nn::net<model>;
+  static_assert(net_t::peak_activation_bytes > 4 * (2 * 8 * 224 * 224)); // the two buffers alone
+  static_assert(net_t::peak_activation_bytes > 4 * 1024 * 1024);         // past any small stack
+  const auto net = nn::make<model>(nn::init::he_uniform{}, 2);
+  auto x = std::make_unique<net_t::input_type>();
+  for (std::size_t i = 0; i < x->size(); ++i) (*x)[i] = float(i % 97) / 97.0f - 0.5f;
+  // the reference: the batched path (workspace buffers on the heap)
+  auto ws = net.make_inference_workspace(1);
+  const float* batched = net.forward_batch(ws, x->data(), 1);
+  std::vector<float> want(batched, batched + 10);
+  net_t::output_type first{}, second{};
+  std::size_t during_second = 1;
+  on_small_stack(256 * 1024, [&] {
+    first = net(*x);
+    const std::size_t before = allocations;
+    second = net(*x);
+    during_second = allocations - before;
+  });
+  for (std::size_t k = 0; k < 10; ++k) {
+    BOOST_TEST(std::abs(first[k] - want[k]) <= 1e-4f * std::max(1.0f, std::abs(want[k])));
+    BOOST_TEST(second[k] == first[k]);
+  }
+  BOOST_TEST(during_second == 0u);
 }

@@ -15,6 +15,7 @@
 
 #include <ctnn/core/config.hpp>
 
+#include <ctnn/core/frame.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/conv.hpp>
 #include <ctnn/kernels/direct_conv.hpp>
@@ -73,6 +74,8 @@ struct conv_stage {
   static constexpr std::size_t kept_stride =
       direct ? std::max(kept_dz + filters * wide::template output_plane<T>, wide_t::template input_size<T>)
              : out_stride;
+  /// Stage protocol: one sample's forward pads its input into wide planes (stride 1).
+  static constexpr std::size_t frame_bytes = direct ? wide_in::template input_size<T> * sizeof(T) : 0;
   /// Output positions per tile: the gathered windows of a tile stay within 16 KiB (L1).
   static constexpr std::size_t tile = std::clamp<std::size_t>(16384 / sizeof(T) / window, 4, 64);
 
@@ -81,7 +84,7 @@ struct conv_stage {
 
   static void forward(const T* p, const T* x, T* y) noexcept {
     if constexpr (direct) {
-      alignas(alignment) T in[wide_in::template input_size<T>];
+      ctnn::detail::frame<T, wide_in::template input_size<T>> in;
       run_direct(p, x, in, nullptr, y);
     } else if constexpr (groups > 1) {
       run_grouped(p, x, nullptr, y);
@@ -91,7 +94,7 @@ struct conv_stage {
   }
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
     if constexpr (direct) {
-      alignas(alignment) T in[wide_in::template input_size<T>]; // when nothing is kept
+      ctnn::detail::frame<T, wide_in::template input_size<T>> in; // when nothing is kept
       for (std::size_t s = 0; s < n; ++s) {
         T* k = kept ? kept + s * kept_stride : nullptr;
         run_direct(p, x + s * ldx, k ? k + kept_input : in, k, y + s * out_stride);

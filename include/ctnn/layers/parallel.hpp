@@ -9,6 +9,7 @@
 
 #include <ctnn/core/config.hpp>
 
+#include <ctnn/core/frame.hpp>
 #include <ctnn/core/index.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/activation.hpp>
@@ -167,9 +168,19 @@ struct parallel_stage {
     return k;
   }();
 
+  /// Stage protocol: forward's two buffers and merged output, and the largest inner stage's frames.
+  static constexpr std::size_t frame_bytes = (2 * widest_branch + out_stride) * sizeof(T) + [] {
+    std::size_t m = 0;
+    ctnn::detail::for_each_index<branch_count>([&](auto b) {
+      ctnn::detail::for_each_index<branch_type<b>::stage_count>(
+          [&](auto s) { m = std::max(m, capability::frame_bytes<inner<b, s>>); });
+    });
+    return m;
+  }();
   static void forward(const T* p, const T* x, T* y) noexcept {
-    alignas(alignment) T buf[2][widest_branch];
-    alignas(alignment) T z[out_stride];
+    ctnn::detail::frame<T, widest_branch> first, second;
+    T* const buf[2] = {first, second};
+    ctnn::detail::frame<T, out_stride> z;
     ctnn::detail::for_each_index<branch_count>([&](auto b) {
       const T* src = x;
       unsigned next = 0;
@@ -182,7 +193,7 @@ struct parallel_stage {
       });
       Merge::put(b, src, z);
     });
-    detail::activate<Act>(z, y, out_size, out_stride);
+    detail::activate<Act>(z.data(), y, out_size, out_stride);
   }
 
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {

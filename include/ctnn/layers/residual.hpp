@@ -8,6 +8,7 @@
 
 #include <ctnn/core/config.hpp>
 
+#include <ctnn/core/frame.hpp>
 #include <ctnn/core/index.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/kernels/activation.hpp>
@@ -211,9 +212,17 @@ struct residual_stage : detail::residual_streams<T, Inner, Act, StepSize,
     return k;
   }();
 
+  /// Stage protocol: forward's two buffers and skip output, and the largest inner stage's frames.
+  static constexpr std::size_t frame_bytes =
+      (2 * std::max(Inner::max_stride, out_stride) + (projected ? skip::out_stride : 1)) * sizeof(T) + [] {
+        std::size_t m = projected ? capability::frame_bytes<skip> : 0;
+        ctnn::detail::for_each_index<stages>([&](auto s) { m = std::max(m, capability::frame_bytes<inner<s>>); });
+        return m;
+      }();
   static void forward(const T* p, const T* x, T* y) noexcept {
-    alignas(alignment) T buf[2][std::max(Inner::max_stride, out_stride)];
-    alignas(alignment) T skip_out[projected ? skip::out_stride : 1];
+    ctnn::detail::frame<T, std::max(Inner::max_stride, out_stride)> first, second;
+    T* const buf[2] = {first, second};
+    ctnn::detail::frame<T, projected ? skip::out_stride : 1> skip_out;
     const T* src = x;
     unsigned next = 0;
     ctnn::detail::for_each_index<stages>([&](auto s) {

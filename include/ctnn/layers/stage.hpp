@@ -47,6 +47,10 @@ struct probe_init {
 ///   initialize(p, init, gen) draws every parameter from init.weight(fan_in, fan_out, gen) and
 ///                           init.bias(...) in PyTorch's order; padding stays 0
 ///
+/// Optional, for the memory of one sample's forward:
+///   frame_bytes             the bytes of the frames (core/frame.hpp) forward(p, x, y) holds while
+///                           it runs, nested stages' included (default 0); net::peak_activation_bytes
+///                           adds them to the network's own two buffers
 /// Optional, for layers that act in training only (dropout):
 ///   inference_identity = true   the stage is the identity at inference: net(x), predict and
 ///                               streams skip it (it must keep in_size == out_size)
@@ -187,6 +191,14 @@ inline constexpr std::size_t noise_streams = [] {
     return std::size_t(S::noise_streams);
   else
     return std::size_t(1);
+}();
+/// The bytes of the frames its single-sample forward holds (0 unless the stage declares them).
+template <class S>
+inline constexpr std::size_t frame_bytes = [] {
+  if constexpr (requires { S::frame_bytes; })
+    return std::size_t(S::frame_bytes);
+  else
+    return std::size_t(0);
 }();
 /// It is the identity at inference (dropout): the inference paths skip it.
 template <class S>

@@ -109,7 +109,7 @@ public:
   /// One sample: x holds input_size values, y receives output_size. noexcept, no allocation.
   void operator()(const float* x, float* y) const noexcept { entry_.forward(impl_, x, y); }
   output_type operator()(const input_type& x) const noexcept {
-    alignas(alignment) float y[output_size];
+    detail::frame<float, output_size> y;
     entry_.forward(impl_, x.data(), y);
     return detail::outputs<float, typename reference::output_parts>::split(y);
   }

@@ -12,6 +12,7 @@
 #include <ctnn/core/config.hpp>
 
 #include <ctnn/core/aligned_buffer.hpp>
+#include <ctnn/core/frame.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/core/tensor.hpp>
 #include <ctnn/dsl/type_list.hpp>
@@ -109,6 +110,16 @@ public:
       "ctnn: a layer's descriptor counts other buffers (buffer_count) than its stage holds");
   /// Stored parameter array length (with padding to whole registers).
   static constexpr std::size_t param_size = lowered::param_size;
+  /// Bytes one sample's net(x) uses for activations, planned at compile time: its two buffers
+  /// (the widest stage output each) and the largest frames a stage holds inside (a block's
+  /// branch buffers, a convolution's padded input). Past 64 KiB a frame comes from the calling
+  /// thread's frame arena instead of the stack (core/frame.hpp), so large image networks run in
+  /// any thread.
+  static constexpr std::size_t peak_activation_bytes = [] {
+    std::size_t m = 0;
+    detail::for_each_index<stage_count>([&](auto s) { m = std::max(m, capability::frame_bytes<stage<s>>); });
+    return 2 * lowered::max_stride * sizeof(T) + m;
+  }();
   /// Row stride of batched outputs (output_size padded to whole registers).
   static constexpr std::size_t output_stride = lowered::output_stride;
 
@@ -126,9 +137,9 @@ public:
   template <class... Parts>
   requires(sizeof...(Parts) >= 2 && std::is_same_v<inputs<Parts...>, input_shape>) output_type
   operator()(const tensor<T, Parts>&... xs) const noexcept {
-    alignas(alignment) T x[input_size];
+    detail::frame<T, input_size> x;
     std::size_t at = 0;
-    ((std::copy_n(xs.data(), Parts::size, x + at), at += Parts::size), ...);
+    ((std::copy_n(xs.data(), Parts::size, x.data() + at), at += Parts::size), ...);
     return run_one(x);
   }
   /// One sample from a caller's buffer of input_size values (an array, a vector, a frame of
@@ -153,7 +164,9 @@ public:
     if constexpr (stage_count == 0) {
       if (x != y) std::copy_n(x, output_size, y);
     } else {
-      alignas(alignment) T buf[2][lowered::max_stride];
+      // two buffers, on the stack or, for large activations, from the thread's frames (core/frame.hpp)
+      detail::frame<T, lowered::max_stride> first, second;
+      T* const buf[2] = {first, second};
       const T* src = x;
       unsigned next = 0;
       detail::for_each_index<stage_count>([&](auto s) {
@@ -383,7 +396,7 @@ private:
       (*this)(x, y.data());
       return y;
     } else {
-      alignas(alignment) T y[output_size];
+      detail::frame<T, output_size> y;
       (*this)(x, y);
       return detail::outputs<T, output_parts>::split(y);
     }
