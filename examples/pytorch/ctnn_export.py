@@ -20,8 +20,9 @@ It writes four files into DIR:
                       (ctnn::check_layers(net, ctnn::read_golden("NAME.golden")))
     NAME_weights.hpp  the weights as constexpr data (ctnn::make<NAME::model>(NAME::embedded_weights))
 
-Supported modules, in nn.Sequential (nested too) or in a module whose forward is a simple chain
-that torch.fx can trace: Linear, Conv1d, Conv2d (any groups, zero padding), MaxPool1d/2d,
+Supported modules, in nn.Sequential (nested too) or in a module whose forward torch.fx can trace
+(a chain; branches that join by an addition, a product or torch.cat, as parallel<...> blocks;
+a tuple of outputs, as heads<...>): Linear, Conv1d, Conv2d (any groups, zero padding), MaxPool1d/2d,
 AvgPool1d/2d (count_include_pad), AdaptiveAvgPool1d/2d(1), Flatten, ReLU, LeakyReLU, Sigmoid,
 Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), ConvTranspose2d (groups 1), Upsample
 (nearest, whole scale factors), LayerNorm (over the sample, or the
@@ -514,7 +515,40 @@ class _Tracer(torch.fx.Tracer):
         return _Proxy(node, self)
 
 
+def _is_size_query(n):
+    """x.size(0), x.shape, x.shape[0]: reads the batch size, not the values."""
+    return (n.op == "call_method" and n.target == "size") or \
+        (n.op == "call_function" and n.target is getattr and n.args[1:] == ("shape",)) or \
+        (n.op == "call_function" and n.target is operator.getitem and isinstance(n.args[0], torch.fx.Node) and
+         _is_size_query(n.args[0]))
+
+
+_ADDS = (operator.add, operator.iadd, torch.add)
+_MULS = (operator.mul, operator.imul, torch.mul)
+
+
+def _merge_of(n):
+    """The merge a node joins branches with: ("add" | "multiply" | "concat", [argument nodes], dim),
+    or None."""
+    if n.op == "call_function" and any(n.target is f for f in _ADDS + _MULS) and len(n.args) == 2 and \
+            all(isinstance(a, torch.fx.Node) for a in n.args) and not n.kwargs:
+        return ("add" if any(n.target is f for f in _ADDS) else "multiply", list(n.args), None)
+    if n.op == "call_method" and n.target in ("add", "mul", "add_", "mul_") and len(n.args) == 2 and \
+            all(isinstance(a, torch.fx.Node) for a in n.args) and not n.kwargs:
+        return ("add" if n.target.startswith("add") else "multiply", list(n.args), None)
+    if n.op == "call_function" and n.target is torch.cat:
+        tensors = n.args[0]
+        dim = n.args[1] if len(n.args) > 1 else n.kwargs.get("dim", 0)
+        if isinstance(tensors, (list, tuple)) and all(isinstance(a, torch.fx.Node) for a in tensors):
+            return ("concat", list(tensors), dim)
+    return None
+
+
 class _Walk:
+    """The traced forward as ctnn layers: chains of steps, a fork and its join (an addition, a
+    product or torch.cat of the branches) as parallel<merge, branch<...>...>, and several outputs
+    as heads<branch<...>...> after the trunk."""
+
     def __init__(self, model, input_shape, sequence, batch_first):
         self.model = model.eval()
         self.input_shape = tuple(input_shape)
@@ -526,6 +560,7 @@ class _Walk:
                                                 ", ".join(map(str, input_shape))),
                              input_shape, sequence=sequence, source="input")]
         self.folded = set()  # batch-norm nodes folded into the layer before them
+        self.emitted = {}    # module path -> the node that used it (a module with weights is used once)
 
     def _batch_size(self, n, value, at):
         """x.size(0), x.shape and x.shape[0] of the chain's value: the batch size a view keeps."""
@@ -537,9 +572,9 @@ class _Walk:
             return True
         return False
 
-    def _view(self, n, value, at):
+    def _view(self, n, value, at, layers):
         """x.view(...) / x.reshape(...): a flatten (or nothing) when it keeps the batch first."""
-        prev = self.layers[-1]
+        prev = layers[-1]
         shape = None if prev.sequence else _view_shape(n, value, at, prev.shape)
         if shape is None:
             raise UnsupportedModel("%s: x.%s%s of a %s %s: ctnn takes views that keep the batch first and flatten "
@@ -554,9 +589,9 @@ class _Walk:
         if len(shape) != 1:
             raise UnsupportedModel("%s: x.%s to per-sample shape %s (ctnn exports views that flatten, to %s)" %
                                    (n.name, n.target, shape, (math.prod(prev.shape),)))
-        self.layers += _layer_for_module(nn.Flatten(), n.name, prev.shape, prev.sequence, None)
-        self.layers[-1].module = nn.Flatten()
-        value[n.name] = ("layer", len(self.layers) - 1)
+        layers += _layer_for_module(nn.Flatten(), n.name, prev.shape, prev.sequence, None)
+        layers[-1].module = nn.Flatten()
+        value[n.name] = ("layer", len(layers) - 1)
 
     def run(self):
         try:
@@ -564,145 +599,315 @@ class _Walk:
         except Exception as e:  # a forward torch.fx cannot trace (data-dependent control flow, ...)
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise UnsupportedModel("%s: torch.fx cannot trace its forward (%s: %s); write it as nn.Sequential or a "
-                                   "simple chain of modules" % (type(self.model).__name__, type(e).__name__, first))
-        modules = dict(self.model.named_modules())
-        nodes = [n for n in graph.nodes]
-        # node name -> ("layer", layer index) | ("tuple", layer index) | ("same", layer index)
-        value = {}
-        for i, n in enumerate(nodes):
-            if n.op == "placeholder":
-                if value:
-                    raise UnsupportedModel("%s: forward takes more than one input ('%s')" %
-                                           (type(self.model).__name__, n.name))
-                value[n.name] = ("layer", 0)
-                continue
-            if n.name in self.folded or (n.op not in ("placeholder", "output") and not n.users):
-                continue  # folded into the layer before, or unused (the state of `out, _ = rnn(x)`)
-            if n.op == "output":
-                src = n.args[0]
-                if not isinstance(src, torch.fx.Node) or value.get(src.name, ("",))[0] != "layer" or \
-                        value[src.name][1] != len(self.layers) - 1:
-                    raise UnsupportedModel("%s: the output must be the last layer's output (one tensor)" %
-                                           type(self.model).__name__)
-                continue
-            inputs = [a for a in n.args if isinstance(a, torch.fx.Node)]
-            if not inputs or inputs[0].name not in value:
-                raise UnsupportedModel("%s: '%s' does not take the chain's value" % (type(self.model).__name__, n.name))
-            kind, at = value[inputs[0].name]
-            if n.op == "call_module" and isinstance(modules[n.target], nn.MultiheadAttention):
-                raise UnsupportedModel("%s (MultiheadAttention): not supported yet (ctnn has no attention layer)" %
-                                       n.target)
-            if kind == "layer" and at == len(self.layers) - 1 and self._batch_size(n, value, at):
-                continue
-            if kind == "layer" and at == len(self.layers) - 1 and n.op == "call_method" and \
-                    n.target in ("view", "reshape"):
-                self._view(n, value, at)
-                continue
-            if at != len(self.layers) - 1 or len(inputs) != 1 or n.kwargs and n.op == "call_module":
-                raise UnsupportedModel("%s: '%s' (%s) is not a step of a simple chain (branches and skips are "
-                                       "not exported yet)" % (type(self.model).__name__, n.name, n.target))
-            prev = self.layers[-1]
-            if n.op == "call_module":
-                m = modules[n.target]
-                if isinstance(m, (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)):
-                    value[n.name] = (kind, at)
-                    continue
-                if kind != "layer":
-                    raise UnsupportedModel("%s (%s): receives the (output, state) tuple of '%s'; take out, _ = ... "
-                                           "first" % (n.target, type(m).__name__, prev.source))
-                bn = None
-                users = list(n.users)
-                if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)) and len(users) == 1 and \
-                        users[0].op == "call_module" and \
-                        isinstance(modules[users[0].target], (nn.BatchNorm1d, nn.BatchNorm2d)):
-                    bn = modules[users[0].target]
-                new = _layer_for_module(m, n.target, prev.shape, prev.sequence, bn)
-                for layer in new:
-                    layer.source = "%s (%s)" % (layer.source, type(m).__name__)
-                for layer in new:
-                    layer.module = m
-                self.layers += new
-                result = "tuple" if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)) else "layer"
-                value[n.name] = (result, len(self.layers) - 1)
-                if bn is not None:
-                    value[users[0].name] = ("layer", len(self.layers) - 1)
-                    self.layers[-1].source += " + %s (%s, folded)" % (users[0].target, type(bn).__name__)
-                    self.folded.add(users[0].name)
-                continue
-            if n.op == "call_function" and n.target is operator.getitem:
-                idx = n.args[1]
-                if kind == "shape" and idx == 0:  # x.shape[0]
-                    value[n.name] = ("batch size", at)
-                    continue
-                if kind == "tuple" and idx == 0:
-                    value[n.name] = ("layer", at)
-                    continue
-                if kind == "layer" and prev.sequence and _is_last_step_index(idx, self.batch_first):
-                    self.layers.append(Layer("ctnn::last", "last", (prev.shape[1],), source=n.name))
-                    value[n.name] = ("layer", len(self.layers) - 1)
-                    continue
-                raise UnsupportedModel("%s: indexing [%s] of '%s' (supported: out, _ = rnn(x), then the last "
-                                       "step, out[-1] or out[:, -1] with batch_first)" % (n.name, idx, prev.source))
-            m = _module_for_function(n) if kind == "layer" else None
-            if isinstance(m, nn.Identity):  # x.contiguous(), F.dropout(x, training=self.training)
-                value[n.name] = (kind, at)
-                continue
-            if m is not None:  # torch.relu(x), F.max_pool2d(x, 2), x.flatten(1), ...: as their modules
-                self.layers += _layer_for_module(m, n.name, prev.shape, prev.sequence, None)
-                self.layers[-1].module = m
-                value[n.name] = ("layer", len(self.layers) - 1)
-                continue
-            raise UnsupportedModel("%s: %s '%s' is not something ctnn can express" %
-                                   (n.name, n.op, getattr(n.target, "__name__", n.target)))
+                                   "chain of modules with additions and torch.cat" %
+                                   (type(self.model).__name__, type(e).__name__, first))
+        self.modules = dict(self.model.named_modules())
+        nodes = list(graph.nodes)
+        self.index = {n: i for i, n in enumerate(nodes)}
+        placeholders = [n for n in nodes if n.op == "placeholder"]
+        if len(placeholders) != 1:
+            raise UnsupportedModel("%s: forward takes %d inputs; the exporter takes models of one input (ctnn's "
+                                   "inputs<...> is not exported yet)" % (type(self.model).__name__, len(placeholders)))
+        results = next(n for n in nodes if n.op == "output").args[0]
+        if isinstance(results, (tuple, list)) and len(results) >= 2:
+            self._heads(placeholders[0], list(results))
+        else:
+            if isinstance(results, (tuple, list)):
+                results = results[0]
+            self._segment(placeholders[0], results, self.layers, {placeholders[0].name: ("layer", 0)})
         return self.layers
+
+    # ---- the graph's shape: which nodes lie between two, where branches join ----
+
+    def _region(self, start, target):
+        """The nodes on some path from start to target (target included, start not)."""
+        ahead, stack = set(), [start]
+        while stack:
+            for u in stack.pop().users:
+                if u not in ahead:
+                    ahead.add(u)
+                    stack.append(u)
+        behind, stack = {target}, [target]
+        while stack:
+            for a in stack.pop().all_input_nodes:
+                if a not in behind:
+                    behind.add(a)
+                    stack.append(a)
+        return ahead & behind
+
+    def _join(self, fork, target):
+        """The nearest node every path from fork to target passes through (its immediate
+        post-dominator there): where the fork's branches join."""
+        region = self._region(fork, target) | {fork}
+        after = {}
+        for n in sorted(region, key=self.index.get, reverse=True):
+            if n is target:
+                after[n] = {n}
+                continue
+            succ = [u for u in n.users if u in region]
+            after[n] = (set.intersection(*(after[u] for u in succ)) if succ else set()) | {n}
+        return min(after[fork] - {fork}, key=self.index.get)
+
+    def _branch_users(self, n, region):
+        return [u for u in n.users if u in region and not _is_size_query(u)]
+
+    # ---- chains, blocks and heads ----
+
+    def _segment(self, start, target, layers, value):
+        """Appends to layers what computes target from start (whose value is layers[-1])."""
+        name = type(self.model).__name__
+        if not isinstance(target, torch.fx.Node):
+            raise UnsupportedModel("%s: the output must be a tensor computed from the input" % name)
+        if target is start:
+            return
+        region = self._region(start, target)
+        if target not in region:
+            raise UnsupportedModel("%s: '%s' is not computed from the input" % (name, target.name))
+        cur, done = start, set()
+        for n in sorted(region, key=self.index.get):
+            if n in done or n.name in self.folded:
+                continue
+            if len(self._branch_users(cur, region)) >= 2 and n is not cur:
+                join = self._join(cur, target)
+                self._block(cur, join, layers)
+                done |= self._region(cur, join)
+                value[join.name] = ("layer", len(layers) - 1)
+                cur = join
+                continue
+            held = self._step(n, layers, value)
+            if held is not None:
+                cur = held
+        kind, at = value.get(target.name, ("", -1))
+        if kind != "layer" or at != len(layers) - 1:
+            raise UnsupportedModel("%s: the output must be the last layer's output (one tensor per output)" % name)
+
+    def _block(self, fork, join, layers):
+        """The branches from fork to join, joined as join merges them: a parallel<...> layer."""
+        merge = _merge_of(join)
+        if merge is None:
+            raise UnsupportedModel("%s: the branches after '%s' join at '%s' (%s), which is not an addition, a "
+                                   "product or torch.cat of them" % (type(self.model).__name__, fork.name,
+                                                                      join.name, getattr(join.target, "__name__",
+                                                                                         join.target)))
+        kind, args, dim = merge
+        prev = layers[-1]
+        branches = []
+        for a in args:
+            sub = [Layer("", "", prev.shape, sequence=prev.sequence, source=fork.name)]
+            self._segment(fork, a, sub, {fork.name: ("layer", 0)})
+            branches.append(sub[1:])
+        outs = [b[-1] if b else prev for b in branches]
+        if kind == "concat":
+            # the channels of maps and the features of vectors: dim 1 of [batch, ...]; the features
+            # of each step of a sequence: dim 2 ([batch, steps, features] or [steps, batch, features])
+            axis = 1 if prev.sequence else 0
+            expected = 2 if prev.sequence else 1
+            rank = len(outs[0].shape) + 1
+            ok_dim = dim in (2, -1) if prev.sequence else dim in (1, 1 - rank)
+            if not ok_dim or any(o.sequence != prev.sequence or len(o.shape) != len(outs[0].shape) or
+                                 any(o.shape[i] != outs[0].shape[i] for i in range(len(o.shape)) if i != axis)
+                                 for o in outs):
+                raise UnsupportedModel("%s: torch.cat(dim=%s) of shapes %s: ctnn concatenates the channels of maps, "
+                                       "the features of vectors and of each step of a sequence (dim=%d)" %
+                                       (join.name, dim, [tuple(o.shape) for o in outs], expected))
+            shape = list(outs[0].shape)
+            shape[axis] = sum(o.shape[axis] for o in outs)
+        else:
+            if any(tuple(o.shape) != tuple(outs[0].shape) for o in outs):
+                raise UnsupportedModel("%s: %s of shapes %s: ctnn's %s takes branches of one shape" %
+                                       (join.name, kind, [tuple(o.shape) for o in outs], kind))
+            shape = outs[0].shape
+        cpp = "ctnn::parallel<ctnn::%s, %s>" % (kind, ", ".join(
+            "ctnn::branch<%s>" % ", ".join(l.cpp for l in b) for b in branches))
+        name = "parallel<%s, %s>" % (kind, ", ".join("branch<%s>" % ", ".join(l.name for l in b) for b in branches))
+        layer = Layer(cpp, name, shape, [p for b in branches for l in b for p in l.params], sequence=prev.sequence,
+                      source="%s (%s)" % (join.name, "torch.cat" if kind == "concat" else kind))
+        layer.branches, layer.merge = branches, kind
+        layers.append(layer)
+
+    def _heads(self, start, results):
+        """Several outputs: the trunk up to the last node every output depends on through, then
+        one head per output."""
+        name = type(self.model).__name__
+        if not all(isinstance(r, torch.fx.Node) for r in results):
+            raise UnsupportedModel("%s: every output must be a tensor computed from the input" % name)
+        region = set()
+        for r in results:
+            region |= self._region(start, r)
+        region.add(start)
+        before = {}
+        for n in sorted(region, key=self.index.get):
+            preds = [a for a in n.all_input_nodes if a in region]
+            before[n] = (set.intersection(*(before[a] for a in preds)) if preds else set()) | {n}
+        trunk_end = max(set.intersection(*(before[r] for r in results)), key=self.index.get)
+        if trunk_end in results:
+            raise UnsupportedModel("%s: output '%s' is also the input of another output: ctnn's heads branch off "
+                                   "one trunk" % (name, trunk_end.name))
+        value = {start.name: ("layer", 0)}
+        self._segment(start, trunk_end, self.layers, value)
+        prev = self.layers[-1]
+        branches = []
+        for r in results:
+            sub = [Layer("", "", prev.shape, sequence=prev.sequence, source=trunk_end.name)]
+            self._segment(trunk_end, r, sub, {trunk_end.name: ("layer", 0)})
+            branches.append(sub[1:])
+        outs = [b[-1] if b else prev for b in branches]
+        cpp = "ctnn::heads<%s>" % ", ".join("ctnn::branch<%s>" % ", ".join(l.cpp for l in b) for b in branches)
+        label = "heads<%s>" % ", ".join("branch<%s>" % ", ".join(l.name for l in b) for b in branches)
+        layer = Layer(cpp, label, (sum(math.prod(o.shape) for o in outs),),
+                      [p for b in branches for l in b for p in l.params], source="heads (the outputs)")
+        layer.branches, layer.merge = branches, "heads"
+        self.layers.append(layer)
+
+    def _step(self, n, layers, value):
+        """One node of a chain: appends its layers (if any); returns the node that now holds the
+        chain's value (None for a query of the batch size)."""
+        name = type(self.model).__name__
+        if not n.users:
+            return None  # unused (the state of `out, _ = rnn(x)`)
+        inputs = [a for a in n.args if isinstance(a, torch.fx.Node)]
+        if not inputs or inputs[0].name not in value:
+            raise UnsupportedModel("%s: '%s' does not take the chain's value" % (name, n.name))
+        kind, at = value[inputs[0].name]
+        if n.op == "call_module" and isinstance(self.modules[n.target], nn.MultiheadAttention):
+            raise UnsupportedModel("%s (MultiheadAttention): not supported yet (ctnn has no attention layer)" %
+                                   n.target)
+        if kind == "layer" and at == len(layers) - 1 and self._batch_size(n, value, at):
+            return None
+        if kind == "layer" and at == len(layers) - 1 and n.op == "call_method" and n.target in ("view", "reshape"):
+            self._view(n, value, at, layers)
+            return n
+        if at != len(layers) - 1 or len(inputs) != 1 or n.kwargs and n.op == "call_module":
+            raise UnsupportedModel("%s: '%s' (%s) takes values of several layers in a way ctnn cannot express "
+                                   "(ctnn exports chains, and branches that join by an addition, a product or "
+                                   "torch.cat)" % (name, n.name, getattr(n.target, "__name__", n.target)))
+        prev = layers[-1]
+        if n.op == "call_module":
+            m = self.modules[n.target]
+            if isinstance(m, (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)):
+                value[n.name] = (kind, at)
+                return n
+            if kind != "layer":
+                raise UnsupportedModel("%s (%s): receives the (output, state) tuple of '%s'; take out, _ = ... "
+                                       "first" % (n.target, type(m).__name__, prev.source))
+            if any(True for _ in m.parameters(recurse=False)) or isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)):
+                if n.target in self.emitted:
+                    raise UnsupportedModel("%s (%s): used twice (by '%s' and '%s'); ctnn gives each use its own "
+                                           "weights, so shared weights are not exported" %
+                                           (n.target, type(m).__name__, self.emitted[n.target], n.name))
+                self.emitted[n.target] = n.name
+            bn = None
+            users = list(n.users)
+            if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)) and len(users) == 1 and \
+                    users[0].op == "call_module" and \
+                    isinstance(self.modules[users[0].target], (nn.BatchNorm1d, nn.BatchNorm2d)):
+                bn = self.modules[users[0].target]
+            new = _layer_for_module(m, n.target, prev.shape, prev.sequence, bn)
+            for layer in new:
+                layer.source = "%s (%s)" % (layer.source, type(m).__name__)
+            for layer in new:
+                layer.module = m
+            layers += new
+            result = "tuple" if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)) else "layer"
+            value[n.name] = (result, len(layers) - 1)
+            if bn is not None:
+                value[users[0].name] = ("layer", len(layers) - 1)
+                layers[-1].source += " + %s (%s, folded)" % (users[0].target, type(bn).__name__)
+                self.folded.add(users[0].name)
+                return users[0]
+            return n
+        if n.op == "call_function" and n.target is operator.getitem:
+            idx = n.args[1]
+            if kind == "shape" and idx == 0:  # x.shape[0]
+                value[n.name] = ("batch size", at)
+                return None
+            if kind == "tuple" and idx == 0:
+                value[n.name] = ("layer", at)
+                return n
+            if kind == "layer" and prev.sequence and _is_last_step_index(idx, self.batch_first):
+                layers.append(Layer("ctnn::last", "last", (prev.shape[1],), source=n.name))
+                value[n.name] = ("layer", len(layers) - 1)
+                return n
+            raise UnsupportedModel("%s: indexing [%s] of '%s' (supported: out, _ = rnn(x), then the last "
+                                   "step, out[-1] or out[:, -1] with batch_first)" % (n.name, idx, prev.source))
+        m = _module_for_function(n) if kind == "layer" else None
+        if isinstance(m, nn.Identity):  # x.contiguous(), F.dropout(x, training=self.training)
+            value[n.name] = (kind, at)
+            return n
+        if m is not None:  # torch.relu(x), F.max_pool2d(x, 2), x.flatten(1), ...: as their modules
+            layers += _layer_for_module(m, n.name, prev.shape, prev.sequence, None)
+            layers[-1].module = m
+            value[n.name] = ("layer", len(layers) - 1)
+            return n
+        raise UnsupportedModel("%s: %s '%s' is not something ctnn can express" %
+                               (n.name, n.op, getattr(n.target, "__name__", n.target)))
 
 
 # ---------------------------------------------------------------------------------------------
 # Golden activations: the layers run one after the other on K inputs, in float64, each layer's
 # output kept per sample in ctnn's layout (sequences time-major per sample: [steps][features]).
 
+def _apply(layer, x):
+    """One exported layer on x [K, ...sample] (float64), from the layer's own parameters."""
+    m = getattr(layer, "module", None)
+    branches = getattr(layer, "branches", None)
+    if branches is not None:  # parallel<...> or heads<...>: each branch from x, then the merge
+        outs = []
+        for b in branches:
+            y = x
+            for inner in b:
+                y = _apply(inner, y)
+            outs.append(y)
+        if layer.merge == "heads":
+            return torch.cat([o.reshape(o.shape[0], -1) for o in outs], dim=1)
+        if layer.merge == "concat":
+            return torch.cat(outs, dim=-1 if layer.sequence else 1)
+        y = outs[0]
+        for o in outs[1:]:
+            y = y + o if layer.merge == "add" else y * o
+        return y
+    if layer.name == "last":
+        return x[:, -1, :]
+    if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)):
+        # one layer of the (possibly stacked) module, from this layer's own parameters
+        h = m.hidden_size
+        cls = type(m)
+        kw = {"nonlinearity": m.nonlinearity} if isinstance(m, nn.RNN) else {}
+        single = cls(x.shape[2], h, 1, batch_first=True, **kw).to(torch.float64)
+        with torch.no_grad():
+            wi, wh, bi, bh = layer.params
+            single.weight_ih_l0.copy_(wi.reshape(single.weight_ih_l0.shape))
+            single.weight_hh_l0.copy_(wh.reshape(single.weight_hh_l0.shape))
+            single.bias_ih_l0.copy_(bi)
+            single.bias_hh_l0.copy_(bh)
+        return single(x)[0]
+    if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):  # with any folded batch norm in the parameters
+        w, b = layer.params
+        if isinstance(m, nn.Linear):
+            return torch.nn.functional.linear(x, w.reshape(m.weight.shape), b)
+        conv = torch.nn.functional.conv1d if isinstance(m, nn.Conv1d) else torch.nn.functional.conv2d
+        return conv(x, w.reshape(m.weight.shape), b, m.stride, m.padding, m.dilation, m.groups)
+    if isinstance(m, nn.ConvTranspose2d):
+        w, b = layer.params
+        return torch.nn.functional.conv_transpose2d(x, w.reshape(m.weight.shape), b, m.stride, m.padding,
+                                                    m.output_padding, m.groups, m.dilation)
+    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):  # eval mode: the running statistics
+        g, b, mean, var = layer.params
+        return torch.nn.functional.batch_norm(x, mean, var, g, b, training=False, eps=m.eps)
+    if isinstance(m, nn.LayerNorm):
+        g, b = layer.params
+        return torch.nn.functional.layer_norm(x, m.normalized_shape, g.reshape(m.normalized_shape),
+                                              b.reshape(m.normalized_shape), m.eps)
+    if isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
+        return m.to(torch.float64)(x).reshape(x.shape[0], -1)
+    return m.to(torch.float64)(x)
+
+
 def _run_golden(layers, inputs, batch_first):
     x = inputs.to(torch.float64)  # [K, ...sample]
     layers[0].golden = x.reshape(x.shape[0], -1).clone()
     for layer in layers[1:]:
-        m = getattr(layer, "module", None)
-        if layer.name == "last":
-            x = x[:, -1, :]
-        elif isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)):
-            # one layer of the (possibly stacked) module, from this layer's own parameters
-            h = m.hidden_size
-            cls = type(m)
-            kw = {"nonlinearity": m.nonlinearity} if isinstance(m, nn.RNN) else {}
-            single = cls(x.shape[2], h, 1, batch_first=True, **kw).to(torch.float64)
-            with torch.no_grad():
-                wi, wh, bi, bh = layer.params
-                single.weight_ih_l0.copy_(wi.reshape(single.weight_ih_l0.shape))
-                single.weight_hh_l0.copy_(wh.reshape(single.weight_hh_l0.shape))
-                single.bias_ih_l0.copy_(bi)
-                single.bias_hh_l0.copy_(bh)
-            x = single(x)[0]
-        elif isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):  # with any folded batch norm in the parameters
-            w, b = layer.params
-            if isinstance(m, nn.Linear):
-                x = torch.nn.functional.linear(x, w.reshape(m.weight.shape), b)
-            else:
-                conv = torch.nn.functional.conv1d if isinstance(m, nn.Conv1d) else torch.nn.functional.conv2d
-                x = conv(x, w.reshape(m.weight.shape), b, m.stride, m.padding, m.dilation, m.groups)
-        elif isinstance(m, nn.ConvTranspose2d):
-            w, b = layer.params
-            x = torch.nn.functional.conv_transpose2d(x, w.reshape(m.weight.shape), b, m.stride, m.padding,
-                                                     m.output_padding, m.groups, m.dilation)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):  # eval mode: the running statistics
-            g, b, mean, var = layer.params
-            x = torch.nn.functional.batch_norm(x, mean, var, g, b, training=False, eps=m.eps)
-        elif isinstance(m, nn.LayerNorm):
-            g, b = layer.params
-            x = torch.nn.functional.layer_norm(x, m.normalized_shape, g.reshape(m.normalized_shape),
-                                               b.reshape(m.normalized_shape), m.eps)
-        elif isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
-            x = m.to(torch.float64)(x).reshape(x.shape[0], -1)
-        else:
-            x = m.to(torch.float64)(x)
+        x = _apply(layer, x)
         layer.golden = x.reshape(x.shape[0], -1).clone()
         size = math.prod(layer.shape)
         if layer.golden.shape[1] != size:
@@ -719,7 +924,9 @@ def _check_against_model(model, layers, inputs, sequence, batch_first):
     """The float64 chain must reproduce the model's own float32 output (a wrong walk shows here)."""
     with torch.no_grad():
         y = model(_model_layout_input(inputs.to(torch.float32), sequence, batch_first))
-    if sequence and layers[-1].sequence and not batch_first:
+    if isinstance(y, (tuple, list)):  # heads: every head's values, one head after the other
+        y = torch.cat([t.reshape(inputs.shape[0], -1) for t in y], dim=1)
+    elif sequence and layers[-1].sequence and not batch_first:
         y = y.transpose(0, 1)
     y = y.reshape(inputs.shape[0], -1).to(torch.float64)
     ref = layers[-1].golden

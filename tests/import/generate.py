@@ -102,10 +102,118 @@ def later_layer_models():
     }
 
 
+class BasicBlock(nn.Module):
+    """torchvision's ResNet BasicBlock as written there (out += identity; a strided block takes a
+    1x1 convolution and a batch norm on the skip path)."""
+
+    def __init__(self, c, out, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(out, out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out)
+        self.downsample = None if stride == 1 and c == out else \
+            nn.Sequential(nn.Conv2d(c, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        identity = x
+        out = self.conv1(x)
+        out = self.bn1(out)
+        out = self.relu(out)
+        out = self.conv2(out)
+        out = self.bn2(out)
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        out = self.relu(out)
+        return out
+
+
+class SmallResNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.layer1 = BasicBlock(4, 4)
+        self.layer2 = BasicBlock(4, 8, stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer2(self.layer1(x))
+        x = torch.flatten(self.avgpool(x), 1)
+        return self.fc(x)
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block: expand 1x1, depthwise 3x3, project 1x1, x + block(x)."""
+
+    def __init__(self, c, expand):
+        super().__init__()
+        h = c * expand
+        self.conv = nn.Sequential(nn.Conv2d(c, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU6(inplace=True),
+                                  nn.Conv2d(h, h, 3, padding=1, groups=h, bias=False), nn.BatchNorm2d(h),
+                                  nn.ReLU6(inplace=True), nn.Conv2d(h, c, 1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return x + self.conv(x)
+
+
+class Inception(nn.Module):
+    """Branches side by side, concatenated with the input (torch.cat over the channels)."""
+
+    def __init__(self):
+        super().__init__()
+        self.b1 = nn.Conv2d(3, 2, 1)
+        self.b2 = nn.Sequential(nn.Conv2d(3, 2, 1), nn.ReLU(), nn.Conv2d(2, 3, 3, padding=1))
+        self.b3 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(3, 1, 1))
+        self.fc = nn.Linear(9 * 5 * 5, 2)
+
+    def forward(self, x):
+        y = torch.cat([F.relu(self.b1(x)), self.b2(x), self.b3(x), x], 1)
+        return self.fc(torch.flatten(y, 1))
+
+
+class PolicyValue(nn.Module):
+    """Two heads on one trunk: forward returns (policy logits, value)."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU())
+        self.policy = nn.Linear(16, 4)
+        self.value = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 1), nn.Tanh())
+
+    def forward(self, x):
+        z = self.trunk(x)
+        return self.policy(z), self.value(z)
+
+
+class GatedSkip(nn.Module):
+    """A gated unit plus a linear path: tanh(a(x)) * sigmoid(b(x)) + c(x)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(4, 3), nn.Linear(4, 3), nn.Linear(4, 3)
+        self.out = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.a(x)) * torch.sigmoid(self.b(x)) + self.c(x))
+
+
 def graph_layer_models():
-    """Layers of the graphs issue (seeded after every earlier fixture): grouped and depthwise
-    convolutions in a MobileNet-style block."""
+    """Layers and networks of the graphs issue (seeded after every earlier fixture): grouped and
+    depthwise convolutions in a MobileNet-style block; graphs as people write them (ResNet's
+    BasicBlock, MobileNetV2's inverted residual, an Inception module, two heads, a gated skip)."""
     return {
+        "graph_resnet": (SmallResNet(), (3, 8, 8), False),
+        "graph_mobilenet": (nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), InvertedResidual(4, 3),
+                                          InvertedResidual(4, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                          nn.Dropout(0.2), nn.Linear(4, 3)), (3, 6, 6), False),
+        "graph_inception": (Inception(), (3, 5, 5), False),
+        "graph_heads": (PolicyValue(), (6,), False),
+        "graph_gated": (GatedSkip(), (4,), False),
         "layer_grouped": (nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False), nn.BatchNorm2d(4),
                                         nn.ReLU6(), nn.Conv2d(4, 8, 1), nn.Hardswish(),
                                         nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=4), nn.SiLU(),
@@ -331,6 +439,33 @@ class Attention(nn.Module):
         return self.attn(x, x, x)[0]
 
 
+class SubtractSkip(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return x - self.lin(x)
+
+
+class SharedLinear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.lin(self.lin(x))
+
+
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x, y):
+        return self.lin(x) + y
+
+
 def check_refusals():
     """What the exporter cannot express is refused, naming the module's path and type."""
     cases = [
@@ -346,6 +481,9 @@ def check_refusals():
         (SequenceHead(), (4, 2), True, "take the last step first (out[-1]"),
         (DropoutAlways(), (4,), False, "training=True (its default) drops values at inference too"),
         (Attention(), (5, 4), True, "(MultiheadAttention): not supported yet"),
+        (SubtractSkip(), (4,), False, "which is not an addition, a product or torch.cat"),
+        (SharedLinear(), (4,), False, "lin (Linear): used twice"),
+        (TwoInputs(), (4,), False, "forward takes 2 inputs"),
     ]
     for model, shape, sequence, expected in cases:
         try:

@@ -163,7 +163,8 @@ layer_check check_layers(const net<Model, T>& n, const golden_activations& g,
       typename net<prefix, T>::input_type x;
       const auto in = g.output(0, k);
       for (std::size_t j = 0; j < x.size(); ++j) x[j] = static_cast<T>(in[j]);
-      const auto y = p(x);
+      std::vector<T> y(net<prefix, T>::output_size); // flat: a network's heads one after the other
+      p(x.data(), y.data());
       const auto ref = g.output(layer, k);
       for (std::size_t j = 0; j < y.size(); ++j) {
         e.max_error = std::max(e.max_error, std::abs(static_cast<double>(y[j]) - ref[j]));

@@ -1,0 +1,43 @@
+// Graphs exported from PyTorch as people write them (tests/import/generate.py): ResNet's
+// BasicBlock (`out += identity`, a strided block with a 1x1 projection, batch norms folded),
+// MobileNetV2's inverted residual (depthwise convolutions, `x + self.conv(x)`), an Inception
+// module (torch.cat of branches and the input), two heads (forward returns a tuple) and a gated
+// skip (a product and a sum). Each loads into its generated type and matches PyTorch layer by
+// layer, in float and double.
+#define BOOST_TEST_MODULE import_graphs
+#include "exported.hpp"
+
+#include "fixtures/graph_gated.hpp"
+#include "fixtures/graph_heads.hpp"
+#include "fixtures/graph_inception.hpp"
+#include "fixtures/graph_mobilenet.hpp"
+#include "fixtures/graph_resnet.hpp"
+
+#include <tuple>
+#include <type_traits>
+
+using ctnn::test::check_exported;
+using ctnn::test::import_fixture;
+
+BOOST_AUTO_TEST_CASE(resnet_basic_blocks) { check_exported<graph_resnet::model>("graph_resnet"); }
+BOOST_AUTO_TEST_CASE(mobilenet_inverted_residuals) { check_exported<graph_mobilenet::model>("graph_mobilenet"); }
+BOOST_AUTO_TEST_CASE(inception_concatenation) { check_exported<graph_inception::model>("graph_inception"); }
+BOOST_AUTO_TEST_CASE(gated_skip) { check_exported<graph_gated::model>("graph_gated"); }
+
+BOOST_AUTO_TEST_CASE(two_heads_as_forward_returns_them) {
+  check_exported<graph_heads::model>("graph_heads");
+  // the network's outputs are the tuple forward returned: (policy logits, value)
+  ctnn::net<graph_heads::model> n;
+  ctnn::load(n, import_fixture("graph_heads.ctnn"));
+  static_assert(std::is_same_v<decltype(n)::output_type,
+                               std::tuple<ctnn::tensor<float, ctnn::shape<4>>, ctnn::tensor<float, ctnn::shape<1>>>>);
+  const auto g = ctnn::read_golden(import_fixture("graph_heads.golden"));
+  const auto x = g.output(0, 1);
+  ctnn::tensor<float, ctnn::shape<6>> in;
+  for (std::size_t i = 0; i < 6; ++i) in[i] = float(x[i]);
+  const auto [policy, value] = n(in);
+  const auto want = g.output(graph_heads::model::layer_count - 1, 1);
+  for (std::size_t i = 0; i < 4; ++i)
+    BOOST_TEST(std::abs(policy[i] - want[i]) <= 1e-5 * std::max(1.0, std::abs(want[i])));
+  BOOST_TEST(std::abs(value[0] - want[4]) <= 1e-5 * std::max(1.0, std::abs(want[4])));
+}
