@@ -191,6 +191,28 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_saves_loads_and_folds, C, cases) {
   }
 }
 
+namespace {
+/// Stepping a network over a sequence equals its whole-sequence forward, step for step.
+template <class Model>
+void check_streams() {
+  using In = typename Model::input_shape;
+  constexpr std::size_t steps = In::dims.extent[0], features = In::dims.extent[1];
+  auto a = nn::make<Model, double>(nn::init::pytorch_default{}, 3);
+  for (const auto& x : probes<In>(3)) {
+    const auto whole = a(x);
+    auto state = a.make_state();
+    double worst = 0;
+    for (std::size_t t = 0; t < steps; ++t) {
+      typename nn::net<Model, double>::step_input_type xt;
+      std::copy_n(x.data() + t * features, features, xt.data());
+      const auto yt = a.step(state, xt);
+      for (std::size_t k = 0; k < yt.size(); ++k) worst = std::max(worst, std::abs(yt[k] - whole[t * yt.size() + k]));
+    }
+    BOOST_TEST(worst <= 1e-12);
+  }
+}
+} // namespace
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_streams_as_its_layers_do, C, cases) {
   using inside = typename C::inside;
   using In = typename inside::input_shape;
@@ -210,7 +232,22 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_block_streams_as_its_layers_do, C, cases) {
       }
       BOOST_TEST(worst <= 1e-12);
     }
+    // parallel blocks over a sequence step too: the same branches added to the input, concatenated
+    check_streams<typename C::added>();
+    check_streams<typename C::joined>();
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_graph_with_recurrent_branches_streams) {
+  // a recurrent branch beside a stack of two and the input, concatenated per step, then a
+  // product of two recurrent branches (one normalized) and a recurrent layer after the blocks
+  using model =
+      nn::network<nn::input<nn::sequence<7, 3>>,
+                  nn::parallel<nn::concat, nn::branch<nn::lstm<4>>, nn::branch<nn::gru<3>, nn::rnn<2>>, nn::branch<>>,
+                  nn::parallel<nn::multiply, nn::branch<nn::gru<5>>, nn::branch<nn::lstm<5>, nn::layer_norm>>,
+                  nn::gru<2>>;
+  static_assert(model::layer_output(1) == nn::dims{2, {7, 9}, true});
+  check_streams<model>();
 }
 
 // parallel<add, branch<f>, branch<>> is residual<f> by another mechanism: the same values, masks

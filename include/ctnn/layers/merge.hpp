@@ -18,6 +18,7 @@ struct concat_merge {
   static constexpr std::size_t branches = sizeof...(Widths);
   static constexpr std::array<std::size_t, branches> widths{Widths...};
   static constexpr std::size_t block = (Widths + ...);
+  static constexpr std::size_t size = Steps * block; ///< values of the merged output
   static constexpr std::array<std::size_t, branches> starts = [] {
     std::array<std::size_t, branches> s{};
     for (std::size_t b = 1; b < branches; ++b) s[b] = s[b - 1] + widths[b - 1];
@@ -34,6 +35,7 @@ struct concat_merge {
 /// add: z = sum of the branches; each branch's gradient is dz.
 template <class T, std::size_t Size, std::size_t Branches>
 struct add_merge {
+  static constexpr std::size_t size = Size;
   static void put(std::size_t b, const T* out, T* z) noexcept {
     if (b == 0)
       std::copy_n(out, Size, z);
@@ -46,6 +48,7 @@ struct add_merge {
 /// multiply: z = the product of the branches; branch b's gradient is dz times the others.
 template <class T, std::size_t Size, std::size_t Branches>
 struct multiply_merge {
+  static constexpr std::size_t size = Size;
   static void put(std::size_t b, const T* out, T* z) noexcept {
     if (b == 0)
       std::copy_n(out, Size, z);

@@ -4,7 +4,8 @@
 // scratch, lives in the block's kept buffer. Like residual_stage, the block declares every stage
 // capability (layers/stage.hpp) that an inner stage has and carries it to that stage: buffers
 // and their updates, trainable ranges, random masks, batch statistics and inference identity.
-// (Streams do not pass through a parallel block yet: net.step rejects it.)
+// Over a sequence whose branches all give sequences, and whose every inner stage steps, the block
+// steps too (streams: each branch's states one after another, the merge applied to each step).
 #pragma once
 
 #include <ctnn/core/config.hpp>
@@ -55,11 +56,113 @@ struct parallel_view {
   };
 };
 
+/// How a parallel block over a sequence merges one time step: Kernel (a merge of layers/merge.hpp
+/// over one step's values), StepIn input features per step.
+template <class Kernel, std::size_t StepIn>
+struct per_step {
+  using kernel = Kernel;
+  static constexpr std::size_t in = StepIn;
+};
+
+namespace detail {
+/// The stream members of a parallel block (StepMerge: per_step<...>, or void: it does not step):
+/// every branch's states one after another, y_t = act(merge(f_0,t(x_t), f_1,t(x_t), ...)).
+template <class T, class StepMerge, class Act, class... Branches>
+struct parallel_streams {};
+template <class T, class Kernel, std::size_t StepIn, class Act, class... Branches>
+struct parallel_streams<T, per_step<Kernel, StepIn>, Act, Branches...> {
+  static constexpr std::size_t branch_count = sizeof...(Branches);
+  template <std::size_t B>
+  using branch_type = std::tuple_element_t<B, std::tuple<Branches...>>;
+  template <std::size_t B, std::size_t S>
+  using inner = typename branch_type<B>::template stage<S>;
+  template <class F>
+  static constexpr void each_stage(F&& f) {
+    ctnn::detail::for_each_index<branch_count>(
+        [&](auto b) { ctnn::detail::for_each_index<branch_type<b>::stage_count>([&](auto s) { f(b, s); }); });
+  }
+  static constexpr std::array<std::size_t, branch_count + 1> param_offsets = [] {
+    std::array<std::size_t, branch_count + 1> o{};
+    const std::size_t sizes[] = {Branches::param_size...};
+    for (std::size_t b = 0; b < branch_count; ++b) o[b + 1] = kernels::round_up(o[b] + sizes[b], alignment / sizeof(T));
+    return o;
+  }();
+  static constexpr std::array<std::size_t, branch_count + 1> first = [] {
+    std::array<std::size_t, branch_count + 1> o{};
+    const std::size_t counts[] = {Branches::stage_count...};
+    for (std::size_t b = 0; b < branch_count; ++b) o[b + 1] = o[b] + counts[b];
+    return o;
+  }();
+  /// Where each inner stage's state starts (stages numbered branch by branch).
+  static constexpr std::array<std::size_t, first[branch_count] + 1> state_offsets = [] {
+    std::array<std::size_t, first[branch_count] + 1> o{};
+    each_stage([&](auto b, auto s) {
+      const std::size_t g = first[b] + s;
+      if constexpr (capability::steps<inner<b, s>>)
+        o[g + 1] = o[g] + inner<b, s>::state_size;
+      else
+        o[g + 1] = o[g];
+    });
+    return o;
+  }();
+  static constexpr std::size_t state_size = state_offsets[first[branch_count]];
+  static constexpr std::size_t step_stride = kernels::padded<T>(Kernel::size);
+  static constexpr std::size_t widest = [] {
+    std::size_t w = std::max(step_stride, kernels::padded<T>(StepIn));
+    each_stage([&](auto b, auto s) {
+      if constexpr (capability::steps<inner<b, s>>) w = std::max<std::size_t>(w, inner<b, s>::step_stride);
+    });
+    return w;
+  }();
+
+  static void step(const T* p, T* state, const T* x, T* y) noexcept {
+    ctnn::detail::frame<T, widest> first_buf, second_buf;
+    T* const buf[2] = {first_buf, second_buf};
+    ctnn::detail::frame<T, step_stride> z;
+    ctnn::detail::for_each_index<branch_count>([&](auto b) {
+      const T* src = x;
+      unsigned next = 0;
+      ctnn::detail::for_each_index<branch_type<b>::stage_count>([&](auto s) {
+        if constexpr (capability::steps<inner<b, s>>) {
+          inner<b, s>::step(p + param_offsets[b] + branch_type<b>::offsets[s], state + state_offsets[first[b] + s], src,
+                            buf[next]);
+          src = buf[next];
+          next ^= 1u;
+        }
+      });
+      Kernel::put(b, src, z);
+    });
+    if constexpr (std::is_same_v<Act, kernels::identity_fn>)
+      std::copy_n(z.data(), Kernel::size, y);
+    else
+      kernels::activation_forward<Act>(z.data(), y, Kernel::size);
+    std::fill(y + Kernel::size, y + step_stride, T(0));
+  }
+  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* y,
+                           std::size_t ldy, std::size_t n) noexcept {
+    for (std::size_t r = 0; r < n; ++r) step(p, states + r * ld_state, x + r * ldx, y + r * ldy);
+  }
+};
+/// Whether every inner stage of every branch steps or is nothing at inference.
+template <class... Branches>
+constexpr bool branches_step() noexcept {
+  bool ok = true;
+  (ctnn::detail::for_each_index<Branches::stage_count>([&](auto s) {
+     using S = typename Branches::template stage<s>;
+     ok = ok && (capability::steps<S> || capability::inference_identity<S>);
+   }),
+   ...);
+  return ok;
+}
+} // namespace detail
+
 /// in [InSize] -> out [OutSize]: y = act(merge(f_0(x), f_1(x), ...)), f_b = Branches[b]'s stages
 /// (a lowered network whose input is the block's; no stages: f_b(x) = x). Parameters: each
 /// branch's (in its layout, at an aligned offset), in branch order.
-template <class T, class Merge, class Act, std::size_t InSize, std::size_t OutSize, class... Branches>
-struct parallel_stage {
+template <class T, class Merge, class Act, std::size_t InSize, std::size_t OutSize, class StepMerge, class... Branches>
+struct parallel_stage
+    : detail::parallel_streams<T, std::conditional_t<detail::branches_step<Branches...>(), StepMerge, void>, Act,
+                               Branches...> {
   static constexpr std::size_t branch_count = sizeof...(Branches);
   template <std::size_t B>
   using branch_type = std::tuple_element_t<B, std::tuple<Branches...>>;

@@ -29,8 +29,10 @@ template <class M, class T>
 struct lowered;
 }
 namespace layers {
-template <class T, class Merge, class Act, std::size_t InSize, std::size_t OutSize, class... Branches>
+template <class T, class Merge, class Act, std::size_t InSize, std::size_t OutSize, class StepMerge, class... Branches>
 struct parallel_stage;
+template <class Kernel, std::size_t StepIn>
+struct per_step;
 template <class T, std::size_t Steps, std::size_t... Widths>
 struct concat_merge;
 template <class T, std::size_t Size, std::size_t Branches>
@@ -223,8 +225,32 @@ struct parallel_base {
   template <class In>
   using inner_networks = type_list<typename branch_traits<Branches>::template network_over<In>...>;
 
+  /// Over a sequence whose branches all give sequences of its steps: the merge of one time step
+  /// (layers::per_step), so that streams pass through the block; else void.
+  template <class T, class In>
+  static constexpr auto step_merge_of() noexcept {
+    if constexpr (!In::dims.sequence) {
+      return std::type_identity<void>{};
+    } else {
+      constexpr bool per_step = [] {
+        for (const block_walk& b : walks(In::dims))
+          if (!b.out.sequence || b.out.extent[0] != In::dims.extent[0]) return false;
+        return true;
+      }();
+      if constexpr (!per_step)
+        return std::type_identity<void>{};
+      else
+        return []<std::size_t... B>(std::index_sequence<B...>) {
+          return std::type_identity<layers::per_step<
+              typename Merge::template kernel<T, shape<In::dims.extent[1]>, walks(In::dims)[B].out.extent[1]...>,
+              In::dims.extent[1]>>{};
+        }
+      (std::make_index_sequence<branch_count>{});
+    }
+  }
   template <class T, class In, class Out, class Act>
   using stage = layers::parallel_stage<T, merge_kernel<T, In>, Act, In::size, Out::size,
+                                       typename decltype(step_merge_of<T, In>())::type,
                                        lowered<typename branch_traits<Branches>::template network_over<In>, T>...>;
 };
 } // namespace detail
