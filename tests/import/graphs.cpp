@@ -3,15 +3,19 @@
 // MobileNetV2's inverted residual (depthwise convolutions, `x + self.conv(x)`), an Inception
 // module (torch.cat of branches and the input), two heads (forward returns a tuple) and a gated
 // skip (a product and a sum). Each loads into its generated type and matches PyTorch layer by
-// layer, in float and double.
+// layer, in float and double; embedded (constexpr) weights build the same networks.
 #define BOOST_TEST_MODULE import_graphs
 #include "exported.hpp"
 
 #include "fixtures/graph_gated.hpp"
 #include "fixtures/graph_heads.hpp"
+#include "fixtures/graph_heads_weights.hpp"
 #include "fixtures/graph_inception.hpp"
 #include "fixtures/graph_mobilenet.hpp"
 #include "fixtures/graph_resnet.hpp"
+#include "fixtures/graph_resnet_weights.hpp"
+
+#include <ctnn/interop/embedded.hpp>
 
 #include <tuple>
 #include <type_traits>
@@ -40,4 +44,18 @@ BOOST_AUTO_TEST_CASE(two_heads_as_forward_returns_them) {
   for (std::size_t i = 0; i < 4; ++i)
     BOOST_TEST(std::abs(policy[i] - want[i]) <= 1e-5 * std::max(1.0, std::abs(want[i])));
   BOOST_TEST(std::abs(value[0] - want[4]) <= 1e-5 * std::max(1.0, std::abs(want[4])));
+}
+
+BOOST_AUTO_TEST_CASE(embedded_graph_weights_equal_the_weight_files) {
+  // constexpr weights compiled into the program build graphs as they build chains
+  const auto check = [](auto n, auto& loaded, const std::string& name) {
+    ctnn::load(loaded, import_fixture(name + ".ctnn"));
+    BOOST_TEST(n.export_parameters() == loaded.export_parameters(), name);
+    const auto r = ctnn::check_layers(n, ctnn::read_golden(import_fixture(name + ".golden")));
+    BOOST_TEST(r.ok(), name << ": " << r.message());
+  };
+  ctnn::net<graph_resnet::model> resnet;
+  check(ctnn::make<graph_resnet::model>(graph_resnet::embedded_weights), resnet, "graph_resnet");
+  ctnn::net<graph_heads::model> heads;
+  check(ctnn::make<graph_heads::model>(graph_heads::embedded_weights), heads, "graph_heads");
 }

@@ -228,3 +228,49 @@ BOOST_AUTO_TEST_CASE(large_activations_run_from_the_thread_frames) {
   }
   BOOST_TEST(during_second == 0u);
 }
+
+// Graphs: several inputs, a parallel block with batch_norm and dropout in a branch, and two heads
+// trained with a loss per head: single-sample inference (a tuple), trainer steps and streams of a
+// recurrent graph allocate nothing after warm-up.
+BOOST_AUTO_TEST_CASE(graph_hot_paths_do_not_allocate) {
+  using model =
+      nn::network<nn::inputs<nn::sequence<6, 2>, nn::shape<5>>,
+                  nn::parallel<nn::concat, nn::branch<nn::from<0>, nn::gru<4>, nn::last>,
+                               nn::branch<nn::from<1>, nn::dense<6>, nn::batch_norm, nn::relu, nn::dropout<1, 4>>>,
+                  nn::heads<nn::branch<nn::dense<3>>, nn::branch<nn::dense<1>, nn::tanh>>>;
+  auto net = nn::make<model>(nn::init::he_uniform{}, 3);
+  nn::tensor<float, nn::sequence<6, 2>> window{};
+  nn::tensor<float, nn::shape<5>> features{};
+  for (std::size_t i = 0; i < window.size(); ++i) window[i] = float(i % 5) / 5;
+  for (std::size_t i = 0; i < features.size(); ++i) features[i] = float(i) / 5;
+  nn::trainer fit{net, nn::loss::heads<nn::loss::softmax_cross_entropy, nn::loss::mse>{.weights = {1, 0.5}},
+                  nn::optim::adam{}};
+  fit.reserve(16, 2);
+  for (std::size_t k = 0; k < 16 * 17; ++k) fit.work().input()[k] = float(k % 11) / 11;
+  for (std::size_t r = 0; r < 16; ++r) {
+    fit.targets()[2 * r] = float(r % 3);
+    fit.targets()[2 * r + 1] = float(r % 4) / 4;
+  }
+  float sink = std::get<0>(net(window, features))[0]; // warm-up
+  const std::size_t before = allocations;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto [policy, value] = net(window, features);
+    sink += policy[0] + value[0];
+    sink += fit.step(16).loss;
+  }
+  BOOST_TEST(allocations == before);
+  BOOST_TEST(std::isfinite(sink));
+
+  // streams through parallel blocks
+  using recurrent =
+      nn::network<nn::input<nn::sequence<8, 3>>,
+                  nn::parallel<nn::concat, nn::branch<nn::lstm<4>>, nn::branch<nn::gru<3>>, nn::branch<>>, nn::gru<2>>;
+  const auto r = nn::make<recurrent>(nn::init::he_uniform{}, 4);
+  auto state = r.make_state();
+  const nn::tensor<float, nn::shape<3>> xt{0.5f, -1, 0.25f};
+  sink += r.step(state, xt)[0];
+  const std::size_t before_steps = allocations;
+  for (int t = 0; t < 20; ++t) sink += r.step(state, xt)[0];
+  BOOST_TEST(allocations == before_steps);
+  BOOST_TEST(std::isfinite(sink));
+}
