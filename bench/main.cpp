@@ -12,6 +12,7 @@
 #include "cnn.hpp"
 #include "dispatch.hpp"
 #include "eigen_anchor.hpp"
+#include "graphs.hpp"
 #include "report.hpp"
 #include "rnn.hpp"
 #include "torch_anchor.hpp"
@@ -360,6 +361,7 @@ std::string table(const collector& c) {
   }
   if (!torch_note.empty()) md << "\n" << torch_note << "\n";
   md << cnn_table(c, peak_gflops);
+  md << graph_table(c, peak_gflops);
   md << rnn_table(c);
   md << dispatch_table(c);
   return md.str();
@@ -395,6 +397,7 @@ int main(int argc, char** argv) {
     register_mnist_batch();
     register_training();
     register_cnn_benchmarks();
+    register_graph_benchmarks();
     register_rnn_benchmarks();
     register_dispatch_benchmarks();
     // cross-check every network before timing anything

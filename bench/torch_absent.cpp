@@ -10,6 +10,9 @@ std::unique_ptr<torch_model> make_torch_model(const spec&, const std::vector<flo
 std::unique_ptr<torch_model> make_torch_cnn(const std::vector<float>& p, torch_optimizer opt, std::string& why) {
   return make_torch_model({}, p, opt, why);
 }
+std::unique_ptr<torch_model> make_torch_graph(const std::vector<float>& p, std::string& why) {
+  return make_torch_model({}, p, torch_optimizer::sgd, why);
+}
 std::unique_ptr<torch_stream_model> make_torch_recurrent(bool, int, const std::vector<float>& p, std::string& why) {
   make_torch_model({}, p, torch_optimizer::sgd, why);
   return nullptr;

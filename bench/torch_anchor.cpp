@@ -151,4 +151,47 @@ std::unique_ptr<torch_model> make_torch_cnn(const std::vector<float>& params, to
   return std::make_unique<torch_impl>(seq, std::vector<std::int64_t>{1, cnn::h0, cnn::h0}, cnn::classes, opt);
 }
 
+namespace {
+/// graph_cnn: conv 3->16 3x3 relu; x + conv(relu(conv(x))), relu; maxpool 2; concat of conv 1x1,
+/// conv 1x1 relu conv 3x3, maxpool 3/1/1 conv 1x1; relu; mean over the map; linear 48->10.
+class torch_graph final : public torch_model {
+public:
+  explicit torch_graph(const std::vector<float>& params) {
+    torch::set_num_threads(1);
+    const std::vector<std::vector<std::int64_t>> shapes = {
+        {16, 3, 3, 3},  {16}, {16, 16, 3, 3}, {16}, {16, 16, 3, 3}, {16},                       // stem, residual
+        {16, 16, 1, 1}, {16}, {16, 16, 1, 1}, {16}, {16, 16, 3, 3}, {16}, {16, 16, 1, 1}, {16}, // Inception
+        {10, 48},       {10}};
+    std::size_t at = 0;
+    for (const auto& s : shapes) {
+      auto t = torch::empty(s);
+      load(t, params, at);
+      p_.push_back(t);
+    }
+  }
+  void infer(const float* x, float* y, int n) override {
+    torch::NoGradGuard no_grad;
+    namespace F = torch::nn::functional;
+    auto t = torch::from_blob(const_cast<float*>(x), {n, 3, 32, 32});
+    t = torch::relu(torch::conv2d(t, p_[0], p_[1], 1, 1));
+    const auto r = torch::conv2d(torch::relu(torch::conv2d(t, p_[2], p_[3], 1, 1)), p_[4], p_[5], 1, 1);
+    t = torch::max_pool2d(torch::relu(t + r), 2);
+    const auto a = torch::conv2d(t, p_[6], p_[7]);
+    const auto b = torch::conv2d(torch::relu(torch::conv2d(t, p_[8], p_[9])), p_[10], p_[11], 1, 1);
+    const auto c = torch::conv2d(torch::max_pool2d(t, 3, 1, 1), p_[12], p_[13]);
+    t = torch::relu(torch::cat({a, b, c}, 1)).mean({2, 3});
+    const auto out = torch::linear(t, p_[14], p_[15]);
+    std::memcpy(y, out.contiguous().data_ptr<float>(), sizeof(float) * std::size_t(n) * 10);
+  }
+  float train_step(const float*, const std::int64_t*, int) override { return 0; }
+
+private:
+  std::vector<torch::Tensor> p_;
+};
+} // namespace
+
+std::unique_ptr<torch_model> make_torch_graph(const std::vector<float>& params, std::string&) {
+  return std::make_unique<torch_graph>(params);
+}
+
 } // namespace bench

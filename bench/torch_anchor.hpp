@@ -27,6 +27,9 @@ std::unique_ptr<torch_model> make_torch_model(const spec& s, const std::vector<f
                                               std::string& why);
 /// mnist_cnn (layer_spec.hpp, namespace cnn), parameters in PyTorch order.
 std::unique_ptr<torch_model> make_torch_cnn(const std::vector<float>& params, torch_optimizer opt, std::string& why);
+/// graph_cnn (graph_networks.hpp) with torch's functional ops, parameters in PyTorch order
+/// (inference only: train_step is not used).
+std::unique_ptr<torch_model> make_torch_graph(const std::vector<float>& params, std::string& why);
 
 /// A recurrent network (an LSTM or GRU of 1 input and `hidden` units, then Linear(hidden, 1)) run
 /// one time step per call with explicit state, as a streaming user runs libtorch.

@@ -1,0 +1,172 @@
+// graph_cnn (bench/README.md): a residual block and an Inception module, ctnn beside libtorch
+// (the same graph written with torch's functional ops) in one process, with the same weights and
+// inputs, every output checked against ctnn's double-precision network (itself checked against
+// PyTorch by tests/oracle) before anything is timed. Single samples (independent and dependent
+// calls) and batches of 64.
+#include "graphs.hpp"
+
+#include "graph_networks.hpp" // ctnn first (kernels/simd.hpp silences GCC 12's AVX-512 warnings)
+
+#include "torch_anchor.hpp"
+
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace bench {
+namespace {
+
+constexpr int ring = 64, batch = 64;
+using sample = nn::tensor<float, graph_cnn::input_shape>;
+
+struct graph_contestants {
+  nn::net<graph_cnn> net = nn::make<graph_cnn>(nn::init::pytorch_default{}, 2025);
+  std::vector<float> params = net.export_parameters();
+  std::string torch_note;
+  std::unique_ptr<torch_model> torch = make_torch_graph(params, torch_note);
+  std::vector<sample> inputs;
+  std::vector<float> batch_x;
+
+  graph_contestants() {
+    nn::rng g(9);
+    inputs.resize(ring);
+    for (auto& x : inputs)
+      for (auto& v : x) v = float(g.uniform(-1, 1));
+    for (const auto& x : inputs) batch_x.insert(batch_x.end(), x.data(), x.data() + graph::in);
+    nn::net<graph_cnn, double> reference(std::vector<double>(params.begin(), params.end()));
+    std::vector<float> y(std::size_t(batch) * graph::classes);
+    for (int r = 0; r < ring; ++r) {
+      nn::tensor<double, graph_cnn::input_shape> xd;
+      std::copy(inputs[std::size_t(r)].begin(), inputs[std::size_t(r)].end(), xd.begin());
+      const auto ref = reference(xd);
+      const std::vector<double> want(ref.begin(), ref.end());
+      check_against_reference("ctnn", want, net(inputs[std::size_t(r)]).data());
+      if (torch) {
+        torch->infer(inputs[std::size_t(r)].data(), y.data(), 1);
+        check_against_reference("libtorch", want, y.data());
+      }
+    }
+    if (torch) {
+      torch->infer(batch_x.data(), y.data(), batch);
+      std::vector<float> mine(y.size());
+      auto ws = net.make_workspace(batch);
+      net.predict(ws, batch_x.data(), mine.data(), batch);
+      for (int r = 0; r < batch; ++r)
+        check_against_reference(
+            "libtorch batch",
+            std::vector<double>(mine.begin() + r * graph::classes, mine.begin() + (r + 1) * graph::classes),
+            y.data() + r * graph::classes);
+    }
+  }
+};
+
+graph_contestants& contestants() {
+  static graph_contestants c;
+  return c;
+}
+
+void set_counters(benchmark::State& st, double samples_per_iteration) {
+  st.SetItemsProcessed(std::int64_t(double(st.iterations()) * samples_per_iteration));
+  st.counters["GFLOP/s"] = benchmark::Counter(2 * graph::multiply_adds * samples_per_iteration * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+using single_call = std::function<void(graph_contestants&, const sample&, float*)>;
+using missing_fn = std::function<std::string(graph_contestants&)>;
+
+void register_single(const std::string& who, single_call run, missing_fn missing) {
+  for (bool dependent : {false, true})
+    benchmark::RegisterBenchmark(("infer/graph_cnn/" + who + (dependent ? "/dependent" : "/independent")).c_str(),
+                                 [run, missing, dependent](benchmark::State& st) {
+                                   auto& c = contestants();
+                                   if (const auto why = missing(c); !why.empty()) return st.SkipWithError(why.c_str());
+                                   sample x = c.inputs[0];
+                                   const float x0 = x[0];
+                                   float y[graph::classes];
+                                   std::size_t k = 0;
+                                   for (auto _ : st) {
+                                     if (dependent) {
+                                       run(c, x, y);
+                                       x[0] = x0 + y[0] * 1e-30f; // the next call must wait for y
+                                       benchmark::DoNotOptimize(x.data());
+                                     } else {
+                                       run(c, c.inputs[k++ % ring], y);
+                                     }
+                                     benchmark::DoNotOptimize(y);
+                                     benchmark::ClobberMemory();
+                                   }
+                                   set_counters(st, 1);
+                                 });
+}
+
+void register_batch(const std::string& who, std::function<void(graph_contestants&, const float*, float*)> run,
+                    missing_fn missing) {
+  benchmark::RegisterBenchmark(("batch64/graph_cnn/" + who).c_str(), [run, missing](benchmark::State& st) {
+    auto& c = contestants();
+    if (const auto why = missing(c); !why.empty()) return st.SkipWithError(why.c_str());
+    std::vector<float> y(std::size_t(batch) * graph::classes);
+    for (auto _ : st) {
+      run(c, c.batch_x.data(), y.data());
+      benchmark::DoNotOptimize(y.data());
+    }
+    set_counters(st, batch);
+  });
+}
+
+std::string none(graph_contestants&) { return {}; }
+std::string no_torch(graph_contestants& c) { return c.torch ? "" : c.torch_note; }
+
+} // namespace
+
+void register_graph_benchmarks() {
+  contestants(); // builds and cross-checks every contestant; throws if one disagrees
+  register_single(
+      "ctnn",
+      [](graph_contestants& c, const sample& x, float* y) {
+        const auto out = c.net(x);
+        std::copy_n(out.data(), graph::classes, y);
+      },
+      none);
+  register_single(
+      "libtorch", [](graph_contestants& c, const sample& x, float* y) { c.torch->infer(x.data(), y, 1); }, no_torch);
+  register_batch(
+      "ctnn",
+      [](graph_contestants& c, const float* x, float* y) {
+        static auto ws = c.net.make_workspace(batch);
+        c.net.predict(ws, x, y, batch);
+      },
+      none);
+  register_batch(
+      "libtorch", [](graph_contestants& c, const float* x, float* y) { c.torch->infer(x, y, batch); }, no_torch);
+}
+
+std::string graph_table(const collector& c, double peak_gflops) {
+  std::ostringstream md;
+  md << "\n| graph_cnn (residual + Inception, 3x32x32) | ctnn | libtorch | ctnn / libtorch | ctnn GFLOP/s | % FMA "
+        "peak |\n";
+  md << "|---|---:|---:|---:|---:|---:|\n";
+  for (std::string mode : {"independent", "dependent"}) {
+    const auto* a = c.find("infer/graph_cnn/ctnn/" + mode);
+    if (!a) continue;
+    const auto* t = c.find("infer/graph_cnn/libtorch/" + mode);
+    const double gflops = a->counters.at("GFLOP/s");
+    md << "| one sample, " << mode << " (ns) | " << fmt(a->ns) << " | " << (t ? fmt(t->ns) : "skipped") << " | "
+       << (t ? fmt(t->ns / a->ns, "%.2fx") : "-") << " | " << fmt(gflops) << " | "
+       << (peak_gflops > 0 ? fmt(100 * gflops / peak_gflops) : "-") << " |\n";
+  }
+  if (const auto* a = c.find("batch64/graph_cnn/ctnn")) {
+    auto rate = [](const collector::result* r) { return r->counters.at("items_per_second"); };
+    const auto* t = c.find("batch64/graph_cnn/libtorch");
+    const double gflops = a->counters.at("GFLOP/s");
+    md << "| batch 64 (samples/s) | " << fmt(rate(a), "%.0f") << " | " << (t ? fmt(rate(t), "%.0f") : "skipped")
+       << " | " << (t ? fmt(rate(a) / rate(t), "%.2fx") : "-") << " | " << fmt(gflops) << " | "
+       << (peak_gflops > 0 ? fmt(100 * gflops / peak_gflops) : "-") << " |\n";
+  }
+  md << "\n(ctnn / libtorch: how many times faster ctnn is; > 1 favours ctnn.)\n";
+  if (!contestants().torch) md << "\n" << contestants().torch_note << "\n";
+  return md.str();
+}
+
+} // namespace bench
