@@ -24,7 +24,8 @@ Supported modules, in nn.Sequential (nested too) or in a module whose forward to
 (a chain; branches that join by an addition, a product or torch.cat, as parallel<...> blocks;
 a tuple of outputs, as heads<...>): Linear, Conv1d, Conv2d (any groups, zero padding), MaxPool1d/2d,
 AvgPool1d/2d (count_include_pad), AdaptiveAvgPool1d/2d(1), Flatten, ReLU, LeakyReLU, Sigmoid,
-Tanh, GELU (exact), Softmax and LogSoftmax (over a vector), ConvTranspose2d (groups 1), Upsample
+Tanh, GELU (exact), PReLU (one slope, or one per channel), Softmax and LogSoftmax (over a
+vector), ConvTranspose2d (groups 1), Upsample
 (nearest, whole scale factors), LayerNorm (over the sample, or the
 features of each step), RNN/LSTM/GRU (unidirectional, any num_layers, with
 `out, _ = rnn(x)` and then `out[-1]` / `out[:, -1]` for the last step), and Identity and Dropout
@@ -301,6 +302,13 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
         params = [m.weight if m.affine else torch.ones(c), m.bias if m.affine else torch.zeros(c), m.running_mean,
                   m.running_var]
         return [Layer("ctnn::batch_norm", "batch_norm", in_shape, params, source=path)]
+    if isinstance(m, nn.PReLU):
+        if m.num_parameters == 1:
+            return [Layer("ctnn::prelu", "prelu", in_shape, [m.weight], sequence=in_sequence, source=path)]
+        if in_sequence or m.num_parameters != in_shape[0]:
+            refuse("num_parameters=%d: ctnn's PReLU has one slope, or one per channel (%s's first dimension, %d)" %
+                   (m.num_parameters, "a sequence" if in_sequence else "the input", in_shape[0]))
+        return [Layer("ctnn::channel_prelu", "channel_prelu", in_shape, [m.weight], source=path)]
     refuse("not a module ctnn can express (see the list in ctnn_export.py)")
 
 
@@ -898,6 +906,8 @@ def _apply(layer, x):
         g, b = layer.params
         return torch.nn.functional.layer_norm(x, m.normalized_shape, g.reshape(m.normalized_shape),
                                               b.reshape(m.normalized_shape), m.eps)
+    if isinstance(m, nn.PReLU):
+        return torch.nn.functional.prelu(x, layer.params[0])
     if isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
         return m.to(torch.float64)(x).reshape(x.shape[0], -1)
     return m.to(torch.float64)(x)

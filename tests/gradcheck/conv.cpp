@@ -1,7 +1,7 @@
 // Central finite differences in double for the convolutional layers at odd sizes: conv2d with
 // stride, padding and dilation (a second conv also checks the first one's input gradient),
 // max and average pools 2-D and 1-D, conv1d with causal and same padding, global_avg_pool, and
-// grouped and depthwise convolutions.
+// grouped and depthwise convolutions, and PReLU after a convolution and a dense layer.
 #define BOOST_TEST_MODULE gradcheck_conv
 #include <boost/test/unit_test.hpp>
 
@@ -126,4 +126,13 @@ BOOST_AUTO_TEST_CASE(grouped_and_depthwise_convolutions) {
                              nn::gelu, nn::conv1d<6, 3, nn::stride<2>, nn::groups<3>>, nn::flatten, nn::dense<2>>;
   check_network<signal, nn::loss::mse>(63);
   check_input_gradient<signal, nn::loss::mse>(64);
+}
+
+BOOST_AUTO_TEST_CASE(prelu_with_one_slope_and_one_per_channel) {
+  // the slopes' gradients sum over the values they apply to: every position of a channel, or all
+  using model = nn::network<nn::input<nn::shape<2, 5, 6>>, nn::conv2d<3, nn::kernel<3>>, nn::channel_prelu, nn::flatten,
+                            nn::dense<5>, nn::prelu, nn::dense<2>>;
+  static_assert(model::layer_params(2) == 3 && model::layer_params(5) == 1);
+  check_network<model, nn::loss::mse>(65);
+  check_input_gradient<model, nn::loss::mse>(66);
 }

@@ -214,6 +214,8 @@ def graph_layer_models():
         "graph_inception": (Inception(), (3, 5, 5), False),
         "graph_heads": (PolicyValue(), (6,), False),
         "graph_gated": (GatedSkip(), (4,), False),
+        "layer_prelu": (nn.Sequential(nn.Conv2d(2, 3, 3), nn.PReLU(3), nn.Flatten(), nn.Linear(27, 4), nn.PReLU(),
+                                      nn.Linear(4, 2)), (2, 5, 5), False),
         "layer_grouped": (nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False), nn.BatchNorm2d(4),
                                         nn.ReLU6(), nn.Conv2d(4, 8, 1), nn.Hardswish(),
                                         nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=4), nn.SiLU(),
@@ -469,7 +471,7 @@ class TwoInputs(nn.Module):
 def check_refusals():
     """What the exporter cannot express is refused, naming the module's path and type."""
     cases = [
-        (nn.Sequential(nn.Linear(4, 8), nn.PReLU()), (4,), False, "1 (PReLU)"),
+        (nn.Sequential(nn.Linear(4, 8), nn.PReLU(3)), (4,), False, "1 (PReLU): num_parameters=3"),
         (nn.Sequential(nn.Sequential(nn.Linear(4, 4), nn.Softplus())), (4,), False, "0.1 (Softplus)"),
         (nn.Sequential(nn.Linear(4, 4), nn.Hardtanh(-0.5, 2.0)), (4,), False, "1 (Hardtanh): min_val=-0.5"),
         (LastStep(nn.LSTM(2, 3, bidirectional=True), nn.Linear(6, 1)), (5, 2), True, "rnn (LSTM): bidirectional"),

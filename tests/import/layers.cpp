@@ -22,6 +22,7 @@
 #include "fixtures/layer_lstm.hpp"
 #include "fixtures/layer_pool1d.hpp"
 #include "fixtures/layer_pool2d.hpp"
+#include "fixtures/layer_prelu.hpp"
 #include "fixtures/layer_rnn.hpp"
 #include "fixtures/layer_rnn_relu.hpp"
 
@@ -54,6 +55,7 @@ BOOST_AUTO_TEST_CASE(batch_norm_layers_with_running_statistics) {
   BOOST_TEST(ctnn::net<layer_batch_norm_1d::model>::value_count == layer_batch_norm_1d::model::param_count + 2 * 3);
 }
 // ConvTranspose2d (stride, padding, output_padding, dilation) and nearest Upsample
+BOOST_AUTO_TEST_CASE(prelu_one_slope_and_one_per_channel) { check_exported<layer_prelu::model>("layer_prelu"); }
 BOOST_AUTO_TEST_CASE(grouped_and_depthwise_convolutions) {
   // depthwise 3x3 with a batch norm folded into it, pointwise 1x1, a strided grouped 3x3
   check_exported<layer_grouped::model>("layer_grouped");

@@ -17,6 +17,7 @@
 #include <ctnn/dsl/layers/norm.hpp>
 #include <ctnn/dsl/layers/parallel.hpp>
 #include <ctnn/dsl/layers/pool.hpp>
+#include <ctnn/dsl/layers/prelu.hpp>
 #include <ctnn/dsl/layers/recurrent.hpp>
 #include <ctnn/dsl/layers/residual.hpp>
 #include <ctnn/dsl/layers/upsample.hpp>

@@ -64,6 +64,7 @@ struct a_sequence {};
 /// What batch_norm expects: features [F] or channel maps [C, L] / [C, H, W], not a sequence.
 struct features_or_channel_maps {};
 struct fix_use_layer_norm_on_sequences {};
+struct fix_use_prelu_with_one_slope_on_sequences {};
 struct fix_give_a_factor_of_at_least_1 {};
 struct fix_keep_output_padding_below_the_stride_or_dilation {};
 template <class Layer>

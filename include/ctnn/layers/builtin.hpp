@@ -12,6 +12,7 @@
 #include <ctnn/layers/norm.hpp>
 #include <ctnn/layers/parallel.hpp>
 #include <ctnn/layers/pool.hpp>
+#include <ctnn/layers/prelu.hpp>
 #include <ctnn/layers/recurrent.hpp>
 #include <ctnn/layers/residual.hpp>
 #include <ctnn/layers/stage.hpp>
