@@ -1,7 +1,7 @@
 // ctnn's convolutional layers against PyTorch (tests/oracle/generate.py, float64): conv2d and
 // conv1d with every option (stride, padding, same, causal, dilation), max/avg pools 2-D and 1-D,
 // global average pooling, parallel blocks, grouped and depthwise convolutions: outputs, MSE loss
-// and parameter gradients, in float
+// and parameter gradients (and 4 Adam steps for the graphs and the depthwise block), in float
 // and double; and bench/README.md's mnist_cnn: forward, cross-entropy gradients and 4 Adam steps.
 #define BOOST_TEST_MODULE oracle_conv
 #include <boost/test/unit_test.hpp>
@@ -134,11 +134,13 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(parallel_blocks_match_pytorch, T, scalar_types) {
       nn::relu, nn::flatten, nn::dense<3>>;
   static_assert(inception::layer_output(1) == nn::dims{3, {8, 5, 6}});
   nn::test::check_mse_case<T, inception>("graphs.txt", "inception", 3);
+  nn::test::check_adam_steps<T, inception>("graphs.txt", "inception", 3);
   using gated =
       nn::network<nn::input<nn::shape<4>>, nn::dense<5>,
                   nn::parallel<nn::multiply, nn::branch<nn::dense<3>, nn::tanh>, nn::branch<nn::dense<3>, nn::sigmoid>>,
                   nn::parallel<nn::add, nn::branch<nn::dense<3>>, nn::branch<>>, nn::elu, nn::dense<2>>;
   nn::test::check_mse_case<T, gated>("graphs.txt", "gated", 3);
+  nn::test::check_adam_steps<T, gated>("graphs.txt", "gated", 3);
 }
 
 // Grouped and depthwise convolutions against PyTorch (groups=; fixtures: generate.py grouped): a
@@ -151,6 +153,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(grouped_convolutions_match_pytorch, T, scalar_type
                   nn::conv2d<8, nn::kernel<3>, nn::stride<2>, nn::padding<1>, nn::groups<8>>, nn::hardswish,
                   nn::flatten, nn::dense<3>>;
   nn::test::check_mse_case<T, separable>("grouped.txt", "depthwise_separable", 3);
+  nn::test::check_adam_steps<T, separable>("grouped.txt", "depthwise_separable", 3);
   using grouped = nn::network<nn::input<nn::shape<4, 6, 6>>, nn::conv2d<6, nn::kernel<3>, nn::groups<2>>, nn::silu,
                               nn::flatten, nn::dense<2>>;
   nn::test::check_mse_case<T, grouped>("grouped.txt", "grouped", 3);

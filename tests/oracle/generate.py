@@ -183,8 +183,9 @@ def graph_cases():
 
 
 def graph_fixtures():
-    """Each graph case: a batch of 3, MSE against a target: outputs, loss, parameter gradients."""
-    mse_case_fixtures("graphs.txt", graph_cases(), 300)
+    """Each graph case: a batch of 3, MSE against a target: outputs, loss, parameter gradients, and
+    4 Adam steps."""
+    mse_case_fixtures("graphs.txt", graph_cases(), 300, adam_steps=4)
 
 
 def conv_cases():
@@ -221,9 +222,10 @@ def gradients_of(module):
     return torch.cat([p.grad.reshape(-1) for p in module.parameters()])
 
 
-def mse_case_fixtures(file, cases, seed):
+def mse_case_fixtures(file, cases, seed, adam_steps=0):
     """Each case (name: (sample shape, module)), reseeded with seed + its position: a batch of 3,
-    parameters uniform in [-0.5, 0.5], MSE against a random target: outputs, loss, gradients."""
+    parameters uniform in [-0.5, 0.5], MSE against a random target: outputs, loss, gradients; then,
+    with adam_steps, that many Adam steps (lr 0.01) on the batch: the parameters after each."""
     w = Writer(file)
     for k, (name, (shape, module)) in enumerate(cases.items()):
         torch.manual_seed(seed + k)
@@ -241,12 +243,19 @@ def mse_case_fixtures(file, cases, seed):
         w.put(p + "y", y)
         w.put(p + "loss", loss)
         w.put(p + "grads", gradients_of(module))
+        if adam_steps:
+            opt = torch.optim.Adam(module.parameters(), lr=0.01)
+            for step in range(1, adam_steps + 1):
+                opt.zero_grad()
+                torch.nn.functional.mse_loss(module(x), target).backward()
+                opt.step()
+                w.put(p + "adam%d" % step, parameters_of(module))
     return w
 
 
 def grouped_fixtures():
     """grouped.txt: grouped and depthwise convolutions (groups=), a MobileNet-style
-    depthwise-separable block; a batch of 3, MSE: outputs, loss, gradients. Mirrored in
+    depthwise-separable block; a batch of 3, MSE: outputs, loss, gradients, 4 Adam steps. Mirrored in
     tests/oracle/conv.cpp."""
     nn = torch.nn
     cases = {
@@ -258,7 +267,7 @@ def grouped_fixtures():
         "grouped_conv1d": ((4, 10), nn.Sequential(nn.Conv1d(4, 6, 3, stride=2, groups=2), nn.Tanh(), nn.Flatten(),
                                                   nn.Linear(6 * 4, 2))),
     }
-    mse_case_fixtures("grouped.txt", cases, 1000)
+    mse_case_fixtures("grouped.txt", cases, 1000, adam_steps=4)
 
 
 def conv_fixtures():

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 
 #include <fstream>
 #include <map>
@@ -87,6 +88,29 @@ void check_mse_case(const std::string& file, const std::string& name, std::size_
   net_t view;
   std::copy(grads.begin(), grads.end(), view.parameters().begin());
   BOOST_TEST(scaled_error(view.export_parameters(), at("grads")) <= gradient_tolerance, name);
+}
+
+/// The case's 4 Adam steps (lr 0.01) of MSE on its batch of n, from generate.py's mse_case_fixtures
+/// with adam_steps: ctnn's trainer, one full batch per step, against PyTorch's parameters.
+template <class T, class Model>
+void check_adam_steps(const std::string& file, const std::string& name, std::size_t n) {
+  using net_t = ctnn::net<Model, T>;
+  const auto fx = read_fixture(file);
+  const auto& at = [&](const std::string& key) -> const std::vector<double>& { return fx.at(name + "." + key); };
+  net_t net;
+  net.import_parameters(as<T>(at("params")));
+  const auto x = as<T>(at("x"));
+  const auto target = as<T>(at("target"));
+  ctnn::dataset<T, typename Model::input_shape, typename Model::output_shape> data;
+  for (std::size_t r = 0; r < n; ++r)
+    data.push_back(std::span<const T, net_t::input_size>(x.data() + r * net_t::input_size, net_t::input_size),
+                   std::span<const T, net_t::output_size>(target.data() + r * net_t::output_size, net_t::output_size));
+  ctnn::trainer fit{net, ctnn::loss::mse{}, ctnn::optim::adam{.lr = 0.01}};
+  for (int step = 1; step <= 4; ++step) {
+    fit.train(data, {.epochs = 1, .batch = n, .shuffle = false, .log = nullptr});
+    BOOST_TEST(scaled_error(net.export_parameters(), at("adam" + std::to_string(step))) <= gradient_tol<T>,
+               name << " Adam step " << step);
+  }
 }
 
 } // namespace ctnn::test
