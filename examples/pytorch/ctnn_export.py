@@ -75,6 +75,8 @@ class Layer:
         self.golden = None          # [K, size] float64, filled in by the run
 
     def shape_string(self):
+        if getattr(self, "shape_text", None):  # inputs<...>: every input's shape
+            return self.shape_text
         return ("sequence<" if self.sequence else "shape<") + ", ".join(str(d) for d in self.shape) + ">"
 
 
@@ -562,11 +564,24 @@ class _Walk:
         self.input_shape = tuple(input_shape)
         self.sequence = sequence
         self.batch_first = batch_first
-        self.layers = [Layer("ctnn::input<ctnn::%s<%s>>" % ("sequence" if sequence else "shape",
-                                                             ", ".join(map(str, input_shape))),
-                             "input<%s<%s>>" % ("sequence" if sequence else "shape",
-                                                ", ".join(map(str, input_shape))),
-                             input_shape, sequence=sequence, source="input")]
+        # several inputs: input_shape is a list of shapes, sequence a list of flags
+        self.several = isinstance(input_shape, list)
+        if self.several:
+            self.input_shapes = [tuple(s) for s in input_shape]
+            self.sequences = list(sequence) if isinstance(sequence, (list, tuple)) else [bool(sequence)] * len(
+                input_shape)
+            parts = ["%s<%s>" % ("sequence" if q else "shape", ", ".join(map(str, sh)))
+                     for sh, q in zip(self.input_shapes, self.sequences)]
+            total = sum(math.prod(sh) for sh in self.input_shapes)
+            self.layers = [Layer("ctnn::inputs<%s>" % ", ".join("ctnn::" + x for x in parts),
+                                 "inputs<%s>" % ", ".join(parts), (total,), source="inputs")]
+            self.layers[0].shape_text = self.layers[0].name
+        else:
+            self.layers = [Layer("ctnn::input<ctnn::%s<%s>>" % ("sequence" if sequence else "shape",
+                                                                 ", ".join(map(str, input_shape))),
+                                 "input<%s<%s>>" % ("sequence" if sequence else "shape",
+                                                    ", ".join(map(str, input_shape))),
+                                 input_shape, sequence=sequence, source="input")]
         self.folded = set()  # batch-norm nodes folded into the layer before them
         self.emitted = {}    # module path -> the node that used it (a module with weights is used once)
 
@@ -613,10 +628,20 @@ class _Walk:
         nodes = list(graph.nodes)
         self.index = {n: i for i, n in enumerate(nodes)}
         placeholders = [n for n in nodes if n.op == "placeholder"]
-        if len(placeholders) != 1:
-            raise UnsupportedModel("%s: forward takes %d inputs; the exporter takes models of one input (ctnn's "
-                                   "inputs<...> is not exported yet)" % (type(self.model).__name__, len(placeholders)))
+        if len(placeholders) != (len(self.input_shapes) if self.several else 1):
+            raise UnsupportedModel("%s: forward takes %d inputs; give the exporter as many input shapes (%d given)" %
+                                   (type(self.model).__name__, len(placeholders),
+                                    len(self.input_shapes) if self.several else 1))
         results = next(n for n in nodes if n.op == "output").args[0]
+        if self.several:
+            start = self._inputs_block(placeholders, results)
+            if isinstance(results, (tuple, list)) and len(results) >= 2:
+                self._heads(start, list(results))
+            else:
+                if isinstance(results, (tuple, list)):
+                    results = results[0]
+                self._segment(start, results, self.layers, {start.name: ("layer", len(self.layers) - 1)})
+            return self.layers
         if isinstance(results, (tuple, list)) and len(results) >= 2:
             self._heads(placeholders[0], list(results))
         else:
@@ -705,14 +730,19 @@ class _Walk:
             self._segment(fork, a, sub, {fork.name: ("layer", 0)})
             branches.append(sub[1:])
         outs = [b[-1] if b else prev for b in branches]
+        self._append_block(kind, dim, branches, outs, join, layers)
+
+    def _append_block(self, kind, dim, branches, outs, join, layers):
+        """The parallel<kind, branch<...>...> layer of branches whose last layers are outs."""
+        sequence = outs[0].sequence
         if kind == "concat":
             # the channels of maps and the features of vectors: dim 1 of [batch, ...]; the features
             # of each step of a sequence: dim 2 ([batch, steps, features] or [steps, batch, features])
-            axis = 1 if prev.sequence else 0
-            expected = 2 if prev.sequence else 1
+            axis = 1 if sequence else 0
+            expected = 2 if sequence else 1
             rank = len(outs[0].shape) + 1
-            ok_dim = dim in (2, -1) if prev.sequence else dim in (1, 1 - rank)
-            if not ok_dim or any(o.sequence != prev.sequence or len(o.shape) != len(outs[0].shape) or
+            ok_dim = dim in (2, -1) if sequence else dim in (1, 1 - rank)
+            if not ok_dim or any(o.sequence != sequence or len(o.shape) != len(outs[0].shape) or
                                  any(o.shape[i] != outs[0].shape[i] for i in range(len(o.shape)) if i != axis)
                                  for o in outs):
                 raise UnsupportedModel("%s: torch.cat(dim=%s) of shapes %s: ctnn concatenates the channels of maps, "
@@ -721,17 +751,66 @@ class _Walk:
             shape = list(outs[0].shape)
             shape[axis] = sum(o.shape[axis] for o in outs)
         else:
-            if any(tuple(o.shape) != tuple(outs[0].shape) for o in outs):
+            if any(tuple(o.shape) != tuple(outs[0].shape) or o.sequence != sequence for o in outs):
                 raise UnsupportedModel("%s: %s of shapes %s: ctnn's %s takes branches of one shape" %
                                        (join.name, kind, [tuple(o.shape) for o in outs], kind))
             shape = outs[0].shape
         cpp = "ctnn::parallel<ctnn::%s, %s>" % (kind, ", ".join(
             "ctnn::branch<%s>" % ", ".join(l.cpp for l in b) for b in branches))
         name = "parallel<%s, %s>" % (kind, ", ".join("branch<%s>" % ", ".join(l.name for l in b) for b in branches))
-        layer = Layer(cpp, name, shape, [p for b in branches for l in b for p in l.params], sequence=prev.sequence,
+        layer = Layer(cpp, name, shape, [p for b in branches for l in b for p in l.params], sequence=sequence,
                       source="%s (%s)" % (join.name, "torch.cat" if kind == "concat" else kind))
         layer.branches, layer.merge = branches, kind
         layers.append(layer)
+
+    def _inputs_block(self, placeholders, results):
+        """Several inputs: they must first meet where a merge joins branches that each read one input
+        (inputs<...>, then parallel<merge, branch<from<I>, ...>...>); returns that join."""
+        name = type(self.model).__name__
+        ends = list(results) if isinstance(results, (tuple, list)) else [results]
+        region = set()
+        for p in placeholders:
+            for e in ends:
+                region |= self._region(p, e)
+        region |= set(placeholders)
+        after = {}
+        for n in sorted(region, key=self.index.get, reverse=True):
+            succ = [u for u in n.users if u in region]
+            after[n] = (set.intersection(*(after[u] for u in succ)) if succ else set()) | {n}
+        common = set.intersection(*(after[p] for p in placeholders))
+        if not common:
+            raise UnsupportedModel("%s: its inputs never meet in one value; ctnn's inputs<...> joins them in the "
+                                   "first block" % name)
+        join = min(common, key=self.index.get)
+        merge = _merge_of(join)
+        if merge is None:
+            raise UnsupportedModel("%s: its inputs meet at '%s', which is not an addition, a product or torch.cat of "
+                                   "branches that each read one input" % (name, join.name))
+        kind, args, dim = merge
+        offsets, at = [], 0
+        for sh in self.input_shapes:
+            offsets.append(at)
+            at += math.prod(sh)
+        branches, outs = [], []
+        for a in args:
+            reads = [i for i, p in enumerate(placeholders) if p is a or a in self._region(p, a)]
+            if len(reads) != 1:
+                raise UnsupportedModel("%s: '%s' reads %s before the inputs are joined; each branch of the first "
+                                       "block reads one input" % (name, a.name, "no input" if not reads else
+                                                                  "several inputs"))
+            i = reads[0]
+            src = Layer("ctnn::from<%d>" % i, "from<%d>" % i, self.input_shapes[i], sequence=self.sequences[i],
+                        source="input %d (%s)" % (i, placeholders[i].name))
+            src.from_input = (offsets[i], self.input_shapes[i])
+            sub = [src]
+            self._segment(placeholders[i], a, sub, {placeholders[i].name: ("layer", 0)})
+            branches.append(sub)
+            outs.append(sub[-1])
+        unread = [i for i in range(len(placeholders)) if not any(b[0].name == "from<%d>" % i for b in branches)]
+        if unread:
+            raise UnsupportedModel("%s: input %d is not read by the first block" % (name, unread[0]))
+        self._append_block(kind, dim, branches, outs, join, self.layers)
+        return join
 
     def _heads(self, start, results):
         """Several outputs: the trunk up to the last node every output depends on through, then
@@ -751,7 +830,7 @@ class _Walk:
         if trunk_end in results:
             raise UnsupportedModel("%s: output '%s' is also the input of another output: ctnn's heads branch off "
                                    "one trunk" % (name, trunk_end.name))
-        value = {start.name: ("layer", 0)}
+        value = {start.name: ("layer", len(self.layers) - 1)}
         self._segment(start, trunk_end, self.layers, value)
         prev = self.layers[-1]
         branches = []
@@ -874,6 +953,9 @@ def _apply(layer, x):
         for o in outs[1:]:
             y = y + o if layer.merge == "add" else y * o
         return y
+    if hasattr(layer, "from_input"):  # from<I>: input I's values out of the row of every input
+        offset, shape = layer.from_input
+        return x[:, offset:offset + math.prod(shape)].reshape((x.shape[0],) + tuple(shape))
     if layer.name == "last":
         return x[:, -1, :]
     if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU)):
@@ -934,11 +1016,15 @@ def _check_against_model(model, layers, inputs, sequence, batch_first):
     """The float64 chain must reproduce the model's own float32 output (a wrong walk shows here)."""
     with torch.no_grad():
         y = model(_model_layout_input(inputs.to(torch.float32), sequence, batch_first))
+    _check_output(y, layers, inputs.shape[0], sequence, batch_first)
+
+
+def _check_output(y, layers, k, sequence, batch_first):
     if isinstance(y, (tuple, list)):  # heads: every head's values, one head after the other
-        y = torch.cat([t.reshape(inputs.shape[0], -1) for t in y], dim=1)
+        y = torch.cat([t.reshape(k, -1) for t in y], dim=1)
     elif sequence and layers[-1].sequence and not batch_first:
         y = y.transpose(0, 1)
-    y = y.reshape(inputs.shape[0], -1).to(torch.float64)
+    y = y.reshape(k, -1).to(torch.float64)
     ref = layers[-1].golden
     err = (y - ref).abs().max().item()
     scale = max(1.0, ref.abs().max().item())
@@ -1010,7 +1096,9 @@ def _comments(layers):
 def write_header(layers, name, path, origin):
     with open(path, "w") as f:
         f.write("// Generated by examples/pytorch/ctnn_export.py from %s; do not edit.\n" % origin)
-        f.write("// Layers (index, ctnn layer, output shape, PyTorch module):\n%s\n" % _comments(layers))
+        # (the table keeps its columns: clang-format, which formats the repository, leaves it alone)
+        f.write("// clang-format off\n// Layers (index, ctnn layer, output shape, PyTorch module):\n%s\n"
+                "// clang-format on\n" % _comments(layers))
         f.write("#pragma once\n\n#include <ctnn/ctnn.hpp>\n\n")
         f.write("namespace %s {\nusing model = %s;\n" % (name, cpp_type(layers)))
         f.write("inline constexpr const char* weights_file = \"%s.ctnn\";\n" % name)
@@ -1041,9 +1129,17 @@ def export(model, input_shape, name, out_dir, sequence=False, batch_first=None, 
                            False)
     layers = _Walk(model, input_shape, sequence, batch_first).run()
     torch.manual_seed(seed)
-    inputs = torch.randn((golden_inputs,) + tuple(input_shape))
-    _run_golden(layers, inputs, batch_first)
-    _check_against_model(model, layers, inputs, sequence, batch_first)
+    if isinstance(input_shape, list):  # several inputs: each drawn, then one row of all of them
+        flags = list(sequence) if isinstance(sequence, (list, tuple)) else [bool(sequence)] * len(input_shape)
+        parts = [torch.randn((golden_inputs,) + tuple(sh)) for sh in input_shape]
+        _run_golden(layers, torch.cat([p.reshape(golden_inputs, -1) for p in parts], dim=1), batch_first)
+        with torch.no_grad():
+            y = model(*[_model_layout_input(p.to(torch.float32), q, batch_first) for p, q in zip(parts, flags)])
+        _check_output(y, layers, golden_inputs, False, batch_first)
+    else:
+        inputs = torch.randn((golden_inputs,) + tuple(input_shape))
+        _run_golden(layers, inputs, batch_first)
+        _check_against_model(model, layers, inputs, sequence, batch_first)
     os.makedirs(out_dir, exist_ok=True)
     origin = origin or type(model).__name__
     write_header(layers, name, os.path.join(out_dir, name + ".hpp"), origin)
@@ -1059,6 +1155,8 @@ def main(argv=None):
     shape = p.add_mutually_exclusive_group(required=True)
     shape.add_argument("--input-shape", help="one sample's shape, e.g. 1,28,28")
     shape.add_argument("--sequence", help="STEPS,FEATURES of a sequence input (recurrent models)")
+    shape.add_argument("--inputs", help="several inputs, in forward's order, separated by ';': a shape (12) or a "
+                                        "sequence (seq:32,4), e.g. 'seq:32,4;12'")
     p.add_argument("--name", required=True, help="C++ namespace and file stem")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--golden", type=int, default=4, help="number of golden inputs (default 4)")
@@ -1076,10 +1174,16 @@ def main(argv=None):
               "file that defines it with --import FILE (e.g. --import train_model.py)" % (args.model, e),
               file=sys.stderr)
         return 2
-    dims = tuple(int(v) for v in (args.input_shape or args.sequence).split(","))
+    if args.inputs:
+        specs = [part.strip() for part in args.inputs.split(";")]
+        dims = [tuple(int(v) for v in part.replace("seq:", "").split(",")) for part in specs]
+        sequence = [part.startswith("seq:") for part in specs]
+    else:
+        dims = tuple(int(v) for v in (args.input_shape or args.sequence).split(","))
+        sequence = args.sequence is not None
     try:
-        layers = export(model, dims, args.name, args.out, sequence=args.sequence is not None,
-                        golden_inputs=args.golden, origin=os.path.basename(args.model))
+        layers = export(model, dims, args.name, args.out, sequence=sequence, golden_inputs=args.golden,
+                        origin=os.path.basename(args.model))
     except UnsupportedModel as e:
         print("ctnn_export: cannot export %s: %s" % (args.model, e), file=sys.stderr)
         return 2

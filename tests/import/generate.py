@@ -202,6 +202,24 @@ class GatedSkip(nn.Module):
         return self.out(torch.tanh(self.a(x)) * torch.sigmoid(self.b(x)) + self.c(x))
 
 
+class PricesAndFeatures(nn.Module):
+    """Two inputs (forward(window, features)): an LSTM over a window (batch_first) and a dense
+    branch over static features, concatenated; then two heads."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(2, 6, batch_first=True)
+        self.static = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
+        self.body = nn.Linear(10, 8)
+        self.signal = nn.Linear(8, 1)
+        self.regime = nn.Linear(8, 3)
+
+    def forward(self, window, features):
+        out, _ = self.lstm(window)
+        z = torch.relu(self.body(torch.cat([out[:, -1], self.static(features)], dim=1)))
+        return self.signal(z), self.regime(z)
+
+
 def graph_layer_models():
     """Layers and networks of the graphs issue (seeded after every earlier fixture): grouped and
     depthwise convolutions in a MobileNet-style block; graphs as people write them (ResNet's
@@ -214,6 +232,7 @@ def graph_layer_models():
         "graph_inception": (Inception(), (3, 5, 5), False),
         "graph_heads": (PolicyValue(), (6,), False),
         "graph_gated": (GatedSkip(), (4,), False),
+        "graph_two_inputs": (PricesAndFeatures(), [(5, 2), (3,)], [True, False]),
         "layer_prelu": (nn.Sequential(nn.Conv2d(2, 3, 3), nn.PReLU(3), nn.Flatten(), nn.Linear(27, 4), nn.PReLU(),
                                       nn.Linear(4, 2)), (2, 5, 5), False),
         "layer_grouped": (nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False), nn.BatchNorm2d(4),

@@ -1,7 +1,8 @@
 // Graphs exported from PyTorch as people write them (tests/import/generate.py): ResNet's
 // BasicBlock (`out += identity`, a strided block with a 1x1 projection, batch norms folded),
 // MobileNetV2's inverted residual (depthwise convolutions, `x + self.conv(x)`), an Inception
-// module (torch.cat of branches and the input), two heads (forward returns a tuple) and a gated
+// module (torch.cat of branches and the input), two heads (forward returns a tuple), two inputs
+// (forward(window, features): inputs<...>, from<I>) and a gated
 // skip (a product and a sum). Each loads into its generated type and matches PyTorch layer by
 // layer, in float and double; embedded (constexpr) weights build the same networks.
 #define BOOST_TEST_MODULE import_graphs
@@ -14,6 +15,7 @@
 #include "fixtures/graph_mobilenet.hpp"
 #include "fixtures/graph_resnet.hpp"
 #include "fixtures/graph_resnet_weights.hpp"
+#include "fixtures/graph_two_inputs.hpp"
 
 #include <ctnn/interop/embedded.hpp>
 
@@ -44,6 +46,24 @@ BOOST_AUTO_TEST_CASE(two_heads_as_forward_returns_them) {
   for (std::size_t i = 0; i < 4; ++i)
     BOOST_TEST(std::abs(policy[i] - want[i]) <= 1e-5 * std::max(1.0, std::abs(want[i])));
   BOOST_TEST(std::abs(value[0] - want[4]) <= 1e-5 * std::max(1.0, std::abs(want[4])));
+}
+
+BOOST_AUTO_TEST_CASE(two_inputs_and_two_heads_as_forward_takes_and_returns_them) {
+  // forward(window, features) -> (signal, regime): inputs<...> with from<I> branches, then heads
+  check_exported<graph_two_inputs::model>("graph_two_inputs");
+  ctnn::net<graph_two_inputs::model> n;
+  ctnn::load(n, import_fixture("graph_two_inputs.ctnn"));
+  const auto g = ctnn::read_golden(import_fixture("graph_two_inputs.golden"));
+  const auto x = g.output(0, 2); // the row of both inputs
+  ctnn::tensor<float, ctnn::sequence<5, 2>> window;
+  ctnn::tensor<float, ctnn::shape<3>> features;
+  for (std::size_t i = 0; i < 10; ++i) window[i] = float(x[i]);
+  for (std::size_t i = 0; i < 3; ++i) features[i] = float(x[10 + i]);
+  const auto [signal, regime] = n(window, features);
+  const auto want = g.output(graph_two_inputs::model::layer_count - 1, 2);
+  BOOST_TEST(std::abs(signal[0] - want[0]) <= 1e-5 * std::max(1.0, std::abs(want[0])));
+  for (std::size_t i = 0; i < 3; ++i)
+    BOOST_TEST(std::abs(regime[i] - want[1 + i]) <= 1e-5 * std::max(1.0, std::abs(want[1 + i])));
 }
 
 BOOST_AUTO_TEST_CASE(embedded_graph_weights_equal_the_weight_files) {
