@@ -21,8 +21,32 @@ namespace {
 constexpr int ring = 64, batch = 64;
 using sample = nn::tensor<float, graph_cnn::input_shape>;
 
+/// graph_cnn's layers as separate chains run back to back on one sample, without the merges (each
+/// part reads the previous part's output; the numbers are not graph_cnn's, the work is).
+struct parts_chain {
+  nn::net<graph_parts::stem> stem = nn::make<graph_parts::stem>(nn::init::pytorch_default{}, 1);
+  nn::net<graph_parts::residual_body> body = nn::make<graph_parts::residual_body>(nn::init::pytorch_default{}, 2);
+  nn::net<graph_parts::pool> pool = nn::make<graph_parts::pool>(nn::init::pytorch_default{}, 3);
+  nn::net<graph_parts::branch0> b0 = nn::make<graph_parts::branch0>(nn::init::pytorch_default{}, 4);
+  nn::net<graph_parts::branch1> b1 = nn::make<graph_parts::branch1>(nn::init::pytorch_default{}, 5);
+  nn::net<graph_parts::branch2> b2 = nn::make<graph_parts::branch2>(nn::init::pytorch_default{}, 6);
+  nn::net<graph_parts::head> head = nn::make<graph_parts::head>(nn::init::pytorch_default{}, 7);
+  std::vector<float> a = std::vector<float>(16 * 32 * 32), b = std::vector<float>(16 * 32 * 32),
+                     c = std::vector<float>(48 * 16 * 16);
+  void operator()(const float* x, float* y) {
+    stem(x, a.data());
+    body(a.data(), b.data());
+    pool(b.data(), a.data());
+    b0(a.data(), c.data());
+    b1(a.data(), c.data() + 16 * 16 * 16);
+    b2(a.data(), c.data() + 2 * 16 * 16 * 16);
+    head(c.data(), y);
+  }
+};
+
 struct graph_contestants {
   nn::net<graph_cnn> net = nn::make<graph_cnn>(nn::init::pytorch_default{}, 2025);
+  parts_chain parts;
   std::vector<float> params = net.export_parameters();
   std::string torch_note;
   std::unique_ptr<torch_model> torch = make_torch_graph(params, torch_note);
@@ -131,6 +155,8 @@ void register_graph_benchmarks() {
       none);
   register_single(
       "libtorch", [](graph_contestants& c, const sample& x, float* y) { c.torch->infer(x.data(), y, 1); }, no_torch);
+  register_single(
+      "ctnn_parts", [](graph_contestants& c, const sample& x, float* y) { c.parts(x.data(), y); }, none);
   register_batch(
       "ctnn",
       [](graph_contestants& c, const float* x, float* y) {
@@ -165,6 +191,14 @@ std::string graph_table(const collector& c, double peak_gflops) {
        << (peak_gflops > 0 ? fmt(100 * gflops / peak_gflops) : "-") << " |\n";
   }
   md << "\n(ctnn / libtorch: how many times faster ctnn is; > 1 favours ctnn.)\n";
+  if (const auto* g = c.find("infer/graph_cnn/ctnn/independent"), *p = c.find("infer/graph_cnn/ctnn_parts/independent");
+      g && p) {
+    // the merges' own traffic at the machine's measured L2 read bandwidth bounds what they may add
+    md << "\n| graph_cnn, one sample | the graph | its layers as chains, no merges | graph - chains | merges' "
+          "traffic |\n|---|---:|---:|---:|---:|\n| ns | "
+       << fmt(g->ns) << " | " << fmt(p->ns) << " | " << fmt(g->ns - p->ns) << " | "
+       << fmt(graph_parts::merge_bytes / 1024, "%.0f KiB") << " |\n";
+  }
   if (!contestants().torch) md << "\n" << contestants().torch_note << "\n";
   return md.str();
 }
