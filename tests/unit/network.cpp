@@ -290,6 +290,8 @@ BOOST_AUTO_TEST_CASE(summary_indents_the_layers_of_blocks_and_branches) {
   BOOST_TEST(column("2", "relu") == top, s);
   BOOST_TEST(has(row("1"), "shape<7, 6, 6>"), s);
   BOOST_TEST(has(row("1.b0"), "shape<3, 6, 6>"), s);
+  // a branch's row: its parameters, multiply-adds and activation bytes (conv + relu: 2 x 108 floats)
+  BOOST_TEST(has(row("1.b0"), "864"), s);
   BOOST_TEST(has(row("1.b2"), "shape<2, 6, 6>"), s);
   // the block's row carries the totals of its branches: 9 + 38 + 38 parameters
   BOOST_TEST(has(row("1"), " 85 "), s);

@@ -74,7 +74,7 @@ void summary_rows(std::vector<std::vector<std::string>>& rows, const std::string
                                   indent + "  " + inner_label<L>() + " " + std::to_string(k) +
                                       (Nets::layer_count == 1 ? " (the block's input)" : ""),
                                   to_string(Nets::layer_output(Nets::layer_count - 1)), thousands(Nets::param_count),
-                                  thousands(Nets::macs), ""});
+                                  thousands(Nets::macs), thousands(Nets::activation_count * sizeof(T))});
                   summary_rows<Nets, T, false>(rows, indent + "    ", branch + ".");
                 }
                 ++k;
