@@ -1,5 +1,6 @@
 // graph_cnn (bench/README.md): a residual block and an Inception module, ctnn beside libtorch
-// (the same graph written with torch's functional ops) in one process, with the same weights and
+// (the same graph written with torch's functional ops) and oneDNN (bench/onednn_graph.cpp) in one
+// process, with the same weights and
 // inputs, every output checked against ctnn's double-precision network (itself checked against
 // PyTorch by tests/oracle) before anything is timed. Single samples (independent and dependent
 // calls) and batches of 64.
@@ -7,8 +8,10 @@
 
 #include "graph_networks.hpp" // ctnn first (kernels/simd.hpp silences GCC 12's AVX-512 warnings)
 
+#include "onednn_anchor.hpp"
 #include "torch_anchor.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -48,8 +51,10 @@ struct graph_contestants {
   nn::net<graph_cnn> net = nn::make<graph_cnn>(nn::init::pytorch_default{}, 2025);
   parts_chain parts;
   std::vector<float> params = net.export_parameters();
-  std::string torch_note;
+  std::string torch_note, onednn_note;
   std::unique_ptr<torch_model> torch = make_torch_graph(params, torch_note);
+  std::unique_ptr<onednn_model> onednn_single = make_onednn_graph(params, 1, onednn_note);
+  std::unique_ptr<onednn_model> onednn_batch = make_onednn_graph(params, batch, onednn_note);
   std::vector<sample> inputs;
   std::vector<float> batch_x;
 
@@ -71,6 +76,21 @@ struct graph_contestants {
         torch->infer(inputs[std::size_t(r)].data(), y.data(), 1);
         check_against_reference("libtorch", want, y.data());
       }
+      if (onednn_single) {
+        onednn_single->infer(inputs[std::size_t(r)].data(), y.data());
+        check_against_reference("oneDNN", want, y.data());
+      }
+    }
+    if (onednn_batch) {
+      std::vector<float> mine(y.size());
+      auto ws = net.make_workspace(batch);
+      net.predict(ws, batch_x.data(), mine.data(), batch);
+      onednn_batch->infer(batch_x.data(), y.data());
+      for (int r = 0; r < batch; ++r)
+        check_against_reference(
+            "oneDNN batch",
+            std::vector<double>(mine.begin() + r * graph::classes, mine.begin() + (r + 1) * graph::classes),
+            y.data() + r * graph::classes);
     }
     if (torch) {
       torch->infer(batch_x.data(), y.data(), batch);
@@ -141,6 +161,7 @@ void register_batch(const std::string& who, std::function<void(graph_contestants
 
 std::string none(graph_contestants&) { return {}; }
 std::string no_torch(graph_contestants& c) { return c.torch ? "" : c.torch_note; }
+std::string no_onednn(graph_contestants& c) { return c.onednn_single ? "" : c.onednn_note; }
 
 } // namespace
 
@@ -156,6 +177,9 @@ void register_graph_benchmarks() {
   register_single(
       "libtorch", [](graph_contestants& c, const sample& x, float* y) { c.torch->infer(x.data(), y, 1); }, no_torch);
   register_single(
+      "onednn", [](graph_contestants& c, const sample& x, float* y) { c.onednn_single->infer(x.data(), y); },
+      no_onednn);
+  register_single(
       "ctnn_parts", [](graph_contestants& c, const sample& x, float* y) { c.parts(x.data(), y); }, none);
   register_batch(
       "ctnn",
@@ -166,40 +190,54 @@ void register_graph_benchmarks() {
       none);
   register_batch(
       "libtorch", [](graph_contestants& c, const float* x, float* y) { c.torch->infer(x, y, batch); }, no_torch);
+  register_batch(
+      "onednn", [](graph_contestants& c, const float* x, float* y) { c.onednn_batch->infer(x, y); }, no_onednn);
 }
 
 std::string graph_table(const collector& c, double peak_gflops) {
   std::ostringstream md;
-  md << "\n| graph_cnn (residual + Inception, 3x32x32) | ctnn | libtorch | ctnn / libtorch | ctnn GFLOP/s | % FMA "
-        "peak |\n";
-  md << "|---|---:|---:|---:|---:|---:|\n";
+  md << "\n| graph_cnn (residual + Inception, 3x32x32) | ctnn | libtorch | oneDNN | ctnn / fastest anchor | ctnn "
+        "GFLOP/s | % FMA peak |\n";
+  md << "|---|---:|---:|---:|---:|---:|---:|\n";
   for (std::string mode : {"independent", "dependent"}) {
     const auto* a = c.find("infer/graph_cnn/ctnn/" + mode);
     if (!a) continue;
     const auto* t = c.find("infer/graph_cnn/libtorch/" + mode);
+    const auto* o = c.find("infer/graph_cnn/onednn/" + mode);
+    double fastest = 0;
+    for (const auto* r : {t, o})
+      if (r && (fastest == 0 || r->ns < fastest)) fastest = r->ns;
     const double gflops = a->counters.at("GFLOP/s");
     md << "| one sample, " << mode << " (ns) | " << fmt(a->ns) << " | " << (t ? fmt(t->ns) : "skipped") << " | "
-       << (t ? fmt(t->ns / a->ns, "%.2fx") : "-") << " | " << fmt(gflops) << " | "
-       << (peak_gflops > 0 ? fmt(100 * gflops / peak_gflops) : "-") << " |\n";
+       << (o ? fmt(o->ns) : "skipped") << " | " << (fastest > 0 ? fmt(fastest / a->ns, "%.2fx") : "-") << " | "
+       << fmt(gflops) << " | " << (peak_gflops > 0 ? fmt(100 * gflops / peak_gflops) : "-") << " |\n";
   }
   if (const auto* a = c.find("batch64/graph_cnn/ctnn")) {
     auto rate = [](const collector::result* r) { return r->counters.at("items_per_second"); };
     const auto* t = c.find("batch64/graph_cnn/libtorch");
+    const auto* o = c.find("batch64/graph_cnn/onednn");
+    double fastest = 0;
+    for (const auto* r : {t, o})
+      if (r) fastest = std::max(fastest, rate(r));
     const double gflops = a->counters.at("GFLOP/s");
     md << "| batch 64 (samples/s) | " << fmt(rate(a), "%.0f") << " | " << (t ? fmt(rate(t), "%.0f") : "skipped")
-       << " | " << (t ? fmt(rate(a) / rate(t), "%.2fx") : "-") << " | " << fmt(gflops) << " | "
+       << " | " << (o ? fmt(rate(o), "%.0f") : "skipped") << " | "
+       << (fastest > 0 ? fmt(rate(a) / fastest, "%.2fx") : "-") << " | " << fmt(gflops) << " | "
        << (peak_gflops > 0 ? fmt(100 * gflops / peak_gflops) : "-") << " |\n";
   }
-  md << "\n(ctnn / libtorch: how many times faster ctnn is; > 1 favours ctnn.)\n";
+  md << "\n(ctnn / fastest anchor: how many times faster ctnn is than the faster of libtorch and oneDNN; > 1 "
+        "favours ctnn.)\n";
   if (const auto* g = c.find("infer/graph_cnn/ctnn/independent"), *p = c.find("infer/graph_cnn/ctnn_parts/independent");
       g && p) {
-    // the merges' own traffic at the machine's measured L2 read bandwidth bounds what they may add
     md << "\n| graph_cnn, one sample | the graph | its layers as chains, no merges | graph - chains | merges' "
           "traffic |\n|---|---:|---:|---:|---:|\n| ns | "
        << fmt(g->ns) << " | " << fmt(p->ns) << " | " << fmt(g->ns - p->ns) << " | "
        << fmt(graph_parts::merge_bytes / 1024, "%.0f KiB") << " |\n";
   }
-  if (!contestants().torch) md << "\n" << contestants().torch_note << "\n";
+  const auto& k = contestants();
+  if (k.onednn_single) md << "\noneDNN's choice (one sample): " << k.onednn_single->configuration() << ".\n";
+  if (!k.onednn_single) md << "\n" << k.onednn_note << "\n";
+  if (!k.torch) md << "\n" << k.torch_note << "\n";
   return md.str();
 }
 

@@ -20,5 +20,8 @@ public:
 /// mnist_cnn (cnn_networks.hpp) for a fixed batch, parameters in PyTorch order; nullptr if this
 /// build has no oneDNN (`why` then says so).
 std::unique_ptr<onednn_model> make_onednn_cnn(const std::vector<float>& params, int batch, std::string& why);
+/// graph_cnn (graph_networks.hpp) for a fixed batch ([batch, 3, 32, 32] -> [batch, 10]),
+/// parameters in PyTorch order; nullptr if this build has no oneDNN.
+std::unique_ptr<onednn_model> make_onednn_graph(const std::vector<float>& params, int batch, std::string& why);
 
 } // namespace bench
