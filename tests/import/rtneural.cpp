@@ -75,6 +75,17 @@ BOOST_AUTO_TEST_CASE(the_hand_written_good_file_loads) {
   BOOST_TEST(std::abs(n(ctnn::tensor<float, ctnn::shape<2>>{x0, x1})[0] - y) < 1e-6);
 }
 
+BOOST_AUTO_TEST_CASE(a_standalone_activation_as_rtneural_writes_it_loads) {
+  // RTNeural's exporter writes {"type": "activation", "activation": "tanh"}: the same network as
+  // a dense layer whose "activation" field says tanh
+  const auto a = ctnn::read_rtneural<small>(import_fixture("rtneural_bad/activation_layer.json"));
+  const auto b = ctnn::read_rtneural<small>(import_fixture("rtneural_bad/good.json"));
+  BOOST_TEST(a.export_parameters() == b.export_parameters());
+  const ctnn::tensor<float, ctnn::shape<2>> x{0.5f, -1.f};
+  BOOST_TEST(a(x)[0] == b(x)[0]);
+  check_refusal("unknown_activation.json", {"layers[1], activation", "\"swish\" (not read by ctnn)"});
+}
+
 BOOST_AUTO_TEST_CASE(malformed_files_name_the_layer_the_field_and_both_values) {
   check_refusal("syntax.json", {"syntax.json", "byte ", "expected JSON"});
   check_refusal("kernel_rows.json", {"layers[0], weights[0]", "expected 2 rows", "layer 1, dense<3>", "found 3 rows"});

@@ -13,7 +13,8 @@
 //   lstm: weights [W [in][4H], U [H][4H], bias [4H]], gates i, f, c, o (Keras's order, PyTorch's too).
 //   gru:  weights [W [in][3H], U [H][3H], bias [2][3H] (input, recurrent)], gates z, r, h (Keras's
 //     order; reset_after=True, which is PyTorch's formula).
-//   tanh, relu, sigmoid, softmax: activation layers.
+//   activation: an activation layer named by its "activation" field (tanh, relu, sigmoid, softmax),
+//     as RTNeural's exporter writes it; "type": "tanh" (and the others) is read as well.
 // RTNeural runs every layer at each time step; in ctnn a dense layer after a recurrent one comes
 // after `last` (which the file does not list), and stepping the network is RTNeural's forward.
 //
@@ -77,12 +78,22 @@ public:
       if (!l.is_object() || !l.contains("type") || !l["type"].is_string())
         fail(at(j), "an object with a string \"type\"", describe(l));
       const std::string type = l["type"].get<std::string>();
-      if (is_activation(type)) {
+      if (is_activation(type)) { // the older spelling: the activation's name as the type
         out.push_back({type, 0, j, &l});
         continue;
       }
+      if (type == "activation") { // RTNeural's own: {"type": "activation", "activation": "tanh"}
+        if (!l.contains("activation") || !l["activation"].is_string())
+          fail(at(j, "activation"), "the activation's name (tanh, relu, sigmoid or softmax)",
+               l.contains("activation") ? describe(l["activation"]) : "no such field");
+        const std::string act = l["activation"].get<std::string>();
+        if (!is_activation(act))
+          fail(at(j, "activation"), "tanh, relu, sigmoid or softmax", "\"" + act + "\" (not read by ctnn)");
+        out.push_back({act, 0, j, &l, "activation"});
+        continue;
+      }
       if (type != "dense" && type != "time-distributed-dense" && type != "lstm" && type != "gru")
-        fail(at(j, "type"), "dense, time-distributed-dense, lstm, gru, tanh, relu, sigmoid or softmax",
+        fail(at(j, "type"), "dense, time-distributed-dense, lstm, gru, activation, tanh, relu, sigmoid or softmax",
              "\"" + type + "\" (not read by ctnn)");
       out.push_back({type == "time-distributed-dense" ? "dense" : type, units_of(l, j), j, &l});
       if (type.find("dense") != std::string::npos && l.contains("activation")) {
