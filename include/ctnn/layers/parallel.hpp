@@ -300,7 +300,7 @@ struct parallel_stage
   }
 
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
-    if (!kept) { // inference: one sample at a time on stack buffers
+    if (!kept) { // inference: one sample at a time on frame buffers (core/frame.hpp)
       for (std::size_t r = 0; r < n; ++r) forward(p, x + r * ldx, y + r * out_stride);
       return;
     }
