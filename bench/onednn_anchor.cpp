@@ -7,6 +7,8 @@
 
 #include "layer_spec.hpp"
 
+#include "onednn_steps.hpp"
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstring>
@@ -19,9 +21,9 @@ using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 using dims = dnnl::memory::dims;
 
-class onednn_impl final : public onednn_model {
+class onednn_impl final : public onednn_model, onednn_steps {
 public:
-  onednn_impl(const std::vector<float>& params, int batch) : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+  onednn_impl(const std::vector<float>& params, int batch) {
     const dnnl::memory::dim n = batch;
     auto any = [](dims d) { return dnnl::memory::desc(d, dt::f32, tag::any); };
     user_in_ = dnnl::memory({{n, 1, cnn::h0, cnn::h0}, dt::f32, tag::nchw}, engine_, DNNL_MEMORY_NONE);
@@ -124,38 +126,14 @@ public:
     user_in_.set_data_handle(const_cast<float*>(x));
     user_out_.set_data_handle(y);
     if (conv1_in_) input_reorder_.execute(stream_, user_in_, conv1_in_);
-    for (std::size_t k = 0; k < steps_.size(); ++k) steps_[k].execute(stream_, args_[k]);
-    stream_.wait();
+    run();
   }
 
   std::string configuration() const override { return names_; }
 
 private:
-  /// Parameters at params[at] in PyTorch's plain layout (oihw or x), reordered into `want`.
-  dnnl::memory weights(const std::vector<float>& params, int at, dims d, const dnnl::memory::desc& want) {
-    const tag plain = d.size() == 1 ? tag::x : tag::oihw;
-    dnnl::memory user({d, dt::f32, plain}, engine_, const_cast<float*>(params.data() + at));
-    if (want == user.get_desc()) { // keep a copy: the caller's vector may go away
-      dnnl::memory own(want, engine_);
-      std::memcpy(own.get_data_handle(), params.data() + at, want.get_size());
-      return own;
-    }
-    dnnl::memory own(want, engine_);
-    dnnl::reorder(user, own).execute(stream_, user, own);
-    stream_.wait();
-    return own;
-  }
-  void add(dnnl::primitive p, std::unordered_map<int, dnnl::memory> args) {
-    steps_.push_back(std::move(p));
-    args_.push_back(std::move(args));
-  }
-
-  dnnl::engine engine_;
-  dnnl::stream stream_;
   dnnl::memory user_in_, user_out_, conv1_in_;
   dnnl::reorder input_reorder_;
-  std::vector<dnnl::primitive> steps_;
-  std::vector<std::unordered_map<int, dnnl::memory>> args_;
   std::string names_;
 };
 

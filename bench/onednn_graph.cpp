@@ -6,6 +6,8 @@
 // where a consumer wants another layout than its producer gave; weights are reordered once.
 #include "onednn_anchor.hpp"
 
+#include "onednn_steps.hpp"
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstring>
@@ -18,9 +20,9 @@ using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 using dims = dnnl::memory::dims;
 
-class onednn_graph final : public onednn_model {
+class onednn_graph final : public onednn_model, onednn_steps {
 public:
-  onednn_graph(const std::vector<float>& params, int batch) : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+  onednn_graph(const std::vector<float>& params, int batch) {
     n_ = batch;
     user_in_ = dnnl::memory({{n_, 3, 32, 32}, dt::f32, tag::nchw}, engine_, DNNL_MEMORY_NONE);
     std::size_t at = 0;
@@ -57,18 +59,18 @@ public:
                                                           {{10}, dt::f32, tag::x},
                                                           user_out_.get_desc()},
                                                          engine_);
-    add(dnnl::inner_product_forward(fc), {{DNNL_ARG_SRC, g},
-                                          {DNNL_ARG_WEIGHTS, weights(params, at, {10, 48, 1, 1}, fc.weights_desc())},
-                                          {DNNL_ARG_BIAS, weights(params, at, {10}, fc.bias_desc())},
-                                          {DNNL_ARG_DST, user_out_}});
+    add(dnnl::inner_product_forward(fc),
+        {{DNNL_ARG_SRC, g},
+         {DNNL_ARG_WEIGHTS, next_weights(params, at, {10, 48, 1, 1}, fc.weights_desc())},
+         {DNNL_ARG_BIAS, next_weights(params, at, {10}, fc.bias_desc())},
+         {DNNL_ARG_DST, user_out_}});
     names_ += ", fc " + std::string(fc.impl_info_str());
   }
 
   void infer(const float* x, float* y) override {
     user_in_.set_data_handle(const_cast<float*>(x));
     user_out_.set_data_handle(y);
-    for (std::size_t k = 0; k < steps_.size(); ++k) steps_[k].execute(stream_, args_[k]);
-    stream_.wait();
+    run();
   }
   std::string configuration() const override { return names_; }
 
@@ -108,8 +110,8 @@ private:
                                                         {pad, pad}},
                                                        attr, engine_);
     const auto s = as(src, pd.src_desc());
-    const auto wt = weights(params, at, {out, in[1], k, k}, pd.weights_desc());
-    const auto b = weights(params, at, {out}, pd.bias_desc());
+    const auto wt = next_weights(params, at, {out, in[1], k, k}, pd.weights_desc());
+    const auto b = next_weights(params, at, {out}, pd.bias_desc());
     dnnl::memory dst(pd.dst_desc(), engine_);
     if (skip) add(dnnl::reorder(*skip, dst), {{DNNL_ARG_FROM, *skip}, {DNNL_ARG_TO, dst}});
     add(dnnl::convolution_forward(pd),
@@ -135,27 +137,15 @@ private:
     names_ += ", " + std::string(name) + " " + pd.impl_info_str();
     return dst;
   }
-  /// Parameters at params[at..] in PyTorch's plain layout (oihw or x), reordered into `want`.
-  dnnl::memory weights(const std::vector<float>& params, std::size_t& at, dims d, const dnnl::memory::desc& want) {
-    const tag plain = d.size() == 1 ? tag::x : tag::oihw;
-    dnnl::memory user({d, dt::f32, plain}, engine_, const_cast<float*>(params.data() + at));
-    at += user.get_desc().get_size() / sizeof(float);
-    dnnl::memory own(want, engine_);
-    dnnl::reorder(user, own).execute(stream_, user, own);
-    stream_.wait();
-    return own;
-  }
-  void add(dnnl::primitive p, std::unordered_map<int, dnnl::memory> args) {
-    steps_.push_back(std::move(p));
-    args_.push_back(std::move(args));
+  /// The next parameters (PyTorch order) of dims d, reordered into `want`; advances at.
+  dnnl::memory next_weights(const std::vector<float>& params, std::size_t& at, dims d, const dnnl::memory::desc& want) {
+    auto m = weights(params, at, d, want);
+    at += dnnl::memory::desc(d, dt::f32, d.size() == 1 ? tag::x : tag::oihw).get_size() / sizeof(float);
+    return m;
   }
 
   dnnl::memory::dim n_ = 1;
-  dnnl::engine engine_;
-  dnnl::stream stream_;
   dnnl::memory user_in_, user_out_;
-  std::vector<dnnl::primitive> steps_;
-  std::vector<std::unordered_map<int, dnnl::memory>> args_;
   std::string names_;
 };
 
