@@ -1,4 +1,4 @@
-// expect: layer_rejects_input_shape<ctnn::diag::layer_index<2>, ctnn::dense<1>, ctnn::diag::expects<ctnn::diag::rank<1> ?>, ctnn::diag::receives<ctnn::sequence<12, 16> ?>, ctnn::diag::fix_insert_last_before_this_layer>
+// expect: layer_rejects_input_shape<ctnn::diag::layer_index<2>, ctnn::dense<1>, ctnn::diag::expects<ctnn::diag::rank<1> ?>, ctnn::diag::receives<ctnn::sequence<12, 16> ?>, ctnn::diag::fix_insert_last_before_this_layer_or_wrap_it_in_per_step>
 // A dense layer needs a vector: after a recurrent layer, `last` keeps the final step.
 #include "program.hpp" // and the network used as a program uses it: still one error
 

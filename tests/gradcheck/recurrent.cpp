@@ -33,3 +33,17 @@ BOOST_AUTO_TEST_CASE(whole_output_sequence) {
   using model = nn::network<nn::input<nn::sequence<3, 4>>, nn::lstm<6>, nn::gru<3>>;
   check_network<model, nn::loss::mse>(35);
 }
+
+BOOST_AUTO_TEST_CASE(per_step_layers) {
+  // per_step<dense> between recurrent layers and at the end, with a fused and a standalone
+  // activation: each step's gradient reaches the shared weights and the layer below
+  using model = nn::network<nn::input<nn::sequence<4, 3>>, nn::gru<5>, nn::per_step<nn::dense<4>>, nn::tanh,
+                            nn::lstm<3>, nn::sigmoid, nn::per_step<nn::dense<2>>>;
+  static_assert(model::layer_output(2) == nn::sequence<4, 4>::dims);
+  static_assert(model::layer_output(6) == nn::sequence<4, 2>::dims);
+  static_assert(model::layer_params(2) == 5 * 4 + 4);
+  check_network<model, nn::loss::mse>(36);
+  using classifier =
+      nn::network<nn::input<nn::sequence<3, 4>>, nn::per_step<nn::dense<5>>, nn::relu, nn::rnn<3>, nn::last, nn::dense<3>>;
+  check_network<classifier, nn::loss::softmax_cross_entropy>(37);
+}

@@ -16,6 +16,7 @@
 #include <ctnn/dsl/layers/input.hpp>
 #include <ctnn/dsl/layers/norm.hpp>
 #include <ctnn/dsl/layers/parallel.hpp>
+#include <ctnn/dsl/layers/per_step.hpp>
 #include <ctnn/dsl/layers/pool.hpp>
 #include <ctnn/dsl/layers/prelu.hpp>
 #include <ctnn/dsl/layers/recurrent.hpp>

@@ -71,7 +71,15 @@ template <class Layer>
 struct previous_layer {};
 struct fix_put_batch_norm_right_after_dense_or_conv {};
 struct fix_declare_the_input_as_sequence_steps_features {};
-struct fix_insert_last_before_this_layer {};
+/// A vector layer after a sequence: `last` keeps the final step (one output per sequence), or
+/// per_step<Layer> applies it to every step (one output per step).
+struct fix_insert_last_before_this_layer_or_wrap_it_in_per_step {};
+/// per_step<Layer> on something that is not a sequence: use Layer without per_step.
+struct fix_use_the_layer_itself_on_vectors {};
+struct fix_give_per_step_a_layer_with_vector_output {};
+/// A network whose output is a sequence trained on vector targets: end the sequence with `last`
+/// before the layers that make one prediction.
+struct fix_insert_last_before_the_layers_that_predict_once_per_sequence {};
 struct fix_make_the_network_and_the_dataset_with_one_scalar_type {};
 struct fix_add_a_layer_with_parameters_such_as_dense {};
 struct fix_drop_the_final_softmax_the_loss_applies_it {};

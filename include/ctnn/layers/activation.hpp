@@ -13,9 +13,29 @@
 
 namespace CTNN_NAMESPACE::layers {
 
+/// The stream members of an activation on a sequence of StepSize features per step (none when
+/// StepSize is 0: not a sequence, or an activation over the whole sample such as softmax).
+template <class T, std::size_t StepSize, class Act>
+struct activation_steps {};
+template <class T, std::size_t StepSize, class Act>
+  requires(StepSize > 0)
+struct activation_steps<T, StepSize, Act> {
+  static constexpr std::size_t state_size = 0;
+  static constexpr std::size_t step_stride = kernels::padded<T>(StepSize);
+  static void step(const T*, T*, const T* x, T* y) noexcept {
+    kernels::activation_forward<Act>(x, y, StepSize);
+    std::fill(y + StepSize, y + step_stride, T(0));
+  }
+  static void step_streams(const T* p, T* states, std::size_t, const T* x, std::size_t ldx, T* y, std::size_t ldy,
+                           std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s) step(p, states, x + s * ldx, y + s * ldy);
+  }
+};
+
 /// in [N] -> out [N]: y = act(x). No parameters; backward reads x as the pre-activation.
-template <class T, std::size_t N, class Act>
-struct activation_stage {
+/// On a sequence (StepSize features per step) it steps in streams.
+template <class T, std::size_t N, class Act, std::size_t StepSize = 0>
+struct activation_stage : activation_steps<T, StepSize, Act> {
   using activation = Act;
   static constexpr std::size_t in_size = N;
   static constexpr std::size_t out_size = N;

@@ -11,6 +11,7 @@
 #include <ctnn/layers/from.hpp>
 #include <ctnn/layers/norm.hpp>
 #include <ctnn/layers/parallel.hpp>
+#include <ctnn/layers/per_step.hpp>
 #include <ctnn/layers/pool.hpp>
 #include <ctnn/layers/prelu.hpp>
 #include <ctnn/layers/recurrent.hpp>

@@ -31,7 +31,7 @@ struct hardswish_fn;
 struct hardsigmoid_fn;
 } // namespace kernels
 namespace layers {
-template <class T, std::size_t N, class Act>
+template <class T, std::size_t N, class Act, std::size_t StepSize>
 struct activation_stage;
 } // namespace layers
 
@@ -43,8 +43,9 @@ struct activation_layer {
   static constexpr bool elementwise = Elementwise;
   using kernel = Kernel;
   static constexpr layer_shape infer(const dims& in) noexcept { return {0, in}; }
+  /// On a sequence an elementwise activation also steps in streams, one step's features at a time.
   template <class T, class In, class Out, class>
-  using stage = layers::activation_stage<T, In::size, Kernel>;
+  using stage = layers::activation_stage<T, In::size, Kernel, In::dims.sequence && Elementwise ? In::dims.extent[1] : 0>;
 };
 
 /// y = z.

@@ -16,7 +16,7 @@ struct dense_stage;
 
 /// dense<Units>: y = W x + b.  in [N] -> out [Units]; Units * N + Units parameters. An
 /// activation right after it (any, softmax too) is fused into its kernels. On a sequence it is an
-/// error that suggests `last` (keep the final step) or flatten.
+/// error that suggests `last` (keep the final step) or per_step<dense<Units>> (every step).
 template <std::size_t Units>
 struct dense {
   static constexpr std::size_t units = Units;
@@ -38,7 +38,7 @@ struct dense {
                          diag::layer_has_zero_size<Index, dense, diag::fix_give_the_layer_at_least_one_unit>,
                          diag::layer_rejects_input_shape<
                              Index, dense, diag::expects<diag::rank<1>>, diag::receives<Received>,
-                             std::conditional_t<Error == receives_a_sequence, diag::fix_insert_last_before_this_layer,
+                             std::conditional_t<Error == receives_a_sequence, diag::fix_insert_last_before_this_layer_or_wrap_it_in_per_step,
                                                 diag::fix_insert_flatten_before_this_layer>>>;
   template <class T, class In, class Out, class Act>
   using stage = layers::dense_stage<T, In::size, Out::size, Act>;
