@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(per_step_layers) {
   static_assert(model::layer_output(6) == nn::sequence<4, 2>::dims);
   static_assert(model::layer_params(2) == 5 * 4 + 4);
   check_network<model, nn::loss::mse>(36);
-  using classifier =
-      nn::network<nn::input<nn::sequence<3, 4>>, nn::per_step<nn::dense<5>>, nn::relu, nn::rnn<3>, nn::last, nn::dense<3>>;
+  using classifier = nn::network<nn::input<nn::sequence<3, 4>>, nn::per_step<nn::dense<5>>, nn::relu, nn::rnn<3>,
+                                 nn::last, nn::dense<3>>;
   check_network<classifier, nn::loss::softmax_cross_entropy>(37);
 }

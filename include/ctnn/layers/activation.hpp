@@ -18,8 +18,7 @@ namespace CTNN_NAMESPACE::layers {
 template <class T, std::size_t StepSize, class Act>
 struct activation_steps {};
 template <class T, std::size_t StepSize, class Act>
-  requires(StepSize > 0)
-struct activation_steps<T, StepSize, Act> {
+requires(StepSize > 0) struct activation_steps<T, StepSize, Act> {
   static constexpr std::size_t state_size = 0;
   static constexpr std::size_t step_stride = kernels::padded<T>(StepSize);
   static void step(const T*, T*, const T* x, T* y) noexcept {

@@ -23,8 +23,8 @@ namespace CTNN_NAMESPACE::layers {
 /// Streams (layers/stage.hpp): no state; a step is Inner's forward.
 template <class T, std::size_t Steps, class Inner>
 struct per_step_stage {
-  static_assert(capability::buffer_count<Inner> == 0 && !capability::stochastic<Inner> &&
-                    !capability::steps<Inner> && !capability::batch_statistics<Inner>,
+  static_assert(capability::buffer_count<Inner> == 0 && !capability::stochastic<Inner> && !capability::steps<Inner> &&
+                    !capability::batch_statistics<Inner>,
                 "per_step<Layer>: Layer is a stage without buffers, noise or state (dense<Units>, or a user's "
                 "vector layer)");
   static constexpr std::size_t F = Inner::in_size, G = Inner::out_size;

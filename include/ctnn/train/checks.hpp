@@ -63,12 +63,12 @@ constexpr auto check_training_data() noexcept {
                      losses_fit_heads<Net, UserLoss>)                          // or check_trainable's)
     return std::type_identity<diag::loss_target_mismatch<
         Loss, diag::network_output<out>, diag::target<target>, diag::expects<expected>,
-        std::conditional_t<
-            std::is_base_of_v<loss::detail::class_index_target, Loss> && std::is_same_v<target, out>,
-            diag::fix_give_each_sample_its_class_index_as_a_shape_1_target,
-            std::conditional_t<out::dims.sequence && !target::dims.sequence, // a per-step output, a vector target
-                               diag::fix_insert_last_before_the_layers_that_predict_once_per_sequence,
-                               diag::fix_make_the_targets_the_expected_shape>>>>{};
+        std::conditional_t<std::is_base_of_v<loss::detail::class_index_target, Loss> && std::is_same_v<target, out>,
+                           diag::fix_give_each_sample_its_class_index_as_a_shape_1_target,
+                           std::conditional_t<out::dims.sequence && !target::dims.sequence, // a per-step output, a
+                                                                                            // vector target
+                                              diag::fix_insert_last_before_the_layers_that_predict_once_per_sequence,
+                                              diag::fix_make_the_targets_the_expected_shape>>>>{};
   else
     return std::type_identity<diag::no_error>{};
 }

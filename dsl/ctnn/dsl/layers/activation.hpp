@@ -45,7 +45,8 @@ struct activation_layer {
   static constexpr layer_shape infer(const dims& in) noexcept { return {0, in}; }
   /// On a sequence an elementwise activation also steps in streams, one step's features at a time.
   template <class T, class In, class Out, class>
-  using stage = layers::activation_stage<T, In::size, Kernel, In::dims.sequence && Elementwise ? In::dims.extent[1] : 0>;
+  using stage =
+      layers::activation_stage<T, In::size, Kernel, In::dims.sequence && Elementwise ? In::dims.extent[1] : 0>;
 };
 
 /// y = z.

@@ -33,13 +33,12 @@ struct dense {
   static constexpr std::size_t param_count(const dims& in) noexcept { return Units * in.size() + Units; }
   static constexpr std::size_t macs(const dims& in) noexcept { return Units * in.size(); }
   template <int Error, class Index, class Received>
-  using diagnosis =
-      std::conditional_t<Error == zero_units,
-                         diag::layer_has_zero_size<Index, dense, diag::fix_give_the_layer_at_least_one_unit>,
-                         diag::layer_rejects_input_shape<
-                             Index, dense, diag::expects<diag::rank<1>>, diag::receives<Received>,
-                             std::conditional_t<Error == receives_a_sequence, diag::fix_insert_last_before_this_layer_or_wrap_it_in_per_step,
-                                                diag::fix_insert_flatten_before_this_layer>>>;
+  using diagnosis = std::conditional_t<
+      Error == zero_units, diag::layer_has_zero_size<Index, dense, diag::fix_give_the_layer_at_least_one_unit>,
+      diag::layer_rejects_input_shape<Index, dense, diag::expects<diag::rank<1>>, diag::receives<Received>,
+                                      std::conditional_t<Error == receives_a_sequence,
+                                                         diag::fix_insert_last_before_this_layer_or_wrap_it_in_per_step,
+                                                         diag::fix_insert_flatten_before_this_layer>>>;
   template <class T, class In, class Out, class Act>
   using stage = layers::dense_stage<T, In::size, Out::size, Act>;
   static std::string name() { return "dense<" + std::to_string(Units) + ">"; }

@@ -49,7 +49,9 @@ struct per_step {
   static constexpr std::size_t param_count(const dims& in) noexcept {
     return detail::param_count_of<Layer>(step_of(in));
   }
-  static constexpr std::size_t macs(const dims& in) noexcept { return in.extent[0] * detail::macs_of<Layer>(step_of(in)); }
+  static constexpr std::size_t macs(const dims& in) noexcept {
+    return in.extent[0] * detail::macs_of<Layer>(step_of(in));
+  }
   template <int Error, class Index, class Received>
   static constexpr auto diagnosis_for() noexcept {
     if constexpr (Error == expects_a_sequence)
@@ -57,9 +59,9 @@ struct per_step {
           diag::layer_rejects_input_shape<Index, per_step, diag::expects<diag::a_sequence>, diag::receives<Received>,
                                           diag::fix_use_the_layer_itself_on_vectors>>{};
     else if constexpr (Error == step_output_is_not_a_vector)
-      return std::type_identity<diag::layer_rejects_input_shape<Index, per_step, diag::expects<diag::a_sequence>,
-                                                                diag::receives<Received>,
-                                                                diag::fix_give_per_step_a_layer_with_vector_output>>{};
+      return std::type_identity<
+          diag::layer_rejects_input_shape<Index, per_step, diag::expects<diag::a_sequence>, diag::receives<Received>,
+                                          diag::fix_give_per_step_a_layer_with_vector_output>>{};
     else // Layer's own failure on one step
       return detail::diagnosis_of<Layer, Error, Index, shape<Received::dims.extent[1]>>();
   }
