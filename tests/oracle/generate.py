@@ -351,6 +351,41 @@ def recurrent_fixtures():
             w.put(p + "step%d" % step, parameters_of(model))
 
 
+class Steps(torch.nn.Module):
+    """Modules in a row on batch_first sequences: recurrent layers (their output sequence),
+    Linear on every step (ctnn's per_step<dense<N>>), activations, and "last" ([:, -1])."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = torch.nn.ModuleList([m for m in layers if m != "last"])
+        self.plan = list(layers)
+
+    def forward(self, x):
+        it = iter(self.layers)
+        for m in self.plan:
+            if m == "last":
+                x = x[:, -1]
+                continue
+            m = next(it)
+            x = m(x)
+            if isinstance(x, tuple):
+                x = x[0]
+        return x
+
+
+def per_step_fixtures():
+    """per_step.txt: Linear on every step of a sequence, after and before recurrent layers, with
+    activations between: outputs, loss, gradients and 4 Adam steps."""
+    nn = torch.nn
+    mse_case_fixtures("per_step.txt", {
+        "lstm_linear": ((5, 3), Steps(nn.LSTM(3, 6, batch_first=True), nn.Linear(6, 2))),
+        "linear_tanh_gru_last": ((4, 4), Steps(nn.Linear(4, 5), nn.Tanh(), nn.GRU(5, 3, batch_first=True), "last",
+                                               nn.Linear(3, 2))),
+        "gru_relu_linear_sigmoid": ((6, 2), Steps(nn.GRU(2, 4, batch_first=True), nn.ReLU(), nn.Linear(4, 3),
+                                                  nn.Sigmoid())),
+    }, 800, adam_steps=4)
+
+
 TRAINING_OPTIMIZERS = {
     "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.01),
     "rmsprop_full": lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.01, momentum=0.5,
@@ -728,7 +763,7 @@ GENERATORS = {
     "norm": norm_fixtures, "batch_norm": batch_norm_fixtures,
     "decoder": decoder_fixtures, "graphs": graph_fixtures, "heads": heads_fixtures,
     "inputs": inputs_fixtures, "grouped": grouped_fixtures,
-    "block": block_fixtures,
+    "block": block_fixtures, "per_step": per_step_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }
 

@@ -2,7 +2,8 @@
 // relu), nn.LSTM and nn.GRU over sequences (outputs, MSE loss, gradients of every parameter in
 // PyTorch's weight_ih/weight_hh/bias_ih/bias_hh order), stacked cells with `last` and a dense
 // head, and 4 full-batch Adam steps of a small LSTM and GRU network, in float and double.
-// Streams: stepping through a sequence gives the whole-sequence outputs.
+// Streams: stepping through a sequence gives the whole-sequence outputs. nn.Linear on every step
+// (per_step<dense<N>>) between and after recurrent layers, with activations.
 #define BOOST_TEST_MODULE oracle_recurrent
 #include <boost/test/unit_test.hpp>
 
@@ -147,4 +148,19 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_gives_the_whole_sequence_outputs, T, scal
   }
   static_assert(noexcept(b.step(fixed, std::array<typename nn::net<head, T>::step_input_type, 3>{})));
   BOOST_CHECK_THROW(b.step(many, std::vector<typename nn::net<head, T>::step_input_type>(2)), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(per_step_layers_match_pytorch, T, scalar_types) {
+  // nn.Linear on a [batch, steps, features] tensor is per_step<dense<N>>
+  using lstm_linear = nn::network<nn::input<nn::sequence<5, 3>>, nn::lstm<6>, nn::per_step<nn::dense<2>>>;
+  using linear_gru = nn::network<nn::input<nn::sequence<4, 4>>, nn::per_step<nn::dense<5>>, nn::tanh, nn::gru<3>,
+                                 nn::last, nn::dense<2>>;
+  using gru_linear =
+      nn::network<nn::input<nn::sequence<6, 2>>, nn::gru<4>, nn::relu, nn::per_step<nn::dense<3>>, nn::sigmoid>;
+  nn::test::check_mse_case<T, lstm_linear>("per_step.txt", "lstm_linear", 3);
+  nn::test::check_mse_case<T, linear_gru>("per_step.txt", "linear_tanh_gru_last", 3);
+  nn::test::check_mse_case<T, gru_linear>("per_step.txt", "gru_relu_linear_sigmoid", 3);
+  nn::test::check_adam_steps<T, lstm_linear>("per_step.txt", "lstm_linear", 3);
+  nn::test::check_adam_steps<T, linear_gru>("per_step.txt", "linear_tanh_gru_last", 3);
+  nn::test::check_adam_steps<T, gru_linear>("per_step.txt", "gru_relu_linear_sigmoid", 3);
 }
