@@ -145,10 +145,13 @@ def _layer_for_module(m, path, in_shape, in_sequence, folded_bn):
                                                    tuple(in_shape)))
 
     if isinstance(m, nn.Linear):
-        if in_sequence:
-            refuse("applied to every step of a sequence %s, as PyTorch does; ctnn's dense takes a vector: take the "
-                   "last step first (out[-1], or out[:, -1] with batch_first; a per-step dense is not supported yet)"
-                   % (tuple(in_shape),))
+        if in_sequence:  # PyTorch applies it to every step: per_step<dense<N>>
+            if folded_bn is not None:
+                refuse("a batch norm after a Linear on a sequence normalizes over the steps, which ctnn does not")
+            steps = in_shape[0]
+            return [Layer("ctnn::per_step<ctnn::dense<%d>>" % m.out_features, "per_step<dense<%d>>" % m.out_features,
+                          (steps, m.out_features), [m.weight, _zeros_if_none(m.bias, m.out_features)], sequence=True,
+                          source=path)]
         needs_rank(1, "a vector (put nn.Flatten() or x.view(x.size(0), -1) before it)")
         w, b = m.weight, _zeros_if_none(m.bias, m.out_features)
         if folded_bn is not None:

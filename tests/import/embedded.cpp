@@ -12,6 +12,8 @@
 #include "fixtures/net_cnn_weights.hpp"
 #include "fixtures/net_lstm.hpp"
 #include "fixtures/net_lstm_weights.hpp"
+#include "fixtures/seq_per_step_last.hpp"
+#include "fixtures/seq_per_step_last_weights.hpp"
 
 #include <type_traits>
 
@@ -51,4 +53,7 @@ BOOST_AUTO_TEST_CASE(embedded_lstm_equals_the_weight_file_and_pytorch) {
 }
 BOOST_AUTO_TEST_CASE(embedded_batch_norm_keeps_its_running_statistics) {
   check_embedded<layer_batch_norm_layer::model>(layer_batch_norm_layer::embedded_weights, "layer_batch_norm_layer");
+}
+BOOST_AUTO_TEST_CASE(embedded_per_step_layers_equal_the_weight_file_and_pytorch) {
+  check_embedded<seq_per_step_last::model>(seq_per_step_last::embedded_weights, "seq_per_step_last");
 }

@@ -418,15 +418,42 @@ def rtneural_models():
 
 
 class SequenceHead(nn.Module):
-    """Linear on every step of a sequence: ctnn's dense takes a vector."""
+    """Linear on every step of a sequence (ctnn's per_step<dense<N>>), the output a sequence."""
 
     def __init__(self):
         super().__init__()
-        self.rnn, self.fc = nn.GRU(2, 3), nn.Linear(3, 1)
+        self.rnn, self.fc = nn.GRU(2, 3, batch_first=True), nn.Linear(3, 1)
 
     def forward(self, x):
         out, _ = self.rnn(x)
         return self.fc(out)
+
+
+class PerStepThenLast(nn.Module):
+    """A per-step Linear and activation between recurrent layers, then x[:, -1] and a head."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(3, 6)
+        self.lstm = nn.LSTM(6, 5, batch_first=True)
+        self.proj = nn.Linear(5, 4)
+        self.gru = nn.GRU(4, 4, batch_first=True)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        x = torch.tanh(self.embed(x))
+        x, _ = self.lstm(x)
+        x = F.relu(self.proj(x))
+        x, _ = self.gru(x)
+        return self.head(x[:, -1])
+
+
+def sequence_models():
+    """nn.Linear on every step of a sequence: added after the graph fixtures, seeded after them."""
+    return {
+        "seq_per_step_output": (SequenceHead(), (6, 2), True),
+        "seq_per_step_last": (PerStepThenLast(), (7, 3), True),
+    }
 
 
 class FixedBatchView(nn.Module):
@@ -499,7 +526,6 @@ def check_refusals():
          "1 (BatchNorm1d): track_running_stats=False"),
         (nn.Sequential(nn.Linear(4, 4)), (2, 4), False, "0 (Linear): expects a vector"),
         (FixedBatchView(), (2, 3), False, "keep the batch first and flatten the rest, as x.view(x.size(0), -1)"),
-        (SequenceHead(), (4, 2), True, "take the last step first (out[-1]"),
         (DropoutAlways(), (4,), False, "training=True (its default) drops values at inference too"),
         (Attention(), (5, 4), True, "(MultiheadAttention): not supported yet"),
         (SubtractSkip(), (4,), False, "which is not an addition, a product or torch.cat"),
@@ -566,7 +592,7 @@ def main():
         seed += 1
         layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")
         print("%-22s %2d layers" % (name, len(layers)))
-    for name, (model, shape, sequence) in graph_layer_models().items():
+    for name, (model, shape, sequence) in {**graph_layer_models(), **sequence_models()}.items():
         randomized(model, seed)
         seed += 1
         layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")

@@ -25,6 +25,8 @@
 #include "fixtures/layer_prelu.hpp"
 #include "fixtures/layer_rnn.hpp"
 #include "fixtures/layer_rnn_relu.hpp"
+#include "fixtures/seq_per_step_last.hpp"
+#include "fixtures/seq_per_step_output.hpp"
 
 using ctnn::test::check_exported;
 
@@ -76,3 +78,10 @@ BOOST_AUTO_TEST_CASE(forward_as_people_write_it) {
 }
 // SiLU, ELU(alpha), ReLU6, Hardtanh(min, max), Hardswish, Hardsigmoid as modules and as functions
 BOOST_AUTO_TEST_CASE(mobile_activations) { check_exported<idiom_activations::model>("idiom_activations"); }
+
+// nn.Linear on a [batch, steps, features] output of a recurrent layer applies to every step:
+// per_step<dense<N>>, as the network's output and between recurrent layers, before x[:, -1]
+BOOST_AUTO_TEST_CASE(linear_on_every_step) {
+  check_exported<seq_per_step_output::model>("seq_per_step_output");
+  check_exported<seq_per_step_last::model>("seq_per_step_last");
+}
