@@ -136,3 +136,20 @@ BOOST_AUTO_TEST_CASE(prelu_with_one_slope_and_one_per_channel) {
   check_network<model, nn::loss::mse>(65);
   check_input_gradient<model, nn::loss::mse>(66);
 }
+
+BOOST_AUTO_TEST_CASE(conv1d_over_time_on_sequences) {
+  // time-major: causal and dilated, then strided with padding, then grouped, beside a recurrent
+  // layer; the second and third layers check the input gradients of the ones before them
+  using model = nn::network<nn::input<nn::sequence<9, 3>>, nn::conv1d<4, 3, nn::causal, nn::dilation<2>>, nn::tanh,
+                            nn::conv1d<4, 2, nn::stride<2>, nn::padding<1>>, nn::relu,
+                            nn::conv1d<2, 3, nn::groups<2>, nn::causal>, nn::gru<3>, nn::last, nn::dense<2>>;
+  static_assert(model::layer_output(1) == nn::sequence<9, 4>::dims);
+  static_assert(model::layer_output(3) == nn::sequence<5, 4>::dims);
+  static_assert(model::layer_params(5) == 2 * 2 * 3 + 2);
+  check_network<model, nn::loss::mse>(41);
+  check_network<model, nn::loss::softmax_cross_entropy>(42);
+  using whole_sequence = nn::network<nn::input<nn::sequence<6, 2>>, nn::conv1d<3, 2, nn::causal, nn::dilation<3>>,
+                                     nn::sigmoid, nn::conv1d<2, 3, nn::padding<1>>>;
+  check_network<whole_sequence, nn::loss::mse>(43);
+  check_input_gradient<whole_sequence, nn::loss::mse>(44);
+}

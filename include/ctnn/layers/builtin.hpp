@@ -16,5 +16,6 @@
 #include <ctnn/layers/prelu.hpp>
 #include <ctnn/layers/recurrent.hpp>
 #include <ctnn/layers/residual.hpp>
+#include <ctnn/layers/sequence_conv.hpp>
 #include <ctnn/layers/stage.hpp>
 #include <ctnn/layers/upsample.hpp>

@@ -81,7 +81,9 @@ struct probe_init {
 /// is always correct.
 ///
 /// Optional, for streams (net.step: a sequence network one time step per call):
-///   state_size, step_stride  a stream's state values, and the width (padded) of one step's output
+///   state_size, step_stride  a stream's state values (whole registers: kernels::padded, so that
+///                           the next stage's state stays aligned), and the width (padded) of one
+///                           step's output
 ///   step(p, state, x, y)    one time step of one stream; noexcept
 ///   step_streams(p, states, ld_state, x, ldx, y, ldy, n)
 ///                           one time step of n streams (state s at states + s * ld_state, its

@@ -63,9 +63,12 @@ struct network_layout {
   static constexpr std::array<std::size_t, stage_count + 1> state_offsets = [] {
     std::array<std::size_t, stage_count + 1> o{};
     for_each_index<stage_count>([&](auto s) {
-      if constexpr (steps<s>)
+      if constexpr (steps<s>) {
+        static_assert(stage<s>::state_size % lanes == 0,
+                      "a stage's state_size is whole registers (kernels::padded), so that the states after it "
+                      "stay aligned (layers/stage.hpp)");
         o[s + 1] = o[s] + stage<s>::state_size;
-      else
+      } else
         o[s + 1] = o[s];
     });
     return o;

@@ -16,6 +16,8 @@ namespace CTNN_NAMESPACE {
 namespace layers {
 template <class T, class Descriptor, class In, class Out, class Act>
 struct conv_stage;
+template <class T, class Descriptor, class In, class Out, class Act>
+struct sequence_conv_stage;
 } // namespace layers
 
 /// groups<G> (conv2d, conv1d): the input channels and the filters in G groups, each group of
@@ -60,8 +62,13 @@ struct conv_base {
   static constexpr layer_role role = layer_role::stage;
   static constexpr fusion accepts = fusion::elementwise;
   static constexpr bool absorbs_channel_scale = true; ///< a batch_norm after it folds into it
+  /// conv1d on a sequence<Steps, C> (time-major) convolves over time: the window is placed as
+  /// over [C, Steps].
+  static constexpr dims channel_major(const dims& in) noexcept {
+    return OneD && in.sequence ? dims{2, {in.extent[1], in.extent[0]}} : in;
+  }
   static constexpr std::pair<window_geometry, int> place(const dims& in) noexcept {
-    return place_window<Options...>(in, OneD, KH, KW, false);
+    return place_window<Options...>(channel_major(in), OneD, KH, KW, false);
   }
   /// The window's placement over input dims `in` (a valid input).
   static constexpr window_geometry geometry(const dims& in) noexcept { return place(in).first; }
@@ -70,14 +77,15 @@ struct conv_base {
     const auto [g, e] = place(in);
     if (e != window_ok) return {e, {}};
     if (g.c % groups != 0 || Filters % groups != 0) return {groups_do_not_divide, {}};
+    if (OneD && in.sequence) return {0, dims{2, {g.ow, Filters}, true}};
     return {0, window_output(g, Filters, OneD)};
   }
   static constexpr std::size_t param_count(const dims& in) noexcept {
-    return Filters * (in.extent[0] / groups) * (OneD ? KW : KH * KW) + Filters;
+    return Filters * (channel_major(in).extent[0] / groups) * (OneD ? KW : KH * KW) + Filters;
   }
   /// Every output value is a dot product over the window and its group's input channels.
   static constexpr std::size_t macs(const dims& in) noexcept {
-    return infer(in).out.size() * (in.extent[0] / groups) * (OneD ? KW : KH * KW);
+    return infer(in).out.size() * (channel_major(in).extent[0] / groups) * (OneD ? KW : KH * KW);
   }
   template <int Error, class Index, class Received>
   using diagnosis = std::conditional_t<
@@ -88,7 +96,8 @@ struct conv_base {
           Error, Index, Self, Received, OneD ? 2 : 3,
           std::conditional_t<OneD, diag::fix_reshape_to_channels_length, diag::fix_reshape_to_channels_height_width>>>;
   template <class T, class In, class Out, class Act>
-  using stage = layers::conv_stage<T, Self, In, Out, Act>;
+  using stage = std::conditional_t<In::dims.sequence, layers::sequence_conv_stage<T, Self, In, Out, Act>,
+                                   layers::conv_stage<T, Self, In, Out, Act>>;
 };
 } // namespace detail
 
@@ -107,6 +116,12 @@ struct conv2d
 
 /// conv1d<Filters, Kernel, options...>: in [C, L] -> out [Filters, L'], L' as for conv2d. Options
 /// as conv2d's (one extent each), plus causal (all padding before the signal).
+///
+/// On a sequence<Steps, C> (time-major, as recurrent layers take) it convolves over time:
+/// sequence<Steps, C> -> sequence<Steps', Filters>, PyTorch's Conv1d on x.transpose(1, 2). A
+/// causal stride-1 conv1d on a sequence steps in streams (net.step) with a ring of its last
+/// (Kernel - 1) d + 1 inputs, beside recurrent layers: conv1d<8, 3, causal, dilation<4>> is a
+/// TCN or WaveNet layer.
 template <std::size_t Filters, std::size_t Kernel, class... Options>
 struct conv1d : detail::conv_base<conv1d<Filters, Kernel, Options...>, Filters, 1, Kernel, true, Options...> {
   static std::string name() {

@@ -1,0 +1,150 @@
+// conv1d over time on sequences: equal to conv1d on the channel-major transpose for every option,
+// and, causal at stride 1, stepped in streams exactly as the whole sequence runs, beside
+// recurrent and per-step layers, one stream or many, without allocation.
+#define BOOST_TEST_MODULE unit_sequence_conv
+#include <boost/test/unit_test.hpp>
+
+#include "../support/support.hpp"
+
+#include <ctnn/ctnn.hpp>
+
+#include <boost/mpl/list.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <vector>
+
+namespace nn = ctnn;
+
+namespace {
+template <std::size_t F, std::size_t K, class... Options>
+struct conv_case {
+  template <std::size_t Steps, std::size_t C>
+  using over_time = nn::network<nn::input<nn::sequence<Steps, C>>, nn::conv1d<F, K, Options...>, nn::tanh>;
+  template <std::size_t Steps, std::size_t C>
+  using channel_major = nn::network<nn::input<nn::shape<C, Steps>>, nn::conv1d<F, K, Options...>, nn::tanh>;
+};
+using cases =
+    boost::mpl::list<conv_case<5, 3, nn::causal, nn::dilation<2>>, conv_case<4, 2, nn::stride<2>, nn::padding<1>>,
+                     conv_case<6, 3, nn::groups<2>, nn::same>, conv_case<4, 1, nn::groups<4>>,
+                     conv_case<3, 4, nn::stride<3>, nn::dilation<2>, nn::causal>>;
+} // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(over_time_equals_the_transposed_conv1d, Case, cases) {
+  constexpr std::size_t steps = 11, channels = 4;
+  using a_model = typename Case::template over_time<steps, channels>;
+  using b_model = typename Case::template channel_major<steps, channels>;
+  static_assert(a_model::param_count == b_model::param_count && a_model::macs == b_model::macs);
+  constexpr std::size_t out_steps = b_model::output_shape::dims.extent[1],
+                        filters = b_model::output_shape::dims.extent[0];
+  static_assert(a_model::output_shape::dims == nn::dims{2, {out_steps, filters}, true});
+  auto a = nn::make<a_model, double>(nn::init::pytorch_default{}, 3);
+  nn::net<b_model, double> b(a.export_parameters()); // PyTorch's order: the same weight [F, C / G, K]
+  const auto x = nn::test::random_values<double>(steps * channels, 4, -2, 2);
+  typename nn::net<a_model, double>::input_type xa;
+  typename nn::net<b_model, double>::input_type xb;
+  for (std::size_t t = 0; t < steps; ++t)
+    for (std::size_t c = 0; c < channels; ++c) xa[t * channels + c] = xb[c * steps + t] = x[t * channels + c];
+  const auto ya = a(xa);
+  const auto yb = b(xb);
+  double worst = 0;
+  for (std::size_t t = 0; t < out_steps; ++t)
+    for (std::size_t f = 0; f < filters; ++f)
+      worst = std::max(worst, std::abs(ya[t * filters + f] - yb[f * out_steps + t]));
+  BOOST_TEST(worst <= 1e-13);
+  // and the batched training forward gives the same outputs
+  auto ws = a.make_workspace(3);
+  std::vector<double> xs(3 * steps * channels);
+  for (std::size_t r = 0; r < 3; ++r) std::copy(xa.begin(), xa.end(), xs.begin() + r * xa.size());
+  const double* y = a.forward_train(ws, xs.data(), 3);
+  constexpr std::size_t stride = nn::net<a_model, double>::output_stride;
+  for (std::size_t k = 0; k < ya.size(); ++k) BOOST_TEST(y[2 * stride + k] == ya[k]);
+}
+
+namespace {
+/// Steps a stream through x and returns the largest difference from net(x), step by step.
+template <class Model, class T>
+double stream_difference(const nn::net<Model, T>& n, const std::vector<T>& x) {
+  using In = typename Model::input_shape;
+  constexpr std::size_t steps = In::dims.extent[0], features = In::dims.extent[1];
+  typename nn::net<Model, T>::input_type whole_x;
+  std::copy(x.begin(), x.end(), whole_x.begin());
+  const auto whole = n(whole_x);
+  auto state = n.make_state();
+  double worst = 0;
+  for (std::size_t t = 0; t < steps; ++t) {
+    typename nn::net<Model, T>::step_input_type xt;
+    std::copy_n(x.data() + t * features, features, xt.data());
+    const auto yt = n.step(state, xt);
+    const bool per_step = Model::output_shape::dims.sequence;
+    if (per_step || t + 1 == steps)
+      for (std::size_t k = 0; k < yt.size(); ++k)
+        worst = std::max(worst, double(std::abs(yt[k] - whole[(per_step ? t * yt.size() : 0) + k])));
+  }
+  return worst;
+}
+
+// a WaveNet-style stack: dilations 1, 2, 4, 8, kernel 3, causal, 8 channels
+using tcn =
+    nn::network<nn::input<nn::sequence<40, 1>>, nn::conv1d<8, 3, nn::causal>, nn::tanh,
+                nn::conv1d<8, 3, nn::causal, nn::dilation<2>>, nn::tanh, nn::conv1d<8, 3, nn::causal, nn::dilation<4>>,
+                nn::tanh, nn::conv1d<8, 3, nn::causal, nn::dilation<8>>, nn::tanh, nn::per_step<nn::dense<1>>>;
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_causal_stack_streams_exactly) {
+  auto n = nn::make<tcn>(nn::init::pytorch_default{}, 7);
+  const auto x = nn::test::random_values<float>(40, 8, -1, 1);
+  BOOST_TEST(stream_difference(n, x) == 0.0); // the same taps in the same order: bit for bit
+  // the ring holds (K - 1) d + 1 frames of each layer, and its position
+  BOOST_TEST(sizeof(nn::net<tcn>::stream_state) >= (3 * 1 + 5 * 8 + 9 * 8 + 17 * 8 + 4) * sizeof(float));
+  // many streams in one call equal each stream alone
+  std::vector<nn::net<tcn>::stream_state> states(5), alone(5);
+  std::vector<float> xs(5), ys(5);
+  nn::rng gen(3);
+  double worst = 0;
+  for (int t = 0; t < 60; ++t) {
+    for (auto& v : xs) v = float(gen.uniform(-1, 1));
+    n.step(std::span<nn::net<tcn>::stream_state>(states), xs.data(), ys.data());
+    for (std::size_t s = 0; s < 5; ++s) {
+      const auto y1 = n.step(alone[s], nn::net<tcn>::step_input_type{xs[s]});
+      worst = std::max(worst, double(std::abs(y1[0] - ys[s])));
+    }
+  }
+  BOOST_TEST(worst == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(beside_recurrent_layers_and_in_blocks) {
+  using mixed =
+      nn::network<nn::input<nn::sequence<12, 3>>, nn::conv1d<6, 2, nn::causal, nn::dilation<3>>, nn::relu, nn::lstm<6>,
+                  nn::conv1d<4, 3, nn::causal, nn::groups<2>>, nn::gru<3>, nn::last, nn::dense<2>>;
+  using blocks =
+      nn::network<nn::input<nn::sequence<12, 4>>, nn::residual<nn::conv1d<4, 3, nn::causal, nn::dilation<2>>, nn::tanh>,
+                  nn::parallel<nn::concat, nn::branch<nn::conv1d<3, 2, nn::causal>>, nn::branch<nn::gru<2>>>,
+                  nn::per_step<nn::dense<2>>>;
+  const auto x = nn::test::random_values<double>(48, 9, -2, 2);
+  BOOST_TEST(stream_difference(nn::make<mixed, double>(nn::init::pytorch_default{}, 1),
+                               std::vector<double>(x.begin(), x.begin() + 36)) <= 1e-12);
+  BOOST_TEST(stream_difference(nn::make<blocks, double>(nn::init::pytorch_default{}, 2), x) <= 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(a_tcn_learns_a_delayed_sum) {
+  // y_t = x_{t-2} + x_{t-5}: a causal dilated stack sees both lags
+  using model = nn::network<nn::input<nn::sequence<16, 1>>, nn::conv1d<8, 3, nn::causal>, nn::tanh,
+                            nn::conv1d<8, 3, nn::causal, nn::dilation<2>>, nn::tanh, nn::per_step<nn::dense<1>>>;
+  nn::dataset<float, nn::sequence<16, 1>, nn::sequence<16, 1>> data;
+  nn::rng gen(5);
+  for (int s = 0; s < 256; ++s) {
+    std::array<float, 16> x{}, t{};
+    for (auto& v : x) v = float(gen.uniform(-1, 1));
+    for (int k = 0; k < 16; ++k) t[k] = 0.5f * ((k >= 2 ? x[k - 2] : 0.f) + (k >= 5 ? x[k - 5] : 0.f));
+    data.push_back(x, t);
+  }
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 5);
+  const double before = nn::evaluate(net, data, nn::loss::mse{}).loss;
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::adam{.lr = 0.01}};
+  fit.train(data, {.epochs = 40, .batch = 32, .seed = 4, .log = nullptr});
+  const double after = nn::evaluate(net, data, nn::loss::mse{}).loss;
+  BOOST_TEST_MESSAGE("delayed sum mse " << before << " -> " << after);
+  BOOST_TEST(after < before / 20);
+}
