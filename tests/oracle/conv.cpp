@@ -161,3 +161,16 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(grouped_convolutions_match_pytorch, T, scalar_type
                              nn::flatten, nn::dense<2>>;
   nn::test::check_mse_case<T, signal>("grouped.txt", "grouped_conv1d", 3);
 }
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(conv1d_over_time_matches_pytorch, T, scalar_types) {
+  // nn.Conv1d on x.transpose(1, 2), zero-padded on the left for the causal layers
+  using tcn = nn::network<nn::input<nn::sequence<10, 2>>, nn::conv1d<6, 3, nn::causal>, nn::tanh,
+                          nn::conv1d<6, 3, nn::causal, nn::dilation<2>>, nn::relu,
+                          nn::conv1d<4, 2, nn::causal, nn::dilation<4>, nn::groups<2>>, nn::per_step<nn::dense<1>>>;
+  using strided = nn::network<nn::input<nn::sequence<9, 3>>, nn::conv1d<4, 3, nn::stride<2>, nn::padding<1>>,
+                              nn::sigmoid, nn::gru<5>, nn::last, nn::dense<2>>;
+  nn::test::check_mse_case<T, tcn>("sequence_conv.txt", "tcn", 3);
+  nn::test::check_mse_case<T, strided>("sequence_conv.txt", "strided_then_gru", 3);
+  nn::test::check_adam_steps<T, tcn>("sequence_conv.txt", "tcn", 3);
+  nn::test::check_adam_steps<T, strided>("sequence_conv.txt", "strided_then_gru", 3);
+}

@@ -386,6 +386,35 @@ def per_step_fixtures():
     }, 800, adam_steps=4)
 
 
+class OverTime(torch.nn.Module):
+    """Conv1d over the time of a batch_first sequence [B, T, C] (ctnn's conv1d on a sequence):
+    transposed to [B, C, T], zero-padded (causal: all of it on the left), convolved, transposed
+    back."""
+
+    def __init__(self, conv, causal=False):
+        super().__init__()
+        self.conv, self.causal = conv, causal
+
+    def forward(self, x):
+        x = x.transpose(1, 2)
+        if self.causal:
+            x = torch.nn.functional.pad(x, ((self.conv.kernel_size[0] - 1) * self.conv.dilation[0], 0))
+        return self.conv(x).transpose(1, 2)
+
+
+def sequence_conv_fixtures():
+    """sequence_conv.txt: conv1d over time (causal and dilated, strided with padding, grouped),
+    beside recurrent and per-step layers: outputs, loss, gradients and 4 Adam steps."""
+    nn = torch.nn
+    mse_case_fixtures("sequence_conv.txt", {
+        "tcn": ((10, 2), Steps(OverTime(nn.Conv1d(2, 6, 3), causal=True), nn.Tanh(),
+                                OverTime(nn.Conv1d(6, 6, 3, dilation=2), causal=True), nn.ReLU(),
+                                OverTime(nn.Conv1d(6, 4, 2, dilation=4, groups=2), causal=True), nn.Linear(4, 1))),
+        "strided_then_gru": ((9, 3), Steps(OverTime(nn.Conv1d(3, 4, 3, stride=2, padding=1)), nn.Sigmoid(),
+                                            nn.GRU(4, 5, batch_first=True), "last", nn.Linear(5, 2))),
+    }, 900, adam_steps=4)
+
+
 TRAINING_OPTIMIZERS = {
     "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.01),
     "rmsprop_full": lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.01, momentum=0.5,
@@ -764,6 +793,7 @@ GENERATORS = {
     "decoder": decoder_fixtures, "graphs": graph_fixtures, "heads": heads_fixtures,
     "inputs": inputs_fixtures, "grouped": grouped_fixtures,
     "block": block_fixtures, "per_step": per_step_fixtures,
+    "sequence_conv": sequence_conv_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }
 

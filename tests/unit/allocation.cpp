@@ -122,11 +122,13 @@ BOOST_AUTO_TEST_CASE(convolutional_hot_paths_do_not_allocate) {
   BOOST_TEST(std::isfinite(sink));
 }
 
-// Recurrent networks: streams (one and many, with clipping on in training), the whole-sequence
-// forward and training steps on one thread and two.
+// Recurrent networks (with a causal conv1d and a per-step layer): streams (one and many, with
+// clipping on in training), the whole-sequence forward and training steps on one thread and two.
 BOOST_AUTO_TEST_CASE(recurrent_hot_paths_do_not_allocate) {
-  using model = nn::network<nn::input<nn::sequence<6, 2>>, nn::lstm<8>, nn::residual<nn::gru<8>, nn::layer_norm>,
-                            nn::gru<5>, nn::last, nn::dense<1>>; // the block steps its inner layers
+  // the block steps its inner layers; the causal conv1d its ring, per_step its dense layer
+  using model = nn::network<nn::input<nn::sequence<6, 2>>, nn::conv1d<4, 3, nn::causal, nn::dilation<2>>, nn::tanh,
+                            nn::lstm<8>, nn::residual<nn::gru<8>, nn::layer_norm>, nn::per_step<nn::dense<6>>,
+                            nn::gru<5>, nn::last, nn::dense<1>>;
   using net_t = nn::net<model>;
   auto net = nn::make<model>(nn::init::pytorch_default{}, 2);
   net_t::input_type x{};
