@@ -46,4 +46,9 @@ BOOST_AUTO_TEST_CASE(per_step_layers) {
   using classifier = nn::network<nn::input<nn::sequence<3, 4>>, nn::per_step<nn::dense<5>>, nn::relu, nn::rnn<3>,
                                  nn::last, nn::dense<3>>;
   check_network<classifier, nn::loss::softmax_cross_entropy>(37);
+  // layers with buffers and per-feature parameters on every step: batch statistics over every
+  // step of the batch
+  using normalized = nn::network<nn::input<nn::sequence<4, 3>>, nn::per_step<nn::batch_norm>, nn::lstm<4>,
+                                 nn::per_step<nn::channel_prelu>, nn::per_step<nn::dense<2>>>;
+  check_network<normalized, nn::loss::mse>(38);
 }

@@ -120,3 +120,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_after_conv1d_matches_pytorch, T, scalar
 BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_after_conv2d_matches_pytorch, T, scalars) {
   check_case<T, conv2d_model>("conv2d");
 }
+
+// per_step<batch_norm>: BatchNorm1d on x.transpose(1, 2) between a per-step Linear and a GRU (generate.py
+// per_step_batch_norm): statistics over every step of the batch in training, running ones at inference
+BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_on_every_step_matches_pytorch, T, scalars) {
+  using model = nn::network<nn::input<nn::sequence<5, 3>>, nn::per_step<nn::dense<6>>, nn::per_step<nn::batch_norm>,
+                            nn::relu, nn::gru<4>, nn::last, nn::dense<2>>;
+  static_assert(model::param_count == 3 * 6 + 6 + 2 * 6 + 3 * 4 * (6 + 4 + 2) + 4 * 2 + 2);
+  check_case<T, model>("sequence", "per_step_batch_norm.txt");
+}

@@ -415,6 +415,27 @@ def sequence_conv_fixtures():
     }, 900, adam_steps=4)
 
 
+class OverTimeNorm(torch.nn.Module):
+    """BatchNorm1d over the steps of a batch_first sequence (ctnn's per_step<batch_norm>)."""
+
+    def __init__(self, norm):
+        super().__init__()
+        self.norm = norm
+
+    def forward(self, x):
+        return self.norm(x.transpose(1, 2)).transpose(1, 2)
+
+
+def per_step_batch_norm_fixtures():
+    """per_step_batch_norm.txt: batch_norm on every step, between a per-step Linear and a GRU, as
+    batch_norm.txt's cases (training, 3 SGD steps with the running statistics, eval)."""
+    nn = torch.nn
+    batch_norm_fixtures({
+        "sequence": ((5, 3), Steps(nn.Linear(3, 6), OverTimeNorm(nn.BatchNorm1d(6)), nn.ReLU(),
+                                   nn.GRU(6, 4, batch_first=True), "last", nn.Linear(4, 2))),
+    }, "per_step_batch_norm.txt", 950)
+
+
 TRAINING_OPTIMIZERS = {
     "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.01),
     "rmsprop_full": lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.01, momentum=0.5,
@@ -539,23 +560,23 @@ def state_values(module):
                       if not k.endswith("num_batches_tracked")])
 
 
-def batch_norm_fixtures():
+def batch_norm_fixtures(cases=None, file="batch_norm.txt", seed=500):
     """batch_norm after dense (BatchNorm1d on features), after conv1d (BatchNorm1d on channels)
     and after conv2d (BatchNorm2d): with random gamma, beta and running statistics, a batch of 4
     in training mode (outputs, MSE loss, parameter gradients), the values after 3 SGD steps
     (lr 0.1) on that batch (the running statistics moved three times), and eval-mode outputs of
     2 other samples after them."""
     nn = torch.nn
-    cases = {
+    cases = cases or {
         "dense": ((4,), nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 2))),
         "conv1d": ((2, 7), nn.Sequential(nn.Conv1d(2, 3, 3), nn.BatchNorm1d(3), nn.Tanh(), nn.Flatten(),
                                          nn.Linear(15, 2))),
         "conv2d": ((2, 6, 6), nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
                                             nn.Linear(48, 2))),
     }
-    w = Writer("batch_norm.txt")
+    w = Writer(file)
     for k, (name, (shape, module)) in enumerate(cases.items()):
-        torch.manual_seed(500 + k)
+        torch.manual_seed(seed + k)
         for p in module.parameters():
             torch.nn.init.uniform_(p, -0.5, 0.5)
         for m in module.modules():
@@ -793,7 +814,7 @@ GENERATORS = {
     "decoder": decoder_fixtures, "graphs": graph_fixtures, "heads": heads_fixtures,
     "inputs": inputs_fixtures, "grouped": grouped_fixtures,
     "block": block_fixtures, "per_step": per_step_fixtures,
-    "sequence_conv": sequence_conv_fixtures,
+    "sequence_conv": sequence_conv_fixtures, "per_step_batch_norm": per_step_batch_norm_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }
 

@@ -108,3 +108,30 @@ BOOST_AUTO_TEST_CASE(weight_files_name_the_per_step_layer) {
   BOOST_TEST(nn::net<model>::fingerprint() != nn::net<other>::fingerprint());
   BOOST_TEST(nn::net<model>::fingerprint()[3].find("per_step<dense<2>>") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(batch_norm_on_every_step_trains_on_two_cores_as_on_one) {
+  // per_step<batch_norm> needs the whole batch's statistics: on two cores one core runs it
+  using model = nn::network<nn::input<nn::sequence<6, 3>>, nn::per_step<nn::dense<8>>, nn::per_step<nn::batch_norm>,
+                            nn::relu, nn::gru<6>, nn::per_step<nn::dense<2>>>;
+  nn::dataset<double, nn::sequence<6, 3>, nn::sequence<6, 2>> data;
+  nn::rng gen(4);
+  for (int s = 0; s < 96; ++s) {
+    std::array<double, 18> x{};
+    std::array<double, 12> t{};
+    for (auto& v : x) v = gen.uniform(-1, 1);
+    for (int k = 0; k < 6; ++k) t[2 * k] = x[3 * k] - x[3 * k + 1], t[2 * k + 1] = x[3 * k + 2];
+    data.push_back(x, t);
+  }
+  auto one = nn::make<model, double>(nn::init::pytorch_default{}, 6), two = one;
+  for (auto* n : {&one, &two}) {
+    nn::trainer fit{*n, nn::loss::mse{}, nn::optim::adam{.lr = 0.01}};
+    fit.set_threads(n == &one ? 1 : 2, false);
+    fit.train(data, {.epochs = 3, .batch = 32, .shuffle = false, .log = nullptr});
+  }
+  const auto a = one.export_parameters(), b = two.export_parameters();
+  double worst = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) worst = std::max(worst, std::abs(a[k] - b[k]));
+  BOOST_TEST(worst <= 1e-9); // the running statistics (buffers) included
+  const auto start = nn::make<model, double>(nn::init::pytorch_default{}, 6).export_parameters();
+  BOOST_TEST((a != start)); // it trained
+}

@@ -14,19 +14,21 @@
 
 namespace CTNN_NAMESPACE::layers {
 
-/// in sequence<Steps, F> -> out sequence<Steps, F'>: y_t = Inner(x_t). The parameters are
-/// Inner's (the same slice, view and PyTorch order). Training runs Inner's batched forward and
-/// backward over the Steps rows of each sample, so a dense layer's batched kernels serve it.
+/// in sequence<Steps, F> -> out sequence<Steps, F'>: y_t = Inner(x_t). The parameters (and
+/// buffers) are Inner's: the same slice, view and PyTorch order. Training runs Inner's batched
+/// forward and backward once over the n x Steps step rows of the batch, so a dense layer's batched
+/// kernels serve it, and a stage that uses batch statistics (batch_norm) sees every step of every
+/// sample, as PyTorch's BatchNorm1d over [batch, features, steps] does.
 ///
-/// kept, per sample: Steps rows of the padded step inputs (F padded), Inner's kept rows and
-/// Inner's output rows (F' padded), which backward hands back to Inner as they were.
+/// kept, for the n samples given (regions of n x Steps rows, so its size is n x kept_stride):
+/// the padded step inputs (F padded) and Inner's outputs (F' padded) and kept values, which
+/// backward hands back to Inner as they were, then room for backward's step rows of dy and dx.
 /// Streams (layers/stage.hpp): no state; a step is Inner's forward.
 template <class T, std::size_t Steps, class Inner>
 struct per_step_stage {
-  static_assert(capability::buffer_count<Inner> == 0 && !capability::stochastic<Inner> && !capability::steps<Inner> &&
-                    !capability::batch_statistics<Inner>,
-                "per_step<Layer>: Layer is a stage without buffers, noise or state (dense<Units>, or a user's "
-                "vector layer)");
+  static_assert(!capability::stochastic<Inner> && !capability::steps<Inner>,
+                "per_step<Layer>: Layer is a stage without noise or state (dense<Units>, batch_norm, channel_prelu, "
+                "or a user's vector layer)");
   static constexpr std::size_t F = Inner::in_size, G = Inner::out_size;
   static constexpr std::size_t fp = kernels::padded<T>(F), gp = Inner::out_stride;
   static constexpr std::size_t in_size = Steps * F;
@@ -34,8 +36,11 @@ struct per_step_stage {
   static constexpr std::size_t out_stride = kernels::padded<T>(out_size);
   static constexpr std::size_t param_size = Inner::param_size;
   static constexpr std::size_t param_count = Inner::param_count;
-  static constexpr std::size_t inner_kept = kernels::padded<T>(Steps * Inner::kept_stride); ///< all steps'
-  static constexpr std::size_t kept_stride = Steps * (fp + gp) + inner_kept;
+  static constexpr std::size_t buffer_count = capability::buffer_count<Inner>;
+  static constexpr std::size_t trainable_size = capability::trainable_size<Inner>;
+  static constexpr bool batch_statistics = capability::batch_statistics<Inner>;
+  /// Per sample: x rows, y rows, Inner's kept values, dy rows, dx rows.
+  static constexpr std::size_t kept_stride = Steps * (2 * fp + 2 * gp) + kernels::padded<T>(Steps * Inner::kept_stride);
   static constexpr std::size_t frame_bytes = capability::frame_bytes<Inner> + gp * sizeof(T);
   /// Streams: no state of its own; one step's output is Inner's.
   static constexpr std::size_t state_size = 0;
@@ -52,43 +57,45 @@ struct per_step_stage {
     std::fill(y + out_size, y + out_stride, T(0));
   }
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
-    if (!kept) {
+    if (!kept) { // inference: sample by sample
       for (std::size_t s = 0; s < n; ++s) forward(p, x + s * ldx, y + s * out_stride);
       return;
     }
-    for (std::size_t s = 0; s < n; ++s) {
-      T* xs = kept + s * kept_stride;
-      T* ks = xs + Steps * fp;
-      T* ys = ks + inner_kept;
+    const auto r = regions(kept, n);
+    for (std::size_t s = 0; s < n; ++s)
       for (std::size_t t = 0; t < Steps; ++t) {
-        std::copy_n(x + s * ldx + t * F, F, xs + t * fp);
-        std::fill(xs + t * fp + F, xs + (t + 1) * fp, T(0));
+        T* row = r.x + (s * Steps + t) * fp;
+        std::copy_n(x + s * ldx + t * F, F, row);
+        std::fill(row + F, row + fp, T(0));
       }
-      Inner::forward_batch(p, xs, fp, inner_kept ? ks : nullptr, ys, Steps);
-      for (std::size_t t = 0; t < Steps; ++t) std::copy_n(ys + t * gp, G, y + s * out_stride + t * G);
+    Inner::forward_batch(p, r.x, fp, Inner::kept_stride ? r.inner : nullptr, r.y, n * Steps);
+    for (std::size_t s = 0; s < n; ++s) {
+      for (std::size_t t = 0; t < Steps; ++t) std::copy_n(r.y + (s * Steps + t) * gp, G, y + s * out_stride + t * G);
       std::fill(y + s * out_stride + out_size, y + (s + 1) * out_stride, T(0));
     }
   }
-  static void backward(const T* p, T* g, const T*, std::size_t ldx, const T* kept, const T*, T* dy, T* dx,
-                       std::size_t n, kernels::store_mode mode = kernels::store_mode::add) noexcept {
-    if (mode == kernels::store_mode::overwrite) std::fill(g, g + param_size, T(0));
-    CTNN_NAMESPACE::detail::frame<T, Steps * gp> dys;
-    CTNN_NAMESPACE::detail::frame<T, Steps * fp> dxs;
-    for (std::size_t s = 0; s < n; ++s) {
-      const T* xs = kept + s * kept_stride;
-      const T* ks = xs + Steps * fp;
-      const T* ys = ks + inner_kept;
+  static void backward(const T* p, T* g, const T*, std::size_t ldx, T* kept, const T*, T* dy, T* dx, std::size_t n,
+                       kernels::store_mode mode = kernels::store_mode::add) noexcept {
+    const auto r = regions(kept, n);
+    for (std::size_t s = 0; s < n; ++s)
       for (std::size_t t = 0; t < Steps; ++t) {
-        std::copy_n(dy + s * out_stride + t * G, G, dys + t * gp);
-        std::fill(dys + t * gp + G, dys + (t + 1) * gp, T(0));
+        T* row = r.dy + (s * Steps + t) * gp;
+        std::copy_n(dy + s * out_stride + t * G, G, row);
+        std::fill(row + G, row + gp, T(0));
       }
-      Inner::backward(p, g, xs, fp, inner_kept ? ks : nullptr, ys, dys, dx ? dxs.data() : nullptr, Steps,
-                      kernels::store_mode::add);
-      if (dx) {
-        for (std::size_t t = 0; t < Steps; ++t) std::copy_n(dxs + t * fp, F, dx + s * ldx + t * F);
+    Inner::backward(p, g, r.x, fp, Inner::kept_stride ? r.inner : nullptr, r.y, r.dy, dx ? r.dx : nullptr, n * Steps,
+                    mode);
+    if (dx)
+      for (std::size_t s = 0; s < n; ++s) {
+        for (std::size_t t = 0; t < Steps; ++t) std::copy_n(r.dx + (s * Steps + t) * fp, F, dx + s * ldx + t * F);
         std::fill(dx + s * ldx + in_size, dx + (s + 1) * ldx, T(0));
       }
-    }
+  }
+  /// After a training step, Inner's buffers from its kept values of every step row (batch_norm's
+  /// running statistics).
+  static void update_buffers(T* p, const T* kept,
+                             std::size_t n) noexcept requires capability::updates_buffers<Inner, T> {
+    Inner::update_buffers(p, regions(const_cast<T*>(kept), n).inner, n * Steps);
   }
 
   static void step(const T* p, T*, const T* x, T* y) noexcept { Inner::forward(p, x, y); }
@@ -102,6 +109,23 @@ struct per_step_stage {
   template <class Init>
   static void initialize(T* p, const Init& init, rng& gen) {
     Inner::initialize(p, init, gen);
+  }
+
+private:
+  struct kept_regions {
+    T *x, *y, *inner, *dy, *dx;
+  };
+  /// The regions of n samples' kept values, each of n x Steps rows (aligned: every size is whole
+  /// registers).
+  static kept_regions regions(T* kept, std::size_t n) noexcept {
+    const std::size_t rows = n * Steps;
+    kept_regions r{};
+    r.x = kept;
+    r.y = r.x + rows * fp;
+    r.inner = r.y + rows * gp;
+    r.dy = r.inner + kernels::padded<T>(rows * Inner::kept_stride);
+    r.dx = r.dy + rows * gp;
+    return r;
   }
 };
 

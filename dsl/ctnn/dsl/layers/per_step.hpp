@@ -19,10 +19,12 @@ struct per_step_stage;
 } // namespace layers
 
 /// per_step<Layer>: sequence<T, F> -> sequence<T, F'>, step t's output Layer(x_t), where Layer
-/// maps shape<F> to shape<F'> (dense<Units>, or a user's vector layer without state). Layer's
-/// parameters, once (param_count as Layer's on shape<F>). An elementwise activation after it is
-/// applied per step too (fused when Layer takes it). In a stream (net.step) it runs on the
-/// current step, so `lstm<H>, per_step<dense<N>>` streams N values per step.
+/// maps shape<F> to shape<F'> (dense<Units>, channel_prelu, batch_norm, or a user's vector layer
+/// without state). Layer's parameters and buffers, once (as Layer's on shape<F>). An elementwise
+/// activation after it is applied per step too (fused when Layer takes it). In a stream
+/// (net.step) it runs on the current step, so `lstm<H>, per_step<dense<N>>` streams N values per
+/// step. per_step<batch_norm> normalizes each feature over every step of the batch in training
+/// (PyTorch's BatchNorm1d on x.transpose(1, 2)) and with its running statistics at inference.
 ///
 /// Spelled apart from dense on purpose: a dense<N> right after a recurrent layer is still the
 /// error that suggests `last` (the usual intent: one prediction per sequence), and a network that
@@ -48,6 +50,9 @@ struct per_step {
   }
   static constexpr std::size_t param_count(const dims& in) noexcept {
     return detail::param_count_of<Layer>(step_of(in));
+  }
+  static constexpr std::size_t buffer_count(const dims& in) noexcept {
+    return detail::buffer_count_of<Layer>(step_of(in));
   }
   static constexpr std::size_t macs(const dims& in) noexcept {
     return in.extent[0] * detail::macs_of<Layer>(step_of(in));
