@@ -15,6 +15,7 @@
 #include "graphs.hpp"
 #include "report.hpp"
 #include "rnn.hpp"
+#include "tcn.hpp"
 #include "torch_anchor.hpp"
 
 #include <atomic>
@@ -363,6 +364,7 @@ std::string table(const collector& c) {
   md << cnn_table(c, peak_gflops);
   md << graph_table(c, peak_gflops);
   md << rnn_table(c);
+  md << tcn_table(c);
   md << dispatch_table(c);
   return md.str();
 }
@@ -399,6 +401,7 @@ int main(int argc, char** argv) {
     register_cnn_benchmarks();
     register_graph_benchmarks();
     register_rnn_benchmarks();
+    register_tcn_benchmarks();
     register_dispatch_benchmarks();
     // cross-check every network before timing anything
     get<mlp_small, eigen_mlp_small>(mlp_small_spec);

@@ -17,4 +17,9 @@ std::unique_ptr<torch_stream_model> make_torch_recurrent(bool, int, const std::v
   make_torch_model({}, p, torch_optimizer::sgd, why);
   return nullptr;
 }
+std::unique_ptr<torch_tcn_stream> make_torch_tcn(int, const std::vector<int>&, const std::vector<float>& p,
+                                                 std::string& why) {
+  make_torch_model({}, p, torch_optimizer::sgd, why);
+  return nullptr;
+}
 } // namespace bench

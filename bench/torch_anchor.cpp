@@ -195,3 +195,54 @@ std::unique_ptr<torch_model> make_torch_graph(const std::vector<float>& params, 
 }
 
 } // namespace bench
+
+namespace bench {
+namespace {
+class torch_tcn final : public torch_tcn_stream {
+public:
+  torch_tcn(int channels, const std::vector<int>& dilations, const std::vector<float>& params) : dilations_(dilations) {
+    torch::set_num_threads(1);
+    std::size_t at = 0;
+    auto take = [&](std::vector<std::int64_t> shape) {
+      auto t = torch::empty(shape);
+      load(t, params, at);
+      return t;
+    };
+    for (std::size_t l = 0; l < dilations.size(); ++l) {
+      const int in = l == 0 ? 1 : channels;
+      weights_.push_back(take({channels, in, 3}));
+      biases_.push_back(take({channels}));
+      sizes_.push_back({1, in, 2 * dilations[l] + 1});
+    }
+    w_out_ = take({1, channels});
+    b_out_ = take({1});
+    reset();
+  }
+  void reset() override {
+    buffers_.clear();
+    for (const auto& s : sizes_) buffers_.push_back(torch::zeros(s));
+  }
+  float step(float x) override {
+    torch::NoGradGuard no_grad;
+    auto h = torch::full({1, 1, 1}, x);
+    for (std::size_t l = 0; l < buffers_.size(); ++l) {
+      auto& b = buffers_[l];
+      b = torch::cat({b.narrow(2, 1, b.size(2) - 1), h}, 2); // the window slides by one step
+      h = torch::tanh(torch::conv1d(b, weights_[l], biases_[l], 1, 0, dilations_[l]));
+    }
+    return torch::linear(h.reshape({1, -1}), w_out_, b_out_).item<float>();
+  }
+
+private:
+  std::vector<int> dilations_;
+  std::vector<torch::Tensor> weights_, biases_, buffers_;
+  std::vector<std::vector<std::int64_t>> sizes_;
+  torch::Tensor w_out_, b_out_;
+};
+} // namespace
+
+std::unique_ptr<torch_tcn_stream> make_torch_tcn(int channels, const std::vector<int>& dilations,
+                                                 const std::vector<float>& params, std::string&) {
+  return std::make_unique<torch_tcn>(channels, dilations, params);
+}
+} // namespace bench

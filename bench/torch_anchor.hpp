@@ -49,4 +49,18 @@ public:
 std::unique_ptr<torch_stream_model> make_torch_recurrent(bool lstm, int hidden, const std::vector<float>& params,
                                                          std::string& why);
 
+/// wavenet8 (bench/README.md) stepped one sample per call as a streaming user writes it in
+/// libtorch: per layer a buffer of its last (K - 1) d + 1 inputs ([1, C, R], shifted by one
+/// each step) convolved by F::conv1d at its dilation into one output, tanh; then the Linear.
+class torch_tcn_stream {
+public:
+  virtual ~torch_tcn_stream() = default;
+  virtual void reset() = 0;
+  virtual float step(float x) = 0;
+};
+/// Parameters in PyTorch order (each Conv1d's weight and bias, then the Linear's); `dilations`
+/// of the kernel-3 layers (the first 1 -> channels, the rest channels -> channels).
+std::unique_ptr<torch_tcn_stream> make_torch_tcn(int channels, const std::vector<int>& dilations,
+                                                 const std::vector<float>& params, std::string& why);
+
 } // namespace bench

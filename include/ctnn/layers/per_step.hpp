@@ -49,7 +49,7 @@ struct per_step_stage {
   static auto view(T* p) noexcept { return capability::view_of<Inner>(p); }
 
   static void forward(const T* p, const T* x, T* y) noexcept {
-    CTNN_NAMESPACE::detail::frame<T, gp> row;
+    ctnn::detail::frame<T, gp> row;
     for (std::size_t t = 0; t < Steps; ++t) {
       Inner::forward(p, x + t * F, row);
       std::copy_n(row.data(), G, y + t * G);
