@@ -417,6 +417,131 @@ def rtneural_models():
     }
 
 
+# RTNeural's other layer kinds, written as RTNeural's python/model_utils.py writes them from Keras
+# (conv1d kernels [K][C / G][F], batchnorm [gamma, beta, mean, variance] with Keras's epsilon,
+# prelu [[alpha]], dense without a bias, time-distributed-dense, standalone activations), with
+# the expected outputs of every ctnn layer computed here in float64 from the same values.
+
+class _RtLayer:
+    """A ctnn layer (C++ spelling, name, output shape) and how its output follows in float64."""
+
+    def __init__(self, cpp, name, shape, fn, sequence=False):
+        self.layer = ctnn_export.Layer(cpp, name, shape, sequence=sequence, source="RTNeural JSON")
+        self.fn = fn
+
+
+def _u(*shape):
+    return torch.empty(*shape, dtype=torch.float64).uniform_(-0.5, 0.5)
+
+
+def _rt_conv(cin, cout, k, d, g, steps, activation):
+    w, b = _u(cout, cin // g, k), _u(cout)
+    doc = {"type": "conv1d", "activation": activation, "shape": [None, None, cout], "kernel_size": [k],
+           "dilation": [d], "groups": g, "weights": [w.permute(2, 1, 0).tolist(), b.tolist()]}
+    fn = lambda x: F.conv1d(F.pad(x.transpose(1, 2), ((k - 1) * d, 0)), w, b, dilation=d, groups=g).transpose(1, 2)
+    opts = "" if d == 1 else ", ctnn::dilation<%d>" % d
+    opts += "" if g == 1 else ", ctnn::groups<%d>" % g
+    name_opts = "" if d == 1 else ", dilation<%d, %d>" % (d, d)
+    name_opts += "" if g == 1 else ", groups<%d>" % g
+    return doc, _RtLayer("ctnn::conv1d<%d, %d, ctnn::causal%s>" % (cout, k, opts),
+                         "conv1d<%d, %d, causal%s>" % (cout, k, name_opts), (steps, cout), fn, True)
+
+
+def _rt_batchnorm(f, affine, shape, sequence, eps=1e-3):
+    gamma, beta = (_u(f) + 1, _u(f)) if affine else (torch.ones(f, dtype=torch.float64),
+                                                     torch.zeros(f, dtype=torch.float64))
+    mean, var = _u(f), _u(f) + 1.0
+    weights = [gamma.tolist(), beta.tolist()] if affine else []
+    doc = {"type": "batchnorm", "activation": "", "shape": [None, None, f] if sequence else [None, f],
+           "epsilon": eps, "weights": weights + [mean.tolist(), var.tolist()]}
+    fn = lambda x: (x - mean) / torch.sqrt(var + eps) * gamma + beta
+    wrap = (lambda c: "ctnn::per_step<%s>" % c, lambda c: "per_step<%s>" % c) if sequence else \
+        (lambda c: c, lambda c: c)
+    return doc, _RtLayer(wrap[0]("ctnn::batch_norm"), wrap[1]("batch_norm"), shape, fn, sequence)
+
+
+def _rt_prelu(f, shape, sequence):
+    a = _u(f)
+    doc = {"type": "prelu", "activation": "", "shape": [None, None, f] if sequence else [None, f],
+           "weights": [[a.tolist()]]}
+    fn = lambda x: torch.where(x > 0, x, a * x)
+    cpp, name = ("ctnn::per_step<ctnn::channel_prelu>", "per_step<channel_prelu>") if sequence else \
+        ("ctnn::channel_prelu", "channel_prelu")
+    return doc, _RtLayer(cpp, name, shape, fn, sequence)
+
+
+def _rt_dense(fin, fout, bias, activation, steps=0, kind="dense"):
+    w = _u(fout, fin)
+    b = _u(fout) if bias else torch.zeros(fout, dtype=torch.float64)
+    doc = {"type": kind, "activation": activation, "shape": [None, None, fout] if steps else [None, fout],
+           "weights": [w.t().tolist()] + ([b.tolist()] if bias else [])}
+    fn = lambda x: x @ w.t() + b
+    if steps:
+        return doc, _RtLayer("ctnn::per_step<ctnn::dense<%d>>" % fout, "per_step<dense<%d>>" % fout, (steps, fout), fn,
+                             True)
+    return doc, _RtLayer("ctnn::dense<%d>" % fout, "dense<%d>" % fout, (fout,), fn)
+
+
+def _rt_activation(name, shape, sequence):
+    cpp, cname, fn = {"tanh": ("ctnn::tanh", "tanh", torch.tanh), "relu": ("ctnn::relu", "relu", torch.relu),
+                      "sigmoid": ("ctnn::sigmoid", "sigmoid", torch.sigmoid),
+                      "elu": ("ctnn::elu", "elu_alpha<1, 1>", F.elu),
+                      "softmax": ("ctnn::softmax", "softmax", lambda x: F.softmax(x, -1))}[name]
+    return _RtLayer(cpp, cname, shape, fn, sequence)
+
+
+def _rt_gru(fin, h, steps):
+    m = nn.GRU(fin, h, batch_first=True).double()
+    for p in m.parameters():
+        torch.nn.init.uniform_(p, -0.5, 0.5)
+    doc = {"type": "gru", "activation": "", "shape": [None, None, h],
+           "weights": [_keras_gru(m.weight_ih_l0, h).tolist(), _keras_gru(m.weight_hh_l0, h).tolist(),
+                       [_keras_gru(m.bias_ih_l0.reshape(-1, 1), h).reshape(-1).tolist(),
+                        _keras_gru(m.bias_hh_l0.reshape(-1, 1), h).reshape(-1).tolist()]]}
+    return doc, _RtLayer("ctnn::gru<%d>" % h, "gru<%d>" % h, (steps, h), lambda x: m(x)[0], True)
+
+
+def rtneural_layer_models():
+    """name -> (in_shape, sequence, [(json layer or None, _RtLayer or None)...])"""
+    torch.manual_seed(2401)
+    T = 12
+    tcn = [_rt_conv(2, 6, 3, 1, 1, T, "tanh"), (None, _rt_activation("tanh", (T, 6), True))]
+    conv2 = _rt_conv(6, 6, 3, 2, 2, T, "relu")
+    tcn += [conv2, (None, _rt_activation("relu", (T, 6), True)),
+            _rt_batchnorm(6, True, (T, 6), True), _rt_prelu(6, (T, 6), True),
+            ({"type": "activation", "activation": "elu", "shape": [None, None, 6], "weights": []},
+             _rt_activation("elu", (T, 6), True)),
+            _rt_dense(6, 3, False, "", T, "time-distributed-dense"), _rt_gru(3, 4, T), _rt_dense(4, 2, True, "", T)]
+    mlp = [_rt_dense(5, 8, False, "elu"), (None, _rt_activation("elu", (8,), False)),
+           _rt_batchnorm(8, False, (8,), False), _rt_prelu(8, (8,), False), _rt_dense(8, 3, True, "softmax"),
+           (None, _rt_activation("softmax", (3,), False))]
+    return {"rtneural_tcn": ((T, 2), True, tcn), "rtneural_mlp": ((5,), False, mlp)}
+
+
+def write_rtneural_layer_models():
+    for name, (shape, sequence, parts) in rtneural_layer_models().items():
+        doc = {"in_shape": [None, None, shape[-1]] if sequence else [None, shape[-1]],
+               "layers": [d for d, _ in parts if d is not None]}
+        first = ctnn_export.Layer("ctnn::input<ctnn::%s<%s>>" % ("sequence" if sequence else "shape",
+                                                                 ", ".join(map(str, shape))),
+                                  "input<%s<%s>>" % ("sequence" if sequence else "shape", ", ".join(map(str, shape))),
+                                  shape, sequence=sequence, source="input")
+        layers = [first] + [l.layer for _, l in parts if l is not None]
+        torch.manual_seed(77)
+        x = torch.randn(4, *shape, dtype=torch.float64)
+        first.golden = x.reshape(4, -1).clone()
+        for _, l in parts:
+            if l is None:
+                continue
+            x = l.fn(x)
+            l.layer.golden = x.reshape(4, -1).clone()
+        with open(os.path.join(OUT, name + ".json"), "w") as f:
+            json.dump(doc, f, indent=1)
+        ctnn_export.write_golden(layers, os.path.join(OUT, name + ".golden"))
+        ctnn_export.write_header(layers, name, os.path.join(OUT, name + ".hpp"), "tests/import/generate.py")
+        print("%-22s %2d layers, %d RTNeural layers" % (name, len(layers), len(doc["layers"])))
+
+
 class SequenceHead(nn.Module):
     """Linear on every step of a sequence (ctnn's per_step<dense<N>>), the output a sequence."""
 
@@ -597,6 +722,7 @@ def main():
         seed += 1
         layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")
         print("%-22s %2d layers" % (name, len(layers)))
+    write_rtneural_layer_models()
     # the repository's C++ files follow .clang-format (.ci/format checks them)
     if shutil.which("clang-format"):
         subprocess.run(["clang-format", "-i"] + sorted(os.path.join(OUT, f) for f in os.listdir(OUT)

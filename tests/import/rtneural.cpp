@@ -11,6 +11,8 @@
 #include "fixtures/rtneural_dense.hpp"
 #include "fixtures/rtneural_gru.hpp"
 #include "fixtures/rtneural_lstm.hpp"
+#include "fixtures/rtneural_mlp.hpp"
+#include "fixtures/rtneural_tcn.hpp"
 
 using ctnn::test::import_fixture;
 
@@ -37,6 +39,39 @@ BOOST_AUTO_TEST_CASE(stepped_as_rtneural_runs_it) {
     const double ref = g.output(rtneural_gru::model::layer_count - 1, k)[0];
     BOOST_TEST(std::abs(y - ref) <= 1e-5 * std::max(1.0, std::abs(ref)));
   }
+}
+
+// RTNeural's other layer kinds, in double within RTNeural's own tolerance (1e-6), as a whole and
+// stepped one sample per call as RTNeural runs them: conv1d (causal, dilated, grouped, with an
+// activation field), batchnorm on every step (Keras's epsilon), prelu, a standalone elu,
+// time-distributed-dense without a bias, gru and a per-step dense; and a vector model with a dense
+// without bias, batchnorm without scale and centre, prelu and softmax
+BOOST_AUTO_TEST_CASE(every_layer_kind_rtneural_writes) {
+  const auto mlp = ctnn::read_rtneural<rtneural_mlp::model, double>(import_fixture("rtneural_mlp.json"));
+  const auto rm = ctnn::check_layers(mlp, ctnn::read_golden(import_fixture("rtneural_mlp.golden")), 1e-6);
+  BOOST_TEST(rm.ok(), "rtneural_mlp: " << rm.message());
+  BOOST_TEST_MESSAGE("rtneural_mlp (double): " << rm.message());
+
+  using tcn = rtneural_tcn::model;
+  const auto n = ctnn::read_rtneural<tcn, double>(import_fixture("rtneural_tcn.json"));
+  const auto g = ctnn::read_golden(import_fixture("rtneural_tcn.golden"));
+  const auto r = ctnn::check_layers(n, g, 1e-6);
+  BOOST_TEST(r.ok(), "rtneural_tcn: " << r.message());
+  BOOST_TEST_MESSAGE("rtneural_tcn (double): " << r.message());
+  double worst = 0;
+  for (std::size_t k = 0; k < g.inputs; ++k) {
+    auto state = n.make_state();
+    const auto x = g.output(0, k), want = g.output(tcn::layer_count - 1, k);
+    for (std::size_t t = 0; t < 12; ++t) {
+      const auto y = n.step(state, ctnn::tensor<double, ctnn::shape<2>>{x[2 * t], x[2 * t + 1]});
+      for (std::size_t j = 0; j < 2; ++j) worst = std::max(worst, std::abs(y[j] - want[2 * t + j]));
+    }
+  }
+  BOOST_TEST(worst <= 1e-6);
+  BOOST_TEST_MESSAGE("rtneural_tcn stepped: largest difference " << worst);
+  // in float, the tolerance of float
+  const auto f = ctnn::read_rtneural<tcn>(import_fixture("rtneural_tcn.json"));
+  BOOST_TEST(ctnn::check_layers(f, g).ok());
 }
 
 namespace {
@@ -90,7 +125,7 @@ BOOST_AUTO_TEST_CASE(malformed_files_name_the_layer_the_field_and_both_values) {
   check_refusal("syntax.json", {"syntax.json", "byte ", "expected JSON"});
   check_refusal("kernel_rows.json", {"layers[0], weights[0]", "expected 2 rows", "layer 1, dense<3>", "found 3 rows"});
   check_refusal("units.json", {"layers[1], shape", "expected 1 features", "layer 3, dense<1>", "found 2"});
-  check_refusal("unknown_type.json", {"layers[1], type", "\"prelu\" (not read by ctnn)"});
+  check_refusal("unknown_type.json", {"layers[1], type", "\"lambda\" (not read by ctnn)"});
   check_refusal("activation.json", {"layers[0], activation", "expected 'tanh'", "layer 2, tanh", "found 'relu'"});
   check_refusal("extra_layer.json", {"layers[2]", "expected no more layers", "found 'dense'"});
   check_refusal("string_value.json", {"layers[1], weights[0][2][0]", "expected a number", "the string \"0.5\""});
@@ -113,6 +148,20 @@ BOOST_AUTO_TEST_CASE(malformed_files_name_the_layer_the_field_and_both_values) {
   }
   check_refusal("compressed.json.gz", {"compressed.json.gz", "byte 0", "gzip-compressed data (decompress it first)"});
   BOOST_TEST(n.export_parameters() == before);
+  // the new kinds: a conv1d whose kernel is not the network's, a softmax over each step
+  using small_conv = ctnn::network<ctnn::input<ctnn::sequence<4, 1>>, ctnn::conv1d<2, 2, ctnn::causal>,
+                                   ctnn::per_step<ctnn::dense<1>>>;
+  using conv_softmax =
+      ctnn::network<ctnn::input<ctnn::sequence<4, 1>>, ctnn::conv1d<2, 2, ctnn::causal>, ctnn::softmax>;
+  const auto good = ctnn::read_rtneural<small_conv, double>(import_fixture("rtneural_bad/conv_good.json"));
+  // y_t = 0.1 + (b0 + 0.1 x_{t-1} + 0.3 x_t) - (b1 + 0.2 x_{t-1} + 0.4 x_t): Keras's taps, oldest first
+  const auto y = good(ctnn::tensor<double, ctnn::sequence<4, 1>>{1, 2, 0, 0});
+  BOOST_TEST(std::abs(y[1] - (0.1 + 0.01 - 0.02 + (0.1 - 0.2) * 1 + (0.3 - 0.4) * 2)) < 1e-12);
+  const auto kernel = refusal<small_conv>("conv_kernel_size.json");
+  BOOST_TEST(kernel.find("layers[0], kernel_size") != std::string::npos, kernel);
+  BOOST_TEST(kernel.find("expected 2 (the network's layer 1, conv1d<2, 2, causal>)") != std::string::npos, kernel);
+  const auto softmax = refusal<conv_softmax>("softmax_on_steps.json");
+  BOOST_TEST(softmax.find("softmax on a sequence") != std::string::npos, softmax);
   const auto gru = refusal<small_gru>("gru_reset_before.json");
   BOOST_TEST(gru.find("layers[0], weights[2]") != std::string::npos, gru);
   BOOST_TEST(gru.find("reset_after=False") != std::string::npos, gru);

@@ -7,16 +7,30 @@
 //   auto state = net.make_state();
 //   float y = net.step(state, {x})[0];                       // one sample per call, as RTNeural
 //
-// The format: {"in_shape": [null, ..., F], "layers": [{"type", "activation", "shape", "weights"}]}.
-//   dense (and time-distributed-dense): weights [kernel [in][out], bias [out]]; a non-empty
-//     "activation" (tanh, relu, sigmoid, softmax) is the ctnn activation layer after it.
+// The format: {"in_shape": [null, ..., F], "layers": [{"type", "activation", "shape", "weights"}]},
+// as RTNeural's python/model_utils.py writes it from Keras. Each file layer and the ctnn layer it
+// fills:
+//   dense, time-distributed-dense: dense<N> on a vector (after `last`, or in an MLP), per_step<dense<N>>
+//     on a sequence. weights [kernel [in][out], bias [out]]; without the bias (use_bias=False) it
+//     is 0.
+//   conv1d: conv1d<F, K, causal, dilation<D>, groups<G>> on a sequence (RTNeural's Conv1D is causal
+//     and streams); "kernel_size", "dilation" and "groups" must be the layer's. weights [kernel
+//     [K][C / G][F], bias [F]].
 //   lstm: weights [W [in][4H], U [H][4H], bias [4H]], gates i, f, c, o (Keras's order, PyTorch's too).
 //   gru:  weights [W [in][3H], U [H][3H], bias [2][3H] (input, recurrent)], gates z, r, h (Keras's
 //     order; reset_after=True, which is PyTorch's formula).
-//   activation: an activation layer named by its "activation" field (tanh, relu, sigmoid, softmax),
-//     as RTNeural's exporter writes it; "type": "tanh" (and the others) is read as well.
-// RTNeural runs every layer at each time step; in ctnn a dense layer after a recurrent one comes
-// after `last` (which the file does not list), and stepping the network is RTNeural's forward.
+//   batchnorm: batch_norm on a vector, per_step<batch_norm> on a sequence. weights [gamma, beta,
+//     moving mean, moving variance], or [mean, variance] without scale and centre; "epsilon"
+//     (Keras's default 1e-3) is kept by adding epsilon - 1e-5 to the variance (ctnn's epsilon is
+//     PyTorch's 1e-5).
+//   prelu: channel_prelu on a vector, per_step<channel_prelu> on a sequence; weights [[alpha]].
+//   activation: the activation named by "activation" (tanh, relu, sigmoid, softmax, elu), as
+//     RTNeural's exporter writes it; "type": "tanh" (and the others) is read as well. A non-empty
+//     "activation" of a dense or conv1d layer is the activation layer after it. softmax on a
+//     sequence is refused (RTNeural's is per step, ctnn's over the whole sequence).
+// RTNeural runs every layer at each time step; in ctnn a dense layer that gives one output per
+// sequence comes after `last` (which the file does not list), and stepping the network is
+// RTNeural's forward: net.step(state, x) per sample.
 //
 // A file whose layers, sizes or values do not fit the type is refused with a file_error naming the
 // layer, the field and both values; the network is left exactly as it was.
@@ -24,12 +38,15 @@
 
 #include <ctnn/core/config.hpp>
 
+#include <ctnn/core/index.hpp>
+#include <ctnn/dsl/layers/batch_norm.hpp>
 #include <ctnn/io/error.hpp>
 #include <ctnn/io/file.hpp>
 #include <ctnn/runtime/network.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -41,7 +58,7 @@ namespace detail::rtneural {
 
 /// One ctnn layer as the file describes it: a parameter-holding layer or an activation.
 struct item {
-  std::string kind;           ///< "dense", "lstm", "gru", or an activation: "tanh", "relu", ...
+  std::string kind;           ///< "dense", "conv1d", "lstm", "gru", "batchnorm", "prelu", or an activation
   std::size_t units = 0;      ///< output features (parameter layers)
   std::size_t json_layer = 0; ///< index in "layers"
   const nlohmann::json* layer = nullptr;
@@ -84,23 +101,26 @@ public:
       }
       if (type == "activation") { // RTNeural's own: {"type": "activation", "activation": "tanh"}
         if (!l.contains("activation") || !l["activation"].is_string())
-          fail(at(j, "activation"), "the activation's name (tanh, relu, sigmoid or softmax)",
+          fail(at(j, "activation"), "the activation's name (tanh, relu, sigmoid, softmax or elu)",
                l.contains("activation") ? describe(l["activation"]) : "no such field");
         const std::string act = l["activation"].get<std::string>();
         if (!is_activation(act))
-          fail(at(j, "activation"), "tanh, relu, sigmoid or softmax", "\"" + act + "\" (not read by ctnn)");
+          fail(at(j, "activation"), "tanh, relu, sigmoid, softmax or elu", "\"" + act + "\" (not read by ctnn)");
         out.push_back({act, 0, j, &l, "activation"});
         continue;
       }
-      if (type != "dense" && type != "time-distributed-dense" && type != "lstm" && type != "gru")
-        fail(at(j, "type"), "dense, time-distributed-dense, lstm, gru, activation, tanh, relu, sigmoid or softmax",
+      if (type != "dense" && type != "time-distributed-dense" && type != "conv1d" && type != "lstm" && type != "gru" &&
+          type != "batchnorm" && type != "prelu")
+        fail(at(j, "type"),
+             "dense, time-distributed-dense, conv1d, lstm, gru, batchnorm, prelu, activation, tanh, relu, sigmoid, "
+             "softmax or elu",
              "\"" + type + "\" (not read by ctnn)");
       out.push_back({type == "time-distributed-dense" ? "dense" : type, units_of(l, j), j, &l});
-      if (type.find("dense") != std::string::npos && l.contains("activation")) {
+      if ((type.find("dense") != std::string::npos || type == "conv1d") && l.contains("activation")) {
         if (!l["activation"].is_string()) fail(at(j, "activation"), "a string", describe(l["activation"]));
         const std::string act = l["activation"].get<std::string>();
         if (!act.empty() && !is_activation(act))
-          fail(at(j, "activation"), "\"\", tanh, relu, sigmoid or softmax", "\"" + act + "\"");
+          fail(at(j, "activation"), "\"\", tanh, relu, sigmoid, softmax or elu", "\"" + act + "\"");
         if (!act.empty()) out.push_back({act, 0, j, &l, "activation"});
       }
     }
@@ -150,9 +170,61 @@ public:
     return v;
   }
 
+  /// weights[w] as a [rows][cols][depth] array (a conv1d kernel), flat, checked as matrix() does.
+  std::vector<double> cube(const item& it, std::size_t w, std::size_t rows, std::size_t cols, std::size_t depth,
+                           const std::string& what) const {
+    const auto& l = *it.layer;
+    const std::string field = "weights[" + std::to_string(w) + "]";
+    if (!has_weights(it, w))
+      fail(at(it.json_layer, "weights"), "at least " + std::to_string(w + 1) + " arrays",
+           l.contains("weights") ? describe(l["weights"]) : "no such field");
+    const auto& m = l["weights"][w];
+    if (!m.is_array() || m.size() != rows)
+      fail(at(it.json_layer, field), std::to_string(rows) + " taps (" + what + ")",
+           m.is_array() ? std::to_string(m.size()) : describe(m));
+    std::vector<double> v;
+    v.reserve(rows * cols * depth);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::string rf = field + "[" + std::to_string(r) + "]";
+      if (!m[r].is_array() || m[r].size() != cols)
+        fail(at(it.json_layer, rf), std::to_string(cols) + " rows (" + what + ")",
+             m[r].is_array() ? std::to_string(m[r].size()) + " rows" : describe(m[r]));
+      for (std::size_t c = 0; c < cols; ++c) {
+        const auto& row = m[r][c];
+        const std::string cf = rf + "[" + std::to_string(c) + "]";
+        if (!row.is_array() || row.size() != depth)
+          fail(at(it.json_layer, cf), std::to_string(depth) + " values (" + what + ")",
+               row.is_array() ? std::to_string(row.size()) + " values" : describe(row));
+        for (std::size_t d = 0; d < depth; ++d)
+          v.push_back(number(row[d], it.json_layer, cf + "[" + std::to_string(d) + "]"));
+      }
+    }
+    return v;
+  }
+  /// Whether the layer has weights[w].
+  static bool has_weights(const item& it, std::size_t w) {
+    const auto& l = *it.layer;
+    return l.contains("weights") && l["weights"].is_array() && l["weights"].size() > w;
+  }
+  /// A whole-number field (RTNeural writes Keras's tuples: [3]; or a plain 3), checked against
+  /// the value the network's layer has.
+  void check_count(const item& it, const std::string& field, std::size_t want, const std::string& layer) const {
+    const auto& l = *it.layer;
+    if (!l.contains(field))
+      fail(at(it.json_layer, field), std::to_string(want) + " (the network's " + layer + ")", "no such field");
+    const auto& v = l[field].is_array() && !l[field].empty() ? l[field].back() : l[field];
+    if (!v.is_number_unsigned() || v.get<std::size_t>() != want)
+      fail(at(it.json_layer, field), std::to_string(want) + " (the network's " + layer + ")", describe(l[field]));
+  }
+  /// A number field (with a default when the file has none).
+  double number_field(const item& it, const std::string& field, double otherwise) const {
+    const auto& l = *it.layer;
+    return l.contains(field) ? number(l[field], it.json_layer, field) : otherwise;
+  }
+
 private:
   static bool is_activation(const std::string& t) {
-    return t == "tanh" || t == "relu" || t == "sigmoid" || t == "softmax";
+    return t == "tanh" || t == "relu" || t == "sigmoid" || t == "softmax" || t == "elu";
   }
   std::size_t units_of(const nlohmann::json& l, std::size_t j) const {
     if (!l.contains("shape") || !l["shape"].is_array() || l["shape"].empty() || !l["shape"].back().is_number_unsigned())
@@ -218,12 +290,44 @@ void load_rtneural(net<Model, T>& n, const std::string& path) {
 }
 
 namespace detail::rtneural {
+/// What the reader needs of a network's 1-D convolution (kernel 0: the layer is none).
+struct conv_facts {
+  std::size_t kernel = 0, dilation = 1, groups = 1;
+  bool streams = false; ///< causal at stride 1: RTNeural's Conv1D
+};
+template <class Model>
+constexpr std::array<conv_facts, Model::layer_count> conv_facts_of() {
+  std::array<conv_facts, Model::layer_count> f{};
+  ctnn::detail::for_each_index<Model::layer_count>([&](auto i) {
+    using L = typename Model::template layer<i>;
+    if constexpr (i > 0 && requires { L::one_d; }) {
+      if constexpr (L::one_d) {
+        constexpr auto g = L::geometry(Model::layer_input(i));
+        f[i] = {g.kw, g.dw, L::groups, g.sw == 1 && g.pr == 0 && g.pl == (g.kw - 1) * g.dw};
+      }
+    }
+  });
+  return f;
+}
+
+/// The file's kind for a ctnn layer name: per_step<L> as L; channel_prelu is "prelu", batch_norm
+/// "batchnorm", elu (elu_alpha<1, 1>) "elu"; otherwise the name up to its first '<'.
+inline std::string kind_of(const std::string& name) {
+  std::string inner = name;
+  if (inner.rfind("per_step<", 0) == 0) inner = inner.substr(9, inner.size() - 10);
+  if (inner == "channel_prelu") return "prelu";
+  if (inner == "batch_norm") return "batchnorm";
+  if (inner == "elu_alpha<1, 1>") return "elu";
+  return inner.substr(0, inner.find('<'));
+}
+
 template <class Model, class T>
 void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json& doc) {
   namespace rt = detail::rtneural;
   const rt::reader r(path, doc);
   const auto items = r.items();
   const auto names = Model::layer_names();
+  constexpr auto convs = conv_facts_of<Model>();
   constexpr dims first = Model::layer_output(0);
   if (const std::size_t f = r.input_features(); f != first.extent[first.rank - 1])
     r.fail("\"in_shape\"",
@@ -231,7 +335,7 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
            std::to_string(f));
 
   std::vector<double> params;
-  params.reserve(Model::param_count);
+  params.reserve(Model::param_count + Model::buffer_count);
   std::size_t next = 0;
   for (std::size_t i = 1; i < Model::layer_count; ++i) {
     const std::string& name = names[i];
@@ -243,20 +347,46 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
       r.fail("\"layers\"", "a layer for the network's " + layer,
              "the end of the " + std::to_string(doc["layers"].size()) + " layers");
     const auto& it = items[next++];
-    const std::string kind = name.substr(0, name.find('<'));
+    const std::string kind = rt::kind_of(name);
     if (kind != it.kind)
       r.fail(rt::reader::at(it.json_layer, it.field), "'" + kind + "' (the network's " + layer + ")",
              "'" + it.kind + "'");
     if (it.units != 0 && it.units != units)
       r.fail(rt::reader::at(it.json_layer, "shape"), std::to_string(units) + " features (the network's " + layer + ")",
              std::to_string(it.units));
+    const bool per_step = name.rfind("per_step<", 0) == 0;
+    if ((kind == "dense" || kind == "batchnorm" || kind == "prelu") && in.sequence != per_step)
+      r.fail(rt::reader::at(it.json_layer), "a layer the network can read here",
+             "the network's " + layer + " on input " + to_string(in) +
+                 (in.sequence ? " (on a sequence: per_step<...>, or `last` before it)" : ""));
     if (kind == "dense") {
-      if (in.rank != 1 || in.sequence)
+      if (!per_step && in.rank != 1)
         r.fail(rt::reader::at(it.json_layer), "a dense layer the network can read",
                "the network's " + layer + " on input " + to_string(in));
       const auto k = r.matrix(it, 0, in_features, units, "the input size of the network's " + layer);
       rt::transposed(k, in_features, units, params);
-      const auto b = r.matrix(it, 1, units, 0, "the units of the network's " + layer);
+      if (rt::reader::has_weights(it, 1)) {
+        const auto b = r.matrix(it, 1, units, 0, "the units of the network's " + layer);
+        params.insert(params.end(), b.begin(), b.end());
+      } else { // Keras's use_bias=False
+        params.insert(params.end(), units, 0.0);
+      }
+    } else if (kind == "conv1d") {
+      const auto c = convs[i];
+      if (!in.sequence || !c.streams)
+        r.fail(rt::reader::at(it.json_layer), "a conv1d the network can read (RTNeural's is causal, stride 1)",
+               "the network's " + layer + (in.sequence ? " (not causal at stride 1)" : " on " + to_string(in)));
+      r.check_count(it, "kernel_size", c.kernel, layer);
+      r.check_count(it, "dilation", c.dilation, layer);
+      if ((*it.layer).contains("groups") || c.groups != 1) r.check_count(it, "groups", c.groups, layer);
+      const std::size_t group_in = in_features / c.groups;
+      const auto k =
+          r.cube(it, 0, c.kernel, group_in, units, "kernel x channels per group x filters of the network's " + layer);
+      // Keras's kernel [K][C / G][F] (rows of C / G x F values here) -> PyTorch's [F][C / G][K]
+      for (std::size_t f = 0; f < units; ++f)
+        for (std::size_t ch = 0; ch < group_in; ++ch)
+          for (std::size_t tap = 0; tap < c.kernel; ++tap) params.push_back(k[tap * group_in * units + ch * units + f]);
+      const auto b = r.matrix(it, 1, units, 0, "the filters of the network's " + layer);
       params.insert(params.end(), b.begin(), b.end());
     } else if (kind == "lstm") {
       const auto w = r.matrix(it, 0, in_features, 4 * units, "input features x 4 units of the network's " + layer);
@@ -279,6 +409,32 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
       rt::keras_gru_to_torch(u, units, units, params);
       rt::keras_gru_to_torch({b.begin(), b.begin() + 3 * units}, 1, units, params);
       rt::keras_gru_to_torch({b.begin() + 3 * units, b.end()}, 1, units, params);
+    } else if (kind == "batchnorm") {
+      const bool affine = rt::reader::has_weights(it, 2);
+      const std::string what = "the features of the network's " + layer;
+      std::vector<double> gamma(units, 1.0), beta(units, 0.0);
+      if (affine) gamma = r.matrix(it, 0, units, 0, what), beta = r.matrix(it, 1, units, 0, what);
+      const auto mean = r.matrix(it, affine ? 2 : 0, units, 0, what);
+      auto variance = r.matrix(it, affine ? 3 : 1, units, 0, what);
+      const double eps = r.number_field(it, "epsilon", 1e-3); // Keras's default
+      for (std::size_t f = 0; f < units; ++f) {
+        variance[f] += eps - batch_norm::eps; // ctnn normalizes by sqrt(var + 1e-5)
+        if (!(variance[f] >= 0))
+          r.fail(rt::reader::at(it.json_layer, "weights[" + std::to_string(affine ? 3 : 1) + "]"),
+                 "variances of at least 0", std::to_string(variance[f] - eps + batch_norm::eps));
+      }
+      for (const auto& v : {gamma, beta, mean, variance}) params.insert(params.end(), v.begin(), v.end());
+    } else if (kind == "prelu") {
+      const auto& w = (*it.layer).contains("weights") ? (*it.layer)["weights"] : nlohmann::json();
+      const bool nested = w.is_array() && !w.empty() && w[0].is_array() && !w[0].empty() && w[0][0].is_array();
+      // RTNeural reads weights[0][0]: Keras's alpha of shape [1, F] (shared over time)
+      const auto a = nested ? r.matrix(it, 0, 1, units, "1 row of alphas, one per feature of the network's " + layer)
+                            : r.matrix(it, 0, units, 0, "one alpha per feature of the network's " + layer);
+      params.insert(params.end(), a.begin(), a.end());
+    } else if (kind == "softmax" && in.sequence) {
+      r.fail(rt::reader::at(it.json_layer, it.field), "a softmax the network can read",
+             "softmax on a sequence (RTNeural's normalizes each step, ctnn's softmax the whole sequence: put it "
+             "after `last`)");
     }
     // activations hold no parameters: the kind matched
   }
@@ -287,8 +443,8 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
            "no more layers (the network ends at layer " + std::to_string(Model::layer_count - 1) + ", " + names.back() +
                ")",
            "'" + items[next].kind + "'");
-  if (params.size() != Model::param_count)
-    r.fail("\"layers\"", std::to_string(Model::param_count) + " parameters (the network's)",
+  if (params.size() != Model::param_count + Model::buffer_count)
+    r.fail("\"layers\"", std::to_string(Model::param_count + Model::buffer_count) + " values (the network's)",
            std::to_string(params.size()) + " (a layer kind this reader does not fill)");
   const std::vector<T> values(params.begin(), params.end());
   n.import_parameters(values); // cannot fail now: the count matches
