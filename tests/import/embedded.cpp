@@ -12,6 +12,8 @@
 #include "fixtures/net_cnn_weights.hpp"
 #include "fixtures/net_lstm.hpp"
 #include "fixtures/net_lstm_weights.hpp"
+#include "fixtures/onnx_branches.hpp"
+#include "fixtures/onnx_branches_weights.hpp"
 #include "fixtures/seq_per_step_last.hpp"
 #include "fixtures/seq_per_step_last_weights.hpp"
 
@@ -56,4 +58,7 @@ BOOST_AUTO_TEST_CASE(embedded_batch_norm_keeps_its_running_statistics) {
 }
 BOOST_AUTO_TEST_CASE(embedded_per_step_layers_equal_the_weight_file_and_pytorch) {
   check_embedded<seq_per_step_last::model>(seq_per_step_last::embedded_weights, "seq_per_step_last");
+}
+BOOST_AUTO_TEST_CASE(embedded_weights_of_an_onnx_model) {
+  check_embedded<onnx_branches::model>(onnx_branches::embedded_weights, "onnx_branches");
 }

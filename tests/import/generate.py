@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Regenerates tests/import/fixtures with PyTorch (Debian's python3-torch) and the exporter.
 
-    apt-get install python3-torch
+    apt-get install python3-torch python3-onnx
     /usr/bin/python3 tests/import/generate.py
 
 Each model below goes through examples/pytorch/ctnn_export.py, as a user's would: the generated
 type (NAME.hpp), the weights (NAME.ctnn), the golden activations of every layer (NAME.golden)
-and the embedded weights (NAME_weights.hpp). It also writes RTNeural-format JSON files
+and the embedded weights (NAME_weights.hpp); the onnx_* models go through torch.onnx.export and
+examples/pytorch/ctnn_onnx.py instead (needs python3-onnx). It also writes RTNeural-format JSON files
 (rtneural_*.json) from PyTorch models, in the layout RTNeural's Keras exporter writes (kernels
 [in][out], Keras gate orders), with the same golden activations. tests/import/*.cpp read these
 files and need no Python. Every parameter is drawn from a seeded generator, batch-norm running
@@ -14,11 +15,13 @@ statistics included, so that folding is exercised with values far from the ident
 golden values come from PyTorch's float64 kernels, which may round differently on another CPU
 (a few units in the last place): regenerate only the fixtures a change needs.
 """
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import warnings
 
 import torch
 import torch.nn as nn
@@ -28,6 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
 sys.path.insert(0, os.path.join(HERE, "..", "..", "examples", "pytorch"))
 import ctnn_export  # noqa: E402
+import ctnn_onnx  # noqa: E402
+import onnx  # noqa: E402 (Debian's python3-onnx)
 
 
 def randomized(model, seed):
@@ -639,6 +644,129 @@ class TwoInputs(nn.Module):
         return self.lin(x) + y
 
 
+# ---------------------------------------------------------------------------------------------
+# ONNX: models exported from PyTorch with torch.onnx.export (opset 13, static shapes), imported by
+# examples/pytorch/ctnn_onnx.py; the module the graph is read into must equal the original model.
+
+class OnnxCnn(nn.Module):
+    """Conv + BatchNorm (ONNX folds it) + ReLU, a residual add, max pool, flatten, Linear,
+    log_softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.bn, self.c2 = nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 3 * 3, 3)
+
+    def forward(self, x):
+        x = F.relu(self.bn(self.c1(x)))
+        x = x + self.c2(x)
+        x = F.max_pool2d(x, 2)
+        return F.log_softmax(self.fc(torch.flatten(x, 1)), 1)
+
+
+class OnnxBranches(nn.Module):
+    """An Inception-style concat (grouped conv, avg pool with padding), LeakyReLU, ELU, a batch
+    norm after an activation (kept as batch_norm), PReLU per channel, Hardswish, global average
+    pool, then two heads (a tuple of outputs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(4, 4, 1)
+        self.b = nn.Conv2d(4, 4, 3, padding=1, groups=2)
+        self.pool_proj = nn.Conv2d(4, 2, 1)
+        self.bn = nn.BatchNorm2d(10)
+        self.prelu = nn.PReLU(10)
+        self.policy, self.value = nn.Linear(10, 5), nn.Linear(10, 1)
+
+    def forward(self, x):
+        y = torch.cat([F.leaky_relu(self.a(x), 0.1), F.elu(self.b(x)),
+                       self.pool_proj(F.avg_pool2d(x, 3, stride=1, padding=1))], 1)
+        y = F.hardswish(self.prelu(self.bn(F.relu(y))))
+        y = torch.flatten(F.adaptive_avg_pool2d(y, 1), 1)
+        return F.softmax(self.policy(y), 1), torch.tanh(self.value(y))
+
+
+class OnnxRecurrent(nn.Module):
+    """LSTM, Linear on every step (MatMul + Add in ONNX), GRU, out[:, -1], Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm, self.proj = nn.LSTM(3, 6, batch_first=True), nn.Linear(6, 4)
+        self.gru, self.head = nn.GRU(4, 5, batch_first=True), nn.Linear(5, 2)
+
+    def forward(self, x):
+        x, _ = self.lstm(x)
+        x, _ = self.gru(torch.sigmoid(self.proj(x)))
+        return self.head(x[:, -1])
+
+
+def onnx_models():
+    return {
+        "onnx_mlp": (nn.Sequential(nn.Linear(6, 16), nn.ReLU6(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3),
+                                   nn.Softmax(1)), (6,)),
+        "onnx_cnn": (OnnxCnn(), (2, 6, 6)),
+        "onnx_branches": (OnnxBranches(), (4, 5, 5)),
+        "onnx_recurrent": (OnnxRecurrent(), (9, 3)),
+    }
+
+
+def onnx_of(model, shape):
+    f = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), torch.randn(1, *shape), f, opset_version=13)
+    return onnx.load_from_string(f.getvalue())
+
+
+def write_onnx_models(seed):
+    for name, (model, shape) in onnx_models().items():
+        randomized(model, seed)
+        seed += 1
+        layers, module = ctnn_onnx.import_onnx(onnx_of(model, shape), name, OUT, origin="tests/import/generate.py")
+        x = torch.randn(5, *shape)
+        want, got = model(x), module(x)
+        for w, g in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
+            assert float((w - g).abs().max()) < 1e-5, name  # the graph read back equals the PyTorch model
+        print("%-22s %2d layers (from ONNX)" % (name, len(layers)))
+    return seed
+
+
+def check_onnx_refusals():
+    """Operators ctnn cannot import are refused naming the node and its op type."""
+    class Sine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return torch.sin(self.fc(x))
+
+    class Shifted(nn.Module):
+        def forward(self, x):
+            return x + 1.0
+
+    class Bidirectional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(2, 3, batch_first=True, bidirectional=True)
+
+        def forward(self, x):
+            return self.rnn(x)[0][:, -1]
+
+    cases = [(Sine(), (4,), "node /Sin (Sin): not an operator ctnn imports"),
+             (Shifted(), (4,), "(Add): a constant operand"),
+             (nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2, ceil_mode=True)), (1, 6, 6), "ceil_mode=1"),
+             (Bidirectional(), (5, 2), "direction=")]
+    for model, shape, expected in cases:
+        try:
+            ctnn_onnx.import_onnx(onnx_of(model, shape), "refused", "/nonexistent")
+        except ctnn_export.UnsupportedModel as e:
+            assert expected in str(e), "refusal %r does not name %r" % (str(e), expected)
+            print("refused as expected: %s" % e)
+        else:
+            raise AssertionError("imported an ONNX model it should refuse (%s)" % expected)
+
+
 def check_refusals():
     """What the exporter cannot express is refused, naming the module's path and type."""
     cases = [
@@ -692,6 +820,7 @@ def check_missing_class():
 
 def main():
     check_refusals()
+    check_onnx_refusals()
     check_missing_class()
     os.makedirs(OUT, exist_ok=True)
     torch.set_grad_enabled(False)
@@ -723,6 +852,7 @@ def main():
         layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")
         print("%-22s %2d layers" % (name, len(layers)))
     write_rtneural_layer_models()
+    write_onnx_models(seed)
     # the repository's C++ files follow .clang-format (.ci/format checks them)
     if shutil.which("clang-format"):
         subprocess.run(["clang-format", "-i"] + sorted(os.path.join(OUT, f) for f in os.listdir(OUT)

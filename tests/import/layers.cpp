@@ -25,6 +25,10 @@
 #include "fixtures/layer_prelu.hpp"
 #include "fixtures/layer_rnn.hpp"
 #include "fixtures/layer_rnn_relu.hpp"
+#include "fixtures/onnx_branches.hpp"
+#include "fixtures/onnx_cnn.hpp"
+#include "fixtures/onnx_mlp.hpp"
+#include "fixtures/onnx_recurrent.hpp"
 #include "fixtures/seq_per_step_last.hpp"
 #include "fixtures/seq_per_step_output.hpp"
 
@@ -84,4 +88,16 @@ BOOST_AUTO_TEST_CASE(mobile_activations) { check_exported<idiom_activations::mod
 BOOST_AUTO_TEST_CASE(linear_on_every_step) {
   check_exported<seq_per_step_output::model>("seq_per_step_output");
   check_exported<seq_per_step_last::model>("seq_per_step_last");
+}
+
+// ONNX files written by torch.onnx.export (opset 13), imported by examples/pytorch/ctnn_onnx.py:
+// Gemm, Clip (ReLU6), Softmax; Conv with BatchNormalization folded in, a residual Add, MaxPool,
+// Flatten, LogSoftmax; Concat of three branches (Pad + AveragePool, a grouped Conv), LeakyRelu,
+// Elu, BatchNormalization, PRelu, HardSigmoid * x (Hardswish), GlobalAveragePool, two outputs;
+// LSTM and GRU with the Transpose, Squeeze and Gather around them, MatMul + Add on every step
+BOOST_AUTO_TEST_CASE(onnx_models_exported_by_pytorch) {
+  check_exported<onnx_mlp::model>("onnx_mlp");
+  check_exported<onnx_cnn::model>("onnx_cnn");
+  check_exported<onnx_branches::model>("onnx_branches");
+  check_exported<onnx_recurrent::model>("onnx_recurrent");
 }
