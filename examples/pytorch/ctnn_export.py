@@ -513,7 +513,17 @@ def _view_shape(n, value, chain_at, in_shape):
 
 class _Proxy(torch.fx.Proxy):
     """torch.fx's Proxy, but `out, state = rnn(x)` traces on Python 3.11 too: torch 1.13 finds the
-    unpacking instruction by f_lasti // 2, which 3.11's inline caches make point elsewhere."""
+    unpacking instruction by f_lasti // 2, which 3.11's inline caches make point elsewhere. And
+    `if (x.is_cuda or x.is_xpu) and self.ngpu > 1:` (pytorch/examples' DCGAN) takes the CPU path:
+    ctnn runs on the CPU."""
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def is_xpu(self):
+        return False
 
     def __iter__(self):
         frame = inspect.currentframe().f_back
@@ -601,7 +611,9 @@ class _Walk:
     def _view(self, n, value, at, layers):
         """x.view(...) / x.reshape(...): a flatten (or nothing) when it keeps the batch first."""
         prev = layers[-1]
-        shape = None if prev.sequence else _view_shape(n, value, at, prev.shape)
+        shape = _view_shape(n, value, at, prev.shape)
+        if prev.sequence and shape != tuple(prev.shape):  # a sequence keeps its shape (x.reshape(-1, 28, 28))
+            shape = None
         if shape is None:
             raise UnsupportedModel("%s: x.%s%s of a %s %s: ctnn takes views that keep the batch first and flatten "
                                    "the rest, as x.view(x.size(0), -1) or x.view(-1, %d)" %
@@ -867,6 +879,18 @@ class _Walk:
         if kind == "layer" and at == len(layers) - 1 and n.op == "call_method" and n.target in ("view", "reshape"):
             self._view(n, value, at, layers)
             return n
+        if kind == "layer" and at == len(layers) - 1 and n.op == "call_method" and n.target == "squeeze" and \
+                len(n.args) == 2 and isinstance(n.args[1], int) and n.args[1] >= 1 and not n.kwargs:
+            # x.squeeze(d) of a size-1 dimension: the same values (a last single value stays shape<1>)
+            shape, d = list(layers[-1].shape), n.args[1] - 1
+            if d < len(shape) and shape[d] == 1 and not layers[-1].sequence and (len(shape) <= 2):
+                if len(shape) == 2:
+                    layers += _layer_for_module(nn.Flatten(), n.name, tuple(shape), False, None)
+                    layers[-1].module = nn.Flatten()
+                value[n.name] = ("layer", len(layers) - 1)
+                return n
+            raise UnsupportedModel("%s: x.squeeze(%d) of a sample of shape %s (ctnn squeezes a size-1 dimension of "
+                                   "a vector or matrix)" % (n.name, n.args[1], tuple(shape)))
         if at != len(layers) - 1 or len(inputs) != 1 or n.kwargs and n.op == "call_module":
             raise UnsupportedModel("%s: '%s' (%s) takes values of several layers in a way ctnn cannot express "
                                    "(ctnn exports chains, and branches that join by an addition, a product or "
@@ -1130,6 +1154,9 @@ def export(model, input_shape, name, out_dir, sequence=False, batch_first=None, 
     if batch_first is None:
         batch_first = next((m.batch_first for m in model.modules() if isinstance(m, (nn.RNN, nn.LSTM, nn.GRU))),
                            False)
+    if not list(model.children()) and type(model).forward is not nn.Module.forward and \
+            type(model).__module__.startswith("torch.nn"):
+        model = nn.Sequential(model)  # a single layer as the whole model (nn.Linear(4, 1)): traced as itself
     layers = _Walk(model, input_shape, sequence, batch_first).run()
     torch.manual_seed(seed)
     if isinstance(input_shape, list):  # several inputs: each drawn, then one row of all of them

@@ -767,6 +767,45 @@ def check_onnx_refusals():
             raise AssertionError("imported an ONNX model it should refuse (%s)" % expected)
 
 
+# Idioms of pytorch/examples' other models, as written there: DCGAN's `if (x.is_cuda or x.is_xpu)
+# and self.ngpu > 1` branch and its discriminator's `output.view(-1, 1).squeeze(1)`, mnist_rnn's
+# `x.reshape(-1, 28, 28)` of an input that already has that shape, regression's bare nn.Linear.
+
+class DeviceBranch(nn.Module):
+    def __init__(self, ngpu=1):
+        super().__init__()
+        self.ngpu = ngpu
+        self.main = nn.Sequential(nn.ConvTranspose2d(6, 4, 3, 1, 0, bias=False), nn.BatchNorm2d(4), nn.ReLU(True),
+                                  nn.Conv2d(4, 1, 3, 1, 0, bias=False), nn.Flatten(), nn.Linear(1, 1), nn.Sigmoid())
+
+    def forward(self, input):
+        if (input.is_cuda or input.is_xpu) and self.ngpu > 1:
+            output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
+        else:
+            output = self.main(input)
+        return output.view(-1, 1).squeeze(1)
+
+
+class ReshapedSequence(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(input_size=5, hidden_size=8, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, input):
+        input = input.reshape(-1, 6, 5)
+        output, hidden = self.rnn(input)
+        return F.log_softmax(self.fc(output[:, -1, :]), dim=1)
+
+
+def public_idiom_models():
+    return {
+        "idiom_device_branch": (DeviceBranch(), (6, 1, 1), False),
+        "idiom_reshaped_sequence": (ReshapedSequence(), (6, 5), True),
+        "idiom_bare_linear": (nn.Linear(4, 1), (4,), False),
+    }
+
+
 def check_refusals():
     """What the exporter cannot express is refused, naming the module's path and type."""
     cases = [
@@ -852,7 +891,12 @@ def main():
         layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")
         print("%-22s %2d layers" % (name, len(layers)))
     write_rtneural_layer_models()
-    write_onnx_models(seed)
+    seed = write_onnx_models(seed)
+    for name, (model, shape, sequence) in public_idiom_models().items():
+        randomized(model, seed)
+        seed += 1
+        layers = ctnn_export.export(model, shape, name, OUT, sequence=sequence, origin="tests/import/generate.py")
+        print("%-22s %2d layers" % (name, len(layers)))
     # the repository's C++ files follow .clang-format (.ci/format checks them)
     if shutil.which("clang-format"):
         subprocess.run(["clang-format", "-i"] + sorted(os.path.join(OUT, f) for f in os.listdir(OUT)

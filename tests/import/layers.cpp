@@ -4,9 +4,12 @@
 #include "exported.hpp"
 
 #include "fixtures/idiom_activations.hpp"
+#include "fixtures/idiom_bare_linear.hpp"
+#include "fixtures/idiom_device_branch.hpp"
 #include "fixtures/idiom_functional.hpp"
 #include "fixtures/idiom_methods.hpp"
 #include "fixtures/idiom_mnist.hpp"
+#include "fixtures/idiom_reshaped_sequence.hpp"
 #include "fixtures/layer_activations.hpp"
 #include "fixtures/layer_batch_norm.hpp"
 #include "fixtures/layer_batch_norm_1d.hpp"
@@ -100,4 +103,12 @@ BOOST_AUTO_TEST_CASE(onnx_models_exported_by_pytorch) {
   check_exported<onnx_cnn::model>("onnx_cnn");
   check_exported<onnx_branches::model>("onnx_branches");
   check_exported<onnx_recurrent::model>("onnx_recurrent");
+}
+
+// pytorch/examples' other idioms: DCGAN's device branch and view(-1, 1).squeeze(1), mnist_rnn's
+// reshape of the input to the shape it has, regression's bare nn.Linear
+BOOST_AUTO_TEST_CASE(idioms_of_pytorch_examples) {
+  check_exported<idiom_device_branch::model>("idiom_device_branch");
+  check_exported<idiom_reshaped_sequence::model>("idiom_reshaped_sequence");
+  check_exported<idiom_bare_linear::model>("idiom_bare_linear");
 }
