@@ -211,6 +211,16 @@ class OnnxModule(nn.Module):
                 return ins[0].permute(a["perm"])
             if op == "Identity":
                 return ins[0]
+            if op == "Slice":
+                starts, ends = ins[1].tolist(), ins[2].tolist()
+                axes = ins[3].tolist() if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+                steps = ins[4].tolist() if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+                index = [slice(None)] * ins[0].dim()
+                for b, e, ax, st in zip(starts, ends, axes, steps):
+                    if st <= 0:
+                        raise RuntimeError("a step of %d" % st)
+                    index[ax] = slice(b, e, st)
+                return ins[0][tuple(index)]
         except (KeyError, RuntimeError, IndexError) as e:
             self._refuse(node, "could not evaluate it on its constant inputs (%s)" % e)
         self._refuse(node, "an operator on constants that ctnn does not evaluate")
@@ -291,6 +301,11 @@ class OnnxModule(nn.Module):
             return [_Value(data=torch.flatten(x.data, 1))]
         if op == "Reshape":
             target = [int(v) for v in self._const(env, node.input[1], node).tolist()]
+            sample = list(shape[1:])
+            same = len(target) == len(shape) and all(t in (0, s) or (t == -1 and i == 0)
+                                                     for i, (t, s) in enumerate(zip(target, shape)))
+            if same or (len(target) == len(shape) and target[0] == -1 and target[1:] == sample):
+                return [x]  # the shape it has (x.reshape(-1, 28, 28) of a [batch, 28, 28] input)
             if len(target) != 2 or target[0] not in (0, -1, shape[0]) and not (target[1] == -1):
                 self._refuse(node, "to %s (ctnn takes reshapes to [batch, features])" % target)
             return [_Value(data=torch.flatten(x.data, 1))]
@@ -352,7 +367,14 @@ class OnnxModule(nn.Module):
             axes = a.get("axes") if "axes" in a else [int(v) for v in self._const(env, node.input[1], node).tolist()]
             if x.layout == "rnn_out" and axes == [1]:
                 return [_Value(data=x.data, layout="time_major")]
-            self._refuse(node, "axes=%s" % axes)
+            if x.layout is None and len(axes) == 1 and 1 <= axes[0] % rank and shape[axes[0] % rank] == 1:
+                rest = [d for i, d in enumerate(shape[1:], 1) if i != axes[0] % rank]
+                if not rest:  # [batch, 1] -> [batch]: the same single value per sample
+                    return [x]
+                if len(rest) == 1:
+                    return [_Value(data=torch.flatten(x.data, 1))]
+            self._refuse(node, "axes=%s of a %s tensor (ctnn squeezes a size-1 dimension of a vector or matrix)" %
+                         (axes, list(shape)))
         if op == "Gather":
             index = self._const(env, node.input[1], node)
             axis = a.get("axis", 0)

@@ -30,8 +30,10 @@
 #include "fixtures/layer_rnn_relu.hpp"
 #include "fixtures/onnx_branches.hpp"
 #include "fixtures/onnx_cnn.hpp"
+#include "fixtures/onnx_device_branch.hpp"
 #include "fixtures/onnx_mlp.hpp"
 #include "fixtures/onnx_recurrent.hpp"
+#include "fixtures/onnx_reshaped_sequence.hpp"
 #include "fixtures/seq_per_step_last.hpp"
 #include "fixtures/seq_per_step_output.hpp"
 
@@ -103,6 +105,9 @@ BOOST_AUTO_TEST_CASE(onnx_models_exported_by_pytorch) {
   check_exported<onnx_cnn::model>("onnx_cnn");
   check_exported<onnx_branches::model>("onnx_branches");
   check_exported<onnx_recurrent::model>("onnx_recurrent");
+  // pytorch/examples' idioms through ONNX: Reshape + Squeeze after a conv, a Reshape to the input's own shape
+  check_exported<onnx_device_branch::model>("onnx_device_branch");
+  check_exported<onnx_reshaped_sequence::model>("onnx_reshaped_sequence");
 }
 
 // pytorch/examples' other idioms: DCGAN's device branch and view(-1, 1).squeeze(1), mnist_rnn's
