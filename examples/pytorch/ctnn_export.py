@@ -599,12 +599,13 @@ class _Walk:
         self.emitted = {}    # module path -> the node that used it (a module with weights is used once)
 
     def _batch_size(self, n, value, at):
-        """x.size(0), x.shape and x.shape[0] of the chain's value: the batch size a view keeps."""
+        """x.size(0), x.shape, x.shape[0] and x.size()[0] of the chain's value: the batch size a view keeps."""
         if n.op == "call_method" and n.target == "size" and tuple(n.args[1:]) == (0,) and not n.kwargs:
             value[n.name] = ("batch size", at)
             return True
-        if n.op == "call_function" and n.target is getattr and n.args[1:] == ("shape",):
-            value[n.name] = ("shape", at)
+        if (n.op == "call_function" and n.target is getattr and n.args[1:] == ("shape",)) or \
+                (n.op == "call_method" and n.target == "size" and len(n.args) == 1 and not n.kwargs):
+            value[n.name] = ("shape", at)  # x.shape, x.size(): x.size()[0] is the batch size
             return True
         return False
 

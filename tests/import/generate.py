@@ -775,7 +775,8 @@ def check_onnx_refusals():
 
 # Idioms of pytorch/examples' other models, as written there: DCGAN's `if (x.is_cuda or x.is_xpu)
 # and self.ngpu > 1` branch and its discriminator's `output.view(-1, 1).squeeze(1)`, mnist_rnn's
-# `x.reshape(-1, 28, 28)` of an input that already has that shape, regression's bare nn.Linear.
+# `x.reshape(-1, 28, 28)` of an input that already has that shape, regression's bare nn.Linear,
+# siamese_network's view(x.size()[0], -1).
 
 class DeviceBranch(nn.Module):
     def __init__(self, ngpu=1):
@@ -804,8 +805,22 @@ class ReshapedSequence(nn.Module):
         return F.log_softmax(self.fc(output[:, -1, :]), dim=1)
 
 
+class SizeIndexView(nn.Module):
+    """siamese_network's `output.view(output.size()[0], -1)`."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(1, 3, 3), nn.Linear(3 * 4 * 4, 2)
+
+    def forward(self, x):
+        output = F.relu(self.conv(x))
+        output = output.view(output.size()[0], -1)
+        return self.fc(output)
+
+
 def public_idiom_models():
     return {
+        "idiom_size_index": (SizeIndexView(), (1, 6, 6), False),
         "idiom_device_branch": (DeviceBranch(), (6, 1, 1), False),
         "idiom_reshaped_sequence": (ReshapedSequence(), (6, 5), True),
         "idiom_bare_linear": (nn.Linear(4, 1), (4,), False),

@@ -10,6 +10,7 @@
 #include "fixtures/idiom_methods.hpp"
 #include "fixtures/idiom_mnist.hpp"
 #include "fixtures/idiom_reshaped_sequence.hpp"
+#include "fixtures/idiom_size_index.hpp"
 #include "fixtures/layer_activations.hpp"
 #include "fixtures/layer_batch_norm.hpp"
 #include "fixtures/layer_batch_norm_1d.hpp"
@@ -111,9 +112,10 @@ BOOST_AUTO_TEST_CASE(onnx_models_exported_by_pytorch) {
 }
 
 // pytorch/examples' other idioms: DCGAN's device branch and view(-1, 1).squeeze(1), mnist_rnn's
-// reshape of the input to the shape it has, regression's bare nn.Linear
+// reshape of the input to the shape it has, regression's bare nn.Linear, siamese_network's view
 BOOST_AUTO_TEST_CASE(idioms_of_pytorch_examples) {
   check_exported<idiom_device_branch::model>("idiom_device_branch");
   check_exported<idiom_reshaped_sequence::model>("idiom_reshaped_sequence");
   check_exported<idiom_bare_linear::model>("idiom_bare_linear");
+  check_exported<idiom_size_index::model>("idiom_size_index"); // siamese_network's view(x.size()[0], -1)
 }
