@@ -13,6 +13,7 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include "../support/streams.hpp"
 #include "../support/support.hpp"
 
 #include <boost/mpl/list.hpp>
@@ -195,20 +196,8 @@ namespace {
 /// Stepping network a over a sequence equals its whole-sequence forward, step for step.
 template <class Model>
 void check_streams(const nn::net<Model, double>& a) {
-  using In = typename Model::input_shape;
-  constexpr std::size_t steps = In::dims.extent[0], features = In::dims.extent[1];
-  for (const auto& x : probes<In>(3)) {
-    const auto whole = a(x);
-    auto state = a.make_state();
-    double worst = 0;
-    for (std::size_t t = 0; t < steps; ++t) {
-      typename nn::net<Model, double>::step_input_type xt;
-      std::copy_n(x.data() + t * features, features, xt.data());
-      const auto yt = a.step(state, xt);
-      for (std::size_t k = 0; k < yt.size(); ++k) worst = std::max(worst, std::abs(yt[k] - whole[t * yt.size() + k]));
-    }
-    BOOST_TEST(worst <= 1e-12);
-  }
+  for (const auto& x : probes<typename Model::input_shape>(3))
+    BOOST_TEST(nn::test::stream_difference(a, x.data()) <= 1e-12);
 }
 template <class Model>
 void check_streams() {

@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE unit_per_step
 #include <boost/test/unit_test.hpp>
 
+#include "../support/streams.hpp"
 #include "../support/support.hpp"
 
 #include <ctnn/ctnn.hpp>
@@ -13,29 +14,7 @@
 
 namespace nn = ctnn;
 
-namespace {
-/// Steps one stream through a whole input and returns the largest difference from net(x).
-template <class Model>
-double stream_difference(const nn::net<Model, double>& a, const std::vector<double>& x) {
-  using In = typename Model::input_shape;
-  constexpr std::size_t steps = In::dims.extent[0], features = In::dims.extent[1];
-  typename nn::net<Model, double>::input_type whole_x;
-  std::copy(x.begin(), x.end(), whole_x.begin());
-  const auto whole = a(whole_x);
-  auto state = a.make_state();
-  double worst = 0;
-  for (std::size_t t = 0; t < steps; ++t) {
-    typename nn::net<Model, double>::step_input_type xt;
-    std::copy_n(x.data() + t * features, features, xt.data());
-    const auto yt = a.step(state, xt);
-    // a network that ends the sequence outputs one vector: compare the last step with it
-    const std::size_t at = Model::output_shape::dims.sequence ? t * yt.size() : 0;
-    if (Model::output_shape::dims.sequence || t + 1 == steps)
-      for (std::size_t k = 0; k < yt.size(); ++k) worst = std::max(worst, std::abs(yt[k] - whole[at + k]));
-  }
-  return worst;
-}
-} // namespace
+using nn::test::stream_difference;
 
 BOOST_AUTO_TEST_CASE(every_step_through_the_same_dense_layer) {
   using seq = nn::network<nn::input<nn::sequence<5, 4>>, nn::per_step<nn::dense<3>>, nn::tanh>;
@@ -70,12 +49,9 @@ BOOST_AUTO_TEST_CASE(streams_equal_the_whole_sequence) {
   using in_block = nn::network<nn::input<nn::sequence<7, 4>>, nn::residual<nn::per_step<nn::dense<4>>, nn::tanh>,
                                nn::lstm<3>, nn::per_step<nn::dense<1>>>;
   const auto x = nn::test::random_values<double>(7 * 4, 5, -2, 2);
-  BOOST_TEST(stream_difference(nn::make<out_per_step, double>(nn::init::pytorch_default{}, 2),
-                               std::vector<double>(x.begin(), x.begin() + 21)) <= 1e-12);
-  BOOST_TEST(stream_difference(nn::make<out_once, double>(nn::init::pytorch_default{}, 3),
-                               std::vector<double>(x.begin(), x.begin() + 21)) <= 1e-12);
-  BOOST_TEST(stream_difference(nn::make<in_block, double>(nn::init::pytorch_default{}, 4),
-                               std::vector<double>(x.begin(), x.end())) <= 1e-12);
+  BOOST_TEST(stream_difference(nn::make<out_per_step, double>(nn::init::pytorch_default{}, 2), x.data()) <= 1e-12);
+  BOOST_TEST(stream_difference(nn::make<out_once, double>(nn::init::pytorch_default{}, 3), x.data()) <= 1e-12);
+  BOOST_TEST(stream_difference(nn::make<in_block, double>(nn::init::pytorch_default{}, 4), x.data()) <= 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(trains_on_sequence_targets) {

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE unit_sequence_conv
 #include <boost/test/unit_test.hpp>
 
+#include "../support/streams.hpp"
 #include "../support/support.hpp"
 
 #include <ctnn/ctnn.hpp>
@@ -63,28 +64,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(over_time_equals_the_transposed_conv1d, Case, case
 }
 
 namespace {
-/// Steps a stream through x and returns the largest difference from net(x), step by step.
-template <class Model, class T>
-double stream_difference(const nn::net<Model, T>& n, const std::vector<T>& x) {
-  using In = typename Model::input_shape;
-  constexpr std::size_t steps = In::dims.extent[0], features = In::dims.extent[1];
-  typename nn::net<Model, T>::input_type whole_x;
-  std::copy(x.begin(), x.end(), whole_x.begin());
-  const auto whole = n(whole_x);
-  auto state = n.make_state();
-  double worst = 0;
-  for (std::size_t t = 0; t < steps; ++t) {
-    typename nn::net<Model, T>::step_input_type xt;
-    std::copy_n(x.data() + t * features, features, xt.data());
-    const auto yt = n.step(state, xt);
-    const bool per_step = Model::output_shape::dims.sequence;
-    if (per_step || t + 1 == steps)
-      for (std::size_t k = 0; k < yt.size(); ++k)
-        worst = std::max(worst, double(std::abs(yt[k] - whole[(per_step ? t * yt.size() : 0) + k])));
-  }
-  return worst;
-}
-
 // a WaveNet-style stack: dilations 1, 2, 4, 8, kernel 3, causal, 8 channels
 using tcn =
     nn::network<nn::input<nn::sequence<40, 1>>, nn::conv1d<8, 3, nn::causal>, nn::tanh,
@@ -95,7 +74,7 @@ using tcn =
 BOOST_AUTO_TEST_CASE(a_causal_stack_streams_exactly) {
   auto n = nn::make<tcn>(nn::init::pytorch_default{}, 7);
   const auto x = nn::test::random_values<float>(40, 8, -1, 1);
-  BOOST_TEST(stream_difference(n, x) == 0.0); // the same taps in the same order: bit for bit
+  BOOST_TEST(nn::test::stream_difference(n, x.data()) == 0.0); // the same taps in the same order: bit for bit
   // the ring holds (K - 1) d + 1 frames of each layer, and its position
   BOOST_TEST(sizeof(nn::net<tcn>::stream_state) >= (3 * 1 + 5 * 8 + 9 * 8 + 17 * 8 + 4) * sizeof(float));
   // many streams in one call equal each stream alone
@@ -123,9 +102,8 @@ BOOST_AUTO_TEST_CASE(beside_recurrent_layers_and_in_blocks) {
                   nn::parallel<nn::concat, nn::branch<nn::conv1d<3, 2, nn::causal>>, nn::branch<nn::gru<2>>>,
                   nn::per_step<nn::dense<2>>>;
   const auto x = nn::test::random_values<double>(48, 9, -2, 2);
-  BOOST_TEST(stream_difference(nn::make<mixed, double>(nn::init::pytorch_default{}, 1),
-                               std::vector<double>(x.begin(), x.begin() + 36)) <= 1e-12);
-  BOOST_TEST(stream_difference(nn::make<blocks, double>(nn::init::pytorch_default{}, 2), x) <= 1e-12);
+  BOOST_TEST(nn::test::stream_difference(nn::make<mixed, double>(nn::init::pytorch_default{}, 1), x.data()) <= 1e-12);
+  BOOST_TEST(nn::test::stream_difference(nn::make<blocks, double>(nn::init::pytorch_default{}, 2), x.data()) <= 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(a_tcn_learns_a_delayed_sum) {

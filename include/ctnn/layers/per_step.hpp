@@ -62,34 +62,17 @@ struct per_step_stage {
       return;
     }
     const auto r = regions(kept, n);
-    for (std::size_t s = 0; s < n; ++s)
-      for (std::size_t t = 0; t < Steps; ++t) {
-        T* row = r.x + (s * Steps + t) * fp;
-        std::copy_n(x + s * ldx + t * F, F, row);
-        std::fill(row + F, row + fp, T(0));
-      }
+    to_rows(x, ldx, F, r.x, fp, n);
     Inner::forward_batch(p, r.x, fp, Inner::kept_stride ? r.inner : nullptr, r.y, n * Steps);
-    for (std::size_t s = 0; s < n; ++s) {
-      for (std::size_t t = 0; t < Steps; ++t) std::copy_n(r.y + (s * Steps + t) * gp, G, y + s * out_stride + t * G);
-      std::fill(y + s * out_stride + out_size, y + (s + 1) * out_stride, T(0));
-    }
+    from_rows(r.y, gp, G, y, out_stride, n);
   }
   static void backward(const T* p, T* g, const T*, std::size_t ldx, T* kept, const T*, T* dy, T* dx, std::size_t n,
                        kernels::store_mode mode = kernels::store_mode::add) noexcept {
     const auto r = regions(kept, n);
-    for (std::size_t s = 0; s < n; ++s)
-      for (std::size_t t = 0; t < Steps; ++t) {
-        T* row = r.dy + (s * Steps + t) * gp;
-        std::copy_n(dy + s * out_stride + t * G, G, row);
-        std::fill(row + G, row + gp, T(0));
-      }
+    to_rows(dy, out_stride, G, r.dy, gp, n);
     Inner::backward(p, g, r.x, fp, Inner::kept_stride ? r.inner : nullptr, r.y, r.dy, dx ? r.dx : nullptr, n * Steps,
                     mode);
-    if (dx)
-      for (std::size_t s = 0; s < n; ++s) {
-        for (std::size_t t = 0; t < Steps; ++t) std::copy_n(r.dx + (s * Steps + t) * fp, F, dx + s * ldx + t * F);
-        std::fill(dx + s * ldx + in_size, dx + (s + 1) * ldx, T(0));
-      }
+    if (dx) from_rows(r.dx, fp, F, dx, ldx, n);
   }
   /// After a training step, Inner's buffers from its kept values of every step row (batch_norm's
   /// running statistics).
@@ -112,6 +95,27 @@ struct per_step_stage {
   }
 
 private:
+  /// The steps of n samples (rows of ld values, `width` per step) as n x Steps rows of row_ld
+  /// values, padded with zeros ...
+  static void to_rows(const T* from, std::size_t ld, std::size_t width, T* rows, std::size_t row_ld,
+                      std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s)
+      for (std::size_t t = 0; t < Steps; ++t) {
+        T* row = rows + (s * Steps + t) * row_ld;
+        std::copy_n(from + s * ld + t * width, width, row);
+        std::fill(row + width, row + row_ld, T(0));
+      }
+  }
+  /// ... and back, each sample's padding (after Steps x width values) set to zero.
+  static void from_rows(const T* rows, std::size_t row_ld, std::size_t width, T* to, std::size_t ld,
+                        std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s) {
+      for (std::size_t t = 0; t < Steps; ++t)
+        std::copy_n(rows + (s * Steps + t) * row_ld, width, to + s * ld + t * width);
+      std::fill(to + s * ld + Steps * width, to + (s + 1) * ld, T(0));
+    }
+  }
+
   struct kept_regions {
     T *x, *y, *inner, *dy, *dx;
   };
