@@ -305,6 +305,20 @@ struct network_has_no_time_steps {
   static constexpr bool ok = false;
 };
 
+/// net.step(...) through a stage that cannot run one time step at a time, before the one that ends
+/// the sequence (a conv1d over time that is not causal at stride 1, a user's stage without the
+/// stream members): Stage is the lowered stage (its descriptor is in its name), Index its stage
+/// index.
+template <std::size_t I>
+struct stage_index {};
+template <class Index, class Stage, class Fix>
+struct stage_cannot_step {
+  static constexpr bool ok = false;
+};
+/// Only stages that keep their own state step: recurrent layers, causal stride-1 conv1d over time,
+/// per_step<...> and elementwise activations, blocks of them (and layers/stage.hpp's members).
+struct fix_make_the_layers_before_last_recurrent_causal_or_per_step {};
+
 template <class Loss, class Index, class Final, class Fix>
 struct loss_applies_the_final_activation {
   static constexpr bool ok = false;

@@ -57,10 +57,14 @@ struct stream_passes {
       if constexpr (!L::template identity_at_inference<s>) { // dropout and its kind: nothing at inference
         const T* p = params + L::template offset<s>;
         T* dst = buf[next];
-        if constexpr (s < sequence_end) {
-          static_assert(L::template steps<s>,
+        if constexpr (s < sequence_end && !L::template steps<s>) {
+          static_assert(diag::stage_cannot_step<diag::stage_index<s>, stage<s>,
+                                                diag::fix_make_the_layers_before_last_recurrent_causal_or_per_step>::ok,
                         "ctnn::net::step: a stage before the one that ends the sequence cannot run one time "
-                        "step at a time (it declares no state_size, step and step_streams; layers/stage.hpp)");
+                        "step at a time (it declares no state_size, step and step_streams; layers/stage.hpp); the "
+                        "failed condition names it");
+          return;
+        } else if constexpr (s < sequence_end) {
           if constexpr (Chunk == 1)
             stage<s>::step(p, first_state + L::state_offsets[s], src, dst);
           else
