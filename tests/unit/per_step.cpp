@@ -39,12 +39,12 @@ BOOST_AUTO_TEST_CASE(every_step_through_the_same_dense_layer) {
 }
 
 BOOST_AUTO_TEST_CASE(streams_equal_the_whole_sequence) {
-  // per-step layers and standalone activations step beside recurrent layers ...
+  // per-step layers, standalone activations and one-slope prelu step beside recurrent layers ...
   using out_per_step = nn::network<nn::input<nn::sequence<7, 3>>, nn::lstm<6>, nn::tanh, nn::per_step<nn::dense<4>>,
                                    nn::relu, nn::gru<5>, nn::per_step<nn::dense<2>>>;
   // ... before `last` ...
-  using out_once = nn::network<nn::input<nn::sequence<7, 3>>, nn::per_step<nn::dense<8>>, nn::gelu, nn::rnn<5>,
-                               nn::sigmoid, nn::last, nn::dense<2>>;
+  using out_once = nn::network<nn::input<nn::sequence<7, 3>>, nn::per_step<nn::dense<8>>, nn::gelu, nn::prelu,
+                               nn::rnn<5>, nn::sigmoid, nn::last, nn::dense<2>>;
   // ... and inside blocks
   using in_block = nn::network<nn::input<nn::sequence<7, 4>>, nn::residual<nn::per_step<nn::dense<4>>, nn::tanh>,
                                nn::lstm<3>, nn::per_step<nn::dense<1>>>;

@@ -355,7 +355,7 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
       r.fail(rt::reader::at(it.json_layer, "shape"), std::to_string(units) + " features (the network's " + layer + ")",
              std::to_string(it.units));
     const bool per_step = name.rfind("per_step<", 0) == 0;
-    if ((kind == "dense" || kind == "batchnorm" || kind == "prelu") && in.sequence != per_step)
+    if ((kind == "dense" || kind == "batchnorm" || (kind == "prelu" && name != "prelu")) && in.sequence != per_step)
       r.fail(rt::reader::at(it.json_layer), "a layer the network can read here",
              "the network's " + layer + " on input " + to_string(in) +
                  (in.sequence ? " (on a sequence: per_step<...>, or `last` before it)" : ""));
@@ -425,12 +425,18 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
       }
       for (const auto& v : {gamma, beta, mean, variance}) params.insert(params.end(), v.begin(), v.end());
     } else if (kind == "prelu") {
+      // RTNeural reads weights[0][0]: Keras's alpha of shape [1, F] (shared over time), or [1, 1]
+      // (shared over the features too), which RTNeural gives every feature
       const auto& w = (*it.layer).contains("weights") ? (*it.layer)["weights"] : nlohmann::json();
       const bool nested = w.is_array() && !w.empty() && w[0].is_array() && !w[0].empty() && w[0][0].is_array();
-      // RTNeural reads weights[0][0]: Keras's alpha of shape [1, F] (shared over time)
-      const auto a = nested ? r.matrix(it, 0, 1, units, "1 row of alphas, one per feature of the network's " + layer)
-                            : r.matrix(it, 0, units, 0, "one alpha per feature of the network's " + layer);
-      params.insert(params.end(), a.begin(), a.end());
+      const std::size_t found =
+          nested ? w[0][0].size() : (w.is_array() && !w.empty() && w[0].is_array() ? w[0].size() : 0);
+      const std::size_t want = Model::layer_params(i); // prelu: 1; channel_prelu: one per feature
+      const std::size_t count = found == 1 ? 1 : want;
+      const std::string what =
+          std::to_string(want) + (want == 1 ? " alpha" : " alphas (or 1 for all)") + " of the network's " + layer;
+      const auto a = nested ? r.matrix(it, 0, 1, count, what) : r.matrix(it, 0, count, 0, what);
+      for (std::size_t k = 0; k < want; ++k) params.push_back(a[count == 1 ? 0 : k]);
     } else if (kind == "softmax" && in.sequence) {
       r.fail(rt::reader::at(it.json_layer, it.field), "a softmax the network can read",
              "softmax on a sequence (RTNeural's normalizes each step, ctnn's softmax the whole sequence: put it "

@@ -13,9 +13,28 @@
 
 namespace CTNN_NAMESPACE::layers {
 
-/// in [C, S] -> out [C, S]: y = x (x > 0), a x (else), a = slope[Slopes == 1 ? 0 : c].
-template <class T, std::size_t Slopes, std::size_t C, std::size_t S>
-struct prelu_stage {
+/// The stream members of one slope on a sequence of StepSize features per step (none when
+/// StepSize is 0: not a sequence).
+template <class T, std::size_t StepSize>
+struct prelu_steps {};
+template <class T, std::size_t StepSize>
+requires(StepSize > 0) struct prelu_steps<T, StepSize> {
+  static constexpr std::size_t state_size = 0;
+  static constexpr std::size_t step_stride = kernels::padded<T>(StepSize);
+  static void step(const T* a, T*, const T* x, T* y) noexcept {
+    for (std::size_t k = 0; k < StepSize; ++k) y[k] = x[k] > T(0) ? x[k] : a[0] * x[k];
+    std::fill(y + StepSize, y + step_stride, T(0));
+  }
+  static void step_streams(const T* a, T* states, std::size_t, const T* x, std::size_t ldx, T* y, std::size_t ldy,
+                           std::size_t n) noexcept {
+    for (std::size_t s = 0; s < n; ++s) step(a, states, x + s * ldx, y + s * ldy);
+  }
+};
+
+/// in [C, S] -> out [C, S]: y = x (x > 0), a x (else), a = slope[Slopes == 1 ? 0 : c]. With one
+/// slope on a sequence (StepSize features per step) it steps in streams.
+template <class T, std::size_t Slopes, std::size_t C, std::size_t S, std::size_t StepSize = 0>
+struct prelu_stage : prelu_steps<T, StepSize> {
   static_assert(Slopes == 1 || Slopes == C);
   static constexpr std::size_t in_size = C * S, out_size = C * S;
   static constexpr std::size_t out_stride = kernels::padded<T>(out_size);

@@ -14,7 +14,7 @@
 
 namespace CTNN_NAMESPACE {
 namespace layers {
-template <class T, std::size_t Slopes, std::size_t C, std::size_t S>
+template <class T, std::size_t Slopes, std::size_t C, std::size_t S, std::size_t StepSize>
 struct prelu_stage;
 } // namespace layers
 
@@ -28,9 +28,10 @@ struct prelu_base {
     return {none, in};
   }
   static constexpr std::size_t param_count(const dims& in) noexcept { return PerChannel ? in.extent[0] : 1; }
+  /// One slope on a sequence steps in streams, a step's features at a time.
   template <class T, class In, class Out, class Act>
-  using stage =
-      layers::prelu_stage<T, PerChannel ? In::dims.extent[0] : 1, In::dims.extent[0], In::size / In::dims.extent[0]>;
+  using stage = layers::prelu_stage<T, PerChannel ? In::dims.extent[0] : 1, In::dims.extent[0],
+                                    In::size / In::dims.extent[0], In::dims.sequence ? In::dims.extent[1] : 0>;
 };
 } // namespace detail
 

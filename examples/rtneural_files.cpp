@@ -1,0 +1,96 @@
+// RTNeural's own model files and test data, read by ctnn and run one sample per call as
+// RTNeural's functional tests run them (tests/functional/test_configs.hpp there), in double,
+// against RTNeural's thresholds.
+//
+//   git clone https://github.com/jatinchowdhury18/RTNeural
+//   build/<compiler>/examples/rtneural_files RTNeural
+//
+// The types below are the ctnn spelling of each file's layers (RTNeural runs every layer at each
+// sample: a dense layer on the steps is per_step<dense<N>>, a conv1d is causal). Not part of the
+// test suite: the files are RTNeural's, not this repository's.
+#include <ctnn/ctnn.hpp>
+#include <ctnn/interop/rtneural.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace nn = ctnn;
+
+namespace {
+using step = nn::sequence<1, 1>; // one sample per call: the declared length does not matter to a stream
+using conv_model =
+    nn::network<nn::input<step>, nn::per_step<nn::dense<8>>, nn::tanh, nn::conv1d<4, 3, nn::causal>, nn::tanh,
+                nn::per_step<nn::batch_norm>, nn::per_step<nn::channel_prelu>, nn::conv1d<4, 1, nn::causal>, nn::tanh,
+                nn::conv1d<6, 3, nn::causal, nn::dilation<2>, nn::groups<2>>, nn::tanh, nn::per_step<nn::batch_norm>,
+                nn::prelu, nn::per_step<nn::dense<1>>, nn::sigmoid>;
+using dense_model =
+    nn::network<nn::input<nn::shape<1>>, nn::dense<8>, nn::tanh, nn::dense<8>, nn::relu, nn::dense<8>, nn::elu,
+                nn::dense<8>, nn::softmax, nn::dense<1>, nn::dense<8>, nn::dense<8>, nn::dense<1>>;
+using gru_model = nn::network<nn::input<step>, nn::per_step<nn::dense<8>>, nn::tanh, nn::gru<8>,
+                              nn::per_step<nn::dense<8>>, nn::sigmoid, nn::per_step<nn::dense<1>>>;
+using gru_1d_model =
+    nn::network<nn::input<step>, nn::gru<8>, nn::per_step<nn::dense<8>>, nn::sigmoid, nn::per_step<nn::dense<1>>>;
+using lstm_model =
+    nn::network<nn::input<step>, nn::per_step<nn::dense<8>>, nn::tanh, nn::lstm<8>, nn::per_step<nn::dense<1>>>;
+using lstm_1d_model = nn::network<nn::input<step>, nn::lstm<8>, nn::per_step<nn::dense<1>>>;
+using full_model =
+    nn::network<nn::input<step>, nn::per_step<nn::dense<8>>, nn::tanh, nn::conv1d<4, 3, nn::causal, nn::dilation<2>>,
+                nn::tanh, nn::gru<8>, nn::per_step<nn::dense<1>>>;
+
+std::vector<double> column(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error(path + ": cannot open");
+  std::vector<double> v;
+  for (double x; f >> x;) v.push_back(x);
+  return v;
+}
+
+/// Runs RTNeural's model `name` on its test input, one sample per call; true if within threshold.
+template <class Model>
+bool check(const std::string& root, const std::string& name, double threshold) {
+  const auto n = nn::read_rtneural<Model, double>(root + "/models/" + name + ".json");
+  const auto x = column(root + "/test_data/" + name + "_x_python.csv");
+  const auto y = column(root + "/test_data/" + name + "_y_python.csv");
+  double worst = 0;
+  auto state = n.make_state();
+  for (std::size_t i = 0; i < std::min(x.size(), y.size()); ++i) {
+    double out = 0;
+    if constexpr (Model::input_shape::dims.sequence)
+      out = n.step(state, nn::tensor<double, nn::shape<1>>{x[i]})[0];
+    else
+      out = n(nn::tensor<double, nn::shape<1>>{x[i]})[0];
+    worst = std::max(worst, std::abs(out - y[i]));
+  }
+  std::printf("models/%-14s %4zu samples, largest difference %.3g (RTNeural's threshold %g)%s\n",
+              (name + ".json").c_str(), x.size(), worst, threshold, worst <= threshold ? "" : "  OVER");
+  return worst <= threshold;
+}
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s PATH_TO_RTNEURAL_CHECKOUT\n", argv[0]);
+    return 2;
+  }
+  const std::string root = argv[1];
+  try {
+    bool ok = check<conv_model>(root, "conv", 1e-6);
+    ok &= check<dense_model>(root, "dense", 1e-6);
+    ok &= check<gru_model>(root, "gru", 5e-6);
+    ok &= check<gru_1d_model>(root, "gru_1d", 1e-6);
+    ok &= check<lstm_model>(root, "lstm", 1e-6);
+    ok &= check<lstm_1d_model>(root, "lstm_1d", 1e-6);
+    const auto f = nn::read_rtneural<full_model, double>(root + "/models/full_model.json");
+    std::printf("models/full_model.json loads (%zu parameters; RTNeural has no test data for it)\n",
+                full_model::param_count);
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rtneural_files: %s\n", e.what());
+    return 1;
+  }
+}
