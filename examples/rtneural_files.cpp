@@ -3,7 +3,7 @@
 // against RTNeural's thresholds.
 //
 //   git clone https://github.com/jatinchowdhury18/RTNeural
-//   build/<compiler>/examples/rtneural_files RTNeural
+//   cmake --build build/<compiler> --target rtneural_files && build/<compiler>/examples/rtneural_files RTNeural
 //
 // The types below are the ctnn spelling of each file's layers (RTNeural runs every layer at each
 // sample: a dense layer on the steps is per_step<dense<N>>, a conv1d is causal). Not part of the
