@@ -25,10 +25,6 @@ requires(StepSize > 0) struct activation_steps<T, StepSize, Act> {
     kernels::activation_forward<Act>(x, y, StepSize);
     std::fill(y + StepSize, y + step_stride, T(0));
   }
-  static void step_streams(const T* p, T* states, std::size_t, const T* x, std::size_t ldx, T* y, std::size_t ldy,
-                           std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) step(p, states, x + s * ldx, y + s * ldy);
-  }
 };
 
 /// in [N] -> out [N]: y = act(x). No parameters; backward reads x as the pre-activation.

@@ -91,10 +91,6 @@ struct layer_norm_stage {
     normalize(p, x, nullptr, y);
     std::fill(y + Size, y + step_stride, T(0));
   }
-  static void step_streams(const T* p, T*, std::size_t, const T* x, std::size_t ldx, T* y, std::size_t ldy,
-                           std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) step(p, nullptr, x + s * ldx, y + s * ldy);
-  }
 
   static void import_params(const T* logical, T* p) noexcept {
     std::copy_n(logical, Size, p);

@@ -138,10 +138,6 @@ struct parallel_streams<T, per_step<Kernel, StepIn>, Act, Branches...> {
       kernels::activation_forward<Act>(z.data(), y, Kernel::size);
     std::fill(y + Kernel::size, y + step_stride, T(0));
   }
-  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* y,
-                           std::size_t ldy, std::size_t n) noexcept {
-    for (std::size_t r = 0; r < n; ++r) step(p, states + r * ld_state, x + r * ldx, y + r * ldy);
-  }
 };
 /// Whether every inner stage of every branch steps or is nothing at inference.
 template <class... Branches>

@@ -82,10 +82,6 @@ struct per_step_stage {
   }
 
   static void step(const T* p, T*, const T* x, T* y) noexcept { Inner::forward(p, x, y); }
-  static void step_streams(const T* p, T*, std::size_t, const T* x, std::size_t ldx, T* y, std::size_t ldy,
-                           std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) Inner::forward(p, x + s * ldx, y + s * ldy);
-  }
 
   static void import_params(const T* logical, T* p) noexcept { Inner::import_params(logical, p); }
   static void export_params(const T* p, T* logical) noexcept { Inner::export_params(p, logical); }

@@ -25,10 +25,6 @@ requires(StepSize > 0) struct prelu_steps<T, StepSize> {
     for (std::size_t k = 0; k < StepSize; ++k) y[k] = x[k] > T(0) ? x[k] : a[0] * x[k];
     std::fill(y + StepSize, y + step_stride, T(0));
   }
-  static void step_streams(const T* a, T* states, std::size_t, const T* x, std::size_t ldx, T* y, std::size_t ldy,
-                           std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) step(a, states, x + s * ldx, y + s * ldy);
-  }
 };
 
 /// in [C, S] -> out [C, S]: y = x (x > 0), a x (else), a = slope[Slopes == 1 ? 0 : c]. With one

@@ -109,10 +109,6 @@ struct residual_streams<T, Inner, Act, StepSize, true> {
       kernels::activation_forward<Act>(sum, y, StepSize);
     std::fill(y + StepSize, y + step_stride, T(0));
   }
-  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* y,
-                           std::size_t ldy, std::size_t n) noexcept {
-    for (std::size_t r = 0; r < n; ++r) step(p, states + r * ld_state, x + r * ldx, y + r * ldy);
-  }
 };
 } // namespace detail
 

@@ -77,10 +77,6 @@ struct sequence_conv_steps<T, Core, true> {
         static_cast<T*>(nullptr), y);
     state[ring * Core::C] = static_cast<T>((pos + 1) % ring);
   }
-  static void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* y,
-                           std::size_t ldy, std::size_t n) noexcept {
-    for (std::size_t s = 0; s < n; ++s) step(p, states + s * ld_state, x + s * ldx, y + s * ldy);
-  }
 };
 
 /// in sequence<Steps, C> -> out sequence<Steps', F>: y_t = act(b + sum_k W_k x_{t S - pl + k d}),

@@ -86,8 +86,10 @@ struct probe_init {
 ///                           step's output
 ///   step(p, state, x, y)    one time step of one stream; noexcept
 ///   step_streams(p, states, ld_state, x, ldx, y, ldy, n)
-///                           one time step of n streams (state s at states + s * ld_state, its
-///                           input row at x + s * ldx, its output row at y + s * ldy); noexcept
+///                           optional: one time step of n streams (state s at states + s *
+///                           ld_state, its input row at x + s * ldx, its output row at y + s * ldy),
+///                           for a stage that does better than stepping them one by one (the
+///                           default, capability::step_streams); noexcept
 ///   ends_sequence = true    the stage turns a sequence into its current step (`last`): in a
 ///                           stream it passes the step through, and the stages after it run
 ///                           their forward on the step's vector
@@ -215,6 +217,16 @@ template <class S>
 inline constexpr bool steps = requires {
   S::state_size;
 };
+/// One time step of n streams: S::step_streams if the stage declares it (recurrent layers run the
+/// streams through a batched kernel), else S::step stream after stream.
+template <class S, class T>
+void step_streams(const T* p, T* states, std::size_t ld_state, const T* x, std::size_t ldx, T* y, std::size_t ldy,
+                  std::size_t n) noexcept {
+  if constexpr (requires { S::step_streams(p, states, ld_state, x, ldx, y, ldy, n); })
+    S::step_streams(p, states, ld_state, x, ldx, y, ldy, n);
+  else
+    for (std::size_t s = 0; s < n; ++s) S::step(p, states + s * ld_state, x + s * ldx, y + s * ldy);
+}
 /// It turns a sequence into its current step (`last`).
 template <class S>
 inline constexpr bool ends_sequence = [] {

@@ -68,7 +68,8 @@ struct stream_passes {
           if constexpr (Chunk == 1)
             stage<s>::step(p, first_state + L::state_offsets[s], src, dst);
           else
-            stage<s>::step_streams(p, first_state + L::state_offsets[s], ld_state, src, ld, dst, step_stride, n);
+            capability::step_streams<stage<s>>(p, first_state + L::state_offsets[s], ld_state, src, ld, dst,
+                                               step_stride, n);
         } else if constexpr (s > sequence_end) {
           for (std::size_t r = 0; r < n; ++r) stage<s>::forward(p, src + r * ld, dst + r * step_stride);
         } else {
