@@ -129,3 +129,13 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_on_every_step_matches_pytorch, T, scala
   static_assert(model::param_count == 3 * 6 + 6 + 2 * 6 + 3 * 4 * (6 + 4 + 2) + 4 * 2 + 2);
   check_case<T, model>("sequence", "per_step_batch_norm.txt");
 }
+
+// batch_norm over the channels of a sequence of frames: BatchNorm2d on x.permute(0, 3, 1, 2) after a
+// causal conv2d over time (generate.py frame_batch_norm)
+BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_over_frames_matches_pytorch, T, scalars) {
+  using model =
+      nn::network<nn::input<nn::sequence<6, 5, 2>>, nn::conv2d<3, nn::kernel<2, 3>, nn::causal, nn::padding<0, 1>>,
+                  nn::batch_norm, nn::relu, nn::last, nn::dense<2>>;
+  static_assert(model::param_count == 3 * 2 * 2 * 3 + 3 + 2 * 3 + 15 * 2 + 2);
+  check_case<T, model>("frames", "frame_batch_norm.txt");
+}

@@ -174,3 +174,15 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(conv1d_over_time_matches_pytorch, T, scalar_types)
   nn::test::check_adam_steps<T, tcn>("sequence_conv.txt", "tcn", 3);
   nn::test::check_adam_steps<T, strided>("sequence_conv.txt", "strided_then_gru", 3);
 }
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(conv2d_over_frames_matches_pytorch, T, scalar_types) {
+  // nn.Conv2d on x.permute(0, 3, 1, 2), zero-padded in time before the signal for the causal layer,
+  // then nn.Linear on every step's flat frame
+  using frames =
+      nn::network<nn::input<nn::sequence<7, 6, 2>>,
+                  nn::conv2d<4, nn::kernel<3>, nn::causal, nn::dilation<2, 1>, nn::stride<1, 2>, nn::padding<0, 1>>,
+                  nn::tanh, nn::conv2d<4, nn::kernel<2, 3>, nn::groups<2>>, nn::relu, nn::per_step<nn::dense<1>>>;
+  static_assert(std::is_same_v<frames::output_shape, nn::sequence<6, 1>>);
+  nn::test::check_mse_case<T, frames>("frame_conv.txt", "frames", 3);
+  nn::test::check_adam_steps<T, frames>("frame_conv.txt", "frames", 3);
+}

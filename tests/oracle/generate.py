@@ -353,11 +353,12 @@ def recurrent_fixtures():
 
 class Steps(torch.nn.Module):
     """Modules in a row on batch_first sequences: recurrent layers (their output sequence),
-    Linear on every step (ctnn's per_step<dense<N>>), activations, and "last" ([:, -1])."""
+    Linear on every step (ctnn's per_step<dense<N>>), activations, "last" ([:, -1]) and "steps"
+    (a sequence of frames as steps of flat values)."""
 
     def __init__(self, *layers):
         super().__init__()
-        self.layers = torch.nn.ModuleList([m for m in layers if m != "last"])
+        self.layers = torch.nn.ModuleList([m for m in layers if not isinstance(m, str)])
         self.plan = list(layers)
 
     def forward(self, x):
@@ -365,6 +366,9 @@ class Steps(torch.nn.Module):
         for m in self.plan:
             if m == "last":
                 x = x[:, -1]
+                continue
+            if m == "steps":  # frames [B, T, F, C] as steps of F * C values (ctnn reads them so)
+                x = x.flatten(2)
                 continue
             m = next(it)
             x = m(x)
@@ -424,6 +428,46 @@ class OverTimeNorm(torch.nn.Module):
 
     def forward(self, x):
         return self.norm(x.transpose(1, 2)).transpose(1, 2)
+
+
+class OverFrames(torch.nn.Module):
+    """Conv2d or BatchNorm2d over a batch_first sequence of frames [B, T, F, C] (ctnn's conv2d and
+    batch_norm on sequence<T, F, C>): permuted to [B, C, T, F], zero-padded in time before the
+    signal for the causal convolutions, and permuted back."""
+
+    def __init__(self, layer, causal=False):
+        super().__init__()
+        self.layer, self.causal = layer, causal
+
+    def forward(self, x):
+        x = x.permute(0, 3, 1, 2)
+        if self.causal:
+            x = torch.nn.functional.pad(x, (0, 0, (self.layer.kernel_size[0] - 1) * self.layer.dilation[0], 0))
+        return self.layer(x).permute(0, 2, 3, 1)
+
+
+def frame_conv_fixtures():
+    """frame_conv.txt: conv2d over time and features of a sequence of frames (causal, dilated in
+    time, strided in features, grouped), then a Linear on every step: outputs, loss, gradients
+    and 4 Adam steps."""
+    nn = torch.nn
+    mse_case_fixtures("frame_conv.txt", {
+        "frames": ((7, 6, 2), Steps(OverFrames(nn.Conv2d(2, 4, (3, 3), dilation=(2, 1), stride=(1, 2),
+                                                         padding=(0, 1)), causal=True), nn.Tanh(),
+                                    OverFrames(nn.Conv2d(4, 4, (2, 3), groups=2)), nn.ReLU(), "steps",
+                                    nn.Linear(4, 1))),
+    }, 970, adam_steps=4)
+
+
+def frame_batch_norm_fixtures():
+    """frame_batch_norm.txt: BatchNorm2d over the channels of a sequence of frames after a causal
+    conv2d, as batch_norm.txt's cases (training, 3 SGD steps with the running statistics, eval)."""
+    nn = torch.nn
+    batch_norm_fixtures({
+        "frames": ((6, 5, 2), Steps(OverFrames(nn.Conv2d(2, 3, (2, 3), padding=(0, 1)), causal=True),
+                                    OverFrames(nn.BatchNorm2d(3)), nn.ReLU(), "last", nn.Flatten(),
+                                    nn.Linear(15, 2))),
+    }, "frame_batch_norm.txt", 980)
 
 
 def per_step_batch_norm_fixtures():
@@ -815,6 +859,8 @@ GENERATORS = {
     "inputs": inputs_fixtures, "grouped": grouped_fixtures,
     "block": block_fixtures, "per_step": per_step_fixtures,
     "sequence_conv": sequence_conv_fixtures, "per_step_batch_norm": per_step_batch_norm_fixtures,
+    "frame_conv": frame_conv_fixtures,
+    "frame_batch_norm": frame_batch_norm_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
 }
 

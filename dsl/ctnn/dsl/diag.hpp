@@ -71,6 +71,9 @@ template <class Layer>
 struct previous_layer {};
 struct fix_put_batch_norm_right_after_dense_or_conv {};
 struct fix_declare_the_input_as_sequence_steps_features {};
+/// What conv2d over time expects: sequence<Steps, Features, Channels>, each step a frame.
+struct a_sequence_of_frames {};
+struct fix_declare_the_input_as_sequence_steps_features_channels {};
 /// A vector layer after a sequence: `last` keeps the final step (one output per sequence), or
 /// per_step<Layer> applies it to every step (one output per step).
 struct fix_insert_last_before_this_layer_or_wrap_it_in_per_step {};

@@ -43,7 +43,7 @@
 /// because dims cannot be a template parameter: GCC 12 crashes on class-type template
 /// parameters used this way, so the extents go in as plain integers.
 #define CTNN_SHAPE_OF(D)                                                                                               \
-  ::ctnn::shape_of<(D).rank, (D).extent[0], (D).extent[1], (D).extent[2], (D).extent[3], (D).sequence>
+  ::ctnn::shape_of<(D).rank, (D).extent[0], (D).extent[1], (D).extent[2], (D).extent[3], (D).sequence, (D).channels>
 
 /// The namespace every ctnn header opens: ctnn, or, in a translation unit compiled for one
 /// instruction set of a dispatched build (ctnn/runtime/dispatch.hpp; CMake's ctnn_add_dispatch

@@ -27,6 +27,9 @@ struct dims {
   std::array<std::size_t, max_inputs> part_rank{};
   std::array<std::array<std::size_t, max_rank>, max_inputs> part_extent{};
   std::array<bool, max_inputs> part_sequence{};
+  /// sequence<Steps, Features, Channels>: each step is a [Features, Channels] frame (channels
+  /// last), extent[1] = Features x Channels values; 0: each step is a plain vector.
+  std::size_t channels = 0;
 
   constexpr std::size_t size() const noexcept {
     std::size_t n = rank == 0 ? 0 : 1;
@@ -42,7 +45,13 @@ struct dims {
     return at;
   }
   /// The same dims without the inputs' shapes.
-  constexpr dims whole() const noexcept { return dims{rank, extent, sequence}; }
+  constexpr dims whole() const noexcept {
+    dims d{rank, extent, sequence};
+    d.channels = channels;
+    return d;
+  }
+  /// A sequence of frames (sequence<Steps, Features, Channels>): the features of one frame.
+  constexpr std::size_t frame_features() const noexcept { return channels ? extent[1] / channels : 0; }
   friend constexpr bool operator==(const dims&, const dims&) = default;
 };
 
@@ -54,6 +63,9 @@ inline std::string to_string(const dims& d) {
     return s + ">";
   }
   std::string s = d.sequence ? "sequence<" : "shape<";
+  if (d.sequence && d.channels)
+    return s + std::to_string(d.extent[0]) + ", " + std::to_string(d.frame_features()) + ", " +
+           std::to_string(d.channels) + ">";
   for (std::size_t i = 0; i < d.rank; ++i) {
     if (i) s += ", ";
     s += std::to_string(d.extent[i]);
@@ -72,15 +84,30 @@ struct shape {
   static_assert(rank <= max_rank, "ctnn::shape: at most 4 dimensions are supported");
 };
 
+namespace detail {
+constexpr dims sequence_dims(std::size_t steps, std::size_t step_size, std::size_t channels) noexcept {
+  dims d{2, {steps, step_size}, true};
+  d.channels = channels;
+  return d;
+}
+} // namespace detail
+
 /// sequence<Steps, Features>: one sample is a sequence of Steps time steps of Features values
 /// each, time-major (step t's features at [t * Features, (t + 1) * Features)). Recurrent
 /// layers map sequence<T, F> to sequence<T, H>; `last` keeps the final step, shape<H>.
-template <std::size_t Steps, std::size_t Features>
+///
+/// sequence<Steps, Features, Channels>: each step is a frame of Features x Channels values,
+/// channels last (value (f, c) of step t at (t * Features + f) * Channels + c), as Keras and
+/// RTNeural lay out a spectrogram for Conv2D. conv2d convolves it over time and features, and
+/// batch_norm normalizes each channel (PyTorch's Conv2d and BatchNorm2d on x.permute(0, 3, 1, 2));
+/// every other layer sees steps of Features x Channels values.
+template <std::size_t Steps, std::size_t Features, std::size_t Channels = 0>
 struct sequence {
   static constexpr std::size_t rank = 2;
-  static constexpr std::size_t steps = Steps, features = Features;
-  static constexpr std::size_t size = Steps * Features;
-  static constexpr ctnn::dims dims{2, {Steps, Features}, true};
+  static constexpr std::size_t steps = Steps;
+  static constexpr std::size_t features = Features * (Channels ? Channels : 1); ///< values per step
+  static constexpr std::size_t size = Steps * features;
+  static constexpr ctnn::dims dims = detail::sequence_dims(Steps, features, Channels);
 };
 
 namespace detail {
@@ -88,21 +115,22 @@ template <class T>
 struct is_shape : std::false_type {};
 template <std::size_t... D>
 struct is_shape<shape<D...>> : std::true_type {};
-template <std::size_t S, std::size_t F>
-struct is_shape<sequence<S, F>> : std::true_type {};
+template <std::size_t S, std::size_t F, std::size_t C>
+struct is_shape<sequence<S, F, C>> : std::true_type {};
 
 /// shape<...> from a rank and up to max_rank extents. Plain integer parameters on purpose:
 /// GCC 12 crashes on class-type template parameters (dims) used this way.
-template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3, bool Sequence>
+template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3, bool Sequence,
+          std::size_t Channels>
 struct shape_from_extents {
   static constexpr std::size_t extent[max_rank] = {E0, E1, E2, E3};
   template <std::size_t... I>
   static shape<extent[I]...> make(std::index_sequence<I...>);
   using type = decltype(make(std::make_index_sequence<Rank>{}));
 };
-template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3>
-struct shape_from_extents<Rank, E0, E1, E2, E3, true> {
-  using type = sequence<E0, E1>;
+template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3, std::size_t Channels>
+struct shape_from_extents<Rank, E0, E1, E2, E3, true, Channels> {
+  using type = sequence<E0, (Channels ? E1 / Channels : E1), Channels>;
 };
 } // namespace detail
 
@@ -111,9 +139,9 @@ template <class T>
 concept Shape = detail::is_shape<T>::value;
 
 /// The shape<...> type of a rank and extents: shape_of<d.rank, d.extent[0], d.extent[1], ...>
-/// (sequence<E0, E1> when Sequence).
+/// (sequence<E0, E1> when Sequence; sequence<E0, E1 / Channels, Channels> with Channels).
 template <std::size_t Rank, std::size_t E0 = 0, std::size_t E1 = 0, std::size_t E2 = 0, std::size_t E3 = 0,
-          bool Sequence = false>
-using shape_of = typename detail::shape_from_extents<Rank, E0, E1, E2, E3, Sequence>::type;
+          bool Sequence = false, std::size_t Channels = 0>
+using shape_of = typename detail::shape_from_extents<Rank, E0, E1, E2, E3, Sequence, Channels>::type;
 
 } // namespace CTNN_NAMESPACE

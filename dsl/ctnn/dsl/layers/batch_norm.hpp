@@ -16,6 +16,8 @@ namespace CTNN_NAMESPACE {
 namespace layers {
 template <class T, std::size_t Channels, std::size_t Spatial, class Spec>
 struct batch_norm_stage;
+template <class T, std::size_t Steps, class Inner, std::size_t Cells>
+struct per_step_stage;
 } // namespace layers
 
 /// batch_norm: y = (x - mean) / sqrt(var + 1e-5) * gamma + beta per feature (after dense: in
@@ -26,26 +28,37 @@ struct batch_norm_stage;
 ///   variance (PyTorch's momentum 0.1).
 /// - At inference (net(x), predict, evaluate) the running statistics are used.
 /// 2C parameters (gamma 1, beta 0 at the start) and 2C buffers (running mean 0, running variance
-/// 1), in PyTorch's state_dict order: weight, bias, running_mean, running_var. Sequences are not
-/// supported. fold_batch_norm(net) folds each batch_norm into the dense or conv before it.
+/// 1), in PyTorch's state_dict order: weight, bias, running_mean, running_var.
+/// fold_batch_norm(net) folds each batch_norm into the dense or conv before it.
+///
+/// On a sequence<Steps, Features, C> of frames (after a conv2d over time) it normalizes each
+/// channel over every step and feature (PyTorch's BatchNorm2d on x.permute(0, 3, 1, 2), RTNeural's
+/// BatchNorm2D), and steps in streams. A plain sequence<Steps, F> is refused: per_step<batch_norm>
+/// normalizes each feature over the steps.
 struct batch_norm {
   static constexpr double eps = 1e-5, momentum = 0.1;
   static constexpr layer_role role = layer_role::stage;
   enum error : int { none, receives_a_sequence };
   static constexpr layer_shape infer(const dims& in) noexcept {
-    if (in.sequence) return {receives_a_sequence, {}};
+    if (in.sequence && !in.channels) return {receives_a_sequence, {}};
     return {none, in};
   }
   /// Channels (features) normalized apart, and the values of one sample in each.
-  static constexpr std::size_t channels(const dims& in) noexcept { return in.extent[0]; }
-  static constexpr std::size_t spatial(const dims& in) noexcept { return in.size() / in.extent[0]; }
+  static constexpr std::size_t channels(const dims& in) noexcept { return in.sequence ? in.channels : in.extent[0]; }
+  static constexpr std::size_t spatial(const dims& in) noexcept { return in.size() / channels(in); }
   static constexpr std::size_t param_count(const dims& in) noexcept { return 2 * channels(in); }
   static constexpr std::size_t buffer_count(const dims& in) noexcept { return 2 * channels(in); }
   template <int, class Index, class Received>
   using diagnosis = diag::batch_norm_unsupported_rank<Index, batch_norm, diag::expects<diag::features_or_channel_maps>,
                                                       diag::receives<Received>, diag::fix_use_layer_norm_on_sequences>;
+  /// Frames: the vector form over every [C] cell of every step, one step's cells at a time in
+  /// streams.
   template <class T, class In, class Out, class>
-  using stage = layers::batch_norm_stage<T, channels(In::dims), spatial(In::dims), batch_norm>;
+  using stage = std::conditional_t<
+      In::dims.sequence,
+      layers::per_step_stage<T, In::dims.extent[0], layers::batch_norm_stage<T, channels(In::dims), 1, batch_norm>,
+                             In::dims.sequence ? In::dims.frame_features() : 1>,
+      layers::batch_norm_stage<T, channels(In::dims), spatial(In::dims), batch_norm>>;
   static std::string name() { return "batch_norm"; }
 
   // ---- folding (the protocol's `folds_into`, dsl/protocol.hpp) ----

@@ -52,20 +52,26 @@ struct conv_base {
   static_assert(((is_window_option<Options> || groups_match<Options>::value) && ...),
                 "conv2d/conv1d: the options are stride<...>, padding<...>, dilation<...>, same, valid, groups<G> "
                 "(conv1d: causal)");
-  static_assert(OneD || !has_option<causal, Options...>, "conv2d: causal padding is for conv1d");
   static constexpr std::size_t filters = Filters;
   /// groups<G>: the filters and input channels in G groups (1 without the option).
   static constexpr std::size_t groups = group_count<Options...>();
-  /// Failure codes after the window's: channels or filters not a multiple of the groups.
-  enum conv_error : int { groups_do_not_divide = 100 };
+  /// Failure codes after the window's: channels or filters not a multiple of the groups; a conv2d
+  /// over a sequence whose steps are not frames, or a causal conv2d over an image.
+  enum conv_error : int { groups_do_not_divide = 100, needs_frames };
   static constexpr bool one_d = OneD;
   static constexpr layer_role role = layer_role::stage;
   static constexpr fusion accepts = fusion::elementwise;
   static constexpr bool absorbs_channel_scale = true; ///< a batch_norm after it folds into it
   /// conv1d on a sequence<Steps, C> (time-major) convolves over time: the window is placed as
-  /// over [C, Steps].
+  /// over [C, Steps]. conv2d on a sequence<Steps, Features, C> convolves over time and features:
+  /// the window is placed as over [C, Steps, Features].
   static constexpr dims channel_major(const dims& in) noexcept {
-    return OneD && in.sequence ? dims{2, {in.extent[1], in.extent[0]}} : in;
+    if (OneD && in.sequence) return dims{2, {in.extent[1], in.extent[0]}};
+    if (!OneD && in.sequence && in.channels) return dims{3, {in.channels, in.extent[0], in.frame_features()}};
+    return in;
+  }
+  static constexpr bool frames_missing(const dims& in) noexcept {
+    return !OneD && (in.sequence ? in.channels == 0 : has_option<causal, Options...>);
   }
   static constexpr std::pair<window_geometry, int> place(const dims& in) noexcept {
     return place_window<Options...>(channel_major(in), OneD, KH, KW, false);
@@ -74,10 +80,12 @@ struct conv_base {
   static constexpr window_geometry geometry(const dims& in) noexcept { return place(in).first; }
   static constexpr layer_shape infer(const dims& in) noexcept {
     if (Filters == 0 || groups == 0) return {zero_size, {}};
+    if (frames_missing(in)) return {needs_frames, {}};
     const auto [g, e] = place(in);
     if (e != window_ok) return {e, {}};
     if (g.c % groups != 0 || Filters % groups != 0) return {groups_do_not_divide, {}};
     if (OneD && in.sequence) return {0, dims{2, {g.ow, Filters}, true}};
+    if (in.sequence) return {0, sequence_dims(g.oh, g.ow * Filters, Filters)};
     return {0, window_output(g, Filters, OneD)};
   }
   static constexpr std::size_t param_count(const dims& in) noexcept {
@@ -89,12 +97,16 @@ struct conv_base {
   }
   template <int Error, class Index, class Received>
   using diagnosis = std::conditional_t<
-      Error == groups_do_not_divide,
-      diag::groups_do_not_divide_channels<Index, Self, diag::receives<Received>,
-                                          diag::fix_make_channels_and_filters_multiples_of_the_groups>,
-      window_diagnosis<
-          Error, Index, Self, Received, OneD ? 2 : 3,
-          std::conditional_t<OneD, diag::fix_reshape_to_channels_length, diag::fix_reshape_to_channels_height_width>>>;
+      Error == needs_frames,
+      diag::layer_rejects_input_shape<Index, Self, diag::expects<diag::a_sequence_of_frames>, diag::receives<Received>,
+                                      diag::fix_declare_the_input_as_sequence_steps_features_channels>,
+      std::conditional_t<
+          Error == groups_do_not_divide,
+          diag::groups_do_not_divide_channels<Index, Self, diag::receives<Received>,
+                                              diag::fix_make_channels_and_filters_multiples_of_the_groups>,
+          window_diagnosis<Error, Index, Self, Received, OneD ? 2 : 3,
+                           std::conditional_t<OneD, diag::fix_reshape_to_channels_length,
+                                              diag::fix_reshape_to_channels_height_width>>>>;
   template <class T, class In, class Out, class Act>
   using stage = std::conditional_t<In::dims.sequence, layers::sequence_conv_stage<T, Self, In, Out, Act>,
                                    layers::conv_stage<T, Self, In, Out, Act>>;
@@ -105,6 +117,13 @@ struct conv_base {
 /// H' = floor((H + pt + pb - dh (KH - 1) - 1) / sh) + 1 (likewise W'). Options: stride<S> or
 /// stride<SH, SW>, padding<P> or padding<PH, PW>, same, valid (the default), dilation<D>,
 /// groups<G>. Filters * C / G * KH * KW + Filters parameters. An elementwise activation after it is fused.
+///
+/// On a sequence<Steps, Features, C> (each step a [Features, C] frame, channels last) it
+/// convolves over time (the height) and features (the width): sequence<Steps', Features', Filters>,
+/// PyTorch's Conv2d on x.permute(0, 3, 1, 2). With `causal` the time axis is padded before the
+/// signal only (d (KH - 1) zeros) and the features as padding<0, P> says; a causal conv2d with
+/// stride 1 in time steps in streams, as RTNeural's Conv2D: kernel<5, 3>, causal,
+/// dilation<2, 1>, stride<1, 2>, padding<0, 1> over a spectrogram of frames.
 template <std::size_t Filters, class Kernel, class... Options>
 struct conv2d
     : detail::conv_base<conv2d<Filters, Kernel, Options...>, Filters, Kernel::h, Kernel::w, false, Options...> {

@@ -14,7 +14,7 @@
 
 namespace CTNN_NAMESPACE {
 namespace layers {
-template <class T, std::size_t Steps, class Inner>
+template <class T, std::size_t Steps, class Inner, std::size_t Cells>
 struct per_step_stage;
 } // namespace layers
 
@@ -75,7 +75,7 @@ struct per_step {
   template <class T, class In, class Out, class Act>
   using stage = layers::per_step_stage<
       T, In::dims.extent[0],
-      typename Layer::template stage<T, shape<In::dims.extent[1]>, shape<Out::dims.extent[1]>, Act>>;
+      typename Layer::template stage<T, shape<In::dims.extent[1]>, shape<Out::dims.extent[1]>, Act>, 1>;
   static std::string name() { return "per_step<" + Layer::name() + ">"; }
 };
 

@@ -52,8 +52,9 @@ struct same {
 struct valid {
   static std::string name() { return "valid"; }
 };
-/// causal (conv1d): all padding before the signal, d (k - 1) zeros, so that output t sees inputs
-/// up to t only; the output has the input's length.
+/// causal (conv1d; conv2d over a sequence of frames): all padding before the signal in time,
+/// d (k - 1) zeros, so that output t sees inputs up to t only; the output has the input's length
+/// (conv2d: its number of steps; the features are padded as padding<0, P> says).
 struct causal {
   static std::string name() { return "causal"; }
 };
@@ -127,7 +128,12 @@ constexpr std::pair<window_geometry, int> place_window(const dims& in, bool one_
     if (g.sh != 1 || g.sw != 1) return {g, same_needs_stride_1};
     g.pt = span_h / 2, g.pb = span_h - g.pt, g.pl = span_w / 2, g.pr = span_w - g.pl;
   } else if constexpr (has_option<causal, Os...>) {
-    g.pl = span_w; // (1-D only: the descriptor rejects causal for 2-D)
+    if (one_d) {
+      g.pl = span_w;
+    } else { // conv2d over a sequence of frames: causal in time (the height), padding<PH, PW> in width
+      g.pt = span_h;
+      g.pl = g.pr = p[1];
+    }
   } else {
     g.pt = g.pb = one_d ? 0 : p[0];
     g.pl = g.pr = one_d ? p[0] : p[1];
