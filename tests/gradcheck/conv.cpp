@@ -153,3 +153,21 @@ BOOST_AUTO_TEST_CASE(conv1d_over_time_on_sequences) {
   check_network<whole_sequence, nn::loss::mse>(43);
   check_input_gradient<whole_sequence, nn::loss::mse>(44);
 }
+
+BOOST_AUTO_TEST_CASE(conv2d_and_batch_norm_over_frames) {
+  // sequences of [features, channels] frames: a causal conv2d dilated in time and strided in
+  // features, batch_norm over the channels (batch statistics), a grouped conv2d, then per-step
+  // and recurrent layers; the later layers check the input gradients of the earlier ones
+  using model =
+      nn::network<nn::input<nn::sequence<6, 5, 2>>,
+                  nn::conv2d<4, nn::kernel<2, 3>, nn::causal, nn::dilation<2, 1>, nn::stride<1, 2>, nn::padding<0, 1>>,
+                  nn::batch_norm, nn::tanh, nn::conv2d<4, nn::kernel<2>, nn::groups<2>, nn::padding<1, 0>>, nn::relu,
+                  nn::gru<3>, nn::last, nn::dense<2>>;
+  static_assert(model::layer_output(1) == nn::sequence<6, 3, 4>::dims);
+  static_assert(model::layer_output(4) == nn::sequence<7, 2, 4>::dims);
+  check_network<model, nn::loss::mse>(45);
+  using whole_sequence = nn::network<nn::input<nn::sequence<5, 4, 3>>, nn::conv2d<2, nn::kernel<3, 2>, nn::causal>,
+                                     nn::sigmoid, nn::batch_norm, nn::per_step<nn::dense<2>>>;
+  check_network<whole_sequence, nn::loss::mse>(46);
+  check_input_gradient<whole_sequence, nn::loss::mse>(47);
+}

@@ -10,6 +10,19 @@ using namespace ctnn;
 static_assert(shape<3, 32, 32>::rank == 3 && shape<3, 32, 32>::size == 3072);
 static_assert(shape<7>::dims == dims{1, {7}});
 static_assert(std::is_same_v<shape_of<2, 4, 5>, shape<4, 5>>);
+// sequences of frames: steps of Features x Channels values, the channels kept beside them
+static_assert(sequence<10, 6, 2>::features == 12 && sequence<10, 6, 2>::size == 120);
+static_assert(sequence<10, 6, 2>::dims.frame_features() == 6 && sequence<10, 6>::dims.channels == 0);
+using frames = sequence<10, 6, 2>;
+using steps = sequence<10, 6>;
+static_assert(std::is_same_v<CTNN_SHAPE_OF(frames::dims), frames>);
+static_assert(std::is_same_v<CTNN_SHAPE_OF(steps::dims), steps>);
+static_assert(conv2d<3, kernel<3>, causal, stride<1, 2>, padding<0, 1>>::infer(sequence<10, 6, 2>::dims).out ==
+              sequence<10, 3, 3>::dims);
+static_assert(conv2d<3, kernel<3>>::infer(sequence<10, 12>::dims).error != 0);      // which frames? not said
+static_assert(conv2d<3, kernel<3>, causal>::infer(dims{3, {2, 10, 6}}).error != 0); // causal: over time only
+static_assert(batch_norm::infer(sequence<10, 6, 2>::dims).out == sequence<10, 6, 2>::dims);
+static_assert(batch_norm::infer(sequence<10, 12>::dims).error == batch_norm::receives_a_sequence);
 
 // single-layer rules
 static_assert(dense<16>::infer(dims{1, {8}}).out == dims{1, {16}});
