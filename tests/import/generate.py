@@ -506,6 +506,43 @@ def _rt_gru(fin, h, steps):
     return doc, _RtLayer("ctnn::gru<%d>" % h, "gru<%d>" % h, (steps, h), lambda x: m(x)[0], True)
 
 
+def _rt_conv2d(cin, cout, fin, kt, kf, d, s, padding, steps, activation=""):
+    """RTNeural's Conv2D (causal in time, dilated in time, strided in features) over frames
+    [steps, fin, cin]; padding "valid" or "same" (TensorFlow's, here symmetric)."""
+    w, b = _u(cout, cin, kt, kf), _u(cout)
+    rest = fin % s if fin % s else s
+    total = max(kf - rest, 0) if padding == "same" else 0
+    assert total % 2 == 0, "ctnn's padding<0, P> is symmetric"
+    p = total // 2
+    fout = (fin + 2 * p - kf) // s + 1
+    doc = {"type": "conv2d", "activation": activation, "shape": [None, steps - (kt - 1) * d, fout, cout],
+           "kernel_size_time": kt, "kernel_size_feature": kf, "dilation": d, "strides": s, "num_filters_in": cin,
+           "num_features_in": fin, "num_filters_out": cout, "padding": padding,
+           "weights": [w.permute(2, 3, 1, 0).tolist(), b.tolist()]}
+    fn = lambda x: F.conv2d(F.pad(x.permute(0, 3, 1, 2), (p, p, (kt - 1) * d, 0)), w, b, dilation=(d, 1),
+                            stride=(1, s)).permute(0, 2, 3, 1)
+    opts, name_opts = "", ""
+    for kind, (h, v), default in (("dilation", (d, 1), (1, 1)), ("stride", (1, s), (1, 1)),
+                                  ("padding", (0, p), (0, 0))):
+        if (h, v) != default:
+            opts += ", ctnn::%s<%d, %d>" % (kind, h, v)
+            name_opts += ", %s<%d, %d>" % (kind, h, v)
+    return doc, _RtLayer("ctnn::conv2d<%d, ctnn::kernel<%d, %d>, ctnn::causal%s>" % (cout, kt, kf, opts),
+                         "conv2d<%d, kernel<%d, %d>, causal%s>" % (cout, kt, kf, name_opts), (steps, fout, cout), fn,
+                         True)
+
+
+def _rt_batchnorm2d(c, fin, affine, steps, eps):
+    gamma, beta = (_u(c) + 1, _u(c)) if affine else (torch.ones(c, dtype=torch.float64),
+                                                     torch.zeros(c, dtype=torch.float64))
+    mean, var = _u(c), _u(c) + 1.0
+    weights = [gamma.tolist(), beta.tolist()] if affine else []
+    doc = {"type": "batchnorm2d", "activation": "", "shape": [None, steps, fin, c], "epsilon": eps,
+           "num_filters_in": c, "num_features_in": fin, "weights": weights + [mean.tolist(), var.tolist()]}
+    fn = lambda x: (x - mean) / torch.sqrt(var + eps) * gamma + beta  # the channels are last
+    return doc, _RtLayer("ctnn::batch_norm", "batch_norm", (steps, fin, c), fn, True)
+
+
 def rtneural_layer_models():
     """name -> (in_shape, sequence, [(json layer or None, _RtLayer or None)...])"""
     torch.manual_seed(2401)
@@ -520,12 +557,22 @@ def rtneural_layer_models():
     mlp = [_rt_dense(5, 8, False, "elu"), (None, _rt_activation("elu", (8,), False)),
            _rt_batchnorm(8, False, (8,), False), _rt_prelu(8, (8,), False), _rt_dense(8, 3, True, "softmax"),
            (None, _rt_activation("softmax", (3,), False))]
-    return {"rtneural_tcn": ((T, 2), True, tcn), "rtneural_mlp": ((5,), False, mlp)}
+    # RTNeural's conv2d test model (python/conv2d.py), smaller: valid, dilated in time; "same" with
+    # a feature stride of 2; batchnorm2d with and without scale and centre
+    S = 10
+    frames = [_rt_conv2d(1, 2, 9, 3, 3, 2, 1, "valid", S), _rt_batchnorm2d(2, 7, False, S, 0.5),
+              ({"type": "activation", "activation": "relu", "shape": [None, S, 7, 2], "weights": []},
+               _rt_activation("relu", (S, 7, 2), True)),
+              _rt_conv2d(2, 3, 7, 2, 3, 1, 2, "same", S), _rt_batchnorm2d(3, 4, True, S, 0.01),
+              _rt_conv2d(3, 1, 4, 2, 3, 3, 1, "valid", S, "tanh"), (None, _rt_activation("tanh", (S, 2, 1), True))]
+    return {"rtneural_tcn": ((T, 2), True, tcn), "rtneural_mlp": ((5,), False, mlp),
+            "rtneural_frames": ((S, 9, 1), True, frames)}
 
 
 def write_rtneural_layer_models():
     for name, (shape, sequence, parts) in rtneural_layer_models().items():
-        doc = {"in_shape": [None, None, shape[-1]] if sequence else [None, shape[-1]],
+        doc = {"in_shape": [None, *shape] if len(shape) == 3 else [None, None, shape[-1]] if sequence else
+               [None, shape[-1]],
                "layers": [d for d, _ in parts if d is not None]}
         first = ctnn_export.Layer("ctnn::input<ctnn::%s<%s>>" % ("sequence" if sequence else "shape",
                                                                  ", ".join(map(str, shape))),

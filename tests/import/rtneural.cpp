@@ -9,6 +9,7 @@
 #include <ctnn/interop/rtneural.hpp>
 
 #include "fixtures/rtneural_dense.hpp"
+#include "fixtures/rtneural_frames.hpp"
 #include "fixtures/rtneural_gru.hpp"
 #include "fixtures/rtneural_lstm.hpp"
 #include "fixtures/rtneural_mlp.hpp"
@@ -72,6 +73,32 @@ BOOST_AUTO_TEST_CASE(every_layer_kind_rtneural_writes) {
   // in float, the tolerance of float
   const auto f = ctnn::read_rtneural<tcn>(import_fixture("rtneural_tcn.json"));
   BOOST_TEST(ctnn::check_layers(f, g).ok());
+}
+
+// RTNeural's Conv2D and BatchNorm2D over frames (its python/conv2d.py model, smaller): valid and
+// "same" (strided) padding in features, dilation in time, batchnorm2d with and without scale and
+// centre, a conv2d's activation field; whole and one frame per call
+BOOST_AUTO_TEST_CASE(conv2d_and_batchnorm2d_over_frames) {
+  using model = rtneural_frames::model;
+  const auto n = ctnn::read_rtneural<model, double>(import_fixture("rtneural_frames.json"));
+  const auto g = ctnn::read_golden(import_fixture("rtneural_frames.golden"));
+  const auto r = ctnn::check_layers(n, g, 1e-6);
+  BOOST_TEST(r.ok(), "rtneural_frames: " << r.message());
+  BOOST_TEST_MESSAGE("rtneural_frames (double): " << r.message());
+  constexpr std::size_t frame = 9, out_frame = 2;
+  double worst = 0;
+  for (std::size_t k = 0; k < g.inputs; ++k) {
+    auto state = n.make_state();
+    const auto x = g.output(0, k), want = g.output(model::layer_count - 1, k);
+    for (std::size_t t = 0; t < 10; ++t) {
+      ctnn::tensor<double, ctnn::shape<frame>> xt;
+      std::copy_n(x.begin() + t * frame, frame, xt.begin());
+      const auto y = n.step(state, xt);
+      for (std::size_t j = 0; j < out_frame; ++j) worst = std::max(worst, std::abs(y[j] - want[out_frame * t + j]));
+    }
+  }
+  BOOST_TEST(worst <= 1e-6);
+  BOOST_TEST_MESSAGE("rtneural_frames stepped: largest difference " << worst);
 }
 
 namespace {
@@ -162,6 +189,26 @@ BOOST_AUTO_TEST_CASE(malformed_files_name_the_layer_the_field_and_both_values) {
   BOOST_TEST(kernel.find("expected 2 (the network's layer 1, conv1d<2, 2, causal>)") != std::string::npos, kernel);
   const auto softmax = refusal<conv_softmax>("softmax_on_steps.json");
   BOOST_TEST(softmax.find("softmax on a sequence") != std::string::npos, softmax);
+  // conv2d over frames: Keras's kernel [KT][KF][C][F], oldest tap first; a time kernel that is not
+  // the network's; TensorFlow's "same" with an odd total padding, which padding<0, P> cannot say
+  using small_frames =
+      ctnn::network<ctnn::input<ctnn::sequence<3, 2, 1>>, ctnn::conv2d<1, ctnn::kernel<2, 1>, ctnn::causal>>;
+  const auto frames = ctnn::read_rtneural<small_frames, double>(import_fixture("rtneural_bad/conv2d_good.json"));
+  const auto yf = frames(ctnn::tensor<double, ctnn::sequence<3, 2, 1>>{1, 2, 3, 4, 0, 0});
+  BOOST_TEST(std::abs(yf[0] - (0.25 + 1.0)) < 1e-12);
+  BOOST_TEST(std::abs(yf[3] - (0.25 + 0.5 * 2 + 1.0 * 4)) < 1e-12);
+  BOOST_TEST(std::abs(yf[4] - (0.25 + 0.5 * 3)) < 1e-12);
+  const auto time_kernel = refusal<small_frames>("conv2d_time_kernel.json");
+  BOOST_TEST(time_kernel.find("layers[0], kernel_size_time") != std::string::npos, time_kernel);
+  BOOST_TEST(time_kernel.find("expected 2 (the network's layer 1, conv2d<1, kernel<2, 1>, causal>)") !=
+                 std::string::npos,
+             time_kernel);
+  using strided_frames =
+      ctnn::network<ctnn::input<ctnn::sequence<3, 4, 1>>,
+                    ctnn::conv2d<1, ctnn::kernel<2, 3>, ctnn::causal, ctnn::stride<1, 2>, ctnn::padding<0, 1>>>;
+  const auto odd = refusal<strided_frames>("conv2d_same_odd.json");
+  BOOST_TEST(odd.find("layers[0], padding") != std::string::npos, odd);
+  BOOST_TEST(odd.find("\"same\" with 0 zero(s) before and 1 after the features") != std::string::npos, odd);
   const auto gru = refusal<small_gru>("gru_reset_before.json");
   BOOST_TEST(gru.find("layers[0], weights[2]") != std::string::npos, gru);
   BOOST_TEST(gru.find("reset_after=False") != std::string::npos, gru);

@@ -16,6 +16,13 @@
 //   conv1d: conv1d<F, K, causal, dilation<D>, groups<G>> on a sequence (RTNeural's Conv1D is causal
 //     and streams); "kernel_size", "dilation" and "groups" must be the layer's. weights [kernel
 //     [K][C / G][F], bias [F]].
+//   conv2d: conv2d<F, kernel<KT, KF>, causal, dilation<D, 1>, stride<1, S>, padding<0, P>> on a
+//     sequence<Steps, Features, C> of frames (RTNeural's Conv2D: causal in time, where it streams,
+//     and strided and padded in features); "kernel_size_time", "kernel_size_feature", "dilation",
+//     "strides", "num_filters_in", "num_features_in" and "num_filters_out" must be the layer's,
+//     "padding" "valid" (P = 0) or "same" (TensorFlow's: P on each side when its total padding is
+//     even; an odd total, with one more zero after, is refused). weights [kernel [KT][KF][C][F],
+//     bias [F]].
 //   lstm: weights [W [in][4H], U [H][4H], bias [4H]], gates i, f, c, o (Keras's order, PyTorch's too).
 //   gru:  weights [W [in][3H], U [H][3H], bias [2][3H] (input, recurrent)], gates z, r, h (Keras's
 //     order; reset_after=True, which is PyTorch's formula).
@@ -23,6 +30,8 @@
 //     moving mean, moving variance], or [mean, variance] without scale and centre; "epsilon"
 //     (Keras's default 1e-3) is kept by adding epsilon - 1e-5 to the variance (ctnn's epsilon is
 //     PyTorch's 1e-5).
+//   batchnorm2d: batch_norm on a sequence of frames (per channel); "num_filters_in" and
+//     "num_features_in" must be the frame's; weights and epsilon as batchnorm's, one per channel.
 //   prelu: channel_prelu on a vector, per_step<channel_prelu> on a sequence; weights [[alpha]].
 //   activation: the activation named by "activation" (tanh, relu, sigmoid, softmax, elu), as
 //     RTNeural's exporter writes it; "type": "tanh" (and the others) is read as well. A non-empty
@@ -109,14 +118,14 @@ public:
         out.push_back({act, 0, j, &l, "activation"});
         continue;
       }
-      if (type != "dense" && type != "time-distributed-dense" && type != "conv1d" && type != "lstm" && type != "gru" &&
-          type != "batchnorm" && type != "prelu")
+      if (type != "dense" && type != "time-distributed-dense" && type != "conv1d" && type != "conv2d" &&
+          type != "lstm" && type != "gru" && type != "batchnorm" && type != "batchnorm2d" && type != "prelu")
         fail(at(j, "type"),
-             "dense, time-distributed-dense, conv1d, lstm, gru, batchnorm, prelu, activation, tanh, relu, sigmoid, "
-             "softmax or elu",
+             "dense, time-distributed-dense, conv1d, conv2d, lstm, gru, batchnorm, batchnorm2d, prelu, activation, "
+             "tanh, relu, sigmoid, softmax or elu",
              "\"" + type + "\" (not read by ctnn)");
       out.push_back({type == "time-distributed-dense" ? "dense" : type, units_of(l, j), j, &l});
-      if ((type.find("dense") != std::string::npos || type == "conv1d") && l.contains("activation")) {
+      if ((type.find("dense") != std::string::npos || type.rfind("conv", 0) == 0) && l.contains("activation")) {
         if (!l["activation"].is_string()) fail(at(j, "activation"), "a string", describe(l["activation"]));
         const std::string act = l["activation"].get<std::string>();
         if (!act.empty() && !is_activation(act))
@@ -127,13 +136,16 @@ public:
     return out;
   }
 
-  /// The last value of "in_shape": the input features.
+  /// The input values of one step: the last value of "in_shape", or of a Conv2D's input
+  /// [null, steps, features, channels], features x channels (as RTNeural reads it).
   std::size_t input_features() const {
-    if (!doc_.contains("in_shape") || !doc_["in_shape"].is_array() || doc_["in_shape"].empty() ||
-        !doc_["in_shape"].back().is_number_unsigned())
+    const auto& shape = doc_.contains("in_shape") ? doc_["in_shape"] : nlohmann::json();
+    const bool frames = shape.is_array() && shape.size() == 4;
+    if (!shape.is_array() || shape.empty() || !shape.back().is_number_unsigned() ||
+        (frames && !shape[2].is_number_unsigned()))
       fail("\"in_shape\"", "an array ending in the input features, e.g. [null, null, 1]",
-           doc_.contains("in_shape") ? describe(doc_["in_shape"]) : "no such field");
-    return doc_["in_shape"].back().get<std::size_t>();
+           doc_.contains("in_shape") ? describe(shape) : "no such field");
+    return shape.back().get<std::size_t>() * (frames ? shape[2].get<std::size_t>() : 1);
   }
 
   /// weights[w] as a rows x cols matrix (cols 0: a vector of rows values), checked for shape and
@@ -201,6 +213,32 @@ public:
     }
     return v;
   }
+  /// weights[w] as a [e0][e1][e2][e3] array (a conv2d kernel), flat, checked as matrix() does.
+  std::vector<double> hypercube(const item& it, std::size_t w, const std::array<std::size_t, 4>& extent,
+                                const std::string& what) const {
+    const auto& l = *it.layer;
+    if (!has_weights(it, w))
+      fail(at(it.json_layer, "weights"), "at least " + std::to_string(w + 1) + " arrays",
+           l.contains("weights") ? describe(l["weights"]) : "no such field");
+    std::vector<double> v;
+    v.reserve(extent[0] * extent[1] * extent[2] * extent[3]);
+    const auto walk = [&](const auto& self, const nlohmann::json& m, std::size_t depth,
+                          const std::string& field) -> void {
+      if (!m.is_array() || m.size() != extent[depth])
+        fail(at(it.json_layer, field),
+             std::to_string(extent[depth]) + " values at depth " + std::to_string(depth) + " (" + what + ")",
+             m.is_array() ? std::to_string(m.size()) : describe(m));
+      for (std::size_t k = 0; k < m.size(); ++k) {
+        const std::string sub = field + "[" + std::to_string(k) + "]";
+        if (depth == 3)
+          v.push_back(number(m[k], it.json_layer, sub));
+        else
+          self(self, m[k], depth + 1, sub);
+      }
+    };
+    walk(walk, l["weights"][w], 0, "weights[" + std::to_string(w) + "]");
+    return v;
+  }
   /// Whether the layer has weights[w].
   static bool has_weights(const item& it, std::size_t w) {
     const auto& l = *it.layer;
@@ -215,6 +253,13 @@ public:
     const auto& v = l[field].is_array() && !l[field].empty() ? l[field].back() : l[field];
     if (!v.is_number_unsigned() || v.get<std::size_t>() != want)
       fail(at(it.json_layer, field), std::to_string(want) + " (the network's " + layer + ")", describe(l[field]));
+  }
+  /// A string field that must be one of the values the network allows.
+  std::string text_field(const item& it, const std::string& field, const std::string& expected) const {
+    const auto& l = *it.layer;
+    if (!l.contains(field) || !l[field].is_string())
+      fail(at(it.json_layer, field), expected, l.contains(field) ? describe(l[field]) : "no such field");
+    return l[field].get<std::string>();
   }
   /// A number field (with a default when the file has none).
   double number_field(const item& it, const std::string& field, double otherwise) const {
@@ -290,10 +335,16 @@ void load_rtneural(net<Model, T>& n, const std::string& path) {
 }
 
 namespace detail::rtneural {
-/// What the reader needs of a network's 1-D convolution (kernel 0: the layer is none).
+/// What the reader needs of a network's convolution over time (kernel 0: the layer is none).
+/// conv1d: the time axis is the window's width; conv2d over frames: its height, and the width is
+/// the frame's features.
 struct conv_facts {
   std::size_t kernel = 0, dilation = 1, groups = 1;
-  bool streams = false; ///< causal at stride 1: RTNeural's Conv1D
+  bool streams = false; ///< causal at stride 1 in time: RTNeural's Conv1D and Conv2D
+  // conv2d: the frame's features in, its kernel, stride, dilation and padding (left, right), the
+  // channels in and the filters
+  std::size_t features = 0, feature_kernel = 0, feature_stride = 1, feature_dilation = 1;
+  std::size_t pad_left = 0, pad_right = 0, channels = 0, filters = 0;
 };
 template <class Model>
 constexpr std::array<conv_facts, Model::layer_count> conv_facts_of() {
@@ -301,9 +352,14 @@ constexpr std::array<conv_facts, Model::layer_count> conv_facts_of() {
   ctnn::detail::for_each_index<Model::layer_count>([&](auto i) {
     using L = typename Model::template layer<i>;
     if constexpr (i > 0 && requires { L::one_d; }) {
-      if constexpr (L::one_d) {
-        constexpr auto g = L::geometry(Model::layer_input(i));
+      constexpr dims in = Model::layer_input(i);
+      if constexpr (L::one_d && in.sequence) {
+        constexpr auto g = L::geometry(in);
         f[i] = {g.kw, g.dw, L::groups, g.sw == 1 && g.pr == 0 && g.pl == (g.kw - 1) * g.dw};
+      } else if constexpr (!L::one_d && in.sequence) {
+        constexpr auto g = L::geometry(in);
+        f[i] = {g.kh, g.dh, L::groups, g.sh == 1 && g.pb == 0 && g.pt == (g.kh - 1) * g.dh, g.w, g.kw, g.sw, g.dw, g.pl,
+                g.pr, g.c,  L::filters};
       }
     }
   });
@@ -316,7 +372,7 @@ inline std::string kind_of(const std::string& name) {
   std::string inner = name;
   if (inner.rfind("per_step<", 0) == 0) inner = inner.substr(9, inner.size() - 10);
   if (inner == "channel_prelu") return "prelu";
-  if (inner == "batch_norm") return "batchnorm";
+  if (inner == "batch_norm") return "batchnorm"; // over frames: batchnorm2d (read_layers)
   if (inner == "elu_alpha<1, 1>") return "elu";
   return inner.substr(0, inner.find('<'));
 }
@@ -341,13 +397,15 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
     const std::string& name = names[i];
     if (name == "last") continue; // RTNeural steps every layer; ctnn's `last` is that step's output
     const dims in = Model::layer_input(i), out = Model::layer_output(i);
-    const std::size_t in_features = in.extent[in.rank - 1], units = out.extent[out.rank - 1];
+    // units: a frame's channels (the file's shape ends in them), or the features of a step
+    const std::size_t in_features = in.extent[in.rank - 1];
+    const std::size_t units = out.sequence && out.channels ? out.channels : out.extent[out.rank - 1];
     const std::string layer = "layer " + std::to_string(i) + ", " + name;
     if (next == items.size())
       r.fail("\"layers\"", "a layer for the network's " + layer,
              "the end of the " + std::to_string(doc["layers"].size()) + " layers");
     const auto& it = items[next++];
-    const std::string kind = rt::kind_of(name);
+    const std::string kind = rt::kind_of(name) + (name == "batch_norm" && in.channels ? "2d" : "");
     if (kind != it.kind)
       r.fail(rt::reader::at(it.json_layer, it.field), "'" + kind + "' (the network's " + layer + ")",
              "'" + it.kind + "'");
@@ -388,6 +446,49 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
           for (std::size_t tap = 0; tap < c.kernel; ++tap) params.push_back(k[tap * group_in * units + ch * units + f]);
       const auto b = r.matrix(it, 1, units, 0, "the filters of the network's " + layer);
       params.insert(params.end(), b.begin(), b.end());
+    } else if (kind == "conv2d") {
+      const auto c = convs[i];
+      if (!in.sequence || !c.streams || c.groups != 1 || c.feature_dilation != 1)
+        r.fail(rt::reader::at(it.json_layer),
+               "a conv2d the network can read (RTNeural's is causal at stride 1 in time, ungrouped, undilated in "
+               "features)",
+               "the network's " + layer);
+      r.check_count(it, "kernel_size_time", c.kernel, layer);
+      r.check_count(it, "kernel_size_feature", c.feature_kernel, layer);
+      r.check_count(it, "dilation", c.dilation, layer);
+      r.check_count(it, "strides", c.feature_stride, layer);
+      r.check_count(it, "num_filters_in", c.channels, layer);
+      r.check_count(it, "num_features_in", c.features, layer);
+      r.check_count(it, "num_filters_out", c.filters, layer);
+      const std::string padding = r.text_field(it, "padding", "\"valid\" or \"same\"");
+      std::size_t left = 0, right = 0; // TensorFlow's: the total as "same" needs it, the odd zero after
+      if (padding == "same") {
+        const std::size_t s = c.feature_stride, rest = c.features % s == 0 ? s : c.features % s;
+        const std::size_t total = c.feature_kernel > rest ? c.feature_kernel - rest : 0;
+        left = total / 2, right = total - left;
+      } else if (padding != "valid") {
+        r.fail(rt::reader::at(it.json_layer, "padding"), "\"valid\" or \"same\"", "\"" + padding + "\"");
+      }
+      if (left != right)
+        r.fail(rt::reader::at(it.json_layer, "padding"),
+               "padding ctnn's conv2d can express (as many zeros on each side)",
+               "\"same\" with " + std::to_string(left) + " zero(s) before and " + std::to_string(right) +
+                   " after the features");
+      if (left != c.pad_left || right != c.pad_right)
+        r.fail(rt::reader::at(it.json_layer, "padding"),
+               std::string(c.pad_left ? "\"same\"" : "\"valid\"") + " (the network's " + layer + " pads " +
+                   std::to_string(c.pad_left) + " feature(s) on each side)",
+               "\"" + padding + "\" (" + std::to_string(left) + " on each side)");
+      const auto k = r.hypercube(it, 0, {c.kernel, c.feature_kernel, c.channels, c.filters},
+                                 "time taps x feature taps x channels x filters of the network's " + layer);
+      // Keras's kernel [KT][KF][C][F] -> PyTorch's [F][C][KT][KF]
+      for (std::size_t f = 0; f < c.filters; ++f)
+        for (std::size_t ch = 0; ch < c.channels; ++ch)
+          for (std::size_t kt = 0; kt < c.kernel; ++kt)
+            for (std::size_t kf = 0; kf < c.feature_kernel; ++kf)
+              params.push_back(k[((kt * c.feature_kernel + kf) * c.channels + ch) * c.filters + f]);
+      const auto b = r.matrix(it, 1, c.filters, 0, "the filters of the network's " + layer);
+      params.insert(params.end(), b.begin(), b.end());
     } else if (kind == "lstm") {
       const auto w = r.matrix(it, 0, in_features, 4 * units, "input features x 4 units of the network's " + layer);
       const auto u = r.matrix(it, 1, units, 4 * units, "units x 4 units of the network's " + layer);
@@ -409,9 +510,14 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
       rt::keras_gru_to_torch(u, units, units, params);
       rt::keras_gru_to_torch({b.begin(), b.begin() + 3 * units}, 1, units, params);
       rt::keras_gru_to_torch({b.begin() + 3 * units, b.end()}, 1, units, params);
-    } else if (kind == "batchnorm") {
+    } else if (kind == "batchnorm" || kind == "batchnorm2d") {
+      if (kind == "batchnorm2d") {
+        r.check_count(it, "num_filters_in", in.channels, layer);
+        r.check_count(it, "num_features_in", in.frame_features(), layer);
+      }
       const bool affine = rt::reader::has_weights(it, 2);
-      const std::string what = "the features of the network's " + layer;
+      const std::string what =
+          (kind == "batchnorm" ? "the features of the network's " : "the channels of the network's ") + layer;
       std::vector<double> gamma(units, 1.0), beta(units, 0.0);
       if (affine) gamma = r.matrix(it, 0, units, 0, what), beta = r.matrix(it, 1, units, 0, what);
       const auto mean = r.matrix(it, affine ? 2 : 0, units, 0, what);
