@@ -42,6 +42,12 @@ using full_model =
     nn::network<nn::input<step>, nn::per_step<nn::dense<8>>, nn::tanh, nn::conv1d<4, 3, nn::causal, nn::dilation<2>>,
                 nn::tanh, nn::gru<8>, nn::per_step<nn::dense<1>>>;
 
+// conv2d.json: RTNeural's python/conv2d.py, a spectrogram of 23 features, one channel
+using conv2d_model = nn::network<nn::input<nn::sequence<1, 23, 1>>,
+                                 nn::conv2d<2, nn::kernel<5>, nn::causal, nn::dilation<2, 1>>, nn::batch_norm, nn::relu,
+                                 nn::conv2d<3, nn::kernel<4, 3>, nn::causal, nn::stride<1, 2>, nn::padding<0, 1>>,
+                                 nn::batch_norm, nn::conv2d<1, nn::kernel<2, 3>, nn::causal, nn::dilation<3, 1>>>;
+
 std::vector<double> column(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw std::runtime_error(path + ": cannot open");
@@ -70,6 +76,31 @@ bool check(const std::string& root, const std::string& name, double threshold) {
               (name + ".json").c_str(), x.size(), worst, threshold, worst <= threshold ? "" : "  OVER");
   return worst <= threshold;
 }
+
+/// conv2d.json, one frame per call, compared as RTNeural's conv2d_model_test compares it: Keras
+/// pads time (valid, or "same" around the frame), RTNeural's stream is causal, so frame t of the
+/// stream is Keras's frame t - 13 from t = 14 on (the receptive field, 15 frames, filled).
+bool check_conv2d(const std::string& root) {
+  const auto n = nn::read_rtneural<conv2d_model, double>(root + "/models/conv2d.json");
+  const auto x = column(root + "/test_data/conv2d_x_python.csv");
+  const auto y = column(root + "/test_data/conv2d_y_python.csv");
+  constexpr std::size_t in_frame = 23, out_frame = 8, filled = 14, keras_offset = 13;
+  double worst = 0;
+  std::size_t compared = 0;
+  auto state = n.make_state();
+  for (std::size_t t = 0; (t + 1) * in_frame <= x.size(); ++t) {
+    nn::tensor<double, nn::shape<in_frame>> frame;
+    std::copy_n(x.begin() + std::ptrdiff_t(t * in_frame), in_frame, frame.begin());
+    const auto out = n.step(state, frame);
+    if (t < filled || (t - keras_offset + 1) * out_frame > y.size()) continue;
+    for (std::size_t j = 0; j < out_frame; ++j, ++compared)
+      worst = std::max(worst, std::abs(out[j] - y[(t - keras_offset) * out_frame + j]));
+  }
+  constexpr double threshold = 1e-6;
+  std::printf("models/%-14s %4zu values, largest difference %.3g (RTNeural's threshold %g)%s\n", "conv2d.json",
+              compared, worst, threshold, worst <= threshold ? "" : "  OVER");
+  return compared > 0 && worst <= threshold;
+}
 } // namespace
 
 int main(int argc, char** argv) {
@@ -85,6 +116,7 @@ int main(int argc, char** argv) {
     ok &= check<gru_1d_model>(root, "gru_1d", 1e-6);
     ok &= check<lstm_model>(root, "lstm", 1e-6);
     ok &= check<lstm_1d_model>(root, "lstm_1d", 1e-6);
+    ok &= check_conv2d(root);
     const auto f = nn::read_rtneural<full_model, double>(root + "/models/full_model.json");
     std::printf("models/full_model.json loads (%zu parameters; RTNeural has no test data for it)\n",
                 full_model::param_count);
