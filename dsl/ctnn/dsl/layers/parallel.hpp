@@ -56,7 +56,7 @@ struct branch {
 struct concat {
   static std::string name() { return "concat"; }
   /// Equal rank and kind; vectors join their features, sequences the features of each step
-  /// (equal steps), maps their channels (equal spatial extents).
+  /// (equal steps; frames are joined as flat steps), maps their channels (equal spatial extents).
   static constexpr bool join(const dims* outs, std::size_t n, dims& out) noexcept {
     out = outs[0];
     const std::size_t axis = outs[0].sequence ? 1 : 0;
@@ -66,6 +66,7 @@ struct concat {
         if (a != axis && outs[b].extent[a] != out.extent[a]) return false;
       out.extent[axis] += outs[b].extent[axis];
     }
+    if (n > 1) out.channels = 0; // steps of frames joined end to end are plain steps
     return true;
   }
   using fix = diag::fix_give_every_branch_the_same_rank_and_extents_but_the_first;
