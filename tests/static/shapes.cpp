@@ -23,6 +23,9 @@ static_assert(conv2d<3, kernel<3>>::infer(sequence<10, 12>::dims).error != 0);  
 static_assert(conv2d<3, kernel<3>, causal>::infer(dims{3, {2, 10, 6}}).error != 0); // causal: over time only
 static_assert(batch_norm::infer(sequence<10, 6, 2>::dims).out == sequence<10, 6, 2>::dims);
 static_assert(batch_norm::infer(sequence<10, 12>::dims).error == batch_norm::receives_a_sequence);
+// frames as one of several inputs keep their frames
+static_assert(std::is_same_v<network<inputs<shape<3>, sequence<6, 4, 2>>, from<1>, conv2d<3, kernel<1>>>::output_shape,
+                             sequence<6, 4, 3>>);
 // branches over frames joined by concat: flat steps (which frame would they be?)
 static_assert(std::is_same_v<network<input<sequence<6, 4, 2>>,
                                      parallel<concat, branch<conv2d<3, kernel<1>>>, branch<relu>>>::output_shape,

@@ -27,6 +27,7 @@ struct dims {
   std::array<std::size_t, max_inputs> part_rank{};
   std::array<std::array<std::size_t, max_rank>, max_inputs> part_extent{};
   std::array<bool, max_inputs> part_sequence{};
+  std::array<std::size_t, max_inputs> part_channels{};
   /// sequence<Steps, Features, Channels>: each step is a [Features, Channels] frame (channels
   /// last), extent[1] = Features x Channels values; 0: each step is a plain vector.
   std::size_t channels = 0;
@@ -37,7 +38,11 @@ struct dims {
     return n;
   }
   /// Input i's shape (i < parts).
-  constexpr dims part(std::size_t i) const noexcept { return dims{part_rank[i], part_extent[i], part_sequence[i]}; }
+  constexpr dims part(std::size_t i) const noexcept {
+    dims d{part_rank[i], part_extent[i], part_sequence[i]};
+    d.channels = part_channels[i];
+    return d;
+  }
   /// Where input i starts in the flat values.
   constexpr std::size_t part_offset(std::size_t i) const noexcept {
     std::size_t at = 0;

@@ -46,6 +46,7 @@ struct inputs {
       d.part_rank[i] = each[i].rank;
       d.part_extent[i] = each[i].extent;
       d.part_sequence[i] = each[i].sequence;
+      d.part_channels[i] = each[i].channels;
     }
     return d;
   }();
