@@ -106,13 +106,19 @@ constexpr dims sequence_dims(std::size_t steps, std::size_t step_size, std::size
 /// RTNeural lay out a spectrogram for Conv2D. conv2d convolves it over time and features, and
 /// batch_norm normalizes each channel (PyTorch's Conv2d and BatchNorm2d on x.permute(0, 3, 1, 2));
 /// every other layer sees steps of Features x Channels values.
-template <std::size_t Steps, std::size_t Features, std::size_t Channels = 0>
+///
+/// Frame is Features, or Features and Channels: no defaulted argument, so that errors print the
+/// sequence as it was written.
+template <std::size_t Steps, std::size_t... Frame>
 struct sequence {
+  static_assert(sizeof...(Frame) == 1 || sizeof...(Frame) == 2,
+                "ctnn::sequence<Steps, Features> or ctnn::sequence<Steps, Features, Channels>");
   static constexpr std::size_t rank = 2;
   static constexpr std::size_t steps = Steps;
-  static constexpr std::size_t features = Features * (Channels ? Channels : 1); ///< values per step
+  static constexpr std::size_t features = (std::size_t{1} * ... * Frame); ///< values per step
   static constexpr std::size_t size = Steps * features;
-  static constexpr ctnn::dims dims = detail::sequence_dims(Steps, features, Channels);
+  static constexpr ctnn::dims dims =
+      detail::sequence_dims(Steps, features, sizeof...(Frame) == 2 ? std::array<std::size_t, 2>{Frame...}[1] : 0);
 };
 
 namespace detail {
@@ -120,8 +126,8 @@ template <class T>
 struct is_shape : std::false_type {};
 template <std::size_t... D>
 struct is_shape<shape<D...>> : std::true_type {};
-template <std::size_t S, std::size_t F, std::size_t C>
-struct is_shape<sequence<S, F, C>> : std::true_type {};
+template <std::size_t S, std::size_t... F>
+struct is_shape<sequence<S, F...>> : std::true_type {};
 
 /// shape<...> from a rank and up to max_rank extents. Plain integer parameters on purpose:
 /// GCC 12 crashes on class-type template parameters (dims) used this way.
@@ -135,7 +141,11 @@ struct shape_from_extents {
 };
 template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3, std::size_t Channels>
 struct shape_from_extents<Rank, E0, E1, E2, E3, true, Channels> {
-  using type = sequence<E0, (Channels ? E1 / Channels : E1), Channels>;
+  using type = sequence<E0, E1 / Channels, Channels>;
+};
+template <std::size_t Rank, std::size_t E0, std::size_t E1, std::size_t E2, std::size_t E3>
+struct shape_from_extents<Rank, E0, E1, E2, E3, true, 0> {
+  using type = sequence<E0, E1>;
 };
 } // namespace detail
 
