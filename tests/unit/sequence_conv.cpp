@@ -233,4 +233,16 @@ BOOST_AUTO_TEST_CASE(a_causal_conv2d_stack_with_batch_norm_streams_exactly) {
   fit.train(data, {.epochs = 2, .batch = 8, .seed = 1, .log = nullptr});
   const auto x = nn::test::random_values<float>(50 * 23, 12, -1, 1);
   BOOST_TEST(nn::test::stream_difference(n, x.data()) == 0.0);
+  // for deployment each batch_norm folds into the conv2d before it, as over images
+  const auto folded = nn::fold_batch_norm(n);
+  static_assert(std::remove_cvref_t<decltype(folded)>::model::layer_count == spectrogram_net::layer_count - 2);
+  typename nn::net<spectrogram_net>::input_type xa;
+  std::copy(x.begin(), x.end(), xa.begin());
+  const auto ya = n(xa);
+  const auto yb = folded(xa);
+  double worst = 0;
+  for (std::size_t k = 0; k < ya.size(); ++k)
+    worst = std::max(worst, std::abs(double(ya[k]) - double(yb[k])) / std::max(1.0, std::abs(double(ya[k]))));
+  BOOST_TEST(worst <= 2e-6);
+  BOOST_TEST(nn::test::stream_difference(folded, x.data()) == 0.0);
 }
