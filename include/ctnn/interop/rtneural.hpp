@@ -182,55 +182,28 @@ public:
     return v;
   }
 
-  /// weights[w] as a [rows][cols][depth] array (a conv1d kernel), flat, checked as matrix() does.
-  std::vector<double> cube(const item& it, std::size_t w, std::size_t rows, std::size_t cols, std::size_t depth,
-                           const std::string& what) const {
-    const auto& l = *it.layer;
-    const std::string field = "weights[" + std::to_string(w) + "]";
-    if (!has_weights(it, w))
-      fail(at(it.json_layer, "weights"), "at least " + std::to_string(w + 1) + " arrays",
-           l.contains("weights") ? describe(l["weights"]) : "no such field");
-    const auto& m = l["weights"][w];
-    if (!m.is_array() || m.size() != rows)
-      fail(at(it.json_layer, field), std::to_string(rows) + " taps (" + what + ")",
-           m.is_array() ? std::to_string(m.size()) : describe(m));
-    std::vector<double> v;
-    v.reserve(rows * cols * depth);
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::string rf = field + "[" + std::to_string(r) + "]";
-      if (!m[r].is_array() || m[r].size() != cols)
-        fail(at(it.json_layer, rf), std::to_string(cols) + " rows (" + what + ")",
-             m[r].is_array() ? std::to_string(m[r].size()) + " rows" : describe(m[r]));
-      for (std::size_t c = 0; c < cols; ++c) {
-        const auto& row = m[r][c];
-        const std::string cf = rf + "[" + std::to_string(c) + "]";
-        if (!row.is_array() || row.size() != depth)
-          fail(at(it.json_layer, cf), std::to_string(depth) + " values (" + what + ")",
-               row.is_array() ? std::to_string(row.size()) + " values" : describe(row));
-        for (std::size_t d = 0; d < depth; ++d)
-          v.push_back(number(row[d], it.json_layer, cf + "[" + std::to_string(d) + "]"));
-      }
-    }
-    return v;
-  }
-  /// weights[w] as a [e0][e1][e2][e3] array (a conv2d kernel), flat, checked as matrix() does.
-  std::vector<double> hypercube(const item& it, std::size_t w, const std::array<std::size_t, 4>& extent,
-                                const std::string& what) const {
+  /// weights[w] as a nested array of the given extents, outermost first (a conv1d kernel [K][C / G][F],
+  /// a conv2d kernel [KT][KF][C][F]), flat, checked as matrix() does; units[d] names what depth d
+  /// counts ("taps", "rows", ...), for the message.
+  template <std::size_t Rank>
+  std::vector<double> nested(const item& it, std::size_t w, const std::array<std::size_t, Rank>& extent,
+                             const std::array<const char*, Rank>& units, const std::string& what) const {
     const auto& l = *it.layer;
     if (!has_weights(it, w))
       fail(at(it.json_layer, "weights"), "at least " + std::to_string(w + 1) + " arrays",
            l.contains("weights") ? describe(l["weights"]) : "no such field");
     std::vector<double> v;
-    v.reserve(extent[0] * extent[1] * extent[2] * extent[3]);
+    std::size_t count = 1;
+    for (const std::size_t e : extent) count *= e;
+    v.reserve(count);
     const auto walk = [&](const auto& self, const nlohmann::json& m, std::size_t depth,
                           const std::string& field) -> void {
       if (!m.is_array() || m.size() != extent[depth])
-        fail(at(it.json_layer, field),
-             std::to_string(extent[depth]) + " values at depth " + std::to_string(depth) + " (" + what + ")",
-             m.is_array() ? std::to_string(m.size()) : describe(m));
+        fail(at(it.json_layer, field), std::to_string(extent[depth]) + " " + units[depth] + " (" + what + ")",
+             m.is_array() ? std::to_string(m.size()) + " " + units[depth] : describe(m));
       for (std::size_t k = 0; k < m.size(); ++k) {
         const std::string sub = field + "[" + std::to_string(k) + "]";
-        if (depth == 3)
+        if (depth + 1 == Rank)
           v.push_back(number(m[k], it.json_layer, sub));
         else
           self(self, m[k], depth + 1, sub);
@@ -438,8 +411,8 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
       r.check_count(it, "dilation", c.dilation, layer);
       if ((*it.layer).contains("groups") || c.groups != 1) r.check_count(it, "groups", c.groups, layer);
       const std::size_t group_in = in_features / c.groups;
-      const auto k =
-          r.cube(it, 0, c.kernel, group_in, units, "kernel x channels per group x filters of the network's " + layer);
+      const auto k = r.nested<3>(it, 0, {c.kernel, group_in, units}, {"taps", "rows", "values"},
+                                 "kernel x channels per group x filters of the network's " + layer);
       // Keras's kernel [K][C / G][F] (rows of C / G x F values here) -> PyTorch's [F][C / G][K]
       for (std::size_t f = 0; f < units; ++f)
         for (std::size_t ch = 0; ch < group_in; ++ch)
@@ -479,7 +452,8 @@ void read_layers(net<Model, T>& n, const std::string& path, const nlohmann::json
                std::string(c.pad_left ? "\"same\"" : "\"valid\"") + " (the network's " + layer + " pads " +
                    std::to_string(c.pad_left) + " feature(s) on each side)",
                "\"" + padding + "\" (" + std::to_string(left) + " on each side)");
-      const auto k = r.hypercube(it, 0, {c.kernel, c.feature_kernel, c.channels, c.filters},
+      const auto k = r.nested<4>(it, 0, {c.kernel, c.feature_kernel, c.channels, c.filters},
+                                 {"time taps", "feature taps", "channels", "filters"},
                                  "time taps x feature taps x channels x filters of the network's " + layer);
       // Keras's kernel [KT][KF][C][F] -> PyTorch's [F][C][KT][KF]
       for (std::size_t f = 0; f < c.filters; ++f)
