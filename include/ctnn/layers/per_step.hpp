@@ -53,14 +53,7 @@ struct per_step_stage {
 
   static auto view(T* p) noexcept { return capability::view_of<Inner>(p); }
 
-  static void forward(const T* p, const T* x, T* y) noexcept {
-    ctnn::detail::frame<T, gp> row;
-    for (std::size_t t = 0; t < Rows; ++t) {
-      Inner::forward(p, x + t * F, row);
-      std::copy_n(row.data(), G, y + t * G);
-    }
-    std::fill(y + out_size, y + out_stride, T(0));
-  }
+  static void forward(const T* p, const T* x, T* y) noexcept { rows_forward(p, x, y, Rows, out_stride); }
   static void forward_batch(const T* p, const T* x, std::size_t ldx, T* kept, T* y, std::size_t n) noexcept {
     if (!kept) { // inference: sample by sample
       for (std::size_t s = 0; s < n; ++s) forward(p, x + s * ldx, y + s * out_stride);
@@ -87,16 +80,10 @@ struct per_step_stage {
   }
 
   static void step(const T* p, T*, const T* x, T* y) noexcept {
-    if constexpr (Cells == 1) {
-      Inner::forward(p, x, y);
-    } else {
-      ctnn::detail::frame<T, gp> row;
-      for (std::size_t c = 0; c < Cells; ++c) {
-        Inner::forward(p, x + c * F, row);
-        std::copy_n(row.data(), G, y + c * G);
-      }
-      std::fill(y + Cells * G, y + step_stride, T(0));
-    }
+    if constexpr (Cells == 1)
+      Inner::forward(p, x, y); // straight into the stream's row
+    else
+      rows_forward(p, x, y, Cells, step_stride);
   }
 
   static void import_params(const T* logical, T* p) noexcept { Inner::import_params(logical, p); }
@@ -107,6 +94,16 @@ struct per_step_stage {
   }
 
 private:
+  /// Inner on `count` rows of x, one after the other into y, then zeros up to `stride`.
+  static void rows_forward(const T* p, const T* x, T* y, std::size_t count, std::size_t stride) noexcept {
+    ctnn::detail::frame<T, gp> row;
+    for (std::size_t t = 0; t < count; ++t) {
+      Inner::forward(p, x + t * F, row);
+      std::copy_n(row.data(), G, y + t * G);
+    }
+    std::fill(y + count * G, y + stride, T(0));
+  }
+
   /// The steps of n samples (rows of ld values, `width` per step) as n x Steps rows of row_ld
   /// values, padded with zeros ...
   static void to_rows(const T* from, std::size_t ld, std::size_t width, T* rows, std::size_t row_ld,
