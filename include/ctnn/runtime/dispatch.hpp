@@ -22,6 +22,7 @@
 // The header a dispatched model lives in should hold its type only.
 #pragma once
 
+#include <ctnn/runtime/cpu.hpp>
 #include <ctnn/runtime/dispatch_entry.hpp>
 #include <ctnn/runtime/network.hpp>
 
@@ -33,28 +34,6 @@
 #include <vector>
 
 namespace ctnn {
-
-/// Whether the CPU running this program, and its operating system, support the instruction set
-/// `isa`: "avx512" (AVX-512 F, CD, BW, DQ and VL, as -march=x86-64-v4), "avx2" (AVX2, FMA, BMI1/2,
-/// F16C, as -march=x86-64-v3) or "sse2" (every x86-64 CPU). The compiler's own CPU model
-/// (__builtin_cpu_supports), which also checks that the OS saves the vector registers; not
-/// xsimd 8.1's available_architectures, which reads SSE2 and AVX from the wrong CPUID bits.
-inline bool cpu_supports(std::string_view isa) noexcept {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  __builtin_cpu_init();
-  if (isa == "avx512")
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl");
-  if (isa == "avx2")
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
-           __builtin_cpu_supports("bmi2");
-  if (isa == "sse2") return true;
-#else
-  (void)isa;
-#endif
-  return false;
-}
 
 /// A network of topology Model (float) running the kernels of the best instruction set, among
 /// `entries`, that the CPU has. Entries come best first (ctnn_add_dispatch's table does).

@@ -1,0 +1,318 @@
+// Integer kernels: the int8 affine transform (uint8 inputs times int8 weights, summed in int32),
+// integer clipped activations, and the int16 accumulator rows of sparse inputs; each with a scalar
+// reference twin.
+//
+// Written with intrinsics, not xsimd: xsimd 8.1 has no 8-bit dot products (VNNI's vpdpbusd,
+// SSSE3's pmaddubsw), which are the whole point of these kernels. The instruction set is the best
+// one the compile flags enable (as for the float kernels), so a translation unit built for each
+// instruction set by ctnn_add_dispatch gets its own; `integer_isa` names it.
+//
+// Every kernel is exact integer arithmetic: the sum of products does not depend on the order of
+// the additions, so the results are bit-identical on every instruction set as long as nothing
+// saturates or overflows. Two preconditions make that so, and the stages that call these kernels
+// prove them (at compile time for constexpr weights, at load for weights read from a file):
+//   - the int32 sums cannot overflow: |bias| + sum |w| * in_max < 2^31 for every output;
+//   - the AVX2/SSSE3/AVX-512BW path without VNNI multiplies with pmaddubsw, whose int16 pair
+//     sums saturate above 32767: it is used only when the inputs are at most 127
+//     (2 * 127 * 128 = 32512). For wider inputs the kernel widens to int16 first (pmaddwd).
+#pragma once
+
+#include <ctnn/core/config.hpp>
+
+#include <ctnn/kernels/simd.hpp> // <immintrin.h>, with GCC 12's AVX-512 header warnings silenced
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+namespace CTNN_NAMESPACE::kernels {
+
+/// The instruction set the integer kernels of this translation unit use, best first:
+/// "avx512vnni", "avxvnni", "avx512bw", "avx2", "ssse3", "sse2" or "scalar".
+inline constexpr const char* integer_isa =
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+    "avx512vnni";
+#elif defined(__AVXVNNI__) && defined(__AVX2__)
+    "avxvnni";
+#elif defined(__AVX512BW__)
+    "avx512bw";
+#elif defined(__AVX2__)
+    "avx2";
+#elif defined(__SSSE3__)
+    "ssse3";
+#elif defined(__SSE2__)
+    "sse2";
+#else
+    "scalar";
+#endif
+
+/// Where an int8 affine transform's weights live: groups of four consecutive inputs, and within
+/// a group every output's four weights side by side (the order vpdpbusd multiplies a broadcast of
+/// four inputs with), outputs padded to 16 (one AVX-512 register of int32 sums):
+///   W[o][i] (PyTorch's [out, in] weight) is at index(i, o)
+/// Padding weights are zero, so the inputs' padding (in_padded - In values after the inputs) may
+/// hold anything. The layout is the same on every instruction set.
+template <std::size_t In, std::size_t Out>
+struct int8_affine_layout {
+  static constexpr std::size_t in = In;
+  static constexpr std::size_t out = Out;
+  static constexpr std::size_t groups = (In + 3) / 4;
+  /// Input elements the kernel reads (In rounded up to a group of four).
+  static constexpr std::size_t in_padded = groups * 4;
+  /// Output elements the kernel writes (Out rounded up to 16).
+  static constexpr std::size_t out_padded = (Out + 15) / 16 * 16;
+  static constexpr std::size_t weight_size = groups * out_padded * 4;
+  static constexpr std::size_t index(std::size_t i, std::size_t o) noexcept {
+    return (i / 4) * out_padded * 4 + o * 4 + i % 4;
+  }
+};
+
+/// y[o] = b[o] + sum_i x[i] * W[o][i], in the scalar order of the definition: the reference
+/// twin. x: in_padded values; y: out_padded values (the padding gets b = 0 plus nothing).
+template <std::size_t In, std::size_t Out>
+void int8_affine_reference(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                           std::int32_t* y) noexcept {
+  using L = int8_affine_layout<In, Out>;
+  for (std::size_t o = 0; o < L::out_padded; ++o) {
+    std::int32_t s = o < Out ? b[o] : 0;
+    for (std::size_t i = 0; i < In; ++i) s += std::int32_t{x[i]} * std::int32_t{w[L::index(i, o)]};
+    y[o] = s;
+  }
+}
+
+namespace detail {
+
+inline std::int32_t load_group(const std::uint8_t* x) noexcept {
+  std::int32_t v;
+  std::memcpy(&v, x, 4);
+  return v;
+}
+
+/// Sums in several independent chains (one multiply-add has a latency of 4 to 5 cycles), each
+/// chain `Regs` registers wide; Kernel::step(acc, x4, w) does one group.
+template <std::size_t Regs>
+inline constexpr std::size_t int8_chains = Regs >= 4 ? 1 : 4 / Regs;
+
+#if defined(__SSE2__)
+/// SSE2's exact path for any uint8 input: widen to int16 and multiply pairs with pmaddwd. A group
+/// of four inputs against 4 outputs x 4 weights gives, per output, two partial pair sums; they are
+/// kept apart until the end, then each output's two are added.
+template <std::size_t In, std::size_t Out>
+void int8_affine_widening(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                          std::int32_t* y) noexcept {
+  using L = int8_affine_layout<In, Out>;
+  constexpr std::size_t quads = L::out_padded / 4; // 4 outputs (16 weights) per 128-bit load
+  __m128i lo[quads], hi[quads];
+  for (std::size_t q = 0; q < quads; ++q) lo[q] = hi[q] = _mm_setzero_si128();
+  const __m128i zero = _mm_setzero_si128();
+  for (std::size_t g = 0; g < L::groups; ++g) {
+    const __m128i x16 = _mm_unpacklo_epi8(_mm_set1_epi32(load_group(x + 4 * g)), zero); // x0..x3 x0..x3
+    const std::int8_t* wg = w + g * L::out_padded * 4;
+    for (std::size_t q = 0; q < quads; ++q) {
+      const __m128i w8 = _mm_load_si128(reinterpret_cast<const __m128i*>(wg + 16 * q));
+      const __m128i wlo = _mm_srai_epi16(_mm_unpacklo_epi8(w8, w8), 8); // outputs 4q, 4q+1
+      const __m128i whi = _mm_srai_epi16(_mm_unpackhi_epi8(w8, w8), 8); // outputs 4q+2, 4q+3
+      lo[q] = _mm_add_epi32(lo[q], _mm_madd_epi16(x16, wlo));
+      hi[q] = _mm_add_epi32(hi[q], _mm_madd_epi16(x16, whi));
+    }
+  }
+  for (std::size_t q = 0; q < quads; ++q) {
+    // lo = [a0 a1 b0 b1] (output 4q: a0 + a1, 4q+1: b0 + b1), hi likewise for 4q+2, 4q+3
+    const __m128 l = _mm_castsi128_ps(lo[q]), h = _mm_castsi128_ps(hi[q]);
+    const __m128i even = _mm_castps_si128(_mm_shuffle_ps(l, h, _MM_SHUFFLE(2, 0, 2, 0)));
+    const __m128i odd = _mm_castps_si128(_mm_shuffle_ps(l, h, _MM_SHUFFLE(3, 1, 3, 1)));
+    _mm_store_si128(reinterpret_cast<__m128i*>(y + 4 * q), _mm_add_epi32(even, odd));
+  }
+  for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
+}
+#endif
+
+#if defined(__AVX512BW__)
+/// 512-bit registers: 16 int32 sums each. VNNI: one vpdpbusd per register and group; AVX-512BW
+/// alone: pmaddubsw then pmaddwd (inputs <= 127).
+template <std::size_t In, std::size_t Out>
+void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
+  using L = int8_affine_layout<In, Out>;
+  constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs>;
+  __m512i acc[chains][regs];
+  for (auto& c : acc)
+    for (auto& r : c) r = _mm512_setzero_si512();
+#if !defined(__AVX512VNNI__)
+  const __m512i ones = _mm512_set1_epi16(1);
+#endif
+  auto step = [&](__m512i* a, std::size_t g) {
+    const __m512i x4 = _mm512_set1_epi32(load_group(x + 4 * g));
+    const std::int8_t* wg = w + g * L::out_padded * 4;
+    for (std::size_t r = 0; r < regs; ++r) {
+      const __m512i wr = _mm512_load_si512(wg + 64 * r);
+#if defined(__AVX512VNNI__)
+      a[r] = _mm512_dpbusd_epi32(a[r], x4, wr);
+#else
+      a[r] = _mm512_add_epi32(a[r], _mm512_madd_epi16(_mm512_maddubs_epi16(x4, wr), ones));
+#endif
+    }
+  };
+  constexpr std::size_t whole = L::groups / chains * chains;
+  for (std::size_t g = 0; g < whole; g += chains)
+    for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
+  for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
+  for (std::size_t r = 0; r < regs; ++r) {
+    for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm512_add_epi32(acc[0][r], acc[c][r]);
+    _mm512_store_si512(y + 16 * r, acc[0][r]);
+  }
+  for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
+}
+#endif
+
+#if defined(__AVX2__)
+/// 256-bit registers: 8 int32 sums each. AVX-VNNI: vpdpbusd; AVX2 alone: pmaddubsw then pmaddwd
+/// (inputs <= 127).
+template <std::size_t In, std::size_t Out>
+void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
+  using L = int8_affine_layout<In, Out>;
+  constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs>;
+  __m256i acc[chains][regs];
+  for (auto& c : acc)
+    for (auto& r : c) r = _mm256_setzero_si256();
+#if !defined(__AVXVNNI__)
+  const __m256i ones = _mm256_set1_epi16(1);
+#endif
+  auto step = [&](__m256i* a, std::size_t g) {
+    const __m256i x4 = _mm256_set1_epi32(load_group(x + 4 * g));
+    const std::int8_t* wg = w + g * L::out_padded * 4;
+    for (std::size_t r = 0; r < regs; ++r) {
+      const __m256i wr = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 32 * r));
+#if defined(__AVXVNNI__)
+      a[r] = _mm256_dpbusd_avx_epi32(a[r], x4, wr);
+#else
+      a[r] = _mm256_add_epi32(a[r], _mm256_madd_epi16(_mm256_maddubs_epi16(x4, wr), ones));
+#endif
+    }
+  };
+  constexpr std::size_t whole = L::groups / chains * chains;
+  for (std::size_t g = 0; g < whole; g += chains)
+    for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
+  for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
+  for (std::size_t r = 0; r < regs; ++r) {
+    for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm256_add_epi32(acc[0][r], acc[c][r]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(y + 8 * r), acc[0][r]);
+  }
+  for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
+}
+#endif
+
+#if defined(__SSSE3__)
+/// 128-bit registers with SSSE3's pmaddubsw (inputs <= 127).
+template <std::size_t In, std::size_t Out>
+void int8_affine_128(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
+  using L = int8_affine_layout<In, Out>;
+  constexpr std::size_t regs = L::out_padded / 4, chains = int8_chains<regs>;
+  __m128i acc[chains][regs];
+  for (auto& c : acc)
+    for (auto& r : c) r = _mm_setzero_si128();
+  const __m128i ones = _mm_set1_epi16(1);
+  auto step = [&](__m128i* a, std::size_t g) {
+    const __m128i x4 = _mm_set1_epi32(load_group(x + 4 * g));
+    const std::int8_t* wg = w + g * L::out_padded * 4;
+    for (std::size_t r = 0; r < regs; ++r) {
+      const __m128i wr = _mm_load_si128(reinterpret_cast<const __m128i*>(wg + 16 * r));
+      a[r] = _mm_add_epi32(a[r], _mm_madd_epi16(_mm_maddubs_epi16(x4, wr), ones));
+    }
+  };
+  constexpr std::size_t whole = L::groups / chains * chains;
+  for (std::size_t g = 0; g < whole; g += chains)
+    for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
+  for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
+  for (std::size_t r = 0; r < regs; ++r) {
+    for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm_add_epi32(acc[0][r], acc[c][r]);
+    _mm_store_si128(reinterpret_cast<__m128i*>(y + 4 * r), acc[0][r]);
+  }
+  for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
+}
+#endif
+
+} // namespace detail
+
+/// y[o] = b[o] + sum_i x[i] * W[o][i] with this translation unit's best instructions; equal to
+/// int8_affine_reference bit for bit when the inputs are at most InMax and the sums fit in int32.
+/// x: in_padded values; w: weight_size values, aligned to 64 bytes; y: out_padded values, aligned
+/// to 64 bytes (the padding gets the sum of zero weights, 0).
+template <std::size_t In, std::size_t Out, unsigned InMax = 255>
+CTNN_ALWAYS_INLINE void int8_affine(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                                    std::int32_t* y) noexcept {
+  static_assert(InMax <= 255, "int8_affine: the inputs are uint8");
+  [[maybe_unused]] constexpr bool narrow = InMax <= 127; // pmaddubsw cannot saturate
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+  detail::int8_affine_512<In, Out>(x, w, b, y);
+#elif defined(__AVXVNNI__) && defined(__AVX2__)
+  detail::int8_affine_256<In, Out>(x, w, b, y);
+#elif defined(__AVX512BW__)
+  if constexpr (narrow)
+    detail::int8_affine_512<In, Out>(x, w, b, y);
+  else
+    detail::int8_affine_widening<In, Out>(x, w, b, y);
+#elif defined(__AVX2__)
+  if constexpr (narrow)
+    detail::int8_affine_256<In, Out>(x, w, b, y);
+  else
+    detail::int8_affine_widening<In, Out>(x, w, b, y);
+#elif defined(__SSSE3__)
+  if constexpr (narrow)
+    detail::int8_affine_128<In, Out>(x, w, b, y);
+  else
+    detail::int8_affine_widening<In, Out>(x, w, b, y);
+#elif defined(__SSE2__)
+  detail::int8_affine_widening<In, Out>(x, w, b, y);
+#else
+  int8_affine_reference<In, Out>(x, w, b, y);
+#endif
+}
+
+/// y[i] = clamp(x[i] >> Shift, 0, Max): the clipped ReLU of int32 sums scaled by 2^Shift.
+template <unsigned Shift, unsigned Max = 127>
+CTNN_ALWAYS_INLINE void clipped_relu(const std::int32_t* x, std::uint8_t* y, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i)
+    y[i] = static_cast<std::uint8_t>(std::clamp<std::int32_t>(x[i] >> Shift, 0, std::int32_t{Max}));
+}
+
+/// y[i] = min(Max, (x[i]^2 >> 2 Shift) / 2^7): the squared clipped ReLU (x in units of 2^Shift,
+/// squared, back to the 0..127 scale of one unit = 128), in 64-bit so no square overflows.
+template <unsigned Shift, unsigned Max = 127>
+CTNN_ALWAYS_INLINE void sqr_clipped_relu(const std::int32_t* x, std::uint8_t* y, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t s = (std::int64_t{x[i]} * x[i]) >> (2 * Shift);
+    y[i] = static_cast<std::uint8_t>(std::min<std::int64_t>(Max, s / 128));
+  }
+}
+
+/// y[i] = clamp(a[i], 0, Max) * clamp(b[i], 0, Max) >> Shift: the pairwise clipped product of two
+/// halves of an int16 accumulator (Max * Max must fit in int16; the result in uint8).
+template <std::size_t N, int Max = 127, unsigned Shift = 7>
+CTNN_ALWAYS_INLINE void pairwise_clipped_product(const std::int16_t* a, const std::int16_t* b,
+                                                 std::uint8_t* y) noexcept {
+  static_assert(Max * Max <= 32767 && (Max * Max >> Shift) <= 255, "pairwise_clipped_product: the product must fit");
+  for (std::size_t i = 0; i < N; ++i) {
+    const int p = std::clamp<int>(a[i], 0, Max) * std::clamp<int>(b[i], 0, Max);
+    y[i] = static_cast<std::uint8_t>(p >> Shift);
+  }
+}
+
+/// acc[j] += sign * row[j] for N int16 values, wrapping modulo 2^16 as the int16 adds of every
+/// instruction set do (an accumulator within its proved bound never wraps; wrapping keeps an
+/// incremental update equal to a refresh bit for bit even where it would).
+template <std::size_t N, class Acc, class Row>
+CTNN_ALWAYS_INLINE void add_row(Acc* __restrict acc, const Row* __restrict row) noexcept {
+  using U = std::make_unsigned_t<Acc>;
+  for (std::size_t j = 0; j < N; ++j)
+    acc[j] = static_cast<Acc>(static_cast<U>(static_cast<U>(acc[j]) + static_cast<U>(row[j])));
+}
+template <std::size_t N, class Acc, class Row>
+CTNN_ALWAYS_INLINE void subtract_row(Acc* __restrict acc, const Row* __restrict row) noexcept {
+  using U = std::make_unsigned_t<Acc>;
+  for (std::size_t j = 0; j < N; ++j)
+    acc[j] = static_cast<Acc>(static_cast<U>(static_cast<U>(acc[j]) - static_cast<U>(row[j])));
+}
+
+} // namespace CTNN_NAMESPACE::kernels

@@ -1,0 +1,102 @@
+// Compiled once per instruction set (tests/CMakeLists.txt, with -DCTNN_ISA=<isa> so that ctnn's
+// code gets its own symbols in each): runs every integer kernel on inputs drawn from a fixed seed,
+// with this instruction set's code or with the scalar twins.
+#include "isa_results.hpp"
+
+#include <ctnn/kernels/integer.hpp>
+#include <ctnn/layers/int8_dense.hpp>
+#include <ctnn/layers/sparse_accumulator.hpp>
+
+#include <memory>
+#include <random>
+
+namespace {
+
+/// A small deterministic generator (std::mt19937's distributions are not specified alike on every
+/// library; this one is).
+struct lcg {
+  std::uint64_t s;
+  std::int64_t operator()(std::int64_t lo, std::int64_t hi) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    return lo + static_cast<std::int64_t>((s >> 33) % static_cast<std::uint64_t>(hi - lo + 1));
+  }
+};
+
+template <std::size_t In, std::size_t Out, unsigned InMax>
+void affine(lcg& r, bool reference, std::vector<std::int64_t>& out) {
+  std::vector<std::int8_t> w(In * Out);
+  std::vector<std::int32_t> b(Out);
+  for (auto& v : w) v = static_cast<std::int8_t>(r(-128, 127));
+  for (auto& v : b) v = static_cast<std::int32_t>(r(-1000000, 1000000));
+  auto layer = std::make_unique<ctnn::int8_dense<In, Out, InMax>>();
+  layer->set(w, b);
+  using L = ctnn::kernels::int8_affine_layout<In, Out>;
+  alignas(64) std::uint8_t x[L::in_padded]{};
+  alignas(64) std::int32_t y[L::out_padded];
+  for (int trial = 0; trial < 4; ++trial) {
+    for (std::size_t i = 0; i < In; ++i) x[i] = static_cast<std::uint8_t>(trial == 0 ? InMax : r(0, InMax));
+    if (reference)
+      layer->forward_reference(x, y);
+    else
+      layer->forward(x, y);
+    out.insert(out.end(), y, y + Out);
+  }
+}
+
+std::vector<std::int64_t> run(bool reference) {
+  lcg r{42};
+  std::vector<std::int64_t> out;
+  affine<1024, 16, 127>(r, reference, out);
+  affine<30, 32, 127>(r, reference, out);
+  affine<32, 1, 127>(r, reference, out);
+  affine<13, 20, 255>(r, reference, out);
+  affine<784, 128, 127>(r, reference, out);
+  affine<100, 10, 255>(r, reference, out);
+
+  alignas(64) std::int32_t s[64];
+  alignas(64) std::uint8_t a[64];
+  for (auto& v : s) v = static_cast<std::int32_t>(r(-20000, 20000));
+  ctnn::kernels::clipped_relu<6>(s, a, 64);
+  out.insert(out.end(), a, a + 64);
+  ctnn::kernels::sqr_clipped_relu<6>(s, a, 64);
+  out.insert(out.end(), a, a + 64);
+
+  constexpr std::size_t features = 300, dims = 256, sides = 8;
+  auto ft = std::make_unique<ctnn::sparse_accumulator<features, dims, sides, 16>>();
+  std::vector<std::int16_t> fb(dims), fw(features * dims);
+  std::vector<std::int32_t> fs(features * sides);
+  for (auto& v : fb) v = static_cast<std::int16_t>(r(-1000, 1000));
+  for (auto& v : fw) v = static_cast<std::int16_t>(r(-1500, 1500));
+  for (auto& v : fs) v = static_cast<std::int32_t>(r(-100000, 100000));
+  ft->set(fb, fw, fs);
+  std::vector<std::uint32_t> active;
+  for (int k = 0; k < 16; ++k) active.push_back(static_cast<std::uint32_t>(r(0, features - 1)));
+  auto st = ft->make_state();
+  if (reference)
+    ft->refresh_reference(st, active);
+  else
+    ft->refresh(st, active);
+  out.insert(out.end(), st.values.begin(), st.values.end());
+  out.insert(out.end(), st.side.begin(), st.side.end());
+  const std::uint32_t removed[] = {active[3], active[7]}, added[] = {5, 299};
+  if (reference) {
+    active[3] = 5;
+    active[7] = 299;
+    ft->refresh_reference(st, active);
+  } else {
+    ft->update(st, removed, added);
+  }
+  out.insert(out.end(), st.values.begin(), st.values.end());
+  out.insert(out.end(), st.side.begin(), st.side.end());
+  alignas(64) std::uint8_t p[dims / 2];
+  ctnn::kernels::pairwise_clipped_product<dims / 2>(st.values.data(), st.values.data() + dims / 2, p);
+  out.insert(out.end(), p, p + dims / 2);
+  return out;
+}
+
+} // namespace
+
+#define CTNN_TEST_STR_(x) #x
+#define CTNN_TEST_STR(x) CTNN_TEST_STR_(x)
+extern const isa_results CTNN_TEST_ISA_RESULTS(CTNN_ISA);
+const isa_results CTNN_TEST_ISA_RESULTS(CTNN_ISA){CTNN_TEST_STR(CTNN_ISA), ctnn::kernels::integer_isa, &run};

@@ -1,0 +1,195 @@
+// Integer kernels and layers: the int8 affine transform against its definition (every shape class:
+// one output, outputs not a multiple of 16, inputs not a multiple of 4, a long input), the extreme
+// values each instruction set's path must survive, the clipped activations at their edges, the
+// overflow bounds that refuse weights, and the sparse accumulator's update against its refresh.
+#define BOOST_TEST_MODULE integer
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/kernels/integer.hpp>
+#include <ctnn/layers/int8_dense.hpp>
+#include <ctnn/layers/sparse_accumulator.hpp>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace {
+
+template <std::size_t In, std::size_t Out, unsigned InMax>
+void check_affine(std::mt19937& gen, bool extremes) {
+  std::uniform_int_distribution<int> wd(-128, 127), xd(0, static_cast<int>(InMax)), bd(-100000, 100000);
+  std::vector<std::int8_t> w(In * Out);
+  std::vector<std::int32_t> b(Out);
+  for (std::size_t k = 0; k < w.size(); ++k) w[k] = static_cast<std::int8_t>(extremes ? (k % 3 ? -128 : 127) : wd(gen));
+  for (auto& v : b) v = bd(gen);
+  auto layer = std::make_unique<ctnn::int8_dense<In, Out, InMax>>();
+  layer->set(w, b);
+  using L = ctnn::kernels::int8_affine_layout<In, Out>;
+  alignas(64) std::uint8_t x[L::in_padded];
+  for (std::size_t i = 0; i < L::in_padded; ++i)
+    x[i] = static_cast<std::uint8_t>(i < In ? (extremes ? InMax : xd(gen)) : 0xA5);
+  alignas(64) std::int32_t fast[L::out_padded], ref[L::out_padded];
+  layer->forward(x, fast);
+  layer->forward_reference(x, ref);
+  for (std::size_t o = 0; o < Out; ++o) {
+    std::int64_t s = b[o];
+    for (std::size_t i = 0; i < In; ++i) s += std::int64_t{x[i]} * w[o * In + i];
+    BOOST_TEST_REQUIRE(ref[o] == s, "reference, output " << o);
+    BOOST_TEST_REQUIRE(fast[o] == s, ctnn::kernels::integer_isa << ", " << In << " x " << Out << " (inputs up to "
+                                                                << InMax << "), output " << o);
+  }
+}
+
+template <std::size_t In, std::size_t Out>
+void check_both_ranges(std::mt19937& gen) {
+  for (bool extremes : {false, true}) {
+    check_affine<In, Out, 127>(gen, extremes);
+    check_affine<In, Out, 255>(gen, extremes);
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(int8_affine_equals_its_definition) {
+  std::mt19937 gen(7);
+  BOOST_TEST_MESSAGE("integer kernels: " << ctnn::kernels::integer_isa);
+  check_both_ranges<1, 1>(gen);
+  check_both_ranges<5, 7>(gen);
+  check_both_ranges<30, 32>(gen);
+  check_both_ranges<32, 1>(gen);
+  check_both_ranges<13, 20>(gen);
+  check_both_ranges<64, 48>(gen);
+  check_both_ranges<1024, 16>(gen);
+  check_both_ranges<784, 128>(gen);
+}
+
+BOOST_AUTO_TEST_CASE(clipped_activations_at_their_edges) {
+  const std::int32_t x[] = {-1000000, -64, -1, 0, 63, 64, 127 * 64, 127 * 64 + 63, 128 * 64, 1 << 30};
+  std::uint8_t y[std::size(x)];
+  ctnn::kernels::clipped_relu<6>(x, y, std::size(x));
+  const std::uint8_t expected[] = {0, 0, 0, 0, 0, 1, 127, 127, 127, 127};
+  for (std::size_t i = 0; i < std::size(x); ++i) BOOST_TEST(y[i] == expected[i]);
+
+  ctnn::kernels::sqr_clipped_relu<6>(x, y, std::size(x));
+  for (std::size_t i = 0; i < std::size(x); ++i) {
+    const std::int64_t s = ((std::int64_t{x[i]} * x[i]) >> 12) / 128;
+    BOOST_TEST(y[i] == std::min<std::int64_t>(127, s), "input " << x[i]);
+  }
+  // a negative input squares to a positive output (Stockfish's squared clipped ReLU)
+  BOOST_TEST(y[0] == 127);
+
+  const std::int16_t a[] = {-5, 0, 1, 127, 128, 32767, 100, 127};
+  const std::int16_t b[] = {100, 100, 127, 127, 127, -1, 64, 1};
+  std::uint8_t p[std::size(a)];
+  ctnn::kernels::pairwise_clipped_product<std::size(a)>(a, b, p);
+  const std::uint8_t products[] = {0, 0, 0, 126, 126, 0, 50, 0};
+  for (std::size_t i = 0; i < std::size(a); ++i) BOOST_TEST(p[i] == products[i], "pair " << i);
+}
+
+BOOST_AUTO_TEST_CASE(int8_dense_refuses_weights_that_could_overflow_and_keeps_its_own) {
+  // 40000 inputs of 127 times weights of 127 reach 645,160,000 per 1000 inputs... sized to pass 2^31
+  constexpr std::size_t in = 140000;
+  auto layer = std::make_unique<ctnn::int8_dense<in, 1, 127>>();
+  std::vector<std::int8_t> w(in, 1);
+  std::vector<std::int32_t> b{3};
+  layer->set(w, b);
+  BOOST_TEST(layer->sum_bound() == 3 + std::int64_t{in} * 127);
+  std::fill(w.begin(), w.end(), std::int8_t{127});
+  try {
+    layer->set(w, b, "net.bin", "layer 2 (int8_dense<140000, 1>)");
+    BOOST_FAIL("weights whose worst case is 2,222,260,003 were accepted");
+  } catch (const ctnn::file_error& e) {
+    BOOST_TEST(e.path() == "net.bin");
+    BOOST_TEST(e.where() == "layer 2 (int8_dense<140000, 1>)");
+    BOOST_TEST(e.found() == "a worst-case sum of " + std::to_string(3 + std::int64_t{in} * 127 * 127));
+  }
+  BOOST_TEST(layer->weight(0, 7) == 1, "the refused weights replaced the layer's own");
+}
+
+BOOST_AUTO_TEST_CASE(constexpr_weights_are_proved_at_compile_time) {
+  constexpr auto layer = [] {
+    ctnn::int8_dense<8, 3, 127> d{};
+    const std::int8_t w[24] = {1, -2, 3, -4, 5, -6, 7, -8, 127, 127, 127, 127, 127, 127, 127, 127, -128};
+    const std::int32_t b[3] = {10, -20, 30};
+    d.set(w, b);
+    return d;
+  }();
+  static_assert(layer.cannot_overflow());
+  static_assert(layer.sum_bound(1) == 20 + 8 * 127 * 127);
+  static_assert(layer.sum_bound() == layer.sum_bound(1));
+  BOOST_TEST(layer.weight(2, 0) == -128);
+}
+
+BOOST_AUTO_TEST_CASE(sparse_accumulator_updates_equal_refreshes) {
+  constexpr std::size_t features = 500, dims = 128, sides = 3, max_active = 12;
+  using acc_t = ctnn::sparse_accumulator<features, dims, sides, max_active>;
+  std::mt19937 gen(3);
+  std::uniform_int_distribution<int> wd(-2000, 2000), pd(-100000, 100000);
+  std::vector<std::int16_t> b(dims), w(features * dims);
+  std::vector<std::int32_t> side(features * sides);
+  for (auto& v : b) v = static_cast<std::int16_t>(wd(gen));
+  for (auto& v : w) v = static_cast<std::int16_t>(wd(gen));
+  for (auto& v : side) v = pd(gen);
+  auto ft = std::make_unique<acc_t>();
+  ft->set(b, w, side);
+
+  // a walk over sets of active features: remove one or two, add one or two, check every step
+  std::vector<std::uint32_t> active;
+  std::uniform_int_distribution<std::uint32_t> fd(0, features - 1);
+  while (active.size() < 10) {
+    const auto f = fd(gen);
+    if (std::find(active.begin(), active.end(), f) == active.end()) active.push_back(f);
+  }
+  auto s = ft->make_state(), fresh = ft->make_state(), ref = ft->make_state();
+  ft->refresh(s, active);
+  ft->refresh_reference(ref, active);
+  BOOST_TEST_REQUIRE((s == ref));
+  for (int step = 0; step < 300; ++step) {
+    std::vector<std::uint32_t> removed, added;
+    const std::size_t drop = 1 + step % 2;
+    for (std::size_t k = 0; k < drop && !active.empty(); ++k) {
+      const std::size_t at = gen() % active.size();
+      removed.push_back(active[at]);
+      active.erase(active.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    while (added.size() < drop) {
+      const auto f = fd(gen);
+      if (std::find(active.begin(), active.end(), f) == active.end() &&
+          std::find(added.begin(), added.end(), f) == added.end())
+        added.push_back(f);
+    }
+    active.insert(active.end(), added.begin(), added.end());
+    auto next = ft->make_state();
+    ft->update(s, next, removed, added); // into a copy, as a search's next ply
+    ft->update(s, removed, added);       // in place
+    ft->refresh(fresh, active);
+    ft->refresh_reference(ref, active);
+    BOOST_TEST_REQUIRE((s == fresh), "step " << step);
+    BOOST_TEST_REQUIRE((next == fresh), "step " << step);
+    BOOST_TEST_REQUIRE((fresh == ref), "step " << step);
+  }
+  // the order of the features does not matter
+  std::reverse(active.begin(), active.end());
+  ft->refresh(fresh, active);
+  BOOST_TEST((s == fresh));
+}
+
+BOOST_AUTO_TEST_CASE(sparse_accumulator_refuses_a_column_that_could_overflow_int16) {
+  using acc_t = ctnn::sparse_accumulator<100, 64, 1, 4>;
+  std::vector<std::int16_t> b(64, 0), w(100 * 64, 1);
+  std::vector<std::int32_t> side(100, 1);
+  auto ft = std::make_unique<acc_t>();
+  ft->set(b, w, side);
+  // column 5: four features of 8000 and a bias of 1000 reach 33000
+  for (std::size_t f = 0; f < 4; ++f) w[f * 64 + 5] = 8000;
+  b[5] = -1000;
+  try {
+    ft->set(b, w, side, "nn.bin", "feature transformer");
+    BOOST_FAIL("a worst case of 33000 was accepted in int16");
+  } catch (const ctnn::file_error& e) {
+    BOOST_TEST(e.where() == "feature transformer, accumulator value 5");
+    BOOST_TEST(e.found() == "a worst case of 33000");
+  }
+  BOOST_TEST(ft->row(0)[5] == 1, "the refused weights replaced the accumulator's own");
+  BOOST_TEST(ft->biases()[5] == 0);
+}
