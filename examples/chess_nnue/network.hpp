@@ -56,10 +56,10 @@ struct layer_stack {
     alignas(64) std::uint8_t ac_1_out[decltype(fc_2)::in_padded];
     alignas(64) std::int32_t fc_2_out[decltype(fc_2)::out_padded];
     fc_0.forward(transformed, fc_0_out);
-    ctnn::kernels::sqr_clipped_relu<weight_scale_bits>(fc_0_out, ac_0_out, 15);
-    ctnn::kernels::clipped_relu<weight_scale_bits>(fc_0_out, ac_0_out + 15, 15);
+    ctnn::kernels::sqr_clipped_relu<15, weight_scale_bits>(fc_0_out, ac_0_out);
+    ctnn::kernels::clipped_relu<15, weight_scale_bits>(fc_0_out, ac_0_out + 15);
     fc_1.forward(ac_0_out, fc_1_out);
-    ctnn::kernels::clipped_relu<weight_scale_bits>(fc_1_out, ac_1_out, 32);
+    ctnn::kernels::clipped_relu<32, weight_scale_bits>(fc_1_out, ac_1_out);
     fc_2.forward(ac_1_out, fc_2_out);
     // fc_0's 16th output is the skip: 1.0 is 127 * 2^6 there and 600 * OutputScale at the end
     const std::int32_t skip = fc_0_out[15] * (600 * output_scale) / (127 * (1 << weight_scale_bits));

@@ -56,9 +56,9 @@ std::vector<std::int64_t> run(bool reference) {
   alignas(64) std::int32_t s[64];
   alignas(64) std::uint8_t a[64];
   for (auto& v : s) v = static_cast<std::int32_t>(r(-20000, 20000));
-  ctnn::kernels::clipped_relu<6>(s, a, 64);
+  ctnn::kernels::clipped_relu<64, 6>(s, a);
   out.insert(out.end(), a, a + 64);
-  ctnn::kernels::sqr_clipped_relu<6>(s, a, 64);
+  ctnn::kernels::sqr_clipped_relu<64, 6>(s, a);
   out.insert(out.end(), a, a + 64);
 
   constexpr std::size_t features = 300, dims = 256, sides = 8;

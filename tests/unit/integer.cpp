@@ -10,6 +10,7 @@
 #include <ctnn/layers/sparse_accumulator.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -66,17 +67,42 @@ BOOST_AUTO_TEST_CASE(int8_affine_equals_its_definition) {
 BOOST_AUTO_TEST_CASE(clipped_activations_at_their_edges) {
   const std::int32_t x[] = {-1000000, -64, -1, 0, 63, 64, 127 * 64, 127 * 64 + 63, 128 * 64, 1 << 30};
   std::uint8_t y[std::size(x)];
-  ctnn::kernels::clipped_relu<6>(x, y, std::size(x));
+  ctnn::kernels::clipped_relu<std::size(x), 6>(x, y);
   const std::uint8_t expected[] = {0, 0, 0, 0, 0, 1, 127, 127, 127, 127};
   for (std::size_t i = 0; i < std::size(x); ++i) BOOST_TEST(y[i] == expected[i]);
 
-  ctnn::kernels::sqr_clipped_relu<6>(x, y, std::size(x));
-  for (std::size_t i = 0; i < std::size(x); ++i) {
-    const std::int64_t s = ((std::int64_t{x[i]} * x[i]) >> 12) / 128;
-    BOOST_TEST(y[i] == std::min<std::int64_t>(127, s), "input " << x[i]);
+  // the squared one is computed in int32 after clamping: its edges against the 64-bit definition
+  const std::int32_t sq[] = {std::numeric_limits<std::int32_t>::min(),
+                             -1000000,
+                             -8193,
+                             -8192,
+                             -8191,
+                             -5793,
+                             -5792,
+                             -64,
+                             -1,
+                             0,
+                             1,
+                             63,
+                             64,
+                             2047,
+                             2048,
+                             5792,
+                             5793,
+                             8191,
+                             8192,
+                             8193,
+                             1 << 30,
+                             std::numeric_limits<std::int32_t>::max()};
+  std::uint8_t sy[std::size(sq)];
+  ctnn::kernels::sqr_clipped_relu<std::size(sq), 6>(sq, sy);
+  for (std::size_t i = 0; i < std::size(sq); ++i) {
+    const std::int64_t s = ((std::int64_t{sq[i]} * sq[i]) >> 12) / 128;
+    BOOST_TEST(sy[i] == std::min<std::int64_t>(127, s), "input " << sq[i]);
   }
   // a negative input squares to a positive output (Stockfish's squared clipped ReLU)
-  BOOST_TEST(y[0] == 127);
+  BOOST_TEST(sy[0] == 127);
+  BOOST_TEST(sy[3] == 127);
 
   const std::int16_t a[] = {-5, 0, 1, 127, 128, 32767, 100, 127};
   const std::int16_t b[] = {100, 100, 127, 127, 127, -1, 64, 1};

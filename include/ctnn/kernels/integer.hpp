@@ -90,10 +90,11 @@ inline std::int32_t load_group(const std::uint8_t* x) noexcept {
   return v;
 }
 
-/// Sums in several independent chains (one multiply-add has a latency of 4 to 5 cycles), each
-/// chain `Regs` registers wide; Kernel::step(acc, x4, w) does one group.
-template <std::size_t Regs>
-inline constexpr std::size_t int8_chains = Regs >= 4 ? 1 : 4 / Regs;
+/// Sums in several independent chains, each `Regs` registers wide: a multiply-add has a latency
+/// of 4 to 5 cycles and two or more issue per cycle, so about `Budget` of them must be in flight
+/// (a 1024 -> 16 layer on 4 chains waited on latency: 90 ns a call, 16 chains: see bench_nnue).
+template <std::size_t Regs, std::size_t Budget>
+inline constexpr std::size_t int8_chains = Regs >= Budget ? 1 : Budget / Regs;
 
 #if defined(__SSE2__)
 /// SSE2's exact path for any uint8 input: widen to int16 and multiply pairs with pmaddwd. A group
@@ -135,17 +136,17 @@ void int8_affine_widening(const std::uint8_t* x, const std::int8_t* w, const std
 template <std::size_t In, std::size_t Out>
 void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
-  constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs>;
+  constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs, 16>; // of 32 registers
   __m512i acc[chains][regs];
-  for (auto& c : acc)
-    for (auto& r : c) r = _mm512_setzero_si512();
+  CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
+    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm512_setzero_si512();
+  }
 #if !defined(__AVX512VNNI__)
   const __m512i ones = _mm512_set1_epi16(1);
 #endif
-  auto step = [&](__m512i* a, std::size_t g) {
-    const __m512i x4 = _mm512_set1_epi32(load_group(x + 4 * g));
+  auto step = [&](__m512i* a, std::size_t g, __m512i x4) {
     const std::int8_t* wg = w + g * L::out_padded * 4;
-    for (std::size_t r = 0; r < regs; ++r) {
+    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
       const __m512i wr = _mm512_load_si512(wg + 64 * r);
 #if defined(__AVX512VNNI__)
       a[r] = _mm512_dpbusd_epi32(a[r], x4, wr);
@@ -155,11 +156,14 @@ void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int
     }
   };
   constexpr std::size_t whole = L::groups / chains * chains;
-  for (std::size_t g = 0; g < whole; g += chains)
-    for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
-  for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
-  for (std::size_t r = 0; r < regs; ++r) {
-    for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm512_add_epi32(acc[0][r], acc[c][r]);
+  for (std::size_t g = 0; g < whole; g += chains) {
+    CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c)
+        step(acc[c], g + c, _mm512_set1_epi32(load_group(x + 4 * (g + c))));
+  }
+  CTNN_UNROLL for (std::size_t c = 0; c < L::groups - whole; ++c)
+      step(acc[c], whole + c, _mm512_set1_epi32(load_group(x + 4 * (whole + c))));
+  CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
+    CTNN_UNROLL for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm512_add_epi32(acc[0][r], acc[c][r]);
     _mm512_store_si512(y + 16 * r, acc[0][r]);
   }
   for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
@@ -172,17 +176,18 @@ void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int
 template <std::size_t In, std::size_t Out>
 void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
-  constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs>;
+  constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs, 8>; // of 16 registers
   __m256i acc[chains][regs];
-  for (auto& c : acc)
-    for (auto& r : c) r = _mm256_setzero_si256();
+  CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
+    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm256_setzero_si256();
+  }
 #if !defined(__AVXVNNI__)
   const __m256i ones = _mm256_set1_epi16(1);
 #endif
   auto step = [&](__m256i* a, std::size_t g) {
     const __m256i x4 = _mm256_set1_epi32(load_group(x + 4 * g));
     const std::int8_t* wg = w + g * L::out_padded * 4;
-    for (std::size_t r = 0; r < regs; ++r) {
+    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
       const __m256i wr = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 32 * r));
 #if defined(__AVXVNNI__)
       a[r] = _mm256_dpbusd_avx_epi32(a[r], x4, wr);
@@ -192,11 +197,12 @@ void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int
     }
   };
   constexpr std::size_t whole = L::groups / chains * chains;
-  for (std::size_t g = 0; g < whole; g += chains)
-    for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
-  for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
-  for (std::size_t r = 0; r < regs; ++r) {
-    for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm256_add_epi32(acc[0][r], acc[c][r]);
+  for (std::size_t g = 0; g < whole; g += chains) {
+    CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
+  }
+  CTNN_UNROLL for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
+  CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
+    CTNN_UNROLL for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm256_add_epi32(acc[0][r], acc[c][r]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(y + 8 * r), acc[0][r]);
   }
   for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
@@ -208,25 +214,27 @@ void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int
 template <std::size_t In, std::size_t Out>
 void int8_affine_128(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
-  constexpr std::size_t regs = L::out_padded / 4, chains = int8_chains<regs>;
+  constexpr std::size_t regs = L::out_padded / 4, chains = int8_chains<regs, 8>; // of 16 registers
   __m128i acc[chains][regs];
-  for (auto& c : acc)
-    for (auto& r : c) r = _mm_setzero_si128();
+  CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
+    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm_setzero_si128();
+  }
   const __m128i ones = _mm_set1_epi16(1);
   auto step = [&](__m128i* a, std::size_t g) {
     const __m128i x4 = _mm_set1_epi32(load_group(x + 4 * g));
     const std::int8_t* wg = w + g * L::out_padded * 4;
-    for (std::size_t r = 0; r < regs; ++r) {
+    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
       const __m128i wr = _mm_load_si128(reinterpret_cast<const __m128i*>(wg + 16 * r));
       a[r] = _mm_add_epi32(a[r], _mm_madd_epi16(_mm_maddubs_epi16(x4, wr), ones));
     }
   };
   constexpr std::size_t whole = L::groups / chains * chains;
-  for (std::size_t g = 0; g < whole; g += chains)
-    for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
-  for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
-  for (std::size_t r = 0; r < regs; ++r) {
-    for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm_add_epi32(acc[0][r], acc[c][r]);
+  for (std::size_t g = 0; g < whole; g += chains) {
+    CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
+  }
+  CTNN_UNROLL for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
+  CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
+    CTNN_UNROLL for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm_add_epi32(acc[0][r], acc[c][r]);
     _mm_store_si128(reinterpret_cast<__m128i*>(y + 4 * r), acc[0][r]);
   }
   for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
@@ -270,20 +278,30 @@ CTNN_ALWAYS_INLINE void int8_affine(const std::uint8_t* x, const std::int8_t* w,
 #endif
 }
 
-/// y[i] = clamp(x[i] >> Shift, 0, Max): the clipped ReLU of int32 sums scaled by 2^Shift.
-template <unsigned Shift, unsigned Max = 127>
-CTNN_ALWAYS_INLINE void clipped_relu(const std::int32_t* x, std::uint8_t* y, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i)
+/// y[i] = clamp(x[i] >> Shift, 0, Max) for N values: the clipped ReLU of int32 sums scaled by
+/// 2^Shift. N is a constant so that the compiler vectorizes it (the next layer then loads its
+/// inputs from whole vector stores, not from N byte stores it cannot forward from).
+template <std::size_t N, unsigned Shift, unsigned Max = 127>
+CTNN_ALWAYS_INLINE void clipped_relu(const std::int32_t* x, std::uint8_t* y) noexcept {
+  for (std::size_t i = 0; i < N; ++i)
     y[i] = static_cast<std::uint8_t>(std::clamp<std::int32_t>(x[i] >> Shift, 0, std::int32_t{Max}));
 }
 
-/// y[i] = min(Max, (x[i]^2 >> 2 Shift) / 2^7): the squared clipped ReLU (x in units of 2^Shift,
-/// squared, back to the 0..127 scale of one unit = 128), in 64-bit so no square overflows.
-template <unsigned Shift, unsigned Max = 127>
-CTNN_ALWAYS_INLINE void sqr_clipped_relu(const std::int32_t* x, std::uint8_t* y, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int64_t s = (std::int64_t{x[i]} * x[i]) >> (2 * Shift);
-    y[i] = static_cast<std::uint8_t>(std::min<std::int64_t>(Max, s / 128));
+/// y[i] = min(Max, (x[i]^2 >> 2 Shift) / 2^7) for N values: the squared clipped ReLU (x in units of
+/// 2^Shift, squared, back to the scale of one unit = 128). Computed in int32: inputs are first
+/// clamped to +-c, the smallest magnitude whose result is already Max + 1, so no square overflows
+/// and the result equals the 64-bit definition (the test checks the edges).
+template <std::size_t N, unsigned Shift, unsigned Max = 127>
+CTNN_ALWAYS_INLINE void sqr_clipped_relu(const std::int32_t* x, std::uint8_t* y) noexcept {
+  constexpr std::int32_t c = [] {
+    std::int64_t v = 0;
+    while (((v * v) >> (2 * Shift + 7)) <= Max) ++v;
+    return static_cast<std::int32_t>(v);
+  }();
+  static_assert(std::int64_t{c} * c <= 2147483647, "sqr_clipped_relu: the clamped square must fit in int32");
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::int32_t a = std::clamp<std::int32_t>(x[i], -c, c);
+    y[i] = static_cast<std::uint8_t>(std::min<std::int32_t>(Max, (a * a) >> (2 * Shift + 7)));
   }
 }
 

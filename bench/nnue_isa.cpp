@@ -1,0 +1,135 @@
+// One instruction set's side of the NNUE benchmark: Stockfish 15.1's network in ctnn's integer
+// layers (examples/chess_nnue), timed along random games from Stockfish's bench positions.
+// Compiled once per instruction set with -DCTNN_ISA=<isa>: ctnn's own code then has its own
+// symbols in each; the example's namespaces are renamed here for the same reason.
+#include "nnue_isa.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#define chess CTNN_BENCH_CAT(chess_, CTNN_ISA)
+#define chess_nnue CTNN_BENCH_CAT(chess_nnue_, CTNN_ISA)
+#define chess_positions CTNN_BENCH_CAT(chess_positions_, CTNN_ISA)
+#include "../examples/chess_nnue/network.hpp"
+#include "../tests/chess/positions.hpp"
+
+namespace {
+
+/// A game: its boards, what each move changed, and which bucket each position uses.
+struct ply {
+  chess::board after;
+  chess::dirty changed;
+};
+
+template <class F>
+double median_ns(std::size_t per_round, F&& f) {
+  std::vector<double> rounds;
+  for (int r = 0; r < 15; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    const auto t1 = std::chrono::steady_clock::now();
+    rounds.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(per_round));
+  }
+  std::nth_element(rounds.begin(), rounds.begin() + 7, rounds.end());
+  return rounds[7];
+}
+
+nnue_timings run(const std::string& file) {
+  const auto net = chess_nnue::read_nnue(file);
+  // random games of 40 plies from every bench position
+  std::mt19937 gen(7);
+  std::vector<chess::board> starts;
+  std::vector<std::vector<ply>> games;
+  for (const auto fen : chess_positions::bench) {
+    chess::board b{fen};
+    starts.push_back(b);
+    games.emplace_back();
+    for (int k = 0; k < 40; ++k) {
+      const auto moves = b.moves();
+      if (moves.empty()) break;
+      auto d = b.play(moves[gen() % moves.size()]);
+      games.back().push_back({b, std::move(d)});
+    }
+  }
+  std::size_t moves = 0, positions = 0;
+  for (const auto& g : games) moves += g.size(), positions += g.size() + 1;
+  // the feature changes of every move, computed before timing (a chess engine has them from its
+  // move generator); the timed part is the network's
+  struct step {
+    bool refresh[2];
+    std::vector<std::uint32_t> removed[2], added[2], active[2];
+    chess::color stm;
+    std::size_t bucket;
+  };
+  std::vector<std::vector<step>> steps(games.size());
+  for (std::size_t g = 0; g < games.size(); ++g)
+    for (const auto& p : games[g]) {
+      step s;
+      for (int c = 0; c < 2; ++c) {
+        s.refresh[c] = p.changed.king_moved[c];
+        if (s.refresh[c])
+          s.active[c] = p.after.features(chess::color(c));
+        else
+          p.after.changed_features(p.changed, chess::color(c), s.removed[c], s.added[c]);
+      }
+      s.stm = p.after.side_to_move();
+      s.bucket = chess_nnue::network::bucket_of(p.after);
+      steps[g].push_back(std::move(s));
+    }
+  std::vector<std::vector<std::uint32_t>> start_features[2];
+  for (int c = 0; c < 2; ++c)
+    for (const auto& b : starts) start_features[c].push_back(b.features(chess::color(c)));
+
+  long long checksum = 0;
+  chess_nnue::accumulators acc[2];
+  nnue_timings t{};
+  t.refresh_ns = median_ns(starts.size(), [&] {
+    for (std::size_t i = 0; i < starts.size(); ++i)
+      for (int c = 0; c < 2; ++c) net->transformer.refresh(acc[0].side[c], start_features[c][i]);
+  });
+  t.update_eval_ns = median_ns(moves, [&] {
+    checksum = 0;
+    for (std::size_t g = 0; g < games.size(); ++g) {
+      int cur = 0;
+      for (int c = 0; c < 2; ++c) net->transformer.refresh(acc[cur].side[c], start_features[c][g]);
+      for (const auto& s : steps[g]) {
+        for (int c = 0; c < 2; ++c) {
+          if (s.refresh[c])
+            net->transformer.refresh(acc[1 - cur].side[c], s.active[c]);
+          else
+            net->transformer.update(acc[cur].side[c], acc[1 - cur].side[c], s.removed[c], s.added[c]);
+        }
+        cur = 1 - cur; // one accumulator per ply, as a search keeps them
+        const auto v = net->evaluate(acc[cur], s.stm, s.bucket);
+        checksum += v.psqt + v.positional;
+      }
+    }
+  });
+  // (the update loop also refreshes each game's start: 44 refreshes among 1,700 moves, counted in)
+  t.refresh_eval_ns = median_ns(starts.size(), [&] {
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      for (int c = 0; c < 2; ++c) net->transformer.refresh(acc[0].side[c], start_features[c][i]);
+      const auto v = net->evaluate(acc[0], starts[i].side_to_move(), chess_nnue::network::bucket_of(starts[i]));
+      checksum += v.positional;
+    }
+  });
+  t.eval_ns = median_ns(8 * 100, [&] {
+    for (int r = 0; r < 100; ++r)
+      for (std::size_t k = 0; k < 8; ++k) checksum += net->evaluate(acc[0], chess::white, k).positional;
+  });
+  (void)positions;
+  t.checksum = checksum;
+  return t;
+}
+
+} // namespace
+
+#define CTNN_BENCH_STR_(x) #x
+#define CTNN_BENCH_STR(x) CTNN_BENCH_STR_(x)
+extern const nnue_bench_entry CTNN_BENCH_CAT(nnue_bench_, CTNN_ISA);
+const nnue_bench_entry CTNN_BENCH_CAT(nnue_bench_, CTNN_ISA){CTNN_BENCH_STR(CTNN_ISA), ctnn::kernels::integer_isa,
+                                                             &run};

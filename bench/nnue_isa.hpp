@@ -1,0 +1,26 @@
+// The NNUE benchmark's entry for one instruction set (bench/nnue_isa.cpp, compiled once per
+// instruction set by bench/CMakeLists.txt).
+#pragma once
+
+#include <string>
+
+struct nnue_timings {
+  double refresh_ns; // both sides' accumulators from the active features
+  double
+      update_eval_ns; // per move of random games: both sides updated (a king move refreshes its side), then one bucket
+  double refresh_eval_ns; // a full refresh and one bucket's evaluation
+  double eval_ns;         // one bucket's evaluation from the accumulators (transform + layer stack)
+  long long checksum;     // of every value computed, equal on every instruction set
+};
+
+struct nnue_bench_entry {
+  const char* isa;     // the dispatch name (ctnn::cpu_supports)
+  const char* kernels; // the integer kernels the unit chose
+  nnue_timings (*run)(const std::string& nnue_file);
+};
+
+#define CTNN_BENCH_CAT_(a, b) a##b
+#define CTNN_BENCH_CAT(a, b) CTNN_BENCH_CAT_(a, b)
+
+extern const nnue_bench_entry nnue_bench_avx512vnni, nnue_bench_avxvnni, nnue_bench_avx2, nnue_bench_ssse3,
+    nnue_bench_sse2;
