@@ -136,6 +136,16 @@ struct reader {
     read(&v, 1, what);
     return v;
   }
+  /// Runs a layer's set(): weights that could overflow are a file_error naming this file.
+  template <class F>
+  void set(F&& f) {
+    try {
+      f();
+    } catch (const ctnn::bound_error& e) {
+      throw ctnn::file_error(path, "before byte " + std::to_string(at) + ", " + e.where(), e.expected(),
+                             "a worst case of " + std::to_string(e.bound()));
+    }
+  }
   void expect(std::uint32_t expected, const char* what) {
     const std::size_t where = at;
     const std::uint32_t v = u32(what);
@@ -165,7 +175,7 @@ void read_dense(reader& r, ctnn::int8_dense<In, Out>& layer, const std::string& 
   r.read(padded.data(), padded.size(), (name + " weights").c_str());
   for (std::size_t o = 0; o < Out; ++o)
     for (std::size_t i = 0; i < In; ++i) w[o * In + i] = padded[o * PaddedIn + i];
-  layer.set(w, b, r.path, name); // proves the int32 sums cannot overflow
+  r.set([&] { layer.set(w, b, name); }); // proves the int32 sums cannot overflow
 }
 
 } // namespace detail
@@ -193,7 +203,7 @@ inline std::unique_ptr<network> read_nnue(const std::string& path) {
   r.read(biases.data(), biases.size(), "feature transformer biases");
   r.read(weights.data(), weights.size(), "feature transformer weights");
   r.read(psqt.data(), psqt.size(), "PSQT weights");
-  net->transformer.set(biases, weights, psqt, path, "feature transformer"); // proves int16 holds 32 features
+  r.set([&] { net->transformer.set(biases, weights, psqt, "feature transformer"); });
 
   for (std::size_t s = 0; s < stacks; ++s) {
     const std::string name = "layer stack " + std::to_string(s);

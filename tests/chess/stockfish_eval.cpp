@@ -10,6 +10,9 @@
 #include "../../examples/chess_nnue/network.hpp"
 #include "../../examples/chess_nnue/stockfish.hpp"
 
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -96,4 +99,51 @@ BOOST_AUTO_TEST_CASE(every_bucket_prints_as_stockfish_prints_it_and_updates_equa
                             << " incremental updates equal refreshes; " << differ << " differ");
   BOOST_TEST(differ == 0u);
   BOOST_TEST(tables >= 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_nnue_file_is_a_file_error_naming_the_place) {
+  const auto good = stockfish::network_file();
+  std::string bytes;
+  {
+    std::ifstream in(good, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto dir = ctnn::datasets::cache_dir() / "stockfish";
+  auto write = [&](const std::string& name, const std::string& content) {
+    const auto path = (dir / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  };
+  auto message = [](const std::string& path) -> std::string {
+    try {
+      chess_nnue::read_nnue(path);
+    } catch (const ctnn::file_error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  // truncated inside the feature transformer's weights
+  const auto truncated = write("truncated.nnue", bytes.substr(0, 1000000));
+  BOOST_TEST(message(truncated) == truncated + ": byte 2139: expected 46137344 bytes of feature transformer weights, "
+                                               "found the end of the file after 997861");
+  // a wrong version
+  std::string versioned = bytes;
+  versioned[0] = 0x21;
+  const auto version = write("version.nnue", versioned);
+  BOOST_TEST(message(version) == version + ": byte 0: expected the version 0x7af32f20, found 0x7af32f21");
+  // layer stack 0's first fc_0 bias at 2^31 - 1: its sums could overflow
+  const std::size_t first_bias = 12 + 75 + 4 + 2048 + std::size_t{22528} * 1024 * 2 + std::size_t{22528} * 8 * 4 + 4;
+  std::string overflowing = bytes;
+  const std::int32_t big = 2147483647;
+  std::memcpy(overflowing.data() + first_bias, &big, 4);
+  const auto overflow = write("overflow.nnue", overflowing);
+  const auto m = message(overflow);
+  BOOST_TEST(m.find(overflow + ": before byte " + std::to_string(first_bias + 64 + 16 * 1024) +
+                    ", layer stack 0, fc_0: expected weights whose int32 sums cannot overflow") == 0u,
+             m);
+  // trailing bytes
+  const auto trailing = write("trailing.nnue", bytes + "xy");
+  BOOST_TEST(message(trailing) == trailing + ": byte " + std::to_string(bytes.size()) +
+                                      ": expected the end of the file, found 2 more bytes");
+  for (const auto& p : {truncated, version, overflow, trailing}) std::filesystem::remove(p);
 }

@@ -3,14 +3,14 @@
 // (in the kernel's layout, kernels/integer.hpp), so a network of them can be a constexpr value.
 //
 // Overflow is proved, not hoped away: sum_bound() is the largest |b[o]| + sum_i |W[o][i]| * InMax
-// over the outputs, the worst case for any input; set() refuses weights whose bound reaches 2^31
-// (for weights read from a file, a file_error naming the layer), and ctnn::proved<...> turns the
-// same bound of constexpr weights into one compile error naming the layer.
+// over the outputs, the worst case for any input; set() refuses weights whose bound passes 2^31 - 1
+// with a bound_error naming the layer (a file reader turns it into a file_error naming the file),
+// and for constexpr weights the same bound is a constant: static_assert(layer.cannot_overflow()).
 #pragma once
 
 #include <ctnn/core/config.hpp>
 
-#include <ctnn/io/error.hpp>
+#include <ctnn/core/bound_error.hpp>
 #include <ctnn/kernels/integer.hpp>
 
 #include <array>
@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -64,24 +65,25 @@ struct int8_dense {
   static constexpr std::int64_t sum_limit = std::numeric_limits<std::int32_t>::max();
   constexpr bool cannot_overflow() const noexcept { return sum_bound() <= sum_limit; }
 
-  /// Sets the parameters from PyTorch's layout: w [Out][In] row-major, b [Out]. On weights that
-  /// could overflow, throws file_error(file, where, ...) naming the bound, and keeps the old ones.
+  /// Sets the parameters from PyTorch's layout: w [Out][In] row-major, b [Out]. Throws
+  /// std::invalid_argument on other sizes, and bound_error (naming `where`) on weights that could
+  /// overflow; then the old parameters stay.
   constexpr void set(std::span<const std::int8_t> w, std::span<const std::int32_t> b,
-                     std::string_view file = "(memory)", std::string_view where = "int8_dense") {
+                     std::string_view where = "int8_dense") {
     if (w.size() != In * Out || b.size() != Out)
-      throw file_error(std::string(file), std::string(where),
-                       std::to_string(In * Out) + " weights and " + std::to_string(Out) + " biases",
-                       std::to_string(w.size()) + " and " + std::to_string(b.size()));
+      throw std::invalid_argument(std::string(where) + ": expected " + std::to_string(In * Out) + " weights and " +
+                                  std::to_string(Out) + " biases, found " + std::to_string(w.size()) + " and " +
+                                  std::to_string(b.size()));
     int8_dense next{};
     for (std::size_t o = 0; o < Out; ++o) {
       next.biases[o] = b[o];
       for (std::size_t i = 0; i < In; ++i) next.weights[layout::index(i, o)] = w[o * In + i];
     }
     if (!next.cannot_overflow())
-      throw file_error(std::string(file), std::string(where),
-                       "weights whose int32 sums cannot overflow for inputs up to " + std::to_string(InMax) +
-                           " (|bias| + sum |w| * " + std::to_string(InMax) + " <= 2147483647)",
-                       "a worst-case sum of " + std::to_string(next.sum_bound()));
+      throw bound_error(std::string(where),
+                        "weights whose int32 sums cannot overflow for inputs up to " + std::to_string(InMax) +
+                            " (|bias| + sum |w| * " + std::to_string(InMax) + " <= 2147483647)",
+                        next.sum_bound());
     *this = next;
   }
 

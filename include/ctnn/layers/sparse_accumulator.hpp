@@ -14,13 +14,14 @@
 // every instruction set gives the same values.
 //
 // Overflow is proved at set(): the worst case of every accumulator value, |bias| plus the MaxActive
-// largest |weights| of its column, must fit in int16 (the side outputs in int32).
+// largest |weights| of its column, must fit in int16 (the side outputs in int32), or set() throws
+// a bound_error naming the value (a file reader turns it into a file_error naming the file).
 #pragma once
 
 #include <ctnn/core/config.hpp>
 
 #include <ctnn/core/aligned_buffer.hpp>
-#include <ctnn/io/error.hpp>
+#include <ctnn/core/bound_error.hpp>
 #include <ctnn/kernels/integer.hpp>
 #include <ctnn/kernels/simd.hpp>
 
@@ -31,6 +32,7 @@
 #include <functional>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -63,19 +65,18 @@ public:
   }
 
   /// Sets the parameters: biases [Dims], weights [Features][Dims] (a feature's row contiguous),
-  /// side weights [Features][Sides]. Throws file_error naming the first value whose worst case
-  /// cannot be held (or a size that does not fit), and then keeps the old parameters.
+  /// side weights [Features][Sides]. Throws std::invalid_argument on other sizes, and bound_error
+  /// naming `where` and the first value whose worst case cannot be held; then the old parameters
+  /// stay.
   void set(std::span<const std::int16_t> biases, std::span<const std::int16_t> weights,
-           std::span<const std::int32_t> side_weights, const std::string& file = "(memory)",
-           const std::string& where = "sparse_accumulator") {
+           std::span<const std::int32_t> side_weights, const std::string& where = "sparse_accumulator") {
     if (biases.size() != Dims || weights.size() != Features * Dims || side_weights.size() != Features * Sides)
-      throw file_error(file, where,
-                       std::to_string(Dims) + " biases, " + std::to_string(Features * Dims) + " weights and " +
-                           std::to_string(Features * Sides) + " side weights",
-                       std::to_string(biases.size()) + ", " + std::to_string(weights.size()) + " and " +
-                           std::to_string(side_weights.size()));
-    check_bound<std::int16_t>(biases.data(), weights.data(), Dims, file, where, "accumulator value");
-    check_bound<std::int32_t>(nullptr, side_weights.data(), Sides, file, where, "side output");
+      throw std::invalid_argument(where + ": expected " + std::to_string(Dims) + " biases, " +
+                                  std::to_string(Features * Dims) + " weights and " + std::to_string(Features * Sides) +
+                                  " side weights, found " + std::to_string(biases.size()) + ", " +
+                                  std::to_string(weights.size()) + " and " + std::to_string(side_weights.size()));
+    check_bound<std::int16_t>(biases.data(), weights.data(), Dims, where, "accumulator value");
+    check_bound<std::int32_t>(nullptr, side_weights.data(), Sides, where, "side output");
     std::copy(biases.begin(), biases.end(), biases_.begin());
     std::copy(weights.begin(), weights.end(), weights_.data());
     std::copy(side_weights.begin(), side_weights.end(), side_weights_.data());
@@ -145,8 +146,8 @@ private:
   /// For each of `columns` values: |bias| (biases may be null) + the MaxActive largest |weights| of its column must fit
   /// in Acc.
   template <class Acc, class W>
-  static void check_bound(const std::int16_t* biases, const W* weights, std::size_t columns, const std::string& file,
-                          const std::string& where, const char* what) {
+  static void check_bound(const std::int16_t* biases, const W* weights, std::size_t columns, const std::string& where,
+                          const char* what) {
     std::vector<std::int64_t> column(Features);
     for (std::size_t j = 0; j < columns; ++j) {
       for (std::size_t f = 0; f < Features; ++f) {
@@ -160,10 +161,10 @@ private:
       for (std::size_t f = 0; f < k; ++f) bound += column[f];
       if (biases) bound += biases[j] < 0 ? -std::int64_t{biases[j]} : std::int64_t{biases[j]};
       if (bound > std::numeric_limits<Acc>::max())
-        throw file_error(file, where + ", " + what + " " + std::to_string(j),
-                         "weights whose sum over any " + std::to_string(MaxActive) + " active features fits in " +
-                             (sizeof(Acc) == 2 ? "int16 (32767)" : "int32 (2147483647)"),
-                         "a worst case of " + std::to_string(bound));
+        throw bound_error(where + ", " + what + " " + std::to_string(j),
+                          "weights whose sum over any " + std::to_string(MaxActive) + " active features fits in " +
+                              (sizeof(Acc) == 2 ? "int16 (32767)" : "int32 (2147483647)"),
+                          bound);
     }
   }
 
