@@ -1,0 +1,94 @@
+// quantize(net, calibration): the integer network of a float network. The arithmetic by hand on
+// one layer; a random MLP against its float network (inputs of both signs, so the input's zero
+// point is folded into the bias); percentiles that clip an outlier; layers the integer network
+// leaves out; calibration of the wrong size.
+#define BOOST_TEST_MODULE quantize
+#include <boost/test/unit_test.hpp>
+
+#include <ctnn/ctnn.hpp>
+#include <ctnn/runtime/quantize.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace nn = ctnn;
+
+BOOST_AUTO_TEST_CASE(one_layer_by_hand) {
+  using model = nn::network<nn::input<nn::shape<2>>, nn::dense<1>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 1);
+  auto l = net.layer<1>();
+  l.weight(0, 0) = 1.0f;
+  l.weight(0, 1) = -0.5f;
+  l.bias(0) = 0.25f;
+  nn::dataset<float, nn::shape<2>, nn::shape<1>> calibration;
+  calibration.push_back(nn::tensor<float, nn::shape<2>>{0.0f, 0.0f}, nn::tensor<float, nn::shape<1>>{});
+  calibration.push_back(nn::tensor<float, nn::shape<2>>{1.0f, 1.0f}, nn::tensor<float, nn::shape<1>>{});
+  const auto q = nn::quantize(net, calibration);
+  // inputs in [0, 1]: scale 1/127, zero point 0; weights: scale 1/127, codes 127 and -64 (-63.5
+  // rounded away from zero); bias 0.25 * 127 * 127 = 4032.25 -> 4032
+  BOOST_TEST(q.input_range().zero == 0);
+  BOOST_TEST(q.stage<0>().layer.weight(0, 0) == 127);
+  BOOST_TEST(q.stage<0>().layer.weight(0, 1) == -64);
+  BOOST_TEST(q.stage<0>().layer.bias(0) == 4032);
+  // x = (1, 0.5): codes 127 and 64 (63.5 rounded half up); 4032 + 127 * 127 - 64 * 64 = 16065
+  const auto y = q(nn::tensor<float, nn::shape<2>>{1.0f, 0.5f});
+  BOOST_TEST(y[0] == static_cast<float>(1.0 / (127.0 * 127.0)) * 16065.0f);
+  BOOST_TEST(std::abs(y[0] - net(nn::tensor<float, nn::shape<2>>{1.0f, 0.5f})[0]) < 0.01f);
+}
+
+BOOST_AUTO_TEST_CASE(a_random_mlp_follows_its_float_network) {
+  using model = nn::network<nn::input<nn::shape<12>>, nn::dense<32>, nn::relu, nn::dropout<1, 5>, nn::dense<16>,
+                            nn::relu, nn::dense<16>, nn::dense<3>>; // a dense without relu: a zero point inside
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 3);
+  std::mt19937 gen(5);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  nn::dataset<float, nn::shape<12>, nn::shape<3>> calibration, test;
+  for (int i = 0; i < 2000; ++i) {
+    nn::tensor<float, nn::shape<12>> x;
+    for (auto& v : x) v = d(gen);
+    (i < 1500 ? calibration : test).push_back(x, nn::tensor<float, nn::shape<3>>{});
+  }
+  const auto q = nn::quantize(net, calibration);
+  float worst = 0, scale = 0;
+  std::size_t same_argmax = 0;
+  for (std::size_t i = 0; i < test.size(); ++i) {
+    const auto x = test.input_tensor(i);
+    const auto yf = net(x), yq = q(x);
+    for (std::size_t o = 0; o < 3; ++o) {
+      worst = std::max(worst, std::abs(yf[o] - yq[o]));
+      scale = std::max(scale, std::abs(yf[o]));
+    }
+    same_argmax +=
+        std::max_element(yf.begin(), yf.end()) - yf.begin() == std::max_element(yq.begin(), yq.end()) - yq.begin();
+  }
+  BOOST_TEST_MESSAGE("largest difference " << worst << " of outputs up to " << scale << "; argmax agrees on "
+                                           << same_argmax << " of " << test.size());
+  BOOST_TEST(worst < 0.05f * scale);
+  BOOST_TEST(same_argmax >= test.size() * 95 / 100);
+  BOOST_TEST(q.input_range().zero > 0, "inputs of both signs need a zero point");
+  BOOST_TEST(q.stage<2>().out_zero > 0, "the dense without relu has outputs of both signs");
+}
+
+BOOST_AUTO_TEST_CASE(a_percentile_clips_an_outlier) {
+  using model = nn::network<nn::input<nn::shape<1>>, nn::dense<2>, nn::relu, nn::dense<1>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 1);
+  nn::dataset<float, nn::shape<1>, nn::shape<1>> calibration;
+  for (int i = 0; i <= 1000; ++i)
+    calibration.push_back(nn::tensor<float, nn::shape<1>>{i == 500 ? 1000.0f : float(i % 100) / 100.0f},
+                          nn::tensor<float, nn::shape<1>>{});
+  const auto all = nn::quantize(net, calibration);
+  const auto clipped = nn::quantize(net, calibration, {.percentile = 99});
+  BOOST_TEST(all.input_range().scale == 1000.0 / 127, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(clipped.input_range().scale < 1.0 / 127 + 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(layers_left_out_and_calibration_of_the_wrong_size) {
+  using model = nn::network<nn::input<nn::shape<2, 3>>, nn::flatten, nn::dense<4>, nn::relu, nn::dense<2>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 1);
+  static_assert(nn::quantized<model>::stage_count == 2);
+  std::vector<float> rows(6 * 10, 0.5f);
+  BOOST_CHECK_NO_THROW(nn::quantize_rows(net, rows, 10));
+  BOOST_CHECK_THROW(nn::quantize_rows(net, rows, 9), std::invalid_argument);
+}
