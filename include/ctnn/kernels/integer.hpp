@@ -92,9 +92,10 @@ inline std::int32_t load_group(const std::uint8_t* x) noexcept {
 
 /// Sums in several independent chains, each `Regs` registers wide: a multiply-add has a latency
 /// of 4 to 5 cycles and two or more issue per cycle, so about `Budget` of them must be in flight
-/// (a 1024 -> 16 layer on 4 chains waited on latency: 90 ns a call, 16 chains: see bench_nnue).
-template <std::size_t Regs, std::size_t Budget>
-inline constexpr std::size_t int8_chains = Regs >= Budget ? 1 : Budget / Regs;
+/// and small layers keep at least four groups per chain (adding up many chains costs more than
+/// it saves there).
+template <std::size_t Regs, std::size_t Budget, std::size_t Groups>
+inline constexpr std::size_t int8_chains = std::clamp<std::size_t>(Groups / 4, 1, Regs >= Budget ? 1 : Budget / Regs);
 
 #if defined(__SSE2__)
 /// SSE2's exact path for any uint8 input: widen to int16 and multiply pairs with pmaddwd. A group
@@ -136,7 +137,7 @@ void int8_affine_widening(const std::uint8_t* x, const std::int8_t* w, const std
 template <std::size_t In, std::size_t Out>
 void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
-  constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs, 16>; // of 32 registers
+  constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs, 16, L::groups>; // of 32 registers
   __m512i acc[chains][regs];
   CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
     CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm512_setzero_si512();
@@ -176,7 +177,7 @@ void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int
 template <std::size_t In, std::size_t Out>
 void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
-  constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs, 8>; // of 16 registers
+  constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs, 8, L::groups>; // of 16 registers
   __m256i acc[chains][regs];
   CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
     CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm256_setzero_si256();
@@ -214,7 +215,7 @@ void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int
 template <std::size_t In, std::size_t Out>
 void int8_affine_128(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
-  constexpr std::size_t regs = L::out_padded / 4, chains = int8_chains<regs, 8>; // of 16 registers
+  constexpr std::size_t regs = L::out_padded / 4, chains = int8_chains<regs, 8, L::groups>; // of 16 registers
   __m128i acc[chains][regs];
   CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
     CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm_setzero_si128();
@@ -302,6 +303,31 @@ CTNN_ALWAYS_INLINE void sqr_clipped_relu(const std::int32_t* x, std::uint8_t* y)
   for (std::size_t i = 0; i < N; ++i) {
     const std::int32_t a = std::clamp<std::int32_t>(x[i], -c, c);
     y[i] = static_cast<std::uint8_t>(std::min<std::int32_t>(Max, (a * a) >> (2 * Shift + 7)));
+  }
+}
+
+/// y[i] = x[i] for N int32 values in 0..127 (N a multiple of 16), with vector stores: the next
+/// layer loads its inputs four bytes at a time, which a processor cannot forward from single-byte
+/// stores (a stall of a dozen cycles per load).
+template <std::size_t N>
+CTNN_ALWAYS_INLINE void narrow_to_uint8(const std::int32_t* x, std::uint8_t* y) noexcept {
+  static_assert(N % 16 == 0, "narrow_to_uint8: N must be a multiple of 16");
+  for (std::size_t i = 0; i < N; i += 16) {
+#if defined(__AVX512F__)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm512_cvtepi32_epi8(_mm512_loadu_si512(x + i)));
+#elif defined(__AVX2__)
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i + 8));
+    const __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8); // a0..7 b0..7 as int16
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
+                     _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)));
+#elif defined(__SSE2__)
+    const auto at = [&](std::size_t k) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i + k)); };
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
+                     _mm_packus_epi16(_mm_packs_epi32(at(0), at(4)), _mm_packs_epi32(at(8), at(12))));
+#else
+    for (std::size_t k = 0; k < 16; ++k) y[i + k] = static_cast<std::uint8_t>(x[i + k]);
+#endif
   }
 }
 

@@ -13,9 +13,10 @@
 //   weight       W[o][i] ~ sw[o] * Wq[o][i], Wq in -127..127, sw[o] = max_i |W[o][i]| / 127
 //   bias         bq[o] = round(b[o] / (s_in sw[o])) - z_in * sum_i Wq[o][i] (the input's zero point
 //                folded into the bias, so the kernel multiplies the uint8 codes as they are)
-//   requantize   q_out = clamp(z_out + round(acc * s_in sw[o] / s_out), lo, 127), the multiplier as
-//                an int32 mantissa and a right shift (exact integer rounding, the same everywhere);
-//                lo = z_out when a relu follows (the relu is the clamp), else 0
+//   requantize   q_out = clamp(z_out + round(acc * m[o]), lo, 127), m[o] = s_in sw[o] / s_out a float:
+//                one IEEE multiply and a round to nearest even, which every instruction set does
+//                alike (no add that an FMA could absorb); lo = z_out when a relu follows (the relu
+//                is the clamp), else 0
 //   last layer   y[o] = s_in sw[o] * acc[o] (float)
 // Every layer's int32 sums are proved not to overflow when it is set (int8_dense::set).
 #pragma once
@@ -29,6 +30,7 @@
 #include <ctnn/dsl/layers/dropout.hpp>
 #include <ctnn/dsl/layers/flatten.hpp>
 #include <ctnn/kernels/integer.hpp>
+#include <ctnn/kernels/simd.hpp>
 #include <ctnn/layers/int8_dense.hpp>
 #include <ctnn/runtime/network.hpp>
 
@@ -112,26 +114,6 @@ struct plan {
   }
 };
 
-/// A requantization multiplier: real ~ mantissa * 2^-shift, mantissa in [2^30, 2^31).
-struct multiplier {
-  std::int32_t mantissa = 0;
-  int shift = 31;
-  static multiplier of(double real) {
-    if (!(real > 0)) return {0, 31};
-    int e = 0;
-    const double m = std::frexp(real, &e); // real = m 2^e, m in [0.5, 1)
-    std::int64_t q = std::llround(m * 2147483648.0);
-    if (q == 2147483648LL) q /= 2, ++e;
-    const int shift = 31 - e;
-    if (shift < 1 || shift > 62) throw std::range_error("quantize: a requantization scale out of range");
-    return {static_cast<std::int32_t>(q), shift};
-  }
-  /// round(acc * real), halves up: exact integer arithmetic, the same on every machine.
-  std::int64_t apply(std::int32_t acc) const noexcept {
-    return (std::int64_t{acc} * mantissa + (std::int64_t{1} << (shift - 1))) >> shift;
-  }
-};
-
 /// An activation's affine quantization: a ~ scale * (q - zero), q in 0..127.
 struct affine_range {
   double scale = 1;
@@ -148,15 +130,22 @@ struct affine_range {
   std::uint8_t code(double a) const noexcept {
     return static_cast<std::uint8_t>(std::clamp<long>(std::lround(a / scale) + zero, 0, 127));
   }
-  /// code() for n floats, vectorized: x / scale + zero rounded half up. A division and an add (no
-  /// multiply-add the compiler could contract into an FMA on one instruction set and not on
-  /// another), so every instruction set gives the same codes.
-  void codes(const float* x, std::uint8_t* q, std::size_t n) const noexcept {
-    const float s = static_cast<float>(scale), z = static_cast<float>(zero) + 0.5f;
-    for (std::size_t i = 0; i < n; ++i) {
-      const float v = std::clamp(x[i] / s + z, 0.0f, 127.5f); // in range before the conversion
-      q[i] = static_cast<std::uint8_t>(static_cast<int>(v));
+  /// code() for N floats into q (N rounded up to 16 codes; the padding is coded from 0): x / scale
+  /// + zero, rounded half up. A division and an add, never a multiply-add that an FMA could absorb
+  /// on one instruction set and not another, so every instruction set gives the same codes.
+  template <std::size_t N>
+  void codes(const float* x, std::uint8_t* q) const noexcept {
+    using fb = kernels::simd<float>;
+    constexpr std::size_t padded = (N + 15) / 16 * 16, whole = N / fb::size * fb::size;
+    const fb s(static_cast<float>(scale)), z(static_cast<float>(zero) + 0.5f), lo(0.0f), hi(127.5f);
+    alignas(64) std::int32_t c[padded];
+    for (std::size_t i = 0; i < whole; i += fb::size)
+      xsimd::to_int(xsimd::min(xsimd::max(fb::load_unaligned(x + i) / s + z, lo), hi)).store_aligned(c + i);
+    for (std::size_t i = whole; i < padded; ++i) {
+      const float v = (i < N ? x[i] : 0.0f) / static_cast<float>(scale) + (static_cast<float>(zero) + 0.5f);
+      c[i] = static_cast<std::int32_t>(std::min(std::max(v, 0.0f), 127.5f));
     }
+    kernels::narrow_to_uint8<padded>(c, q);
   }
 };
 
@@ -166,8 +155,8 @@ struct stage {
   static constexpr std::size_t in = In, out = Out;
   static constexpr bool relu = Relu, last = Last;
   layer_type layer;
-  std::array<multiplier, Out> requantize{};
-  std::array<float, Out> dequantize{}; // last layer: float per unit of the sum
+  /// Not last: the requantization multipliers m[o]; last: the float value of one unit of sum o.
+  alignas(64) std::array<float, layer_type::out_padded> scale{};
   int out_zero = 0;
 };
 
@@ -205,7 +194,7 @@ public:
   }
   void operator()(const float* x, float* y) const noexcept {
     alignas(64) std::uint8_t a[max_width], b[max_width];
-    input_.codes(x, a, input_size);
+    input_.template codes<input_size>(x, a);
     run<0>(a, b, y);
   }
 
@@ -240,12 +229,17 @@ private:
     alignas(64) std::int32_t acc[S::layer_type::out_padded];
     s.layer.forward(in, acc);
     if constexpr (S::last) {
-      for (std::size_t o = 0; o < S::out; ++o) y[o] = s.dequantize[o] * static_cast<float>(acc[o]);
+      for (std::size_t o = 0; o < S::out; ++o) y[o] = s.scale[o] * static_cast<float>(acc[o]);
     } else {
-      const int lo = S::relu ? s.out_zero : 0;
-      for (std::size_t o = 0; o < S::out; ++o)
-        out[o] =
-            static_cast<std::uint8_t>(std::clamp<std::int64_t>(s.out_zero + s.requantize[o].apply(acc[o]), lo, 127));
+      using fb = kernels::simd<float>;
+      using ib = kernels::simd<std::int32_t>;
+      const ib zero(s.out_zero), lo(S::relu ? s.out_zero : 0), hi(127);
+      alignas(64) std::int32_t codes[S::layer_type::out_padded];
+      for (std::size_t o = 0; o < S::layer_type::out_padded; o += fb::size) {
+        const fb v = xsimd::to_float(ib::load_aligned(acc + o)) * fb::load_aligned(s.scale.data() + o);
+        xsimd::min(xsimd::max(xsimd::nearbyint_as_int(v) + zero, lo), hi).store_aligned(codes + o);
+      }
+      kernels::narrow_to_uint8<S::layer_type::out_padded>(codes, out);
       run<K + 1>(out, in, y);
     }
   }
@@ -334,14 +328,14 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
             }
             s.layer.set(wq, bq, "quantize: layer " + std::to_string(plan::dense_index(K)));
             if constexpr (S::last) {
-              for (std::size_t o = 0; o < S::out; ++o) s.dequantize[o] = static_cast<float>(in_range.scale * sw[o]);
+              for (std::size_t o = 0; o < S::out; ++o) s.scale[o] = static_cast<float>(in_range.scale * sw[o]);
             } else {
               std::vector<double> values(next);
               const auto [lo, hi] = detail::quant::range_of(values, options.percentile);
               const auto out_range = detail::quant::affine_range::of(lo, hi);
               s.out_zero = out_range.zero;
               for (std::size_t o = 0; o < S::out; ++o)
-                s.requantize[o] = detail::quant::multiplier::of(in_range.scale * sw[o] / out_range.scale);
+                s.scale[o] = static_cast<float>(in_range.scale * sw[o] / out_range.scale);
               in_range = out_range;
             }
             act = std::move(next);
