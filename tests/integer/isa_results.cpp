@@ -43,6 +43,30 @@ void affine(lcg& r, bool reference, std::vector<std::int64_t>& out) {
   }
 }
 
+template <std::size_t Window, std::size_t F, std::size_t Positions>
+void conv(lcg& r, bool reference, std::vector<std::int64_t>& out) {
+  using L = ctnn::kernels::int8_conv_layout<Window, Positions>;
+  std::vector<std::uint8_t> rows(L::window_padded * L::positions_padded);
+  alignas(64) static std::uint8_t packed[L::size];
+  alignas(64) static std::int8_t w[F * L::window_padded];
+  alignas(64) static std::int32_t y[F * L::positions_padded];
+  std::int32_t b[F];
+  for (std::size_t k = 0; k < L::window_padded; ++k)
+    for (std::size_t p = 0; p < L::positions_padded; ++p)
+      rows[k * L::positions_padded + p] = static_cast<std::uint8_t>(k < Window ? r(0, 127) : 0);
+  for (std::size_t f = 0; f < F; ++f)
+    for (std::size_t k = 0; k < L::window_padded; ++k)
+      w[f * L::window_padded + k] = static_cast<std::int8_t>(k < Window ? r(-128, 127) : 0);
+  for (auto& v : b) v = static_cast<std::int32_t>(r(-100000, 100000));
+  ctnn::kernels::int8_conv_interleave<Window, Positions>(rows.data(), packed);
+  if (reference)
+    ctnn::kernels::int8_conv_reference<Window, F, Positions>(packed, w, b, y);
+  else
+    ctnn::kernels::int8_conv<Window, F, Positions>(packed, w, b, y);
+  for (std::size_t f = 0; f < F; ++f)
+    out.insert(out.end(), y + f * L::positions_padded, y + f * L::positions_padded + Positions);
+}
+
 std::vector<std::int64_t> run(bool reference) {
   lcg r{42};
   std::vector<std::int64_t> out;
@@ -52,6 +76,10 @@ std::vector<std::int64_t> run(bool reference) {
   affine<13, 20, 255>(r, reference, out);
   affine<784, 128, 127>(r, reference, out);
   affine<100, 10, 255>(r, reference, out);
+
+  conv<9, 8, 676>(r, reference, out);
+  conv<72, 16, 121>(r, reference, out);
+  conv<30, 13, 5>(r, reference, out); // filters not a multiple of the block, few positions
 
   alignas(64) std::int32_t s[64];
   alignas(64) std::uint8_t a[64];

@@ -220,3 +220,42 @@ BOOST_AUTO_TEST_CASE(sparse_accumulator_refuses_a_column_that_could_overflow_int
   BOOST_TEST(ft->row(0)[5] == 1, "the refused weights replaced the accumulator's own");
   BOOST_TEST(ft->biases()[5] == 0);
 }
+
+BOOST_AUTO_TEST_CASE(int8_conv_equals_its_definition) {
+  // window codes and weights at their extremes and random, against sum_k W[f][k] X[k][p] + b[f]
+  constexpr std::size_t window = 27, filters = 11, positions = 37;
+  using L = ctnn::kernels::int8_conv_layout<window, positions>;
+  std::mt19937 gen(11);
+  std::uniform_int_distribution<int> xd(0, 127), wd(-128, 127);
+  for (bool extremes : {false, true}) {
+    std::vector<std::uint8_t> rows(L::window_padded * L::positions_padded, 0);
+    alignas(64) static std::uint8_t packed[L::size];
+    alignas(64) static std::int8_t w[filters * L::window_padded];
+    alignas(64) static std::int32_t y[filters * L::positions_padded], ref[filters * L::positions_padded];
+    std::int32_t b[filters];
+    for (std::size_t k = 0; k < window; ++k)
+      for (std::size_t p = 0; p < positions; ++p)
+        rows[k * L::positions_padded + p] = static_cast<std::uint8_t>(extremes ? 127 : xd(gen));
+    for (std::size_t f = 0; f < filters; ++f)
+      for (std::size_t k = 0; k < L::window_padded; ++k)
+        w[f * L::window_padded + k] = static_cast<std::int8_t>(k >= window ? 0
+                                                               : extremes  ? (f % 2 ? -128 : 127)
+                                                                           : wd(gen));
+    for (std::size_t f = 0; f < filters; ++f) b[f] = static_cast<std::int32_t>(f * 1000) - 5000;
+    ctnn::kernels::int8_conv_interleave<window, positions>(rows.data(), packed);
+    for (std::size_t k = 0; k < window; ++k)
+      for (std::size_t p = 0; p < positions; ++p)
+        BOOST_TEST_REQUIRE(packed[L::index(k, p)] == rows[k * L::positions_padded + p]);
+    ctnn::kernels::int8_conv<window, filters, positions>(packed, w, b, y);
+    ctnn::kernels::int8_conv_reference<window, filters, positions>(packed, w, b, ref);
+    for (std::size_t f = 0; f < filters; ++f)
+      for (std::size_t p = 0; p < positions; ++p) {
+        std::int64_t s = b[f];
+        for (std::size_t k = 0; k < window; ++k)
+          s += std::int64_t{rows[k * L::positions_padded + p]} * w[f * L::window_padded + k];
+        BOOST_TEST_REQUIRE(ref[f * L::positions_padded + p] == s);
+        BOOST_TEST_REQUIRE(y[f * L::positions_padded + p] == s,
+                           ctnn::kernels::integer_isa << ": filter " << f << ", position " << p);
+      }
+  }
+}

@@ -92,3 +92,50 @@ BOOST_AUTO_TEST_CASE(layers_left_out_and_calibration_of_the_wrong_size) {
   BOOST_CHECK_NO_THROW(nn::quantize_rows(net, rows, 10));
   BOOST_CHECK_THROW(nn::quantize_rows(net, rows, 9), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(a_random_cnn_follows_its_float_network) {
+  // padding, stride, dilation, a 1-D convolution's cousin and a pool with padding: the geometry of
+  // every window is the float network's
+  using model =
+      nn::network<nn::input<nn::shape<3, 15, 13>>, nn::conv2d<8, nn::kernel<3>, nn::padding<1>>, nn::relu,
+                  nn::max_pool2d<nn::window<2>>, nn::conv2d<6, nn::kernel<3, 2>, nn::stride<2, 1>, nn::dilation<1, 2>>,
+                  nn::relu, nn::max_pool2d<nn::window<3>, nn::stride<2>, nn::padding<1>>, nn::flatten, nn::dense<5>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 11);
+  std::mt19937 gen(9);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  nn::dataset<float, nn::shape<3, 15, 13>, nn::shape<5>> calibration, test;
+  for (int i = 0; i < 400; ++i) {
+    nn::tensor<float, nn::shape<3, 15, 13>> x;
+    for (auto& v : x) v = d(gen);
+    (i < 300 ? calibration : test).push_back(x, nn::tensor<float, nn::shape<5>>{});
+  }
+  const auto q = nn::quantize(net, calibration);
+  float worst = 0, scale = 0;
+  for (std::size_t i = 0; i < test.size(); ++i) {
+    const auto yf = net(test.input_tensor(i)), yq = q(test.input_tensor(i));
+    for (std::size_t o = 0; o < 5; ++o) {
+      worst = std::max(worst, std::abs(yf[o] - yq[o]));
+      scale = std::max(scale, std::abs(yf[o]));
+    }
+  }
+  BOOST_TEST_MESSAGE("CNN: largest difference " << worst << " of outputs up to " << scale);
+  BOOST_TEST(worst < 0.05f * scale);
+  BOOST_TEST(scale > 0.01f);
+}
+
+BOOST_AUTO_TEST_CASE(a_conv_as_the_last_layer_gives_floats) {
+  using model = nn::network<nn::input<nn::shape<2, 6>>, nn::conv1d<4, 3, nn::padding<1>>, nn::relu, nn::conv1d<2, 3>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 2);
+  std::mt19937 gen(4);
+  std::uniform_real_distribution<float> d(0.0f, 2.0f);
+  nn::dataset<float, nn::shape<2, 6>, nn::shape<2, 4>> calibration;
+  for (int i = 0; i < 200; ++i) {
+    nn::tensor<float, nn::shape<2, 6>> x;
+    for (auto& v : x) v = d(gen);
+    calibration.push_back(x, nn::tensor<float, nn::shape<2, 4>>{});
+  }
+  const auto q = nn::quantize(net, calibration);
+  const auto x = calibration.input_tensor(7);
+  const auto yf = net(x), yq = q(x);
+  for (std::size_t o = 0; o < yf.size(); ++o) BOOST_TEST(std::abs(yf[o] - yq[o]) < 0.05f, "output " << o);
+}

@@ -382,13 +382,14 @@ template <class EncoderOutput, class DecoderInput, class Fix>
 struct decoder_input_is_not_encoder_output {
   static constexpr bool ok = false;
 };
-/// ctnn::quantize on a network with a layer that has no integer form yet (dense and relu have;
-/// dropout and flatten are left out of the integer network).
+/// ctnn::quantize on a network with a layer that has no integer form yet (dense, conv1d/conv2d
+/// without groups, max pools and relu have; dropout and flatten are left out of the integer
+/// network; the last layer with parameters must be dense or conv).
 template <class Index, class Layer, class Fix>
 struct layer_has_no_integer_form {
   static constexpr bool ok = false;
 };
-struct fix_quantize_networks_of_dense_relu_dropout_and_flatten {};
+struct fix_quantize_networks_of_dense_conv_max_pool_and_relu {};
 
 /// The one static_assert of a gan_trainer<...> or chain<...> whose networks do not fit together.
 template <class Diagnosis>

@@ -279,6 +279,177 @@ CTNN_ALWAYS_INLINE void int8_affine(const std::uint8_t* x, const std::int8_t* w,
 #endif
 }
 
+/// Where an int8 convolution's window codes (im2col) live for int8_conv: window elements in groups
+/// of four, and within a group every output position's four codes side by side (positions padded
+/// to 16): X[k][p] is at index(k, p). The positions are the vector lanes: one vpdpbusd multiplies
+/// 16 positions' four codes by four weights of one filter, broadcast.
+template <std::size_t Window, std::size_t Positions>
+struct int8_conv_layout {
+  static constexpr std::size_t groups = (Window + 3) / 4;
+  static constexpr std::size_t window_padded = groups * 4;
+  static constexpr std::size_t positions_padded = (Positions + 15) / 16 * 16;
+  static constexpr std::size_t size = groups * positions_padded * 4;
+  static constexpr std::size_t index(std::size_t k, std::size_t p) noexcept {
+    return (k / 4) * positions_padded * 4 + p * 4 + k % 4;
+  }
+};
+
+/// packed = rows interleaved as int8_conv_layout wants: `rows` holds window_padded rows of
+/// positions_padded codes each (X[k][p] at rows[k * positions_padded + p]).
+template <std::size_t Window, std::size_t Positions>
+CTNN_ALWAYS_INLINE void int8_conv_interleave(const std::uint8_t* rows, std::uint8_t* packed) noexcept {
+  using L = int8_conv_layout<Window, Positions>;
+  constexpr std::size_t pp = L::positions_padded;
+  for (std::size_t g = 0; g < L::groups; ++g) {
+    const std::uint8_t* r = rows + g * 4 * pp;
+    std::uint8_t* out = packed + g * pp * 4;
+    for (std::size_t p = 0; p < pp; p += 16) {
+#if defined(__SSE2__)
+      const auto row = [&](std::size_t k) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + k * pp + p)); };
+      const __m128i ab_lo = _mm_unpacklo_epi8(row(0), row(1)), ab_hi = _mm_unpackhi_epi8(row(0), row(1));
+      const __m128i cd_lo = _mm_unpacklo_epi8(row(2), row(3)), cd_hi = _mm_unpackhi_epi8(row(2), row(3));
+      auto* o = reinterpret_cast<__m128i*>(out + p * 4);
+      _mm_storeu_si128(o + 0, _mm_unpacklo_epi16(ab_lo, cd_lo));
+      _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
+      _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
+      _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
+#else
+      for (std::size_t q = p; q < p + 16; ++q)
+        for (std::size_t k = 0; k < 4; ++k) out[q * 4 + k] = r[k * pp + q];
+#endif
+    }
+  }
+}
+
+/// y[f][p] = b[f] + sum_k W[f][k] X[k][p]: F filters over Positions windows of Window codes, the
+/// reference twin. x: int8_conv_layout; w: F rows of window_padded weights (padding 0); y: F rows of
+/// positions_padded sums.
+template <std::size_t Window, std::size_t F, std::size_t Positions>
+void int8_conv_reference(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
+  using L = int8_conv_layout<Window, Positions>;
+  for (std::size_t f = 0; f < F; ++f)
+    for (std::size_t p = 0; p < L::positions_padded; ++p) {
+      std::int32_t s = b[f];
+      for (std::size_t k = 0; k < Window; ++k)
+        s += std::int32_t{x[L::index(k, p)]} * std::int32_t{w[f * L::window_padded + k]};
+      y[f * L::positions_padded + p] = s;
+    }
+}
+
+namespace detail {
+/// The filters one pass keeps in registers (each an accumulator of a block of positions).
+inline constexpr std::size_t conv_filter_block = 8;
+} // namespace detail
+
+/// int8_conv_reference with this translation unit's best instructions (the same preconditions
+/// as int8_affine: inputs at most 127 on the pmaddubsw paths, sums within int32). All buffers
+/// aligned to 64 bytes.
+template <std::size_t Window, std::size_t F, std::size_t Positions>
+void int8_conv(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
+  using L = int8_conv_layout<Window, Positions>;
+  constexpr std::size_t pp = L::positions_padded, fb = detail::conv_filter_block;
+  const auto weights4 = [&](std::size_t f, std::size_t g) {
+    return detail::load_group(reinterpret_cast<const std::uint8_t*>(w) + f * L::window_padded + 4 * g);
+  };
+  for (std::size_t f0 = 0; f0 < F; f0 += fb) {
+    const std::size_t nf = std::min(fb, F - f0);
+#if defined(__AVX512BW__)
+    for (std::size_t p = 0; p < pp; p += 16) {
+      __m512i acc[fb];
+      CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) acc[j] = _mm512_setzero_si512();
+#if !defined(__AVX512VNNI__)
+      const __m512i ones = _mm512_set1_epi16(1);
+#endif
+      for (std::size_t g = 0; g < L::groups; ++g) {
+        const __m512i xv = _mm512_load_si512(x + (g * pp + p) * 4);
+        CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) {
+          if (j < nf) {
+            const __m512i wv = _mm512_set1_epi32(weights4(f0 + j, g));
+#if defined(__AVX512VNNI__)
+            acc[j] = _mm512_dpbusd_epi32(acc[j], xv, wv);
+#else
+            acc[j] = _mm512_add_epi32(acc[j], _mm512_madd_epi16(_mm512_maddubs_epi16(xv, wv), ones));
+#endif
+          }
+        }
+      }
+      for (std::size_t j = 0; j < nf; ++j)
+        _mm512_store_si512(y + (f0 + j) * pp + p, _mm512_add_epi32(acc[j], _mm512_set1_epi32(b[f0 + j])));
+    }
+#elif defined(__AVX2__) || defined(__SSSE3__)
+#if defined(__AVX2__)
+    using reg = __m256i;
+    constexpr std::size_t lanes = 8;
+    const auto load = [](const std::uint8_t* a) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(a)); };
+    const auto set1 = [](std::int32_t v) { return _mm256_set1_epi32(v); };
+    const auto zero = [] { return _mm256_setzero_si256(); };
+#if defined(__AVXVNNI__)
+    const auto mac = [](reg a, reg xv, reg wv) { return _mm256_dpbusd_avx_epi32(a, xv, wv); };
+#else
+    const auto mac = [](reg a, reg xv, reg wv) {
+      return _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv), _mm256_set1_epi16(1)));
+    };
+#endif
+    const auto store = [](std::int32_t* d, reg v, std::int32_t bias) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(d), _mm256_add_epi32(v, _mm256_set1_epi32(bias)));
+    };
+#else
+    using reg = __m128i;
+    constexpr std::size_t lanes = 4;
+    const auto load = [](const std::uint8_t* a) { return _mm_load_si128(reinterpret_cast<const __m128i*>(a)); };
+    const auto set1 = [](std::int32_t v) { return _mm_set1_epi32(v); };
+    const auto zero = [] { return _mm_setzero_si128(); };
+    const auto mac = [](reg a, reg xv, reg wv) {
+      return _mm_add_epi32(a, _mm_madd_epi16(_mm_maddubs_epi16(xv, wv), _mm_set1_epi16(1)));
+    };
+    const auto store = [](std::int32_t* d, reg v, std::int32_t bias) {
+      _mm_store_si128(reinterpret_cast<__m128i*>(d), _mm_add_epi32(v, _mm_set1_epi32(bias)));
+    };
+#endif
+    for (std::size_t p = 0; p < pp; p += lanes) {
+      reg acc[fb];
+      CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) acc[j] = zero();
+      for (std::size_t g = 0; g < L::groups; ++g) {
+        const reg xv = load(x + (g * pp + p) * 4);
+        CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) if (j < nf) acc[j] =
+            mac(acc[j], xv, set1(weights4(f0 + j, g)));
+      }
+      for (std::size_t j = 0; j < nf; ++j) store(y + (f0 + j) * pp + p, acc[j], b[f0 + j]);
+    }
+#elif defined(__SSE2__)
+    // widening: two positions' four codes as int16 against the filter's four weights, twice
+    const __m128i z = _mm_setzero_si128();
+    for (std::size_t p = 0; p < pp; p += 4) {
+      __m128i lo[fb], hi[fb];
+      CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) lo[j] = hi[j] = z;
+      for (std::size_t g = 0; g < L::groups; ++g) {
+        const __m128i xv = _mm_load_si128(reinterpret_cast<const __m128i*>(x + (g * pp + p) * 4));
+        const __m128i x01 = _mm_unpacklo_epi8(xv, z), x23 = _mm_unpackhi_epi8(xv, z);
+        CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) {
+          if (j < nf) {
+            const __m128i w8 = _mm_set1_epi32(weights4(f0 + j, g));
+            const __m128i w16 = _mm_srai_epi16(_mm_unpacklo_epi8(w8, w8), 8);
+            lo[j] = _mm_add_epi32(lo[j], _mm_madd_epi16(x01, w16));
+            hi[j] = _mm_add_epi32(hi[j], _mm_madd_epi16(x23, w16));
+          }
+        }
+      }
+      for (std::size_t j = 0; j < nf; ++j) {
+        const __m128 l = _mm_castsi128_ps(lo[j]), h = _mm_castsi128_ps(hi[j]);
+        const __m128i even = _mm_castps_si128(_mm_shuffle_ps(l, h, _MM_SHUFFLE(2, 0, 2, 0)));
+        const __m128i odd = _mm_castps_si128(_mm_shuffle_ps(l, h, _MM_SHUFFLE(3, 1, 3, 1)));
+        _mm_store_si128(reinterpret_cast<__m128i*>(y + (f0 + j) * pp + p),
+                        _mm_add_epi32(_mm_add_epi32(even, odd), _mm_set1_epi32(b[f0 + j])));
+      }
+    }
+#else
+    (void)nf;
+    int8_conv_reference<Window, F, Positions>(x, w, b, y);
+    return;
+#endif
+  }
+}
+
 /// y[i] = clamp(x[i] >> Shift, 0, Max) for N values: the clipped ReLU of int32 sums scaled by
 /// 2^Shift. N is a constant so that the compiler vectorizes it (the next layer then loads its
 /// inputs from whole vector stores, not from N byte stores it cannot forward from).

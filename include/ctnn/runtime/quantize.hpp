@@ -1,4 +1,6 @@
-// quantize(net, calibration): the integer network of a float network, post-training. uint8
+// quantize(net, calibration): the integer network of a float network, post-training: networks of
+// dense, conv1d/conv2d (not grouped, not over sequences), max pools and relu (dropout and flatten
+// are left out; the last layer with parameters is dense or conv). uint8
 // activations (0..127, so every instruction set's kernel is exact: see kernels/integer.hpp), int8
 // weights with one scale per output channel, int32 sums, and fixed-point requantization between
 // layers; float in and out at the edges.
@@ -18,17 +20,23 @@
 //                alike (no add that an FMA could absorb); lo = z_out when a relu follows (the relu
 //                is the clamp), else 0
 //   last layer   y[o] = s_in sw[o] * acc[o] (float)
+//   conv         the same per output position, over the window's codes (padding: the input's zero
+//                point, the code of 0); max pools take the max of the codes (quantization keeps
+//                the order), a relu after a pool clamps at the zero point
 // Every layer's int32 sums are proved not to overflow when it is set (int8_dense::set).
 #pragma once
 
 #include <ctnn/core/config.hpp>
 
 #include <ctnn/core/tensor.hpp>
+#include <ctnn/core/window.hpp>
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/dsl/layers/activation.hpp>
+#include <ctnn/dsl/layers/conv.hpp>
 #include <ctnn/dsl/layers/dense.hpp>
 #include <ctnn/dsl/layers/dropout.hpp>
 #include <ctnn/dsl/layers/flatten.hpp>
+#include <ctnn/dsl/layers/pool.hpp>
 #include <ctnn/kernels/integer.hpp>
 #include <ctnn/kernels/simd.hpp>
 #include <ctnn/layers/int8_dense.hpp>
@@ -38,7 +46,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -57,60 +64,95 @@ struct quantize_options {
 
 namespace detail::quant {
 
+enum class op : int { none, dense, relu, skip, conv, max_pool };
+
 template <class L>
 struct kind {
-  static constexpr int value = 0; // no integer form
+  static constexpr op value = op::none;
 };
 template <std::size_t U>
 struct kind<dense<U>> {
-  static constexpr int value = 1;
+  static constexpr op value = op::dense;
 };
 template <>
 struct kind<relu> {
-  static constexpr int value = 2;
+  static constexpr op value = op::relu;
 };
 template <std::size_t N, std::size_t D>
 struct kind<dropout<N, D>> {
-  static constexpr int value = 3; // the identity at inference
+  static constexpr op value = op::skip; // the identity at inference
 };
 template <>
 struct kind<flatten> {
-  static constexpr int value = 3;
+  static constexpr op value = op::skip;
+};
+template <std::size_t F, class K, class... O>
+struct kind<conv2d<F, K, O...>> {
+  static constexpr op value = conv2d<F, K, O...>::groups == 1 ? op::conv : op::none;
+};
+template <std::size_t F, std::size_t K, class... O>
+struct kind<conv1d<F, K, O...>> {
+  static constexpr op value = conv1d<F, K, O...>::groups == 1 ? op::conv : op::none;
+};
+template <class W, class... O>
+struct kind<max_pool2d<W, O...>> {
+  static constexpr op value = op::max_pool;
+};
+template <class W, class... O>
+struct kind<max_pool1d<W, O...>> {
+  static constexpr op value = op::max_pool;
 };
 
-/// The integer plan of a network<...>: its dense layers (their indices, sizes, and whether a relu
-/// follows), or the first layer without an integer form.
+constexpr bool computes(op k) { return k == op::dense || k == op::conv || k == op::max_pool; }
+
+/// The integer plan of a network<...>: its operations (dense, conv, max pool: their layer
+/// indices, and whether a relu follows), or the first layer without an integer form.
 template <class Model>
 struct plan {
   static constexpr std::size_t layers = Model::layer_count;
   template <std::size_t... I>
   static constexpr auto kinds(std::index_sequence<I...>) {
-    return std::array<int, layers>{kind<typename Model::template layer<I>>::value...};
+    return std::array<op, layers>{kind<typename Model::template layer<I>>::value...};
   }
   static constexpr auto kinds_ = kinds(std::make_index_sequence<layers>{});
+  /// The first layer without an integer form: unknown kinds, layers over sequences, a relu before
+  /// any operation, or a network whose last operation is not dense or conv (0: none).
   static constexpr std::size_t first_unsupported = [] {
-    for (std::size_t i = 1; i < layers; ++i)
-      if (kinds_[i] == 0) return i;
+    std::size_t last = 0;
+    for (std::size_t i = 1; i < layers; ++i) {
+      if (kinds_[i] == op::none || Model::layer_input(i).sequence) return i;
+      if (kinds_[i] == op::relu && last == 0) return i;
+      if (computes(kinds_[i])) last = i;
+    }
+    if (last == 0 || kinds_[last] == op::max_pool) return last == 0 ? layers - 1 : last;
     return std::size_t{0};
   }();
-  static constexpr std::size_t dense_count = [] {
+  static constexpr std::size_t count = [] {
     std::size_t n = 0;
-    for (std::size_t i = 1; i < layers; ++i) n += kinds_[i] == 1;
+    for (std::size_t i = 1; i < layers; ++i) n += computes(kinds_[i]);
     return n;
   }();
-  /// Layer index of the k-th dense layer.
-  static constexpr std::size_t dense_index(std::size_t k) {
+  /// Layer index of the k-th operation.
+  static constexpr std::size_t index(std::size_t k) {
     for (std::size_t i = 1; i < layers; ++i)
-      if (kinds_[i] == 1 && k-- == 0) return i;
+      if (computes(kinds_[i]) && k-- == 0) return i;
     return 0;
   }
-  static constexpr std::size_t in_of(std::size_t k) { return Model::layer_input(dense_index(k)).size(); }
-  static constexpr std::size_t out_of(std::size_t k) { return Model::layer_output(dense_index(k)).size(); }
-  /// Whether a relu comes after the k-th dense layer (before the next one).
+  static constexpr op kind_of(std::size_t k) { return kinds_[index(k)]; }
+  /// Whether a relu comes after the k-th operation (before the next one).
   static constexpr bool relu_after(std::size_t k) {
-    for (std::size_t i = dense_index(k) + 1; i < layers && kinds_[i] != 1; ++i)
-      if (kinds_[i] == 2) return true;
+    for (std::size_t i = index(k) + 1; i < layers && !computes(kinds_[i]); ++i)
+      if (kinds_[i] == op::relu) return true;
     return false;
+  }
+  static constexpr std::size_t in_size(std::size_t k) { return Model::layer_input(index(k)).size(); }
+  static constexpr std::size_t out_size(std::size_t k) { return Model::layer_output(index(k)).size(); }
+  template <std::size_t K>
+  static constexpr window_geometry geometry() {
+    if constexpr (kind_of(K) == op::conv || kind_of(K) == op::max_pool)
+      return Model::template layer<index(K)>::geometry(Model::layer_input(index(K)));
+    else
+      return {};
   }
 };
 
@@ -149,106 +191,228 @@ struct affine_range {
   }
 };
 
+/// The requantization of one output position: codes[o] = clamp(zero + round(acc[o] * scale[o]),
+/// lo, 127) for N (a multiple of 16) values, vectorized.
+template <std::size_t N>
+CTNN_ALWAYS_INLINE void requantize(const std::int32_t* acc, const float* scale, int zero, int lo,
+                                   std::int32_t* codes) noexcept {
+  using fb = kernels::simd<float>;
+  using ib = kernels::simd<std::int32_t>;
+  const ib z(zero), l(lo), h(127);
+  for (std::size_t o = 0; o < N; o += fb::size) {
+    const fb v = xsimd::to_float(ib::load_aligned(acc + o)) * fb::load_aligned(scale + o);
+    xsimd::min(xsimd::max(xsimd::nearbyint_as_int(v) + z, l), h).store_aligned(codes + o);
+  }
+}
+
+/// requantize for one filter's row of N sums (one scale).
+template <std::size_t N>
+CTNN_ALWAYS_INLINE void requantize_row(const std::int32_t* acc, float scale, int zero, int lo,
+                                       std::int32_t* codes) noexcept {
+  using fb = kernels::simd<float>;
+  using ib = kernels::simd<std::int32_t>;
+  const ib z(zero), l(lo), h(127);
+  const fb m(scale);
+  for (std::size_t o = 0; o < N; o += fb::size)
+    xsimd::min(xsimd::max(xsimd::nearbyint_as_int(xsimd::to_float(ib::load_aligned(acc + o)) * m) + z, l), h)
+        .store_aligned(codes + o);
+}
+
+/// A dense or conv operation: int8 weights over In codes (a conv's window), Out sums.
 template <std::size_t In, std::size_t Out, bool Relu, bool Last>
-struct stage {
+struct affine {
   using layer_type = int8_dense<In, Out, 127>;
-  static constexpr std::size_t in = In, out = Out;
   static constexpr bool relu = Relu, last = Last;
   layer_type layer;
   /// Not last: the requantization multipliers m[o]; last: the float value of one unit of sum o.
   alignas(64) std::array<float, layer_type::out_padded> scale{};
-  int out_zero = 0;
+  int out_zero = 0; ///< the zero point of the outputs
+  int in_zero = 0;  ///< the zero point of the inputs (a conv's padding)
+
+  void outputs(const std::int32_t* acc, std::uint8_t* out, float* y, std::size_t at,
+               std::size_t stride) const noexcept {
+    if constexpr (Last) {
+      for (std::size_t o = 0; o < Out; ++o) y[o * stride + at] = scale[o] * static_cast<float>(acc[o]);
+    } else {
+      alignas(64) std::int32_t codes[layer_type::out_padded];
+      requantize<layer_type::out_padded>(acc, scale.data(), out_zero, Relu ? out_zero : 0, codes);
+      if (stride == 1)
+        kernels::narrow_to_uint8<layer_type::out_padded>(codes, out);
+      else
+        for (std::size_t o = 0; o < Out; ++o) out[o * stride + at] = static_cast<std::uint8_t>(codes[o]);
+    }
+  }
+};
+
+template <std::size_t In, std::size_t Out, bool Relu, bool Last>
+struct dense_op : affine<In, Out, Relu, Last> {
+  static constexpr std::size_t in_codes = In, out_codes = Out;
+  void run(const std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
+    alignas(64) std::int32_t acc[dense_op::layer_type::out_padded];
+    this->layer.forward(in, acc);
+    this->outputs(acc, out, y, 0, 1);
+  }
+};
+
+/// A convolution: its windows' codes gathered (im2col) and multiplied with the positions as the
+/// vector lanes (kernels::int8_conv). `layer` holds the weights as a dense layer's over the window
+/// (it proves the bound); `rows` the same weights as the kernel reads them.
+template <window_geometry G, std::size_t F, bool Relu, bool Last>
+struct conv_op : affine<G.c * G.kh * G.kw, F, Relu, Last> {
+  static constexpr std::size_t window = G.c * G.kh * G.kw, positions = G.oh * G.ow;
+  static constexpr std::size_t in_codes = G.c * G.h * G.w, out_codes = F * positions;
+  using layout = kernels::int8_conv_layout<window, positions>;
+  alignas(64) std::array<std::int8_t, F * layout::window_padded> rows{};
+
+  /// The first output column whose window column j lies inside the input, and one past the last.
+  static constexpr std::size_t column_start(std::size_t j) noexcept {
+    const std::size_t off = j * G.dw;
+    return off >= G.pl ? 0 : (G.pl - off + G.sw - 1) / G.sw;
+  }
+  static constexpr std::size_t column_end(std::size_t j) noexcept {
+    const std::size_t off = j * G.dw; // input column ox sw + off - pl < w  <=>  ox sw < w + pl - off
+    if (G.w + G.pl <= off) return 0;
+    return std::min(G.ow, (G.w + G.pl - off + G.sw - 1) / G.sw);
+  }
+
+  /// n codes in whole 16-byte vectors (reads and writes up to 15 bytes past n: the buffers have
+  /// the slack, and what lands past n is written over after).
+  static void copy_codes(std::uint8_t* d, const std::uint8_t* src, std::size_t n) noexcept {
+    for (std::size_t k = 0; k < n; k += 16) {
+#if defined(__SSE2__)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + k), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k)));
+#else
+      for (std::size_t q = k; q < std::min(n, k + 16); ++q) d[q] = src[q];
+#endif
+    }
+  }
+
+  void set_rows() noexcept {
+    for (std::size_t f = 0; f < F; ++f)
+      for (std::size_t k = 0; k < window; ++k) rows[f * layout::window_padded + k] = this->layer.weight(f, k);
+  }
+
+  void run(const std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
+    constexpr std::size_t pp = layout::positions_padded;
+    alignas(64) std::uint8_t plain[layout::window_padded * pp + 16]; // + copy_codes' slack
+    alignas(64) std::uint8_t packed[layout::size];
+    alignas(64) std::int32_t acc[F * pp];
+    const auto pad = static_cast<std::uint8_t>(this->in_zero); // the code of 0
+    for (std::size_t k = 0; k < layout::window_padded; ++k) {
+      std::uint8_t* row = plain + k * pp;
+      if (k >= window) {
+        std::fill_n(row, pp, std::uint8_t{0});
+        continue;
+      }
+      const std::size_t c = k / (G.kh * G.kw), i = k / G.kw % G.kh, j = k % G.kw;
+      for (std::size_t oy = 0; oy < G.oh; ++oy) {
+        const std::ptrdiff_t yy = std::ptrdiff_t(oy * G.sh + i * G.dh) - std::ptrdiff_t(G.pt);
+        std::uint8_t* o = row + oy * G.ow;
+        if (yy < 0 || yy >= std::ptrdiff_t(G.h)) {
+          std::fill_n(o, G.ow, pad);
+          continue;
+        }
+        // the columns ox whose input column ox sw + j dw - pl lies inside: [lo, hi)
+        const std::size_t lo = std::min(G.ow, column_start(j)), hi = std::max(lo, column_end(j));
+        const std::uint8_t* src = in + (c * G.h + std::size_t(yy)) * G.w + lo * G.sw + j * G.dw - G.pl;
+        std::fill_n(o, lo, pad);
+        if constexpr (G.sw == 1) {
+          copy_codes(o + lo, src, hi - lo); // whole vectors: may write past hi, filled next
+        } else {
+          for (std::size_t ox = lo; ox < hi; ++ox) o[ox] = src[(ox - lo) * G.sw];
+        }
+        std::fill(o + hi, o + G.ow, pad);
+      }
+      std::fill(row + positions, row + pp, pad);
+    }
+    kernels::int8_conv_interleave<window, positions>(plain, packed);
+    kernels::int8_conv<window, F, positions>(packed, rows.data(), this->layer.biases.data(), acc);
+    for (std::size_t f = 0; f < F; ++f) {
+      const std::int32_t* a = acc + f * pp;
+      if constexpr (Last) {
+        for (std::size_t p = 0; p < positions; ++p) y[f * positions + p] = this->scale[f] * static_cast<float>(a[p]);
+      } else {
+        alignas(64) std::int32_t codes[pp];
+        requantize_row<pp>(a, this->scale[f], this->out_zero, Relu ? this->out_zero : 0, codes);
+        kernels::narrow_to_uint8<pp>(codes, out + f * positions); // rows overlap: f + 1 overwrites the tail
+      }
+    }
+  }
+};
+
+template <window_geometry G, bool Relu>
+struct max_pool_op {
+  static constexpr bool relu = Relu, last = false;
+  static constexpr std::size_t in_codes = G.c * G.h * G.w, out_codes = G.c * G.oh * G.ow;
+  int zero = 0; ///< the zero point of the codes (a relu after the pool clamps there)
+  void run(const std::uint8_t* in, std::uint8_t* out, float*) const noexcept {
+    // per output row: the max over the window's rows (contiguous, vectorized), then over its columns
+    const auto floor = static_cast<std::uint8_t>(Relu ? zero : 0);
+    constexpr std::size_t span = (G.ow - 1) * G.sw + (G.kw - 1) * G.dw + 1; // padded columns a row reads
+    for (std::size_t c = 0; c < G.c; ++c) {
+      const std::uint8_t* plane = in + c * G.h * G.w;
+      for (std::size_t oy = 0; oy < G.oh; ++oy) {
+        constexpr std::size_t vectors = (G.ow + 15) / 16; // of the 2 x 2 path below
+        std::uint8_t t[std::max(span + G.pl + G.pr + 1, 32 * vectors)];
+        std::fill_n(t, std::size(t), floor); // padding never wins: it is the floor
+        for (std::size_t i = 0; i < G.kh; ++i) {
+          const std::ptrdiff_t yy = std::ptrdiff_t(oy * G.sh + i * G.dh) - std::ptrdiff_t(G.pt);
+          if (yy < 0 || yy >= std::ptrdiff_t(G.h)) continue;
+          const std::uint8_t* row = plane + std::size_t(yy) * G.w;
+          constexpr std::size_t n = std::min(G.w, span - std::min(span, G.pl));
+          for (std::size_t x = 0; x < n; ++x) {
+            const std::uint8_t a = t[G.pl + x], b = row[x];
+            t[G.pl + x] = a > b ? a : b; // by value: the loop vectorizes (std::max's reference did not)
+          }
+        }
+        std::uint8_t* o = out + (c * G.oh + oy) * G.ow;
+        std::size_t ox = 0;
+#if defined(__SSE2__)
+        if constexpr (G.kw == 2 && G.sw == 2 && G.dw == 1) { // the common 2 x 2 pool: 16 outputs at a time
+          const __m128i low = _mm_set1_epi16(0x00FF);
+          // whole vectors, the last one past the row: what lands on the next row (or the buffer's
+          // slack) is written over after
+          for (; ox < G.ow; ox += 16) {
+            const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 2 * ox));
+            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 2 * ox + 16));
+            const __m128i ma = _mm_max_epi16(_mm_and_si128(a, low), _mm_srli_epi16(a, 8));
+            const __m128i mb = _mm_max_epi16(_mm_and_si128(b, low), _mm_srli_epi16(b, 8));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + ox), _mm_packus_epi16(ma, mb));
+          }
+        }
+#endif
+        for (; ox < G.ow; ++ox) {
+          std::uint8_t m = t[ox * G.sw];
+          for (std::size_t j = 1; j < G.kw; ++j) {
+            const std::uint8_t v = t[ox * G.sw + j * G.dw];
+            m = m > v ? m : v;
+          }
+          o[ox] = m;
+        }
+      }
+    }
+  }
 };
 
 template <class Plan, std::size_t K>
-using stage_of = stage<Plan::in_of(K), Plan::out_of(K), Plan::relu_after(K), K + 1 == Plan::dense_count>;
+constexpr auto op_type() {
+  constexpr bool relu = Plan::relu_after(K), last = K + 1 == Plan::count;
+  if constexpr (Plan::kind_of(K) == op::dense)
+    return std::type_identity<dense_op<Plan::in_size(K), Plan::out_size(K), relu, last>>{};
+  else if constexpr (Plan::kind_of(K) == op::conv)
+    return std::type_identity<
+        conv_op<Plan::template geometry<K>(),
+                Plan::out_size(K) / (Plan::template geometry<K>().oh * Plan::template geometry<K>().ow), relu, last>>{};
+  else
+    return std::type_identity<max_pool_op<Plan::template geometry<K>(), relu>>{};
+}
 
-template <class Plan, class = std::make_index_sequence<Plan::dense_count>>
-struct stages;
+template <class Plan, class = std::make_index_sequence<Plan::count>>
+struct ops;
 template <class Plan, std::size_t... K>
-struct stages<Plan, std::index_sequence<K...>> {
-  using type = std::tuple<stage_of<Plan, K>...>;
+struct ops<Plan, std::index_sequence<K...>> {
+  using type = std::tuple<typename decltype(op_type<Plan, K>())::type...>;
 };
-
-} // namespace detail::quant
-
-/// The integer network of a float network of topology Model (dense layers, each optionally
-/// followed by relu; dropout and flatten are left out). Made by ctnn::quantize.
-template <class Model>
-class quantized {
-  using plan = detail::quant::plan<Model>;
-
-public:
-  using input_shape = typename Model::input_shape;
-  using output_shape = typename Model::output_shape;
-  using stages_type = typename detail::quant::stages<plan>::type;
-  static constexpr std::size_t input_size = input_shape::size;
-  static constexpr std::size_t output_size = output_shape::size;
-  static constexpr std::size_t stage_count = plan::dense_count;
-
-  /// One sample: float in, float out.
-  tensor<float, output_shape> operator()(const tensor<float, input_shape>& x) const noexcept {
-    tensor<float, output_shape> y;
-    (*this)(x.data(), y.data());
-    return y;
-  }
-  void operator()(const float* x, float* y) const noexcept {
-    alignas(64) std::uint8_t a[max_width], b[max_width];
-    input_.template codes<input_size>(x, a);
-    run<0>(a, b, y);
-  }
-
-  /// The input's quantization and each stage (its int8_dense layer, multipliers, zero points).
-  const detail::quant::affine_range& input_range() const noexcept { return input_; }
-  template <std::size_t K>
-  const auto& stage() const noexcept {
-    return std::get<K>(stages_);
-  }
-  template <std::size_t K>
-  auto& stage() noexcept {
-    return std::get<K>(stages_);
-  }
-  detail::quant::affine_range& input_range() noexcept { return input_; }
-
-private:
-  template <std::size_t K = 0>
-  static constexpr std::size_t widest() {
-    if constexpr (K == stage_count)
-      return input_size;
-    else {
-      using S = std::tuple_element_t<K, stages_type>;
-      return std::max({widest<K + 1>(), S::layer_type::in_padded, S::layer_type::out_padded});
-    }
-  }
-  static constexpr std::size_t max_width = (widest() + 63) / 64 * 64;
-
-  template <std::size_t K>
-  void run(std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
-    const auto& s = std::get<K>(stages_);
-    using S = std::remove_cvref_t<decltype(s)>;
-    alignas(64) std::int32_t acc[S::layer_type::out_padded];
-    s.layer.forward(in, acc);
-    if constexpr (S::last) {
-      for (std::size_t o = 0; o < S::out; ++o) y[o] = s.scale[o] * static_cast<float>(acc[o]);
-    } else {
-      using fb = kernels::simd<float>;
-      using ib = kernels::simd<std::int32_t>;
-      const ib zero(s.out_zero), lo(S::relu ? s.out_zero : 0), hi(127);
-      alignas(64) std::int32_t codes[S::layer_type::out_padded];
-      for (std::size_t o = 0; o < S::layer_type::out_padded; o += fb::size) {
-        const fb v = xsimd::to_float(ib::load_aligned(acc + o)) * fb::load_aligned(s.scale.data() + o);
-        xsimd::min(xsimd::max(xsimd::nearbyint_as_int(v) + zero, lo), hi).store_aligned(codes + o);
-      }
-      kernels::narrow_to_uint8<S::layer_type::out_padded>(codes, out);
-      run<K + 1>(out, in, y);
-    }
-  }
-
-  detail::quant::affine_range input_;
-  stages_type stages_;
-};
-
-namespace detail::quant {
 
 inline std::pair<double, double> range_of(std::vector<double>& v, double percentile) {
   if (v.empty()) return {0, 0};
@@ -266,6 +430,67 @@ inline std::pair<double, double> range_of(std::vector<double>& v, double percent
 
 } // namespace detail::quant
 
+/// The integer network of a float network of topology Model. Made by ctnn::quantize.
+template <class Model>
+class quantized {
+  using plan = detail::quant::plan<Model>;
+
+public:
+  using input_shape = typename Model::input_shape;
+  using output_shape = typename Model::output_shape;
+  using ops_type = typename detail::quant::ops<plan>::type;
+  static constexpr std::size_t input_size = input_shape::size;
+  static constexpr std::size_t output_size = output_shape::size;
+  static constexpr std::size_t stage_count = plan::count;
+
+  /// One sample: float in, float out.
+  tensor<float, output_shape> operator()(const tensor<float, input_shape>& x) const noexcept {
+    tensor<float, output_shape> y;
+    (*this)(x.data(), y.data());
+    return y;
+  }
+  void operator()(const float* x, float* y) const noexcept {
+    alignas(64) std::uint8_t a[max_width], b[max_width];
+    input_.template codes<input_size>(x, a);
+    run<0>(a, b, y);
+  }
+
+  /// The input's quantization, and each operation (an affine one's int8_dense layer, scales and
+  /// zero points; a max pool's zero point).
+  const detail::quant::affine_range& input_range() const noexcept { return input_; }
+  detail::quant::affine_range& input_range() noexcept { return input_; }
+  template <std::size_t K>
+  const auto& stage() const noexcept {
+    return std::get<K>(ops_);
+  }
+  template <std::size_t K>
+  auto& stage() noexcept {
+    return std::get<K>(ops_);
+  }
+
+private:
+  template <std::size_t K = 0>
+  static constexpr std::size_t widest() {
+    if constexpr (K == stage_count)
+      return input_size;
+    else {
+      using S = std::tuple_element_t<K, ops_type>;
+      return std::max({widest<K + 1>(), S::in_codes + 64, S::out_codes + 64});
+    }
+  }
+  static constexpr std::size_t max_width = (std::max(widest(), input_size + 16) + 63) / 64 * 64;
+
+  template <std::size_t K>
+  void run(std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
+    const auto& s = std::get<K>(ops_);
+    s.run(in, out, y);
+    if constexpr (K + 1 < stage_count) run<K + 1>(out, in, y);
+  }
+
+  detail::quant::affine_range input_;
+  ops_type ops_;
+};
+
 /// The integer network of `n` (rows: `count` calibration inputs, one after the other).
 template <class Model>
 quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float> rows, std::size_t count,
@@ -274,7 +499,7 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
   if constexpr (plan::first_unsupported != 0) {
     constexpr std::size_t bad = plan::first_unsupported;
     static_assert(diag::layer_has_no_integer_form<diag::layer_index<bad>, typename Model::template layer<bad>,
-                                                  diag::fix_quantize_networks_of_dense_relu_dropout_and_flatten>::ok,
+                                                  diag::fix_quantize_networks_of_dense_conv_max_pool_and_relu>::ok,
                   "ctnn::quantize: this layer has no integer form yet; the failed condition names it");
     return {};
   } else {
@@ -284,66 +509,104 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
                                   " values, found " + std::to_string(rows.size()) + " values for " +
                                   std::to_string(count) + " rows");
     quantized<Model> q;
-    auto& net_ = const_cast<net<Model, float>&>(n); // layer<I>() views are read only here
-    // the float forward in double, layer by layer, over every calibration row
-    std::vector<double> act(rows.begin(), rows.end());
-    std::size_t width = in_size;
-    {
-      std::vector<double> values(act);
+    auto& net_ = const_cast<net<Model, float>&>(n);    // layer<I>() views are only read here
+    std::vector<double> act(rows.begin(), rows.end()); // each row's values before the operation
+    const auto range = [&](std::vector<double> values) {
       const auto [lo, hi] = detail::quant::range_of(values, options.percentile);
-      q.input_range() = detail::quant::affine_range::of(lo, hi);
-    }
+      return detail::quant::affine_range::of(lo, hi);
+    };
+    q.input_range() = range(act);
     detail::quant::affine_range in_range = q.input_range();
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
           [&] {
             auto& s = q.template stage<K>();
             using S = std::remove_cvref_t<decltype(s)>;
-            const auto view = net_.template layer<plan::dense_index(K)>();
-            // the float layer over the calibration rows
-            std::vector<double> next(count * S::out);
-            for (std::size_t r = 0; r < count; ++r)
-              for (std::size_t o = 0; o < S::out; ++o) {
-                double sum = view.bias(o);
-                for (std::size_t i = 0; i < S::in; ++i) sum += double(view.weight(o, i)) * act[r * width + i];
-                next[r * S::out + o] = S::relu ? std::max(sum, 0.0) : sum;
-              }
-            // weights: int8 per output channel; the bias with the input's zero point folded in
-            std::vector<std::int8_t> wq(S::in * S::out);
-            std::vector<std::int32_t> bq(S::out);
-            std::vector<double> sw(S::out);
-            for (std::size_t o = 0; o < S::out; ++o) {
-              double m = 0;
-              for (std::size_t i = 0; i < S::in; ++i) m = std::max(m, std::abs(double(view.weight(o, i))));
-              sw[o] = m > 0 ? m / 127 : 1;
-              std::int64_t wsum = 0;
-              for (std::size_t i = 0; i < S::in; ++i) {
-                const auto w = static_cast<std::int8_t>(
-                    std::clamp<long>(std::lround(double(view.weight(o, i)) / sw[o]), -127, 127));
-                wq[o * S::in + i] = w;
-                wsum += w;
-              }
-              const double bs = in_range.scale * sw[o];
-              bq[o] = static_cast<std::int32_t>(std::llround(double(view.bias(o)) / bs) - in_range.zero * wsum);
-            }
-            s.layer.set(wq, bq, "quantize: layer " + std::to_string(plan::dense_index(K)));
-            if constexpr (S::last) {
-              for (std::size_t o = 0; o < S::out; ++o) s.scale[o] = static_cast<float>(in_range.scale * sw[o]);
+            constexpr std::size_t in_w = plan::in_size(K), out_w = plan::out_size(K);
+            std::vector<double> next(count * out_w);
+            if constexpr (plan::kind_of(K) == detail::quant::op::max_pool) {
+              constexpr window_geometry g = plan::template geometry<K>();
+              for (std::size_t r = 0; r < count; ++r)
+                for (std::size_t c = 0; c < g.c; ++c)
+                  for (std::size_t oy = 0; oy < g.oh; ++oy)
+                    for (std::size_t ox = 0; ox < g.ow; ++ox) {
+                      double m = -1e300;
+                      for (std::size_t i = 0; i < g.kh; ++i)
+                        for (std::size_t j = 0; j < g.kw; ++j) {
+                          const std::ptrdiff_t yy = std::ptrdiff_t(oy * g.sh + i * g.dh) - std::ptrdiff_t(g.pt);
+                          const std::ptrdiff_t xx = std::ptrdiff_t(ox * g.sw + j * g.dw) - std::ptrdiff_t(g.pl);
+                          if (yy >= 0 && yy < std::ptrdiff_t(g.h) && xx >= 0 && xx < std::ptrdiff_t(g.w))
+                            m = std::max(m, act[r * in_w + (c * g.h + std::size_t(yy)) * g.w + std::size_t(xx)]);
+                        }
+                      next[r * out_w + (c * g.oh + oy) * g.ow + ox] = S::relu ? std::max(m, 0.0) : m;
+                    }
+              s.zero = in_range.zero; // a max keeps the scale and zero point
             } else {
-              std::vector<double> values(next);
-              const auto [lo, hi] = detail::quant::range_of(values, options.percentile);
-              const auto out_range = detail::quant::affine_range::of(lo, hi);
-              s.out_zero = out_range.zero;
-              for (std::size_t o = 0; o < S::out; ++o)
-                s.scale[o] = static_cast<float>(in_range.scale * sw[o] / out_range.scale);
-              in_range = out_range;
+              const auto view = net_.template layer<plan::index(K)>();
+              constexpr std::size_t window = S::layer_type::in_size, filters = S::layer_type::out_size;
+              constexpr std::size_t positions = out_w / filters;
+              // the float operation in double over the calibration rows
+              std::vector<double> patch(window);
+              for (std::size_t r = 0; r < count; ++r)
+                for (std::size_t p = 0; p < positions; ++p) {
+                  if constexpr (plan::kind_of(K) == detail::quant::op::conv) {
+                    constexpr window_geometry g = plan::template geometry<K>();
+                    const std::size_t oy = p / g.ow, ox = p % g.ow;
+                    std::size_t k = 0;
+                    for (std::size_t c = 0; c < g.c; ++c)
+                      for (std::size_t i = 0; i < g.kh; ++i)
+                        for (std::size_t j = 0; j < g.kw; ++j, ++k) {
+                          const std::ptrdiff_t yy = std::ptrdiff_t(oy * g.sh + i * g.dh) - std::ptrdiff_t(g.pt);
+                          const std::ptrdiff_t xx = std::ptrdiff_t(ox * g.sw + j * g.dw) - std::ptrdiff_t(g.pl);
+                          patch[k] = yy < 0 || yy >= std::ptrdiff_t(g.h) || xx < 0 || xx >= std::ptrdiff_t(g.w)
+                                         ? 0.0
+                                         : act[r * in_w + (c * g.h + std::size_t(yy)) * g.w + std::size_t(xx)];
+                        }
+                  } else {
+                    std::copy_n(act.begin() + static_cast<std::ptrdiff_t>(r * in_w), window, patch.begin());
+                  }
+                  for (std::size_t o = 0; o < filters; ++o) {
+                    double sum = view.bias(o);
+                    for (std::size_t i = 0; i < window; ++i) sum += double(view.weight(o, i)) * patch[i];
+                    next[r * out_w + o * positions + p] = S::relu ? std::max(sum, 0.0) : sum;
+                  }
+                }
+              // weights: int8 per output channel; the bias with the input's zero point folded in
+              std::vector<std::int8_t> wq(window * filters);
+              std::vector<std::int32_t> bq(filters);
+              std::vector<double> sw(filters);
+              for (std::size_t o = 0; o < filters; ++o) {
+                double m = 0;
+                for (std::size_t i = 0; i < window; ++i) m = std::max(m, std::abs(double(view.weight(o, i))));
+                sw[o] = m > 0 ? m / 127 : 1;
+                std::int64_t wsum = 0;
+                for (std::size_t i = 0; i < window; ++i) {
+                  const auto w = static_cast<std::int8_t>(
+                      std::clamp<long>(std::lround(double(view.weight(o, i)) / sw[o]), -127, 127));
+                  wq[o * window + i] = w;
+                  wsum += w;
+                }
+                bq[o] = static_cast<std::int32_t>(std::llround(double(view.bias(o)) / (in_range.scale * sw[o])) -
+                                                  in_range.zero * wsum);
+              }
+              s.layer.set(wq, bq, "quantize: layer " + std::to_string(plan::index(K)));
+              if constexpr (plan::kind_of(K) == detail::quant::op::conv) s.set_rows();
+              s.in_zero = in_range.zero;
+              if constexpr (S::last) {
+                for (std::size_t o = 0; o < filters; ++o) s.scale[o] = static_cast<float>(in_range.scale * sw[o]);
+              } else {
+                const auto out_range = range(next);
+                s.out_zero = out_range.zero;
+                for (std::size_t o = 0; o < filters; ++o)
+                  s.scale[o] = static_cast<float>(in_range.scale * sw[o] / out_range.scale);
+                in_range = out_range;
+              }
             }
             act = std::move(next);
-            width = S::out;
           }(),
           ...);
     }
-    (std::make_index_sequence<plan::dense_count>{});
+    (std::make_index_sequence<plan::count>{});
     return q;
   }
 }
