@@ -1,0 +1,128 @@
+// bench_int8: the standard networks in int8 (ctnn::quantize) beside the same networks in float,
+// single thread: one sample with each input depending on the last output (latency), one sample
+// after another on independent inputs (throughput), and batches of 64. Outputs are checked
+// against the float network first (the int8 network approximates it: the largest difference is
+// printed). The peak and bandwidth figures of the float benchmark are bench_ctnn's.
+//
+//   bench_int8
+#include "cnn_networks.hpp"
+#include "standard_networks.hpp"
+
+#include <ctnn/runtime/quantize.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace nn = ctnn;
+
+template <class F>
+double median_ns(std::size_t per_round, F&& f) {
+  std::vector<double> rounds;
+  for (int r = 0; r < 31; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    rounds.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+                     static_cast<double>(per_round));
+  }
+  std::nth_element(rounds.begin(), rounds.begin() + 15, rounds.end());
+  return rounds[15];
+}
+
+struct row {
+  double dependent, independent, batch; // ns per sample
+};
+
+template <class Model>
+void compare(const char* name, bool images) {
+  auto net = nn::make<Model>(nn::init::pytorch_default{}, 7);
+  using in_shape = typename Model::input_shape;
+  constexpr std::size_t out = Model::output_shape::size, batch = 64;
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  nn::dataset<float, in_shape, typename Model::output_shape> data;
+  for (int i = 0; i < 512; ++i) {
+    nn::tensor<float, in_shape> x;
+    for (auto& v : x) v = images ? uniform(gen) : normal(gen);
+    data.push_back(x, {});
+  }
+  const auto q = nn::quantize(net, data);
+
+  // the check: the int8 network against the float one on every sample
+  double worst = 0, scale = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto yf = net(data.input_tensor(i)), yq = q(data.input_tensor(i));
+    for (std::size_t o = 0; o < out; ++o) {
+      worst = std::max(worst, double(std::abs(yf[o] - yq[o])));
+      scale = std::max(scale, double(std::abs(yf[o])));
+    }
+  }
+
+  float sink = 0;
+  auto x = data.input_tensor(0);
+  const std::size_t calls = 2000;
+  row f{}, i8{};
+  f.dependent = median_ns(calls, [&] {
+    for (std::size_t k = 0; k < calls; ++k) {
+      const auto y = net(x);
+      x[0] += y[0] * 1e-30f;
+      sink += y[0];
+    }
+  });
+  i8.dependent = median_ns(calls, [&] {
+    for (std::size_t k = 0; k < calls; ++k) {
+      const auto y = q(x);
+      x[0] += y[0] * 1e-30f;
+      sink += y[0];
+    }
+  });
+  f.independent = median_ns(calls, [&] {
+    for (std::size_t k = 0; k < calls; ++k) sink += net(data.input_tensor(k % data.size()))[0];
+  });
+  i8.independent = median_ns(calls, [&] {
+    for (std::size_t k = 0; k < calls; ++k) sink += q(data.input_tensor(k % data.size()))[0];
+  });
+  auto ws = net.make_workspace(batch);
+  std::vector<float> y(batch * nn::net<Model, float>::output_stride);
+  std::vector<float> yq(batch * out);
+  const std::size_t rounds = 50;
+  f.batch = median_ns(rounds * batch, [&] {
+    for (std::size_t r = 0; r < rounds; ++r) {
+      net.predict(ws, data.input(r % 8 * batch), y.data(), batch);
+      sink += y[0];
+    }
+  });
+  i8.batch = median_ns(rounds * batch, [&] {
+    for (std::size_t r = 0; r < rounds; ++r) {
+      q.predict(data.input(r % 8 * batch), yq.data(), batch);
+      sink += yq[0];
+    }
+  });
+  std::printf("| %s | %.0f / %.0f (%.2fx) | %.0f / %.0f (%.2fx) | %.0f / %.0f (%.2fx) | %.2g of %.2g |\n", name,
+              f.dependent, i8.dependent, f.dependent / i8.dependent, f.independent, i8.independent,
+              f.independent / i8.independent, f.batch, i8.batch, f.batch / i8.batch, worst, scale);
+  if (!std::isfinite(sink)) std::printf("(checksum %g)\n", double(sink));
+}
+
+} // namespace
+
+int main() {
+  std::printf("int8 (ctnn::quantize) beside float, single thread, ns per sample, median of 31 rounds; integer "
+              "kernels: %s\n\n",
+              ctnn::kernels::integer_isa);
+  std::printf("| network | one sample, dependent: float / int8 | one sample, independent | batch 64 | int8 vs float: "
+              "largest difference of outputs up to |\n");
+  std::printf("|---|---:|---:|---:|---:|\n");
+  compare<bench::mlp_trading>("mlp_trading 32-64-64-1", false);
+  compare<bench::mlp_eval>("mlp_eval 256-32-32-1", false);
+  compare<bench::mnist_mlp>("mnist_mlp 784-128-10", true);
+  compare<bench::mnist_cnn>("mnist_cnn", true);
+  return 0;
+}
