@@ -8,6 +8,7 @@
 #include <ctnn/kernels/integer.hpp>
 #include <ctnn/layers/int8_dense.hpp>
 #include <ctnn/layers/sparse_accumulator.hpp>
+#include <ctnn/runtime/quantize.hpp> // ctnn::proved
 
 #include <cstdint>
 #include <limits>
@@ -133,15 +134,20 @@ BOOST_AUTO_TEST_CASE(int8_dense_refuses_weights_that_could_overflow_and_keeps_it
   BOOST_TEST(layer->weight(0, 7) == 1, "the refused weights replaced the layer's own");
 }
 
+namespace {
+constexpr auto embedded_layer = [] {
+  ctnn::int8_dense<8, 3, 127> d{};
+  const std::int8_t w[24] = {1, -2, 3, -4, 5, -6, 7, -8, 127, 127, 127, 127, 127, 127, 127, 127, -128};
+  const std::int32_t b[3] = {10, -20, 30};
+  d.set(w, b);
+  return d;
+}();
+} // namespace
+
 BOOST_AUTO_TEST_CASE(constexpr_weights_are_proved_at_compile_time) {
-  constexpr auto layer = [] {
-    ctnn::int8_dense<8, 3, 127> d{};
-    const std::int8_t w[24] = {1, -2, 3, -4, 5, -6, 7, -8, 127, 127, 127, 127, 127, 127, 127, 127, -128};
-    const std::int32_t b[3] = {10, -20, 30};
-    d.set(w, b);
-    return d;
-  }();
+  constexpr const auto& layer = embedded_layer;
   static_assert(layer.cannot_overflow());
+  static_assert(ctnn::proved<embedded_layer>); // as a named diagnostic: compile_fail/int8_weights_could_overflow
   static_assert(layer.sum_bound(1) == 20 + 8 * 127 * 127);
   static_assert(layer.sum_bound() == layer.sum_bound(1));
   BOOST_TEST(layer.weight(2, 0) == -128);

@@ -391,6 +391,16 @@ struct layer_has_no_integer_form {
 };
 struct fix_quantize_networks_of_dense_conv_max_pool_and_relu {};
 
+/// Integer weights whose sums could overflow int32 for some input: the layer, its worst-case sum
+/// (|bias| + sum |w| * the largest input, over its outputs) and the limit.
+template <class Layer, class WorstCase, class Fix>
+struct int8_sums_could_overflow {
+  static constexpr bool ok = false;
+};
+template <long long Value>
+struct worst_case_sum {};
+struct fix_scale_the_weights_down_or_clip_the_inputs_lower {};
+
 /// The one static_assert of a gan_trainer<...> or chain<...> whose networks do not fit together.
 template <class Diagnosis>
 struct pairing_report {

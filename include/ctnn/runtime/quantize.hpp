@@ -57,6 +57,26 @@
 
 namespace CTNN_NAMESPACE {
 
+namespace detail::quant {
+template <const auto& Layer>
+constexpr bool prove() {
+  using layer_type = std::remove_cvref_t<decltype(Layer)>;
+  constexpr std::int64_t bound = Layer.sum_bound();
+  if constexpr (bound > layer_type::sum_limit) // the assertion is the one error: the function still returns
+    static_assert(diag::int8_sums_could_overflow<layer_type, diag::worst_case_sum<bound>,
+                                                 diag::fix_scale_the_weights_down_or_clip_the_inputs_lower>::ok,
+                  "ctnn::proved: these constexpr weights could overflow their int32 sums; the failed condition names "
+                  "the layer and its worst-case sum");
+  return true;
+}
+} // namespace detail::quant
+
+/// Proves at compile time that a constexpr int8_dense layer's sums cannot overflow for any input
+/// up to its InMax: `static_assert(ctnn::proved<layer>)`, or one error naming the layer type and
+/// its worst-case sum (diag::int8_sums_could_overflow<int8_dense<...>, worst_case_sum<N>, ...>).
+template <const auto& Layer>
+inline constexpr bool proved = detail::quant::prove<Layer>();
+
 /// How quantize() turns calibration values into ranges.
 struct quantize_options {
   /// 100: each tensor's [min, max]; below 100, its [100 - p, p] percentiles (clips outliers).
