@@ -10,8 +10,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <random>
+#include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace nn = ctnn;
 
@@ -138,4 +142,55 @@ BOOST_AUTO_TEST_CASE(a_conv_as_the_last_layer_gives_floats) {
   const auto x = calibration.input_tensor(7);
   const auto yf = net(x), yq = q(x);
   for (std::size_t o = 0; o < yf.size(); ++o) BOOST_TEST(std::abs(yf[o] - yq[o]) < 0.05f, "output " << o);
+}
+
+BOOST_AUTO_TEST_CASE(saved_and_loaded_like_float_networks) {
+  using model = nn::network<nn::input<nn::shape<1, 8, 8>>, nn::conv2d<4, nn::kernel<3>>, nn::relu,
+                            nn::max_pool2d<nn::window<2>>, nn::flatten, nn::dense<3>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 5);
+  std::mt19937 gen(2);
+  std::uniform_real_distribution<float> d(0.0f, 1.0f);
+  nn::dataset<float, nn::shape<1, 8, 8>, nn::shape<3>> calibration;
+  for (int i = 0; i < 50; ++i) {
+    nn::tensor<float, nn::shape<1, 8, 8>> x;
+    for (auto& v : x) v = d(gen);
+    calibration.push_back(x, nn::tensor<float, nn::shape<3>>{});
+  }
+  const auto q = nn::quantize(net, calibration);
+  const auto dir = std::filesystem::temp_directory_path() / ("ctnn-quantize-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "q.ctnn").string();
+  nn::save(q, path);
+
+  // into a quantized network of another calibration: every output equal, bit for bit
+  auto other = nn::quantize(net, calibration, {.percentile = 90});
+  BOOST_TEST(other(calibration.input_tensor(3))[0] != q(calibration.input_tensor(3))[0]);
+  nn::load(other, path);
+  for (std::size_t i = 0; i < calibration.size(); ++i) {
+    const auto a = q(calibration.input_tensor(i)), b = other(calibration.input_tensor(i));
+    for (std::size_t o = 0; o < 3; ++o) BOOST_TEST_REQUIRE(a[o] == b[o]);
+  }
+  BOOST_TEST((q.export_parameters() == other.export_parameters()));
+
+  // a float network's file is not an integer network's, and the other way round
+  const auto float_path = (dir / "float.ctnn").string();
+  nn::save(net, float_path);
+  try {
+    nn::load(other, float_path);
+    BOOST_FAIL("a float network's weights loaded into an integer network");
+  } catch (const nn::file_error& e) {
+    BOOST_TEST(e.where() == "fingerprint, scalar type");
+  }
+  BOOST_CHECK_THROW(nn::load(net, path), nn::file_error);
+
+  // a value out of its type's range: the file is refused and the network is unchanged
+  auto values = q.export_parameters();
+  values[2] = 300; // the first weight of the conv
+  using weights = nn::quantized<model>;
+  std::vector<std::string> lines = weights::fingerprint();
+  BOOST_TEST(lines[0].find("int8") == 0u);
+  auto bad = q;
+  BOOST_CHECK_THROW(bad.import_parameters(values), std::invalid_argument);
+  BOOST_TEST((bad.export_parameters() == q.export_parameters()));
+  std::filesystem::remove_all(dir);
 }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -218,7 +219,11 @@ void load(Net& net, const std::string& path) {
   check_topology();
   std::vector<T> values(h.count);
   for (std::size_t i = 0; i < h.count; ++i) values[i] = wf::get<T>(h.bytes, h.count_at + 8 + i * sizeof(T));
-  net.import_parameters(values); // cannot fail now: the count matches
+  try {
+    net.import_parameters(values); // float networks take any values; integer ones check theirs
+  } catch (const std::invalid_argument& e) {
+    throw file_error(path, "the values", "values the network accepts", e.what());
+  }
 }
 
 } // namespace CTNN_NAMESPACE

@@ -47,6 +47,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -445,6 +446,15 @@ struct ops<Plan, std::index_sequence<K...>> {
   using type = std::tuple<typename decltype(op_type<Plan, K>())::type...>;
 };
 
+/// Values an operation keeps in a weight file.
+template <class S>
+constexpr std::size_t value_count_of() {
+  if constexpr (requires { typename S::layer_type; })
+    return S::layer_type::in_size * S::layer_type::out_size + 2 * S::layer_type::out_size + 2;
+  else
+    return 1;
+}
+
 inline std::pair<double, double> range_of(std::vector<double>& v, double percentile) {
   if (v.empty()) return {0, 0};
   if (percentile >= 100) {
@@ -490,6 +500,112 @@ public:
   /// single samples: the integer kernels do not yet share weight loads across samples.
   void predict(const float* x, float* y, std::size_t n) const noexcept {
     for (std::size_t i = 0; i < n; ++i) (*this)(x + i * input_size, y + i * output_size);
+  }
+
+  // ---- weight files: ctnn::save(q, path) and ctnn::load(q, path) (ctnn/io/weights.hpp) ----
+  // The values, in order, as doubles (every int8, int32 and float value is exact in a double):
+  // the input's scale and zero point; per operation, an affine one's weights [out][in], biases,
+  // scales, output and input zero points, a max pool's zero point.
+
+  using value_type = double;
+  /// Line 0: the integer types and the scheme; then the float network's layers.
+  static std::vector<std::string> fingerprint() {
+    auto lines = net<Model, float>::fingerprint();
+    lines[0] = "int8: uint8 codes 0..127 with zero points, int8 weights per output channel, int32 sums, float "
+               "requantization";
+    return lines;
+  }
+  static constexpr std::size_t value_count = [] {
+    std::size_t n = 2;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((n += detail::quant::value_count_of<std::tuple_element_t<K, ops_type>>()), ...);
+    }
+    (std::make_index_sequence<stage_count>{});
+    return n;
+  }();
+  static constexpr std::size_t param_count = value_count;
+
+  std::vector<double> export_parameters() const {
+    std::vector<double> v{input_.scale, double(input_.zero)};
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            const auto& s = std::get<K>(ops_);
+            using S = std::remove_cvref_t<decltype(s)>;
+            if constexpr (requires { s.layer; }) {
+              constexpr std::size_t in = S::layer_type::in_size, out = S::layer_type::out_size;
+              for (std::size_t o = 0; o < out; ++o)
+                for (std::size_t i = 0; i < in; ++i) v.push_back(s.layer.weight(o, i));
+              for (std::size_t o = 0; o < out; ++o) v.push_back(s.layer.bias(o));
+              for (std::size_t o = 0; o < out; ++o) v.push_back(s.scale[o]);
+              v.push_back(s.out_zero);
+              v.push_back(s.in_zero);
+            } else {
+              v.push_back(s.zero);
+            }
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<stage_count>{});
+    return v;
+  }
+
+  /// Sets every value from export_parameters' order. Checks each one (integers in their type's
+  /// range, scales positive and finite, zero points in 0..127, sums proved not to overflow) and
+  /// throws std::invalid_argument naming the first that is not; the network is then unchanged.
+  void import_parameters(std::span<const double> v) {
+    if (v.size() != value_count)
+      throw std::invalid_argument("quantized network: expected " + std::to_string(value_count) + " values, found " +
+                                  std::to_string(v.size()));
+    auto next = std::make_unique<quantized>(*this);
+    std::size_t at = 0;
+    const auto integer = [&](double lo, double hi, const char* what) {
+      const double x = v[at];
+      if (!(x >= lo && x <= hi && x == std::floor(x)))
+        throw std::invalid_argument("quantized network, value " + std::to_string(at) + ": expected " + what +
+                                    " (an integer in " + std::to_string(static_cast<long long>(lo)) + ".." +
+                                    std::to_string(static_cast<long long>(hi)) + "), found " + std::to_string(x));
+      ++at;
+      return x;
+    };
+    const auto positive = [&](const char* what) {
+      const double x = v[at];
+      if (!(x > 0 && std::isfinite(x) && x <= 3.4e38))
+        throw std::invalid_argument("quantized network, value " + std::to_string(at) + ": expected " + what +
+                                    " (positive and finite), found " + std::to_string(x));
+      ++at;
+      return x;
+    };
+    next->input_.scale = positive("the input's scale");
+    next->input_.zero = static_cast<int>(integer(0, 127, "the input's zero point"));
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            auto& s = std::get<K>(next->ops_);
+            using S = std::remove_cvref_t<decltype(s)>;
+            if constexpr (requires { s.layer; }) {
+              constexpr std::size_t in = S::layer_type::in_size, out = S::layer_type::out_size;
+              std::vector<std::int8_t> w(in * out);
+              std::vector<std::int32_t> b(out);
+              for (auto& x : w) x = static_cast<std::int8_t>(integer(-128, 127, "an int8 weight"));
+              for (auto& x : b) x = static_cast<std::int32_t>(integer(-2147483648.0, 2147483647.0, "an int32 bias"));
+              for (std::size_t o = 0; o < out; ++o) s.scale[o] = static_cast<float>(positive("a scale"));
+              s.out_zero = static_cast<int>(integer(0, 127, "a zero point"));
+              s.in_zero = static_cast<int>(integer(0, 127, "a zero point"));
+              try {
+                s.layer.set(w, b, "quantized network, layer " + std::to_string(plan::index(K)));
+              } catch (const bound_error& e) {
+                throw std::invalid_argument(e.what());
+              }
+              if constexpr (requires { s.set_rows(); }) s.set_rows();
+            } else {
+              s.zero = static_cast<int>(integer(0, 127, "a zero point"));
+            }
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<stage_count>{});
+    *this = *next;
   }
 
   /// The input's quantization, and each operation (an affine one's int8_dense layer, scales and
