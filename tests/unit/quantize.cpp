@@ -194,3 +194,61 @@ BOOST_AUTO_TEST_CASE(saved_and_loaded_like_float_networks) {
   BOOST_TEST((bad.export_parameters() == q.export_parameters()));
   std::filesystem::remove_all(dir);
 }
+
+BOOST_AUTO_TEST_CASE(quantization_aware_training_sees_fake_quantized_weights) {
+  using model = nn::network<nn::input<nn::shape<5>>, nn::dense<7>, nn::relu, nn::dense<2>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 8);
+  std::mt19937 gen(6);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  nn::dataset<float, nn::shape<5>, nn::shape<2>> data;
+  for (int i = 0; i < 32; ++i) {
+    nn::tensor<float, nn::shape<5>> x;
+    for (auto& v : x) v = d(gen);
+    data.push_back(x, nn::tensor<float, nn::shape<2>>{d(gen), d(gen)});
+  }
+  // the loss of the network with its weights fake-quantized per output channel
+  auto fake = net;
+  nn::detail::fake_quantize_weights(fake);
+  BOOST_TEST(fake.layer<1>().weight(0, 0) != net.layer<1>().weight(0, 0));
+  double expected = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto y = fake(data.input_tensor(i));
+    for (std::size_t o = 0; o < 2; ++o) expected += std::pow(double(y[o]) - data.target(i)[o], 2);
+  }
+  expected /= double(data.size() * 2);
+  double unquantized = 0; // what the step would report with the float weights: far enough to tell
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto y = net(data.input_tensor(i));
+    for (std::size_t o = 0; o < 2; ++o) unquantized += std::pow(double(y[o]) - data.target(i)[o], 2);
+  }
+  unquantized /= double(data.size() * 2);
+  BOOST_TEST(std::abs(unquantized - expected) > 1e-4 * expected, unquantized << " vs " << expected);
+
+  const auto before = net.export_parameters();
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.0f}};
+  const auto report = fit.train(data, {.epochs = 1, .batch = data.size(), .quantization_aware = true, .log = nullptr});
+  BOOST_TEST(report.history.at(0).train.loss == expected, boost::test_tools::tolerance(1e-5));
+  BOOST_TEST((net.export_parameters() == before), "the float weights came back after the step");
+
+  // with a learning rate the float weights move, and are not left quantized
+  nn::trainer fit2{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.05f}};
+  fit2.train(data, {.epochs = 3, .batch = 8, .quantization_aware = true, .log = nullptr});
+  auto requantized = net;
+  nn::detail::fake_quantize_weights(requantized);
+  BOOST_TEST((net.export_parameters() != before));
+  BOOST_TEST((requantized.export_parameters() != net.export_parameters()));
+}
+
+BOOST_AUTO_TEST_CASE(quantization_aware_training_needs_an_integer_form) {
+  using model = nn::network<nn::input<nn::shape<3>>, nn::dense<4>, nn::tanh, nn::dense<1>>;
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 1);
+  nn::dataset<float, nn::shape<3>, nn::shape<1>> data;
+  data.push_back(nn::tensor<float, nn::shape<3>>{}, nn::tensor<float, nn::shape<1>>{});
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.1f}};
+  try {
+    fit.train(data, {.epochs = 1, .quantization_aware = true, .log = nullptr});
+    BOOST_FAIL("a tanh network trained quantization-aware");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("layer 2 has no integer form") != std::string::npos, e.what());
+  }
+}

@@ -55,6 +55,12 @@ struct train_options {
   std::uint64_t seed = 0;  ///< shuffling seed: the same seed gives the same run
   std::size_t threads = 0; ///< 0: as set by trainer::set_threads (default 1); 1 or 2: set it
   bool shuffle = true;
+  /// Quantization-aware training (ctnn/train/quantization_aware.hpp): each step's forward and
+  /// backward passes see every dense and conv weight fake-quantized per output channel as
+  /// ctnn::quantize will (int8, symmetric), the update goes to the float weights (straight-through
+  /// estimator). Runs on one core. Needs a network ctnn::quantize takes (else train() throws
+  /// std::invalid_argument naming the layer).
+  bool quantization_aware = false;
   /// > 0: before each update, scale the gradients so that their global L2 norm is at most this
   /// (PyTorch's clip_grad_norm_; see trainer::set_clip_grad_norm). 0: as set on the trainer.
   double clip_grad_norm = 0;

@@ -29,6 +29,7 @@
 #include <ctnn/train/optim.hpp>
 #include <ctnn/train/options.hpp>
 #include <ctnn/train/progress.hpp>
+#include <ctnn/train/quantization_aware.hpp>
 #include <ctnn/train/report.hpp>
 #include <ctnn/train/schedule.hpp>
 #include <ctnn/train/thread_policy.hpp>
@@ -183,7 +184,7 @@ public:
   step_result step(std::size_t n) noexcept {
     // dropout masks of this step
     ws_.set_noise_seed(noise_seed_ + std::uint64_t(update_.steps()) * 0x9e3779b97f4a7c15ull);
-    const bool split = helper_ && policy_.use_split(n);
+    const bool split = helper_ && !qat_ && policy_.use_split(n);
     const auto start = std::chrono::steady_clock::now();
     const step_result r = split ? step_split(n) : step_whole(n);
     if (r.applied()) net_->update_buffers(ws_, n); // batch_norm's running statistics
@@ -194,6 +195,18 @@ public:
       helper_->keep_spinning(spinning_ = policy_.split_mode());
     return r;
   }
+  /// Quantization-aware training on or off (see train_options::quantization_aware). Throws
+  /// std::invalid_argument for a network ctnn::quantize does not take.
+  void set_quantization_aware(bool on) {
+    constexpr std::size_t bad = detail::first_without_integer_form<typename Net::model>();
+    if (on && bad != 0)
+      throw std::invalid_argument("quantization_aware: layer " + std::to_string(bad) +
+                                  " has no integer form (ctnn::quantize takes dense, conv1d and conv2d, max pools "
+                                  "and relu)");
+    qat_ = on;
+    if (on && master_.size() != Net::param_size) master_ = aligned_buffer<T>(Net::param_size);
+  }
+  bool quantization_aware() const noexcept { return qat_; }
   /// Forgets what the trainer knows of the parameters' magnitudes (see step()).
   void parameters_changed() noexcept { update_.parameters_changed(); }
   workspace<T>& work() noexcept { return ws_; }
@@ -294,6 +307,7 @@ private:
   /// The options that set the trainer itself (threads, clipping).
   template <class Dataset>
   void apply_run_options(const train_options<Dataset>& opts) {
+    set_quantization_aware(opts.quantization_aware);
     if (opts.threads != 0 && opts.threads != threads()) set_threads(opts.threads);
     if (opts.clip_grad_norm > 0) set_clip_grad_norm(opts.clip_grad_norm);
     if (opts.clip_grad_value > 0) set_clip_grad_value(opts.clip_grad_value);
@@ -515,12 +529,28 @@ private:
   using two_cores = detail::two_core_passes<typename Net::model, T>; // runtime/two_cores.hpp
 
   step_result step_whole(std::size_t n) noexcept {
+    // quantization-aware: the passes see fake-quantized weights, the update goes to the float ones
+    struct float_weights {
+      trainer* t;
+      bool held = false;
+      void restore() noexcept {
+        if (held) std::copy_n(t->master_.data(), Net::param_size, t->net_->parameters().data());
+        held = false;
+      }
+      ~float_weights() { restore(); }
+    } master{this};
+    if (qat_) {
+      std::copy_n(net_->parameters().data(), Net::param_size, master_.data());
+      master.held = true;
+      detail::fake_quantize_weights(*net_);
+    }
     const T* y = net_->forward_train(ws_, ws_.input(), n);
     last_outputs_ = y;
     const T data_loss =
         loss_.value_and_gradient(y, Net::output_stride, targets_.data(), Net::output_size, ws_.output_gradient(), n);
     if (!std::isfinite(data_loss)) return {data_loss, false, false};
     net_->backward(ws_, ws_.input(), n, grads_.data(), kernels::store_mode::overwrite);
+    master.restore();
     const auto o = update_.apply(grads_.data());
     return {T(data_loss + T(o.penalty)), true, o.finite_gradients, o.finite_update};
   }
@@ -638,6 +668,8 @@ private:
   loss_type loss_;
   update_type update_; ///< the optimizer, its state, clipping, penalties
   aligned_buffer<T> grads_, targets_;
+  bool qat_ = false;         ///< quantization-aware training (train_options::quantization_aware)
+  aligned_buffer<T> master_; ///< the float weights while a quantization-aware step runs
   workspace<T> ws_;
   std::size_t target_size_ = 0;
   const T* last_outputs_ = nullptr; ///< the last step's outputs (in ws_)
