@@ -1,8 +1,11 @@
-// libFuzzer target: ctnn::load on arbitrary bytes. Every failure must be a file_error naming the
+// libFuzzer target: ctnn::load on arbitrary bytes, into the fuzzed network in float, in double and
+// as an integer network (ctnn::quantize). Every failure must be a file_error naming the
 // file, and a failed load must leave the network bit-identical; anything else aborts (and
 // AddressSanitizer/UBSan, with which this is built, abort on memory errors and undefined
 // behaviour). Run long: ./fuzz_weights -max_total_time=600 <new corpus dir> tests/fuzz/corpus/weights
 #include "fuzz_model.hpp"
+
+#include <ctnn/runtime/quantize.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -24,10 +27,19 @@ const std::string& scratch() {
 }
 
 template <class Net>
+auto values_of(const Net& net) {
+  if constexpr (requires { net.parameters(); }) {
+    const auto p = net.parameters();
+    return std::vector<typename Net::value_type>(p.begin(), p.end());
+  } else {
+    return net.export_parameters(); // an integer network: its values as a weight file holds them
+  }
+}
+
+template <class Net>
 void load_or_keep(Net& net, const std::string& path) {
   using T = typename Net::value_type;
-  const auto before = net.parameters();
-  std::vector<T> copy(before.begin(), before.end());
+  const auto copy = values_of(net);
   try {
     ctnn::load(net, path);
   } catch (const ctnn::file_error& e) {
@@ -35,7 +47,7 @@ void load_or_keep(Net& net, const std::string& path) {
       std::fprintf(stderr, "file_error names %s, not %s\n", e.path().c_str(), path.c_str());
       std::abort();
     }
-    if (std::memcmp(copy.data(), net.parameters().data(), copy.size() * sizeof(T)) != 0) {
+    if (std::memcmp(copy.data(), values_of(net).data(), copy.size() * sizeof(T)) != 0) {
       std::fprintf(stderr, "a failed load changed the network: %s\n", e.what());
       std::abort();
     }
@@ -52,7 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   static auto f32 = ctnn::make<ctnn::fuzz::model>(ctnn::init::he_uniform{}, 1);
   static auto f64 = ctnn::make<ctnn::fuzz::model, double>(ctnn::init::he_uniform{}, 1);
+  static auto i8 = ctnn::quantize(f32, ctnn::fuzz::checkpoint_data());
   load_or_keep(f32, scratch());
   load_or_keep(f64, scratch());
+  load_or_keep(i8, scratch());
   return 0;
 }

@@ -1,10 +1,13 @@
 // Writes the committed seed corpora of fuzz_weights (tests/fuzz/corpus/weights: valid files for
-// the fuzzed network in float and double, one of another topology, and a truncated one),
+// the fuzzed network in float and double, its integer network, one of another topology, and a
+// truncated one),
 // fuzz_checkpoint (corpus/checkpoint: after 1 and 2 epochs, with early stopping, truncated),
 // fuzz_idx (corpus/idx: a valid file, gzip-compressed too) and fuzz_sunspots (corpus/sunspots: a
 // valid series).
 //   ./make_seeds <tests/fuzz/corpus>
 #include "fuzz_model.hpp"
+
+#include <ctnn/runtime/quantize.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -29,6 +32,8 @@ int main(int argc, char** argv) {
   ctnn::save(ctnn::make<ctnn::fuzz::model>(ctnn::init::he_uniform{}, 2), (dir / "float.ctnn").string());
   ctnn::save(ctnn::make<ctnn::fuzz::model, double>(ctnn::init::he_uniform{}, 3), (dir / "double.ctnn").string());
   ctnn::save(ctnn::make<ctnn::fuzz::other>(ctnn::init::he_uniform{}, 4), (dir / "other.ctnn").string());
+  ctnn::save(ctnn::quantize(ctnn::make<ctnn::fuzz::model>(ctnn::init::he_uniform{}, 5), ctnn::fuzz::checkpoint_data()),
+             (dir / "int8.ctnn").string());
   const auto b = read_bytes(dir / "float.ctnn");
   write_bytes(dir / "truncated.ctnn", b.data(), b.size() / 2);
 
