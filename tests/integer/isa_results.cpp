@@ -41,6 +41,19 @@ void affine(lcg& r, bool reference, std::vector<std::int64_t>& out) {
       layer->forward(x, y);
     out.insert(out.end(), y, y + Out);
   }
+  // five samples at once (forward_rows: the batched passes and their remainders)
+  constexpr std::size_t rows = 5, xs = L::in_padded + 3;
+  std::vector<std::uint8_t> xr(rows * xs);
+  for (auto& v : xr) v = static_cast<std::uint8_t>(r(0, InMax));
+  struct alignas(64) row {
+    std::int32_t v[L::out_padded];
+  };
+  std::vector<row> yr(rows);
+  for (std::size_t s = 0; s < rows; ++s) {
+    if (reference) layer->forward_reference(xr.data() + s * xs, yr[s].v);
+  }
+  if (!reference) layer->template forward_rows<rows>(xr.data(), xs, yr[0].v, L::out_padded);
+  for (const auto& y5 : yr) out.insert(out.end(), y5.v, y5.v + Out);
 }
 
 template <std::size_t Window, std::size_t F, std::size_t Positions>

@@ -42,6 +42,36 @@ void check_affine(std::mt19937& gen, bool extremes) {
   }
 }
 
+/// int8_affine_rows over Rows samples equals int8_affine on each: the passes over blocks of
+/// outputs and samples (and their remainders) cover every output of every sample once.
+template <std::size_t In, std::size_t Out, unsigned InMax, std::size_t Rows>
+void check_rows(std::mt19937& gen) {
+  std::uniform_int_distribution<int> wd(-128, 127), xd(0, static_cast<int>(InMax)), bd(-100000, 100000);
+  std::vector<std::int8_t> w(In * Out);
+  std::vector<std::int32_t> b(Out);
+  for (auto& v : w) v = static_cast<std::int8_t>(wd(gen));
+  for (auto& v : b) v = bd(gen);
+  auto layer = std::make_unique<ctnn::int8_dense<In, Out, InMax>>();
+  layer->set(w, b);
+  using L = ctnn::kernels::int8_affine_layout<In, Out>;
+  constexpr std::size_t xs = L::in_padded + 7, ys = L::out_padded + 16; // strides wider than the rows
+  std::vector<std::uint8_t> x(Rows * xs);
+  for (auto& v : x) v = static_cast<std::uint8_t>(xd(gen));
+  struct alignas(64) row {
+    std::int32_t v[ys];
+  };
+  std::vector<row> rows(Rows);
+  layer->template forward_rows<Rows>(x.data(), xs, rows[0].v, ys);
+  alignas(64) std::int32_t one[L::out_padded];
+  for (std::size_t s = 0; s < Rows; ++s) {
+    layer->forward_reference(x.data() + s * xs, one);
+    for (std::size_t o = 0; o < Out; ++o)
+      BOOST_TEST_REQUIRE(rows[s].v[o] == one[o], ctnn::kernels::integer_isa << ", " << In << " x " << Out << " over "
+                                                                            << Rows << " rows: row " << s << ", output "
+                                                                            << o);
+  }
+}
+
 template <std::size_t In, std::size_t Out>
 void check_both_ranges(std::mt19937& gen) {
   for (bool extremes : {false, true}) {
@@ -63,6 +93,15 @@ BOOST_AUTO_TEST_CASE(int8_affine_equals_its_definition) {
   check_both_ranges<64, 48>(gen);
   check_both_ranges<1024, 16>(gen);
   check_both_ranges<784, 128>(gen);
+}
+
+BOOST_AUTO_TEST_CASE(int8_affine_rows_equals_one_sample_at_a_time) {
+  std::mt19937 gen(11);
+  check_rows<30, 32, 127, 8>(gen);   // 2 registers of outputs: 8 samples per pass
+  check_rows<784, 128, 127, 8>(gen); // 8 registers: 2 passes of 4 over 2 blocks of 4 samples
+  check_rows<13, 80, 255, 5>(gen);   // 5 registers (4 + 1), 5 samples (4 + 1)
+  check_rows<32, 1, 127, 3>(gen);
+  check_rows<256, 48, 255, 1>(gen);
 }
 
 BOOST_AUTO_TEST_CASE(clipped_activations_at_their_edges) {

@@ -19,6 +19,24 @@
 
 namespace nn = ctnn;
 
+namespace {
+
+/// predict over n samples (tiles of quantized::tile and a remainder) equals n single calls, bit
+/// for bit.
+template <class Q, class Data>
+void predict_equals_single_calls(const Q& q, const Data& data, std::size_t n) {
+  BOOST_TEST_REQUIRE(n <= data.size());
+  std::vector<float> batch(n * Q::output_size);
+  q.predict(data.input(0), batch.data(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto y = q(data.input_tensor(i));
+    for (std::size_t o = 0; o < Q::output_size; ++o)
+      BOOST_TEST_REQUIRE(batch[i * Q::output_size + o] == y[o], "sample " << i << ", output " << o);
+  }
+}
+
+} // namespace
+
 BOOST_AUTO_TEST_CASE(one_layer_by_hand) {
   using model = nn::network<nn::input<nn::shape<2>>, nn::dense<1>>;
   auto net = nn::make<model>(nn::init::pytorch_default{}, 1);
@@ -73,6 +91,7 @@ BOOST_AUTO_TEST_CASE(a_random_mlp_follows_its_float_network) {
   BOOST_TEST(same_argmax >= test.size() * 95 / 100);
   BOOST_TEST(q.input_range().zero > 0, "inputs of both signs need a zero point");
   BOOST_TEST(q.stage<2>().out_zero > 0, "the dense without relu has outputs of both signs");
+  predict_equals_single_calls(q, test, 2 * decltype(q)::tile + 5);
 }
 
 BOOST_AUTO_TEST_CASE(a_percentile_clips_an_outlier) {
@@ -125,6 +144,7 @@ BOOST_AUTO_TEST_CASE(a_random_cnn_follows_its_float_network) {
   BOOST_TEST_MESSAGE("CNN: largest difference " << worst << " of outputs up to " << scale);
   BOOST_TEST(worst < 0.05f * scale);
   BOOST_TEST(scale > 0.01f);
+  predict_equals_single_calls(q, test, decltype(q)::tile + 3);
 }
 
 BOOST_AUTO_TEST_CASE(a_conv_as_the_last_layer_gives_floats) {

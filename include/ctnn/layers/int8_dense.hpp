@@ -91,6 +91,12 @@ struct int8_dense {
   void forward(const std::uint8_t* x, std::int32_t* y) const noexcept {
     kernels::int8_affine<In, Out, InMax>(x, weights.data(), biases.data(), y);
   }
+  /// forward for Rows samples at once (sample s: x + s * x_stride, y + s * y_stride; y_stride a
+  /// multiple of 16, y aligned to 64 bytes), each weight load shared by several of them.
+  template <std::size_t Rows>
+  void forward_rows(const std::uint8_t* x, std::size_t x_stride, std::int32_t* y, std::size_t y_stride) const noexcept {
+    kernels::int8_affine_rows<In, Out, Rows, InMax>(x, x_stride, weights.data(), biases.data(), y, y_stride);
+  }
   /// The scalar twin of forward.
   void forward_reference(const std::uint8_t* x, std::int32_t* y) const noexcept {
     kernels::int8_affine_reference<In, Out>(x, weights.data(), biases.data(), y);

@@ -191,23 +191,27 @@ struct affine_range {
     r.zero = static_cast<int>(std::clamp<long>(std::lround(-lo / r.scale), 0, 127));
     return r;
   }
-  std::uint8_t code(double a) const noexcept {
-    return static_cast<std::uint8_t>(std::clamp<long>(std::lround(a / scale) + zero, 0, 127));
-  }
-  /// code() for N floats into q (N rounded up to 16 codes; the padding is coded from 0): x / scale
-  /// + zero, rounded half up. A division and an add, never a multiply-add that an FMA could absorb
-  /// on one instruction set and not another, so every instruction set gives the same codes.
+  /// The codes of N floats into q (N rounded up to 16 codes; the padding is coded from 0):
+  /// clamp(round(x * (1 / scale)) + zero, 0, 127), rounded half to even. A multiply by the
+  /// reciprocal (a division costs as much as the int8 layer after it) and no add in float, so no
+  /// FMA can absorb it on one instruction set and not another: every instruction set gives the
+  /// same codes.
   template <std::size_t N>
   void codes(const float* x, std::uint8_t* q) const noexcept {
     using fb = kernels::simd<float>;
+    using ib = kernels::simd<std::int32_t>;
     constexpr std::size_t padded = (N + 15) / 16 * 16, whole = N / fb::size * fb::size;
-    const fb s(static_cast<float>(scale)), z(static_cast<float>(zero) + 0.5f), lo(0.0f), hi(127.5f);
+    const float inv = static_cast<float>(1.0 / scale);
+    const fb r(inv), lo(-256.0f), hi(256.0f);
+    const ib z(zero), bottom(0), top(127);
     alignas(64) std::int32_t c[padded];
-    for (std::size_t i = 0; i < whole; i += fb::size)
-      xsimd::to_int(xsimd::min(xsimd::max(fb::load_unaligned(x + i) / s + z, lo), hi)).store_aligned(c + i);
+    for (std::size_t i = 0; i < whole; i += fb::size) {
+      const fb v = xsimd::min(xsimd::max(fb::load_unaligned(x + i) * r, lo), hi);
+      xsimd::min(xsimd::max(xsimd::nearbyint_as_int(v) + z, bottom), top).store_aligned(c + i);
+    }
     for (std::size_t i = whole; i < padded; ++i) {
-      const float v = (i < N ? x[i] : 0.0f) / static_cast<float>(scale) + (static_cast<float>(zero) + 0.5f);
-      c[i] = static_cast<std::int32_t>(std::min(std::max(v, 0.0f), 127.5f));
+      const float v = std::min(std::max((i < N ? x[i] : 0.0f) * inv, -256.0f), 256.0f);
+      c[i] = std::clamp(static_cast<std::int32_t>(std::nearbyint(v)) + zero, 0, 127);
     }
     kernels::narrow_to_uint8<padded>(c, q);
   }
@@ -273,6 +277,16 @@ struct dense_op : affine<In, Out, Relu, Last> {
     alignas(64) std::int32_t acc[dense_op::layer_type::out_padded];
     this->layer.forward(in, acc);
     this->outputs(acc, out, y, 0, 1);
+  }
+  /// Rows samples at once (codes every `codes` bytes, outputs every `outputs` floats), each weight
+  /// load shared by several of them.
+  template <std::size_t Rows>
+  void run_rows(const std::uint8_t* in, std::uint8_t* out, float* y, std::size_t codes,
+                std::size_t outputs) const noexcept {
+    constexpr std::size_t stride = dense_op::layer_type::out_padded;
+    alignas(64) std::int32_t acc[Rows * stride];
+    this->layer.template forward_rows<Rows>(in, codes, acc, stride);
+    for (std::size_t s = 0; s < Rows; ++s) this->outputs(acc + s * stride, out + s * codes, y + s * outputs, 0, 1);
   }
 };
 
@@ -496,11 +510,23 @@ public:
     run<0>(a, b, y);
   }
 
-  /// n samples, one after the other (rows of input_size and output_size values). A loop of
-  /// single samples: the integer kernels do not yet share weight loads across samples.
+  /// n samples (rows of input_size and output_size values), `tile` at a time: a dense layer
+  /// shares each weight load among the samples of a tile (kernels::int8_affine_rows); the other
+  /// operations take them one by one. Equal to n single calls, bit for bit.
   void predict(const float* x, float* y, std::size_t n) const noexcept {
-    for (std::size_t i = 0; i < n; ++i) (*this)(x + i * input_size, y + i * output_size);
+    alignas(64) std::uint8_t a[tile * max_width], b[tile * max_width];
+    const std::size_t tiles = n / tile;
+    for (std::size_t t = 0; t < tiles; ++t) {
+      const float* xt = x + t * tile * input_size;
+      for (std::size_t s = 0; s < tile; ++s) input_.template codes<input_size>(xt + s * input_size, a + s * max_width);
+      run_rows<0>(a, b, y + t * tile * output_size);
+    }
+    x += tiles * tile * input_size;
+    y += tiles * tile * output_size;
+    for (std::size_t r = n % tile; r > 0; --r, x += input_size, y += output_size) (*this)(x, y);
   }
+  /// The samples predict runs at once.
+  static constexpr std::size_t tile = 8;
 
   // ---- weight files: ctnn::save(q, path) and ctnn::load(q, path) (ctnn/io/weights.hpp) ----
   // The values, in order, as doubles (every int8, int32 and float value is exact in a double):
@@ -638,6 +664,16 @@ private:
     const auto& s = std::get<K>(ops_);
     s.run(in, out, y);
     if constexpr (K + 1 < stage_count) run<K + 1>(out, in, y);
+  }
+
+  template <std::size_t K>
+  void run_rows(std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
+    const auto& s = std::get<K>(ops_);
+    if constexpr (requires { s.template run_rows<tile>(in, out, y, max_width, output_size); })
+      s.template run_rows<tile>(in, out, y, max_width, output_size);
+    else
+      for (std::size_t r = 0; r < tile; ++r) s.run(in + r * max_width, out + r * max_width, y + r * output_size);
+    if constexpr (K + 1 < stage_count) run_rows<K + 1>(out, in, y);
   }
 
   detail::quant::affine_range input_;
