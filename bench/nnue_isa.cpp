@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -16,6 +17,7 @@
 #define chess_positions CTNN_BENCH_CAT(chess_positions_, CTNN_ISA)
 #include "../examples/chess_nnue/network.hpp"
 #include "../tests/chess/positions.hpp"
+#include "nnue_float.hpp"
 
 namespace {
 
@@ -123,6 +125,69 @@ nnue_timings run(const std::string& file) {
   });
   (void)positions;
   t.checksum = checksum;
+
+  // the same network in float, the same loops
+  const auto fnet = std::make_unique<chess_nnue::float_network>(*net);
+  auto facc = std::make_unique<chess_nnue::float_network::state[]>(2);
+  float fsum = 0;
+  t.float_refresh_ns = median_ns(starts.size(), [&] {
+    for (std::size_t i = 0; i < starts.size(); ++i)
+      for (int c = 0; c < 2; ++c) fnet->refresh(facc[0].side[c], start_features[c][i]);
+  });
+  t.float_update_eval_ns = median_ns(moves, [&] {
+    for (std::size_t g = 0; g < games.size(); ++g) {
+      int cur = 0;
+      for (int c = 0; c < 2; ++c) fnet->refresh(facc[cur].side[c], start_features[c][g]);
+      for (const auto& s : steps[g]) {
+        for (int c = 0; c < 2; ++c) {
+          if (s.refresh[c])
+            fnet->refresh(facc[1 - cur].side[c], s.active[c]);
+          else
+            fnet->update(facc[cur].side[c], facc[1 - cur].side[c], s.removed[c], s.added[c]);
+        }
+        cur = 1 - cur;
+        fsum += fnet->evaluate(facc[cur], s.stm, s.bucket);
+      }
+    }
+  });
+  // float against integer along the games (untimed)
+  double difference = 0, magnitude = 0;
+  for (std::size_t g = 0; g < games.size(); ++g) {
+    for (int c = 0; c < 2; ++c) {
+      fnet->refresh(facc[0].side[c], start_features[c][g]);
+      net->transformer.refresh(acc[0].side[c], start_features[c][g]);
+    }
+    for (const auto& s : steps[g]) {
+      for (int c = 0; c < 2; ++c) {
+        if (s.refresh[c]) {
+          fnet->refresh(facc[1].side[c], s.active[c]);
+          net->transformer.refresh(acc[1].side[c], s.active[c]);
+        } else {
+          fnet->update(facc[0].side[c], facc[1].side[c], s.removed[c], s.added[c]);
+          net->transformer.update(acc[0].side[c], acc[1].side[c], s.removed[c], s.added[c]);
+        }
+      }
+      std::swap(facc[0], facc[1]);
+      std::swap(acc[0], acc[1]);
+      const double fv = fnet->evaluate(facc[0], s.stm, s.bucket);
+      const double iv = net->evaluate(acc[0], s.stm, s.bucket).positional;
+      difference += std::abs(fv - iv);
+      magnitude += std::abs(iv);
+    }
+  }
+  t.float_mean_difference = difference / double(moves);
+  t.integer_mean_value = magnitude / double(moves);
+  t.float_refresh_eval_ns = median_ns(starts.size(), [&] {
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      for (int c = 0; c < 2; ++c) fnet->refresh(facc[0].side[c], start_features[c][i]);
+      fsum += fnet->evaluate(facc[0], starts[i].side_to_move(), chess_nnue::network::bucket_of(starts[i]));
+    }
+  });
+  t.float_eval_ns = median_ns(8 * 100, [&] {
+    for (int r = 0; r < 100; ++r)
+      for (std::size_t k = 0; k < 8; ++k) fsum += fnet->evaluate(facc[0], chess::white, k);
+  });
+  if (!std::isfinite(fsum)) t.checksum = -1; // keeps the float work observable
   return t;
 }
 
