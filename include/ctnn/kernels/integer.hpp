@@ -97,6 +97,24 @@ inline std::int32_t load_group(const std::uint8_t* x) noexcept {
 template <std::size_t Regs, std::size_t Budget, std::size_t Groups>
 inline constexpr std::size_t int8_chains = std::clamp<std::size_t>(Groups / 4, 1, Regs >= Budget ? 1 : Budget / Regs);
 
+#if defined(__AVX512F__)
+/// Biases from..from + 15 of `out` in a register (zero past out): sums start from them, so no
+/// scalar add after the vector stores (the next layer's vector loads would wait on those stores).
+inline __m512i load_biases_512(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
+  if (from >= out) return _mm512_setzero_si512();
+  const std::size_t n = std::min<std::size_t>(16, out - from);
+  return _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << n) - 1), b + from);
+}
+#endif
+#if defined(__AVX2__)
+inline __m256i load_biases_256(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
+  if (from >= out) return _mm256_setzero_si256();
+  const int n = static_cast<int>(std::min<std::size_t>(8, out - from));
+  return _mm256_maskload_epi32(b + from,
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+#endif
+
 #if defined(__SSE2__)
 /// SSE2's exact path for any uint8 input: widen to int16 and multiply pairs with pmaddwd. A group
 /// of four inputs against 4 outputs x 4 weights gives, per output, two partial pair sums; they are
@@ -140,7 +158,8 @@ void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int
   constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs, 12, L::groups>; // of 32 registers
   __m512i acc[chains][regs];
   CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
-    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm512_setzero_si512();
+    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] =
+        c == 0 ? load_biases_512(b, 16 * r, Out) : _mm512_setzero_si512();
   }
 #if !defined(__AVX512VNNI__)
   const __m512i ones = _mm512_set1_epi16(1);
@@ -167,7 +186,6 @@ void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int
     CTNN_UNROLL for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm512_add_epi32(acc[0][r], acc[c][r]);
     _mm512_store_si512(y + 16 * r, acc[0][r]);
   }
-  for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
 }
 #endif
 
@@ -180,7 +198,8 @@ void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int
   constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs, 8, L::groups>; // of 16 registers
   __m256i acc[chains][regs];
   CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
-    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm256_setzero_si256();
+    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] =
+        c == 0 ? load_biases_256(b, 8 * r, Out) : _mm256_setzero_si256();
   }
 #if !defined(__AVXVNNI__)
   const __m256i ones = _mm256_set1_epi16(1);
@@ -206,7 +225,6 @@ void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int
     CTNN_UNROLL for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm256_add_epi32(acc[0][r], acc[c][r]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(y + 8 * r), acc[0][r]);
   }
-  for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
 }
 #endif
 
@@ -297,8 +315,9 @@ void int8_affine_rows_512(const std::uint8_t* x, std::size_t xs, const std::int8
 #endif
   const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) {
     __m512i acc[NS][NR];
-    CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) {
-      CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) acc[s][r] = _mm512_setzero_si512();
+    CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) {
+      const __m512i bias = load_biases_512(b, 16 * (r0 + r), Out);
+      CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) acc[s][r] = bias;
     }
     const std::uint8_t* xr = x + s0 * xs;
     for (std::size_t g = 0; g < L::groups; ++g) {
@@ -326,8 +345,6 @@ void int8_affine_rows_512(const std::uint8_t* x, std::size_t xs, const std::int8
   };
   for (std::size_t r0 = 0; r0 + rb <= regs; r0 += rb) samples.template operator()<rb>(r0);
   if constexpr (regs % rb != 0) samples.template operator()<regs % rb>(regs / rb * rb);
-  for (std::size_t s = 0; s < Rows; ++s)
-    for (std::size_t o = 0; o < Out; ++o) y[s * ys + o] += b[o];
 }
 #endif
 
@@ -345,8 +362,9 @@ void int8_affine_rows_256(const std::uint8_t* x, std::size_t xs, const std::int8
 #endif
   const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) {
     __m256i acc[NS][NR];
-    CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) {
-      CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) acc[s][r] = _mm256_setzero_si256();
+    CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) {
+      const __m256i bias = load_biases_256(b, 8 * (r0 + r), Out);
+      CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) acc[s][r] = bias;
     }
     const std::uint8_t* xr = x + s0 * xs;
     for (std::size_t g = 0; g < L::groups; ++g) {
@@ -376,8 +394,6 @@ void int8_affine_rows_256(const std::uint8_t* x, std::size_t xs, const std::int8
   };
   for (std::size_t r0 = 0; r0 + rb <= regs; r0 += rb) samples.template operator()<rb>(r0);
   if constexpr (regs % rb != 0) samples.template operator()<regs % rb>(regs / rb * rb);
-  for (std::size_t s = 0; s < Rows; ++s)
-    for (std::size_t o = 0; o < Out; ++o) y[s * ys + o] += b[o];
 }
 #endif
 
