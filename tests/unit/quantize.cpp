@@ -1,12 +1,14 @@
 // quantize(net, calibration): the integer network of a float network. The arithmetic by hand on
 // one layer; a random MLP against its float network (inputs of both signs, so the input's zero
 // point is folded into the bias); percentiles that clip an outlier; layers the integer network
-// leaves out; calibration of the wrong size.
+// leaves out; calibration of the wrong size. quantize_sparse (Stockfish's scheme over sparse binary
+// features) against its float network, its updates against refreshes, and weights it refuses.
 #define BOOST_TEST_MODULE quantize
 #include <boost/test/unit_test.hpp>
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/runtime/quantize.hpp>
+#include <ctnn/runtime/quantize_sparse.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -271,4 +273,126 @@ BOOST_AUTO_TEST_CASE(quantization_aware_training_needs_an_integer_form) {
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(std::string(e.what()).find("layer 2 has no integer form") != std::string::npos, e.what());
   }
+}
+
+// ---- quantize_sparse: Stockfish's scheme for networks over sparse binary features ----
+
+namespace {
+
+using sparse_model = nn::network<nn::input<nn::shape<300>>, nn::dense<64>, nn::hardtanh_range<0, 1>, nn::dense<16>,
+                                 nn::hardtanh_range<0, 1>, nn::dense<2>>;
+
+/// `count` distinct features below 300.
+std::vector<std::uint32_t> some_features(std::mt19937& gen, std::size_t count) {
+  std::vector<std::uint32_t> f;
+  std::uniform_int_distribution<std::uint32_t> d(0, 299);
+  while (f.size() < count) {
+    const auto v = d(gen);
+    if (std::find(f.begin(), f.end(), v) == f.end()) f.push_back(v);
+  }
+  return f;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_sparse_network_follows_its_float_network) {
+  auto net = nn::make<sparse_model>(nn::init::pytorch_default{}, 5);
+  // weights of the size a trained network has (activations mostly inside (0, 1), the hidden
+  // weights spread over the int8 range): a default initialization's are a few int8 steps wide
+  {
+    std::mt19937 gen(1);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    auto first = net.layer<1>();
+    for (std::size_t j = 0; j < 64; ++j) {
+      for (std::size_t f = 0; f < 300; ++f) first.weight(j, f) = 0.15f * d(gen);
+      first.bias(j) = 0.3f;
+    }
+    auto second = net.layer<3>();
+    for (std::size_t o = 0; o < 16; ++o)
+      for (std::size_t i = 0; i < 64; ++i) second.weight(o, i) = std::clamp(0.4f * d(gen), -1.9f, 1.9f);
+    auto last = net.layer<5>();
+    for (std::size_t o = 0; o < 2; ++o)
+      for (std::size_t i = 0; i < 16; ++i) last.weight(o, i) = std::clamp(0.8f * d(gen), -1.9f, 1.9f);
+  }
+  const auto q = nn::quantize_sparse<24>(net);
+  // the scheme's definition by hand, in 64-bit integers: the integer network equals it exactly
+  const auto by_hand = [&](const std::vector<std::uint32_t>& active) {
+    auto first = net.layer<1>();
+    std::vector<std::int64_t> codes(64);
+    for (std::size_t j = 0; j < 64; ++j) {
+      std::int64_t a = std::llround(double(first.bias(j)) * 127);
+      for (const auto f : active) a += std::llround(double(first.weight(j, f)) * 127);
+      codes[j] = std::clamp<std::int64_t>(a, 0, 127);
+    }
+    const auto dense = [&](auto view, std::size_t out, const std::vector<std::int64_t>& in) {
+      std::vector<std::int64_t> sums(out);
+      for (std::size_t o = 0; o < out; ++o) {
+        sums[o] = std::llround(double(view.bias(o)) * 127 * 64);
+        for (std::size_t i = 0; i < in.size(); ++i)
+          sums[o] += in[i] * std::clamp<std::int64_t>(std::llround(double(view.weight(o, i)) * 64), -127, 127);
+      }
+      return sums;
+    };
+    auto hidden = dense(net.layer<3>(), 16, codes);
+    for (auto& v : hidden) v = std::clamp<std::int64_t>(v >> 6, 0, 127);
+    const auto out = dense(net.layer<5>(), 2, hidden);
+    return std::array<float, 2>{float(out[0]) / (127 * 64), float(out[1]) / (127 * 64)};
+  };
+  std::mt19937 gen(2);
+  float worst = 0, scale = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    const auto active = some_features(gen, 1 + trial % 24);
+    nn::tensor<float, nn::shape<300>> x{};
+    for (const auto f : active) x[f] = 1.0f;
+    const auto yf = net(x);
+    const auto yq = q(active);
+    BOOST_TEST_REQUIRE((yq == by_hand(active)), "trial " << trial);
+    for (std::size_t o = 0; o < 2; ++o) {
+      worst = std::max(worst, std::abs(yf[o] - yq[o]));
+      scale = std::max(scale, std::abs(yf[o]));
+    }
+  }
+  BOOST_TEST_MESSAGE("sparse: largest difference " << worst << " of outputs up to " << scale);
+  BOOST_TEST(scale > 0.5f);
+  BOOST_TEST(worst < 0.05f * scale); // activations in steps of 1/127, floored between layers
+}
+
+BOOST_AUTO_TEST_CASE(a_sparse_update_equals_a_refresh) {
+  const auto net = nn::make<sparse_model>(nn::init::pytorch_default{}, 6);
+  const auto q = nn::quantize_sparse<24>(net);
+  std::mt19937 gen(3);
+  auto active = some_features(gen, 20);
+  auto s = q.make_state(), fresh = q.make_state();
+  q.refresh(s, active);
+  for (int step = 0; step < 100; ++step) {
+    // one feature leaves, another comes: as a move changes a position's pieces
+    const std::size_t k = gen() % active.size();
+    std::uint32_t next;
+    do next = static_cast<std::uint32_t>(gen() % 300);
+    while (std::find(active.begin(), active.end(), next) != active.end());
+    const std::uint32_t removed[] = {active[k]}, added[] = {next};
+    active[k] = next;
+    auto child = q.make_state();
+    q.update(s, child, removed, added);
+    q.refresh(fresh, active);
+    BOOST_TEST_REQUIRE((child == fresh), "step " << step);
+    BOOST_TEST_REQUIRE((q.evaluate(child) == q.evaluate(fresh)));
+    s = child;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(sparse_weights_too_large_are_refused_by_name) {
+  auto net = nn::make<sparse_model>(nn::init::pytorch_default{}, 7);
+  net.layer<1>().weight(5, 17) = 300.0f; // 300 x 127 does not fit in int16
+  try {
+    (void)nn::quantize_sparse<24>(net);
+    BOOST_FAIL("expected a bound_error");
+  } catch (const nn::bound_error& e) {
+    BOOST_TEST(std::string(e.what()).find("layer 1 (the sparse layer), weight 5, 17") != std::string::npos, e.what());
+  }
+  net.layer<1>().weight(5, 17) = 100.0f; // fits in int16 alone, but 24 such features would not
+  for (std::size_t f = 0; f < 300; ++f) net.layer<1>().weight(5, f) = 100.0f;
+  BOOST_CHECK_THROW((void)nn::quantize_sparse<24>(net), nn::bound_error);
+  for (std::size_t f = 0; f < 300; ++f) net.layer<1>().weight(5, f) = 0.01f;
+  BOOST_CHECK_NO_THROW((void)nn::quantize_sparse<24>(net));
 }
