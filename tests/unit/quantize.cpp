@@ -396,3 +396,40 @@ BOOST_AUTO_TEST_CASE(sparse_weights_too_large_are_refused_by_name) {
   for (std::size_t f = 0; f < 300; ++f) net.layer<1>().weight(5, f) = 0.01f;
   BOOST_CHECK_NO_THROW((void)nn::quantize_sparse<24>(net));
 }
+
+BOOST_AUTO_TEST_CASE(quantization_aware_training_of_a_sparse_network) {
+  auto net = nn::make<sparse_model>(nn::init::pytorch_default{}, 9);
+  net.layer<3>().weight(2, 5) = 3.0f; // beyond int8's +-127/64: the training sees it clipped
+  auto fake = net;
+  nn::detail::fake_quantize_weights(fake);
+  const auto on_grid = [](double v, double unit) { return std::abs(v * unit - std::nearbyint(v * unit)) < 1e-3; };
+  bool gridded = true;
+  for (std::size_t j = 0; j < 64; ++j)
+    for (std::size_t f = 0; f < 300; ++f) gridded = gridded && on_grid(fake.layer<1>().weight(j, f), 127);
+  for (std::size_t o = 0; o < 16; ++o)
+    for (std::size_t i = 0; i < 64; ++i)
+      gridded =
+          gridded && on_grid(fake.layer<3>().weight(o, i), 64) && std::abs(fake.layer<3>().weight(o, i)) <= 127.0 / 64;
+  BOOST_TEST(gridded, "sparse weights on steps of 1/127, int8 weights on steps of 1/64 within +-127/64");
+  BOOST_TEST(fake.layer<3>().weight(2, 5) == 127.0f / 64);
+
+  // the training step's loss is the fake-quantized network's, and the float weights come back
+  std::mt19937 gen(4);
+  nn::dataset<float, nn::shape<300>, nn::shape<2>> data;
+  for (int i = 0; i < 16; ++i) {
+    nn::tensor<float, nn::shape<300>> x{};
+    for (const auto f : some_features(gen, 12)) x[f] = 1.0f;
+    data.push_back(x, nn::tensor<float, nn::shape<2>>{0.5f, -0.25f});
+  }
+  double expected = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto y = fake(data.input_tensor(i));
+    for (std::size_t o = 0; o < 2; ++o) expected += std::pow(double(y[o]) - data.target(i)[o], 2);
+  }
+  expected /= double(data.size() * 2);
+  const auto before = net.export_parameters();
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.0f}};
+  const auto report = fit.train(data, {.epochs = 1, .batch = data.size(), .quantization_aware = true, .log = nullptr});
+  BOOST_TEST(report.history.at(0).train.loss == expected, boost::test_tools::tolerance(1e-5));
+  BOOST_TEST((net.export_parameters() == before));
+}

@@ -59,7 +59,8 @@ struct train_options {
   /// backward passes see every dense and conv weight fake-quantized per output channel as
   /// ctnn::quantize will (int8, symmetric), the update goes to the float weights (straight-through
   /// estimator). Runs on one core. Needs a network ctnn::quantize takes (else train() throws
-  /// std::invalid_argument naming the layer).
+  /// std::invalid_argument naming the layer), or one of ctnn::quantize_sparse's form, whose
+  /// scheme it then simulates (weights in steps of 1/127 and 1/64, the int8 ones within +-127/64).
   bool quantization_aware = false;
   /// > 0: before each update, scale the gradients so that their global L2 norm is at most this
   /// (PyTorch's clip_grad_norm_; see trainer::set_clip_grad_norm). 0: as set on the trainer.

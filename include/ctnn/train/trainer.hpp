@@ -196,13 +196,13 @@ public:
     return r;
   }
   /// Quantization-aware training on or off (see train_options::quantization_aware). Throws
-  /// std::invalid_argument for a network ctnn::quantize does not take.
+  /// std::invalid_argument for a network neither ctnn::quantize nor ctnn::quantize_sparse takes.
   void set_quantization_aware(bool on) {
     constexpr std::size_t bad = detail::first_without_integer_form<typename Net::model>();
     if (on && bad != 0)
       throw std::invalid_argument("quantization_aware: layer " + std::to_string(bad) +
                                   " has no integer form (ctnn::quantize takes dense, conv1d and conv2d, max pools "
-                                  "and relu)");
+                                  "and relu; ctnn::quantize_sparse dense layers with hardtanh_range<0, 1>)");
     qat_ = on;
     if (on && master_.size() != Net::param_size) master_ = aligned_buffer<T>(Net::param_size);
   }
