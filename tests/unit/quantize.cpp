@@ -433,3 +433,44 @@ BOOST_AUTO_TEST_CASE(quantization_aware_training_of_a_sparse_network) {
   BOOST_TEST(report.history.at(0).train.loss == expected, boost::test_tools::tolerance(1e-5));
   BOOST_TEST((net.export_parameters() == before));
 }
+
+BOOST_AUTO_TEST_CASE(a_sparse_network_saved_and_loaded) {
+  const auto net = nn::make<sparse_model>(nn::init::pytorch_default{}, 10);
+  const auto q = nn::quantize_sparse<24>(net);
+  const auto dir = std::filesystem::temp_directory_path() / ("ctnn-sparse-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "sparse.ctnn").string();
+  nn::save(q, path);
+  auto other = nn::quantize_sparse<24>(nn::make<sparse_model>(nn::init::pytorch_default{}, 11));
+  std::mt19937 gen(5);
+  const auto active = some_features(gen, 20);
+  BOOST_TEST((other(active) != q(active)));
+  nn::load(other, path);
+  BOOST_TEST((other(active) == q(active)));
+  BOOST_TEST((other.export_parameters() == q.export_parameters()));
+
+  // another MaxActive proved other bounds: its file is refused by the fingerprint
+  auto wider = nn::quantize_sparse<30>(net);
+  try {
+    nn::load(wider, path);
+    BOOST_FAIL("a network proved for 24 active features loaded as one for 30");
+  } catch (const nn::file_error& e) {
+    BOOST_TEST(e.where() == "fingerprint, scalar type");
+  }
+  // a weight out of int16's range: refused, the network unchanged
+  auto values = q.export_parameters();
+  values[0] = 40000;
+  BOOST_CHECK_THROW(other.import_parameters(values), std::invalid_argument);
+  BOOST_TEST((other.export_parameters() == q.export_parameters()));
+  // weights each in range whose sum over 24 features could overflow int16: refused by name
+  values = q.export_parameters();
+  for (std::size_t f = 0; f < 300; ++f) values[f] = 2000; // the first accumulator value's row
+  try {
+    other.import_parameters(values);
+    BOOST_FAIL("an accumulator that could overflow was loaded");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("layer 1") != std::string::npos, e.what());
+  }
+  BOOST_TEST((other.export_parameters() == q.export_parameters()));
+  std::filesystem::remove_all(dir);
+}

@@ -21,7 +21,9 @@
 //                  int32 biases x 127 x 64; the clipped ReLU is clamp(sum >> 6, 0, 127)
 //   last layer     y = sum / (127 x 64), float
 // The accumulator's int16 values are proved at quantize time for any MaxActive features, and every
-// int8 layer's int32 sums for any input (bound_error otherwise, naming the layer).
+// int8 layer's int32 sums for any input (bound_error otherwise, naming the layer). Saved and loaded
+// like float networks (ctnn::save / ctnn::load of <ctnn/io/weights.hpp>), the fingerprint naming
+// the scheme and MaxActive.
 #pragma once
 
 #include <ctnn/core/config.hpp>
@@ -147,6 +149,97 @@ public:
     auto s = make_state();
     refresh(s, active);
     return evaluate(s);
+  }
+
+  // ---- weight files: ctnn::save(q, path) and ctnn::load(q, path) (ctnn/io/weights.hpp) ----
+  // The values as doubles (every int16, int8 and int32 value is exact in one), in PyTorch's order:
+  // the sparse layer's weights [dims][features] and biases, then each int8 layer's weights
+  // [out][in] and biases.
+
+  using value_type = double;
+  /// Line 0: the integer types, the scheme and MaxActive (its bounds were proved for it); then the
+  /// float network's layers.
+  static std::vector<std::string> fingerprint() {
+    auto lines = net<Model, float>::fingerprint();
+    lines[0] = "sparse int16 accumulator x127 over at most " + std::to_string(MaxActive) +
+               " active features, int8 weights x64, int32 sums, clipped ReLU as clamp(sum >> 6, 0, 127)";
+    return lines;
+  }
+  static constexpr std::size_t value_count = [] {
+    std::size_t n = features * dims + dims;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((n += std::tuple_element_t<K, layers_type>::in_size * std::tuple_element_t<K, layers_type>::out_size +
+             std::tuple_element_t<K, layers_type>::out_size),
+       ...);
+    }
+    (std::make_index_sequence<plan::count>{});
+    return n;
+  }();
+  static constexpr std::size_t param_count = value_count;
+
+  std::vector<double> export_parameters() const {
+    std::vector<double> v;
+    v.reserve(value_count);
+    for (std::size_t j = 0; j < dims; ++j)
+      for (std::uint32_t f = 0; f < features; ++f) v.push_back(first_->row(f)[j]);
+    for (std::size_t j = 0; j < dims; ++j) v.push_back(first_->biases()[j]);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            const auto& l = std::get<K>(*rest_);
+            using L = std::remove_cvref_t<decltype(l)>;
+            for (std::size_t o = 0; o < L::out_size; ++o)
+              for (std::size_t i = 0; i < L::in_size; ++i) v.push_back(l.weight(o, i));
+            for (std::size_t o = 0; o < L::out_size; ++o) v.push_back(l.bias(o));
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<plan::count>{});
+    return v;
+  }
+
+  /// Sets every value from export_parameters' order. Checks each (integers in their type's range;
+  /// the accumulator and the sums proved not to overflow) and throws std::invalid_argument naming
+  /// the first that is not; the network is then unchanged.
+  void import_parameters(std::span<const double> v) {
+    if (v.size() != value_count)
+      throw std::invalid_argument("sparse quantized network: expected " + std::to_string(value_count) +
+                                  " values, found " + std::to_string(v.size()));
+    std::size_t at = 0;
+    const auto integer = [&](double lo, double hi, const char* what) {
+      const double x = v[at];
+      if (!(x >= lo && x <= hi && x == std::floor(x)))
+        throw std::invalid_argument("sparse quantized network, value " + std::to_string(at) + ": expected " + what +
+                                    " (an integer in " + std::to_string(static_cast<long long>(lo)) + ".." +
+                                    std::to_string(static_cast<long long>(hi)) + "), found " + std::to_string(x));
+      ++at;
+      return x;
+    };
+    sparse_quantized next;
+    try {
+      std::vector<std::int16_t> weights(features * dims), biases(dims);
+      for (std::size_t j = 0; j < dims; ++j)
+        for (std::size_t f = 0; f < features; ++f)
+          weights[f * dims + j] = static_cast<std::int16_t>(integer(-32768, 32767, "an int16 weight"));
+      for (auto& b : biases) b = static_cast<std::int16_t>(integer(-32768, 32767, "an int16 bias"));
+      next.first_->set(biases, weights, {}, "sparse quantized network, layer 1");
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (
+            [&] {
+              using L = std::tuple_element_t<K, layers_type>;
+              std::vector<std::int8_t> w(L::in_size * L::out_size);
+              std::vector<std::int32_t> b(L::out_size);
+              for (auto& x : w) x = static_cast<std::int8_t>(integer(-128, 127, "an int8 weight"));
+              for (auto& x : b) x = static_cast<std::int32_t>(integer(-2147483648.0, 2147483647.0, "an int32 bias"));
+              std::get<K>(*next.rest_).set(w, b, "sparse quantized network, layer " + std::to_string(plan::index(K)));
+            }(),
+            ...);
+      }
+      (std::make_index_sequence<plan::count>{});
+    } catch (const bound_error& e) {
+      throw std::invalid_argument(e.what());
+    }
+    *this = std::move(next);
   }
 
   accumulator_type& accumulator() noexcept { return *first_; }
