@@ -3,10 +3,12 @@
 // with this instruction set's code or with the scalar twins.
 #include "isa_results.hpp"
 
+#include <ctnn/kernels/bf16.hpp>
 #include <ctnn/kernels/integer.hpp>
 #include <ctnn/layers/int8_dense.hpp>
 #include <ctnn/layers/sparse_accumulator.hpp>
 
+#include <bit>
 #include <memory>
 #include <random>
 
@@ -80,6 +82,28 @@ void conv(lcg& r, bool reference, std::vector<std::int64_t>& out) {
     out.insert(out.end(), y + f * L::positions_padded, y + f * L::positions_padded + Positions);
 }
 
+/// The bf16 affine transform (float sums: their bits, as integers).
+template <std::size_t In, std::size_t Out>
+void bf16(lcg& r, bool reference, std::vector<std::int64_t>& out) {
+  namespace k = ctnn::kernels;
+  using L = k::bf16_affine_layout<In, Out>;
+  alignas(64) static std::uint16_t w[L::weight_size];
+  std::uint16_t x[L::in_padded]{};
+  float b[Out];
+  const auto value = [&] { return static_cast<float>(r(-1000000, 1000000)) / 250000.0f; };
+  for (std::size_t o = 0; o < L::out_padded; ++o)
+    for (std::size_t i = 0; i < L::in_padded; ++i)
+      w[L::index(i, o)] = o < Out && i < In ? k::round_to_bf16(value()) : std::uint16_t{0};
+  for (std::size_t i = 0; i < In; ++i) x[i] = k::round_to_bf16(value());
+  for (auto& v : b) v = value();
+  alignas(64) float y[L::out_padded];
+  if (reference)
+    k::bf16_affine_reference<In, Out>(x, w, b, y);
+  else
+    k::bf16_affine<In, Out>(x, w, b, y);
+  for (std::size_t o = 0; o < Out; ++o) out.push_back(std::bit_cast<std::int32_t>(y[o]));
+}
+
 std::vector<std::int64_t> run(bool reference) {
   lcg r{42};
   std::vector<std::int64_t> out;
@@ -93,6 +117,9 @@ std::vector<std::int64_t> run(bool reference) {
   conv<9, 8, 676>(r, reference, out);
   conv<72, 16, 121>(r, reference, out);
   conv<30, 13, 5>(r, reference, out); // filters not a multiple of the block, few positions
+
+  bf16<784, 128>(r, reference, out);
+  bf16<33, 10>(r, reference, out);
 
   alignas(64) std::int32_t s[64];
   alignas(64) std::uint8_t a[64];

@@ -5,11 +5,16 @@
 #define BOOST_TEST_MODULE integer
 #include <boost/test/unit_test.hpp>
 
+#include <ctnn/kernels/bf16.hpp>
 #include <ctnn/kernels/integer.hpp>
 #include <ctnn/layers/int8_dense.hpp>
 #include <ctnn/layers/sparse_accumulator.hpp>
 #include <ctnn/runtime/quantize.hpp> // ctnn::proved
 
+#include <boost/align/aligned_allocator.hpp>
+
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -303,4 +308,50 @@ BOOST_AUTO_TEST_CASE(int8_conv_equals_its_definition) {
                            ctnn::kernels::integer_isa << ": filter " << f << ", position " << p);
       }
   }
+}
+
+// ---- bf16: vdpbf16ps's arithmetic, native or emulated, equal to the reference twin ----
+
+namespace {
+
+template <std::size_t In, std::size_t Out>
+void check_bf16(std::mt19937& gen) {
+  namespace k = ctnn::kernels;
+  using L = k::bf16_affine_layout<In, Out>;
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<std::uint16_t, boost::alignment::aligned_allocator<std::uint16_t, 64>> w(L::weight_size, 0);
+  std::vector<std::uint16_t> x(L::in_padded, 0);
+  std::vector<float> b(Out);
+  for (std::size_t o = 0; o < Out; ++o)
+    for (std::size_t i = 0; i < In; ++i) w[L::index(i, o)] = k::round_to_bf16(d(gen));
+  for (std::size_t i = 0; i < In; ++i) x[i] = k::round_to_bf16(d(gen));
+  for (auto& v : b) v = d(gen);
+  alignas(64) float fast[L::out_padded], ref[L::out_padded];
+  k::bf16_affine<In, Out>(x.data(), w.data(), b.data(), fast);
+  k::bf16_affine_reference<In, Out>(x.data(), w.data(), b.data(), ref);
+  for (std::size_t o = 0; o < Out; ++o) {
+    BOOST_TEST_REQUIRE(fast[o] == ref[o], k::bf16_isa << ", " << In << " x " << Out << ", output " << o);
+    double s = b[o];
+    for (std::size_t i = 0; i < In; ++i) s += double(k::bf16_to_float(x[i])) * k::bf16_to_float(w[L::index(i, o)]);
+    BOOST_TEST(std::abs(s - fast[o]) < 1e-5 * (1 + std::abs(s)), "output " << o << ": " << fast[o] << " vs " << s);
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(bf16_rounding_and_affine) {
+  namespace k = ctnn::kernels;
+  BOOST_TEST(k::round_to_bf16(1.0f) == 0x3F80);
+  BOOST_TEST(k::round_to_bf16(std::bit_cast<float>(0x3F808000u)) == 0x3F80); // a tie: to even
+  BOOST_TEST(k::round_to_bf16(std::bit_cast<float>(0x3F818000u)) == 0x3F82); // a tie: to even
+  BOOST_TEST(k::round_to_bf16(std::bit_cast<float>(0x3F808001u)) == 0x3F81);
+  BOOST_TEST(k::round_to_bf16(std::numeric_limits<float>::infinity()) == 0x7F80);
+  BOOST_TEST(std::isnan(k::bf16_to_float(k::round_to_bf16(std::numeric_limits<float>::quiet_NaN()))));
+  BOOST_TEST(std::isnan(k::bf16_to_float(k::round_to_bf16(std::bit_cast<float>(0x7F800001u))))); // stays NaN
+  std::mt19937 gen(13);
+  BOOST_TEST_MESSAGE("bf16 kernels: " << k::bf16_isa);
+  check_bf16<1, 1>(gen);
+  check_bf16<33, 10>(gen);
+  check_bf16<256, 32>(gen);
+  check_bf16<784, 128>(gen);
 }

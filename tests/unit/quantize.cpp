@@ -3,10 +3,12 @@
 // point is folded into the bias); percentiles that clip an outlier; layers the integer network
 // leaves out; calibration of the wrong size. quantize_sparse (Stockfish's scheme over sparse binary
 // features) against its float network, its updates against refreshes, and weights it refuses.
+// to_bf16 against its float network.
 #define BOOST_TEST_MODULE quantize
 #include <boost/test/unit_test.hpp>
 
 #include <ctnn/ctnn.hpp>
+#include <ctnn/runtime/bf16.hpp>
 #include <ctnn/runtime/quantize.hpp>
 #include <ctnn/runtime/quantize_sparse.hpp>
 
@@ -473,4 +475,40 @@ BOOST_AUTO_TEST_CASE(a_sparse_network_saved_and_loaded) {
   }
   BOOST_TEST((other.export_parameters() == q.export_parameters()));
   std::filesystem::remove_all(dir);
+}
+
+// ---- to_bf16: bf16 weights and activations, float sums, no calibration ----
+
+BOOST_AUTO_TEST_CASE(a_bf16_network_follows_its_float_network) {
+  using model = nn::network<nn::input<nn::shape<33>>, nn::dense<20>, nn::relu, nn::dropout<1, 2>, nn::dense<7>,
+                            nn::relu, nn::dense<3>>; // odd widths: the pairs' padding
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 12);
+  const auto b = nn::to_bf16(net);
+  std::mt19937 gen(8);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  float worst = 0, scale = 0;
+  std::vector<float> xs, ys(50 * 3);
+  for (int t = 0; t < 50; ++t) {
+    nn::tensor<float, nn::shape<33>> x;
+    for (auto& v : x) v = d(gen);
+    xs.insert(xs.end(), x.begin(), x.end());
+    const auto yf = net(x), yb = b(x);
+    for (std::size_t o = 0; o < 3; ++o) {
+      worst = std::max(worst, std::abs(yf[o] - yb[o]));
+      scale = std::max(scale, std::abs(yf[o]));
+    }
+  }
+  BOOST_TEST_MESSAGE("bf16 (" << nn::kernels::bf16_isa << "): largest difference " << worst << " of " << scale);
+  BOOST_TEST(worst < 0.01f * scale); // 8 bits of mantissa: about 0.4% per rounding
+  BOOST_TEST(worst > 0.0f);          // it did round
+  // the weights are the float ones rounded to the nearest bf16
+  BOOST_TEST(nn::kernels::bf16_to_float(b.layer<1>().weights[nn::kernels::bf16_affine_layout<20, 7>::index(3, 2)]) ==
+             nn::kernels::bf16_to_float(nn::kernels::round_to_bf16(net.layer<4>().weight(2, 3))));
+  b.predict(xs.data(), ys.data(), 50);
+  for (std::size_t t = 0; t < 50; ++t) {
+    nn::tensor<float, nn::shape<33>> x;
+    std::copy_n(xs.data() + 33 * t, 33, x.begin());
+    const auto y = b(x);
+    for (std::size_t o = 0; o < 3; ++o) BOOST_TEST_REQUIRE(ys[3 * t + o] == y[o]);
+  }
 }

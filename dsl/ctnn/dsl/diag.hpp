@@ -393,6 +393,8 @@ struct fix_quantize_networks_of_dense_conv_max_pool_and_relu {};
 /// quantize_sparse takes input<shape<F>>, dense<64 n>, hardtanh_range<0, 1>, then pairs of dense
 /// and hardtanh_range<0, 1>, then a last dense.
 struct fix_quantize_sparse_dense_64n_then_dense_and_hardtanh_range_0_1_pairs_then_dense {};
+/// to_bf16 takes networks of dense layers and relu (dropout and flatten are left out).
+struct fix_bf16_networks_of_dense_and_relu {};
 
 /// Integer weights whose sums could overflow int32 for some input: the layer, its worst-case sum
 /// (|bias| + sum |w| * the largest input, over its outputs) and the limit.
