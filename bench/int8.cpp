@@ -11,6 +11,7 @@
 #include "onednn_int8.hpp"
 #include "standard_networks.hpp"
 
+#include <ctnn/runtime/bf16.hpp>
 #include <ctnn/runtime/quantize.hpp>
 
 #include <algorithm>
@@ -26,6 +27,7 @@ namespace {
 namespace nn = ctnn;
 
 std::vector<std::string> configurations; // what oneDNN chose, per network
+std::vector<std::string> bf16_rows;      // the bf16 table, printed after the int8 one
 
 template <class F>
 double median_ns(std::size_t per_round, F&& f) {
@@ -188,6 +190,32 @@ void compare(const char* name, bool images, int c, int h, int w) {
   } else {
     onednn += why + " | | ";
   }
+  // bf16 (to_bf16: dense networks only), one sample dependent and 64 one after the other
+  if constexpr (nn::detail::bf16_plan::plan<Model>::first_unsupported == 0) {
+    const auto b = nn::to_bf16(net);
+    double off = 0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const auto yf = net(data.input_tensor(i)), yb = b(data.input_tensor(i));
+      for (std::size_t o = 0; o < out; ++o) off = std::max(off, double(std::abs(yf[o] - yb[o])));
+    }
+    const double dep = median_ns(calls, [&] {
+      for (std::size_t k = 0; k < calls; ++k) {
+        const auto y = b(x);
+        x[0] += y[0] * 1e-30f;
+        sink += y[0];
+      }
+    });
+    const double bat = median_ns(rounds * batch, [&] {
+      for (std::size_t r = 0; r < rounds; ++r) {
+        b.predict(data.input(r % 8 * batch), yq.data(), batch);
+        sink += yq[0];
+      }
+    });
+    char text[200];
+    std::snprintf(text, sizeof text, "| %s | %.0f (%.2fx) | %.0f (%.2fx) | %.2g of %.2g |", name, dep,
+                  f.dependent / dep, bat, f.batch / bat, off, scale);
+    bf16_rows.push_back(text);
+  }
   std::printf("| %s | %.0f / %.0f (%.2fx) | %.0f / %.0f (%.2fx) | %.0f / %.0f (%.2fx) | %.2g of %.2g | %s |\n", name,
               f.dependent, i8.dependent, f.dependent / i8.dependent, f.independent, i8.independent,
               f.independent / i8.independent, f.batch, i8.batch, f.batch / i8.batch, worst, scale, onednn.c_str());
@@ -208,6 +236,11 @@ int main() {
   compare<bench::mlp_eval>("mlp_eval 256-32-32-1", false, 256, 1, 1);
   compare<bench::mnist_mlp>("mnist_mlp 784-128-10", true, 784, 1, 1);
   compare<bench::mnist_cnn>("mnist_cnn", true, 1, 28, 28);
+  std::printf("\nbf16 (ctnn::to_bf16, no calibration; kernels: %s), ns per sample and speed-up over float:\n\n",
+              ctnn::kernels::bf16_isa);
+  std::printf("| network | one sample, dependent | batch 64 (one after the other) | bf16 vs float: largest difference "
+              "of outputs up to |\n|---|---:|---:|---:|\n");
+  for (const auto& r : bf16_rows) std::printf("%s\n", r.c_str());
   std::printf("\noneDNN's implementations (one sample):\n");
   for (const auto& c : configurations) std::printf("- %s\n", c.c_str());
   return 0;

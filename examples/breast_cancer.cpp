@@ -4,6 +4,7 @@
 //   bash .ci/demo        (installs what is missing, builds, runs this program)
 #include <ctnn/ctnn.hpp>
 #include <ctnn/data/datasets.hpp>
+#include <ctnn/runtime/bf16.hpp>     // ctnn::to_bf16: bf16 weights and activations
 #include <ctnn/runtime/quantize.hpp> // ctnn::quantize: the integer network
 
 #include <algorithm>
@@ -73,33 +74,37 @@ int run() {
   std::nth_element(per_call.begin(), per_call.begin() + 100, per_call.end());
   std::printf("single-sample inference latency: %.1f ns (median; checksum %g)\n", per_call[100], double(sink));
 
-  // 5. The same network in integers: int8 weights, uint8 activations, int32 sums, calibrated on the
-  //    training inputs (post-training quantization; float in and out).
-  const auto q = nn::quantize(net, train);
-  std::size_t correct = 0, agree = 0;
-  for (std::size_t i = 0; i < test.size(); ++i) {
-    const float yf = net(test.input_tensor(i))[0], yq = q(test.input_tensor(i))[0];
-    correct += (yq > 0) == (test.target(i)[0] > 0.5f);
-    agree += (yq > 0) == (yf > 0);
-  }
-  const double int8_accuracy = double(correct) / double(test.size());
-  per_call.clear();
-  for (int round = 0; round < 201; ++round) {
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < 2000; ++k) {
-      const float y = q(x)[0];
-      x[0] += y * 1e-30f;
-      sink += y;
+  // 5. The same network in integers (int8 weights, uint8 activations, int32 sums, calibrated on the
+  //    training inputs: post-training quantization) and in bf16 (no calibration); float in and out.
+  const auto compare = [&](const char* name, const auto& other) {
+    std::size_t correct = 0, agree = 0;
+    for (std::size_t i = 0; i < test.size(); ++i) {
+      const float yf = net(test.input_tensor(i))[0], yo = other(test.input_tensor(i))[0];
+      correct += (yo > 0) == (test.target(i)[0] > 0.5f);
+      agree += (yo > 0) == (yf > 0);
     }
-    per_call.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
-                       2000);
-  }
-  std::nth_element(per_call.begin(), per_call.begin() + 100, per_call.end());
-  std::printf("int8: test accuracy %.4f (%zu/%zu decisions as in float), latency %.1f ns (median; checksum %g)\n",
-              int8_accuracy, agree, test.size(), per_call[100], double(sink));
+    per_call.clear();
+    for (int round = 0; round < 201; ++round) {
+      const auto start = std::chrono::steady_clock::now();
+      for (int k = 0; k < 2000; ++k) {
+        const float y = other(x)[0];
+        x[0] += y * 1e-30f;
+        sink += y;
+      }
+      per_call.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
+                         2000);
+    }
+    std::nth_element(per_call.begin(), per_call.begin() + 100, per_call.end());
+    const double accuracy = double(correct) / double(test.size());
+    std::printf("%s: test accuracy %.4f (%zu/%zu decisions as in float), latency %.1f ns (median; checksum %g)\n", name,
+                accuracy, agree, test.size(), per_call[100], double(sink));
+    return accuracy;
+  };
+  const double int8_accuracy = compare("int8", nn::quantize(net, train));
+  const double bf16_accuracy = compare("bf16", nn::to_bf16(net));
 
-  const bool ok = result.metric >= 0.97 && identical == test.size() && int8_accuracy >= 0.97;
-  std::printf("%s\n", ok ? "demo OK" : "demo FAILED: accuracy below 0.97 (float or int8) or reload mismatch");
+  const bool ok = result.metric >= 0.97 && identical == test.size() && int8_accuracy >= 0.97 && bf16_accuracy >= 0.97;
+  std::printf("%s\n", ok ? "demo OK" : "demo FAILED: accuracy below 0.97 (float, int8 or bf16) or reload mismatch");
   return ok ? 0 : 1;
 }
 

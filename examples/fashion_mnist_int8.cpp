@@ -10,6 +10,7 @@
 // tests/README.md. Both are tested on the 10,000 test images.
 #include <ctnn/ctnn.hpp>
 #include <ctnn/data/datasets.hpp>
+#include <ctnn/runtime/bf16.hpp>
 #include <ctnn/runtime/quantize.hpp>
 
 #include <algorithm>
@@ -80,6 +81,22 @@ bool compare(const char* name, nn::net<Model, float>& net, Fit& fit, const Train
   std::printf("%s: test accuracy float %.4f, int8 %.4f (%zu of %zu decisions as in float); latency float %.0f ns, "
               "int8 %.0f ns (checksum %g)\n",
               name, fa, qa, agree, test.size(), tf, tq, double(sink));
+  if constexpr (nn::detail::bf16_plan::plan<Model>::first_unsupported == 0) { // to_bf16: dense networks
+    const auto b = nn::to_bf16(net);
+    std::size_t bf16_correct = 0;
+    for (std::size_t i = 0; i < test.size(); ++i) {
+      const auto y = b(test.input_tensor(i));
+      bf16_correct +=
+          std::max_element(y.begin(), y.end()) - y.begin() == static_cast<std::ptrdiff_t>(test.target(i)[0]);
+    }
+    const double tb = latency([&] {
+      const auto y = b(x);
+      x[0] += y[0] * 1e-30f;
+      sink += y[1];
+    });
+    std::printf("%s in bf16 (no calibration): test accuracy %.4f, latency %.0f ns\n", name, double(bf16_correct) / n,
+                tb);
+  }
   // one more epoch, quantization-aware, then the integer network of the result
   std::ostringstream quiet;
   fit.train(train, {.epochs = 1, .batch = 64, .seed = 2, .quantization_aware = true, .log = &quiet});

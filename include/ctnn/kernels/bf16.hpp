@@ -14,6 +14,7 @@
 
 #include <ctnn/kernels/simd.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -70,49 +71,96 @@ void bf16_affine_reference(const std::uint16_t* x, const std::uint16_t* w, const
   }
 }
 
+/// x[0..N) rounded to bf16 into y, vectorized: round_to_bf16 of each (the same bits).
+template <std::size_t N>
+void round_to_bf16(const float* x, std::uint16_t* y) noexcept {
+  using ub = simd<std::uint32_t>;
+  constexpr std::size_t n = ub::size, whole = N / n * n;
+  const ub one(1u), half(0x7FFFu), magnitude(0x7FFFFFFFu), inf(0x7F800000u), quiet(0x40u);
+  alignas(64) std::uint32_t t[n];
+  for (std::size_t i = 0; i < whole; i += n) {
+    const ub b = ub::load_unaligned(reinterpret_cast<const std::uint32_t*>(x + i));
+    const ub rounded = (b + half + ((b >> 16) & one)) >> 16;
+    xsimd::select((b & magnitude) > inf, (b >> 16) | quiet, rounded).store_aligned(t);
+    for (std::size_t k = 0; k < n; ++k) y[i + k] = static_cast<std::uint16_t>(t[k]);
+  }
+  for (std::size_t i = whole; i < N; ++i) y[i] = round_to_bf16(x[i]);
+}
+
+namespace detail {
+
+/// One block of NR output registers over every pair: sums in L::chains x NR independent
+/// registers, pair g in chain g % chains (as the reference), the chains added in a fixed order.
+template <class L, std::size_t NR, class Reg, class Step, class Add>
+CTNN_ALWAYS_INLINE void bf16_block(Reg (&out)[NR], Reg zero, Step step, Add add) noexcept {
+  constexpr std::size_t C = L::chains;
+  Reg acc[C][NR];
+  for (std::size_t c = 0; c < C; ++c)
+    for (std::size_t r = 0; r < NR; ++r) acc[c][r] = zero;
+  constexpr std::size_t whole = L::pairs / C * C;
+  for (std::size_t g = 0; g < whole; g += C) {
+    CTNN_UNROLL for (std::size_t c = 0; c < C; ++c) step(acc[c], g + c);
+  }
+  CTNN_UNROLL for (std::size_t c = 0; c < L::pairs - whole; ++c) step(acc[c], whole + c);
+  for (std::size_t r = 0; r < NR; ++r)
+    out[r] = C == 4 ? add(add(acc[0][r], acc[1 % C][r]), add(acc[2 % C][r], acc[3 % C][r])) : acc[0][r];
+}
+
+} // namespace detail
+
 /// y[o] = b[o] + sum_i x[i] W[o][i] with this translation unit's best instructions, equal to
 /// bf16_affine_reference bit for bit (denormals aside). x: in_padded bf16 values (the padding
 /// zero); w: weight_size values, aligned to 64 bytes; y: out_padded floats.
 template <std::size_t In, std::size_t Out>
 void bf16_affine(const std::uint16_t* x, const std::uint16_t* w, const float* b, float* y) noexcept {
   using L = bf16_affine_layout<In, Out>;
-  constexpr std::size_t C = L::chains;
+  const auto pair_at = [&](std::size_t g) {
+    std::uint32_t p;
+    std::memcpy(&p, x + 2 * g, 4);
+    return p;
+  };
 #if defined(__AVX512BF16__)
-  constexpr std::size_t regs = L::out_padded / 16;
-  for (std::size_t r = 0; r < regs; ++r) {
-    __m512 acc[C];
-    for (std::size_t c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
-    for (std::size_t g = 0; g < L::pairs; ++g) {
-      std::int32_t pair;
-      std::memcpy(&pair, x + 2 * g, 4);
-      const __m512i xv = _mm512_set1_epi32(pair);
-      const __m512i wv = _mm512_load_si512(w + g * L::out_padded * 2 + 32 * r);
-      acc[g % C] = _mm512_dpbf16_ps(acc[g % C], (__m512bh)xv, (__m512bh)wv);
-    }
-    __m512 sum = acc[0];
-    if constexpr (C == 4) sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-    _mm512_storeu_ps(y + 16 * r, sum);
-  }
+  constexpr std::size_t regs = L::out_padded / 16, rb = std::min<std::size_t>(regs, 12 / L::chains);
+  const auto block = [&]<std::size_t NR>(std::size_t r0) {
+    __m512 out[NR];
+    detail::bf16_block<L, NR>(
+        out, _mm512_setzero_ps(),
+        [&](__m512* a, std::size_t g) {
+          const __m512i xv = _mm512_set1_epi32(static_cast<int>(pair_at(g)));
+          const std::uint16_t* wg = w + g * L::out_padded * 2 + 32 * r0;
+          CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) a[r] =
+              _mm512_dpbf16_ps(a[r], (__m512bh)xv, (__m512bh)_mm512_load_si512(wg + 32 * r));
+        },
+        [](__m512 p, __m512 q) { return _mm512_add_ps(p, q); });
+    for (std::size_t r = 0; r < NR; ++r) _mm512_storeu_ps(y + 16 * (r0 + r), out[r]);
+  };
 #else
   using fb = simd<float>;
   using ub = simd<std::uint32_t>;
-  constexpr std::size_t n = fb::size, blocks = L::out_padded / n;
+  constexpr std::size_t n = fb::size, regs = L::out_padded / n;
+  constexpr std::size_t rb = std::min<std::size_t>(regs, (vector_registers<> >= 32 ? 12 : 4) / L::chains);
   const ub high(0xFFFF0000u);
-  for (std::size_t r = 0; r < blocks; ++r) {
-    fb acc[C];
-    for (std::size_t c = 0; c < C; ++c) acc[c] = fb(0.0f);
-    for (std::size_t g = 0; g < L::pairs; ++g) {
-      const fb x_odd(bf16_to_float(x[2 * g + 1])), x_even(bf16_to_float(x[2 * g]));
-      const ub wv = ub::load_unaligned(reinterpret_cast<const std::uint32_t*>(w + g * L::out_padded * 2) + n * r);
-      const fb w_odd = xsimd::bitwise_cast<fb>(ub(wv & high)), w_even = xsimd::bitwise_cast<fb>(ub(wv << 16));
-      acc[g % C] = xsimd::fma(x_odd, w_odd, acc[g % C]); // exact products: an FMA is a multiply and an add
-      acc[g % C] = xsimd::fma(x_even, w_even, acc[g % C]);
-    }
-    fb sum = acc[0];
-    if constexpr (C == 4) sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    sum.store_unaligned(y + n * r);
-  }
+  const auto block = [&]<std::size_t NR>(std::size_t r0) {
+    fb out[NR];
+    detail::bf16_block<L, NR>(
+        out, fb(0.0f),
+        [&](fb* a, std::size_t g) {
+          const std::uint32_t p = pair_at(g);
+          const fb x_odd(std::bit_cast<float>(p & 0xFFFF0000u)), x_even(std::bit_cast<float>(p << 16));
+          const auto* wg = reinterpret_cast<const std::uint32_t*>(w + g * L::out_padded * 2) + n * r0;
+          CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) {
+            const ub wv = ub::load_aligned(wg + n * r);
+            // exact products: an FMA is a multiply and an add
+            a[r] = xsimd::fma(x_odd, xsimd::bitwise_cast<fb>(ub(wv & high)), a[r]);
+            a[r] = xsimd::fma(x_even, xsimd::bitwise_cast<fb>(ub(wv << 16)), a[r]);
+          }
+        },
+        [](fb p, fb q) { return p + q; });
+    for (std::size_t r = 0; r < NR; ++r) out[r].store_unaligned(y + n * (r0 + r));
+  };
 #endif
+  for (std::size_t r0 = 0; r0 + rb <= regs; r0 += rb) block.template operator()<rb>(r0);
+  if constexpr (regs % rb != 0) block.template operator()<regs % rb>(regs / rb * rb);
   for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
 }
 

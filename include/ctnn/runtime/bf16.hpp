@@ -136,7 +136,7 @@ public:
   }
   void operator()(const float* x, float* y) const noexcept {
     alignas(64) std::uint16_t codes[widest + 2]{};
-    for (std::size_t i = 0; i < input_size; ++i) codes[i] = kernels::round_to_bf16(x[i]);
+    kernels::round_to_bf16<input_size>(x, codes);
     if constexpr (plan::count > 0) run<0>(codes, y); // 0: to_bf16 has named the layer without a bf16 form
   }
   /// n samples, one after the other (rows of input_size and output_size values).
@@ -175,8 +175,9 @@ private:
     if constexpr (K + 1 == plan::count) {
       std::copy_n(sums, output_size, y);
     } else {
-      for (std::size_t o = 0; o < L::out_size; ++o)
-        codes[o] = kernels::round_to_bf16(L::relu ? std::max(sums[o], 0.0f) : sums[o]);
+      if constexpr (L::relu)
+        for (std::size_t o = 0; o < L::out_size; ++o) sums[o] = std::max(sums[o], 0.0f);
+      kernels::round_to_bf16<L::out_size>(sums, codes);
       codes[L::out_size] = 0; // the next layer's padding (an odd width)
       run<K + 1>(codes, y);
     }
