@@ -76,7 +76,9 @@ int run() {
 
   // 5. The same network in integers (int8 weights, uint8 activations, int32 sums, calibrated on the
   //    training inputs: post-training quantization) and in bf16 (no calibration); float in and out.
+  const auto& test_set = test; // clang 14 cannot capture a structured binding in a lambda
   const auto compare = [&](const char* name, const auto& other) {
+    const auto& test = test_set;
     std::size_t correct = 0, agree = 0;
     for (std::size_t i = 0; i < test.size(); ++i) {
       const float yf = net(test.input_tensor(i))[0], yo = other(test.input_tensor(i))[0];
