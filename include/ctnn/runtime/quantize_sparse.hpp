@@ -304,17 +304,20 @@ sparse_quantized<Model, MaxActive> quantize_sparse(const net<Model, float>& n) {
     {
       const auto view = net_.template layer<1>();
       std::vector<std::int16_t> biases(dims), weights(features * dims);
-      const auto to_int16 = [](double v, const std::string& what) {
+      // the name of the value is built only when it does not fit (f: none for a bias)
+      constexpr std::size_t bias = features;
+      const auto to_int16 = [](double v, std::size_t j, std::size_t f) {
         const double r = std::nearbyint(v * result::one);
         if (std::abs(r) > 32767)
-          throw bound_error("layer 1 (the sparse layer), " + what,
-                            "weights and biases of magnitude at most 32767 / 127 = 258", static_cast<std::int64_t>(r));
+          throw bound_error(
+              "layer 1 (the sparse layer), " +
+                  (f == bias ? "bias " + std::to_string(j) : "weight " + std::to_string(j) + ", " + std::to_string(f)),
+              "weights and biases of magnitude at most 32767 / 127 = 258", static_cast<std::int64_t>(r));
         return static_cast<std::int16_t>(r);
       };
       for (std::size_t j = 0; j < dims; ++j) {
-        biases[j] = to_int16(view.bias(j), "bias " + std::to_string(j));
-        for (std::size_t f = 0; f < features; ++f)
-          weights[f * dims + j] = to_int16(view.weight(j, f), "weight " + std::to_string(j) + ", " + std::to_string(f));
+        biases[j] = to_int16(view.bias(j), j, bias);
+        for (std::size_t f = 0; f < features; ++f) weights[f * dims + j] = to_int16(view.weight(j, f), j, f);
       }
       q.accumulator().set(biases, weights, {}, "layer 1 (the sparse layer)");
     }
