@@ -73,7 +73,7 @@ bench::int8_network onednn_form(const Q& q, int c, int h, int w) {
               op.scales.push_back(s.scale[o]);
             }
             op.out_zero = s.out_zero;
-            op.relu = S::relu, op.last = S::last;
+            op.relu = S::clamp, op.last = S::last;
             if (conv)
               c = op.out, h -= 2, w -= 2;
             else
@@ -191,7 +191,7 @@ void compare(const char* name, bool images, int c, int h, int w) {
     onednn += why + " | | ";
   }
   // bf16 (to_bf16: dense networks only), one sample dependent and 64 one after the other
-  if constexpr (nn::detail::bf16_plan::plan<Model>::first_unsupported == 0) {
+  if constexpr (nn::has_bf16_form<Model>) {
     const auto b = nn::to_bf16(net);
     double off = 0;
     for (std::size_t i = 0; i < data.size(); ++i) {

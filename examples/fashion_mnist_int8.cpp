@@ -81,7 +81,7 @@ bool compare(const char* name, nn::net<Model, float>& net, Fit& fit, const Train
   std::printf("%s: test accuracy float %.4f, int8 %.4f (%zu of %zu decisions as in float); latency float %.0f ns, "
               "int8 %.0f ns (checksum %g)\n",
               name, fa, qa, agree, test.size(), tf, tq, double(sink));
-  if constexpr (nn::detail::bf16_plan::plan<Model>::first_unsupported == 0) { // to_bf16: dense networks
+  if constexpr (nn::has_bf16_form<Model>) { // to_bf16: dense networks
     const auto b = nn::to_bf16(net);
     std::size_t bf16_correct = 0;
     for (std::size_t i = 0; i < test.size(); ++i) {

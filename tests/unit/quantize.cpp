@@ -479,6 +479,45 @@ BOOST_AUTO_TEST_CASE(a_sparse_network_saved_and_loaded) {
 
 // ---- to_bf16: bf16 weights and activations, float sums, no calibration ----
 
+namespace {
+/// The outputs of q and of the float network over `n` random inputs: the relu at the end clamps
+/// both (some outputs are 0, none is below), and they stay close.
+template <class Model, class Q>
+void a_relu_at_the_end_clamps(const nn::net<Model, float>& net, const Q& q, float tolerance) {
+  std::mt19937 gen(21);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::size_t zeros = 0;
+  for (int t = 0; t < 100; ++t) {
+    nn::tensor<float, typename Model::input_shape> x;
+    for (auto& v : x) v = d(gen);
+    const auto yf = net(x), yq = q(x);
+    for (std::size_t o = 0; o < yf.size(); ++o) {
+      BOOST_TEST_REQUIRE(yq[o] >= 0.0f, "sample " << t << ", output " << o << ": " << yq[o]);
+      BOOST_TEST(std::abs(yf[o] - yq[o]) < tolerance);
+      zeros += yf[o] == 0.0f;
+    }
+  }
+  BOOST_TEST(zeros > 0u, "the float network's relu clamped some outputs");
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_relu_after_the_last_stage_clamps_its_outputs) {
+  // int8: a dense and a conv as the last stage (their float outputs); bf16: a dense
+  using mlp = nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::relu, nn::dense<5>, nn::relu>;
+  using cnn = nn::network<nn::input<nn::shape<2, 6>>, nn::conv1d<3, 3>, nn::relu, nn::conv1d<2, 3>, nn::dropout<1, 4>,
+                          nn::relu>;
+  const auto mlp_net = nn::make<mlp>(nn::init::pytorch_default{}, 5);
+  const auto cnn_net = nn::make<cnn>(nn::init::pytorch_default{}, 6);
+  std::mt19937 gen(2);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> mlp_rows(6 * 300), cnn_rows(12 * 300);
+  for (auto& v : mlp_rows) v = d(gen);
+  for (auto& v : cnn_rows) v = d(gen);
+  a_relu_at_the_end_clamps(mlp_net, nn::quantize_rows(mlp_net, mlp_rows, 300), 0.05f);
+  a_relu_at_the_end_clamps(cnn_net, nn::quantize_rows(cnn_net, cnn_rows, 300), 0.05f);
+  a_relu_at_the_end_clamps(mlp_net, nn::to_bf16(mlp_net), 0.02f);
+}
+
 BOOST_AUTO_TEST_CASE(a_bf16_network_follows_its_float_network) {
   using model = nn::network<nn::input<nn::shape<33>>, nn::dense<20>, nn::relu, nn::dropout<1, 2>, nn::dense<7>,
                             nn::relu, nn::dense<3>>; // odd widths: the pairs' padding

@@ -35,6 +35,15 @@ enum class fusion {
   any,         ///< elementwise ones and row-wise ones (softmax)
 };
 
+/// How a layer takes part in the networks of narrow numbers that a float network is deployed as
+/// (ctnn::quantize: int8; ctnn::to_bf16: bf16). The planner of those forms knows only this.
+enum class narrow_role {
+  none,     ///< no narrow form (the default; a view is an identity): quantize and to_bf16 name it
+  stage,    ///< computes: the descriptor names its stage for each form it has (int8_stage, bf16_stage)
+  clamp,    ///< max(x, 0) (relu): the lower bound of the outputs of the stage before it
+  identity, ///< nothing at inference (dropout): left out
+};
+
 /// LayerDescriptor: a type that may appear in network<...>. It declares
 ///   role                       layer_role (see above)
 ///   infer(dims in)             its shape rule: a constexpr function returning layer_shape
@@ -65,6 +74,13 @@ enum class fusion {
 ///                              `count` values into the previous layer's n values at w
 ///   macs(dims in)              multiply-adds of one sample's forward pass (default 0: layers
 ///                              without weights; summaries and network<...>::macs)
+/// and, for the narrow forms a float network is deployed as (runtime/narrow.hpp):
+///   narrow                     narrow_role (default: identity for a view, none otherwise)
+///   template <class In, class Out, bool Clamp, bool Last> using int8_stage
+///   template <class In, class Out, bool Clamp, bool Last> using bf16_stage
+///                              its stage in that form (layers/int8/, layers/bf16/), for input and
+///                              output shape<...>s, whether a clamp at 0 follows it and whether it
+///                              is the network's last stage (float outputs); none: no such form
 /// and, for composite blocks (residual<...>, parallel<...>), so that type rewrites and every
 /// capability reach the layers inside them:
 ///   template <class In> using inner_networks
@@ -146,6 +162,14 @@ constexpr std::size_t macs_of(const dims& in) noexcept {
     return L::macs(in);
   else
     return 0;
+}
+
+template <class L>
+constexpr narrow_role narrow_role_of() noexcept {
+  if constexpr (requires { L::narrow; })
+    return L::narrow;
+  else
+    return L::role == layer_role::view ? narrow_role::identity : narrow_role::none;
 }
 
 /// The diagnostic of layer L's failure code E at Index, having received shape R.

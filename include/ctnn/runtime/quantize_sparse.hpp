@@ -29,6 +29,7 @@
 #include <ctnn/core/config.hpp>
 
 #include <ctnn/core/bound_error.hpp>
+#include <ctnn/core/value_reader.hpp>
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/dsl/layers/activation.hpp>
 #include <ctnn/dsl/layers/dense.hpp>
@@ -205,23 +206,14 @@ public:
     if (v.size() != value_count)
       throw std::invalid_argument("sparse quantized network: expected " + std::to_string(value_count) +
                                   " values, found " + std::to_string(v.size()));
-    std::size_t at = 0;
-    const auto integer = [&](double lo, double hi, const char* what) {
-      const double x = v[at];
-      if (!(x >= lo && x <= hi && x == std::floor(x)))
-        throw std::invalid_argument("sparse quantized network, value " + std::to_string(at) + ": expected " + what +
-                                    " (an integer in " + std::to_string(static_cast<long long>(lo)) + ".." +
-                                    std::to_string(static_cast<long long>(hi)) + "), found " + std::to_string(x));
-      ++at;
-      return x;
-    };
+    value_reader r(v, "sparse quantized network");
     sparse_quantized next;
     try {
       std::vector<std::int16_t> weights(features * dims), biases(dims);
       for (std::size_t j = 0; j < dims; ++j)
         for (std::size_t f = 0; f < features; ++f)
-          weights[f * dims + j] = static_cast<std::int16_t>(integer(-32768, 32767, "an int16 weight"));
-      for (auto& b : biases) b = static_cast<std::int16_t>(integer(-32768, 32767, "an int16 bias"));
+          weights[f * dims + j] = static_cast<std::int16_t>(r.integer(-32768, 32767, "an int16 weight"));
+      for (auto& b : biases) b = static_cast<std::int16_t>(r.integer(-32768, 32767, "an int16 bias"));
       next.first_->set(biases, weights, {}, "sparse quantized network, layer 1");
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         (
@@ -229,8 +221,8 @@ public:
               using L = std::tuple_element_t<K, layers_type>;
               std::vector<std::int8_t> w(L::in_size * L::out_size);
               std::vector<std::int32_t> b(L::out_size);
-              for (auto& x : w) x = static_cast<std::int8_t>(integer(-128, 127, "an int8 weight"));
-              for (auto& x : b) x = static_cast<std::int32_t>(integer(-2147483648.0, 2147483647.0, "an int32 bias"));
+              for (auto& x : w) x = static_cast<std::int8_t>(r.integer(-128, 127, "an int8 weight"));
+              for (auto& x : b) x = static_cast<std::int32_t>(r.integer(-2147483648.0, 2147483647.0, "an int32 bias"));
               std::get<K>(*next.rest_).set(w, b, "sparse quantized network, layer " + std::to_string(plan::index(K)));
             }(),
             ...);

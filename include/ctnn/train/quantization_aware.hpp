@@ -1,5 +1,5 @@
 // Quantization-aware training: the trainer's option `.quantization_aware = true` runs each
-// training step's forward and backward passes with every dense and conv weight fake-quantized as
+// training step's forward and backward passes with every weight fake-quantized as
 // ctnn::quantize (or, for a network of its form, ctnn::quantize_sparse) will quantize it, and
 // applies the update to the float weights (a straight-through estimator: the gradient with respect
 // to the fake-quantized weights goes to the float ones unchanged). The deployed integer network
@@ -62,12 +62,12 @@ void fake_quantize_sparse_weights(net<Model, T>& n) noexcept {
   (std::make_index_sequence<plan::count>{});
 }
 
-/// Every dense and conv weight of n fake-quantized in place, per output channel, as
-/// PyTorch's fake_quantize_per_channel_affine with a symmetric int8 range and zero point 0:
-/// w = clamp(nearbyint(w / s), -127, 127) s, s = max_i |w[o][i]| / 127. Biases stay float (the
-/// integer network keeps them in int32 at the scale of the sums). A network of quantize_sparse's
-/// form gets its scheme instead (fake_quantize_sparse_weights). A network without an integer
-/// form is left as it is.
+/// Every weight of n fake-quantized in place as ctnn::quantize will quantize it: each int8 stage
+/// with weights fake-quantizes its float layer's (layers/int8/affine.hpp: per output channel, as
+/// PyTorch's fake_quantize_per_channel_affine with a symmetric int8 range and zero point 0).
+/// Biases stay float (the integer network keeps them in int32 at the scale of the sums). A
+/// network of quantize_sparse's form gets its scheme instead (fake_quantize_sparse_weights). A
+/// network without an integer form is left as it is.
 template <class Model, class T>
 void fake_quantize_weights(net<Model, T>& n) noexcept {
   using plan = quant::plan<Model>;
@@ -77,19 +77,10 @@ void fake_quantize_weights(net<Model, T>& n) noexcept {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
           [&] {
-            if constexpr (plan::kind_of(K) != quant::op::max_pool) {
+            using S = typename plan::template stage<K>;
+            if constexpr (S::weighted) {
               auto view = n.template layer<plan::index(K)>();
-              using S = std::tuple_element_t<K, typename quantized<Model>::ops_type>;
-              constexpr std::size_t window = S::layer_type::in_size, filters = S::layer_type::out_size;
-              for (std::size_t o = 0; o < filters; ++o) {
-                double m = 0;
-                for (std::size_t i = 0; i < window; ++i) m = std::max(m, std::abs(double(view.weight(o, i))));
-                if (m == 0) continue;
-                const double s = m / 127;
-                for (std::size_t i = 0; i < window; ++i)
-                  view.weight(o, i) =
-                      static_cast<T>(std::clamp(std::nearbyint(double(view.weight(o, i)) / s), -127.0, 127.0) * s);
-              }
+              S::fake_quantize(view);
             }
           }(),
           ...);

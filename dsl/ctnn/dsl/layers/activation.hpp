@@ -51,10 +51,12 @@ struct activation_layer {
 
 /// y = z.
 struct identity : activation_layer<kernels::identity_fn> {
+  static constexpr narrow_role narrow = narrow_role::identity;
   static std::string name() { return "identity"; }
 };
 /// y = max(z, 0); NaN stays NaN.
 struct relu : activation_layer<kernels::relu_fn> {
+  static constexpr narrow_role narrow = narrow_role::clamp;
   static std::string name() { return "relu"; }
 };
 /// y = z for z > 0, else (Num / Den) z.

@@ -18,6 +18,10 @@ template <class T, class Descriptor, class In, class Out, class Act>
 struct conv_stage;
 template <class T, class Descriptor, class In, class Out, class Act>
 struct sequence_conv_stage;
+namespace int8 {
+template <window_geometry G, std::size_t Filters, bool Clamp, bool Last>
+struct conv;
+} // namespace int8
 } // namespace layers
 
 /// groups<G> (conv2d, conv1d): the input channels and the filters in G groups, each group of
@@ -107,6 +111,10 @@ struct conv_base {
           window_diagnosis<Error, Index, Self, Received, OneD ? 2 : 3,
                            std::conditional_t<OneD, diag::fix_reshape_to_channels_length,
                                               diag::fix_reshape_to_channels_height_width>>>>;
+  /// int8 (ctnn::quantize): over an image or a signal, not grouped.
+  static constexpr narrow_role narrow = groups == 1 ? narrow_role::stage : narrow_role::none;
+  template <class In, class Out, bool Clamp, bool Last>
+  using int8_stage = layers::int8::conv<geometry(In::dims), Filters, Clamp, Last>;
   template <class T, class In, class Out, class Act>
   using stage = std::conditional_t<In::dims.sequence, layers::sequence_conv_stage<T, Self, In, Out, Act>,
                                    layers::conv_stage<T, Self, In, Out, Act>>;

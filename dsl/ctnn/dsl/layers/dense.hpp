@@ -12,6 +12,14 @@ namespace CTNN_NAMESPACE {
 namespace layers {
 template <class T, std::size_t In, std::size_t Out, class Act>
 struct dense_stage;
+namespace int8 {
+template <std::size_t In, std::size_t Out, bool Clamp, bool Last>
+struct dense;
+} // namespace int8
+namespace bf16 {
+template <std::size_t In, std::size_t Out, bool Clamp, bool Last>
+struct dense;
+} // namespace bf16
 } // namespace layers
 
 /// dense<Units>: y = W x + b.  in [N] -> out [Units]; Units * N + Units parameters. An
@@ -41,6 +49,11 @@ struct dense {
                                                          diag::fix_insert_flatten_before_this_layer>>>;
   template <class T, class In, class Out, class Act>
   using stage = layers::dense_stage<T, In::size, Out::size, Act>;
+  static constexpr narrow_role narrow = narrow_role::stage;
+  template <class In, class Out, bool Clamp, bool Last>
+  using int8_stage = layers::int8::dense<In::size, Out::size, Clamp, Last>;
+  template <class In, class Out, bool Clamp, bool Last>
+  using bf16_stage = layers::bf16::dense<In::size, Out::size, Clamp, Last>;
   static std::string name() { return "dense<" + std::to_string(Units) + ">"; }
 };
 

@@ -34,6 +34,7 @@ struct dropout {
       diag::dropout_probability_out_of_range<Index, dropout, diag::fix_give_a_probability_num_over_den_in_0_1>;
   template <class T, class In, class Out, class>
   using stage = layers::dropout_stage<T, In::size, Num, Den>;
+  static constexpr narrow_role narrow = narrow_role::identity; ///< nothing at inference
   static std::string name() { return "dropout<" + std::to_string(Num) + ", " + std::to_string(Den) + ">"; }
 };
 

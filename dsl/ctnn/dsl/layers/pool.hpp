@@ -18,6 +18,10 @@ template <class T, class Descriptor, class In, class Out>
 struct pool_stage;
 template <class T, std::size_t Channels, std::size_t Spatial>
 struct global_avg_pool_stage;
+namespace int8 {
+template <window_geometry G, bool Clamp, bool Last>
+struct max_pool;
+} // namespace int8
 } // namespace layers
 
 namespace detail {
@@ -42,6 +46,10 @@ struct pool_base {
       std::conditional_t<OneD, diag::fix_reshape_to_channels_length, diag::fix_reshape_to_channels_height_width>>;
   template <class T, class In, class Out, class>
   using stage = layers::pool_stage<T, Self, In, Out>;
+  /// int8 (ctnn::quantize): max pools (the max of the codes: quantization keeps the order).
+  static constexpr narrow_role narrow = Max ? narrow_role::stage : narrow_role::none;
+  template <class In, class Out, bool Clamp, bool Last>
+  using int8_stage = layers::int8::max_pool<geometry(In::dims), Clamp, Last>;
   static std::string name(const char* kind) {
     return std::string(kind) + "<window<" + std::to_string(Window::h) + (OneD ? "" : ", " + std::to_string(Window::w)) +
            ">" + option_names<Options...>() + ">";

@@ -1,0 +1,52 @@
+// bf16::dense: the bf16 stage of dense<Units> (ctnn::to_bf16): bf16 weights in
+// kernels::bf16_affine's layout times the bf16 codes of its input, float sums and biases; the
+// outputs, clamped at 0 if a relu follows, rounded to the next stage's bf16 codes (or float for
+// the last stage).
+#pragma once
+
+#include <ctnn/core/config.hpp>
+
+#include <ctnn/kernels/bf16.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace CTNN_NAMESPACE::layers::bf16 {
+
+template <std::size_t In, std::size_t Out, bool Clamp, bool Last>
+struct dense {
+  using layout = kernels::bf16_affine_layout<In, Out>;
+  static constexpr std::size_t in_size = In, out_size = Out;
+  static constexpr bool clamp = Clamp, last = Last;
+  /// The codes it reads and writes (the buffers between stages hold the widest).
+  static constexpr std::size_t width = std::max(layout::in_padded, layout::out_padded);
+  alignas(64) std::array<std::uint16_t, layout::weight_size> weights{};
+  alignas(64) std::array<float, layout::out_padded> biases{};
+
+  /// The float layer `view` (weight(o, i), bias(o)): weights rounded to bf16, biases kept.
+  template <class View>
+  void set(const View& view) {
+    for (std::size_t o = 0; o < Out; ++o) {
+      for (std::size_t i = 0; i < In; ++i) weights[layout::index(i, o)] = kernels::round_to_bf16(view.weight(o, i));
+      biases[o] = view.bias(o);
+    }
+  }
+
+  /// codes: In bf16 inputs (read), then Out bf16 outputs (written) unless last; y: float outputs.
+  void run(std::uint16_t* codes, float* y) const noexcept {
+    alignas(64) float sums[layout::out_padded];
+    kernels::bf16_affine<In, Out>(codes, weights.data(), biases.data(), sums);
+    if constexpr (Clamp)
+      for (std::size_t o = 0; o < Out; ++o) sums[o] = std::max(sums[o], 0.0f);
+    if constexpr (Last) {
+      std::copy_n(sums, Out, y);
+    } else {
+      kernels::round_to_bf16<Out>(sums, codes);
+      codes[Out] = 0; // the next stage's padding (an odd width)
+    }
+  }
+};
+
+} // namespace CTNN_NAMESPACE::layers::bf16

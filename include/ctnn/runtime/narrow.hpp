@@ -1,0 +1,128 @@
+// The plan of a network's narrow form (ctnn::quantize: int8; ctnn::to_bf16: bf16), from what each
+// layer declares (dsl/protocol.hpp: narrow, int8_stage, bf16_stage): its stages, the clamp at 0
+// that follows each, and the first layer without a form. It names no layer kind: a layer gets a
+// narrow form in its own descriptor and stage files (layers/int8/, layers/bf16/).
+#pragma once
+
+#include <ctnn/core/config.hpp>
+
+#include <ctnn/dsl/protocol.hpp>
+
+#include <array>
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+namespace CTNN_NAMESPACE::detail::narrow {
+
+/// The int8 form: each layer's int8_stage.
+struct int8_form {
+  template <class L, class In, class Out, bool Clamp, bool Last>
+  using stage = typename L::template int8_stage<In, Out, Clamp, Last>;
+  template <class L, class In, class Out>
+  static constexpr bool has = requires {
+    typename L::template int8_stage<In, Out, false, false>;
+  };
+};
+/// The bf16 form: each layer's bf16_stage.
+struct bf16_form {
+  template <class L, class In, class Out, bool Clamp, bool Last>
+  using stage = typename L::template bf16_stage<In, Out, Clamp, Last>;
+  template <class L, class In, class Out>
+  static constexpr bool has = requires {
+    typename L::template bf16_stage<In, Out, false, false>;
+  };
+};
+
+template <class S>
+constexpr bool can_end() noexcept {
+  if constexpr (requires { S::can_end; })
+    return S::can_end;
+  else
+    return true;
+}
+
+/// The narrow plan of a valid network<...> Model in Form.
+template <class Model, class Form>
+struct plan {
+  static constexpr std::size_t layers = Model::layer_count;
+  template <std::size_t I>
+  using in_shape = typename Model::template input_of<I>;
+  template <std::size_t I>
+  using out_shape = CTNN_SHAPE_OF(Model::layer_output(I));
+
+  template <std::size_t I>
+  static constexpr narrow_role role_at() noexcept {
+    using L = typename Model::template layer<I>;
+    constexpr narrow_role r = narrow_role_of<L>();
+    if constexpr (r == narrow_role::stage && !Form::template has<L, in_shape<I>, out_shape<I>>)
+      return narrow_role::none; // a stage in other forms only
+    else
+      return r;
+  }
+  static constexpr auto roles = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<narrow_role, layers>{narrow_role::identity, role_at<I + 1>()...};
+  }
+  (std::make_index_sequence<layers - 1>{});
+
+  static constexpr std::size_t count = [] {
+    std::size_t n = 0;
+    for (std::size_t i = 1; i < layers; ++i) n += roles[i] == narrow_role::stage;
+    return n;
+  }();
+  /// Layer index of the k-th stage.
+  static constexpr std::size_t index(std::size_t k) {
+    for (std::size_t i = 1; i < layers; ++i)
+      if (roles[i] == narrow_role::stage && k-- == 0) return i;
+    return 0;
+  }
+  /// Whether a clamp at 0 comes after the k-th stage (before the next one).
+  static constexpr bool clamp_after(std::size_t k) {
+    for (std::size_t i = index(k) + 1; i < layers && roles[i] != narrow_role::stage; ++i)
+      if (roles[i] == narrow_role::clamp) return true;
+    return false;
+  }
+
+  /// Layers without a form, over a sequence, or a clamp before any stage; a network without a
+  /// stage names its last layer (0: none).
+  static constexpr std::size_t misplaced = [] {
+    std::size_t stages = 0;
+    for (std::size_t i = 1; i < layers; ++i) {
+      if (roles[i] == narrow_role::none || Model::layer_input(i).sequence) return i;
+      if (roles[i] == narrow_role::clamp && stages == 0) return i;
+      stages += roles[i] == narrow_role::stage;
+    }
+    return stages == 0 ? layers - 1 : std::size_t{0};
+  }();
+  template <std::size_t K>
+  static constexpr auto stage_of() {
+    if constexpr (misplaced != 0)
+      return std::type_identity<std::tuple<>>{};
+    else {
+      constexpr std::size_t i = index(K);
+      using L = typename Model::template layer<i>;
+      return std::type_identity<
+          typename Form::template stage<L, in_shape<i>, out_shape<i>, clamp_after(K), K + 1 == count>>{};
+    }
+  }
+
+  /// The k-th stage's type.
+  template <std::size_t K>
+  using stage = typename decltype(stage_of<K>())::type;
+  template <std::size_t... K>
+  static auto stages_of(std::index_sequence<K...>) -> std::tuple<stage<K>...>;
+  /// std::tuple of the stages.
+  using stages = decltype(stages_of(std::make_index_sequence < misplaced == 0 ? count : 0 > {}));
+
+  /// The first layer without a narrow form: a layer of a kind without one (or not in this
+  /// form), over a sequence, a clamp before any stage, or a last stage that cannot give the
+  /// network's float outputs (0: none).
+  static constexpr std::size_t first_unsupported = [] {
+    if constexpr (misplaced != 0)
+      return misplaced;
+    else
+      return can_end<stage<count - 1>>() ? std::size_t{0} : index(count - 1);
+  }();
+};
+
+} // namespace CTNN_NAMESPACE::detail::narrow
