@@ -97,6 +97,29 @@ inline std::int32_t load_group(const std::uint8_t* x) noexcept {
 template <std::size_t Regs, std::size_t Budget, std::size_t Groups>
 inline constexpr std::size_t int8_chains = std::clamp<std::size_t>(Groups / 4, 1, Regs >= Budget ? 1 : Budget / Regs);
 
+/// f(std::integral_constant<std::size_t, I>{}) for I = 0 .. N - 1, each index a constant: GCC 12
+/// keeps arrays of registers indexed so in registers of their own (with loops, even unrolled, it
+/// copied sums between registers once per step).
+template <std::size_t N, class F>
+CTNN_ALWAYS_INLINE void unrolled(F&& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::integral_constant<std::size_t, I>{}), ...); }
+  (std::make_index_sequence<N>{});
+}
+
+#if defined(__AVX512VNNI__)
+/// acc + the dot products of x's uint8 and w's int8 groups of four (vpdpbusd). For GCC 12 as
+/// inline assembly with the sum tied to its register: its builtin made it copy every sum to
+/// another register once per group in the batched kernel (2 x the instructions).
+CTNN_ALWAYS_INLINE __m512i dpbusd_512(__m512i acc, __m512i x, __m512i w) noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(x), "v"(w));
+  return acc;
+#else
+  return _mm512_dpbusd_epi32(acc, x, w);
+#endif
+}
+#endif
+
 #if defined(__AVX512F__)
 /// Biases from..from + 15 of `out` in a register (zero past out): sums start from them, so no
 /// scalar add after the vector stores (the next layer's vector loads would wait on those stores).
@@ -169,7 +192,7 @@ void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int
     CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
       const __m512i wr = _mm512_load_si512(wg + 64 * r);
 #if defined(__AVX512VNNI__)
-      a[r] = _mm512_dpbusd_epi32(a[r], x4, wr);
+      a[r] = dpbusd_512(a[r], x4, wr);
 #else
       a[r] = _mm512_add_epi32(a[r], _mm512_madd_epi16(_mm512_maddubs_epi16(x4, wr), ones));
 #endif
@@ -314,30 +337,23 @@ void int8_affine_rows_512(const std::uint8_t* x, std::size_t xs, const std::int8
   const __m512i ones = _mm512_set1_epi16(1);
 #endif
   const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) {
-    __m512i acc[NS][NR];
-    CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) {
-      const __m512i bias = load_biases_512(b, 16 * (r0 + r), Out);
-      CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) acc[s][r] = bias;
-    }
+    __m512i acc[NS * NR]; // sample I / NR, outputs 16 (r0 + I % NR) ...
+    unrolled<NS * NR>([&](auto i) { acc[i] = load_biases_512(b, 16 * (r0 + i % NR), Out); });
     const std::uint8_t* xr = x + s0 * xs;
     for (std::size_t g = 0; g < L::groups; ++g) {
       const std::int8_t* wg = w + g * L::out_padded * 4 + 64 * r0;
-      __m512i wr[NR];
-      CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) wr[r] = _mm512_load_si512(wg + 64 * r);
-      CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) {
-        const __m512i x4 = _mm512_set1_epi32(load_group(xr + s * xs + 4 * g));
-        CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) {
+      __m512i wr[NR], x4[NS];
+      unrolled<NR>([&](auto r) { wr[r] = _mm512_load_si512(wg + 64 * r); });
+      unrolled<NS>([&](auto s) { x4[s] = _mm512_set1_epi32(load_group(xr + s * xs + 4 * g)); });
 #if defined(__AVX512VNNI__)
-          acc[s][r] = _mm512_dpbusd_epi32(acc[s][r], x4, wr[r]);
+      unrolled<NS * NR>([&](auto i) { acc[i] = dpbusd_512(acc[i], x4[i / NR], wr[i % NR]); });
 #else
-          acc[s][r] = _mm512_add_epi32(acc[s][r], _mm512_madd_epi16(_mm512_maddubs_epi16(x4, wr[r]), ones));
+      unrolled<NS * NR>([&](auto i) {
+        acc[i] = _mm512_add_epi32(acc[i], _mm512_madd_epi16(_mm512_maddubs_epi16(x4[i / NR], wr[i % NR]), ones));
+      });
 #endif
-        }
-      }
     }
-    CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) {
-      CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) _mm512_store_si512(y + (s0 + s) * ys + 16 * (r0 + r), acc[s][r]);
-    }
+    unrolled<NS * NR>([&](auto i) { _mm512_store_si512(y + (s0 + i / NR) * ys + 16 * (r0 + i % NR), acc[i]); });
   };
   const auto samples = [&]<std::size_t NR>(std::size_t r0) {
     for (std::size_t s0 = 0; s0 + sb <= Rows; s0 += sb) pass.template operator()<NR, sb>(r0, s0);
@@ -361,32 +377,25 @@ void int8_affine_rows_256(const std::uint8_t* x, std::size_t xs, const std::int8
   const __m256i ones = _mm256_set1_epi16(1);
 #endif
   const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) {
-    __m256i acc[NS][NR];
-    CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) {
-      const __m256i bias = load_biases_256(b, 8 * (r0 + r), Out);
-      CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) acc[s][r] = bias;
-    }
+    __m256i acc[NS * NR]; // sample I / NR, outputs 8 (r0 + I % NR) ...
+    unrolled<NS * NR>([&](auto i) { acc[i] = load_biases_256(b, 8 * (r0 + i % NR), Out); });
     const std::uint8_t* xr = x + s0 * xs;
     for (std::size_t g = 0; g < L::groups; ++g) {
       const std::int8_t* wg = w + g * L::out_padded * 4 + 32 * r0;
-      __m256i wr[NR];
-      CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) wr[r] =
-          _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 32 * r));
-      CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) {
-        const __m256i x4 = _mm256_set1_epi32(load_group(xr + s * xs + 4 * g));
-        CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r) {
+      __m256i wr[NR], x4[NS];
+      unrolled<NR>([&](auto r) { wr[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 32 * r)); });
+      unrolled<NS>([&](auto s) { x4[s] = _mm256_set1_epi32(load_group(xr + s * xs + 4 * g)); });
 #if defined(__AVXVNNI__)
-          acc[s][r] = _mm256_dpbusd_avx_epi32(acc[s][r], x4, wr[r]);
+      unrolled<NS * NR>([&](auto i) { acc[i] = _mm256_dpbusd_avx_epi32(acc[i], x4[i / NR], wr[i % NR]); });
 #else
-          acc[s][r] = _mm256_add_epi32(acc[s][r], _mm256_madd_epi16(_mm256_maddubs_epi16(x4, wr[r]), ones));
+      unrolled<NS * NR>([&](auto i) {
+        acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x4[i / NR], wr[i % NR]), ones));
+      });
 #endif
-        }
-      }
     }
-    CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) {
-      CTNN_UNROLL for (std::size_t r = 0; r < NR; ++r)
-          _mm256_store_si256(reinterpret_cast<__m256i*>(y + (s0 + s) * ys + 8 * (r0 + r)), acc[s][r]);
-    }
+    unrolled<NS * NR>([&](auto i) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(y + (s0 + i / NR) * ys + 8 * (r0 + i % NR)), acc[i]);
+    });
   };
   const auto samples = [&]<std::size_t NR>(std::size_t r0) {
     for (std::size_t s0 = 0; s0 + sb <= Rows; s0 += sb) pass.template operator()<NR, sb>(r0, s0);
