@@ -10,10 +10,13 @@
 #endif
 
 /// Forces inlining of the small kernels that must disappear into their callers.
+/// CTNN_INLINE_LAMBDA after a lambda's parameters does the same for its call operator.
 #if defined(__GNUC__) || defined(__clang__)
 #define CTNN_ALWAYS_INLINE inline __attribute__((always_inline))
+#define CTNN_INLINE_LAMBDA __attribute__((always_inline))
 #else
 #define CTNN_ALWAYS_INLINE inline
+#define CTNN_INLINE_LAMBDA
 #endif
 
 /// Unrolls the loop that follows completely (its trip count must be a constant): register-blocked

@@ -102,7 +102,9 @@ inline constexpr std::size_t int8_chains = std::clamp<std::size_t>(Groups / 4, 1
 /// copied sums between registers once per step).
 template <std::size_t N, class F>
 CTNN_ALWAYS_INLINE void unrolled(F&& f) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::integral_constant<std::size_t, I>{}), ...); }
+  [&]<std::size_t... I>(std::index_sequence<I...>) CTNN_INLINE_LAMBDA {
+    (f(std::integral_constant<std::size_t, I>{}), ...);
+  }
   (std::make_index_sequence<N>{});
 }
 
@@ -336,24 +338,25 @@ void int8_affine_rows_512(const std::uint8_t* x, std::size_t xs, const std::int8
 #if !defined(__AVX512VNNI__)
   const __m512i ones = _mm512_set1_epi16(1);
 #endif
-  const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) {
+  const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) CTNN_INLINE_LAMBDA {
     __m512i acc[NS * NR]; // sample I / NR, outputs 16 (r0 + I % NR) ...
-    unrolled<NS * NR>([&](auto i) { acc[i] = load_biases_512(b, 16 * (r0 + i % NR), Out); });
+    unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = load_biases_512(b, 16 * (r0 + i % NR), Out); });
     const std::uint8_t* xr = x + s0 * xs;
     for (std::size_t g = 0; g < L::groups; ++g) {
       const std::int8_t* wg = w + g * L::out_padded * 4 + 64 * r0;
       __m512i wr[NR], x4[NS];
-      unrolled<NR>([&](auto r) { wr[r] = _mm512_load_si512(wg + 64 * r); });
-      unrolled<NS>([&](auto s) { x4[s] = _mm512_set1_epi32(load_group(xr + s * xs + 4 * g)); });
+      unrolled<NR>([&](auto r) CTNN_INLINE_LAMBDA { wr[r] = _mm512_load_si512(wg + 64 * r); });
+      unrolled<NS>([&](auto s) CTNN_INLINE_LAMBDA { x4[s] = _mm512_set1_epi32(load_group(xr + s * xs + 4 * g)); });
 #if defined(__AVX512VNNI__)
-      unrolled<NS * NR>([&](auto i) { acc[i] = dpbusd_512(acc[i], x4[i / NR], wr[i % NR]); });
+      unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = dpbusd_512(acc[i], x4[i / NR], wr[i % NR]); });
 #else
-      unrolled<NS * NR>([&](auto i) {
+      unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA {
         acc[i] = _mm512_add_epi32(acc[i], _mm512_madd_epi16(_mm512_maddubs_epi16(x4[i / NR], wr[i % NR]), ones));
       });
 #endif
     }
-    unrolled<NS * NR>([&](auto i) { _mm512_store_si512(y + (s0 + i / NR) * ys + 16 * (r0 + i % NR), acc[i]); });
+    unrolled<NS * NR>(
+        [&](auto i) CTNN_INLINE_LAMBDA { _mm512_store_si512(y + (s0 + i / NR) * ys + 16 * (r0 + i % NR), acc[i]); });
   };
   const auto samples = [&]<std::size_t NR>(std::size_t r0) {
     for (std::size_t s0 = 0; s0 + sb <= Rows; s0 += sb) pass.template operator()<NR, sb>(r0, s0);
@@ -376,24 +379,26 @@ void int8_affine_rows_256(const std::uint8_t* x, std::size_t xs, const std::int8
 #if !defined(__AVXVNNI__)
   const __m256i ones = _mm256_set1_epi16(1);
 #endif
-  const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) {
+  const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) CTNN_INLINE_LAMBDA {
     __m256i acc[NS * NR]; // sample I / NR, outputs 8 (r0 + I % NR) ...
-    unrolled<NS * NR>([&](auto i) { acc[i] = load_biases_256(b, 8 * (r0 + i % NR), Out); });
+    unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = load_biases_256(b, 8 * (r0 + i % NR), Out); });
     const std::uint8_t* xr = x + s0 * xs;
     for (std::size_t g = 0; g < L::groups; ++g) {
       const std::int8_t* wg = w + g * L::out_padded * 4 + 32 * r0;
       __m256i wr[NR], x4[NS];
-      unrolled<NR>([&](auto r) { wr[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 32 * r)); });
-      unrolled<NS>([&](auto s) { x4[s] = _mm256_set1_epi32(load_group(xr + s * xs + 4 * g)); });
+      unrolled<NR>(
+          [&](auto r) CTNN_INLINE_LAMBDA { wr[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 32 * r)); });
+      unrolled<NS>([&](auto s) CTNN_INLINE_LAMBDA { x4[s] = _mm256_set1_epi32(load_group(xr + s * xs + 4 * g)); });
 #if defined(__AVXVNNI__)
-      unrolled<NS * NR>([&](auto i) { acc[i] = _mm256_dpbusd_avx_epi32(acc[i], x4[i / NR], wr[i % NR]); });
+      unrolled<NS * NR>([&](auto i)
+                            CTNN_INLINE_LAMBDA { acc[i] = _mm256_dpbusd_avx_epi32(acc[i], x4[i / NR], wr[i % NR]); });
 #else
-      unrolled<NS * NR>([&](auto i) {
+      unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA {
         acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x4[i / NR], wr[i % NR]), ones));
       });
 #endif
     }
-    unrolled<NS * NR>([&](auto i) {
+    unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA {
       _mm256_store_si256(reinterpret_cast<__m256i*>(y + (s0 + i / NR) * ys + 8 * (r0 + i % NR)), acc[i]);
     });
   };
