@@ -3,7 +3,8 @@
 // point is folded into the bias); percentiles that clip an outlier; layers the integer network
 // leaves out; calibration of the wrong size. quantize_sparse (Stockfish's scheme over sparse binary
 // features) against its float network, its updates against refreshes, and weights it refuses.
-// to_bf16 against its float network.
+// to_bf16 against its float network. A relu after the last stage in both forms, and a user's
+// layers taking part by their declarations alone.
 #define BOOST_TEST_MODULE quantize
 #include <boost/test/unit_test.hpp>
 
@@ -516,6 +517,46 @@ BOOST_AUTO_TEST_CASE(a_relu_after_the_last_stage_clamps_its_outputs) {
   a_relu_at_the_end_clamps(mlp_net, nn::quantize_rows(mlp_net, mlp_rows, 300), 0.05f);
   a_relu_at_the_end_clamps(cnn_net, nn::quantize_rows(cnn_net, cnn_rows, 300), 0.05f);
   a_relu_at_the_end_clamps(mlp_net, nn::to_bf16(mlp_net), 0.02f);
+}
+
+namespace my {
+/// A user's layer that does nothing at inference (a marker, say): it declares the identity role.
+struct marker : nn::activation_layer<nn::kernels::identity_fn> {
+  static constexpr nn::narrow_role narrow = nn::narrow_role::identity;
+  static std::string name() { return "my::marker"; }
+};
+/// The same without the declaration: it has no narrow form.
+struct silent : nn::activation_layer<nn::kernels::identity_fn> {
+  static std::string name() { return "my::silent"; }
+};
+/// A user's dense layer under its own name, deployed by the int8 and bf16 stages it names.
+template <std::size_t Units>
+struct wide : nn::dense<Units> {
+  static std::string name() { return "my::wide<" + std::to_string(Units) + ">"; }
+};
+} // namespace my
+
+BOOST_AUTO_TEST_CASE(a_users_layers_take_part_through_their_declarations) {
+  // quantize and to_bf16 name no layer kind: a layer outside ctnn takes part by what it declares
+  using declared = nn::network<nn::input<nn::shape<5>>, my::wide<6>, nn::relu, my::marker, nn::dense<2>>;
+  using undeclared = nn::network<nn::input<nn::shape<5>>, nn::dense<6>, my::silent, nn::dense<2>>;
+  static_assert(nn::has_int8_form<declared> && nn::has_bf16_form<declared>);
+  static_assert(!nn::has_int8_form<undeclared> && !nn::has_bf16_form<undeclared>);
+  static_assert(nn::quantized<declared>::stage_count == 2);
+  const auto net = nn::make<declared>(nn::init::pytorch_default{}, 3);
+  std::mt19937 gen(5);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> rows(5 * 200);
+  for (auto& v : rows) v = d(gen);
+  const auto q = nn::quantize_rows(net, rows, 200);
+  const auto b = nn::to_bf16(net);
+  nn::tensor<float, nn::shape<5>> x;
+  std::copy_n(rows.begin(), 5, x.begin());
+  const auto yf = net(x), yq = q(x), yb = b(x);
+  for (std::size_t o = 0; o < 2; ++o) {
+    BOOST_TEST(std::abs(yf[o] - yq[o]) < 0.05f);
+    BOOST_TEST(std::abs(yf[o] - yb[o]) < 0.02f);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_bf16_network_follows_its_float_network) {
