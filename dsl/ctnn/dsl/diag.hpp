@@ -405,6 +405,13 @@ struct int8_sums_could_overflow {
 template <long long Value>
 struct worst_case_sum {};
 struct fix_scale_the_weights_down_or_clip_the_inputs_lower {};
+/// An int8 network embedded as constexpr values (make_embedded) whose values could overflow the
+/// int32 sums of a stage: the stage's layer (its index in network<...>) and its worst-case sum.
+template <class Index, class Layer, class WorstCase, class Fix>
+struct embedded_int8_sums_could_overflow {
+  static constexpr bool ok = false;
+};
+struct fix_regenerate_the_header_from_a_quantized_network {};
 
 /// The one static_assert of a gan_trainer<...> or chain<...> whose networks do not fit together.
 template <class Diagnosis>

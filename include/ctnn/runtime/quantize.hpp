@@ -89,6 +89,7 @@ class quantized {
   using plan = detail::quant::plan<Model>;
 
 public:
+  using model = Model; ///< the float topology
   using input_shape = typename Model::input_shape;
   using output_shape = typename Model::output_shape;
   using ops_type = typename plan::stages;

@@ -113,6 +113,22 @@ struct affine {
     }
   }
 
+  /// The worst case |bias| + 127 sum |w| over the outputs, from values in export_values' order
+  /// (compile time: make_embedded proves embedded values with it).
+  static constexpr std::int64_t worst_case_sum(const double* v) noexcept {
+    std::int64_t worst = 0;
+    for (std::size_t o = 0; o < Out; ++o) {
+      const double b = v[In * Out + o];
+      std::int64_t s = static_cast<std::int64_t>(b < 0 ? -b : b);
+      for (std::size_t i = 0; i < In; ++i) {
+        const double w = v[o * In + i];
+        s += 127 * static_cast<std::int64_t>(w < 0 ? -w : w);
+      }
+      worst = s > worst ? s : worst;
+    }
+    return worst;
+  }
+
   void export_values(std::vector<double>& v) const {
     for (std::size_t o = 0; o < Out; ++o)
       for (std::size_t i = 0; i < In; ++i) v.push_back(layer.weight(o, i));
