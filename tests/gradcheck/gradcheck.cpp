@@ -1,5 +1,6 @@
 // Central finite differences in double against the analytic backward pass: every activation
-// (fused into dense and standalone), the dense stage, every loss, and a whole 3-layer network.
+// (fused into dense and standalone), the dense stage, every loss, and a whole 3-layer network;
+// fake_quantize's straight-through estimator.
 #define BOOST_TEST_MODULE gradcheck
 #include <boost/test/unit_test.hpp>
 
@@ -104,6 +105,20 @@ BOOST_AUTO_TEST_CASE(dropout_through_its_mask) {
   check_network<model, nn::loss::mse>(10);
   using first = nn::network<nn::input<nn::shape<6>>, nn::dropout<1, 3>, nn::dense<3>>; // on the input
   check_network<first, nn::loss::mse>(11);
+}
+
+BOOST_AUTO_TEST_CASE(fake_quantize_straight_through) {
+  // no finite differences: rounding is flat almost everywhere, and training rounds with the
+  // batch's range, inference with the stored one. Its gradient is the straight-through estimator:
+  // dy where the code was inside 0..127, else 0 (and against PyTorch: tests/oracle/batch_norm.cpp)
+  using stage = nn::layers::fake_quantize_stage<double, 5, nn::fake_quantize>;
+  const double kept[stage::kept_stride] = {-1.0, 1.0}; // scale 2 / 127, zero point 64 (63.5 to even)
+  const double x[stage::out_stride] = {-2.0, -0.5, 0.5, 1.0, 2.0};
+  double dy[stage::out_stride] = {1, 2, 3, 4, 5}, dx[stage::out_stride] = {}, grad[stage::param_size] = {};
+  stage::backward(nullptr, grad, x, stage::out_stride, kept, nullptr, dy, dx, 1, nn::kernels::store_mode::overwrite);
+  // codes -63, 32, 96, 128 (1.0 lands on 63.5 steps: to even, 64), 191
+  const double expected[5] = {0, 2, 3, 0, 0};
+  for (std::size_t i = 0; i < 5; ++i) BOOST_TEST(dx[i] == expected[i], "value " << i);
 }
 
 BOOST_AUTO_TEST_CASE(layer_norm_on_vectors_maps_and_steps) {

@@ -3,7 +3,8 @@
 // - training mode: outputs, MSE loss and parameter gradients of a batch of 4 (batch statistics);
 // - the parameters and running statistics after 3 SGD steps of the trainer on that batch;
 // - eval mode afterwards: outputs of 2 other samples (running statistics), batched and one by one.
-// The same for a residual block holding batch_norm and dropout (fixtures: generate.py block).
+// The same for a residual block holding batch_norm and dropout (fixtures: generate.py block),
+// and for fake_quantize, whose buffers are an observed range (generate.py fake_quantize).
 #define BOOST_TEST_MODULE oracle_batch_norm
 #include <boost/test/unit_test.hpp>
 
@@ -138,4 +139,14 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_over_frames_matches_pytorch, T, scalars
                   nn::batch_norm, nn::relu, nn::last, nn::dense<2>>;
   static_assert(model::param_count == 3 * 2 * 2 * 3 + 3 + 2 * 3 + 15 * 2 + 2);
   check_case<T, model>("frames", "frame_batch_norm.txt");
+}
+
+// fake_quantize: PyTorch's FakeQuantize (MovingAverageMinMaxObserver, quint8 0..127) between two
+// dense layers (generate.py fake_quantize): the rounded activations, the straight-through
+// gradients, the range observed over 3 steps and inference with it. In double: PyTorch computed
+// in double, and a value on a rounding boundary may round the other way in float.
+BOOST_AUTO_TEST_CASE(fake_quantize_matches_pytorch) {
+  using model = nn::network<nn::input<nn::shape<4>>, nn::dense<6>, nn::relu, nn::fake_quantize, nn::dense<2>>;
+  static_assert(model::param_count == 4 * 6 + 6 + 6 * 2 + 2 && model::buffer_count == 2);
+  check_case<double, model>("dense", "fake_quantize.txt");
 }

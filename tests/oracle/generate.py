@@ -851,6 +851,60 @@ def inputs_fixtures():
         w.put("adam.loss%d" % step, loss)
 
 
+def fake_quantize_fixtures():
+    """fake_quantize.txt: PyTorch's FakeQuantize (MovingAverageMinMaxObserver, quint8 0..127, per
+    tensor) on the activations between two Linear layers, as ctnn's dense<6>, relu, fake_quantize,
+    dense<2>: a batch of 4 in training mode (outputs, loss, gradients through the straight-through
+    estimator), the values after 3 SGD steps (the observed range moved three times: ctnn keeps
+    min_val and max_val, [0, 0] before the first batch), and outputs of 2 other samples with the
+    observer disabled (torch.ao.quantization.disable_observer: ctnn's inference rounds with the
+    range it has)."""
+    nn = torch.nn
+    from torch.ao.quantization import FakeQuantize, MovingAverageMinMaxObserver, disable_observer
+    torch.manual_seed(900)
+    fq = FakeQuantize(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=127, dtype=torch.quint8,
+                      qscheme=torch.per_tensor_affine)
+    module = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), fq, nn.Linear(6, 2))
+    for p in module.parameters():
+        torch.nn.init.uniform_(p, -0.8, 0.8)
+
+    def values():
+        observed = fq.activation_post_process
+        lo, hi = observed.min_val.reshape(1), observed.max_val.reshape(1)
+        if torch.isinf(lo).any():
+            lo, hi = torch.zeros(1), torch.zeros(1)
+        return torch.cat([module[0].weight.reshape(-1), module[0].bias, lo, hi, module[3].weight.reshape(-1),
+                          module[3].bias]).detach()
+
+    x = torch.randn(4, 4)
+    target = torch.randn(4, 2)
+    w = Writer("fake_quantize.txt")
+    p = "dense."
+    w.put(p + "values", values())
+    w.put(p + "x", x)
+    w.put(p + "target", target)
+    module.train()
+    y = module(x)
+    loss = torch.nn.functional.mse_loss(y, target)
+    loss.backward()
+    w.put(p + "y", y)
+    w.put(p + "loss", loss)
+    w.put(p + "grads", gradients_of(module))
+    opt = torch.optim.SGD(module.parameters(), lr=0.1)
+    opt.step()
+    for _ in range(2):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(module(x), target).backward()
+        opt.step()
+    w.put(p + "after3", values())
+    module.apply(disable_observer)
+    module.eval()
+    x2 = torch.randn(2, 4)
+    w.put(p + "x_eval", x2)
+    w.put(p + "y_eval", module(x2))
+    return w
+
+
 GENERATORS = {
     "dense": dense_fixtures, "losses": loss_fixtures, "optim": optimizer_fixtures, "conv": conv_fixtures,
     "cnn": mnist_cnn_fixtures, "recurrent": recurrent_fixtures, "training": training_fixtures,
@@ -862,6 +916,7 @@ GENERATORS = {
     "frame_conv": frame_conv_fixtures,
     "frame_batch_norm": frame_batch_norm_fixtures,
     "activations": lambda: dense_fixtures(MORE_ACTIVATIONS, "dense_activations.txt", 300),
+    "fake_quantize": fake_quantize_fixtures,
 }
 
 if __name__ == "__main__":

@@ -264,6 +264,61 @@ BOOST_AUTO_TEST_CASE(quantization_aware_training_sees_fake_quantized_weights) {
   BOOST_TEST((requantized.export_parameters() != net.export_parameters()));
 }
 
+BOOST_AUTO_TEST_CASE(fake_quantize_layers_observe_ranges_and_quantize_leaves_them_out) {
+  // activations fake-quantized in training as PyTorch's FakeQuantize does (its arithmetic against
+  // PyTorch: tests/oracle/batch_norm.cpp), weights as quantize will quantize them
+  using model =
+      nn::network<nn::input<nn::shape<5>>, nn::fake_quantize, nn::dense<8>, nn::relu, nn::fake_quantize, nn::dense<2>>;
+  static_assert(nn::has_int8_form<model> && nn::quantized<model>::stage_count == 2);
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 9);
+  BOOST_TEST((net.layer<1>().min() == 0.0f && net.layer<1>().max() == 0.0f), "nothing observed yet");
+  std::mt19937 gen(12);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  nn::dataset<float, nn::shape<5>, nn::shape<2>> data;
+  float lo = 0, hi = 0;
+  for (int i = 0; i < 64; ++i) {
+    nn::tensor<float, nn::shape<5>> x;
+    for (auto& v : x) {
+      v = d(gen);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    data.push_back(x, nn::tensor<float, nn::shape<2>>{d(gen), d(gen)});
+  }
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.01f}};
+  fit.train(data, {.epochs = 2, .batch = 16, .quantization_aware = true, .log = nullptr});
+  // the input's range: inside the data's, a moving average of the batches' (first batch: its own)
+  const float observed_lo = net.layer<1>().min(), observed_hi = net.layer<1>().max();
+  BOOST_TEST(observed_lo < 0.0f);
+  BOOST_TEST(observed_hi > 0.0f);
+  BOOST_TEST(observed_lo >= lo);
+  BOOST_TEST(observed_hi <= hi);
+  BOOST_TEST(net.layer<4>().max() > 0.0f);
+  BOOST_TEST(net.layer<4>().min() == 0.0f, "after a relu the observed min is 0");
+  // at inference the inputs are rounded to the 128 codes of the observed range
+  nn::net<nn::network<nn::input<nn::shape<5>>, nn::fake_quantize>, float> rounding;
+  rounding.layer<1>().min() = observed_lo;
+  rounding.layer<1>().max() = observed_hi;
+  const auto r = rounding(data.input_tensor(3));
+  const double scale = (double(observed_hi) - double(observed_lo)) / 127;
+  for (std::size_t i = 0; i < 5; ++i) {
+    const double steps = double(r[i]) / scale;
+    BOOST_TEST(std::abs(steps - std::nearbyint(steps)) < 1e-3, "value " << i << ": " << steps << " steps");
+    BOOST_TEST(std::abs(r[i] - data.input_tensor(3)[i]) <= scale, "value " << i);
+  }
+  // the int8 network leaves them out and codes its activations from its calibration
+  const auto q = nn::quantize(net, data);
+  float worst = 0, size = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto yf = net(data.input_tensor(i)), yq = q(data.input_tensor(i));
+    for (std::size_t o = 0; o < 2; ++o) {
+      worst = std::max(worst, std::abs(yf[o] - yq[o]));
+      size = std::max(size, std::abs(yf[o]));
+    }
+  }
+  BOOST_TEST(worst < 0.05f * size);
+}
+
 BOOST_AUTO_TEST_CASE(quantization_aware_training_needs_an_integer_form) {
   using model = nn::network<nn::input<nn::shape<3>>, nn::dense<4>, nn::tanh, nn::dense<1>>;
   auto net = nn::make<model>(nn::init::pytorch_default{}, 1);

@@ -10,6 +10,7 @@
 #include <ctnn/dsl/layers/conv_transpose.hpp>
 #include <ctnn/dsl/layers/dense.hpp>
 #include <ctnn/dsl/layers/dropout.hpp>
+#include <ctnn/dsl/layers/fake_quantize.hpp>
 #include <ctnn/dsl/layers/flatten.hpp>
 #include <ctnn/dsl/layers/from.hpp>
 #include <ctnn/dsl/layers/heads.hpp>

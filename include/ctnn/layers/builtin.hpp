@@ -8,6 +8,7 @@
 #include <ctnn/layers/conv_transpose.hpp>
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/dropout.hpp>
+#include <ctnn/layers/fake_quantize.hpp>
 #include <ctnn/layers/from.hpp>
 #include <ctnn/layers/norm.hpp>
 #include <ctnn/layers/parallel.hpp>

@@ -158,10 +158,11 @@ public:
       stage_count == 0 ? input_size : *std::max_element(strides.begin(), strides.end());
   static constexpr std::size_t output_stride = stage_count == 0 ? input_size : strides[stage_count - 1];
 
-  /// The stage that holds the parameters of layer index I, or npos.
+  /// The stage that holds the parameters or buffers of layer index I, or npos.
   static constexpr std::size_t stage_of_layer(std::size_t layer) noexcept {
     constexpr auto counts = []<std::size_t... S>(std::index_sequence<S...>) {
-      return std::array<std::size_t, stage_count + 1>{stage<S>::param_count..., 0};
+      return std::array<std::size_t, stage_count + 1>{(stage<S>::param_count + capability::buffer_count<stage<S>>)...,
+                                                      0};
     }
     (std::make_index_sequence<stage_count>{});
     for (std::size_t s = 0; s < stage_count; ++s)
