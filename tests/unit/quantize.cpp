@@ -40,6 +40,24 @@ void predict_equals_single_calls(const Q& q, const Data& data, std::size_t n) {
   }
 }
 
+/// The largest |y - y'| over every output of every sample of `data`, y from the float network
+/// and y' from its other form, and the largest |y|.
+struct difference {
+  float worst = 0, scale = 0;
+};
+template <class Net, class Other, class Data>
+difference largest_difference(const Net& net, const Other& other, const Data& data) {
+  difference d;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto yf = net(data.input_tensor(i)), yo = other(data.input_tensor(i));
+    for (std::size_t o = 0; o < yf.size(); ++o) {
+      d.worst = std::max(d.worst, std::abs(yf[o] - yo[o]));
+      d.scale = std::max(d.scale, std::abs(yf[o]));
+    }
+  }
+  return d;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(one_layer_by_hand) {
@@ -138,14 +156,7 @@ BOOST_AUTO_TEST_CASE(a_random_cnn_follows_its_float_network) {
     (i < 300 ? calibration : test).push_back(x, nn::tensor<float, nn::shape<5>>{});
   }
   const auto q = nn::quantize(net, calibration);
-  float worst = 0, scale = 0;
-  for (std::size_t i = 0; i < test.size(); ++i) {
-    const auto yf = net(test.input_tensor(i)), yq = q(test.input_tensor(i));
-    for (std::size_t o = 0; o < 5; ++o) {
-      worst = std::max(worst, std::abs(yf[o] - yq[o]));
-      scale = std::max(scale, std::abs(yf[o]));
-    }
-  }
+  const auto [worst, scale] = largest_difference(net, q, test);
   BOOST_TEST_MESSAGE("CNN: largest difference " << worst << " of outputs up to " << scale);
   BOOST_TEST(worst < 0.05f * scale);
   BOOST_TEST(scale > 0.01f);
@@ -308,15 +319,8 @@ BOOST_AUTO_TEST_CASE(fake_quantize_layers_observe_ranges_and_quantize_leaves_the
   }
   // the int8 network leaves them out and codes its activations from its calibration
   const auto q = nn::quantize(net, data);
-  float worst = 0, size = 0;
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    const auto yf = net(data.input_tensor(i)), yq = q(data.input_tensor(i));
-    for (std::size_t o = 0; o < 2; ++o) {
-      worst = std::max(worst, std::abs(yf[o] - yq[o]));
-      size = std::max(size, std::abs(yf[o]));
-    }
-  }
-  BOOST_TEST(worst < 0.05f * size);
+  const auto diff = largest_difference(net, q, data);
+  BOOST_TEST(diff.worst < 0.05f * diff.scale);
 }
 
 BOOST_AUTO_TEST_CASE(quantization_aware_training_needs_an_integer_form) {

@@ -15,7 +15,7 @@
 #include <ctnn/core/tensor.hpp>
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/kernels/bf16.hpp>
-#include <ctnn/layers/bf16/dense.hpp>
+#include <ctnn/layers/bf16/builtin.hpp>
 #include <ctnn/runtime/narrow.hpp>
 #include <ctnn/runtime/network.hpp>
 

@@ -19,19 +19,16 @@ namespace CTNN_NAMESPACE::detail::narrow {
 struct int8_form {
   template <class L, class In, class Out, bool Clamp, bool Last>
   using stage = typename L::template int8_stage<In, Out, Clamp, Last>;
-  template <class L, class In, class Out>
-  static constexpr bool has = requires {
-    typename L::template int8_stage<In, Out, false, false>;
-  };
 };
 /// The bf16 form: each layer's bf16_stage.
 struct bf16_form {
   template <class L, class In, class Out, bool Clamp, bool Last>
   using stage = typename L::template bf16_stage<In, Out, Clamp, Last>;
-  template <class L, class In, class Out>
-  static constexpr bool has = requires {
-    typename L::template bf16_stage<In, Out, false, false>;
-  };
+};
+/// Whether layer L, between shapes In and Out, has a stage in Form.
+template <class Form, class L, class In, class Out>
+inline constexpr bool has_stage = requires {
+  typename Form::template stage<L, In, Out, false, false>;
 };
 
 template <class S>
@@ -55,7 +52,7 @@ struct plan {
   static constexpr narrow_role role_at() noexcept {
     using L = typename Model::template layer<I>;
     constexpr narrow_role r = narrow_role_of<L>();
-    if constexpr (r == narrow_role::stage && !Form::template has<L, in_shape<I>, out_shape<I>>)
+    if constexpr (r == narrow_role::stage && !has_stage<Form, L, in_shape<I>, out_shape<I>>)
       return narrow_role::none; // a stage in other forms only
     else
       return r;

@@ -25,9 +25,8 @@
 #include <ctnn/core/tensor.hpp>
 #include <ctnn/core/value_reader.hpp>
 #include <ctnn/dsl/diag.hpp>
-#include <ctnn/layers/int8/conv.hpp>
-#include <ctnn/layers/int8/dense.hpp>
-#include <ctnn/layers/int8/pool.hpp>
+#include <ctnn/layers/int8/builtin.hpp>
+#include <ctnn/layers/int8/codes.hpp>
 #include <ctnn/layers/int8_dense.hpp>
 #include <ctnn/runtime/narrow.hpp>
 #include <ctnn/runtime/network.hpp>

@@ -71,7 +71,7 @@ struct affine {
   /// Quantizes the float layer `view` (weight(o, i), bias(o)) over inputs coded by `in`; the
   /// outputs are coded by out_range() (called unless last). Returns the outputs' code range.
   template <class View, class OutRange>
-  affine_range quantize_weights(const View& view, affine_range in, OutRange&& out_range, const std::string& where) {
+  affine_range quantize(const View& view, affine_range in, OutRange&& out_range, const std::string& where) {
     std::vector<std::int8_t> wq(In * Out);
     std::vector<std::int32_t> bq(Out);
     std::vector<double> sw(Out);
@@ -99,7 +99,7 @@ struct affine {
     }
   }
 
-  /// The float weights of `view` fake-quantized in place as quantize_weights quantizes them
+  /// The float weights of `view` fake-quantized in place as quantize quantizes them
   /// (quantization-aware training): w = clamp(nearbyint(w / s), -127, 127) s per output channel,
   /// PyTorch's fake_quantize_per_channel_affine with zero point 0. Biases stay float.
   template <class View>

@@ -122,7 +122,7 @@ struct conv : affine<G.c * G.kh * G.kw, F, Clamp, Last> {
   }
   template <class View, class OutRange>
   affine_range quantize(const View& view, affine_range in, OutRange&& out_range, const std::string& where) {
-    const affine_range out = this->quantize_weights(view, in, out_range, where);
+    const affine_range out = conv::affine::quantize(view, in, out_range, where);
     set_rows();
     return out;
   }

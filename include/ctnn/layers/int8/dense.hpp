@@ -37,10 +37,6 @@ struct dense : affine<In, Out, Clamp, Last> {
   static void reference(const View& view, const double* in, double* out) {
     for (std::size_t o = 0; o < Out; ++o) out[o] = dense::sum(view, o, in);
   }
-  template <class View, class OutRange>
-  affine_range quantize(const View& view, affine_range in, OutRange&& out_range, const std::string& where) {
-    return this->quantize_weights(view, in, out_range, where);
-  }
 };
 
 } // namespace CTNN_NAMESPACE::layers::int8
