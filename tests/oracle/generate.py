@@ -604,6 +604,37 @@ def state_values(module):
                       if not k.endswith("num_batches_tracked")])
 
 
+def train_step_fixtures(w, p, module, x, target, values, before_eval=None):
+    """What the batch_norm-like fixtures hold after "values", "x" and "target": a batch in
+    training mode (outputs, MSE loss, parameter gradients), the values after 3 SGD steps (lr 0.1)
+    on that batch, and eval-mode outputs of 2 other samples drawn after them (before_eval(module)
+    first, if given)."""
+    w.put(p + "values", values())
+    w.put(p + "x", x)
+    w.put(p + "target", target)
+    module.train()
+    y = module(x)
+    loss = torch.nn.functional.mse_loss(y, target)
+    loss.backward()
+    w.put(p + "y", y)
+    w.put(p + "loss", loss)
+    w.put(p + "grads", gradients_of(module))
+    # three SGD steps on the batch; the forward above was the first one's
+    opt = torch.optim.SGD(module.parameters(), lr=0.1)
+    opt.step()  # step 1 (its forward was the one above)
+    for _ in range(2):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(module(x), target).backward()
+        opt.step()
+    w.put(p + "after3", values())
+    if before_eval:
+        before_eval(module)
+    module.eval()
+    x2 = torch.randn(2, *x.shape[1:])
+    w.put(p + "x_eval", x2)
+    w.put(p + "y_eval", module(x2))
+
+
 def batch_norm_fixtures(cases=None, file="batch_norm.txt", seed=500):
     """batch_norm after dense (BatchNorm1d on features), after conv1d (BatchNorm1d on channels)
     and after conv2d (BatchNorm2d): with random gamma, beta and running statistics, a batch of 4
@@ -629,29 +660,7 @@ def batch_norm_fixtures(cases=None, file="batch_norm.txt", seed=500):
                 m.running_var.uniform_(0.5, 1.5)
         x = torch.randn(4, *shape)
         target = torch.randn(4, 2)
-        p = name + "."
-        w.put(p + "values", state_values(module))
-        w.put(p + "x", x)
-        w.put(p + "target", target)
-        module.train()
-        y = module(x)
-        loss = torch.nn.functional.mse_loss(y, target)
-        loss.backward()
-        w.put(p + "y", y)
-        w.put(p + "loss", loss)
-        w.put(p + "grads", gradients_of(module))
-        # three SGD steps on the batch; the forward above was the first one's
-        opt = torch.optim.SGD(module.parameters(), lr=0.1)
-        opt.step()  # step 1 (its forward was the one above)
-        for _ in range(2):
-            opt.zero_grad()
-            torch.nn.functional.mse_loss(module(x), target).backward()
-            opt.step()
-        w.put(p + "after3", state_values(module))
-        module.eval()
-        x2 = torch.randn(2, *shape)
-        w.put(p + "x_eval", x2)
-        w.put(p + "y_eval", module(x2))
+        train_step_fixtures(w, name + ".", module, x, target, lambda: state_values(module))
     return w
 
 
@@ -879,29 +888,7 @@ def fake_quantize_fixtures():
     x = torch.randn(4, 4)
     target = torch.randn(4, 2)
     w = Writer("fake_quantize.txt")
-    p = "dense."
-    w.put(p + "values", values())
-    w.put(p + "x", x)
-    w.put(p + "target", target)
-    module.train()
-    y = module(x)
-    loss = torch.nn.functional.mse_loss(y, target)
-    loss.backward()
-    w.put(p + "y", y)
-    w.put(p + "loss", loss)
-    w.put(p + "grads", gradients_of(module))
-    opt = torch.optim.SGD(module.parameters(), lr=0.1)
-    opt.step()
-    for _ in range(2):
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(module(x), target).backward()
-        opt.step()
-    w.put(p + "after3", values())
-    module.apply(disable_observer)
-    module.eval()
-    x2 = torch.randn(2, 4)
-    w.put(p + "x_eval", x2)
-    w.put(p + "y_eval", module(x2))
+    train_step_fixtures(w, "dense.", module, x, target, values, lambda m: m.apply(disable_observer))
     return w
 
 
