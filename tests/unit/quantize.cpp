@@ -275,7 +275,7 @@ BOOST_AUTO_TEST_CASE(quantization_aware_training_sees_fake_quantized_weights) {
   BOOST_TEST((requantized.export_parameters() != net.export_parameters()));
 }
 
-BOOST_AUTO_TEST_CASE(fake_quantize_layers_observe_ranges_and_quantize_leaves_them_out) {
+BOOST_AUTO_TEST_CASE(fake_quantize_layers_observe_ranges_and_quantize_adopts_them) {
   // activations fake-quantized in training as PyTorch's FakeQuantize does (its arithmetic against
   // PyTorch: tests/oracle/batch_norm.cpp), weights as quantize will quantize them
   using model =
@@ -283,6 +283,7 @@ BOOST_AUTO_TEST_CASE(fake_quantize_layers_observe_ranges_and_quantize_leaves_the
   static_assert(nn::has_int8_form<model> && nn::quantized<model>::stage_count == 2);
   auto net = nn::make<model>(nn::init::pytorch_default{}, 9);
   BOOST_TEST((net.layer<1>().min() == 0.0f && net.layer<1>().max() == 0.0f), "nothing observed yet");
+  BOOST_TEST(!net.layer<1>().codes().has_value());
   std::mt19937 gen(12);
   std::normal_distribution<float> d(0.0f, 1.0f);
   nn::dataset<float, nn::shape<5>, nn::shape<2>> data;
@@ -317,8 +318,32 @@ BOOST_AUTO_TEST_CASE(fake_quantize_layers_observe_ranges_and_quantize_leaves_the
     BOOST_TEST(std::abs(steps - std::nearbyint(steps)) < 1e-3, "value " << i << ": " << steps << " steps");
     BOOST_TEST(std::abs(r[i] - data.input_tensor(3)[i]) <= scale, "value " << i);
   }
-  // the int8 network leaves them out and codes its activations from its calibration
+  // before training observed anything, the int8 network calibrates every range
+  const auto fresh = nn::quantize(nn::make<model>(nn::init::pytorch_default{}, 9), data);
+  const auto calibrated = nn::layers::int8::affine_range::of(lo, hi);
+  BOOST_TEST(fresh.input_range().scale == calibrated.scale);
+  BOOST_TEST(fresh.input_range().zero == calibrated.zero);
+  // after, it leaves the layers out and codes the activations there as training rounded them:
+  // the input with the first one's scale and zero point, the hidden layer's outputs with the
+  // second one's
   const auto q = nn::quantize(net, data);
+  const auto in_codes = net.layer<1>().codes(), hidden_codes = net.layer<4>().codes();
+  BOOST_TEST_REQUIRE((in_codes && hidden_codes));
+  BOOST_TEST(q.input_range().scale == in_codes->scale);
+  BOOST_TEST(q.input_range().zero == in_codes->zero);
+  BOOST_TEST(q.input_range().scale != calibrated.scale, "the observed range is a moving average inside the data's");
+  BOOST_TEST(q.stage<0>().out_zero == hidden_codes->zero);
+  BOOST_TEST(hidden_codes->zero == 0, "after a relu");
+  BOOST_TEST(q.stage<1>().in_zero == hidden_codes->zero);
+  // the codes of every input are those fake_quantize rounds it to
+  for (std::size_t r = 0; r < data.size(); ++r) {
+    alignas(64) std::uint8_t c[64];
+    q.input_range().codes<5>(data.input_tensor(r).data(), c);
+    const auto rounded = rounding(data.input_tensor(r));
+    for (std::size_t i = 0; i < 5; ++i)
+      BOOST_TEST(rounded[i] == float(int(c[i]) - in_codes->zero) * float(in_codes->scale),
+                 "sample " << r << ", value " << i);
+  }
   const auto diff = largest_difference(net, q, data);
   BOOST_TEST(diff.worst < 0.05f * diff.scale);
 }

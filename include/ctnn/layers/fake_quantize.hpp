@@ -19,15 +19,54 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 namespace CTNN_NAMESPACE {
 
-/// What net.layer<I>() returns for a fake_quantize: its observed range.
-template <class T>
+namespace layers {
+/// The quantization parameters of an observed range [lo, hi] over codes qmin..qmax (PyTorch's
+/// calculate_qparams for per-tensor affine quint8).
+struct fake_quantize_qparams {
+  float scale = 1, inverse = 1;
+  int zero = 0;
+  bool on = false; ///< a range has been observed ([0, 0]: none)
+
+  static fake_quantize_qparams of(double lo, double hi, int qmin, int qmax) noexcept {
+    if (lo == 0 && hi == 0) return {};
+    const double l = std::min(lo, 0.0), h = std::max(hi, 0.0);
+    double s = (h - l) / double(qmax - qmin);
+    s = std::max(s, double(std::numeric_limits<float>::epsilon()));
+    const double z = double(qmin) - std::nearbyint(l / s);
+    fake_quantize_qparams q;
+    q.scale = static_cast<float>(s);
+    q.inverse = 1.0f / q.scale;
+    q.zero = static_cast<int>(std::clamp(z, double(qmin), double(qmax)));
+    q.on = true;
+    return q;
+  }
+};
+} // namespace layers
+
+/// The codes of a fake_quantize's observed range: a ~ scale * (q - zero).
+struct observed_codes {
+  double scale;
+  int zero;
+};
+
+/// What net.layer<I>() returns for a fake_quantize (Spec: its descriptor): its observed range.
+template <class T, class Spec>
 struct fake_quantize_view {
   T* params;
   T& min() const noexcept { return params[0]; }
   T& max() const noexcept { return params[1]; }
+  /// The scale and zero point the observed range gives, over codes quant_min..quant_max (0..127:
+  /// the codes of ctnn::quantize, which adopts them); nullopt while nothing is observed.
+  std::optional<observed_codes> codes() const noexcept {
+    const auto q =
+        layers::fake_quantize_qparams::of(double(params[0]), double(params[1]), Spec::quant_min, Spec::quant_max);
+    if (!q.on) return std::nullopt;
+    return observed_codes{q.scale, q.zero};
+  }
 };
 
 namespace layers {
@@ -43,25 +82,11 @@ struct fake_quantize_stage {
   /// row 0 keeps the range this step observed (for backward and update_buffers)
   static constexpr std::size_t kept_stride = kernels::padded<T>(2);
 
-  static fake_quantize_view<T> view(T* p) noexcept { return {p}; }
+  static fake_quantize_view<T, Spec> view(T* p) noexcept { return {p}; }
 
-  struct qparams {
-    float scale = 1, inverse = 1;
-    int zero = 0;
-    bool on = false; ///< a range has been observed
-  };
+  using qparams = fake_quantize_qparams;
   static qparams of(T lo, T hi) noexcept {
-    if (lo == T(0) && hi == T(0)) return {};
-    const double l = std::min(double(lo), 0.0), h = std::max(double(hi), 0.0);
-    double s = (h - l) / double(Spec::quant_max - Spec::quant_min);
-    s = std::max(s, double(std::numeric_limits<float>::epsilon()));
-    const double z = double(Spec::quant_min) - std::nearbyint(l / s);
-    qparams q;
-    q.scale = static_cast<float>(s);
-    q.inverse = 1.0f / q.scale;
-    q.zero = static_cast<int>(std::clamp(z, double(Spec::quant_min), double(Spec::quant_max)));
-    q.on = true;
-    return q;
+    return qparams::of(double(lo), double(hi), Spec::quant_min, Spec::quant_max);
   }
   /// The code of x before clamping.
   static std::int64_t code(T x, const qparams& q) noexcept {

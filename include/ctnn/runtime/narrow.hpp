@@ -1,6 +1,7 @@
 // The plan of a network's narrow form (ctnn::quantize: int8; ctnn::to_bf16: bf16), from what each
 // layer declares (dsl/protocol.hpp: narrow, int8_stage, bf16_stage): its stages, the clamp at 0
-// that follows each, and the first layer without a form. It names no layer kind: a layer gets a
+// that follows each, the layers that observed the codes of a stage's inputs, and the first layer
+// without a form. It names no layer kind: a layer gets a
 // narrow form in its own descriptor and stage files (layers/int8/, layers/bf16/).
 #pragma once
 
@@ -78,6 +79,15 @@ struct plan {
     for (std::size_t i = index(k) + 1; i < layers && roles[i] != narrow_role::stage; ++i)
       if (roles[i] == narrow_role::clamp) return true;
     return false;
+  }
+
+  /// The last layer that observes codes (narrow_role::observe) before the k-th stage and after
+  /// the stage before it (or the input): the codes of the k-th stage's inputs (0: none).
+  static constexpr std::size_t observer_before(std::size_t k) {
+    std::size_t found = 0;
+    for (std::size_t i = k == 0 ? 1 : index(k - 1) + 1; i < index(k); ++i)
+      if (roles[i] == narrow_role::observe) found = i;
+    return found;
   }
 
   /// Layers without a form, over a sequence, or a clamp before any stage; a network without a

@@ -13,7 +13,10 @@
 //
 // The scheme (PyTorch's static quantization with per-channel weights, in integers throughout):
 //   activation   a ~ s * (q - z), q in 0..127, z its zero point; [min, max] of the calibration
-//                values (or their percentiles), widened to hold 0, gives s = (max - min) / 127
+//                values (or their percentiles), widened to hold 0, gives s = (max - min) / 127;
+//                where a layer observed the activations in training (fake_quantize:
+//                narrow_role::observe), its s and z instead, so the integer network codes them
+//                as training rounded them
 //   weights      per output channel, symmetric int8 (layers/int8/affine.hpp has the formulas)
 //   requantize   one IEEE multiply and a round to nearest even, which every instruction set does
 //                alike
@@ -239,7 +242,15 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
       const auto [lo, hi] = layers::int8::range_of(values, options.percentile);
       return detail::quant::affine_range::of(lo, hi);
     };
-    q.input_range() = range(act);
+    // The codes a layer observed in training (narrow_role::observe: fake_quantize) before the
+    // k-th stage, in place of calibrated ones.
+    const auto observed_or = [&]<std::size_t K>(std::integral_constant<std::size_t, K>, auto calibrated) {
+      constexpr std::size_t at = K < plan::count ? plan::observer_before(K) : 0;
+      if constexpr (at != 0)
+        if (const auto c = net_.template layer<at>().codes()) return detail::quant::affine_range{c->scale, c->zero};
+      return calibrated();
+    };
+    q.input_range() = observed_or(std::integral_constant<std::size_t, 0>{}, [&] { return range(act); });
     detail::quant::affine_range in_range = q.input_range();
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
@@ -249,7 +260,9 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
             constexpr std::size_t layer = plan::index(K);
             constexpr std::size_t in_w = Model::layer_input(layer).size(), out_w = Model::layer_output(layer).size();
             std::vector<double> next(count * out_w); // the float layer's outputs, in double
-            const auto out_range = [&] { return range(next); };
+            const auto out_range = [&] {
+              return observed_or(std::integral_constant<std::size_t, K + 1>{}, [&] { return range(next); });
+            };
             if constexpr (S::weighted) {
               const auto view = net_.template layer<layer>();
               for (std::size_t r = 0; r < count; ++r) S::reference(view, &act[r * in_w], &next[r * out_w]);

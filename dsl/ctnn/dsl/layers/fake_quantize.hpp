@@ -5,7 +5,8 @@
 // its gradient passes where x was inside the range (straight-through estimator). At inference it
 // rounds with the range it has. Its two buffers (the observed min and max) are saved with the
 // network; [0, 0] means none observed yet (the layer is then the identity). ctnn::quantize
-// leaves it out: the int8 network codes every activation from its calibration.
+// leaves it out and codes the activations there as it rounded them: with the scale and zero
+// point of the range it observed (calibrating them only if it observed none).
 // Lowers to layers::fake_quantize_stage (include/ctnn/layers/fake_quantize.hpp).
 #pragma once
 
@@ -27,7 +28,7 @@ struct fake_quantize {
   static constexpr double averaging_constant = 0.01; ///< PyTorch's MovingAverageMinMaxObserver
   static constexpr int quant_min = 0, quant_max = 127;
   static constexpr layer_role role = layer_role::stage;
-  static constexpr narrow_role narrow = narrow_role::identity;
+  static constexpr narrow_role narrow = narrow_role::observe;
   enum error : int { none, receives_a_sequence };
   static constexpr layer_shape infer(const dims& in) noexcept {
     if (in.sequence) return {receives_a_sequence, {}};
