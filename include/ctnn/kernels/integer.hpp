@@ -178,7 +178,8 @@ void int8_affine_widening(const std::uint8_t* x, const std::int8_t* w, const std
 /// 512-bit registers: 16 int32 sums each. VNNI: one vpdpbusd per register and group; AVX-512BW
 /// alone: pmaddubsw then pmaddwd (inputs <= 127).
 template <std::size_t In, std::size_t Out>
-void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
+CTNN_ALWAYS_INLINE void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                                        std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
   constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs, 12, L::groups>; // of 32 registers
   __m512i acc[chains][regs];
@@ -218,7 +219,8 @@ void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int
 /// 256-bit registers: 8 int32 sums each. AVX-VNNI: vpdpbusd; AVX2 alone: pmaddubsw then pmaddwd
 /// (inputs <= 127).
 template <std::size_t In, std::size_t Out>
-void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
+CTNN_ALWAYS_INLINE void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                                        std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
   constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs, 8, L::groups>; // of 16 registers
   __m256i acc[chains][regs];
