@@ -519,28 +519,41 @@ void int8_conv(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* 
   for (std::size_t f0 = 0; f0 < F; f0 += fb) {
     const std::size_t nf = std::min(fb, F - f0);
 #if defined(__AVX512BW__)
-    for (std::size_t p = 0; p < pp; p += 16) {
-      __m512i acc[fb];
-      CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) acc[j] = _mm512_setzero_si512();
 #if !defined(__AVX512VNNI__)
-      const __m512i ones = _mm512_set1_epi16(1);
+    const __m512i ones = _mm512_set1_epi16(1);
 #endif
+    // NB blocks of 16 positions at once: each weight broadcast feeds NB multiply-adds (with one,
+    // the broadcasts and the codes' loads outnumber the multiply-adds)
+    const auto pass = [&]<std::size_t NB>(std::size_t p) CTNN_INLINE_LAMBDA {
+      __m512i acc[fb * NB]; // filter I / NB, positions p + 16 (I % NB) ...
+      detail::unrolled<fb * NB>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = _mm512_setzero_si512(); });
       for (std::size_t g = 0; g < L::groups; ++g) {
-        const __m512i xv = _mm512_load_si512(x + (g * pp + p) * 4);
-        CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) {
+        __m512i xv[NB];
+        detail::unrolled<NB>([&](auto k)
+                                 CTNN_INLINE_LAMBDA { xv[k] = _mm512_load_si512(x + (g * pp + p + 16 * k) * 4); });
+        detail::unrolled<fb>([&](auto j) CTNN_INLINE_LAMBDA {
           if (j < nf) {
             const __m512i wv = _mm512_set1_epi32(weights4(f0 + j, g));
+            detail::unrolled<NB>([&](auto k) CTNN_INLINE_LAMBDA {
 #if defined(__AVX512VNNI__)
-            acc[j] = _mm512_dpbusd_epi32(acc[j], xv, wv);
+              acc[j * NB + k] = detail::dpbusd_512(acc[j * NB + k], xv[k], wv);
 #else
-            acc[j] = _mm512_add_epi32(acc[j], _mm512_madd_epi16(_mm512_maddubs_epi16(xv, wv), ones));
+              acc[j * NB + k] =
+                  _mm512_add_epi32(acc[j * NB + k], _mm512_madd_epi16(_mm512_maddubs_epi16(xv[k], wv), ones));
 #endif
+            });
           }
-        }
+        });
       }
-      for (std::size_t j = 0; j < nf; ++j)
-        _mm512_store_si512(y + (f0 + j) * pp + p, _mm512_add_epi32(acc[j], _mm512_set1_epi32(b[f0 + j])));
-    }
+      detail::unrolled<fb * NB>([&](auto i) CTNN_INLINE_LAMBDA {
+        if (i / NB < nf)
+          _mm512_store_si512(y + (f0 + i / NB) * pp + p + 16 * (i % NB),
+                             _mm512_add_epi32(acc[i], _mm512_set1_epi32(b[f0 + i / NB])));
+      });
+    };
+    constexpr std::size_t blocks = pp / 16;
+    for (std::size_t p = 0; p + 32 <= pp; p += 32) pass.template operator()<2>(p);
+    if constexpr (blocks % 2 != 0) pass.template operator()<1>(pp - 16);
 #elif defined(__AVX2__) || defined(__SSSE3__)
 #if defined(__AVX2__)
     using reg = __m256i;

@@ -71,17 +71,23 @@ CTNN_ALWAYS_INLINE void requantize(const std::int32_t* acc, const float* scale, 
   }
 }
 
-/// requantize for one filter's row of N sums (one scale).
+/// requantize for one filter's row of N sums (one scale), narrowed to codes 16 at a time (no
+/// second pass over int32 codes in memory).
 template <std::size_t N>
 CTNN_ALWAYS_INLINE void requantize_row(const std::int32_t* acc, float scale, int zero, int lo,
-                                       std::int32_t* codes) noexcept {
+                                       std::uint8_t* codes) noexcept {
   using fb = kernels::simd<float>;
   using ib = kernels::simd<std::int32_t>;
+  static_assert(N % 16 == 0 && 16 % fb::size == 0, "requantize_row: whole groups of 16");
   const ib z(zero), l(lo), h(127);
   const fb m(scale);
-  for (std::size_t o = 0; o < N; o += fb::size)
-    xsimd::min(xsimd::max(xsimd::nearbyint_as_int(xsimd::to_float(ib::load_aligned(acc + o)) * m) + z, l), h)
-        .store_aligned(codes + o);
+  for (std::size_t o = 0; o < N; o += 16) {
+    alignas(64) std::int32_t c[16];
+    for (std::size_t k = 0; k < 16; k += fb::size)
+      xsimd::min(xsimd::max(xsimd::nearbyint_as_int(xsimd::to_float(ib::load_aligned(acc + o + k)) * m) + z, l), h)
+          .store_aligned(c + k);
+    kernels::narrow_to_uint8<16>(c, codes + o);
+  }
 }
 
 /// The [lo, hi] of calibration values: their min and max, or (percentile below 100) their

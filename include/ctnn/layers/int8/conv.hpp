@@ -37,14 +37,18 @@ struct conv : affine<G.c * G.kh * G.kw, F, Clamp, Last> {
     return std::min(G.ow, (G.w + G.pl - off + G.sw - 1) / G.sw);
   }
 
-  /// n codes in whole 16-byte vectors (reads and writes up to 15 bytes past n: the buffers have
-  /// the slack, and what lands past n is written over after).
-  static void copy_codes(std::uint8_t* d, const std::uint8_t* src, std::size_t n) noexcept {
-    for (std::size_t k = 0; k < n; k += 16) {
+  /// The codes of one output row's window column: G.ow codes in whole 16-byte vectors, a count
+  /// known at compile time (with a run-time count, Clang calls memcpy for each of these short
+  /// copies). Reads and writes up to 15 bytes past the row, and the columns past the input
+  /// (padding): the input's buffer has the slack, and what lands past the row is written over
+  /// after.
+  static constexpr std::size_t row_vectors = (G.ow + 15) / 16;
+  static void copy_codes(std::uint8_t* d, const std::uint8_t* src) noexcept {
+    CTNN_UNROLL for (std::size_t k = 0; k < 16 * row_vectors; k += 16) {
 #if defined(__SSE2__)
       _mm_storeu_si128(reinterpret_cast<__m128i*>(d + k), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k)));
 #else
-      for (std::size_t q = k; q < std::min(n, k + 16); ++q) d[q] = src[q];
+      for (std::size_t q = k; q < k + 16; ++q) d[q] = src[q];
 #endif
     }
   }
@@ -56,7 +60,8 @@ struct conv : affine<G.c * G.kh * G.kw, F, Clamp, Last> {
 
   void run(const std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
     constexpr std::size_t pp = layout::positions_padded;
-    alignas(64) std::uint8_t plain[layout::window_padded * pp + 16]; // + copy_codes' slack
+    // + copy_codes' slack past the last row
+    alignas(64) std::uint8_t plain[layout::window_padded * pp + 16 * row_vectors + column_start(0)];
     alignas(64) std::uint8_t packed[layout::size];
     alignas(64) std::int32_t acc[F * pp];
     const auto pad = static_cast<std::uint8_t>(this->in_zero); // the code of 0
@@ -79,7 +84,7 @@ struct conv : affine<G.c * G.kh * G.kw, F, Clamp, Last> {
         const std::uint8_t* src = in + (c * G.h + std::size_t(yy)) * G.w + lo * G.sw + j * G.dw - G.pl;
         std::fill_n(o, lo, pad);
         if constexpr (G.sw == 1) {
-          copy_codes(o + lo, src, hi - lo); // whole vectors: may write past hi, filled next
+          copy_codes(o + lo, src); // whole vectors: may write past hi, filled next
         } else {
           for (std::size_t ox = lo; ox < hi; ++ox) o[ox] = src[(ox - lo) * G.sw];
         }
@@ -94,9 +99,8 @@ struct conv : affine<G.c * G.kh * G.kw, F, Clamp, Last> {
       if constexpr (Last) {
         for (std::size_t p = 0; p < positions; ++p) y[f * positions + p] = conv::float_output(a[p], this->scale[f]);
       } else {
-        alignas(64) std::int32_t codes[pp];
-        requantize_row<pp>(a, this->scale[f], this->out_zero, Clamp ? this->out_zero : 0, codes);
-        kernels::narrow_to_uint8<pp>(codes, out + f * positions); // rows overlap: f + 1 overwrites the tail
+        // rows overlap: f + 1 overwrites the tail
+        requantize_row<pp>(a, this->scale[f], this->out_zero, Clamp ? this->out_zero : 0, out + f * positions);
       }
     }
   }
