@@ -1,7 +1,10 @@
 // Two Fashion-MNIST networks trained in float, then made integer networks by ctnn::quantize
 // (post-training, calibrated on the training inputs): test accuracy and single-sample latency of
 // both, side by side; then one more epoch of quantization-aware training (the passes see the
-// weights as the integer network will) and the integer network again.
+// weights as the integer network will) and the integer network again. Last, the MLP with its
+// activations fake-quantized in training too (fake_quantize layers, PyTorch's FakeQuantize):
+// quantize adopts the ranges they observed, so the integer network codes the activations as
+// training rounded them.
 //
 //   build/<compiler>/examples/fashion_mnist_int8 [mlp epochs] [cnn epochs]   (default 5 and 2)
 //
@@ -23,6 +26,9 @@
 namespace nn = ctnn;
 
 using mlp = nn::network<nn::input<nn::shape<1, 28, 28>>, nn::flatten, nn::dense<128>, nn::relu, nn::dense<10>>;
+/// The MLP with its input and hidden activations fake-quantized in training.
+using mlp_fake_quantized = nn::network<nn::input<nn::shape<1, 28, 28>>, nn::flatten, nn::fake_quantize, nn::dense<128>,
+                                       nn::relu, nn::fake_quantize, nn::dense<10>>;
 using cnn =
     nn::network<nn::input<nn::shape<1, 28, 28>>, nn::conv2d<8, nn::kernel<3>>, nn::relu, nn::max_pool2d<nn::window<2>>,
                 nn::conv2d<16, nn::kernel<3>>, nn::relu, nn::max_pool2d<nn::window<2>>, nn::flatten, nn::dense<10>>;
@@ -116,6 +122,25 @@ int run(int argc, char** argv) {
     nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::adam{.lr = 1e-3f}};
     fit.train(train, {.epochs = mlp_epochs, .batch = 64, .seed = 1, .log = &quiet});
     ok = compare("MLP 784-128-10", net, fit, train, test) && ok;
+  }
+  {
+    const auto [train, test] = nn::datasets::fashion_mnist();
+    auto net = nn::make<mlp_fake_quantized>(nn::init::pytorch_default{}, 1);
+    nn::trainer fit{net, nn::loss::softmax_cross_entropy{}, nn::optim::adam{.lr = 1e-3f}};
+    fit.train(train, {.epochs = mlp_epochs, .batch = 64, .seed = 1, .log = &quiet});
+    fit.train(train, {.epochs = 1, .batch = 64, .seed = 2, .quantization_aware = true, .log = &quiet});
+    const auto q = nn::quantize(net, train);
+    std::size_t agree = 0;
+    for (std::size_t i = 0; i < test.size(); ++i) {
+      const auto yf = net(test.input_tensor(i)), yq = q(test.input_tensor(i));
+      agree +=
+          std::max_element(yf.begin(), yf.end()) - yf.begin() == std::max_element(yq.begin(), yq.end()) - yq.begin();
+    }
+    const double fa = fit.evaluate(test).metric, qa = int8_accuracy(q, test);
+    std::printf("MLP with fake_quantize activations, after one more quantization-aware epoch: float %.4f, int8 %.4f "
+                "(%zu of %zu decisions as in float)\n",
+                fa, qa, agree, test.size());
+    ok = qa >= fa - 0.01 && ok;
   }
   {
     const auto [train, test] = nn::datasets::fashion_mnist(10000);
