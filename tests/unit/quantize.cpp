@@ -348,6 +348,34 @@ BOOST_AUTO_TEST_CASE(fake_quantize_layers_observe_ranges_and_quantize_adopts_the
   BOOST_TEST(diff.worst < 0.05f * diff.scale);
 }
 
+BOOST_AUTO_TEST_CASE(a_fake_quantize_after_a_pool_gives_the_codes_of_the_stage_before_it) {
+  // a max pool keeps its input's codes: the range observed after it is that of the conv's outputs
+  using model = nn::network<nn::input<nn::shape<1, 6, 6>>, nn::conv2d<2, nn::kernel<3>>, nn::relu,
+                            nn::max_pool2d<nn::window<2>>, nn::fake_quantize, nn::flatten, nn::dense<2>>;
+  static_assert(nn::quantized<model>::stage_count == 3);
+  auto net = nn::make<model>(nn::init::pytorch_default{}, 3);
+  net.layer<4>().min() = -4.0f; // a range no calibration of these outputs gives: zero point 64
+  net.layer<4>().max() = 4.0f;
+  const auto codes = net.layer<4>().codes();
+  BOOST_TEST_REQUIRE(codes.has_value());
+  BOOST_TEST(codes->zero == 64);
+  std::mt19937 gen(4);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  nn::dataset<float, nn::shape<1, 6, 6>, nn::shape<2>> data;
+  for (int i = 0; i < 100; ++i) {
+    nn::tensor<float, nn::shape<1, 6, 6>> x;
+    for (auto& v : x) v = d(gen);
+    data.push_back(x, nn::tensor<float, nn::shape<2>>{});
+  }
+  const auto q = nn::quantize(net, data);
+  BOOST_TEST(q.stage<0>().out_zero == codes->zero, "the conv's outputs get the observed codes");
+  BOOST_TEST(q.stage<1>().zero == codes->zero);
+  BOOST_TEST(q.stage<2>().in_zero == codes->zero);
+  // the float network rounds the pool's outputs to the same codes
+  const auto diff = largest_difference(net, q, data);
+  BOOST_TEST(diff.worst < 0.05f * diff.scale);
+}
+
 BOOST_AUTO_TEST_CASE(quantization_aware_training_needs_an_integer_form) {
   using model = nn::network<nn::input<nn::shape<3>>, nn::dense<4>, nn::tanh, nn::dense<1>>;
   auto net = nn::make<model>(nn::init::pytorch_default{}, 1);

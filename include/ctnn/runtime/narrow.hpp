@@ -1,6 +1,6 @@
 // The plan of a network's narrow form (ctnn::quantize: int8; ctnn::to_bf16: bf16), from what each
 // layer declares (dsl/protocol.hpp: narrow, int8_stage, bf16_stage): its stages, the clamp at 0
-// that follows each, the layers that observed the codes of a stage's inputs, and the first layer
+// that follows each, the layers that observed the codes of a stage's outputs, and the first layer
 // without a form. It names no layer kind: a layer gets a
 // narrow form in its own descriptor and stage files (layers/int8/, layers/bf16/).
 #pragma once
@@ -31,6 +31,16 @@ template <class Form, class L, class In, class Out>
 inline constexpr bool has_stage = requires {
   typename Form::template stage<L, In, Out, false, false>;
 };
+
+/// Whether stage S gives its input's codes unchanged (a max pool): the codes a layer observes
+/// after it are those of its input.
+template <class S>
+constexpr bool keeps_codes() noexcept {
+  if constexpr (requires { S::keeps_codes; })
+    return S::keeps_codes;
+  else
+    return false;
+}
 
 template <class S>
 constexpr bool can_end() noexcept {
@@ -81,15 +91,6 @@ struct plan {
     return false;
   }
 
-  /// The last layer that observes codes (narrow_role::observe) before the k-th stage and after
-  /// the stage before it (or the input): the codes of the k-th stage's inputs (0: none).
-  static constexpr std::size_t observer_before(std::size_t k) {
-    std::size_t found = 0;
-    for (std::size_t i = k == 0 ? 1 : index(k - 1) + 1; i < index(k); ++i)
-      if (roles[i] == narrow_role::observe) found = i;
-    return found;
-  }
-
   /// Layers without a form, over a sequence, or a clamp before any stage; a network without a
   /// stage names its last layer (0: none).
   static constexpr std::size_t misplaced = [] {
@@ -116,10 +117,37 @@ struct plan {
   /// The k-th stage's type.
   template <std::size_t K>
   using stage = typename decltype(stage_of<K>())::type;
+  static constexpr bool keeps_codes_at(std::size_t k) {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      bool keeps = false;
+      ((keeps = keeps || (K == k && keeps_codes<stage<K>>())), ...);
+      return keeps;
+    }
+    (std::make_index_sequence < misplaced == 0 ? count : 0 > {});
+  }
   template <std::size_t... K>
   static auto stages_of(std::index_sequence<K...>) -> std::tuple<stage<K>...>;
   /// std::tuple of the stages.
   using stages = decltype(stages_of(std::make_index_sequence < misplaced == 0 ? count : 0 > {}));
+
+  /// The layer that observed the codes of the k-th stage's outputs (k = count: of the network's
+  /// input), narrow_role::observe: the last one before the next stage that sets its own output
+  /// codes, past stages that keep their input's (max pools: keeps_codes). 0: none.
+  static constexpr std::size_t observer_of(std::size_t k) {
+    if constexpr (misplaced != 0)
+      return 0;
+    else {
+      std::size_t found = 0, next = k == count ? 0 : k + 1; // the next stage
+      for (std::size_t i = k == count ? 1 : index(k) + 1; i < layers; ++i) {
+        if (roles[i] == narrow_role::stage) {
+          if (!keeps_codes_at(next)) break;
+          ++next;
+        }
+        if (roles[i] == narrow_role::observe) found = i;
+      }
+      return found;
+    }
+  }
 
   /// The first layer without a narrow form: a layer of a kind without one (or not in this
   /// form), over a sequence, a clamp before any stage, or a last stage that cannot give the

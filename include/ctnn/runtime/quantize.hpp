@@ -242,15 +242,15 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
       const auto [lo, hi] = layers::int8::range_of(values, options.percentile);
       return detail::quant::affine_range::of(lo, hi);
     };
-    // The codes a layer observed in training (narrow_role::observe: fake_quantize) before the
-    // k-th stage, in place of calibrated ones.
+    // The codes a layer observed in training (narrow_role::observe: fake_quantize) of the k-th
+    // stage's outputs (k = count: of the input), in place of calibrated ones.
     const auto observed_or = [&]<std::size_t K>(std::integral_constant<std::size_t, K>, auto calibrated) {
-      constexpr std::size_t at = K < plan::count ? plan::observer_before(K) : 0;
+      constexpr std::size_t at = plan::observer_of(K);
       if constexpr (at != 0)
         if (const auto c = net_.template layer<at>().codes()) return detail::quant::affine_range{c->scale, c->zero};
       return calibrated();
     };
-    q.input_range() = observed_or(std::integral_constant<std::size_t, 0>{}, [&] { return range(act); });
+    q.input_range() = observed_or(std::integral_constant<std::size_t, plan::count>{}, [&] { return range(act); });
     detail::quant::affine_range in_range = q.input_range();
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
@@ -261,7 +261,7 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
             constexpr std::size_t in_w = Model::layer_input(layer).size(), out_w = Model::layer_output(layer).size();
             std::vector<double> next(count * out_w); // the float layer's outputs, in double
             const auto out_range = [&] {
-              return observed_or(std::integral_constant<std::size_t, K + 1>{}, [&] { return range(next); });
+              return observed_or(std::integral_constant<std::size_t, K>{}, [&] { return range(next); });
             };
             if constexpr (S::weighted) {
               const auto view = net_.template layer<layer>();

@@ -18,11 +18,12 @@
 namespace CTNN_NAMESPACE::layers::int8 {
 
 /// The max of each window of codes (quantization keeps the order); a clamp at 0 after the pool
-/// clamps at the zero point. It keeps its input's scale and zero point, so it cannot be a
-/// network's last stage (can_end: the last stage gives float).
+/// clamps at the zero point. It keeps its input's scale and zero point (keeps_codes), so it cannot
+/// be a network's last stage (can_end: the last stage gives float).
 template <window_geometry G, bool Clamp, bool Last>
 struct max_pool {
   static constexpr bool clamp = Clamp, last = Last, can_end = false;
+  static constexpr bool keeps_codes = true; ///< a fake_quantize after it observed its input's codes
   static constexpr bool weighted = false;
   static constexpr std::size_t value_count = 1; ///< the zero point
   static constexpr std::size_t in_codes = G.c * G.h * G.w, out_codes = G.c * G.oh * G.ow;
