@@ -1,8 +1,9 @@
 // bench_nnue: Stockfish 15.1's network in ctnn's integer layers, single thread, on every instruction
 // set this CPU has (the same code compiled for each, chosen as ctnn's runtime dispatch chooses).
-// Prints ns per full refresh (both sides), per move of random games (incremental update of both
-// sides, then one bucket's evaluation), per full refresh and evaluation, and per evaluation of one
-// bucket. The network comes from Debian's stockfish package, fetched into ctnn's cache.
+// Prints ns per full refresh (both sides), per incremental update of both sides along random
+// games, per move of those games (the update, then one bucket's evaluation), per full refresh and
+// evaluation, and per evaluation of one bucket. The network comes from Debian's stockfish package, fetched into ctnn's
+// cache.
 //
 //   bench_nnue [FILE.nnue]
 #include "nnue_isa.hpp"
@@ -18,9 +19,9 @@
 int main(int argc, char** argv) try {
   const std::string file = argc > 1 ? argv[1] : stockfish::network_file().string();
   std::printf("Stockfish 15.1's network (%s), single thread, median of 15 rounds\n\n", file.c_str());
-  std::printf("| instruction set | kernels | refresh (both sides) | update + eval per move | refresh + eval | eval "
-              "(one bucket) |\n");
-  std::printf("|---|---|---:|---:|---:|---:|\n");
+  std::printf("| instruction set | kernels | refresh (both sides) | update per move (both sides) | update + eval per "
+              "move | refresh + eval | eval (one bucket) |\n");
+  std::printf("|---|---|---:|---:|---:|---:|---:|\n");
   long long checksum = 0;
   bool first = true, agree = true;
   std::vector<nnue_bench_entry> floats;
@@ -28,27 +29,28 @@ int main(int argc, char** argv) try {
   for (const nnue_bench_entry* e :
        {&nnue_bench_avx512vnni, &nnue_bench_avxvnni, &nnue_bench_avx2, &nnue_bench_ssse3, &nnue_bench_sse2}) {
     if (!ctnn::cpu_supports(e->isa)) {
-      std::printf("| %s | - | not on this CPU | | | |\n", e->isa);
+      std::printf("| %s | - | not on this CPU | | | | |\n", e->isa);
       continue;
     }
     const auto t = e->run(file);
-    std::printf("| %s | %s | %.0f ns | %.0f ns | %.0f ns | %.0f ns |\n", e->isa, e->kernels, t.refresh_ns,
-                t.update_eval_ns, t.refresh_eval_ns, t.eval_ns);
+    std::printf("| %s | %s | %.0f ns | %.0f ns | %.0f ns | %.0f ns | %.0f ns |\n", e->isa, e->kernels, t.refresh_ns,
+                t.update_ns, t.update_eval_ns, t.refresh_eval_ns, t.eval_ns);
     floats.push_back(*e), timings.push_back(t);
     if (first) checksum = t.checksum, first = false;
     agree = agree && t.checksum == checksum;
   }
   std::printf("\nevery instruction set computed the same values: %s\n", agree ? "yes" : "NO");
   std::printf("\nThe same network in float (ctnn float dense layers, float accumulator), and int8 ahead by:\n\n");
-  std::printf(
-      "| instruction set | refresh (both sides) | update + eval per move | refresh + eval | eval (one bucket) |\n");
-  std::printf("|---|---:|---:|---:|---:|\n");
+  std::printf("| instruction set | refresh (both sides) | update per move | update + eval per move | refresh + eval | "
+              "eval (one bucket) |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
   for (std::size_t k = 0; k < floats.size(); ++k) {
     const auto& t = timings[k];
-    std::printf("| %s | %.0f ns (%.2fx) | %.0f ns (%.2fx) | %.0f ns (%.2fx) | %.0f ns (%.2fx) |\n", floats[k].isa,
-                t.float_refresh_ns, t.float_refresh_ns / t.refresh_ns, t.float_update_eval_ns,
-                t.float_update_eval_ns / t.update_eval_ns, t.float_refresh_eval_ns,
-                t.float_refresh_eval_ns / t.refresh_eval_ns, t.float_eval_ns, t.float_eval_ns / t.eval_ns);
+    std::printf("| %s | %.0f ns (%.2fx) | %.0f ns (%.2fx) | %.0f ns (%.2fx) | %.0f ns (%.2fx) | %.0f ns (%.2fx) |\n",
+                floats[k].isa, t.float_refresh_ns, t.float_refresh_ns / t.refresh_ns, t.float_update_ns,
+                t.float_update_ns / t.update_ns, t.float_update_eval_ns, t.float_update_eval_ns / t.update_eval_ns,
+                t.float_refresh_eval_ns, t.float_refresh_eval_ns / t.refresh_eval_ns, t.float_eval_ns,
+                t.float_eval_ns / t.eval_ns);
   }
   if (!timings.empty())
     std::printf("\nfloat against integer along the games: mean |difference| %.1f of a mean |value| %.1f (units of "

@@ -6,13 +6,14 @@
 
 struct nnue_timings {
   double refresh_ns; // both sides' accumulators from the active features
+  double update_ns;  // per move of random games: both sides updated (a king move refreshes its side)
   double
       update_eval_ns; // per move of random games: both sides updated (a king move refreshes its side), then one bucket
   double refresh_eval_ns; // a full refresh and one bucket's evaluation
   double eval_ns;         // one bucket's evaluation from the accumulators (transform + layer stack)
   long long checksum;     // of every value computed, equal on every instruction set
   // the same network in float (bench/nnue_float.hpp), timed the same way
-  double float_refresh_ns, float_update_eval_ns, float_refresh_eval_ns, float_eval_ns;
+  double float_refresh_ns, float_update_ns, float_update_eval_ns, float_refresh_eval_ns, float_eval_ns;
   double float_mean_difference; // mean |float - integer| positional value along the games
   double integer_mean_value;    // mean |integer| positional value, for scale
 };
