@@ -5,10 +5,13 @@
 
 #include <ctnn/kernels/bf16.hpp>
 #include <ctnn/kernels/integer.hpp>
+#include <ctnn/layers/int8/codes.hpp>
 #include <ctnn/layers/int8_dense.hpp>
 #include <ctnn/layers/sparse_accumulator.hpp>
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <memory>
 #include <random>
 
@@ -82,6 +85,38 @@ void conv(lcg& r, bool reference, std::vector<std::int64_t>& out) {
     out.insert(out.end(), y + f * L::positions_padded, y + f * L::positions_padded + Positions);
 }
 
+/// ctnn::quantize's codes of float inputs and its requantization of int32 sums, against the
+/// formulas in scalar code: ties (halves, rounded to even), values far outside the range, whole
+/// vectors and a tail.
+void codes(lcg& r, bool reference, std::vector<std::int64_t>& out) {
+  const ctnn::layers::int8::affine_range range{1.0 / 32, 37}; // x * 32 is exact
+  constexpr std::size_t n = 100;
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i)
+    x[i] = i % 5 == 0   ? (static_cast<float>(r(-200, 200)) + 0.5f) / 32
+           : i % 7 == 0 ? (r(0, 1) != 0 ? 1e30f : -1e30f)
+                        : static_cast<float>(r(-100000, 100000)) / 20000.0f;
+  alignas(64) std::uint8_t q[112];
+  if (reference)
+    for (std::size_t i = 0; i < n; ++i)
+      q[i] = static_cast<std::uint8_t>(std::clamp(std::nearbyint(double(x[i]) * 32) + 37, 0.0, 127.0));
+  else
+    range.codes<n>(x.data(), q);
+  out.insert(out.end(), q, q + n);
+
+  alignas(64) std::int32_t acc[64];
+  for (std::size_t k = 0; k < 64; ++k)
+    acc[k] = static_cast<std::int32_t>(k % 4 == 0 ? r(-200, 200) * 1024 + 512 : r(-300000, 300000));
+  const float scale = 1.0f / 1024; // acc * scale is exact: halves are ties
+  alignas(64) std::uint8_t c[64];
+  if (reference)
+    for (std::size_t k = 0; k < 64; ++k)
+      c[k] = static_cast<std::uint8_t>(std::clamp(std::nearbyint(double(acc[k]) / 1024) + 20, 25.0, 127.0));
+  else
+    ctnn::layers::int8::requantize_row<64>(acc, scale, 20, 25, c);
+  out.insert(out.end(), c, c + 64);
+}
+
 /// The bf16 affine transform (float sums: their bits, as integers).
 template <std::size_t In, std::size_t Out>
 void bf16(lcg& r, bool reference, std::vector<std::int64_t>& out) {
@@ -117,6 +152,8 @@ std::vector<std::int64_t> run(bool reference) {
   conv<9, 8, 676>(r, reference, out);
   conv<72, 16, 121>(r, reference, out);
   conv<30, 13, 5>(r, reference, out); // filters not a multiple of the block, few positions
+
+  codes(r, reference, out);
 
   bf16<784, 128>(r, reference, out);
   bf16<33, 10>(r, reference, out);

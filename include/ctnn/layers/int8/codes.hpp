@@ -35,25 +35,32 @@ struct affine_range {
   /// clamp(round(x * (1 / scale)) + zero, 0, 127), rounded half to even. A multiply by the
   /// reciprocal (a division costs as much as the int8 layer after it) and no add in float, so no
   /// FMA can absorb it on one instruction set and not another: every instruction set gives the
-  /// same codes.
+  /// same codes. The clamp is in float, to the integers -zero and 127 - zero, before rounding:
+  /// the same codes as clamping after (rounding keeps the order and the integers), one pass.
   template <std::size_t N>
   void codes(const float* x, std::uint8_t* q) const noexcept {
     using fb = kernels::simd<float>;
     using ib = kernels::simd<std::int32_t>;
-    constexpr std::size_t padded = (N + 15) / 16 * 16, whole = N / fb::size * fb::size;
-    const float inv = static_cast<float>(1.0 / scale);
-    const fb r(inv), lo(-256.0f), hi(256.0f);
-    const ib z(zero), bottom(0), top(127);
-    alignas(64) std::int32_t c[padded];
-    for (std::size_t i = 0; i < whole; i += fb::size) {
-      const fb v = xsimd::min(xsimd::max(fb::load_unaligned(x + i) * r, lo), hi);
-      xsimd::min(xsimd::max(xsimd::nearbyint_as_int(v) + z, bottom), top).store_aligned(c + i);
+    static_assert(16 % fb::size == 0, "codes: whole vectors in 16 codes");
+    constexpr std::size_t padded = (N + 15) / 16 * 16, whole = N / 16 * 16;
+    const float inv = static_cast<float>(1.0 / scale), bottom = float(-zero), top = float(127 - zero);
+    const fb r(inv), lo(bottom), hi(top);
+    const ib z(zero);
+    for (std::size_t i = 0; i < whole; i += 16) {
+      alignas(64) std::int32_t c[16];
+      for (std::size_t k = 0; k < 16; k += fb::size)
+        (xsimd::nearbyint_as_int(xsimd::min(xsimd::max(fb::load_unaligned(x + i + k) * r, lo), hi)) + z)
+            .store_aligned(c + k);
+      kernels::narrow_to_uint8<16>(c, q + i);
     }
-    for (std::size_t i = whole; i < padded; ++i) {
-      const float v = std::min(std::max((i < N ? x[i] : 0.0f) * inv, -256.0f), 256.0f);
-      c[i] = std::clamp(static_cast<std::int32_t>(std::nearbyint(v)) + zero, 0, 127);
+    if constexpr (whole < padded) {
+      alignas(64) std::int32_t c[16];
+      for (std::size_t i = whole; i < padded; ++i) {
+        const float v = std::min(std::max((i < N ? x[i] : 0.0f) * inv, bottom), top);
+        c[i - whole] = static_cast<std::int32_t>(std::nearbyint(v)) + zero;
+      }
+      kernels::narrow_to_uint8<16>(c, q + whole);
     }
-    kernels::narrow_to_uint8<padded>(c, q);
   }
 };
 
