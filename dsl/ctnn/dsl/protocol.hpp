@@ -42,7 +42,7 @@ enum class narrow_role {
   stage,    ///< computes: the descriptor names its stage for each form it has (int8_stage, bf16_stage)
   clamp,    ///< max(x, 0) (relu): the lower bound of the outputs of the stage before it
   identity, ///< nothing at inference (dropout): left out
-  observe,  ///< left out, and its view's observed_codes() are the codes of the activations there
+  observe,  ///< left out, and its view's codes() give the codes of the activations there
             ///< (fake_quantize, after quantization-aware training): quantize adopts them in place
             ///< of the ranges it calibrates (nullopt: nothing observed, calibrate)
 };
