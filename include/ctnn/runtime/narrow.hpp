@@ -117,14 +117,11 @@ struct plan {
   /// The k-th stage's type.
   template <std::size_t K>
   using stage = typename decltype(stage_of<K>())::type;
-  static constexpr bool keeps_codes_at(std::size_t k) {
-    return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      bool keeps = false;
-      ((keeps = keeps || (K == k && keeps_codes<stage<K>>())), ...);
-      return keeps;
-    }
-    (std::make_index_sequence < misplaced == 0 ? count : 0 > {});
+  /// Whether each stage keeps its input's codes (keeps_codes).
+  static constexpr auto keeps = []<std::size_t... K>(std::index_sequence<K...>) {
+    return std::array<bool, sizeof...(K)>{keeps_codes<stage<K>>()...};
   }
+  (std::make_index_sequence<misplaced == 0 ? count : 0>{});
   template <std::size_t... K>
   static auto stages_of(std::index_sequence<K...>) -> std::tuple<stage<K>...>;
   /// std::tuple of the stages.
@@ -140,7 +137,7 @@ struct plan {
       std::size_t found = 0, next = k == count ? 0 : k + 1; // the next stage
       for (std::size_t i = k == count ? 1 : index(k) + 1; i < layers; ++i) {
         if (roles[i] == narrow_role::stage) {
-          if (!keeps_codes_at(next)) break;
+          if (!keeps[next]) break;
           ++next;
         }
         if (roles[i] == narrow_role::observe) found = i;
