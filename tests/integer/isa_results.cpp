@@ -148,6 +148,8 @@ std::vector<std::int64_t> run(bool reference) {
   affine<13, 20, 255>(r, reference, out);
   affine<784, 128, 127>(r, reference, out);
   affine<100, 10, 255>(r, reference, out);
+  affine<400, 10, 255>(r, reference, out); // the wide layout: partial blocks, the widening path
+  affine<130, 1, 127>(r, reference, out);  // the wide layout, several chains
 
   conv<9, 8, 676>(r, reference, out);
   conv<72, 16, 121>(r, reference, out);

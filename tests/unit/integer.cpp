@@ -1,7 +1,8 @@
 // Integer kernels and layers: the int8 affine transform against its definition (every shape class:
-// one output, outputs not a multiple of 16, inputs not a multiple of 4, a long input), the extreme
-// values each instruction set's path must survive, the clipped activations at their edges, the
-// overflow bounds that refuse weights, and the sparse accumulator's update against its refresh.
+// one output, outputs not a multiple of 16, inputs not a multiple of 4, a long input, both weight
+// layouts), the extreme values each instruction set's path must survive, the clipped activations
+// at their edges, the overflow bounds that refuse weights, and the sparse accumulator's update
+// against its refresh.
 #define BOOST_TEST_MODULE integer
 #include <boost/test/unit_test.hpp>
 
@@ -96,8 +97,14 @@ BOOST_AUTO_TEST_CASE(int8_affine_equals_its_definition) {
   check_both_ranges<32, 1>(gen);
   check_both_ranges<13, 20>(gen);
   check_both_ranges<64, 48>(gen);
-  check_both_ranges<1024, 16>(gen);
   check_both_ranges<784, 128>(gen);
+  // the wide layout (at least 128 inputs, at most 16 outputs): a full register of outputs, a
+  // partial one with inputs not a multiple of 64, one output (several chains), 9 (two 256-bit blocks)
+  static_assert(ctnn::kernels::int8_affine_layout<1024, 16>::wide && !ctnn::kernels::int8_affine_layout<127, 16>::wide);
+  check_both_ranges<1024, 16>(gen);
+  check_both_ranges<400, 10>(gen);
+  check_both_ranges<130, 1>(gen);
+  check_both_ranges<1000, 9>(gen);
 }
 
 BOOST_AUTO_TEST_CASE(int8_affine_rows_equals_one_sample_at_a_time) {
@@ -107,6 +114,7 @@ BOOST_AUTO_TEST_CASE(int8_affine_rows_equals_one_sample_at_a_time) {
   check_rows<13, 80, 255, 5>(gen);   // 5 registers (4 + 1), 5 samples (4 + 1)
   check_rows<32, 1, 127, 3>(gen);
   check_rows<256, 48, 255, 1>(gen);
+  check_rows<400, 10, 127, 5>(gen); // the wide layout
 }
 
 BOOST_AUTO_TEST_CASE(clipped_activations_at_their_edges) {

@@ -48,24 +48,30 @@ inline constexpr const char* integer_isa =
     "scalar";
 #endif
 
-/// Where an int8 affine transform's weights live: groups of four consecutive inputs, and within
-/// a group every output's four weights side by side (the order vpdpbusd multiplies a broadcast of
-/// four inputs with), outputs padded to 16 (one AVX-512 register of int32 sums):
-///   W[o][i] (PyTorch's [out, in] weight) is at index(i, o)
-/// Padding weights are zero, so the inputs' padding (in_padded - In values after the inputs) may
-/// hold anything. The layout is the same on every instruction set.
+/// Where an int8 affine transform's weights live. Two layouts, the same on every instruction set:
+///  - interleaved (most layers): groups of four consecutive inputs, and within a group every
+///    output's four weights side by side (the order vpdpbusd multiplies a broadcast of four inputs
+///    with); outputs padded to 16 (one AVX-512 register of int32 sums);
+///  - wide (at least 128 inputs, at most 16 outputs: a chess network's 1024 -> 16, a classifier's
+///    last layer): blocks of 64 inputs (In padded to 64), and within a block each output's 64
+///    weights in turn. The kernel loads 64 inputs once and multiplies them with each output's 64
+///    weights, then adds each sum's lanes: half the loads of the interleaved layout, no
+///    multiply-adds for padding outputs, and the weights still read front to back.
+/// W[o][i] (PyTorch's [out, in] weight) is at index(i, o). Padding weights are zero, so the inputs'
+/// padding (in_padded - In values after the inputs) may hold anything.
 template <std::size_t In, std::size_t Out>
 struct int8_affine_layout {
   static constexpr std::size_t in = In;
   static constexpr std::size_t out = Out;
+  static constexpr bool wide = In >= 128 && Out <= 16;
   static constexpr std::size_t groups = (In + 3) / 4;
-  /// Input elements the kernel reads (In rounded up to a group of four).
-  static constexpr std::size_t in_padded = groups * 4;
+  /// Input elements the kernel reads (In rounded up to a group of four, or to 64 if wide).
+  static constexpr std::size_t in_padded = wide ? (In + 63) / 64 * 64 : groups * 4;
   /// Output elements the kernel writes (Out rounded up to 16).
   static constexpr std::size_t out_padded = (Out + 15) / 16 * 16;
-  static constexpr std::size_t weight_size = groups * out_padded * 4;
+  static constexpr std::size_t weight_size = wide ? Out * in_padded : groups * out_padded * 4;
   static constexpr std::size_t index(std::size_t i, std::size_t o) noexcept {
-    return (i / 4) * out_padded * 4 + o * 4 + i % 4;
+    return wide ? (i / 64) * Out * 64 + o * 64 + i % 64 : (i / 4) * out_padded * 4 + o * 4 + i % 4;
   }
 };
 
@@ -76,8 +82,11 @@ void int8_affine_reference(const std::uint8_t* x, const std::int8_t* w, const st
                            std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
   for (std::size_t o = 0; o < L::out_padded; ++o) {
-    std::int32_t s = o < Out ? b[o] : 0;
-    for (std::size_t i = 0; i < In; ++i) s += std::int32_t{x[i]} * std::int32_t{w[L::index(i, o)]};
+    std::int32_t s = 0;
+    if (o < Out) {
+      s = b[o];
+      for (std::size_t i = 0; i < In; ++i) s += std::int32_t{x[i]} * std::int32_t{w[L::index(i, o)]};
+    }
     y[o] = s;
   }
 }
@@ -140,6 +149,153 @@ inline __m256i load_biases_256(const std::int32_t* b, std::size_t from, std::siz
 }
 #endif
 
+// The wide layout's kernel, written once over the register kinds below. Each kind gives the
+// bytes of one load, dot(acc, x, w) (acc + per int32 lane the dot product of x's uint8 and w's
+// int8 groups of four: what vpdpbusd does), and sums(acc) (lane o: acc[o]'s lanes added, for the
+// kind's lanes many registers). quads(a) adds four registers a[0..3] so that each 128-bit lane
+// holds a part of their four sums: unpacking 32-bit lanes of a pair and adding gives, per 128-bit
+// lane, [a0+a2 b0+b2 a1+a3 b1+b3]; unpacking 64-bit lanes of two such and adding gives [a b c d].
+
+#if defined(__AVX512BW__)
+struct wide_512 {
+  using reg = __m512i;
+  static constexpr std::size_t bytes = 64;
+  static reg zero() noexcept { return _mm512_setzero_si512(); }
+  static reg load(const std::int8_t* w) noexcept { return _mm512_load_si512(w); }
+  static reg load_x(const std::uint8_t* x) noexcept { return _mm512_loadu_si512(x); }
+  CTNN_ALWAYS_INLINE static reg dot(reg acc, reg x, reg w) noexcept {
+#if defined(__AVX512VNNI__)
+    return dpbusd_512(acc, x, w);
+#else
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(x, w), _mm512_set1_epi16(1)));
+#endif
+  }
+  static reg add(reg a, reg b) noexcept { return _mm512_add_epi32(a, b); }
+  CTNN_ALWAYS_INLINE static reg quads(const reg* a) noexcept {
+    const reg ab = add(_mm512_unpacklo_epi32(a[0], a[1]), _mm512_unpackhi_epi32(a[0], a[1]));
+    const reg cd = add(_mm512_unpacklo_epi32(a[2], a[3]), _mm512_unpackhi_epi32(a[2], a[3]));
+    return add(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+  }
+  CTNN_ALWAYS_INLINE static reg sums(const reg* acc) noexcept {
+    // q[k]: outputs 4k..4k+3 in each 128-bit lane L0..L3; add the lanes across registers
+    const reg q0 = quads(acc), q1 = quads(acc + 4), q2 = quads(acc + 8), q3 = quads(acc + 12);
+    const reg h01 = _mm512_add_epi32(_mm512_shuffle_i64x2(q0, q1, _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_i64x2(q0, q1, _MM_SHUFFLE(3, 1, 3, 1)));
+    const reg h23 = _mm512_add_epi32(_mm512_shuffle_i64x2(q2, q3, _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_i64x2(q2, q3, _MM_SHUFFLE(3, 1, 3, 1)));
+    // h01 = [q0 L0+L1, q0 L2+L3, q1 L0+L1, q1 L2+L3]
+    return _mm512_add_epi32(_mm512_shuffle_i64x2(h01, h23, _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i64x2(h01, h23, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  static void store(std::int32_t* y, reg v, const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
+    _mm512_store_si512(y + from, _mm512_add_epi32(v, load_biases_512(b, from, out)));
+  }
+};
+#endif
+
+#if defined(__AVX2__)
+struct wide_256 {
+  using reg = __m256i;
+  static constexpr std::size_t bytes = 32;
+  static reg zero() noexcept { return _mm256_setzero_si256(); }
+  static reg load(const std::int8_t* w) noexcept { return _mm256_load_si256(reinterpret_cast<const reg*>(w)); }
+  static reg load_x(const std::uint8_t* x) noexcept { return _mm256_loadu_si256(reinterpret_cast<const reg*>(x)); }
+  CTNN_ALWAYS_INLINE static reg dot(reg acc, reg x, reg w) noexcept {
+#if defined(__AVXVNNI__)
+    return _mm256_dpbusd_avx_epi32(acc, x, w);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), _mm256_set1_epi16(1)));
+#endif
+  }
+  static reg add(reg a, reg b) noexcept { return _mm256_add_epi32(a, b); }
+  CTNN_ALWAYS_INLINE static reg quads(const reg* a) noexcept {
+    const reg ab = add(_mm256_unpacklo_epi32(a[0], a[1]), _mm256_unpackhi_epi32(a[0], a[1]));
+    const reg cd = add(_mm256_unpacklo_epi32(a[2], a[3]), _mm256_unpackhi_epi32(a[2], a[3]));
+    return add(_mm256_unpacklo_epi64(ab, cd), _mm256_unpackhi_epi64(ab, cd));
+  }
+  CTNN_ALWAYS_INLINE static reg sums(const reg* acc) noexcept {
+    const reg q0 = quads(acc), q1 = quads(acc + 4); // outputs 0..3 and 4..7 in each 128-bit half
+    return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
+  }
+  static void store(std::int32_t* y, reg v, const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
+    _mm256_store_si256(reinterpret_cast<reg*>(y + from), _mm256_add_epi32(v, load_biases_256(b, from, out)));
+  }
+};
+#endif
+
+#if defined(__SSE2__)
+/// 128-bit registers. Widening (SSE2, or inputs above 127): x and w to int16, then pmaddwd; else
+/// SSSE3's pmaddubsw (inputs <= 127).
+template <bool Widening>
+struct wide_128 {
+  using reg = __m128i;
+  static constexpr std::size_t bytes = 16;
+  static reg zero() noexcept { return _mm_setzero_si128(); }
+  static reg load(const std::int8_t* w) noexcept { return _mm_load_si128(reinterpret_cast<const reg*>(w)); }
+  static reg load_x(const std::uint8_t* x) noexcept { return _mm_loadu_si128(reinterpret_cast<const reg*>(x)); }
+  CTNN_ALWAYS_INLINE static reg dot(reg acc, reg x, reg w) noexcept {
+    if constexpr (Widening) {
+      const reg z = _mm_setzero_si128();
+      const reg xl = _mm_unpacklo_epi8(x, z), xh = _mm_unpackhi_epi8(x, z);
+      const reg wl = _mm_srai_epi16(_mm_unpacklo_epi8(w, w), 8), wh = _mm_srai_epi16(_mm_unpackhi_epi8(w, w), 8);
+      return _mm_add_epi32(acc, _mm_add_epi32(_mm_madd_epi16(xl, wl), _mm_madd_epi16(xh, wh)));
+    } else {
+#if defined(__SSSE3__)
+      return _mm_add_epi32(acc, _mm_madd_epi16(_mm_maddubs_epi16(x, w), _mm_set1_epi16(1)));
+#else
+      static_assert(Widening, "wide_128: pmaddubsw needs SSSE3");
+#endif
+    }
+  }
+  static reg add(reg a, reg b) noexcept { return _mm_add_epi32(a, b); }
+  CTNN_ALWAYS_INLINE static reg quads(const reg* a) noexcept {
+    const reg ab = add(_mm_unpacklo_epi32(a[0], a[1]), _mm_unpackhi_epi32(a[0], a[1]));
+    const reg cd = add(_mm_unpacklo_epi32(a[2], a[3]), _mm_unpackhi_epi32(a[2], a[3]));
+    return add(_mm_unpacklo_epi64(ab, cd), _mm_unpackhi_epi64(ab, cd));
+  }
+  CTNN_ALWAYS_INLINE static reg sums(const reg* acc) noexcept { return quads(acc); }
+  static void store(std::int32_t* y, reg v, const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
+    const auto bias = [&](std::size_t o) { return o < out ? b[o] : 0; };
+    _mm_store_si128(reinterpret_cast<reg*>(y + from),
+                    _mm_add_epi32(v, _mm_setr_epi32(bias(from), bias(from + 1), bias(from + 2), bias(from + 3))));
+  }
+};
+#endif
+
+/// The wide layout (int8_affine_layout::wide) with registers V: the outputs in blocks of one
+/// register of sums (V::bytes / 4 of them); a block loads each V::bytes inputs once and multiplies
+/// them with each of its outputs' rows, in one register per output. Few outputs keep too few
+/// multiply-adds in flight, so then several chains take turns over the inputs.
+template <class V, std::size_t In, std::size_t Out>
+CTNN_ALWAYS_INLINE void int8_affine_wide(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                                         std::int32_t* y) noexcept {
+  using L = int8_affine_layout<In, Out>;
+  using reg = typename V::reg;
+  constexpr std::size_t lanes = V::bytes / 4, blocks = L::out_padded / lanes, loads = L::in_padded / V::bytes;
+  unrolled<blocks>([&](auto block) CTNN_INLINE_LAMBDA {
+    constexpr std::size_t first = block * lanes;
+    constexpr std::size_t n = first < Out ? std::min(lanes, Out - first) : 0; // outputs of this block
+    constexpr std::size_t chains = std::clamp<std::size_t>(n == 0 ? 1 : 12 / n, 1, std::min<std::size_t>(loads, 8));
+    reg acc[chains][lanes];
+    unrolled<chains * lanes>([&](auto i) CTNN_INLINE_LAMBDA { acc[i / lanes][i % lanes] = V::zero(); });
+    const auto step = [&](reg* a, std::size_t j) CTNN_INLINE_LAMBDA {
+      const reg xj = V::load_x(x + V::bytes * j);
+      unrolled<n>([&](auto o) CTNN_INLINE_LAMBDA {
+        constexpr std::size_t at = (first + o) * 64; // of output first + o in a block of 64 inputs
+        a[o] = V::dot(a[o], xj, V::load(w + (V::bytes * j / 64) * (Out * 64) + at + V::bytes * j % 64));
+      });
+    };
+    constexpr std::size_t whole = loads / chains * chains;
+    for (std::size_t j = 0; j < whole; j += chains)
+      unrolled<chains>([&](auto c) CTNN_INLINE_LAMBDA { step(acc[c], j + c); });
+    unrolled<loads - whole>([&](auto c) CTNN_INLINE_LAMBDA { step(acc[c], whole + c); });
+    unrolled<n>([&](auto o) CTNN_INLINE_LAMBDA {
+      unrolled<chains - 1>([&](auto c) CTNN_INLINE_LAMBDA { acc[0][o] = V::add(acc[0][o], acc[c + 1][o]); });
+    });
+    V::store(y, V::sums(acc[0]), b, first, Out);
+  });
+}
+
 #if defined(__SSE2__)
 /// SSE2's exact path for any uint8 input: widen to int16 and multiply pairs with pmaddwd. A group
 /// of four inputs against 4 outputs x 4 weights gives, per output, two partial pair sums; they are
@@ -148,6 +304,7 @@ template <std::size_t In, std::size_t Out>
 void int8_affine_widening(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
                           std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
+  if constexpr (L::wide) return int8_affine_wide<wide_128<true>, In, Out>(x, w, b, y);
   constexpr std::size_t quads = L::out_padded / 4; // 4 outputs (16 weights) per 128-bit load
   __m128i lo[quads], hi[quads];
   for (std::size_t q = 0; q < quads; ++q) lo[q] = hi[q] = _mm_setzero_si128();
@@ -181,6 +338,7 @@ template <std::size_t In, std::size_t Out>
 CTNN_ALWAYS_INLINE void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
                                         std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
+  if constexpr (L::wide) return int8_affine_wide<wide_512, In, Out>(x, w, b, y);
   constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs, 12, L::groups>; // of 32 registers
   __m512i acc[chains][regs];
   CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
@@ -222,6 +380,7 @@ template <std::size_t In, std::size_t Out>
 CTNN_ALWAYS_INLINE void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
                                         std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
+  if constexpr (L::wide) return int8_affine_wide<wide_256, In, Out>(x, w, b, y);
   constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs, 8, L::groups>; // of 16 registers
   __m256i acc[chains][regs];
   CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
@@ -260,6 +419,7 @@ CTNN_ALWAYS_INLINE void int8_affine_256(const std::uint8_t* x, const std::int8_t
 template <std::size_t In, std::size_t Out>
 void int8_affine_128(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
+  if constexpr (L::wide) return int8_affine_wide<wide_128<false>, In, Out>(x, w, b, y);
   constexpr std::size_t regs = L::out_padded / 4, chains = int8_chains<regs, 8, L::groups>; // of 16 registers
   __m128i acc[chains][regs];
   CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
@@ -425,23 +585,27 @@ CTNN_ALWAYS_INLINE void int8_affine_rows(const std::uint8_t* x, std::size_t x_st
   [[maybe_unused]] const auto one_by_one = [&] {
     for (std::size_t s = 0; s < Rows; ++s) int8_affine<In, Out, InMax>(x + s * x_stride, w, b, y + s * y_stride);
   };
+  if constexpr (int8_affine_layout<In, Out>::wide) {
+    one_by_one(); // one sample's sums fill the registers, and its weights stay in the L1 cache
+  } else {
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
-  detail::int8_affine_rows_512<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
-#elif defined(__AVXVNNI__) && defined(__AVX2__)
-  detail::int8_affine_rows_256<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
-#elif defined(__AVX512BW__)
-  if constexpr (narrow)
     detail::int8_affine_rows_512<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
-  else
-    one_by_one();
-#elif defined(__AVX2__)
-  if constexpr (narrow)
+#elif defined(__AVXVNNI__) && defined(__AVX2__)
     detail::int8_affine_rows_256<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
-  else
-    one_by_one();
+#elif defined(__AVX512BW__)
+    if constexpr (narrow)
+      detail::int8_affine_rows_512<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
+    else
+      one_by_one();
+#elif defined(__AVX2__)
+    if constexpr (narrow)
+      detail::int8_affine_rows_256<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
+    else
+      one_by_one();
 #else
-  one_by_one();
+    one_by_one();
 #endif
+  }
 }
 
 /// Where an int8 convolution's window codes (im2col) live for int8_conv: window elements in groups
