@@ -131,38 +131,29 @@ CTNN_ALWAYS_INLINE __m512i dpbusd_512(__m512i acc, __m512i x, __m512i w) noexcep
 }
 #endif
 
-#if defined(__AVX512F__)
-/// Biases from..from + 15 of `out` in a register (zero past out): sums start from them, so no
-/// scalar add after the vector stores (the next layer's vector loads would wait on those stores).
-inline __m512i load_biases_512(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
-  if (from >= out) return _mm512_setzero_si512();
-  const std::size_t n = std::min<std::size_t>(16, out - from);
-  return _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << n) - 1), b + from);
-}
-#endif
-#if defined(__AVX2__)
-inline __m256i load_biases_256(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
-  if (from >= out) return _mm256_setzero_si256();
-  const int n = static_cast<int>(std::min<std::size_t>(8, out - from));
-  return _mm256_maskload_epi32(b + from,
-                               _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
-}
-#endif
-
-// The wide layout's kernel, written once over the register kinds below. Each kind gives the
-// bytes of one load, dot(acc, x, w) (acc + per int32 lane the dot product of x's uint8 and w's
-// int8 groups of four: what vpdpbusd does), and sums(acc) (lane o: acc[o]'s lanes added, for the
-// kind's lanes many registers). quads(a) adds four registers a[0..3] so that each 128-bit lane
-// holds a part of their four sums: unpacking 32-bit lanes of a pair and adding gives, per 128-bit
-// lane, [a0+a2 b0+b2 a1+a3 b1+b3]; unpacking 64-bit lanes of two such and adding gives [a b c d].
+// The register kinds the kernels are written over, each with:
+//   bytes            the bytes of one register (lanes = bytes / 4 int32 sums)
+//   budget           multiply-adds to keep in flight (of 32 registers, or 16)
+//   load(w), load_x(x), broadcast(x)   a register of weights (aligned), of inputs, and of the four
+//                    inputs at x in every lane
+//   dot(acc, x, w)   acc + per int32 lane the dot product of x's uint8 and w's int8 groups of four
+//                    (vpdpbusd; else pmaddubsw then pmaddwd, for inputs <= 127)
+//   biases(b, from, out)  biases from..from + lanes - 1 of `out` (zero past out): sums start from
+//                    them, so no scalar add after the vector stores (the next layer's vector loads
+//                    would wait on those stores)
+//   sums(acc)        lane o: acc[o]'s lanes added, for lanes registers (the wide layout's end).
+//                    quads(a) adds four registers so that each 128-bit lane holds a part of their
+//                    four sums: unpacking the 32-bit lanes of a pair and adding gives, per 128-bit
+//                    lane, [a0+a2 b0+b2 a1+a3 b1+b3]; unpacking 64-bit lanes of two such, [a b c d].
 
 #if defined(__AVX512BW__)
-struct wide_512 {
+struct v512 {
   using reg = __m512i;
-  static constexpr std::size_t bytes = 64;
+  static constexpr std::size_t bytes = 64, budget = 12;
   static reg zero() noexcept { return _mm512_setzero_si512(); }
   static reg load(const std::int8_t* w) noexcept { return _mm512_load_si512(w); }
   static reg load_x(const std::uint8_t* x) noexcept { return _mm512_loadu_si512(x); }
+  static reg broadcast(const std::uint8_t* x) noexcept { return _mm512_set1_epi32(load_group(x)); }
   CTNN_ALWAYS_INLINE static reg dot(reg acc, reg x, reg w) noexcept {
 #if defined(__AVX512VNNI__)
     return dpbusd_512(acc, x, w);
@@ -171,6 +162,12 @@ struct wide_512 {
 #endif
   }
   static reg add(reg a, reg b) noexcept { return _mm512_add_epi32(a, b); }
+  static reg biases(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
+    if (from >= out) return zero();
+    const std::size_t n = std::min<std::size_t>(16, out - from);
+    return _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << n) - 1), b + from);
+  }
+  static void store(std::int32_t* y, reg v) noexcept { _mm512_store_si512(y, v); }
   CTNN_ALWAYS_INLINE static reg quads(const reg* a) noexcept {
     const reg ab = add(_mm512_unpacklo_epi32(a[0], a[1]), _mm512_unpackhi_epi32(a[0], a[1]));
     const reg cd = add(_mm512_unpacklo_epi32(a[2], a[3]), _mm512_unpackhi_epi32(a[2], a[3]));
@@ -179,27 +176,25 @@ struct wide_512 {
   CTNN_ALWAYS_INLINE static reg sums(const reg* acc) noexcept {
     // q[k]: outputs 4k..4k+3 in each 128-bit lane L0..L3; add the lanes across registers
     const reg q0 = quads(acc), q1 = quads(acc + 4), q2 = quads(acc + 8), q3 = quads(acc + 12);
-    const reg h01 = _mm512_add_epi32(_mm512_shuffle_i64x2(q0, q1, _MM_SHUFFLE(2, 0, 2, 0)),
-                                     _mm512_shuffle_i64x2(q0, q1, _MM_SHUFFLE(3, 1, 3, 1)));
-    const reg h23 = _mm512_add_epi32(_mm512_shuffle_i64x2(q2, q3, _MM_SHUFFLE(2, 0, 2, 0)),
-                                     _mm512_shuffle_i64x2(q2, q3, _MM_SHUFFLE(3, 1, 3, 1)));
+    const reg h01 = add(_mm512_shuffle_i64x2(q0, q1, _MM_SHUFFLE(2, 0, 2, 0)),
+                        _mm512_shuffle_i64x2(q0, q1, _MM_SHUFFLE(3, 1, 3, 1)));
+    const reg h23 = add(_mm512_shuffle_i64x2(q2, q3, _MM_SHUFFLE(2, 0, 2, 0)),
+                        _mm512_shuffle_i64x2(q2, q3, _MM_SHUFFLE(3, 1, 3, 1)));
     // h01 = [q0 L0+L1, q0 L2+L3, q1 L0+L1, q1 L2+L3]
-    return _mm512_add_epi32(_mm512_shuffle_i64x2(h01, h23, _MM_SHUFFLE(2, 0, 2, 0)),
-                            _mm512_shuffle_i64x2(h01, h23, _MM_SHUFFLE(3, 1, 3, 1)));
-  }
-  static void store(std::int32_t* y, reg v, const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
-    _mm512_store_si512(y + from, _mm512_add_epi32(v, load_biases_512(b, from, out)));
+    return add(_mm512_shuffle_i64x2(h01, h23, _MM_SHUFFLE(2, 0, 2, 0)),
+               _mm512_shuffle_i64x2(h01, h23, _MM_SHUFFLE(3, 1, 3, 1)));
   }
 };
 #endif
 
 #if defined(__AVX2__)
-struct wide_256 {
+struct v256 {
   using reg = __m256i;
-  static constexpr std::size_t bytes = 32;
+  static constexpr std::size_t bytes = 32, budget = 8;
   static reg zero() noexcept { return _mm256_setzero_si256(); }
   static reg load(const std::int8_t* w) noexcept { return _mm256_load_si256(reinterpret_cast<const reg*>(w)); }
   static reg load_x(const std::uint8_t* x) noexcept { return _mm256_loadu_si256(reinterpret_cast<const reg*>(x)); }
+  static reg broadcast(const std::uint8_t* x) noexcept { return _mm256_set1_epi32(load_group(x)); }
   CTNN_ALWAYS_INLINE static reg dot(reg acc, reg x, reg w) noexcept {
 #if defined(__AVXVNNI__)
     return _mm256_dpbusd_avx_epi32(acc, x, w);
@@ -208,6 +203,13 @@ struct wide_256 {
 #endif
   }
   static reg add(reg a, reg b) noexcept { return _mm256_add_epi32(a, b); }
+  static reg biases(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
+    if (from >= out) return zero();
+    const int n = static_cast<int>(std::min<std::size_t>(8, out - from));
+    return _mm256_maskload_epi32(b + from,
+                                 _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+  }
+  static void store(std::int32_t* y, reg v) noexcept { _mm256_store_si256(reinterpret_cast<reg*>(y), v); }
   CTNN_ALWAYS_INLINE static reg quads(const reg* a) noexcept {
     const reg ab = add(_mm256_unpacklo_epi32(a[0], a[1]), _mm256_unpackhi_epi32(a[0], a[1]));
     const reg cd = add(_mm256_unpacklo_epi32(a[2], a[3]), _mm256_unpackhi_epi32(a[2], a[3]));
@@ -215,24 +217,23 @@ struct wide_256 {
   }
   CTNN_ALWAYS_INLINE static reg sums(const reg* acc) noexcept {
     const reg q0 = quads(acc), q1 = quads(acc + 4); // outputs 0..3 and 4..7 in each 128-bit half
-    return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
-  }
-  static void store(std::int32_t* y, reg v, const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
-    _mm256_store_si256(reinterpret_cast<reg*>(y + from), _mm256_add_epi32(v, load_biases_256(b, from, out)));
+    return add(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
   }
 };
 #endif
 
 #if defined(__SSE2__)
-/// 128-bit registers. Widening (SSE2, or inputs above 127): x and w to int16, then pmaddwd; else
-/// SSSE3's pmaddubsw (inputs <= 127).
+/// 128-bit registers. Widening (SSE2, or inputs above 127) multiplies x and w as int16 with
+/// pmaddwd: exact for any uint8 input, but its lanes are not vpdpbusd's (each int32 lane holds
+/// a pair of one group), so only the wide kernel, which adds every lane of a sum, takes it.
 template <bool Widening>
-struct wide_128 {
+struct v128 {
   using reg = __m128i;
-  static constexpr std::size_t bytes = 16;
+  static constexpr std::size_t bytes = 16, budget = 8;
   static reg zero() noexcept { return _mm_setzero_si128(); }
   static reg load(const std::int8_t* w) noexcept { return _mm_load_si128(reinterpret_cast<const reg*>(w)); }
   static reg load_x(const std::uint8_t* x) noexcept { return _mm_loadu_si128(reinterpret_cast<const reg*>(x)); }
+  static reg broadcast(const std::uint8_t* x) noexcept { return _mm_set1_epi32(load_group(x)); }
   CTNN_ALWAYS_INLINE static reg dot(reg acc, reg x, reg w) noexcept {
     if constexpr (Widening) {
       const reg z = _mm_setzero_si128();
@@ -243,28 +244,56 @@ struct wide_128 {
 #if defined(__SSSE3__)
       return _mm_add_epi32(acc, _mm_madd_epi16(_mm_maddubs_epi16(x, w), _mm_set1_epi16(1)));
 #else
-      static_assert(Widening, "wide_128: pmaddubsw needs SSSE3");
+      static_assert(Widening, "v128: pmaddubsw needs SSSE3");
 #endif
     }
   }
   static reg add(reg a, reg b) noexcept { return _mm_add_epi32(a, b); }
+  static reg biases(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
+    const auto bias = [&](std::size_t o) { return o < out ? b[o] : 0; };
+    return _mm_setr_epi32(bias(from), bias(from + 1), bias(from + 2), bias(from + 3));
+  }
+  static void store(std::int32_t* y, reg v) noexcept { _mm_store_si128(reinterpret_cast<reg*>(y), v); }
   CTNN_ALWAYS_INLINE static reg quads(const reg* a) noexcept {
     const reg ab = add(_mm_unpacklo_epi32(a[0], a[1]), _mm_unpackhi_epi32(a[0], a[1]));
     const reg cd = add(_mm_unpacklo_epi32(a[2], a[3]), _mm_unpackhi_epi32(a[2], a[3]));
     return add(_mm_unpacklo_epi64(ab, cd), _mm_unpackhi_epi64(ab, cd));
   }
   CTNN_ALWAYS_INLINE static reg sums(const reg* acc) noexcept { return quads(acc); }
-  static void store(std::int32_t* y, reg v, const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
-    const auto bias = [&](std::size_t o) { return o < out ? b[o] : 0; };
-    _mm_store_si128(reinterpret_cast<reg*>(y + from),
-                    _mm_add_epi32(v, _mm_setr_epi32(bias(from), bias(from + 1), bias(from + 2), bias(from + 3))));
-  }
 };
 #endif
 
+/// The interleaved layout with registers V (lanes = outputs): a group of four inputs broadcast,
+/// one multiply-add per register of outputs, in int8_chains chains.
+template <class V, std::size_t In, std::size_t Out>
+CTNN_ALWAYS_INLINE void int8_affine_interleaved(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                                                std::int32_t* y) noexcept {
+  using L = int8_affine_layout<In, Out>;
+  using reg = typename V::reg;
+  constexpr std::size_t lanes = V::bytes / 4, regs = L::out_padded / lanes;
+  constexpr std::size_t chains = int8_chains<regs, V::budget, L::groups>;
+  reg acc[chains][regs];
+  unrolled<chains * regs>([&](auto i) CTNN_INLINE_LAMBDA {
+    acc[i / regs][i % regs] = i < regs ? V::biases(b, lanes * (i % regs), Out) : V::zero();
+  });
+  const auto step = [&](reg* a, std::size_t g) CTNN_INLINE_LAMBDA {
+    const reg x4 = V::broadcast(x + 4 * g);
+    const std::int8_t* wg = w + g * L::out_padded * 4;
+    unrolled<regs>([&](auto r) CTNN_INLINE_LAMBDA { a[r] = V::dot(a[r], x4, V::load(wg + V::bytes * r)); });
+  };
+  constexpr std::size_t whole = L::groups / chains * chains;
+  for (std::size_t g = 0; g < whole; g += chains)
+    unrolled<chains>([&](auto c) CTNN_INLINE_LAMBDA { step(acc[c], g + c); });
+  unrolled<L::groups - whole>([&](auto c) CTNN_INLINE_LAMBDA { step(acc[c], whole + c); });
+  unrolled<regs>([&](auto r) CTNN_INLINE_LAMBDA {
+    unrolled<chains - 1>([&](auto c) CTNN_INLINE_LAMBDA { acc[0][r] = V::add(acc[0][r], acc[c + 1][r]); });
+    V::store(y + lanes * r, acc[0][r]);
+  });
+}
+
 /// The wide layout (int8_affine_layout::wide) with registers V: the outputs in blocks of one
-/// register of sums (V::bytes / 4 of them); a block loads each V::bytes inputs once and multiplies
-/// them with each of its outputs' rows, in one register per output. Few outputs keep too few
+/// register of sums (lanes of them); a block loads each V::bytes inputs once and multiplies them
+/// with each of its outputs' weights, in one register per output. Few outputs keep too few
 /// multiply-adds in flight, so then several chains take turns over the inputs.
 template <class V, std::size_t In, std::size_t Out>
 CTNN_ALWAYS_INLINE void int8_affine_wide(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
@@ -292,158 +321,55 @@ CTNN_ALWAYS_INLINE void int8_affine_wide(const std::uint8_t* x, const std::int8_
     unrolled<n>([&](auto o) CTNN_INLINE_LAMBDA {
       unrolled<chains - 1>([&](auto c) CTNN_INLINE_LAMBDA { acc[0][o] = V::add(acc[0][o], acc[c + 1][o]); });
     });
-    V::store(y, V::sums(acc[0]), b, first, Out);
+    V::store(y + first, V::add(V::sums(acc[0]), V::biases(b, first, Out)));
   });
 }
 
+/// int8_affine with registers V, in the layer's layout.
+template <class V, std::size_t In, std::size_t Out>
+CTNN_ALWAYS_INLINE void int8_affine_with(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                                         std::int32_t* y) noexcept {
+  if constexpr (int8_affine_layout<In, Out>::wide)
+    int8_affine_wide<V, In, Out>(x, w, b, y);
+  else
+    int8_affine_interleaved<V, In, Out>(x, w, b, y);
+}
+
 #if defined(__SSE2__)
-/// SSE2's exact path for any uint8 input: widen to int16 and multiply pairs with pmaddwd. A group
-/// of four inputs against 4 outputs x 4 weights gives, per output, two partial pair sums; they are
-/// kept apart until the end, then each output's two are added.
+/// SSE2's exact path for any uint8 input: widen to int16 and multiply pairs with pmaddwd. In the
+/// interleaved layout a group of four inputs against 4 outputs x 4 weights gives, per output, two
+/// partial pair sums; they are kept apart until the end, then each output's two are added.
 template <std::size_t In, std::size_t Out>
 void int8_affine_widening(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
                           std::int32_t* y) noexcept {
   using L = int8_affine_layout<In, Out>;
-  if constexpr (L::wide) return int8_affine_wide<wide_128<true>, In, Out>(x, w, b, y);
-  constexpr std::size_t quads = L::out_padded / 4; // 4 outputs (16 weights) per 128-bit load
-  __m128i lo[quads], hi[quads];
-  for (std::size_t q = 0; q < quads; ++q) lo[q] = hi[q] = _mm_setzero_si128();
-  const __m128i zero = _mm_setzero_si128();
-  for (std::size_t g = 0; g < L::groups; ++g) {
-    const __m128i x16 = _mm_unpacklo_epi8(_mm_set1_epi32(load_group(x + 4 * g)), zero); // x0..x3 x0..x3
-    const std::int8_t* wg = w + g * L::out_padded * 4;
+  if constexpr (L::wide) {
+    int8_affine_wide<v128<true>, In, Out>(x, w, b, y);
+  } else {
+    constexpr std::size_t quads = L::out_padded / 4; // 4 outputs (16 weights) per 128-bit load
+    __m128i lo[quads], hi[quads];
+    for (std::size_t q = 0; q < quads; ++q) lo[q] = hi[q] = _mm_setzero_si128();
+    const __m128i zero = _mm_setzero_si128();
+    for (std::size_t g = 0; g < L::groups; ++g) {
+      const __m128i x16 = _mm_unpacklo_epi8(_mm_set1_epi32(load_group(x + 4 * g)), zero); // x0..x3 x0..x3
+      const std::int8_t* wg = w + g * L::out_padded * 4;
+      for (std::size_t q = 0; q < quads; ++q) {
+        const __m128i w8 = _mm_load_si128(reinterpret_cast<const __m128i*>(wg + 16 * q));
+        const __m128i wlo = _mm_srai_epi16(_mm_unpacklo_epi8(w8, w8), 8); // outputs 4q, 4q+1
+        const __m128i whi = _mm_srai_epi16(_mm_unpackhi_epi8(w8, w8), 8); // outputs 4q+2, 4q+3
+        lo[q] = _mm_add_epi32(lo[q], _mm_madd_epi16(x16, wlo));
+        hi[q] = _mm_add_epi32(hi[q], _mm_madd_epi16(x16, whi));
+      }
+    }
     for (std::size_t q = 0; q < quads; ++q) {
-      const __m128i w8 = _mm_load_si128(reinterpret_cast<const __m128i*>(wg + 16 * q));
-      const __m128i wlo = _mm_srai_epi16(_mm_unpacklo_epi8(w8, w8), 8); // outputs 4q, 4q+1
-      const __m128i whi = _mm_srai_epi16(_mm_unpackhi_epi8(w8, w8), 8); // outputs 4q+2, 4q+3
-      lo[q] = _mm_add_epi32(lo[q], _mm_madd_epi16(x16, wlo));
-      hi[q] = _mm_add_epi32(hi[q], _mm_madd_epi16(x16, whi));
+      // lo = [a0 a1 b0 b1] (output 4q: a0 + a1, 4q+1: b0 + b1), hi likewise for 4q+2, 4q+3
+      const __m128 l = _mm_castsi128_ps(lo[q]), h = _mm_castsi128_ps(hi[q]);
+      const __m128i even = _mm_castps_si128(_mm_shuffle_ps(l, h, _MM_SHUFFLE(2, 0, 2, 0)));
+      const __m128i odd = _mm_castps_si128(_mm_shuffle_ps(l, h, _MM_SHUFFLE(3, 1, 3, 1)));
+      _mm_store_si128(reinterpret_cast<__m128i*>(y + 4 * q), _mm_add_epi32(even, odd));
     }
+    for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
   }
-  for (std::size_t q = 0; q < quads; ++q) {
-    // lo = [a0 a1 b0 b1] (output 4q: a0 + a1, 4q+1: b0 + b1), hi likewise for 4q+2, 4q+3
-    const __m128 l = _mm_castsi128_ps(lo[q]), h = _mm_castsi128_ps(hi[q]);
-    const __m128i even = _mm_castps_si128(_mm_shuffle_ps(l, h, _MM_SHUFFLE(2, 0, 2, 0)));
-    const __m128i odd = _mm_castps_si128(_mm_shuffle_ps(l, h, _MM_SHUFFLE(3, 1, 3, 1)));
-    _mm_store_si128(reinterpret_cast<__m128i*>(y + 4 * q), _mm_add_epi32(even, odd));
-  }
-  for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
-}
-#endif
-
-#if defined(__AVX512BW__)
-/// 512-bit registers: 16 int32 sums each. VNNI: one vpdpbusd per register and group; AVX-512BW
-/// alone: pmaddubsw then pmaddwd (inputs <= 127).
-template <std::size_t In, std::size_t Out>
-CTNN_ALWAYS_INLINE void int8_affine_512(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
-                                        std::int32_t* y) noexcept {
-  using L = int8_affine_layout<In, Out>;
-  if constexpr (L::wide) return int8_affine_wide<wide_512, In, Out>(x, w, b, y);
-  constexpr std::size_t regs = L::out_padded / 16, chains = int8_chains<regs, 12, L::groups>; // of 32 registers
-  __m512i acc[chains][regs];
-  CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
-    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] =
-        c == 0 ? load_biases_512(b, 16 * r, Out) : _mm512_setzero_si512();
-  }
-#if !defined(__AVX512VNNI__)
-  const __m512i ones = _mm512_set1_epi16(1);
-#endif
-  auto step = [&](__m512i* a, std::size_t g, __m512i x4) {
-    const std::int8_t* wg = w + g * L::out_padded * 4;
-    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
-      const __m512i wr = _mm512_load_si512(wg + 64 * r);
-#if defined(__AVX512VNNI__)
-      a[r] = dpbusd_512(a[r], x4, wr);
-#else
-      a[r] = _mm512_add_epi32(a[r], _mm512_madd_epi16(_mm512_maddubs_epi16(x4, wr), ones));
-#endif
-    }
-  };
-  constexpr std::size_t whole = L::groups / chains * chains;
-  for (std::size_t g = 0; g < whole; g += chains) {
-    CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c)
-        step(acc[c], g + c, _mm512_set1_epi32(load_group(x + 4 * (g + c))));
-  }
-  CTNN_UNROLL for (std::size_t c = 0; c < L::groups - whole; ++c)
-      step(acc[c], whole + c, _mm512_set1_epi32(load_group(x + 4 * (whole + c))));
-  CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
-    CTNN_UNROLL for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm512_add_epi32(acc[0][r], acc[c][r]);
-    _mm512_store_si512(y + 16 * r, acc[0][r]);
-  }
-}
-#endif
-
-#if defined(__AVX2__)
-/// 256-bit registers: 8 int32 sums each. AVX-VNNI: vpdpbusd; AVX2 alone: pmaddubsw then pmaddwd
-/// (inputs <= 127).
-template <std::size_t In, std::size_t Out>
-CTNN_ALWAYS_INLINE void int8_affine_256(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
-                                        std::int32_t* y) noexcept {
-  using L = int8_affine_layout<In, Out>;
-  if constexpr (L::wide) return int8_affine_wide<wide_256, In, Out>(x, w, b, y);
-  constexpr std::size_t regs = L::out_padded / 8, chains = int8_chains<regs, 8, L::groups>; // of 16 registers
-  __m256i acc[chains][regs];
-  CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
-    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] =
-        c == 0 ? load_biases_256(b, 8 * r, Out) : _mm256_setzero_si256();
-  }
-#if !defined(__AVXVNNI__)
-  const __m256i ones = _mm256_set1_epi16(1);
-#endif
-  auto step = [&](__m256i* a, std::size_t g) {
-    const __m256i x4 = _mm256_set1_epi32(load_group(x + 4 * g));
-    const std::int8_t* wg = w + g * L::out_padded * 4;
-    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
-      const __m256i wr = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 32 * r));
-#if defined(__AVXVNNI__)
-      a[r] = _mm256_dpbusd_avx_epi32(a[r], x4, wr);
-#else
-      a[r] = _mm256_add_epi32(a[r], _mm256_madd_epi16(_mm256_maddubs_epi16(x4, wr), ones));
-#endif
-    }
-  };
-  constexpr std::size_t whole = L::groups / chains * chains;
-  for (std::size_t g = 0; g < whole; g += chains) {
-    CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
-  }
-  CTNN_UNROLL for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
-  CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
-    CTNN_UNROLL for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm256_add_epi32(acc[0][r], acc[c][r]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(y + 8 * r), acc[0][r]);
-  }
-}
-#endif
-
-#if defined(__SSSE3__)
-/// 128-bit registers with SSSE3's pmaddubsw (inputs <= 127).
-template <std::size_t In, std::size_t Out>
-void int8_affine_128(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
-  using L = int8_affine_layout<In, Out>;
-  if constexpr (L::wide) return int8_affine_wide<wide_128<false>, In, Out>(x, w, b, y);
-  constexpr std::size_t regs = L::out_padded / 4, chains = int8_chains<regs, 8, L::groups>; // of 16 registers
-  __m128i acc[chains][regs];
-  CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) {
-    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) acc[c][r] = _mm_setzero_si128();
-  }
-  const __m128i ones = _mm_set1_epi16(1);
-  auto step = [&](__m128i* a, std::size_t g) {
-    const __m128i x4 = _mm_set1_epi32(load_group(x + 4 * g));
-    const std::int8_t* wg = w + g * L::out_padded * 4;
-    CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
-      const __m128i wr = _mm_load_si128(reinterpret_cast<const __m128i*>(wg + 16 * r));
-      a[r] = _mm_add_epi32(a[r], _mm_madd_epi16(_mm_maddubs_epi16(x4, wr), ones));
-    }
-  };
-  constexpr std::size_t whole = L::groups / chains * chains;
-  for (std::size_t g = 0; g < whole; g += chains) {
-    CTNN_UNROLL for (std::size_t c = 0; c < chains; ++c) step(acc[c], g + c);
-  }
-  CTNN_UNROLL for (std::size_t c = 0; c < L::groups - whole; ++c) step(acc[c], whole + c);
-  CTNN_UNROLL for (std::size_t r = 0; r < regs; ++r) {
-    CTNN_UNROLL for (std::size_t c = 1; c < chains; ++c) acc[0][r] = _mm_add_epi32(acc[0][r], acc[c][r]);
-    _mm_store_si128(reinterpret_cast<__m128i*>(y + 4 * r), acc[0][r]);
-  }
-  for (std::size_t o = 0; o < Out; ++o) y[o] += b[o];
 }
 #endif
 
@@ -459,22 +385,22 @@ CTNN_ALWAYS_INLINE void int8_affine(const std::uint8_t* x, const std::int8_t* w,
   static_assert(InMax <= 255, "int8_affine: the inputs are uint8");
   [[maybe_unused]] constexpr bool narrow = InMax <= 127; // pmaddubsw cannot saturate
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
-  detail::int8_affine_512<In, Out>(x, w, b, y);
+  detail::int8_affine_with<detail::v512, In, Out>(x, w, b, y);
 #elif defined(__AVXVNNI__) && defined(__AVX2__)
-  detail::int8_affine_256<In, Out>(x, w, b, y);
+  detail::int8_affine_with<detail::v256, In, Out>(x, w, b, y);
 #elif defined(__AVX512BW__)
   if constexpr (narrow)
-    detail::int8_affine_512<In, Out>(x, w, b, y);
+    detail::int8_affine_with<detail::v512, In, Out>(x, w, b, y);
   else
     detail::int8_affine_widening<In, Out>(x, w, b, y);
 #elif defined(__AVX2__)
   if constexpr (narrow)
-    detail::int8_affine_256<In, Out>(x, w, b, y);
+    detail::int8_affine_with<detail::v256, In, Out>(x, w, b, y);
   else
     detail::int8_affine_widening<In, Out>(x, w, b, y);
 #elif defined(__SSSE3__)
   if constexpr (narrow)
-    detail::int8_affine_128<In, Out>(x, w, b, y);
+    detail::int8_affine_with<detail::v128<false>, In, Out>(x, w, b, y);
   else
     detail::int8_affine_widening<In, Out>(x, w, b, y);
 #elif defined(__SSE2__)
@@ -486,39 +412,30 @@ CTNN_ALWAYS_INLINE void int8_affine(const std::uint8_t* x, const std::int8_t* w,
 
 namespace detail {
 
-#if defined(__AVX512BW__)
-/// Rows samples sharing each weight load: a pass keeps up to 3 registers of outputs for up to 12 /
-/// that many samples: 12 sums in registers, each its own chain (a multiply-add takes 4 to 5 cycles
-/// and two issue per cycle), and every weight vector loaded feeds one multiply-add per sample of
-/// the pass. 16 sums measured slower: GCC 12 spills one of them inside the loop.
-template <std::size_t In, std::size_t Out, std::size_t Rows>
-void int8_affine_rows_512(const std::uint8_t* x, std::size_t xs, const std::int8_t* w, const std::int32_t* b,
-                          std::int32_t* y, std::size_t ys) noexcept {
+/// Rows samples sharing each weight load, in the interleaved layout: a pass keeps up to OutRegs
+/// registers of outputs for up to V::budget / that many samples: that many sums in registers,
+/// each its own chain, and every weight vector loaded feeds one multiply-add per sample of the
+/// pass. (512-bit: 12 sums; 16 measured slower, GCC 12 spills one of them inside the loop.)
+template <class V, std::size_t OutRegs, std::size_t In, std::size_t Out, std::size_t Rows>
+void int8_affine_batched(const std::uint8_t* x, std::size_t xs, const std::int8_t* w, const std::int32_t* b,
+                         std::int32_t* y, std::size_t ys) noexcept {
   using L = int8_affine_layout<In, Out>;
-  constexpr std::size_t regs = L::out_padded / 16, rb = std::min<std::size_t>(regs, 3);
-  constexpr std::size_t sb = std::min<std::size_t>(Rows, 12 / rb);
-#if !defined(__AVX512VNNI__)
-  const __m512i ones = _mm512_set1_epi16(1);
-#endif
+  using reg = typename V::reg;
+  constexpr std::size_t lanes = V::bytes / 4, regs = L::out_padded / lanes, rb = std::min(regs, OutRegs);
+  constexpr std::size_t sb = std::min<std::size_t>(Rows, V::budget / rb);
   const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) CTNN_INLINE_LAMBDA {
-    __m512i acc[NS * NR]; // sample I / NR, outputs 16 (r0 + I % NR) ...
-    unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = load_biases_512(b, 16 * (r0 + i % NR), Out); });
+    reg acc[NS * NR]; // sample I / NR, outputs lanes * (r0 + I % NR) ...
+    unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = V::biases(b, lanes * (r0 + i % NR), Out); });
     const std::uint8_t* xr = x + s0 * xs;
     for (std::size_t g = 0; g < L::groups; ++g) {
-      const std::int8_t* wg = w + g * L::out_padded * 4 + 64 * r0;
-      __m512i wr[NR], x4[NS];
-      unrolled<NR>([&](auto r) CTNN_INLINE_LAMBDA { wr[r] = _mm512_load_si512(wg + 64 * r); });
-      unrolled<NS>([&](auto s) CTNN_INLINE_LAMBDA { x4[s] = _mm512_set1_epi32(load_group(xr + s * xs + 4 * g)); });
-#if defined(__AVX512VNNI__)
-      unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = dpbusd_512(acc[i], x4[i / NR], wr[i % NR]); });
-#else
-      unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA {
-        acc[i] = _mm512_add_epi32(acc[i], _mm512_madd_epi16(_mm512_maddubs_epi16(x4[i / NR], wr[i % NR]), ones));
-      });
-#endif
+      const std::int8_t* wg = w + g * L::out_padded * 4 + V::bytes * r0;
+      reg wr[NR], x4[NS];
+      unrolled<NR>([&](auto r) CTNN_INLINE_LAMBDA { wr[r] = V::load(wg + V::bytes * r); });
+      unrolled<NS>([&](auto s) CTNN_INLINE_LAMBDA { x4[s] = V::broadcast(xr + s * xs + 4 * g); });
+      unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = V::dot(acc[i], x4[i / NR], wr[i % NR]); });
     }
-    unrolled<NS * NR>(
-        [&](auto i) CTNN_INLINE_LAMBDA { _mm512_store_si512(y + (s0 + i / NR) * ys + 16 * (r0 + i % NR), acc[i]); });
+    unrolled<NS * NR>([&](auto i)
+                          CTNN_INLINE_LAMBDA { V::store(y + (s0 + i / NR) * ys + lanes * (r0 + i % NR), acc[i]); });
   };
   const auto samples = [&]<std::size_t NR>(std::size_t r0) {
     for (std::size_t s0 = 0; s0 + sb <= Rows; s0 += sb) pass.template operator()<NR, sb>(r0, s0);
@@ -527,51 +444,6 @@ void int8_affine_rows_512(const std::uint8_t* x, std::size_t xs, const std::int8
   for (std::size_t r0 = 0; r0 + rb <= regs; r0 += rb) samples.template operator()<rb>(r0);
   if constexpr (regs % rb != 0) samples.template operator()<regs % rb>(regs / rb * rb);
 }
-#endif
-
-#if defined(__AVX2__)
-/// int8_affine_rows_512 in 256-bit registers (16 of them): up to 2 registers of outputs for up
-/// to 8 / that many samples per pass.
-template <std::size_t In, std::size_t Out, std::size_t Rows>
-void int8_affine_rows_256(const std::uint8_t* x, std::size_t xs, const std::int8_t* w, const std::int32_t* b,
-                          std::int32_t* y, std::size_t ys) noexcept {
-  using L = int8_affine_layout<In, Out>;
-  constexpr std::size_t regs = L::out_padded / 8, rb = std::min<std::size_t>(regs, 2);
-  constexpr std::size_t sb = std::min<std::size_t>(Rows, 8 / rb);
-#if !defined(__AVXVNNI__)
-  const __m256i ones = _mm256_set1_epi16(1);
-#endif
-  const auto pass = [&]<std::size_t NR, std::size_t NS>(std::size_t r0, std::size_t s0) CTNN_INLINE_LAMBDA {
-    __m256i acc[NS * NR]; // sample I / NR, outputs 8 (r0 + I % NR) ...
-    unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = load_biases_256(b, 8 * (r0 + i % NR), Out); });
-    const std::uint8_t* xr = x + s0 * xs;
-    for (std::size_t g = 0; g < L::groups; ++g) {
-      const std::int8_t* wg = w + g * L::out_padded * 4 + 32 * r0;
-      __m256i wr[NR], x4[NS];
-      unrolled<NR>(
-          [&](auto r) CTNN_INLINE_LAMBDA { wr[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 32 * r)); });
-      unrolled<NS>([&](auto s) CTNN_INLINE_LAMBDA { x4[s] = _mm256_set1_epi32(load_group(xr + s * xs + 4 * g)); });
-#if defined(__AVXVNNI__)
-      unrolled<NS * NR>([&](auto i)
-                            CTNN_INLINE_LAMBDA { acc[i] = _mm256_dpbusd_avx_epi32(acc[i], x4[i / NR], wr[i % NR]); });
-#else
-      unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA {
-        acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x4[i / NR], wr[i % NR]), ones));
-      });
-#endif
-    }
-    unrolled<NS * NR>([&](auto i) CTNN_INLINE_LAMBDA {
-      _mm256_store_si256(reinterpret_cast<__m256i*>(y + (s0 + i / NR) * ys + 8 * (r0 + i % NR)), acc[i]);
-    });
-  };
-  const auto samples = [&]<std::size_t NR>(std::size_t r0) {
-    for (std::size_t s0 = 0; s0 + sb <= Rows; s0 += sb) pass.template operator()<NR, sb>(r0, s0);
-    if constexpr (Rows % sb != 0) pass.template operator()<NR, Rows % sb>(r0, Rows / sb * sb);
-  };
-  for (std::size_t r0 = 0; r0 + rb <= regs; r0 += rb) samples.template operator()<rb>(r0);
-  if constexpr (regs % rb != 0) samples.template operator()<regs % rb>(regs / rb * rb);
-}
-#endif
 
 } // namespace detail
 
@@ -589,17 +461,17 @@ CTNN_ALWAYS_INLINE void int8_affine_rows(const std::uint8_t* x, std::size_t x_st
     one_by_one(); // one sample's sums fill the registers, and its weights stay in the L1 cache
   } else {
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
-    detail::int8_affine_rows_512<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
+    detail::int8_affine_batched<detail::v512, 3, In, Out, Rows>(x, x_stride, w, b, y, y_stride);
 #elif defined(__AVXVNNI__) && defined(__AVX2__)
-    detail::int8_affine_rows_256<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
+    detail::int8_affine_batched<detail::v256, 2, In, Out, Rows>(x, x_stride, w, b, y, y_stride);
 #elif defined(__AVX512BW__)
     if constexpr (narrow)
-      detail::int8_affine_rows_512<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
+      detail::int8_affine_batched<detail::v512, 3, In, Out, Rows>(x, x_stride, w, b, y, y_stride);
     else
       one_by_one();
 #elif defined(__AVX2__)
     if constexpr (narrow)
-      detail::int8_affine_rows_256<In, Out, Rows>(x, x_stride, w, b, y, y_stride);
+      detail::int8_affine_batched<detail::v256, 2, In, Out, Rows>(x, x_stride, w, b, y, y_stride);
     else
       one_by_one();
 #else
