@@ -19,9 +19,11 @@
 int main(int argc, char** argv) try {
   const std::string file = argc > 1 ? argv[1] : stockfish::network_file().string();
   std::printf("Stockfish 15.1's network (%s), single thread, median of 15 rounds\n\n", file.c_str());
-  std::printf("| instruction set | kernels | refresh (both sides) | update per move (both sides) | update + eval per "
-              "move | refresh + eval | eval (one bucket) |\n");
-  std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| instruction set | kernels | refresh (both sides) | update per move (both sides) | update + eval per "
+      "move | refresh + eval | eval (the bench positions) | eval (one bucket, the 8 in turn) | eval (the same bucket "
+      "again) |\n");
+  std::printf("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
   long long checksum = 0;
   bool first = true, agree = true;
   std::vector<nnue_bench_entry> floats;
@@ -29,12 +31,13 @@ int main(int argc, char** argv) try {
   for (const nnue_bench_entry* e :
        {&nnue_bench_avx512vnni, &nnue_bench_avxvnni, &nnue_bench_avx2, &nnue_bench_ssse3, &nnue_bench_sse2}) {
     if (!ctnn::cpu_supports(e->isa)) {
-      std::printf("| %s | - | not on this CPU | | | | |\n", e->isa);
+      std::printf("| %s | - | not on this CPU | | | | | | |\n", e->isa);
       continue;
     }
     const auto t = e->run(file);
-    std::printf("| %s | %s | %.0f ns | %.0f ns | %.0f ns | %.0f ns | %.0f ns |\n", e->isa, e->kernels, t.refresh_ns,
-                t.update_ns, t.update_eval_ns, t.refresh_eval_ns, t.eval_ns);
+    std::printf("| %s | %s | %.0f ns | %.0f ns | %.0f ns | %.0f ns | %.0f ns | %.0f ns | %.0f ns |\n", e->isa,
+                e->kernels, t.refresh_ns, t.update_ns, t.update_eval_ns, t.refresh_eval_ns, t.eval_positions_ns,
+                t.eval_ns, t.eval_same_ns);
     floats.push_back(*e), timings.push_back(t);
     if (first) checksum = t.checksum, first = false;
     agree = agree && t.checksum == checksum;
@@ -42,7 +45,7 @@ int main(int argc, char** argv) try {
   std::printf("\nevery instruction set computed the same values: %s\n", agree ? "yes" : "NO");
   std::printf("\nThe same network in float (ctnn float dense layers, float accumulator), and int8 ahead by:\n\n");
   std::printf("| instruction set | refresh (both sides) | update per move | update + eval per move | refresh + eval | "
-              "eval (one bucket) |\n");
+              "eval (one bucket, the 8 in turn) |\n");
   std::printf("|---|---:|---:|---:|---:|---:|\n");
   for (std::size_t k = 0; k < floats.size(); ++k) {
     const auto& t = timings[k];

@@ -127,9 +127,20 @@ nnue_timings run(const std::string& file) {
       checksum += v.positional;
     }
   });
+  std::vector<chess_nnue::accumulators> start_acc;
+  for (const auto& b : starts) start_acc.push_back(net->refresh(b));
+  t.eval_positions_ns = median_ns(starts.size() * 10, [&] {
+    for (int r = 0; r < 10; ++r)
+      for (std::size_t i = 0; i < starts.size(); ++i)
+        checksum +=
+            net->evaluate(start_acc[i], starts[i].side_to_move(), chess_nnue::network::bucket_of(starts[i])).positional;
+  });
   t.eval_ns = median_ns(8 * 100, [&] {
     for (int r = 0; r < 100; ++r)
       for (std::size_t k = 0; k < 8; ++k) checksum += net->evaluate(acc[0], chess::white, k).positional;
+  });
+  t.eval_same_ns = median_ns(8 * 100, [&] {
+    for (int r = 0; r < 8 * 100; ++r) checksum += net->evaluate(acc[0], chess::white, 7).positional;
   });
   (void)positions;
   t.checksum = checksum;

@@ -9,9 +9,11 @@ struct nnue_timings {
   double update_ns;  // per move of random games: both sides updated (a king move refreshes its side)
   double
       update_eval_ns; // per move of random games: both sides updated (a king move refreshes its side), then one bucket
-  double refresh_eval_ns; // a full refresh and one bucket's evaluation
-  double eval_ns;         // one bucket's evaluation from the accumulators (transform + layer stack)
-  long long checksum;     // of every value computed, equal on every instruction set
+  double refresh_eval_ns;   // a full refresh and one bucket's evaluation
+  double eval_positions_ns; // each bench position's evaluation, its own bucket, accumulators computed
+  double eval_ns;           // one bucket's evaluation from the accumulators (transform + layer stack), the 8 in turn
+  double eval_same_ns;      // the same, one bucket again and again (its weights stay in the L1 cache)
+  long long checksum;       // of every value computed, equal on every instruction set
   // the same network in float (bench/nnue_float.hpp), timed the same way
   double float_refresh_ns, float_update_ns, float_update_eval_ns, float_refresh_eval_ns, float_eval_ns;
   double float_mean_difference; // mean |float - integer| positional value along the games
