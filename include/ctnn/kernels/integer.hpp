@@ -134,8 +134,8 @@ CTNN_ALWAYS_INLINE __m512i dpbusd_512(__m512i acc, __m512i x, __m512i w) noexcep
 // The register kinds the kernels are written over, each with:
 //   bytes            the bytes of one register (lanes = bytes / 4 int32 sums)
 //   budget           multiply-adds to keep in flight (of 32 registers, or 16)
-//   load(w), load_x(x), broadcast(x)   a register of weights (aligned), of inputs, and of the four
-//                    inputs at x in every lane
+//   load(w), load_x(x), broadcast(x), set1(v)   a register of weights (aligned), of inputs, of
+//                    the four inputs at x in every lane, and of v in every lane
 //   dot(acc, x, w)   acc + per int32 lane the dot product of x's uint8 and w's int8 groups of four
 //                    (vpdpbusd; else pmaddubsw then pmaddwd, for inputs <= 127)
 //   biases(b, from, out)  biases from..from + lanes - 1 of `out` (zero past out): sums start from
@@ -161,6 +161,7 @@ struct v512 {
     return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(x, w), _mm512_set1_epi16(1)));
 #endif
   }
+  static reg set1(std::int32_t v) noexcept { return _mm512_set1_epi32(v); }
   static reg add(reg a, reg b) noexcept { return _mm512_add_epi32(a, b); }
   static reg biases(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
     if (from >= out) return zero();
@@ -196,12 +197,16 @@ struct v256 {
   static reg load_x(const std::uint8_t* x) noexcept { return _mm256_loadu_si256(reinterpret_cast<const reg*>(x)); }
   static reg broadcast(const std::uint8_t* x) noexcept { return _mm256_set1_epi32(load_group(x)); }
   CTNN_ALWAYS_INLINE static reg dot(reg acc, reg x, reg w) noexcept {
-#if defined(__AVXVNNI__)
+#if defined(__AVXVNNI__) && defined(__GNUC__) && !defined(__clang__)
+    asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(x), "x"(w)); // as dpbusd_512, VEX-encoded
+    return acc;
+#elif defined(__AVXVNNI__)
     return _mm256_dpbusd_avx_epi32(acc, x, w);
 #else
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), _mm256_set1_epi16(1)));
 #endif
   }
+  static reg set1(std::int32_t v) noexcept { return _mm256_set1_epi32(v); }
   static reg add(reg a, reg b) noexcept { return _mm256_add_epi32(a, b); }
   static reg biases(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
     if (from >= out) return zero();
@@ -248,6 +253,7 @@ struct v128 {
 #endif
     }
   }
+  static reg set1(std::int32_t v) noexcept { return _mm_set1_epi32(v); }
   static reg add(reg a, reg b) noexcept { return _mm_add_epi32(a, b); }
   static reg biases(const std::int32_t* b, std::size_t from, std::size_t out) noexcept {
     const auto bias = [&](std::size_t o) { return o < out ? b[o] : 0; };
@@ -538,8 +544,46 @@ void int8_conv_reference(const std::uint8_t* x, const std::int8_t* w, const std:
 }
 
 namespace detail {
-/// The filters one pass keeps in registers (each an accumulator of a block of positions).
-inline constexpr std::size_t conv_filter_block = 8;
+
+/// int8_conv with registers V: passes over FB filters and NB blocks of V's lanes many positions
+/// (FB x NB sums in registers); each broadcast weight feeds NB multiply-adds and each block of
+/// codes loaded feeds FB (with one block, the broadcasts and the codes' loads outnumber the
+/// multiply-adds).
+template <class V, std::size_t FB, std::size_t NB, std::size_t Window, std::size_t F, std::size_t Positions>
+CTNN_ALWAYS_INLINE void int8_conv_with(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b,
+                                       std::int32_t* y) noexcept {
+  using L = int8_conv_layout<Window, Positions>;
+  using reg = typename V::reg;
+  constexpr std::size_t pp = L::positions_padded, lanes = V::bytes / 4;
+  const auto weights4 = [&](std::size_t f, std::size_t g) {
+    return load_group(reinterpret_cast<const std::uint8_t*>(w) + f * L::window_padded + 4 * g);
+  };
+  for (std::size_t f0 = 0; f0 < F; f0 += FB) {
+    const std::size_t nf = std::min(FB, F - f0);
+    const auto pass = [&]<std::size_t NBk>(std::size_t p) CTNN_INLINE_LAMBDA {
+      reg acc[FB * NBk]; // filter I / NBk, positions p + lanes (I % NBk) ...
+      unrolled<FB * NBk>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = V::zero(); });
+      for (std::size_t g = 0; g < L::groups; ++g) {
+        reg xv[NBk];
+        unrolled<NBk>([&](auto k) CTNN_INLINE_LAMBDA { xv[k] = V::load_x(x + (g * pp + p + lanes * k) * 4); });
+        unrolled<FB>([&](auto j) CTNN_INLINE_LAMBDA {
+          if (j < nf) {
+            const reg wv = V::set1(weights4(f0 + j, g));
+            unrolled<NBk>([&](auto k) CTNN_INLINE_LAMBDA { acc[j * NBk + k] = V::dot(acc[j * NBk + k], xv[k], wv); });
+          }
+        });
+      }
+      unrolled<FB * NBk>([&](auto i) CTNN_INLINE_LAMBDA {
+        if (i / NBk < nf)
+          V::store(y + (f0 + i / NBk) * pp + p + lanes * (i % NBk), V::add(acc[i], V::set1(b[f0 + i / NBk])));
+      });
+    };
+    constexpr std::size_t blocks = pp / lanes, whole = blocks / NB * NB;
+    for (std::size_t p = 0; p < whole * lanes; p += NB * lanes) pass.template operator()<NB>(p);
+    for (std::size_t p = whole * lanes; p < pp; p += lanes) pass.template operator()<1>(p);
+  }
+}
+
 } // namespace detail
 
 /// int8_conv_reference with this translation unit's best instructions (the same preconditions
@@ -547,92 +591,19 @@ inline constexpr std::size_t conv_filter_block = 8;
 /// aligned to 64 bytes.
 template <std::size_t Window, std::size_t F, std::size_t Positions>
 void int8_conv(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* b, std::int32_t* y) noexcept {
+#if defined(__AVX512BW__)
+  detail::int8_conv_with<detail::v512, 8, 2, Window, F, Positions>(x, w, b, y); // 16 of 32 registers
+#elif defined(__AVX2__)
+  detail::int8_conv_with<detail::v256, 4, 2, Window, F, Positions>(x, w, b, y); // 8 of 16 registers
+#elif defined(__SSSE3__)
+  detail::int8_conv_with<detail::v128<false>, 4, 2, Window, F, Positions>(x, w, b, y);
+#elif defined(__SSE2__)
+  // widening: two positions' four codes as int16 against the filter's four weights, twice
   using L = int8_conv_layout<Window, Positions>;
-  constexpr std::size_t pp = L::positions_padded, fb = detail::conv_filter_block;
-  const auto weights4 = [&](std::size_t f, std::size_t g) {
-    return detail::load_group(reinterpret_cast<const std::uint8_t*>(w) + f * L::window_padded + 4 * g);
-  };
+  constexpr std::size_t pp = L::positions_padded, fb = 8;
+  const __m128i z = _mm_setzero_si128();
   for (std::size_t f0 = 0; f0 < F; f0 += fb) {
     const std::size_t nf = std::min(fb, F - f0);
-#if defined(__AVX512BW__)
-#if !defined(__AVX512VNNI__)
-    const __m512i ones = _mm512_set1_epi16(1);
-#endif
-    // NB blocks of 16 positions at once: each weight broadcast feeds NB multiply-adds (with one,
-    // the broadcasts and the codes' loads outnumber the multiply-adds)
-    const auto pass = [&]<std::size_t NB>(std::size_t p) CTNN_INLINE_LAMBDA {
-      __m512i acc[fb * NB]; // filter I / NB, positions p + 16 (I % NB) ...
-      detail::unrolled<fb * NB>([&](auto i) CTNN_INLINE_LAMBDA { acc[i] = _mm512_setzero_si512(); });
-      for (std::size_t g = 0; g < L::groups; ++g) {
-        __m512i xv[NB];
-        detail::unrolled<NB>([&](auto k)
-                                 CTNN_INLINE_LAMBDA { xv[k] = _mm512_load_si512(x + (g * pp + p + 16 * k) * 4); });
-        detail::unrolled<fb>([&](auto j) CTNN_INLINE_LAMBDA {
-          if (j < nf) {
-            const __m512i wv = _mm512_set1_epi32(weights4(f0 + j, g));
-            detail::unrolled<NB>([&](auto k) CTNN_INLINE_LAMBDA {
-#if defined(__AVX512VNNI__)
-              acc[j * NB + k] = detail::dpbusd_512(acc[j * NB + k], xv[k], wv);
-#else
-              acc[j * NB + k] =
-                  _mm512_add_epi32(acc[j * NB + k], _mm512_madd_epi16(_mm512_maddubs_epi16(xv[k], wv), ones));
-#endif
-            });
-          }
-        });
-      }
-      detail::unrolled<fb * NB>([&](auto i) CTNN_INLINE_LAMBDA {
-        if (i / NB < nf)
-          _mm512_store_si512(y + (f0 + i / NB) * pp + p + 16 * (i % NB),
-                             _mm512_add_epi32(acc[i], _mm512_set1_epi32(b[f0 + i / NB])));
-      });
-    };
-    constexpr std::size_t blocks = pp / 16;
-    for (std::size_t p = 0; p + 32 <= pp; p += 32) pass.template operator()<2>(p);
-    if constexpr (blocks % 2 != 0) pass.template operator()<1>(pp - 16);
-#elif defined(__AVX2__) || defined(__SSSE3__)
-#if defined(__AVX2__)
-    using reg = __m256i;
-    constexpr std::size_t lanes = 8;
-    const auto load = [](const std::uint8_t* a) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(a)); };
-    const auto set1 = [](std::int32_t v) { return _mm256_set1_epi32(v); };
-    const auto zero = [] { return _mm256_setzero_si256(); };
-#if defined(__AVXVNNI__)
-    const auto mac = [](reg a, reg xv, reg wv) { return _mm256_dpbusd_avx_epi32(a, xv, wv); };
-#else
-    const auto mac = [](reg a, reg xv, reg wv) {
-      return _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv), _mm256_set1_epi16(1)));
-    };
-#endif
-    const auto store = [](std::int32_t* d, reg v, std::int32_t bias) {
-      _mm256_store_si256(reinterpret_cast<__m256i*>(d), _mm256_add_epi32(v, _mm256_set1_epi32(bias)));
-    };
-#else
-    using reg = __m128i;
-    constexpr std::size_t lanes = 4;
-    const auto load = [](const std::uint8_t* a) { return _mm_load_si128(reinterpret_cast<const __m128i*>(a)); };
-    const auto set1 = [](std::int32_t v) { return _mm_set1_epi32(v); };
-    const auto zero = [] { return _mm_setzero_si128(); };
-    const auto mac = [](reg a, reg xv, reg wv) {
-      return _mm_add_epi32(a, _mm_madd_epi16(_mm_maddubs_epi16(xv, wv), _mm_set1_epi16(1)));
-    };
-    const auto store = [](std::int32_t* d, reg v, std::int32_t bias) {
-      _mm_store_si128(reinterpret_cast<__m128i*>(d), _mm_add_epi32(v, _mm_set1_epi32(bias)));
-    };
-#endif
-    for (std::size_t p = 0; p < pp; p += lanes) {
-      reg acc[fb];
-      CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) acc[j] = zero();
-      for (std::size_t g = 0; g < L::groups; ++g) {
-        const reg xv = load(x + (g * pp + p) * 4);
-        CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) if (j < nf) acc[j] =
-            mac(acc[j], xv, set1(weights4(f0 + j, g)));
-      }
-      for (std::size_t j = 0; j < nf; ++j) store(y + (f0 + j) * pp + p, acc[j], b[f0 + j]);
-    }
-#elif defined(__SSE2__)
-    // widening: two positions' four codes as int16 against the filter's four weights, twice
-    const __m128i z = _mm_setzero_si128();
     for (std::size_t p = 0; p < pp; p += 4) {
       __m128i lo[fb], hi[fb];
       CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) lo[j] = hi[j] = z;
@@ -641,7 +612,8 @@ void int8_conv(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* 
         const __m128i x01 = _mm_unpacklo_epi8(xv, z), x23 = _mm_unpackhi_epi8(xv, z);
         CTNN_UNROLL for (std::size_t j = 0; j < fb; ++j) {
           if (j < nf) {
-            const __m128i w8 = _mm_set1_epi32(weights4(f0 + j, g));
+            const __m128i w8 = _mm_set1_epi32(
+                detail::load_group(reinterpret_cast<const std::uint8_t*>(w) + (f0 + j) * L::window_padded + 4 * g));
             const __m128i w16 = _mm_srai_epi16(_mm_unpacklo_epi8(w8, w8), 8);
             lo[j] = _mm_add_epi32(lo[j], _mm_madd_epi16(x01, w16));
             hi[j] = _mm_add_epi32(hi[j], _mm_madd_epi16(x23, w16));
@@ -656,12 +628,10 @@ void int8_conv(const std::uint8_t* x, const std::int8_t* w, const std::int32_t* 
                         _mm_add_epi32(_mm_add_epi32(even, odd), _mm_set1_epi32(b[f0 + j])));
       }
     }
-#else
-    (void)nf;
-    int8_conv_reference<Window, F, Positions>(x, w, b, y);
-    return;
-#endif
   }
+#else
+  int8_conv_reference<Window, F, Positions>(x, w, b, y);
+#endif
 }
 
 /// y[i] = clamp(x[i] >> Shift, 0, Max) for N values: the clipped ReLU of int32 sums scaled by
