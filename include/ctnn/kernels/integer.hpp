@@ -191,7 +191,11 @@ struct v512 {
 #if defined(__AVX2__)
 struct v256 {
   using reg = __m256i;
+#if defined(__AVXVNNI__)
   static constexpr std::size_t bytes = 32, budget = 8;
+#else // pmaddubsw needs a register for its products and one for the ones pmaddwd multiplies by
+  static constexpr std::size_t bytes = 32, budget = 6;
+#endif
   static reg zero() noexcept { return _mm256_setzero_si256(); }
   static reg load(const std::int8_t* w) noexcept { return _mm256_load_si256(reinterpret_cast<const reg*>(w)); }
   static reg load_x(const std::uint8_t* x) noexcept { return _mm256_loadu_si256(reinterpret_cast<const reg*>(x)); }
