@@ -194,6 +194,17 @@ constexpr auto embedded_layer = [] {
   d.set(w, b);
   return d;
 }();
+/// A wide layer (kernels::int8_affine_layout::wide) built at compile time: weight w[o][i] = (o + 1)
+/// times (i % 5 - 2), read back through the layout's index.
+constexpr auto embedded_wide_layer = [] {
+  ctnn::int8_dense<130, 2, 127> d{};
+  std::int8_t w[260]{};
+  for (std::size_t o = 0; o < 2; ++o)
+    for (std::size_t i = 0; i < 130; ++i) w[o * 130 + i] = static_cast<std::int8_t>((o + 1) * (i % 5) - 2 * (o + 1));
+  const std::int32_t b[2] = {-7, 9};
+  d.set(w, b);
+  return d;
+}();
 } // namespace
 
 BOOST_AUTO_TEST_CASE(constexpr_weights_are_proved_at_compile_time) {
@@ -203,6 +214,23 @@ BOOST_AUTO_TEST_CASE(constexpr_weights_are_proved_at_compile_time) {
   static_assert(layer.sum_bound(1) == 20 + 8 * 127 * 127);
   static_assert(layer.sum_bound() == layer.sum_bound(1));
   BOOST_TEST(layer.weight(2, 0) == -128);
+
+  constexpr const auto& wide = embedded_wide_layer;
+  static_assert(decltype(embedded_wide_layer)::layout::wide);
+  static_assert(wide.weight(0, 0) == -2 && wide.weight(0, 64) == 2 && wide.weight(1, 129) == 4);
+  static_assert(wide.sum_bound(1) == 9 + 26 * (4 + 2 + 0 + 2 + 4) * 127); // |w| over i % 5: 4 2 0 2 4
+  static_assert(ctnn::proved<embedded_wide_layer>);
+  alignas(64) std::uint8_t x[decltype(embedded_wide_layer)::in_padded]{};
+  for (std::size_t i = 0; i < 130; ++i) x[i] = static_cast<std::uint8_t>(i % 7);
+  alignas(64) std::int32_t y[decltype(embedded_wide_layer)::out_padded], r[decltype(embedded_wide_layer)::out_padded];
+  wide.forward(x, y);
+  wide.forward_reference(x, r);
+  for (std::size_t o = 0; o < 2; ++o) {
+    std::int32_t s = o == 0 ? -7 : 9;
+    for (std::size_t i = 0; i < 130; ++i) s += (i % 7) * static_cast<std::int32_t>((o + 1) * (i % 5) - 2 * (o + 1));
+    BOOST_TEST(y[o] == s);
+    BOOST_TEST(r[o] == s);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(sparse_accumulator_updates_equal_refreshes) {
