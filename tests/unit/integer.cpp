@@ -373,6 +373,33 @@ void check_bf16(std::mt19937& gen) {
   }
 }
 
+/// bf16_affine_rows over Rows samples equals bf16_affine on each, bit for bit (the passes over
+/// samples and their remainder, each sample's chains in the same order).
+template <std::size_t In, std::size_t Out, std::size_t Rows>
+void check_bf16_rows(std::mt19937& gen) {
+  namespace k = ctnn::kernels;
+  using L = k::bf16_affine_layout<In, Out>;
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<std::uint16_t, boost::alignment::aligned_allocator<std::uint16_t, 64>> w(L::weight_size, 0);
+  for (std::size_t o = 0; o < Out; ++o)
+    for (std::size_t i = 0; i < In; ++i) w[L::index(i, o)] = k::round_to_bf16(d(gen));
+  constexpr std::size_t xs = L::in_padded + 6, ys = L::out_padded + 3; // strides wider than the rows
+  std::vector<std::uint16_t> x(Rows * xs, 0);
+  for (std::size_t s = 0; s < Rows; ++s)
+    for (std::size_t i = 0; i < In; ++i) x[s * xs + i] = k::round_to_bf16(d(gen));
+  std::vector<float> b(Out), rows(Rows * ys);
+  for (auto& v : b) v = d(gen);
+  k::bf16_affine_rows<In, Out, Rows>(x.data(), xs, w.data(), b.data(), rows.data(), ys);
+  alignas(64) float one[L::out_padded];
+  for (std::size_t s = 0; s < Rows; ++s) {
+    k::bf16_affine<In, Out>(x.data() + s * xs, w.data(), b.data(), one);
+    for (std::size_t o = 0; o < Out; ++o)
+      BOOST_TEST_REQUIRE(std::bit_cast<std::uint32_t>(rows[s * ys + o]) == std::bit_cast<std::uint32_t>(one[o]),
+                         k::bf16_isa << ", " << In << " x " << Out << " over " << Rows << " rows: row " << s
+                                     << ", output " << o);
+  }
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(bf16_rounding_and_affine) {
@@ -390,4 +417,7 @@ BOOST_AUTO_TEST_CASE(bf16_rounding_and_affine) {
   check_bf16<33, 10>(gen);
   check_bf16<256, 32>(gen);
   check_bf16<784, 128>(gen);
+  check_bf16_rows<784, 128, 8>(gen); // 4 chains: 5 samples per pass, then 3
+  check_bf16_rows<33, 10, 8>(gen);   // 1 chain: all 8 in one pass
+  check_bf16_rows<31, 40, 3>(gen);   // 3 registers of outputs, the last partial
 }

@@ -62,9 +62,21 @@ public:
     kernels::round_to_bf16<input_size>(x, codes);
     if constexpr (stage_count > 0) run<0>(codes, y); // 0: to_bf16 has named the layer without a bf16 form
   }
-  /// n samples, one after the other (rows of input_size and output_size values).
+  /// n samples (rows of input_size and output_size values), `tile` at a time through each stage
+  /// (each weight load shared by several samples where the kernels can), the rest one by one;
+  /// equal to n calls of operator(), bit for bit.
   void predict(const float* x, float* y, std::size_t n) const noexcept {
-    for (std::size_t i = 0; i < n; ++i) (*this)(x + i * input_size, y + i * output_size);
+    const std::size_t tiles = stage_count > 0 ? n / tile : 0;
+    for (std::size_t t = 0; t < tiles; ++t) {
+      alignas(64) std::uint16_t codes[tile * stride]{};
+      const float* xt = x + t * tile * input_size;
+      for (std::size_t s = 0; s < tile; ++s)
+        kernels::round_to_bf16<input_size>(xt + s * input_size, codes + s * stride);
+      if constexpr (stage_count > 0) run_rows<0>(codes, y + t * tile * output_size);
+    }
+    x += tiles * tile * input_size;
+    y += tiles * tile * output_size;
+    for (std::size_t r = n - tiles * tile; r > 0; --r, x += input_size, y += output_size) (*this)(x, y);
   }
 
   /// The K-th stage (layers/bf16/: a dense stage's bf16 weights in kernels::bf16_affine_layout and
@@ -88,6 +100,17 @@ private:
   void run(std::uint16_t* codes, float* y) const noexcept {
     std::get<K>(*layers_).run(codes, y);
     if constexpr (K + 1 < stage_count) run<K + 1>(codes, y);
+  }
+  static constexpr std::size_t tile = 8;
+  static constexpr std::size_t stride = (widest + 2 + 31) / 32 * 32; // codes per sample, 64-byte rows
+  template <std::size_t K>
+  void run_rows(std::uint16_t* codes, float* y) const noexcept {
+    const auto& s = std::get<K>(*layers_);
+    if constexpr (requires { s.template run_rows<tile>(codes, stride, y, output_size); })
+      s.template run_rows<tile>(codes, stride, y, output_size);
+    else
+      for (std::size_t r = 0; r < tile; ++r) s.run(codes + r * stride, y + r * output_size);
+    if constexpr (K + 1 < stage_count) run_rows<K + 1>(codes, y);
   }
 
   std::unique_ptr<layers_type> layers_;

@@ -47,6 +47,24 @@ struct dense {
       codes[Out] = 0; // the next stage's padding (an odd width)
     }
   }
+  /// run for Rows samples at once: sample s's codes at codes + s * stride, its float outputs (if
+  /// last) at y + s * outputs.
+  template <std::size_t Rows>
+  void run_rows(std::uint16_t* codes, std::size_t stride, float* y, std::size_t outputs) const noexcept {
+    alignas(64) float sums[Rows * layout::out_padded];
+    kernels::bf16_affine_rows<In, Out, Rows>(codes, stride, weights.data(), biases.data(), sums, layout::out_padded);
+    for (std::size_t s = 0; s < Rows; ++s) {
+      float* row = sums + s * layout::out_padded;
+      if constexpr (Clamp)
+        for (std::size_t o = 0; o < Out; ++o) row[o] = std::max(row[o], 0.0f);
+      if constexpr (Last) {
+        std::copy_n(row, Out, y + s * outputs);
+      } else {
+        kernels::round_to_bf16<Out>(row, codes + s * stride);
+        codes[s * stride + Out] = 0;
+      }
+    }
+  }
 };
 
 } // namespace CTNN_NAMESPACE::layers::bf16
