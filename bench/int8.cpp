@@ -190,7 +190,7 @@ void compare(const char* name, bool images, int c, int h, int w) {
   } else {
     onednn += why + " | | ";
   }
-  // bf16 (to_bf16: dense networks only), one sample dependent and 64 one after the other
+  // bf16 (to_bf16: dense networks only), one sample dependent and batch 64 (predict)
   if constexpr (nn::has_bf16_form<Model>) {
     const auto b = nn::to_bf16(net);
     double off = 0;
@@ -238,7 +238,7 @@ int main() {
   compare<bench::mnist_cnn>("mnist_cnn", true, 1, 28, 28);
   std::printf("\nbf16 (ctnn::to_bf16, no calibration; kernels: %s), ns per sample and speed-up over float:\n\n",
               ctnn::kernels::bf16_isa);
-  std::printf("| network | one sample, dependent | batch 64 (one after the other) | bf16 vs float: largest difference "
+  std::printf("| network | one sample, dependent | batch 64 | bf16 vs float: largest difference "
               "of outputs up to |\n|---|---:|---:|---:|\n");
   for (const auto& r : bf16_rows) std::printf("%s\n", r.c_str());
   std::printf("\noneDNN's implementations (one sample):\n");
