@@ -173,34 +173,27 @@ void bf16_affine_rows(const std::uint16_t* x, std::size_t x_stride, const std::u
                       std::size_t y_stride) noexcept {
 #if defined(__AVX512BF16__)
   using L = bf16_affine_layout<In, Out>;
-  constexpr std::size_t C = L::chains, regs = L::out_padded / 16;
-  constexpr std::size_t sb = std::min<std::size_t>(Rows, std::min<std::size_t>(8, 20 / C));
+  constexpr std::size_t regs = L::out_padded / 16;
+  constexpr std::size_t sb = std::min<std::size_t>(Rows, std::min<std::size_t>(8, 20 / L::chains));
   const auto pair_at = [&](std::size_t s, std::size_t g) {
     std::uint32_t p;
     std::memcpy(&p, x + s * x_stride + 2 * g, 4);
     return static_cast<int>(p);
   };
   const auto pass = [&]<std::size_t NS>(std::size_t r, std::size_t s0) {
-    __m512 acc[NS * C]; // sample I / C, chain I % C
-    CTNN_UNROLL for (std::size_t i = 0; i < NS * C; ++i) acc[i] = _mm512_setzero_ps();
-    const auto step = [&](std::size_t c, std::size_t g) {
-      const __m512bh wv = (__m512bh)_mm512_load_si512(w + g * L::out_padded * 2 + 32 * r);
-      CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) acc[s * C + c] =
-          _mm512_dpbf16_ps(acc[s * C + c], (__m512bh)_mm512_set1_epi32(pair_at(s0 + s, g)), wv);
-    };
-    constexpr std::size_t whole = L::pairs / C * C;
-    for (std::size_t g = 0; g < whole; g += C) {
-      CTNN_UNROLL for (std::size_t c = 0; c < C; ++c) step(c, g + c);
-    }
-    CTNN_UNROLL for (std::size_t c = 0; c < L::pairs - whole; ++c) step(c, whole + c);
+    // bf16_block's registers are the samples here: one weight register feeds each of them
+    __m512 out[NS];
+    detail::bf16_block<L, NS>(
+        out, _mm512_setzero_ps(),
+        [&](__m512* a, std::size_t g) {
+          const __m512bh wv = (__m512bh)_mm512_load_si512(w + g * L::out_padded * 2 + 32 * r);
+          CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) a[s] =
+              _mm512_dpbf16_ps(a[s], (__m512bh)_mm512_set1_epi32(pair_at(s0 + s, g)), wv);
+        },
+        [](__m512 p, __m512 q) { return _mm512_add_ps(p, q); });
     const std::size_t from = 16 * r, n = from < Out ? std::min<std::size_t>(16, Out - from) : 0;
     const __m512 bias = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), b + std::min(from, Out));
-    CTNN_UNROLL for (std::size_t s = 0; s < NS; ++s) {
-      const __m512* a = acc + s * C;
-      const __m512 sum =
-          C == 4 ? _mm512_add_ps(_mm512_add_ps(a[0], a[1 % C]), _mm512_add_ps(a[2 % C], a[3 % C])) : a[0];
-      _mm512_storeu_ps(y + (s0 + s) * y_stride + from, _mm512_add_ps(sum, bias));
-    }
+    for (std::size_t s = 0; s < NS; ++s) _mm512_storeu_ps(y + (s0 + s) * y_stride + from, _mm512_add_ps(out[s], bias));
   };
   for (std::size_t r = 0; r < regs; ++r) {
     for (std::size_t s0 = 0; s0 + sb <= Rows; s0 += sb) pass.template operator()<sb>(r, s0);

@@ -314,7 +314,8 @@ CTNN_ALWAYS_INLINE void int8_affine_wide(const std::uint8_t* x, const std::int8_
   unrolled<blocks>([&](auto block) CTNN_INLINE_LAMBDA {
     constexpr std::size_t first = block * lanes;
     constexpr std::size_t n = first < Out ? std::min(lanes, Out - first) : 0; // outputs of this block
-    constexpr std::size_t chains = std::clamp<std::size_t>(n == 0 ? 1 : 12 / n, 1, std::min<std::size_t>(loads, 8));
+    constexpr std::size_t chains =
+        std::clamp<std::size_t>(n == 0 ? 1 : V::budget / n, 1, std::min<std::size_t>(loads, 8));
     reg acc[chains][lanes];
     unrolled<chains * lanes>([&](auto i) CTNN_INLINE_LAMBDA { acc[i / lanes][i % lanes] = V::zero(); });
     const auto step = [&](reg* a, std::size_t j) CTNN_INLINE_LAMBDA {

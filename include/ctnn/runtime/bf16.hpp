@@ -66,7 +66,7 @@ public:
   /// (each weight load shared by several samples where the kernels can), the rest one by one;
   /// equal to n calls of operator(), bit for bit.
   void predict(const float* x, float* y, std::size_t n) const noexcept {
-    const std::size_t tiles = stage_count > 0 ? n / tile : 0;
+    const std::size_t tiles = n / tile;
     for (std::size_t t = 0; t < tiles; ++t) {
       alignas(64) std::uint16_t codes[tile * stride]{};
       const float* xt = x + t * tile * input_size;

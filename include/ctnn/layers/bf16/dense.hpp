@@ -38,6 +38,21 @@ struct dense {
   void run(std::uint16_t* codes, float* y) const noexcept {
     alignas(64) float sums[layout::out_padded];
     kernels::bf16_affine<In, Out>(codes, weights.data(), biases.data(), sums);
+    outputs(sums, codes, y);
+  }
+  /// run for Rows samples at once: sample s's codes at codes + s * stride, its float outputs (if
+  /// last) at y + s * outputs.
+  template <std::size_t Rows>
+  void run_rows(std::uint16_t* codes, std::size_t stride, float* y, std::size_t outputs_size) const noexcept {
+    alignas(64) float sums[Rows * layout::out_padded];
+    kernels::bf16_affine_rows<In, Out, Rows>(codes, stride, weights.data(), biases.data(), sums, layout::out_padded);
+    for (std::size_t s = 0; s < Rows; ++s)
+      outputs(sums + s * layout::out_padded, codes + s * stride, y + s * outputs_size);
+  }
+
+private:
+  /// One sample's sums, clamped at 0 if a relu follows: its float outputs if last, else its codes.
+  static void outputs(float* sums, std::uint16_t* codes, float* y) noexcept {
     if constexpr (Clamp)
       for (std::size_t o = 0; o < Out; ++o) sums[o] = std::max(sums[o], 0.0f);
     if constexpr (Last) {
@@ -45,24 +60,6 @@ struct dense {
     } else {
       kernels::round_to_bf16<Out>(sums, codes);
       codes[Out] = 0; // the next stage's padding (an odd width)
-    }
-  }
-  /// run for Rows samples at once: sample s's codes at codes + s * stride, its float outputs (if
-  /// last) at y + s * outputs.
-  template <std::size_t Rows>
-  void run_rows(std::uint16_t* codes, std::size_t stride, float* y, std::size_t outputs) const noexcept {
-    alignas(64) float sums[Rows * layout::out_padded];
-    kernels::bf16_affine_rows<In, Out, Rows>(codes, stride, weights.data(), biases.data(), sums, layout::out_padded);
-    for (std::size_t s = 0; s < Rows; ++s) {
-      float* row = sums + s * layout::out_padded;
-      if constexpr (Clamp)
-        for (std::size_t o = 0; o < Out; ++o) row[o] = std::max(row[o], 0.0f);
-      if constexpr (Last) {
-        std::copy_n(row, Out, y + s * outputs);
-      } else {
-        kernels::round_to_bf16<Out>(row, codes + s * stride);
-        codes[s * stride + Out] = 0;
-      }
     }
   }
 };
