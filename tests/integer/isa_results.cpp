@@ -5,6 +5,7 @@
 
 #include <ctnn/kernels/bf16.hpp>
 #include <ctnn/kernels/integer.hpp>
+#include <ctnn/layers/int8/block.hpp>
 #include <ctnn/layers/int8/codes.hpp>
 #include <ctnn/layers/int8_dense.hpp>
 #include <ctnn/layers/sparse_accumulator.hpp>
@@ -117,6 +118,56 @@ void codes(lcg& r, bool reference, std::vector<std::int64_t>& out) {
   out.insert(out.end(), c, c + 64);
 }
 
+/// A network of no stages over N codes (branch<>: the block's input itself), as a plan.
+template <std::size_t N>
+struct codes_only {
+  struct model {
+    struct input_shape {
+      static constexpr std::size_t size = N;
+    };
+    using output_shape = input_shape;
+  };
+  using stages = std::tuple<>;
+  static constexpr std::size_t index(std::size_t) { return 0; }
+};
+
+/// The merges of composite blocks (layers/int8/block.hpp) against their formulas in scalar code:
+/// add with and without a relu after it, concat, and add as a network's last stage (floats).
+template <class Merge, bool Clamp, bool Last>
+void merge(lcg& r, bool reference, std::vector<std::int64_t>& out) {
+  constexpr std::size_t n = 37;
+  using branch = ctnn::layers::int8::chain<codes_only<n>>;
+  constexpr std::size_t size = Merge::concatenates ? 3 * n : n;
+  ctnn::layers::int8::block<Merge, ctnn::layers::int8::parallel_views, n, size, Clamp, Last, branch, branch, branch> b;
+  for (auto& m : b.multiplier) m = static_cast<std::int32_t>(r(0, 1 << 23));
+  for (auto& z : b.zero) z = static_cast<int>(r(0, 127));
+  b.out_zero = static_cast<int>(r(0, 127));
+  b.reference_scale = static_cast<double>(r(1, 1000)) / 4096;
+  alignas(64) std::uint8_t x[64]{}, codes[3 * n];
+  for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<std::uint8_t>(r(0, 127));
+  float y[3 * n];
+  if (reference) {
+    const float unit = static_cast<float>(b.reference_scale / 65536);
+    for (std::size_t i = 0; i < size; ++i) {
+      std::int64_t v = 0;
+      for (std::size_t k = 0; k < 3; ++k)
+        if (!Merge::concatenates || i / n == k) v += std::int64_t{b.multiplier[k]} * (x[i % n] - b.zero[k]);
+      if (Last) {
+        y[i] = std::max(static_cast<float>(v) * unit, Clamp ? 0.0f : -1e30f);
+      } else {
+        const auto c = b.out_zero + static_cast<std::int64_t>(std::floor((static_cast<double>(v) + 32768) / 65536));
+        codes[i] = static_cast<std::uint8_t>(std::clamp<std::int64_t>(c, Clamp ? b.out_zero : 0, 127));
+      }
+    }
+  } else {
+    b.run(x, codes, y);
+  }
+  if constexpr (Last)
+    for (std::size_t i = 0; i < size; ++i) out.push_back(std::bit_cast<std::int32_t>(y[i]));
+  else
+    out.insert(out.end(), codes, codes + size);
+}
+
 /// The bf16 affine transform (float sums: their bits, as integers).
 template <std::size_t In, std::size_t Out>
 void bf16(lcg& r, bool reference, std::vector<std::int64_t>& out) {
@@ -156,6 +207,12 @@ std::vector<std::int64_t> run(bool reference) {
   conv<30, 13, 5>(r, reference, out); // filters not a multiple of the block, few positions
 
   codes(r, reference, out);
+
+  namespace int8 = ctnn::layers::int8;
+  merge<int8::add_codes, false, false>(r, reference, out);
+  merge<int8::add_codes, true, false>(r, reference, out);
+  merge<int8::concat_codes, false, false>(r, reference, out);
+  merge<int8::add_codes, true, true>(r, reference, out);
 
   bf16<784, 128>(r, reference, out);
   bf16<33, 10>(r, reference, out);

@@ -383,8 +383,10 @@ struct decoder_input_is_not_encoder_output {
   static constexpr bool ok = false;
 };
 /// ctnn::quantize on a network with a layer that has no integer form yet (dense, conv1d/conv2d
-/// without groups, max pools and relu have; dropout and flatten are left out of the integer
-/// network; the last layer with parameters must be dense or conv).
+/// without groups, max pools, relu, and residual<...> and parallel<concat | add, ...> blocks of
+/// such layers have; dropout and flatten are left out of the integer network; the last layer
+/// with parameters must be dense or conv). A layer inside a block is named by its place there
+/// (in_block<layer_index<I>, inner_index<J>>, with in_branch<branch_index<B>, ...> in parallel).
 template <class Index, class Layer, class Fix>
 struct layer_has_no_integer_form {
   static constexpr bool ok = false;

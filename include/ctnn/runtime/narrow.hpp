@@ -1,13 +1,17 @@
 // The plan of a network's narrow form (ctnn::quantize: int8; ctnn::to_bf16: bf16), from what each
 // layer declares (dsl/protocol.hpp: narrow, int8_stage, bf16_stage): its stages, the clamp at 0
 // that follows each, the layers that observed the codes of a stage's outputs, and the first layer
-// without a form. It names no layer kind: a layer gets a
-// narrow form in its own descriptor and stage files (layers/int8/, layers/bf16/).
+// without a form. It names no layer kind: a layer gets a narrow form in its own descriptor and
+// stage files (layers/int8/, layers/bf16/). Composite blocks (residual<...>, parallel<...>) get
+// theirs from the plans of their inner networks (inner_chain: codes out, not float).
 #pragma once
 
 #include <ctnn/core/config.hpp>
 
+#include <ctnn/dsl/diag.hpp>
 #include <ctnn/dsl/protocol.hpp>
+#include <ctnn/dsl/type_list.hpp>
+#include <ctnn/layers/int8/chain.hpp>
 
 #include <array>
 #include <cstddef>
@@ -16,10 +20,13 @@
 
 namespace CTNN_NAMESPACE::detail::narrow {
 
-/// The int8 form: each layer's int8_stage.
+/// The int8 form: each layer's int8_stage; an inner network of a composite block runs as a
+/// layers::int8::chain of its plan's stages.
 struct int8_form {
   template <class L, class In, class Out, bool Clamp, bool Last>
   using stage = typename L::template int8_stage<In, Out, Clamp, Last>;
+  template <class Plan>
+  using chain = layers::int8::chain<Plan>;
 };
 /// The bf16 form: each layer's bf16_stage.
 struct bf16_form {
@@ -50,9 +57,11 @@ constexpr bool can_end() noexcept {
     return true;
 }
 
-/// The narrow plan of a valid network<...> Model in Form.
-template <class Model, class Form>
+/// The narrow plan of a valid network<...> Model in Form. FloatOut: the last stage gives float
+/// (a network's outputs); false for the inner networks of composite blocks (codes).
+template <class Model, class Form, bool FloatOut = true>
 struct plan {
+  using model = Model;
   static constexpr std::size_t layers = Model::layer_count;
   template <std::size_t I>
   using in_shape = typename Model::template input_of<I>;
@@ -92,7 +101,7 @@ struct plan {
   }
 
   /// Layers without a form, over a sequence, or a clamp before any stage; a network without a
-  /// stage names its last layer (0: none).
+  /// stage names its last layer, an inner network without one gives its input (0: none).
   static constexpr std::size_t misplaced = [] {
     std::size_t stages = 0;
     for (std::size_t i = 1; i < layers; ++i) {
@@ -100,7 +109,7 @@ struct plan {
       if (roles[i] == narrow_role::clamp && stages == 0) return i;
       stages += roles[i] == narrow_role::stage;
     }
-    return stages == 0 ? layers - 1 : std::size_t{0};
+    return stages == 0 && FloatOut ? layers - 1 : std::size_t{0}; // inner: the block's input itself
   }();
   template <std::size_t K>
   static constexpr auto stage_of() {
@@ -110,7 +119,7 @@ struct plan {
       constexpr std::size_t i = index(K);
       using L = typename Model::template layer<i>;
       return std::type_identity<
-          typename Form::template stage<L, in_shape<i>, out_shape<i>, clamp_after(K), K + 1 == count>>{};
+          typename Form::template stage<L, in_shape<i>, out_shape<i>, clamp_after(K), FloatOut && K + 1 == count>>{};
     }
   }
 
@@ -152,9 +161,80 @@ struct plan {
   static constexpr std::size_t first_unsupported = [] {
     if constexpr (misplaced != 0)
       return misplaced;
+    else if constexpr (!FloatOut)
+      return std::size_t{0};
     else
       return can_end<stage<count - 1>>() ? std::size_t{0} : index(count - 1);
   }();
 };
+
+/// The stages of an inner network Net of a composite block in Form, giving codes: no type when
+/// a layer of Net has no form in Form (the block then has none either, and is named for it). A
+/// network of no layers (branch<>: the block's input itself) is an empty chain.
+template <class Net, class Form>
+struct inner_chain {};
+template <class Net, class Form>
+requires(plan<Net, Form, false>::first_unsupported == 0) && requires {
+  typename Form::template chain<plan<Net, Form, false>>;
+}
+struct inner_chain<Net, Form> {
+  using type = typename Form::template chain<plan<Net, Form, false>>;
+};
+
+/// Where diagnostics name the layers of a network: network<...>'s own by layer_index<I>, a
+/// composite block's inner layers by their place in the block (inner_index<J>: J from 0 at the
+/// block's first layer), inside branch B of a block with branches (parallel<...>).
+struct at_top {
+  template <std::size_t I>
+  using at = diag::layer_index<I>;
+};
+template <class Block>
+struct at_inner {
+  template <std::size_t I>
+  using at = diag::in_block<Block, diag::inner_index<I - 1>>;
+};
+template <class Block, std::size_t B>
+struct at_branch {
+  template <std::size_t I>
+  using at = diag::in_block<Block, diag::in_branch<diag::branch_index<B>, diag::inner_index<I - 1>>>;
+};
+
+template <class Where, class Layer>
+struct gap {
+  using where = Where;
+  using layer = Layer;
+};
+/// The first layer of Model without a form in Form, as gap<where, layer>, looking into composite
+/// blocks: a block whose inner networks all have a form (a merge without one) is named itself.
+/// Model's plan has first_unsupported != 0.
+template <class Model, class Form, bool FloatOut, class Places>
+constexpr auto first_gap() noexcept {
+  constexpr std::size_t bad = plan<Model, Form, FloatOut>::first_unsupported;
+  using L = typename Model::template layer<bad>;
+  using here = typename Places::template at<bad>;
+  if constexpr (!composite_layer<L>) {
+    return gap<here, L>{};
+  } else {
+    using nets = typename L::template inner_networks<typename Model::template input_of<bad>>;
+    return []<class... Nets>(type_list<Nets...>) {
+      constexpr bool fails[] = {(plan<Nets, Form, false>::first_unsupported != 0)..., false};
+      constexpr std::size_t b = [&] {
+        std::size_t k = 0;
+        while (k < sizeof...(Nets) && !fails[k]) ++k;
+        return k;
+      }();
+      if constexpr (b == sizeof...(Nets)) {
+        return gap<here, L>{};
+      } else {
+        using places = std::conditional_t < requires { L::branch_count; }
+        , at_branch<here, b>, at_inner < here >> ;
+        return first_gap<type_at<b, Nets...>, Form, false, places>();
+      }
+    }(nets{});
+  }
+}
+/// The first layer of Model without a form in Form (first_unsupported != 0): gap<where, layer>.
+template <class Model, class Form>
+using first_gap_of = decltype(first_gap<Model, Form, true, at_top>());
 
 } // namespace CTNN_NAMESPACE::detail::narrow

@@ -29,6 +29,7 @@
 #include <ctnn/core/value_reader.hpp>
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/layers/int8/builtin.hpp>
+#include <ctnn/layers/int8/chain.hpp>
 #include <ctnn/layers/int8/codes.hpp>
 #include <ctnn/layers/int8_dense.hpp>
 #include <ctnn/runtime/narrow.hpp>
@@ -39,6 +40,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -94,6 +96,7 @@ public:
   using model = Model; ///< the float topology
   using input_shape = typename Model::input_shape;
   using output_shape = typename Model::output_shape;
+  using chain_type = layers::int8::chain<plan>;
   using ops_type = typename plan::stages;
   static constexpr std::size_t input_size = input_shape::size;
   static constexpr std::size_t output_size = output_shape::size;
@@ -106,21 +109,21 @@ public:
     return y;
   }
   void operator()(const float* x, float* y) const noexcept {
-    alignas(64) std::uint8_t a[max_width], b[max_width];
-    input_.template codes<input_size>(x, a);
-    if constexpr (stage_count > 0) run<0>(a, b, y); // 0: quantize has named the layer without a form
+    alignas(64) std::uint8_t codes[width], a[width], b[width];
+    input_.template codes<input_size>(x, codes);
+    chain_.run(codes, a, b, y); // no stages: quantize has named the layer without a form
   }
 
   /// n samples (rows of input_size and output_size values), `tile` at a time: a dense layer
   /// shares each weight load among the samples of a tile (kernels::int8_affine_rows); the other
   /// operations take them one by one. Equal to n single calls, bit for bit.
   void predict(const float* x, float* y, std::size_t n) const noexcept {
-    alignas(64) std::uint8_t a[tile * max_width], b[tile * max_width];
+    alignas(64) std::uint8_t codes[tile * width], a[tile * width], b[tile * width];
     const std::size_t tiles = n / tile;
     for (std::size_t t = 0; t < tiles; ++t) {
       const float* xt = x + t * tile * input_size;
-      for (std::size_t s = 0; s < tile; ++s) input_.template codes<input_size>(xt + s * input_size, a + s * max_width);
-      if constexpr (stage_count > 0) run_rows<0>(a, b, y + t * tile * output_size);
+      for (std::size_t s = 0; s < tile; ++s) input_.template codes<input_size>(xt + s * input_size, codes + s * width);
+      chain_.template run_rows<tile>(codes, a, b, y + t * tile * output_size, width, output_size);
     }
     x += tiles * tile * input_size;
     y += tiles * tile * output_size;
@@ -142,15 +145,12 @@ public:
                "requantization";
     return lines;
   }
-  static constexpr std::size_t value_count = []<std::size_t... K>(std::index_sequence<K...>) {
-    return (std::size_t{2} + ... + std::tuple_element_t<K, ops_type>::value_count);
-  }
-  (std::make_index_sequence<stage_count>{});
+  static constexpr std::size_t value_count = 2 + chain_type::value_count;
   static constexpr std::size_t param_count = value_count;
 
   std::vector<double> export_parameters() const {
     std::vector<double> v{input_.scale, double(input_.zero)};
-    std::apply([&](const auto&... s) { (s.export_values(v), ...); }, ops_);
+    chain_.export_values(v);
     return v;
   }
 
@@ -165,10 +165,7 @@ public:
     value_reader r(v, "quantized network");
     next->input_.scale = r.positive("the input's scale");
     next->input_.zero = static_cast<int>(r.integer(0, 127, "the input's zero point"));
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (std::get<K>(next->ops_).import_values(r, "quantized network, layer " + std::to_string(plan::index(K))), ...);
-    }
-    (std::make_index_sequence<stage_count>{});
+    next->chain_.import_values(r, "quantized network, ");
     *this = *next;
   }
 
@@ -178,44 +175,21 @@ public:
   detail::quant::affine_range& input_range() noexcept { return input_; }
   template <std::size_t K>
   const auto& stage() const noexcept {
-    return std::get<K>(ops_);
+    return std::get<K>(chain_.stages);
   }
   template <std::size_t K>
   auto& stage() noexcept {
-    return std::get<K>(ops_);
+    return std::get<K>(chain_.stages);
   }
+  /// The stages as one int8::chain (quantize_rows quantizes them through it).
+  chain_type& chain() noexcept { return chain_; }
 
 private:
-  template <std::size_t K = 0>
-  static constexpr std::size_t widest() {
-    if constexpr (K == stage_count)
-      return input_size;
-    else {
-      using S = std::tuple_element_t<K, ops_type>;
-      return std::max({widest<K + 1>(), S::in_codes + 64, S::out_codes + 64});
-    }
-  }
-  static constexpr std::size_t max_width = (std::max(widest(), input_size + 16) + 63) / 64 * 64;
-
-  template <std::size_t K>
-  void run(std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
-    const auto& s = std::get<K>(ops_);
-    s.run(in, out, y);
-    if constexpr (K + 1 < stage_count) run<K + 1>(out, in, y);
-  }
-
-  template <std::size_t K>
-  void run_rows(std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
-    const auto& s = std::get<K>(ops_);
-    if constexpr (requires { s.template run_rows<tile>(in, out, y, max_width, output_size); })
-      s.template run_rows<tile>(in, out, y, max_width, output_size);
-    else
-      for (std::size_t r = 0; r < tile; ++r) s.run(in + r * max_width, out + r * max_width, y + r * output_size);
-    if constexpr (K + 1 < stage_count) run_rows<K + 1>(out, in, y);
-  }
+  /// The bytes of each sample's codes: the chain's buffers, and the input's codes (16 at a time).
+  static constexpr std::size_t width = std::max(chain_type::width, (input_size + 16 + 63) / 64 * 64);
 
   detail::quant::affine_range input_;
-  ops_type ops_;
+  chain_type chain_;
 };
 
 /// The integer network of `n` (rows: `count` calibration inputs, one after the other).
@@ -224,8 +198,8 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
                                quantize_options options = {}) {
   using plan = detail::quant::plan<Model>;
   if constexpr (plan::first_unsupported != 0) {
-    constexpr std::size_t bad = plan::first_unsupported;
-    static_assert(diag::layer_has_no_integer_form<diag::layer_index<bad>, typename Model::template layer<bad>,
+    using gap = detail::narrow::first_gap_of<Model, detail::narrow::int8_form>;
+    static_assert(diag::layer_has_no_integer_form<typename gap::where, typename gap::layer,
                                                   diag::fix_quantize_networks_of_dense_conv_max_pool_and_relu>::ok,
                   "ctnn::quantize: this layer has no integer form yet; the failed condition names it");
     return {};
@@ -238,44 +212,22 @@ quantized<Model> quantize_rows(const net<Model, float>& n, std::span<const float
     quantized<Model> q;
     auto& net_ = const_cast<net<Model, float>&>(n);    // layer<I>() views are only read here
     std::vector<double> act(rows.begin(), rows.end()); // each row's values before the operation
-    const auto range = [&](std::vector<double> values) {
+    const auto calibrate = [&](std::vector<double> values) {
       const auto [lo, hi] = layers::int8::range_of(values, options.percentile);
       return detail::quant::affine_range::of(lo, hi);
     };
     // The codes a layer observed in training (narrow_role::observe: fake_quantize) of the k-th
     // stage's outputs (k = count: of the input), in place of calibrated ones.
-    const auto observed_or = [&]<std::size_t K>(std::integral_constant<std::size_t, K>, auto calibrated) {
-      constexpr std::size_t at = plan::observer_of(K);
+    const auto observed = [&](auto k) -> std::optional<detail::quant::affine_range> {
+      constexpr std::size_t at = plan::observer_of(decltype(k)::value);
       if constexpr (at != 0)
         if (const auto c = net_.template layer<at>().codes()) return detail::quant::affine_range{c->scale, c->zero};
-      return calibrated();
+      return std::nullopt;
     };
-    q.input_range() = observed_or(std::integral_constant<std::size_t, plan::count>{}, [&] { return range(act); });
-    detail::quant::affine_range in_range = q.input_range();
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (
-          [&] {
-            auto& s = q.template stage<K>();
-            using S = std::remove_cvref_t<decltype(s)>;
-            constexpr std::size_t layer = plan::index(K);
-            constexpr std::size_t in_w = Model::layer_input(layer).size(), out_w = Model::layer_output(layer).size();
-            std::vector<double> next(count * out_w); // the float layer's outputs, in double
-            const auto out_range = [&] {
-              return observed_or(std::integral_constant<std::size_t, K>{}, [&] { return range(next); });
-            };
-            if constexpr (S::weighted) {
-              const auto view = net_.template layer<layer>();
-              for (std::size_t r = 0; r < count; ++r) S::reference(view, &act[r * in_w], &next[r * out_w]);
-              in_range = s.quantize(view, in_range, out_range, "quantize: layer " + std::to_string(layer));
-            } else {
-              for (std::size_t r = 0; r < count; ++r) S::reference(&act[r * in_w], &next[r * out_w]);
-              in_range = s.quantize(in_range, out_range);
-            }
-            act = std::move(next);
-          }(),
-          ...);
-    }
-    (std::make_index_sequence<plan::count>{});
+    const auto seen = observed(std::integral_constant<std::size_t, plan::count>{});
+    q.input_range() = seen ? *seen : calibrate(act);
+    q.chain().quantize([&](auto i) { return net_.template layer<decltype(i)::value>(); }, act, count, q.input_range(),
+                       calibrate, "quantize: ", observed);
     return q;
   }
 }

@@ -63,29 +63,19 @@ void fake_quantize_sparse_weights(net<Model, T>& n) noexcept {
 }
 
 /// Every weight of n fake-quantized in place as ctnn::quantize will quantize it: each int8 stage
-/// with weights fake-quantizes its float layer's (layers/int8/affine.hpp: per output channel, as
-/// PyTorch's fake_quantize_per_channel_affine with a symmetric int8 range and zero point 0).
-/// Biases stay float (the integer network keeps them in int32 at the scale of the sums). A
-/// network of quantize_sparse's form gets its scheme instead (fake_quantize_sparse_weights). A
-/// network without an integer form is left as it is.
+/// with weights, also inside composite blocks, fake-quantizes its float layer's (layers/int8/affine.hpp: per output
+/// channel, as PyTorch's fake_quantize_per_channel_affine with a symmetric int8 range and zero point 0). Biases stay
+/// float (the integer network keeps them in int32 at the scale of the sums). A network of quantize_sparse's form gets
+/// its scheme instead (fake_quantize_sparse_weights). A network without an integer form is left as it is.
 template <class Model, class T>
 void fake_quantize_weights(net<Model, T>& n) noexcept {
   using plan = quant::plan<Model>;
   if constexpr (sparse::plan<Model>::first_unsupported == 0) {
     fake_quantize_sparse_weights(n);
   } else if constexpr (plan::first_unsupported == 0) {
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (
-          [&] {
-            using S = typename plan::template stage<K>;
-            if constexpr (S::weighted) {
-              auto view = n.template layer<plan::index(K)>();
-              S::fake_quantize(view);
-            }
-          }(),
-          ...);
-    }
-    (std::make_index_sequence<plan::count>{});
+    quantized<Model>::chain_type::for_each_weighted(
+        [&](auto i) { return n.template layer<decltype(i)::value>(); },
+        [](auto stage, auto& view) { decltype(stage)::type::fake_quantize(view); });
   }
 }
 

@@ -4,7 +4,8 @@
 // pass as a network (a failure inside names the block, the branch and the inner index);
 // branch<> is the block's input itself (DenseNet's concat of x and f(x)). An elementwise
 // activation after the block is applied to the merged output. Lowers to layers::parallel_stage,
-// which runs each branch's own stages.
+// which runs each branch's own stages; with concat or add, its int8 form (ctnn::quantize) is
+// layers::int8::block, which runs each branch's int8 stages.
 #pragma once
 
 #include <ctnn/core/config.hpp>
@@ -39,7 +40,19 @@ template <class T, std::size_t Size, std::size_t Branches>
 struct add_merge;
 template <class T, std::size_t Size, std::size_t Branches>
 struct multiply_merge;
+namespace int8 {
+template <class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last, class... Chains>
+struct block;
+struct add_codes;
+struct concat_codes;
+struct parallel_views;
+} // namespace int8
 } // namespace layers
+namespace detail::narrow {
+struct int8_form;
+template <class Net, class Form>
+struct inner_chain;
+} // namespace detail::narrow
 
 /// One path of a parallel block: its layers, applied to the block's input (none: the input).
 template <class... Ls>
@@ -70,6 +83,7 @@ struct concat {
     return true;
   }
   using fix = diag::fix_give_every_branch_the_same_rank_and_extents_but_the_first;
+  using int8_merge = layers::int8::concat_codes; ///< the merge of the int8 form
   /// Branch b's output is `widths[b]` values in each of `steps` blocks of the merged output.
   template <class T, class In, std::size_t... Out>
   using kernel = layers::concat_merge<T, (In::dims.sequence ? In::dims.extent[0] : 1),
@@ -92,6 +106,7 @@ inline constexpr std::size_t first_of = First;
 /// The elementwise sum of the branches.
 struct add : detail::same_shape_merge {
   static std::string name() { return "add"; }
+  using int8_merge = layers::int8::add_codes; ///< the merge of the int8 form
   template <class T, class In, std::size_t... Out>
   using kernel = layers::add_merge<T, detail::first_of<Out...>, sizeof...(Out)>;
 };
@@ -131,6 +146,15 @@ struct branch_traits<branch<Ls...>> {
     In::role;
   }
   , In, input < In >>, Ls... > ;
+};
+/// The int8 form's merge of a merge (concat, add), or no type (In: so that a merge without one is
+/// a substitution failure where the block's int8_stage is asked for).
+template <class Merge, class In>
+struct int8_merge_of {};
+template <class Merge, class In>
+requires requires { typename Merge::int8_merge; }
+struct int8_merge_of<Merge, In> {
+  using type = typename Merge::int8_merge;
 };
 /// Merge names a merge of parallel<...>.
 template <class M>
@@ -253,6 +277,15 @@ struct parallel_base {
   using stage = layers::parallel_stage<T, merge_kernel<T, In>, Act, In::size, Out::size,
                                        typename decltype(step_merge_of<T, In>())::type,
                                        lowered<typename branch_traits<Branches>::template network_over<In>, T>...>;
+
+  /// The int8 form (ctnn::quantize) of concat and add, when every branch's layers have one: each
+  /// branch's int8 stages, merged in integers (layers/int8/block.hpp).
+  static constexpr narrow_role narrow = narrow_role::stage;
+  template <class In, class Out, bool Clamp, bool Last>
+  using int8_stage = layers::int8::block<
+      typename int8_merge_of<Merge, In>::type, layers::int8::parallel_views, In::size, Out::size, Clamp, Last,
+      typename detail::narrow::inner_chain<typename branch_traits<Branches>::template network_over<In>,
+                                           detail::narrow::int8_form>::type...>;
 };
 } // namespace detail
 

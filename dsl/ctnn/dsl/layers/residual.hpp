@@ -3,12 +3,14 @@
 // layers...> adds a projection on the skip path when f changes the shape: a 1x1 convolution
 // (with the stride that matches f's output size) for [C, H, W] or [C, L], a dense layer for
 // vectors. An elementwise activation after the block is applied to the sum (ResNet's
-// relu(x + f(x))). Lowers to layers::residual_stage, which runs f's own stages.
+// relu(x + f(x))). Lowers to layers::residual_stage, which runs f's own stages; its int8 form
+// (ctnn::quantize) is layers::int8::block, which runs f's int8 stages.
 #pragma once
 
 #include <ctnn/core/config.hpp>
 
 #include <ctnn/dsl/layers/conv.hpp>
+#include <ctnn/dsl/layers/dense.hpp>
 #include <ctnn/dsl/layers/input.hpp>
 #include <ctnn/dsl/layers/window.hpp>
 #include <ctnn/dsl/protocol.hpp>
@@ -34,7 +36,18 @@ template <class T, class Inner, class Projection, class Act, std::size_t InSize,
 struct residual_stage;
 template <class T, std::size_t In, std::size_t Out, class Act>
 struct dense_stage;
+namespace int8 {
+template <class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last, class... Chains>
+struct block;
+struct add_codes;
+struct residual_views;
+} // namespace int8
 } // namespace layers
+namespace detail::narrow {
+struct int8_form;
+template <class Net, class Form>
+struct inner_chain;
+} // namespace detail::narrow
 
 /// The first argument of residual<project, layers...>: a projection on the skip path.
 struct project {
@@ -170,6 +183,30 @@ struct residual_base {
   template <class T, class In, class Out, class Act>
   using stage = layers::residual_stage<T, inner<T, In>, typename decltype(projection_type<T, In, Out>())::type, Act,
                                        In::size, Out::size, (In::dims.sequence ? In::dims.extent[1] : 0)>;
+
+  /// The skip path as a network over In: the input itself, or its projection (the int8 form).
+  template <class In, class Out>
+  static constexpr auto skip_network() noexcept {
+    if constexpr (!Projected) {
+      return std::type_identity<network<input<In>>>{};
+    } else if constexpr (In::rank == 1) {
+      return std::type_identity<network<input<In>, dense<Out::size>>>{};
+    } else {
+      constexpr auto s = projection_stride(In::dims, Out::dims);
+      using conv = std::conditional_t<In::rank == 3, conv2d<Out::dims.extent[0], kernel<1>, ctnn::stride<s[0], s[1]>>,
+                                      conv1d<Out::dims.extent[0], 1, ctnn::stride<s[0]>>>;
+      return std::type_identity<network<input<In>, conv>>{};
+    }
+  }
+  /// The int8 form (ctnn::quantize), when every inner layer has one: the skip path and the inner
+  /// layers as two branches, added (layers/int8/block.hpp).
+  static constexpr narrow_role narrow = narrow_role::stage;
+  template <class In, class Out, bool Clamp, bool Last>
+  using int8_stage = layers::int8::block<
+      layers::int8::add_codes, layers::int8::residual_views, In::size, Out::size, Clamp, Last,
+      typename detail::narrow::inner_chain<typename decltype(skip_network<In, Out>())::type,
+                                           detail::narrow::int8_form>::type,
+      typename detail::narrow::inner_chain<network<input<In>, Inner...>, detail::narrow::int8_form>::type>;
 };
 } // namespace detail
 

@@ -2,6 +2,7 @@
 // definitions are here). ctnn::quantize (runtime/quantize.hpp) includes this header.
 #pragma once
 
+#include <ctnn/layers/int8/block.hpp>
 #include <ctnn/layers/int8/conv.hpp>
 #include <ctnn/layers/int8/dense.hpp>
 #include <ctnn/layers/int8/pool.hpp>
