@@ -138,7 +138,8 @@ void merge(lcg& r, bool reference, std::vector<std::int64_t>& out) {
   constexpr std::size_t n = 37;
   using branch = ctnn::layers::int8::chain<codes_only<n>>;
   constexpr std::size_t size = Merge::concatenates ? 3 * n : n;
-  ctnn::layers::int8::block<Merge, ctnn::layers::int8::parallel_views, n, size, Clamp, Last, branch, branch, branch> b;
+  ctnn::layers::int8::block<Merge, ctnn::layers::narrow::parallel_views, n, size, Clamp, Last, branch, branch, branch>
+      b;
   for (auto& m : b.multiplier) m = static_cast<std::int32_t>(r(0, 1 << 23));
   for (auto& z : b.zero) z = static_cast<int>(r(0, 127));
   b.out_zero = static_cast<int>(r(0, 127));
@@ -208,11 +209,11 @@ std::vector<std::int64_t> run(bool reference) {
 
   codes(r, reference, out);
 
-  namespace int8 = ctnn::layers::int8;
-  merge<int8::add_codes, false, false>(r, reference, out);
-  merge<int8::add_codes, true, false>(r, reference, out);
-  merge<int8::concat_codes, false, false>(r, reference, out);
-  merge<int8::add_codes, true, true>(r, reference, out);
+  namespace narrow = ctnn::layers::narrow;
+  merge<narrow::add, false, false>(r, reference, out);
+  merge<narrow::add, true, false>(r, reference, out);
+  merge<narrow::concat, false, false>(r, reference, out);
+  merge<narrow::add, true, true>(r, reference, out);
 
   bf16<784, 128>(r, reference, out);
   bf16<33, 10>(r, reference, out);

@@ -268,7 +268,56 @@ BOOST_AUTO_TEST_CASE(blocks_without_an_integer_form_are_refused) {
   static_assert(!nn::has_int8_form<nn::network<in, nn::heads<nn::branch<nn::dense<2>>, nn::branch<nn::dense<1>>>>>);
   // a relu first in a branch clamps nothing before it: no form
   static_assert(!nn::has_int8_form<nn::network<in, nn::parallel<nn::add, nn::branch<nn::relu>, nn::branch<>>>>);
-  // bf16 has no block form yet: to_bf16 names the block
-  static_assert(!nn::has_bf16_form<nn::network<in, nn::residual<nn::dense<4>>>>);
+  // bf16: blocks of dense layers; a conv projection has no bf16 form
+  static_assert(nn::has_bf16_form<nn::network<in, nn::residual<nn::dense<4>>>>);
+  static_assert(!nn::has_bf16_form<nn::network<in, nn::residual<nn::dense<4>, nn::tanh>>>);
+  using map = nn::input<nn::shape<2, 4, 4>>;
+  static_assert(nn::has_int8_form<
+                nn::network<map, nn::residual<nn::project, nn::conv2d<3, nn::kernel<1>>>, nn::flatten, nn::dense<1>>>);
+  static_assert(!nn::has_bf16_form<
+                nn::network<map, nn::residual<nn::project, nn::conv2d<3, nn::kernel<1>>>, nn::flatten, nn::dense<1>>>);
   BOOST_TEST(true);
+}
+
+BOOST_AUTO_TEST_CASE(bf16_goes_through_blocks_too) {
+  using model = nn::network<nn::input<nn::shape<12>>, nn::dense<16>, nn::relu,
+                            nn::residual<nn::project, nn::dense<24>, nn::relu, nn::dense<8>>, nn::relu,
+                            nn::parallel<nn::concat, nn::branch<nn::dense<5>, nn::relu>, nn::branch<>,
+                                         nn::branch<nn::residual<nn::dense<8>>>>,
+                            nn::parallel<nn::add, nn::branch<nn::dense<3>>, nn::branch<nn::dense<3>, nn::relu>>>;
+  static_assert(nn::has_bf16_form<model> && nn::bf16_network<model>::stage_count == 4);
+  const auto net = nn::make<model>(nn::init::he_uniform{}, 6);
+  const auto data = calibration<nn::shape<12>>(50, 2);
+  const auto b = nn::to_bf16(net);
+  const double e = relative_error(net, b, data);
+  BOOST_TEST(e < 0.02, "bf16 keeps 8 bits of mantissa: " << e);
+  BOOST_TEST(e > 0.0, "and rounds");
+
+  // the merge by hand on the last block: its branches' bf16 outputs, added in float
+  const auto& last = b.layer<3>();
+  alignas(64) std::uint16_t codes[64]{}, mine[2][64]{};
+  std::vector<float> batch(50 * 3);
+  b.predict(data.input(0), batch.data(), 50);
+  for (std::size_t s = 0; s < 50; ++s) {
+    // the first three stages, as the network runs them
+    nn::kernels::round_to_bf16<12>(data.input(s), codes);
+    b.layer<0>().run(codes, nullptr);
+    b.layer<1>().run(codes, nullptr);
+    b.layer<2>().run(codes, nullptr);
+    float y[3];
+    last.run(codes, y);
+    for (std::size_t k = 0; k < 2; ++k) {
+      std::copy_n(codes, 64, mine[k]);
+      std::fill(mine[k] + 21, mine[k] + 64, std::uint16_t{0});
+    }
+    std::get<0>(last.chains).run(mine[0], nullptr);
+    std::get<1>(last.chains).run(mine[1], nullptr);
+    const auto z = b(data.input_tensor(s));
+    for (std::size_t i = 0; i < 3; ++i) {
+      const float sum = nn::kernels::bf16_to_float(mine[0][i]) + nn::kernels::bf16_to_float(mine[1][i]);
+      BOOST_TEST_REQUIRE(y[i] == sum);
+      BOOST_TEST_REQUIRE(z[i] == sum);
+      BOOST_TEST_REQUIRE(batch[s * 3 + i] == sum, "predict, sample " << s);
+    }
+  }
 }

@@ -4,9 +4,10 @@
 // is rounded to the nearest bf16 (8 bits of mantissa), the sums stay float. Each layer takes part
 // as its descriptor declares (dsl/protocol.hpp: narrow, bf16_stage; runtime/narrow.hpp): dense
 // has a bf16 stage (layers/bf16/dense.hpp), relu clamps the outputs of the stage before it,
-// dropout and views are left out.
+// dropout and views are left out, and residual and parallel<concat | add> blocks of them run
+// their inner networks' stages (layers/bf16/block.hpp).
 //
-//   auto b = ctnn::to_bf16(net);      // dense and relu; dropout and flatten are left out
+//   auto b = ctnn::to_bf16(net);      // dense, relu, blocks; dropout and flatten are left out
 //   auto y = b(x);                    // tensor<float, input> -> tensor<float, output>
 #pragma once
 
@@ -39,14 +40,15 @@ class bf16_network {
 public:
   using input_shape = typename Model::input_shape;
   using output_shape = typename Model::output_shape;
+  using chain_type = layers::bf16::chain<plan>;
   using layers_type = typename plan::stages;
   static constexpr std::size_t input_size = input_shape::size, output_size = output_shape::size;
   static constexpr std::size_t stage_count = std::tuple_size_v<layers_type>; // 0 when to_bf16 refuses Model
 
-  bf16_network() : layers_(std::make_unique<layers_type>()) {}
-  bf16_network(const bf16_network& o) : layers_(std::make_unique<layers_type>(*o.layers_)) {}
+  bf16_network() : chain_(std::make_unique<chain_type>()) {}
+  bf16_network(const bf16_network& o) : chain_(std::make_unique<chain_type>(*o.chain_)) {}
   bf16_network& operator=(const bf16_network& o) {
-    *layers_ = *o.layers_;
+    *chain_ = *o.chain_;
     return *this;
   }
   bf16_network(bf16_network&&) noexcept = default;
@@ -60,7 +62,7 @@ public:
   void operator()(const float* x, float* y) const noexcept {
     alignas(64) std::uint16_t codes[widest + 2]{};
     kernels::round_to_bf16<input_size>(x, codes);
-    if constexpr (stage_count > 0) run<0>(codes, y); // 0: to_bf16 has named the layer without a bf16 form
+    chain_->run(codes, y); // no stages: to_bf16 has named the layer without a bf16 form
   }
   /// n samples (rows of input_size and output_size values), `tile` at a time through each stage
   /// (each weight load shared by several samples where the kernels can), the rest one by one;
@@ -72,7 +74,7 @@ public:
       const float* xt = x + t * tile * input_size;
       for (std::size_t s = 0; s < tile; ++s)
         kernels::round_to_bf16<input_size>(xt + s * input_size, codes + s * stride);
-      if constexpr (stage_count > 0) run_rows<0>(codes, y + t * tile * output_size);
+      chain_->template run_rows<tile>(codes, stride, y + t * tile * output_size, output_size);
     }
     x += tiles * tile * input_size;
     y += tiles * tile * output_size;
@@ -83,37 +85,21 @@ public:
   /// float biases).
   template <std::size_t K>
   auto& layer() noexcept {
-    return std::get<K>(*layers_);
+    return std::get<K>(chain_->stages);
   }
   template <std::size_t K>
   const auto& layer() const noexcept {
-    return std::get<K>(*layers_);
+    return std::get<K>(chain_->stages);
   }
+  /// The stages as one bf16::chain (to_bf16 sets them through it).
+  chain_type& chain() noexcept { return *chain_; }
 
 private:
-  static constexpr std::size_t widest = []<std::size_t... K>(std::index_sequence<K...>) {
-    return std::max({input_size + 2, std::tuple_element_t<K, layers_type>::width...});
-  }
-  (std::make_index_sequence<stage_count>{});
-
-  template <std::size_t K>
-  void run(std::uint16_t* codes, float* y) const noexcept {
-    std::get<K>(*layers_).run(codes, y);
-    if constexpr (K + 1 < stage_count) run<K + 1>(codes, y);
-  }
+  static constexpr std::size_t widest = chain_type::width;
   static constexpr std::size_t tile = 8;
   static constexpr std::size_t stride = (widest + 2 + 31) / 32 * 32; // codes per sample, 64-byte rows
-  template <std::size_t K>
-  void run_rows(std::uint16_t* codes, float* y) const noexcept {
-    const auto& s = std::get<K>(*layers_);
-    if constexpr (requires { s.template run_rows<tile>(codes, stride, y, output_size); })
-      s.template run_rows<tile>(codes, stride, y, output_size);
-    else
-      for (std::size_t r = 0; r < tile; ++r) s.run(codes + r * stride, y + r * output_size);
-    if constexpr (K + 1 < stage_count) run_rows<K + 1>(codes, y);
-  }
 
-  std::unique_ptr<layers_type> layers_;
+  std::unique_ptr<chain_type> chain_;
 };
 
 /// The bf16 form of `n` (dense and relu layers; dropout and flatten left out). Any other layer is
@@ -122,18 +108,15 @@ template <class Model>
 bf16_network<Model> to_bf16(const net<Model, float>& n) {
   using plan = detail::narrow::plan<Model, detail::narrow::bf16_form>;
   if constexpr (plan::first_unsupported != 0) {
-    constexpr std::size_t bad = plan::first_unsupported;
-    static_assert(diag::layer_has_no_integer_form<diag::layer_index<bad>, typename Model::template layer<bad>,
+    using gap = detail::narrow::first_gap_of<Model, detail::narrow::bf16_form>;
+    static_assert(diag::layer_has_no_integer_form<typename gap::where, typename gap::layer,
                                                   diag::fix_bf16_networks_of_dense_and_relu>::ok,
                   "ctnn::to_bf16: this layer has no bf16 form; the failed condition names it");
     return {};
   } else {
     bf16_network<Model> b;
     auto& net_ = const_cast<net<Model, float>&>(n); // layer<I>() views are only read here
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (b.template layer<K>().set(net_.template layer<plan::index(K)>()), ...);
-    }
-    (std::make_index_sequence<plan::count>{});
+    b.chain().set([&](auto i) { return net_.template layer<decltype(i)::value>(); });
     return b;
   }
 }

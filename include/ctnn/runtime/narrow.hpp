@@ -11,6 +11,9 @@
 #include <ctnn/dsl/diag.hpp>
 #include <ctnn/dsl/protocol.hpp>
 #include <ctnn/dsl/type_list.hpp>
+#include <ctnn/layers/bf16/block.hpp>
+#include <ctnn/layers/bf16/chain.hpp>
+#include <ctnn/layers/int8/block.hpp>
 #include <ctnn/layers/int8/chain.hpp>
 
 #include <array>
@@ -20,18 +23,30 @@
 
 namespace CTNN_NAMESPACE::detail::narrow {
 
-/// The int8 form: each layer's int8_stage; an inner network of a composite block runs as a
-/// layers::int8::chain of its plan's stages.
+/// The int8 form: each layer's int8_stage. A composite block's (its descriptor's narrow_block)
+/// runs each inner network as a layers::int8::chain of its plan's stages, merged by an int8::block.
 struct int8_form {
   template <class L, class In, class Out, bool Clamp, bool Last>
   using stage = typename L::template int8_stage<In, Out, Clamp, Last>;
   template <class Plan>
   using chain = layers::int8::chain<Plan>;
+  template <class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last, class... Chains>
+  using block = layers::int8::block<Merge, Views, InSize, OutSize, Clamp, Last, Chains...>;
 };
-/// The bf16 form: each layer's bf16_stage.
+/// The bf16 form: each layer's bf16_stage; blocks as in int8 (layers/bf16/).
 struct bf16_form {
   template <class L, class In, class Out, bool Clamp, bool Last>
   using stage = typename L::template bf16_stage<In, Out, Clamp, Last>;
+  template <class Plan>
+  using chain = layers::bf16::chain<Plan>;
+  template <class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last, class... Chains>
+  using block = layers::bf16::block<Merge, Views, InSize, OutSize, Clamp, Last, Chains...>;
+};
+/// The stage of a composite block in Form (its descriptor's narrow_block).
+template <class Form, class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last,
+          class... Chains>
+struct block_of {
+  using type = typename Form::template block<Merge, Views, InSize, OutSize, Clamp, Last, Chains...>;
 };
 /// Whether layer L, between shapes In and Out, has a stage in Form.
 template <class Form, class L, class In, class Out>

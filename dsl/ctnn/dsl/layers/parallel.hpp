@@ -40,18 +40,20 @@ template <class T, std::size_t Size, std::size_t Branches>
 struct add_merge;
 template <class T, std::size_t Size, std::size_t Branches>
 struct multiply_merge;
-namespace int8 {
-template <class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last, class... Chains>
-struct block;
-struct add_codes;
-struct concat_codes;
+namespace narrow {
+struct add;
+struct concat;
 struct parallel_views;
-} // namespace int8
+} // namespace narrow
 } // namespace layers
 namespace detail::narrow {
 struct int8_form;
+struct bf16_form;
 template <class Net, class Form>
 struct inner_chain;
+template <class Form, class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last,
+          class... Chains>
+struct block_of;
 } // namespace detail::narrow
 
 /// One path of a parallel block: its layers, applied to the block's input (none: the input).
@@ -83,7 +85,7 @@ struct concat {
     return true;
   }
   using fix = diag::fix_give_every_branch_the_same_rank_and_extents_but_the_first;
-  using int8_merge = layers::int8::concat_codes; ///< the merge of the int8 form
+  using narrow_merge = layers::narrow::concat; ///< the merge of the narrow forms
   /// Branch b's output is `widths[b]` values in each of `steps` blocks of the merged output.
   template <class T, class In, std::size_t... Out>
   using kernel = layers::concat_merge<T, (In::dims.sequence ? In::dims.extent[0] : 1),
@@ -106,7 +108,7 @@ inline constexpr std::size_t first_of = First;
 /// The elementwise sum of the branches.
 struct add : detail::same_shape_merge {
   static std::string name() { return "add"; }
-  using int8_merge = layers::int8::add_codes; ///< the merge of the int8 form
+  using narrow_merge = layers::narrow::add; ///< the merge of the narrow forms
   template <class T, class In, std::size_t... Out>
   using kernel = layers::add_merge<T, detail::first_of<Out...>, sizeof...(Out)>;
 };
@@ -147,14 +149,14 @@ struct branch_traits<branch<Ls...>> {
   }
   , In, input < In >>, Ls... > ;
 };
-/// The int8 form's merge of a merge (concat, add), or no type (In: so that a merge without one is
-/// a substitution failure where the block's int8_stage is asked for).
+/// The narrow forms' merge of a merge (concat, add), or no type (In: so that a merge without one
+/// is a substitution failure where the block's narrow stage is asked for).
 template <class Merge, class In>
-struct int8_merge_of {};
+struct narrow_merge_of {};
 template <class Merge, class In>
-requires requires { typename Merge::int8_merge; }
-struct int8_merge_of<Merge, In> {
-  using type = typename Merge::int8_merge;
+requires requires { typename Merge::narrow_merge; }
+struct narrow_merge_of<Merge, In> {
+  using type = typename Merge::narrow_merge;
 };
 /// Merge names a merge of parallel<...>.
 template <class M>
@@ -278,14 +280,19 @@ struct parallel_base {
                                        typename decltype(step_merge_of<T, In>())::type,
                                        lowered<typename branch_traits<Branches>::template network_over<In>, T>...>;
 
-  /// The int8 form (ctnn::quantize) of concat and add, when every branch's layers have one: each
-  /// branch's int8 stages, merged in integers (layers/int8/block.hpp).
+  /// The narrow forms (int8: ctnn::quantize; bf16: ctnn::to_bf16) of concat and add, when every
+  /// branch's layers have one: each branch's stages, merged (Form::block: layers/int8/,
+  /// layers/bf16/block.hpp).
   static constexpr narrow_role narrow = narrow_role::stage;
-  template <class In, class Out, bool Clamp, bool Last>
-  using int8_stage = layers::int8::block<
-      typename int8_merge_of<Merge, In>::type, layers::int8::parallel_views, In::size, Out::size, Clamp, Last,
+  template <class Form, class In, class Out, bool Clamp, bool Last>
+  using narrow_block = typename detail::narrow::block_of<
+      Form, typename narrow_merge_of<Merge, In>::type, layers::narrow::parallel_views, In::size, Out::size, Clamp, Last,
       typename detail::narrow::inner_chain<typename branch_traits<Branches>::template network_over<In>,
-                                           detail::narrow::int8_form>::type...>;
+                                           Form>::type...>::type;
+  template <class In, class Out, bool Clamp, bool Last>
+  using int8_stage = narrow_block<detail::narrow::int8_form, In, Out, Clamp, Last>;
+  template <class In, class Out, bool Clamp, bool Last>
+  using bf16_stage = narrow_block<detail::narrow::bf16_form, In, Out, Clamp, Last>;
 };
 } // namespace detail
 

@@ -36,17 +36,19 @@ template <class T, class Inner, class Projection, class Act, std::size_t InSize,
 struct residual_stage;
 template <class T, std::size_t In, std::size_t Out, class Act>
 struct dense_stage;
-namespace int8 {
-template <class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last, class... Chains>
-struct block;
-struct add_codes;
+namespace narrow {
+struct add;
 struct residual_views;
-} // namespace int8
+} // namespace narrow
 } // namespace layers
 namespace detail::narrow {
 struct int8_form;
+struct bf16_form;
 template <class Net, class Form>
 struct inner_chain;
+template <class Form, class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last,
+          class... Chains>
+struct block_of;
 } // namespace detail::narrow
 
 /// The first argument of residual<project, layers...>: a projection on the skip path.
@@ -198,15 +200,19 @@ struct residual_base {
       return std::type_identity<network<input<In>, conv>>{};
     }
   }
-  /// The int8 form (ctnn::quantize), when every inner layer has one: the skip path and the inner
-  /// layers as two branches, added (layers/int8/block.hpp).
+  /// The narrow forms (int8: ctnn::quantize; bf16: ctnn::to_bf16), when every inner layer has
+  /// one: the skip path and the inner layers as two branches, added (Form::block: layers/int8/,
+  /// layers/bf16/block.hpp).
   static constexpr narrow_role narrow = narrow_role::stage;
+  template <class Form, class In, class Out, bool Clamp, bool Last>
+  using narrow_block = typename detail::narrow::block_of<
+      Form, layers::narrow::add, layers::narrow::residual_views, In::size, Out::size, Clamp, Last,
+      typename detail::narrow::inner_chain<typename decltype(skip_network<In, Out>())::type, Form>::type,
+      typename detail::narrow::inner_chain<network<input<In>, Inner...>, Form>::type>::type;
   template <class In, class Out, bool Clamp, bool Last>
-  using int8_stage = layers::int8::block<
-      layers::int8::add_codes, layers::int8::residual_views, In::size, Out::size, Clamp, Last,
-      typename detail::narrow::inner_chain<typename decltype(skip_network<In, Out>())::type,
-                                           detail::narrow::int8_form>::type,
-      typename detail::narrow::inner_chain<network<input<In>, Inner...>, detail::narrow::int8_form>::type>;
+  using int8_stage = narrow_block<detail::narrow::int8_form, In, Out, Clamp, Last>;
+  template <class In, class Out, bool Clamp, bool Last>
+  using bf16_stage = narrow_block<detail::narrow::bf16_form, In, Out, Clamp, Last>;
 };
 } // namespace detail
 

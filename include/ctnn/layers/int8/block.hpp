@@ -1,7 +1,7 @@
 // int8::block: the int8 stage of a composite block (ctnn::quantize): residual<...> and
 // parallel<concat | add, branch<...>...>. Each inner network runs as an int8::chain giving codes
 // (the block's input itself for branch<> and for residual's skip path, a 1x1 projection for
-// residual<project, ...>), and a merge of codes joins them in integers:
+// residual<project, ...>), and a merge (layers/narrow_block.hpp) joins their codes in integers:
 //
 //   v[i]     the sum over the branches b that meet at output i of m[b] (q_b[i] - z_b), in int64
 //            (q_b: branch b's codes, z_b their zero point); add: every branch meets at every i;
@@ -21,6 +21,7 @@
 #include <ctnn/core/value_reader.hpp>
 #include <ctnn/layers/int8/chain.hpp>
 #include <ctnn/layers/int8/codes.hpp>
+#include <ctnn/layers/narrow_block.hpp>
 
 #include <algorithm>
 #include <array>
@@ -34,35 +35,6 @@
 #include <vector>
 
 namespace CTNN_NAMESPACE::layers::int8 {
-
-/// The merges of codes: the elementwise sum (residual, parallel<add>), the branches' outputs one
-/// after the other (parallel<concat>).
-struct add_codes {
-  static constexpr bool concatenates = false;
-};
-struct concat_codes {
-  static constexpr bool concatenates = true;
-};
-
-/// Where a block's inner layers find their float views (net.layer<I>() of the block): layer I
-/// of branch B (I counted from 1: an inner network's layer 0 is its input).
-struct parallel_views { // parallel_view: branch<B>().layer<I - 1>()
-  template <std::size_t B, std::size_t I, class View>
-  static auto layer(const View& v) noexcept {
-    return v.template branch<B>().template layer<I - 1>();
-  }
-  static std::string name(std::size_t b) { return "branch " + std::to_string(b); }
-};
-struct residual_views { // block_view: branch 0 is the skip path (projection()), 1 the inner layers
-  template <std::size_t B, std::size_t I, class View>
-  static auto layer(const View& v) noexcept {
-    if constexpr (B == 0)
-      return v.projection();
-    else
-      return v.template layer<I - 1>();
-  }
-  static std::string name(std::size_t b) { return b == 0 ? "the projection" : "the inner layers"; }
-};
 
 template <class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last, class... Chains>
 struct block {
