@@ -140,7 +140,7 @@ void merge(lcg& r, bool reference, std::vector<std::int64_t>& out) {
   constexpr std::size_t size = Merge::concatenates ? 3 * n : n;
   ctnn::layers::int8::block<Merge, ctnn::layers::narrow::parallel_views, n, size, Clamp, Last, branch, branch, branch>
       b;
-  for (auto& m : b.multiplier) m = static_cast<std::int32_t>(r(0, 1 << 23));
+  for (auto& m : b.multiplier) m = static_cast<std::int32_t>(r(0, decltype(b)::largest_multiplier));
   for (auto& z : b.zero) z = static_cast<int>(r(0, 127));
   b.out_zero = static_cast<int>(r(0, 127));
   b.reference_scale = static_cast<double>(r(1, 1000)) / 4096;

@@ -3,7 +3,7 @@
 // (the block's input itself for branch<> and for residual's skip path, a 1x1 projection for
 // residual<project, ...>), and a merge (layers/narrow_block.hpp) joins their codes in integers:
 //
-//   v[i]     the sum over the branches b that meet at output i of m[b] (q_b[i] - z_b), in int64
+//   v[i]     the sum over the branches b that meet at output i of m[b] (q_b[i] - z_b), in int32
 //            (q_b: branch b's codes, z_b their zero point); add: every branch meets at every i;
 //            concat: the branches' outputs lie one after the other
 //   codes    q[i] = clamp(z + ((v[i] + 2^15) >> 16), lo, 127), m[b] = round(2^16 s_b / s), s and
@@ -13,7 +13,8 @@
 //            the largest s_b and m[b] = round(2^16 s_b / s_ref)
 //
 // Integers up to one float multiply: every instruction set gives the same codes. The multipliers
-// are clamped to 2^23 (a branch 128 times coarser than the output saturates it in one step).
+// are clamped to 2^23 (a branch 128 times coarser than the output saturates it in one step), less
+// with more than two branches, so that no sum overflows int32.
 #pragma once
 
 #include <ctnn/core/config.hpp>
@@ -46,7 +47,9 @@ struct block {
   /// point, the output's zero point and s_ref (the output's scale, or a last block's reference).
   static constexpr std::size_t value_count = (Chains::value_count + ... + 0) + 2 * branches + 2;
   static constexpr int shift = 16;
-  static constexpr double largest_multiplier = 1 << 23;
+  /// 2^23, or less with many branches: no merged sum (nor it plus 2^15) overflows int32.
+  static constexpr std::int32_t largest_multiplier =
+      std::min<std::int32_t>(1 << 23, ((std::int32_t{1} << 30) - (1 << 15)) / (127 * int(branches)) * 2);
   static_assert(Merge::concatenates ? (Chains::out_size + ...) == OutSize : ((Chains::out_size == OutSize) && ...),
                 "int8::block: the branches' outputs do not make the block's");
 
@@ -64,31 +67,32 @@ struct block {
           std::get<B>(chains).run(in, buffers[B][0], buffers[B][1], nullptr)...};
     }
     (std::make_index_sequence<branches>{});
-    const float unit = static_cast<float>(reference_scale / (1 << shift));
-    const auto emit = [&](std::size_t i, std::int64_t v) {
-      if constexpr (Last) {
-        const float f = static_cast<float>(v) * unit;
-        y[i] = Clamp ? std::max(f, 0.0f) : f;
-      } else {
-        const std::int64_t c = out_zero + ((v + (std::int64_t{1} << (shift - 1))) >> shift);
-        out[i] = static_cast<std::uint8_t>(std::clamp<std::int64_t>(c, Clamp ? out_zero : 0, 127));
-      }
-    };
+    alignas(64) std::int32_t v[OutSize]; // the merged sums, in loops the compiler vectorizes
     if constexpr (Merge::concatenates) {
       constexpr std::array<std::size_t, branches> widths{Chains::out_size...};
-      std::size_t at = 0;
-      for (std::size_t b = 0; b < branches; ++b) {
-        const std::int64_t m = multiplier[b];
-        const int z = zero[b];
-        for (std::size_t i = 0; i < widths[b]; ++i) emit(at + i, m * (q[b][i] - z));
-        at += widths[b];
+      for (std::size_t b = 0, at = 0; b < branches; at += widths[b], ++b) {
+        const std::int32_t m = multiplier[b], z = zero[b];
+        const std::uint8_t* p = q[b];
+        for (std::size_t i = 0; i < widths[b]; ++i) v[at + i] = m * (std::int32_t{p[i]} - z);
       }
     } else {
-      for (std::size_t i = 0; i < OutSize; ++i) {
-        std::int64_t v = 0;
-        for (std::size_t b = 0; b < branches; ++b) v += std::int64_t{multiplier[b]} * (q[b][i] - zero[b]);
-        emit(i, v);
+      for (std::size_t i = 0; i < OutSize; ++i) v[i] = multiplier[0] * (std::int32_t{q[0][i]} - zero[0]);
+      for (std::size_t b = 1; b < branches; ++b) {
+        const std::int32_t m = multiplier[b], z = zero[b];
+        const std::uint8_t* p = q[b];
+        for (std::size_t i = 0; i < OutSize; ++i) v[i] += m * (std::int32_t{p[i]} - z);
       }
+    }
+    if constexpr (Last) {
+      const float unit = static_cast<float>(reference_scale / (1 << shift));
+      for (std::size_t i = 0; i < OutSize; ++i) {
+        const float f = static_cast<float>(v[i]) * unit;
+        y[i] = Clamp ? std::max(f, 0.0f) : f;
+      }
+    } else {
+      const std::int32_t lo = Clamp ? out_zero : 0, half = std::int32_t{1} << (shift - 1);
+      for (std::size_t i = 0; i < OutSize; ++i)
+        out[i] = static_cast<std::uint8_t>(std::clamp(out_zero + ((v[i] + half) >> shift), lo, std::int32_t{127}));
     }
   }
 
@@ -161,7 +165,8 @@ struct block {
     out_zero = static_cast<int>(r.integer(0, 127, "a zero point"));
     reference_scale = r.positive("a scale");
   }
-  /// The largest worst-case int32 sum of a stage of the inner networks (the merge's are int64).
+  /// The largest worst-case int32 sum of a stage of the inner networks (the merge's are bounded
+  /// by largest_multiplier).
   static constexpr std::int64_t worst_case_sum(const double* v) noexcept {
     std::int64_t worst = 0;
     ((worst = std::max(worst, Chains::worst_case_sum(v)), v += Chains::value_count), ...);
