@@ -9,7 +9,9 @@
 #include <ctnn/ctnn.hpp>
 
 namespace tiny {
-using float_model = ctnn::network<ctnn::input<ctnn::shape<6>>, ctnn::dense<8>, ctnn::relu, ctnn::dense<3>>;
+// a residual block, so that embedding (values, the compile-time proof) goes through blocks too
+using float_model = ctnn::network<ctnn::input<ctnn::shape<6>>, ctnn::dense<8>, ctnn::relu,
+                                  ctnn::residual<ctnn::dense<8>>, ctnn::relu, ctnn::dense<3>>;
 } // namespace tiny
 
 #include "embedded/tiny_int8.hpp"

@@ -259,6 +259,38 @@ BOOST_AUTO_TEST_CASE(quantization_aware_training_reaches_the_weights_inside_bloc
   for (std::size_t k = 0; k < after.size(); ++k) BOOST_TEST(after[k], "weight set " << k << " after fake-quantizing");
 }
 
+BOOST_AUTO_TEST_CASE(the_trainer_steps_on_the_fake_quantized_weights_inside_blocks) {
+  using model = nn::network<nn::input<nn::shape<6>>, nn::dense<8>, nn::relu, nn::residual<nn::dense<8>, nn::relu>,
+                            nn::parallel<nn::concat, nn::branch<nn::dense<2>>, nn::branch<nn::dense<1>>>>;
+  auto net = nn::make<model>(nn::init::he_uniform{}, 12);
+  std::mt19937 gen(4);
+  std::normal_distribution<float> d;
+  nn::dataset<float, nn::shape<6>, nn::shape<3>> data;
+  for (int i = 0; i < 32; ++i) {
+    nn::tensor<float, nn::shape<6>> x;
+    for (auto& v : x) v = d(gen);
+    data.push_back(x, nn::tensor<float, nn::shape<3>>{d(gen), d(gen), d(gen)});
+  }
+  // the loss of the network with every weight, inside the blocks too, fake-quantized
+  auto fake = net;
+  nn::detail::fake_quantize_weights(fake);
+  const auto loss_of = [&](const auto& n) {
+    double l = 0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const auto y = n(data.input_tensor(i));
+      for (std::size_t o = 0; o < 3; ++o) l += std::pow(double(y[o]) - data.target(i)[o], 2);
+    }
+    return l / double(data.size() * 3);
+  };
+  const double expected = loss_of(fake), unquantized = loss_of(net);
+  BOOST_TEST(std::abs(unquantized - expected) > 1e-4 * expected, "far enough apart to tell");
+  const auto before = net.export_parameters();
+  nn::trainer fit{net, nn::loss::mse{}, nn::optim::sgd{.lr = 0.0f}};
+  const auto report = fit.train(data, {.epochs = 1, .batch = data.size(), .quantization_aware = true, .log = nullptr});
+  BOOST_TEST(report.history.at(0).train.loss == expected, boost::test_tools::tolerance(1e-5));
+  BOOST_TEST((net.export_parameters() == before), "the float weights came back after the step");
+}
+
 BOOST_AUTO_TEST_CASE(blocks_without_an_integer_form_are_refused) {
   using in = nn::input<nn::shape<4>>;
   static_assert(nn::has_int8_form<nn::network<in, nn::residual<nn::dense<4>, nn::relu>>>);
