@@ -183,6 +183,43 @@ BOOST_AUTO_TEST_CASE(networks_of_blocks_follow_their_float_networks) {
   BOOST_TEST(relative_error(net, q, maps) < 0.08);
 }
 
+BOOST_AUTO_TEST_CASE(a_residual_and_inception_cnn_with_a_global_average) {
+  // bench/README.md's graph_cnn, smaller: a residual block, an Inception module (a max pool with
+  // padding in one branch), a global average pool
+  using map = nn::shape<3, 12, 12>;
+  using model = nn::network<
+      nn::input<map>, nn::conv2d<8, nn::kernel<3>, nn::padding<1>>, nn::relu,
+      nn::residual<nn::conv2d<8, nn::kernel<3>, nn::padding<1>>, nn::relu,
+                   nn::conv2d<8, nn::kernel<3>, nn::padding<1>>>,
+      nn::relu, nn::max_pool2d<nn::window<2>>,
+      nn::parallel<
+          nn::concat, nn::branch<nn::conv2d<4, nn::kernel<1>>>,
+          nn::branch<nn::conv2d<4, nn::kernel<1>>, nn::relu, nn::conv2d<4, nn::kernel<3>, nn::padding<1>>>,
+          nn::branch<nn::max_pool2d<nn::window<3>, nn::stride<1>, nn::padding<1>>, nn::conv2d<4, nn::kernel<1>>>>,
+      nn::relu, nn::global_avg_pool, nn::dense<5>>;
+  static_assert(nn::has_int8_form<model>);
+  const auto net = nn::make<model>(nn::init::he_uniform{}, 21);
+  const auto maps = calibration<map>(100, 8);
+  const auto q = nn::quantize(net, maps);
+  const double e = relative_error(net, q, maps);
+  BOOST_TEST_MESSAGE("graph cnn: " << e);
+  BOOST_TEST(e < 0.08);
+
+  // the global average by hand: the codes before it, their sum per channel, one multiply
+  const auto& pool = q.stage<std::tuple_size_v<nn::quantized<model>::ops_type> - 2>();
+  using P = std::remove_cvref_t<decltype(pool)>;
+  static_assert(P::in_codes == 12 * 6 * 6 && P::out_codes == 12 && !P::last);
+  alignas(64) std::uint8_t codes[512], out[64];
+  for (std::size_t i = 0; i < P::in_codes; ++i) codes[i] = static_cast<std::uint8_t>((i * 37 + 11) % 128);
+  pool.run(codes, out, nullptr);
+  for (std::size_t c = 0; c < 12; ++c) {
+    std::int32_t sum = 0;
+    for (std::size_t i = 0; i < 36; ++i) sum += codes[c * 36 + i];
+    const int rounded = static_cast<int>(std::nearbyint(static_cast<float>(sum - 36 * pool.in_zero) * pool.multiplier));
+    BOOST_TEST(int(out[c]) == std::clamp(pool.out_zero + rounded, P::clamp ? pool.out_zero : 0, 127));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(blocks_are_saved_loaded_and_predicted_like_layers) {
   using model =
       nn::network<nn::input<nn::shape<10>>, nn::dense<16>, nn::relu,

@@ -21,6 +21,8 @@ struct global_avg_pool_stage;
 namespace int8 {
 template <window_geometry G, bool Clamp, bool Last>
 struct max_pool;
+template <std::size_t C, std::size_t N, bool Clamp, bool Last>
+struct global_avg_pool;
 } // namespace int8
 } // namespace layers
 
@@ -95,6 +97,10 @@ struct global_avg_pool {
                                       diag::fix_reshape_to_channels_height_width>;
   template <class T, class In, class Out, class>
   using stage = layers::global_avg_pool_stage<T, In::dims.extent[0], In::size / In::dims.extent[0]>;
+  /// int8 (ctnn::quantize): the codes summed per channel, requantized.
+  static constexpr narrow_role narrow = narrow_role::stage;
+  template <class In, class Out, bool Clamp, bool Last>
+  using int8_stage = layers::int8::global_avg_pool<In::dims.extent[0], In::size / In::dims.extent[0], Clamp, Last>;
   static std::string name() { return "global_avg_pool"; }
 };
 

@@ -1,4 +1,5 @@
-// int8::max_pool: the int8 stage of max_pool2d and max_pool1d (ctnn::quantize).
+// int8::max_pool and int8::global_avg_pool: the int8 stages of max_pool2d, max_pool1d and
+// global_avg_pool (ctnn::quantize).
 #pragma once
 
 #include <ctnn/core/config.hpp>
@@ -9,6 +10,7 @@
 #include <ctnn/layers/int8/codes.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -111,6 +113,67 @@ struct max_pool {
   void export_values(std::vector<double>& v) const { v.push_back(zero); }
   void import_values(value_reader& r, const std::string&) {
     zero = static_cast<int>(r.integer(0, 127, "a zero point"));
+  }
+};
+
+/// The mean of each of C channels of N codes: the codes summed in int32, then one float multiply
+/// and a round to nearest even as every requantization (the same on every instruction set):
+///   q[c] = clamp(z_out + round((sum_i q[c][i] - N z_in) m), lo, 127), m = s_in / (N s_out)
+///   last: y[c] = (sum_i q[c][i] - N z_in) m in float, m = s_in / N (clamped at 0 if a relu follows)
+template <std::size_t C, std::size_t N, bool Clamp, bool Last>
+struct global_avg_pool {
+  static constexpr bool clamp = Clamp, last = Last;
+  static constexpr bool weighted = false;
+  static constexpr std::size_t value_count = 3; ///< the input's and the output's zero points, m
+  static constexpr std::size_t in_codes = C * N, out_codes = C;
+  int in_zero = 0, out_zero = 0;
+  float multiplier = 1;
+
+  void run(const std::uint8_t* in, std::uint8_t* out, float* y) const noexcept {
+    for (std::size_t c = 0; c < C; ++c) {
+      std::int32_t sum = 0;
+      for (std::size_t i = 0; i < N; ++i) sum += in[c * N + i];
+      const float v = static_cast<float>(sum - static_cast<std::int32_t>(N) * in_zero) * multiplier;
+      if constexpr (Last) {
+        y[c] = Clamp ? std::max(v, 0.0f) : v;
+      } else {
+        const int q = out_zero + static_cast<int>(std::nearbyint(v));
+        out[c] = static_cast<std::uint8_t>(std::clamp(q, Clamp ? out_zero : 0, 127));
+      }
+    }
+  }
+  /// The float mean in double, one sample (calibration).
+  static void reference(const double* in, double* out) {
+    for (std::size_t c = 0; c < C; ++c) {
+      double s = 0;
+      for (std::size_t i = 0; i < N; ++i) s += in[c * N + i];
+      out[c] = Clamp ? std::max(s / N, 0.0) : s / N;
+    }
+  }
+  template <class OutRange>
+  affine_range quantize(affine_range in, OutRange&& out_range) {
+    in_zero = in.zero;
+    if constexpr (Last) {
+      multiplier = static_cast<float>(in.scale / N);
+      return in;
+    } else {
+      const affine_range out = out_range();
+      out_zero = out.zero;
+      multiplier = static_cast<float>(in.scale / (static_cast<double>(N) * out.scale));
+      return out;
+    }
+  }
+  /// Its int32 sums: at most N codes of 127.
+  static constexpr std::int64_t worst_case_sum(const double*) noexcept { return std::int64_t{127} * N; }
+  void export_values(std::vector<double>& v) const {
+    v.push_back(in_zero);
+    v.push_back(out_zero);
+    v.push_back(multiplier);
+  }
+  void import_values(value_reader& r, const std::string&) {
+    in_zero = static_cast<int>(r.integer(0, 127, "a zero point"));
+    out_zero = static_cast<int>(r.integer(0, 127, "a zero point"));
+    multiplier = static_cast<float>(r.positive("a scale"));
   }
 };
 
