@@ -8,6 +8,7 @@
 //
 //   bench_int8
 #include "cnn_networks.hpp"
+#include "graph_networks.hpp"
 #include "onednn_int8.hpp"
 #include "standard_networks.hpp"
 
@@ -91,6 +92,16 @@ bench::int8_network onednn_form(const Q& q, int c, int h, int w) {
   return n;
 }
 
+/// Whether an int8 network has composite blocks (residual, parallel): oneDNN's form above is a
+/// chain of primitives, not a graph.
+template <class Q>
+constexpr bool has_blocks() {
+  return []<std::size_t... K>(std::index_sequence<K...>) {
+    return (requires { std::tuple_element_t<K, typename Q::ops_type>::composite; } || ...);
+  }
+  (std::make_index_sequence<Q::stage_count>{});
+}
+
 template <class Model>
 void compare(const char* name, bool images, int c, int h, int w) {
   auto net = nn::make<Model>(nn::init::pytorch_default{}, 7);
@@ -159,8 +170,13 @@ void compare(const char* name, bool images, int c, int h, int w) {
   });
   // oneDNN int8, one sample (dependent inputs, as above) and batch 64, after the check
   std::string why, onednn = "skipped: ";
-  const auto form = onednn_form(q, c, h, w);
-  auto one = bench::make_onednn_int8(form, 1, why), many = bench::make_onednn_int8(form, batch, why);
+  std::unique_ptr<bench::onednn_model> one, many;
+  if constexpr (has_blocks<std::remove_cvref_t<decltype(q)>>()) {
+    why = "a graph (not written for oneDNN's int8 primitives)";
+  } else {
+    const auto form = onednn_form(q, c, h, w);
+    one = bench::make_onednn_int8(form, 1, why), many = bench::make_onednn_int8(form, batch, why);
+  }
   if (one && many) {
     many->infer(data.input(0), yq.data());
     double off = 0;
@@ -236,6 +252,7 @@ int main() {
   compare<bench::mlp_eval>("mlp_eval 256-32-32-1", false, 256, 1, 1);
   compare<bench::mnist_mlp>("mnist_mlp 784-128-10", true, 784, 1, 1);
   compare<bench::mnist_cnn>("mnist_cnn", true, 1, 28, 28);
+  compare<bench::graph_cnn>("graph_cnn (residual, Inception)", true, 3, 32, 32);
   std::printf("\nbf16 (ctnn::to_bf16, no calibration; kernels: %s), ns per sample and speed-up over float:\n\n",
               ctnn::kernels::bf16_isa);
   std::printf("| network | one sample, dependent | batch 64 | bf16 vs float: largest difference "

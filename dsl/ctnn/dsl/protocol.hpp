@@ -13,6 +13,17 @@
 
 namespace CTNN_NAMESPACE {
 
+/// The narrow forms and what composite blocks ask of them (defined in runtime/narrow.hpp).
+namespace detail::narrow {
+struct int8_form;
+struct bf16_form;
+template <class Net, class Form>
+struct inner_chain;
+template <class Form, class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last,
+          class... Chains>
+struct block_of;
+} // namespace detail::narrow
+
 /// The result of a layer's shape rule: the output dims, or the layer's own failure code
 /// (0 means none; the descriptor turns its codes into diagnostics, see LayerDescriptor).
 struct layer_shape {
@@ -94,6 +105,11 @@ enum class narrow_role {
 ///                              carries their stage capabilities (layers/stage.hpp)
 ///   template <class... Networks> using with_inner
 ///                              the same block over other inner networks (as many)
+///   template <class Form, class In, class Out, bool Clamp, bool Last> using narrow_block
+///                              a composite block's stage in a narrow form: each inner network as
+///                              the form's chain of stages (detail::narrow::inner_chain), merged
+///                              by the form's block (detail::narrow::block_of); its int8_stage and
+///                              bf16_stage are this alias for the two forms
 /// A layer that folds into the layer before it at deployment (dsl/rewrite.hpp, runtime/fold.hpp).
 template <class L>
 concept folding_layer = requires(const float* own, float* w, std::size_t n) {

@@ -46,15 +46,6 @@ struct concat;
 struct parallel_views;
 } // namespace narrow
 } // namespace layers
-namespace detail::narrow {
-struct int8_form;
-struct bf16_form;
-template <class Net, class Form>
-struct inner_chain;
-template <class Form, class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last,
-          class... Chains>
-struct block_of;
-} // namespace detail::narrow
 
 /// One path of a parallel block: its layers, applied to the block's input (none: the input).
 template <class... Ls>

@@ -41,15 +41,6 @@ struct add;
 struct residual_views;
 } // namespace narrow
 } // namespace layers
-namespace detail::narrow {
-struct int8_form;
-struct bf16_form;
-template <class Net, class Form>
-struct inner_chain;
-template <class Form, class Merge, class Views, std::size_t InSize, std::size_t OutSize, bool Clamp, bool Last,
-          class... Chains>
-struct block_of;
-} // namespace detail::narrow
 
 /// The first argument of residual<project, layers...>: a projection on the skip path.
 struct project {

@@ -10,6 +10,7 @@
 
 #include <ctnn/kernels/bf16.hpp>
 #include <ctnn/layers/bf16/chain.hpp>
+#include <ctnn/layers/bf16/dense.hpp>
 #include <ctnn/layers/narrow_block.hpp>
 
 #include <algorithm>
@@ -65,14 +66,7 @@ struct block {
         sums[i] = s;
       }
     }
-    if constexpr (Clamp)
-      for (std::size_t i = 0; i < OutSize; ++i) sums[i] = std::max(sums[i], 0.0f);
-    if constexpr (Last) {
-      std::copy_n(sums, OutSize, y);
-    } else {
-      kernels::round_to_bf16<OutSize>(sums, codes);
-      codes[OutSize] = 0; // the next stage's padding (an odd width)
-    }
+    outputs<OutSize, Clamp, Last>(sums, codes, y);
   }
 };
 

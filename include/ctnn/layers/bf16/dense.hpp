@@ -15,6 +15,20 @@
 
 namespace CTNN_NAMESPACE::layers::bf16 {
 
+/// One sample's N float sums, clamped at 0 if a relu follows: its float outputs y if last, else
+/// its bf16 codes (and a 0 after them: the next stage's padding of an odd width).
+template <std::size_t N, bool Clamp, bool Last>
+void outputs(float* sums, std::uint16_t* codes, float* y) noexcept {
+  if constexpr (Clamp)
+    for (std::size_t o = 0; o < N; ++o) sums[o] = std::max(sums[o], 0.0f);
+  if constexpr (Last) {
+    std::copy_n(sums, N, y);
+  } else {
+    kernels::round_to_bf16<N>(sums, codes);
+    codes[N] = 0;
+  }
+}
+
 template <std::size_t In, std::size_t Out, bool Clamp, bool Last>
 struct dense {
   using layout = kernels::bf16_affine_layout<In, Out>;
@@ -38,7 +52,7 @@ struct dense {
   void run(std::uint16_t* codes, float* y) const noexcept {
     alignas(64) float sums[layout::out_padded];
     kernels::bf16_affine<In, Out>(codes, weights.data(), biases.data(), sums);
-    outputs(sums, codes, y);
+    outputs<Out, Clamp, Last>(sums, codes, y);
   }
   /// run for Rows samples at once: sample s's codes at codes + s * stride, its float outputs (if
   /// last) at y + s * outputs.
@@ -47,20 +61,7 @@ struct dense {
     alignas(64) float sums[Rows * layout::out_padded];
     kernels::bf16_affine_rows<In, Out, Rows>(codes, stride, weights.data(), biases.data(), sums, layout::out_padded);
     for (std::size_t s = 0; s < Rows; ++s)
-      outputs(sums + s * layout::out_padded, codes + s * stride, y + s * outputs_size);
-  }
-
-private:
-  /// One sample's sums, clamped at 0 if a relu follows: its float outputs if last, else its codes.
-  static void outputs(float* sums, std::uint16_t* codes, float* y) noexcept {
-    if constexpr (Clamp)
-      for (std::size_t o = 0; o < Out; ++o) sums[o] = std::max(sums[o], 0.0f);
-    if constexpr (Last) {
-      std::copy_n(sums, Out, y);
-    } else {
-      kernels::round_to_bf16<Out>(sums, codes);
-      codes[Out] = 0; // the next stage's padding (an odd width)
-    }
+      outputs<Out, Clamp, Last>(sums + s * layout::out_padded, codes + s * stride, y + s * outputs_size);
   }
 };
 
