@@ -160,21 +160,18 @@ public:
     }
     (std::make_index_sequence<count>{});
   }
-  /// The largest worst-case int32 sum of a stage, from values in export_values' order.
+  /// The largest worst-case int32 sum of a stage (from stage K on), from values in
+  /// export_values' order. (Recursive, not a lambda over the stages: Clang 14 crashes
+  /// instantiating such a lambda inside make_embedded's constant expression.)
+  template <std::size_t K = 0>
   static constexpr std::int64_t worst_case_sum(const double* v) noexcept {
-    std::int64_t worst = 0;
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (
-          [&] {
-            using S = std::tuple_element_t<K, stages_type>;
-            const std::int64_t w = S::worst_case_sum(v);
-            worst = w > worst ? w : worst;
-            v += S::value_count;
-          }(),
-          ...);
+    if constexpr (K == count) {
+      return 0;
+    } else {
+      using S = std::tuple_element_t<K, stages_type>;
+      const std::int64_t here = S::worst_case_sum(v), rest = worst_case_sum<K + 1>(v + S::value_count);
+      return here > rest ? here : rest;
     }
-    (std::make_index_sequence<count>{});
-    return worst;
   }
 
 private:
